@@ -1,0 +1,55 @@
+import type { Backend } from './backend.interface.js';
+
+/**
+ * What `enable=0` installs: every command is a no-op answering a miss, so decorated methods always run
+ * and code that injects the cache needs no special case.
+ */
+export class DisabledBackend implements Backend {
+  readonly kind = 'disabled' as const;
+  async connect(): Promise<void> {}
+  async close(): Promise<void> {}
+  async get(): Promise<unknown> {
+    return undefined;
+  }
+  async getMany(keys: readonly string[]): Promise<unknown[]> {
+    return keys.map(() => undefined);
+  }
+  async set(): Promise<boolean> {
+    return false;
+  }
+  async setMany(): Promise<void> {}
+  /** A counter that never persists: each call starts from zero. */
+  async incr(_key: string, by: number): Promise<number> {
+    return by;
+  }
+  async delete(): Promise<boolean> {
+    return false;
+  }
+  async deleteMany(): Promise<number> {
+    return 0;
+  }
+  async *scan(): AsyncIterable<string> {}
+  async deleteMatch(): Promise<number> {
+    return 0;
+  }
+  async expire(): Promise<boolean> {
+    return false;
+  }
+  async getExpire(): Promise<number> {
+    return -2;
+  }
+  async exists(): Promise<boolean> {
+    return false;
+  }
+  async ping(message?: string): Promise<string> {
+    return message ?? 'PONG';
+  }
+  async clear(): Promise<void> {}
+  /** Locks always succeed so `@Locked` methods run rather than wait forever. */
+  async setLock(): Promise<boolean> {
+    return true;
+  }
+  async unlock(): Promise<boolean> {
+    return true;
+  }
+}

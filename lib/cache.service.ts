@@ -1,0 +1,330 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Logger, type OnApplicationShutdown } from '@nestjs/common';
+import type { Backend } from './backends/backend.interface.js';
+import { CloneCodec, INVALID, StringCodec, type Codec } from './codec/codec.js';
+import type { ResolvedCacheConfig } from './config/cache-options.js';
+import { parseDuration, parsePositiveDuration, type Duration } from './duration.js';
+import { CacheBackendError, CashewsError, LockedError } from './errors.js';
+import { BurstLogger } from './logging/burst-logger.js';
+
+/** Returned by {@link CacheService.read} when the key holds nothing usable. */
+export const MISS: unique symbol = Symbol('cashews.miss');
+export type Miss = typeof MISS;
+
+/** Options of {@link CacheService.set}. */
+export interface SetOptions {
+  /** Time to live. Without it the key never expires, and a previous TTL is cleared (as Redis `SET` does). */
+  ttl?: Duration;
+  /** `true`: only overwrite an existing key; `false`: only create a missing one. */
+  exist?: boolean;
+}
+
+/** Options of {@link CacheService.lock}. */
+export interface LockOptions {
+  /**
+   * `false`: throw {@link LockedError} at once when the lock is held. `true` (default): retry until
+   * acquired, for at most the lock's own TTL (by then the holder's lock has expired). A duration: retry
+   * for at most that long.
+   */
+  wait?: boolean | Duration;
+  /** Pause between retries. Default `'50ms'`. */
+  step?: Duration;
+}
+
+type LockAttempt = 'acquired' | 'held' | 'failed';
+type SyncReader = { getSync(key: string): unknown };
+
+/**
+ * The command API of one cache instance. Inject it as `CacheService` (the default instance) or with
+ * `@InjectCache(name)` (a named one); outside Nest, create one with {@link createCache}.
+ *
+ * @example
+ * constructor(private readonly cache: CacheService) {}
+ * const user = await this.cache.getOrSet(`user:${id}`, () => this.users.load(id), { ttl: '10m' });
+ */
+export class CacheService implements OnApplicationShutdown {
+  private readonly codec: Codec;
+  private readonly logger: Logger;
+  private readonly failures: BurstLogger;
+  private readonly inflight = new Map<string, Promise<unknown>>();
+  private readonly sync?: SyncReader;
+  private closed?: Promise<void>;
+
+  constructor(
+    /** The storage layer: raw values, no codec, no safe mode. For tests and advanced use. */
+    readonly backend: Backend,
+    readonly config: ResolvedCacheConfig,
+  ) {
+    this.codec = backend.kind === 'memory' && !config.secret ? new CloneCodec() : new StringCodec(config.secret);
+    this.logger = new Logger(config.name ? `Cashews:${config.name}` : 'Cashews');
+    this.failures = new BurstLogger(this.logger);
+    if ('getSync' in backend && this.codec instanceof CloneCodec) this.sync = backend as unknown as SyncReader;
+  }
+
+  /** Instance name given to `forRoot`/`createCache`, or `undefined` for the default instance. */
+  get name(): string | undefined {
+    return this.config.name;
+  }
+
+  /** `false` when the instance was created with `enable=0`. */
+  get enabled(): boolean {
+    return this.config.enable;
+  }
+
+  /**
+   * Reads a key. A stored `undefined`/`null` is returned as such; only a miss yields `defaultValue`.
+   * @example const page = await cache.get<Page>('page:1', null);
+   */
+  get<T = unknown>(key: string, defaultValue?: T): Promise<T | undefined> {
+    if (this.sync) {
+      // Memory hits skip the async machinery: this path is what `@Cache` hits cost.
+      const raw = this.sync.getSync(key);
+      return Promise.resolve(raw === undefined ? defaultValue : (this.codec.decode(key, raw) as T));
+    }
+    return this.read(key).then((value) => (value === MISS ? defaultValue : (value as T)));
+  }
+
+  /** Like {@link get} but answers {@link MISS} for a miss, so strategies can tell it from a stored `undefined`. */
+  async read(key: string): Promise<unknown> {
+    const raw = await this.guard('get', undefined, () => this.backend.get(key));
+    return this.decode(key, raw);
+  }
+
+  /** Reads several keys at once; the answer follows the order of `keys`. */
+  async getMany<T = unknown>(keys: readonly string[], defaultValue?: T): Promise<Array<T | undefined>> {
+    const raws = await this.guard('getMany', [] as unknown[], () => this.backend.getMany(keys));
+    return keys.map((key, i) => {
+      const value = this.decode(key, raws[i]);
+      return value === MISS ? defaultValue : (value as T);
+    });
+  }
+
+  /**
+   * Stores a value. Answers `false` when `exist` prevented the write (or, in safe mode, the backend failed).
+   * @throws CacheValueError when the value cannot be stored (function, symbol, cycle).
+   */
+  async set(key: string, value: unknown, options: SetOptions = {}): Promise<boolean> {
+    const raw = this.codec.encode(key, value);
+    const ttl = ttlOf(options.ttl);
+    return this.guard('set', false, () => this.backend.set(key, raw, { ttl, exist: options.exist }));
+  }
+
+  /** Stores several values with one TTL. */
+  async setMany(
+    entries: Iterable<readonly [string, unknown]> | Record<string, unknown>,
+    options: { ttl?: Duration } = {},
+  ): Promise<void> {
+    const list =
+      Symbol.iterator in entries ? [...(entries as Iterable<readonly [string, unknown]>)] : Object.entries(entries);
+    const raws = list.map(([key, value]) => [key, this.codec.encode(key, value)] as const);
+    const ttl = ttlOf(options.ttl);
+    await this.guard('setMany', undefined, () => this.backend.setMany(raws, ttl));
+  }
+
+  /**
+   * Returns the stored value, or computes and stores it on a miss. Concurrent callers of one key in this
+   * process share a single run of the factory.
+   * @example await cache.getOrSet('rates', () => fetchRates(), { ttl: '1m' });
+   */
+  async getOrSet<T>(
+    key: string,
+    valueOrFactory: T | (() => T | Promise<T>),
+    options: { ttl?: Duration } = {},
+  ): Promise<T> {
+    const stored = await this.read(key);
+    if (stored !== MISS) return stored as T;
+    return this.singleFlight(key, async () => {
+      const value =
+        typeof valueOrFactory === 'function' ? await (valueOrFactory as () => T | Promise<T>)() : valueOrFactory;
+      await this.set(key, value, options);
+      return value;
+    });
+  }
+
+  /** Runs `fn` once per key among concurrent callers of this process; later callers share its promise. */
+  singleFlight<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const running = this.inflight.get(key);
+    if (running) return running as Promise<T>;
+    const promise = fn().finally(() => this.inflight.delete(key));
+    this.inflight.set(key, promise);
+    return promise;
+  }
+
+  /**
+   * Adds `by` to an integer and returns the new value; `ttl` applies when this call creates the counter.
+   * Always throws {@link CacheBackendError} on backend failure, even in safe mode: no number would be honest.
+   * @throws CacheValueError when the stored value is not an integer (it is left unchanged).
+   */
+  async incr(key: string, by = 1, options: { ttl?: Duration } = {}): Promise<number> {
+    if (!Number.isSafeInteger(by)) throw new CacheBackendError(`incr("${key}"): "by" must be an integer (got ${by}).`);
+    const ttl = ttlOf(options.ttl);
+    return this.guard('incr', NaN, () => this.backend.incr(key, by, ttl), true);
+  }
+
+  async delete(key: string): Promise<boolean> {
+    return this.guard('delete', false, () => this.backend.delete(key));
+  }
+
+  async deleteMany(keys: readonly string[]): Promise<number> {
+    return this.guard('deleteMany', 0, () => this.backend.deleteMany(keys));
+  }
+
+  /** Deletes every key matching `pattern` (`*` is the only wildcard) and returns how many. */
+  async deleteMatch(pattern: string): Promise<number> {
+    return this.guard('deleteMatch', 0, () => this.backend.deleteMatch(pattern));
+  }
+
+  /** Iterates keys matching `pattern` (`*` is the only wildcard; `?`, `[`, `]` are literal). */
+  async *scan(pattern: string): AsyncIterable<string> {
+    try {
+      yield* this.backend.scan(pattern);
+    } catch (error) {
+      this.fail('scan', error, false);
+    }
+  }
+
+  /** Iterates `[key, value]` pairs for keys matching `pattern`; keys that vanish meanwhile are skipped. */
+  async *getMatch<T = unknown>(pattern: string): AsyncIterable<[string, T]> {
+    for await (const key of this.scan(pattern)) {
+      const value = await this.read(key);
+      if (value !== MISS) yield [key, value as T];
+    }
+  }
+
+  async expire(key: string, ttl: Duration): Promise<boolean> {
+    const ms = parsePositiveDuration(ttl, 'ttl');
+    return this.guard('expire', false, () => this.backend.expire(key, ms));
+  }
+
+  /** Milliseconds left; `-1` when the key has no expiry, `-2` when it is missing. */
+  async getExpire(key: string): Promise<number> {
+    return this.guard('getExpire', -2, () => this.backend.getExpire(key));
+  }
+
+  async exists(key: string): Promise<boolean> {
+    return this.guard('exists', false, () => this.backend.exists(key));
+  }
+
+  /** `'PONG'`, or `message` echoed. Throws {@link CacheBackendError} when the backend is unreachable, even in safe mode. */
+  async ping(message?: string): Promise<string> {
+    return this.guard('ping', '', () => this.backend.ping(message), true);
+  }
+
+  /** Removes every key of this instance (on Redis: `FLUSHDB` of the URL's database, on every master in a cluster). */
+  async clear(): Promise<void> {
+    await this.guard('clear', undefined, () => this.backend.clear());
+  }
+
+  /** Takes `key` for `ttl` with `token` only if nobody holds it. */
+  async setLock(key: string, token: string, ttl: Duration): Promise<boolean> {
+    return (await this.tryLock(key, token, parsePositiveDuration(ttl, 'ttl'))) === 'acquired';
+  }
+
+  /** Releases `key` only if it still holds `token`. */
+  async unlock(key: string, token: string): Promise<boolean> {
+    return this.guard('unlock', false, () => this.backend.unlock(key, token));
+  }
+
+  /**
+   * Whether `key` is locked. With `wait`, polls every `step` (default 50 ms) and answers `false` as soon
+   * as the lock is released, `true` if it is still held when `wait` has elapsed.
+   */
+  async isLocked(key: string, options: { wait?: Duration; step?: Duration } = {}): Promise<boolean> {
+    const wait = options.wait === undefined ? 0 : parseDuration(options.wait, 'wait');
+    const step = Math.max(1, parseDuration(options.step ?? 50, 'step'));
+    const deadline = Date.now() + wait;
+    for (;;) {
+      if (!(await this.exists(key))) return false;
+      if (Date.now() >= deadline) return true;
+      await sleep(Math.min(step, Math.max(1, deadline - Date.now())));
+    }
+  }
+
+  /**
+   * Runs `fn` while holding `key` for at most `ttl`, and releases its own token afterwards even when `fn`
+   * throws. In safe mode a backend failure runs `fn` without the lock (logged) rather than failing the call.
+   * @throws LockedError when the lock is held and `wait` is `false` or has elapsed.
+   * @example await cache.lock('reindex', '30s', () => this.reindex(), { wait: false });
+   */
+  async lock<T>(key: string, ttl: Duration, fn: () => T | Promise<T>, options: LockOptions = {}): Promise<T> {
+    const ttlMs = parsePositiveDuration(ttl, 'ttl');
+    const wait =
+      options.wait === false
+        ? 0
+        : options.wait === undefined || options.wait === true
+          ? ttlMs
+          : parseDuration(options.wait, 'wait');
+    const step = Math.max(1, parseDuration(options.step ?? 50, 'step'));
+    const token = randomUUID();
+    const deadline = Date.now() + wait;
+    for (;;) {
+      const attempt = await this.tryLock(key, token, ttlMs);
+      if (attempt === 'failed') return fn();
+      if (attempt === 'acquired') break;
+      if (Date.now() >= deadline) throw new LockedError(key);
+      await sleep(Math.min(step, Math.max(1, deadline - Date.now())));
+    }
+    try {
+      return await fn();
+    } finally {
+      await this.unlock(key, token);
+    }
+  }
+
+  /** Closes connections and timers. Called by Nest on application shutdown; safe to call twice. */
+  close(): Promise<void> {
+    this.closed ??= this.backend.close();
+    return this.closed;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.close();
+  }
+
+  private async tryLock(key: string, token: string, ttl: number): Promise<LockAttempt> {
+    try {
+      return (await this.backend.setLock(key, token, ttl)) ? 'acquired' : 'held';
+    } catch (error) {
+      this.fail('setLock', error, false);
+      return 'failed';
+    }
+  }
+
+  private decode(key: string, raw: unknown): unknown {
+    if (raw === undefined) return MISS;
+    const value = this.codec.decode(key, raw);
+    if (value === INVALID) {
+      this.failures.warn(
+        `Value at "${key}" is unsigned, tampered with or not in the cashews format; it is treated as a miss.`,
+      );
+      return MISS;
+    }
+    return value;
+  }
+
+  /** Safe mode in one place: backend failures become `fallback` (logged), or a {@link CacheBackendError}. */
+  private async guard<T>(op: string, fallback: T, run: () => Promise<T>, alwaysThrow = false): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      this.fail(op, error, alwaysThrow);
+      return fallback;
+    }
+  }
+
+  private fail(op: string, error: unknown, alwaysThrow: boolean): void {
+    // Our own errors (a non-integer incr, an unstorable value) are usage errors, not backend failures.
+    if (error instanceof CashewsError && !(error instanceof CacheBackendError)) throw error;
+    const reason = error instanceof Error ? error.message : String(error);
+    const wrapped = new CacheBackendError(`Cache backend ${this.config.displayUrl} failed on ${op}: ${reason}`, {
+      cause: error,
+    });
+    if (alwaysThrow || !this.config.safe) throw wrapped;
+    this.failures.warn(`${wrapped.message} (safe mode: answered as a miss)`);
+  }
+}
+
+function ttlOf(ttl: Duration | undefined): number | undefined {
+  return ttl === undefined ? undefined : parsePositiveDuration(ttl, 'ttl');
+}

@@ -1,0 +1,86 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { fromTagged, toTagged, type Tagged } from './value-walker.js';
+
+/** What {@link Codec.decode} answers for a raw value it refuses (bad signature, foreign format). */
+export const INVALID: unique symbol = Symbol('cashews.invalid');
+
+/**
+ * Turns values into what a backend stores and back. Backends stay format-agnostic; signing and the
+ * copy-on-write guarantee of the memory store live here, once.
+ */
+export interface Codec {
+  encode(key: string, value: unknown): unknown;
+  decode(key: string, raw: unknown): unknown;
+}
+
+const UNDEFINED = Object.freeze({ cashews: 'undefined' });
+const INTEGER = /^-?\d{1,16}$/;
+
+/**
+ * In-process codec: stores a deep copy, so mutating an object after `set` cannot change the cache.
+ * Reads return the stored copy without copying again, which keeps memory hits close to a raw LRU.
+ */
+export class CloneCodec implements Codec {
+  encode(_key: string, value: unknown): unknown {
+    if (value === undefined) return UNDEFINED;
+    if (typeof value === 'object' && value !== null) return fromTagged(toTagged(value));
+    // Primitives need no copy but still go through the walker's checks (functions, symbols).
+    return typeof value === 'function' || typeof value === 'symbol' ? toTagged(value) : value;
+  }
+
+  decode(_key: string, raw: unknown): unknown {
+    return raw === UNDEFINED ? undefined : raw;
+  }
+}
+
+/**
+ * String codec for Redis (and for memory when a `secret` is set). Safe integers are stored as bare
+ * decimals so `INCRBY` works on them; everything else is `c1:<json>` or, signed, `c1s:<mac>:<json>`
+ * with an HMAC-SHA256 over the key and the payload, verified before anything is parsed.
+ */
+export class StringCodec implements Codec {
+  constructor(private readonly secret?: string) {}
+
+  encode(key: string, value: unknown): string {
+    if (typeof value === 'number' && Number.isSafeInteger(value) && !Object.is(value, -0)) return String(value);
+    const payload = JSON.stringify(toTagged(value));
+    return this.secret ? `c1s:${this.mac(key, payload)}:${payload}` : `c1:${payload}`;
+  }
+
+  decode(key: string, raw: unknown): unknown {
+    if (typeof raw === 'number') return raw;
+    const text = Buffer.isBuffer(raw) ? raw.toString('utf8') : raw;
+    if (typeof text !== 'string') return INVALID;
+    if (INTEGER.test(text)) return Number(text);
+    let payload: string;
+    if (text.startsWith('c1s:')) {
+      const end = text.indexOf(':', 4);
+      if (end < 0) return INVALID;
+      payload = text.slice(end + 1);
+      if (this.secret && !this.verify(key, payload, text.slice(4, end))) return INVALID;
+    } else if (text.startsWith('c1:') && !this.secret) {
+      payload = text.slice(3);
+    } else {
+      return INVALID;
+    }
+    try {
+      return fromTagged(JSON.parse(payload) as Tagged);
+    } catch {
+      return INVALID;
+    }
+  }
+
+  private mac(key: string, payload: string): string {
+    return createHmac('sha256', this.secret as string)
+      .update(key)
+      .update('\0')
+      .update(payload)
+      .digest('base64url');
+  }
+
+  private verify(key: string, payload: string, given: string): boolean {
+    const expected = Buffer.from(this.mac(key, payload));
+    const actual = Buffer.from(given);
+    return expected.length === actual.length && timingSafeEqual(expected, actual);
+  }
+}

@@ -1,0 +1,176 @@
+import { CacheValueError } from '../errors.js';
+
+/**
+ * Tagged tree that JSON can hold. Plain data stays as it is; other types become `{ $: tag, v }`. A user
+ * object that itself has a `$` key is wrapped as `{ $: 'O', v }` so it can never be read as a tag.
+ */
+export type Tagged = null | boolean | number | string | Tagged[] | { [key: string]: Tagged };
+
+const TYPED_ARRAYS = {
+  Int8Array,
+  Uint8Array,
+  Uint8ClampedArray,
+  Int16Array,
+  Uint16Array,
+  Int32Array,
+  Uint32Array,
+  Float32Array,
+  Float64Array,
+  BigInt64Array,
+  BigUint64Array,
+} as const;
+type TypedArrayName = keyof typeof TYPED_ARRAYS;
+
+function fail(path: string, what: string): never {
+  throw new CacheValueError(
+    `Cannot cache ${what} at ${path || 'the top level'}: values must be JSON data, undefined, Date, Map, Set, ` +
+      `BigInt, Buffer or typed arrays, without cycles.`,
+  );
+}
+
+function bytesOf(view: ArrayBufferView): string {
+  return Buffer.from(view.buffer, view.byteOffset, view.byteLength).toString('base64');
+}
+
+/**
+ * Converts a value into a {@link Tagged} tree, rejecting what cannot round-trip. `ancestors` holds the
+ * objects on the current path only, so shared (non-circular) references are allowed and copied.
+ */
+export function toTagged(value: unknown, path = '', ancestors: object[] = []): Tagged {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return value;
+    case 'number':
+      return Number.isFinite(value) && !Object.is(value, -0) ? value : { $: 'n', v: String(value) };
+    case 'undefined':
+      return { $: 'u' };
+    case 'bigint':
+      return { $: 'b', v: value.toString() };
+    case 'function':
+      return fail(path, 'a function');
+    case 'symbol':
+      return fail(path, 'a symbol');
+  }
+  if (value === null) return null;
+  const object = value as object;
+  if (ancestors.includes(object)) fail(path, 'a circular reference');
+  ancestors.push(object);
+  try {
+    return tagObject(object, path, ancestors);
+  } finally {
+    ancestors.pop();
+  }
+}
+
+function tagObject(object: object, path: string, ancestors: object[]): Tagged {
+  if (Array.isArray(object)) {
+    const out: Tagged[] = new Array<Tagged>(object.length);
+    for (let i = 0; i < object.length; i++) out[i] = toTagged(object[i], `${path}[${i}]`, ancestors);
+    return out;
+  }
+  if (object instanceof Date) return { $: 'D', v: Number.isNaN(object.getTime()) ? null : object.toISOString() };
+  if (object instanceof Map) {
+    let i = 0;
+    const entries: Tagged[] = [];
+    for (const [k, v] of object) {
+      entries.push([toTagged(k, `${path}<key ${i}>`, ancestors), toTagged(v, `${path}<value ${i}>`, ancestors)]);
+      i++;
+    }
+    return { $: 'M', v: entries };
+  }
+  if (object instanceof Set) {
+    const items: Tagged[] = [];
+    let i = 0;
+    for (const item of object) items.push(toTagged(item, `${path}<item ${i++}>`, ancestors));
+    return { $: 'S', v: items };
+  }
+  if (Buffer.isBuffer(object)) return { $: 'B', v: object.toString('base64') };
+  if (ArrayBuffer.isView(object)) {
+    const name = object.constructor.name;
+    if (name in TYPED_ARRAYS) return { $: 'T', t: name, v: bytesOf(object) };
+    return fail(path, `a ${name}`);
+  }
+  if (object instanceof ArrayBuffer) return { $: 'A', v: Buffer.from(object).toString('base64') };
+  const toJSON = (object as { toJSON?: unknown }).toJSON;
+  if (typeof toJSON === 'function') return toTagged(toJSON.call(object), path, ancestors);
+  if (object instanceof Promise) return fail(path, 'a Promise');
+  if (object instanceof WeakMap || object instanceof WeakSet) return fail(path, 'a WeakMap/WeakSet');
+  // Class instances are stored as their own enumerable fields; they come back as plain objects.
+  const out: { [key: string]: Tagged } = {};
+  for (const key of Object.keys(object)) {
+    define(out, key, toTagged((object as Record<string, unknown>)[key], path ? `${path}.${key}` : key, ancestors));
+  }
+  return Object.hasOwn(out, '$') ? { $: 'O', v: out } : out;
+}
+
+/** Assigns without ever triggering the `__proto__` setter, so decoded data cannot change a prototype. */
+function define(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') {
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  } else {
+    target[key] = value;
+  }
+}
+
+function invalid(): never {
+  throw new CacheValueError('Stored value is not in the cashews format.');
+}
+
+function bytes(v: Tagged | undefined): Buffer {
+  if (typeof v !== 'string') invalid();
+  return Buffer.from(v, 'base64');
+}
+
+/** A fresh ArrayBuffer holding exactly the decoded bytes (Buffer.from may share a pooled one). */
+function ownBuffer(v: Tagged | undefined): ArrayBuffer {
+  const source = bytes(v);
+  const copy = new Uint8Array(source.byteLength);
+  copy.set(source);
+  return copy.buffer;
+}
+
+/** Rebuilds a value from a {@link Tagged} tree. Only the fixed set of built-in types above can be created. */
+export function fromTagged(tagged: Tagged): unknown {
+  if (tagged === null || typeof tagged !== 'object') return tagged;
+  if (Array.isArray(tagged)) return tagged.map(fromTagged);
+  if (!Object.hasOwn(tagged, '$')) return plain(tagged);
+  const v = tagged.v;
+  switch (tagged.$) {
+    case 'u':
+      return undefined;
+    case 'n':
+      return Number(v);
+    case 'b':
+      if (typeof v !== 'string' || !/^-?\d+$/.test(v)) invalid();
+      return BigInt(v);
+    case 'D':
+      return new Date(typeof v === 'string' ? v : NaN);
+    case 'M':
+      if (!Array.isArray(v)) invalid();
+      return new Map(v.map((pair) => (Array.isArray(pair) ? [fromTagged(pair[0]), fromTagged(pair[1])] : invalid())));
+    case 'S':
+      if (!Array.isArray(v)) invalid();
+      return new Set(v.map(fromTagged));
+    case 'B':
+      return bytes(v);
+    case 'A':
+      return ownBuffer(v);
+    case 'T': {
+      const name = tagged.t;
+      if (typeof name !== 'string' || !Object.hasOwn(TYPED_ARRAYS, name)) invalid();
+      return new TYPED_ARRAYS[name as TypedArrayName](ownBuffer(v));
+    }
+    case 'O':
+      if (v === null || typeof v !== 'object' || Array.isArray(v)) invalid();
+      return plain(v);
+    default:
+      return invalid();
+  }
+}
+
+function plain(tagged: { [key: string]: Tagged }): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(tagged)) define(out, key, fromTagged(tagged[key]));
+  return out;
+}

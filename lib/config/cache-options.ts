@@ -1,0 +1,47 @@
+import type { Duration } from '../duration.js';
+
+/**
+ * Options of one cache instance. Every field may also be given in the URL query (snake_case or
+ * camelCase); a field given here overrides the URL.
+ */
+export interface CacheOptions {
+  /** Instance name for `@InjectCache(name)`; the unnamed instance is injected as `CacheService`. */
+  name?: string;
+  /** `false` turns the cache off: commands answer misses, decorated methods always run. Default `true`. */
+  enable?: boolean;
+  /** Backend failures become misses (logged) instead of errors. Default `true`. */
+  safe?: boolean;
+  /** Signs stored values with HMAC-SHA256; unsigned or tampered values read as misses. */
+  secret?: string;
+  /** `mem://` only: maximum number of entries (LRU). Default 10 000. */
+  size?: number;
+  /** `mem://` only: how often expired entries are swept. Default `'1m'`. */
+  checkInterval?: Duration;
+  /** Redis only: a command that takes longer fails (a miss in safe mode). Default `'1s'`. */
+  commandTimeout?: Duration;
+  /** Redis only: time allowed to establish a connection. Default `'2s'`. */
+  connectTimeout?: Duration;
+  /** Redis only: retries of one command across reconnects. Default `1`. */
+  maxRetries?: number;
+}
+
+/** Options after URL and object are merged and validated: every duration is in milliseconds. */
+export interface ResolvedCacheConfig {
+  scheme: 'mem' | 'redis' | 'rediss' | 'redis+cluster';
+  /** The URL with any password replaced by `***`, for logs and errors. */
+  displayUrl: string;
+  name?: string;
+  enable: boolean;
+  safe: boolean;
+  secret?: string;
+  size: number;
+  checkInterval: number;
+  commandTimeout: number;
+  connectTimeout: number;
+  maxRetries: number;
+  nodes: Array<{ host: string; port: number }>;
+  db: number;
+  username?: string;
+  password?: string;
+  tls: boolean;
+}

@@ -1,0 +1,214 @@
+import { parseDuration } from '../duration.js';
+import { CashewsConfigError } from '../errors.js';
+import type { CacheOptions, ResolvedCacheConfig } from './cache-options.js';
+
+type Scheme = ResolvedCacheConfig['scheme'];
+type Kind = 'bool' | 'int' | 'duration' | 'string';
+
+interface ParamSpec {
+  kind: Kind;
+  schemes: readonly Scheme[];
+  min?: number;
+}
+
+const ALL: readonly Scheme[] = ['mem', 'redis', 'rediss', 'redis+cluster'];
+const REDIS: readonly Scheme[] = ['redis', 'rediss', 'redis+cluster'];
+
+/** The single list of parameters; both the URL and the options object are checked against it. */
+const PARAMS: Record<string, ParamSpec> = {
+  enable: { kind: 'bool', schemes: ALL },
+  safe: { kind: 'bool', schemes: ALL },
+  secret: { kind: 'string', schemes: ALL },
+  size: { kind: 'int', schemes: ['mem'], min: 1 },
+  checkInterval: { kind: 'duration', schemes: ['mem'] },
+  commandTimeout: { kind: 'duration', schemes: REDIS },
+  connectTimeout: { kind: 'duration', schemes: REDIS },
+  maxRetries: { kind: 'int', schemes: REDIS, min: 0 },
+};
+
+const NOT_PARAMS = new Set(['name', 'isGlobal', 'url']);
+const SCHEMES = 'mem://, redis://, rediss://, redis+cluster://';
+const TRUE = new Set(['1', 'true', 'yes', 'on']);
+const FALSE = new Set(['0', 'false', 'no', 'off']);
+
+const DEFAULTS = {
+  enable: true,
+  safe: true,
+  size: 10_000,
+  checkInterval: 60_000,
+  commandTimeout: 1_000,
+  connectTimeout: 2_000,
+  maxRetries: 1,
+};
+
+function camel(name: string): string {
+  return name.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+function accepted(spec: ParamSpec): string {
+  switch (spec.kind) {
+    case 'bool':
+      return '1/0, true/false, yes/no, on/off';
+    case 'int':
+      return `an integer >= ${spec.min ?? 0}`;
+    case 'duration':
+      return "milliseconds or a duration such as '500ms', '10s', '1h30m'";
+    default:
+      return 'a non-empty string';
+  }
+}
+
+function convert(name: string, spec: ParamSpec, value: unknown, fromUrl: boolean): unknown {
+  const bad = (): never => {
+    throw new CashewsConfigError(
+      `Invalid value ${JSON.stringify(value)} for cache parameter "${name}". Accepted: ${accepted(spec)}.`,
+    );
+  };
+  switch (spec.kind) {
+    case 'bool':
+      if (typeof value === 'boolean') return value;
+      if (fromUrl && typeof value === 'string') {
+        const text = value.toLowerCase();
+        if (TRUE.has(text)) return true;
+        if (FALSE.has(text)) return false;
+      }
+      return bad();
+    case 'int': {
+      const n = typeof value === 'number' ? value : fromUrl && /^\d+$/.test(String(value)) ? Number(value) : NaN;
+      return Number.isInteger(n) && n >= (spec.min ?? 0) ? n : bad();
+    }
+    case 'duration':
+      try {
+        return parseDuration(value, name);
+      } catch {
+        return bad();
+      }
+    default:
+      return typeof value === 'string' && value.length > 0 ? value : bad();
+  }
+}
+
+function checkName(raw: string, scheme: Scheme, where: string): string {
+  const name = camel(raw);
+  const spec = PARAMS[name];
+  if (!spec) {
+    const known = Object.keys(PARAMS)
+      .filter((key) => PARAMS[key].schemes.includes(scheme))
+      .join(', ');
+    throw new CashewsConfigError(`Unknown cache parameter "${raw}" in ${where}. Accepted for ${scheme}://: ${known}.`);
+  }
+  if (!spec.schemes.includes(scheme)) {
+    throw new CashewsConfigError(
+      `Cache parameter "${raw}" does not apply to ${scheme}:// (it is accepted by ${spec.schemes.join(', ')}).`,
+    );
+  }
+  return name;
+}
+
+function parsePort(text: string, url: string): number {
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port < 1 || port > 65535) {
+    throw new CashewsConfigError(`Invalid port "${text}" in cache URL ${url}. Accepted: 1-65535.`);
+  }
+  return port;
+}
+
+function parseHostPort(item: string, url: string): { host: string; port: number } {
+  const match = /^(\[[^\]]+\]|[^:/?#\s]+)(?::(\d*))?$/.exec(item);
+  if (!match) throw new CashewsConfigError(`Malformed host "${item}" in cache URL ${url}. Expected host:port.`);
+  const host = match[1].replace(/^\[|\]$/g, '');
+  return { host, port: match[2] ? parsePort(match[2], url) : 6379 };
+}
+
+/**
+ * Parses a cache URL and merges an options object over it.
+ * @throws CashewsConfigError naming the offending part and the accepted forms.
+ * @example resolveCacheConfig('redis://localhost:6379/2?command_timeout=500ms', { safe: false })
+ */
+export function resolveCacheConfig(url: string = 'mem://', options: CacheOptions = {}): ResolvedCacheConfig {
+  if (typeof url !== 'string') {
+    throw new CashewsConfigError(
+      `The cache URL must be a string such as 'mem://' or 'redis://host:6379' (got ${typeof url}).`,
+    );
+  }
+  const match = /^([a-z+]+):\/\/([^/?#]*)(\/[^?#]*)?(?:\?([^#]*))?$/i.exec(url.trim());
+  if (!match) {
+    throw new CashewsConfigError(
+      `Malformed cache URL "${url}". Accepted schemes: ${SCHEMES} (e.g. 'redis://127.0.0.1:6379/0').`,
+    );
+  }
+  const [, rawScheme, authority, path = '', query = ''] = match;
+  const scheme = rawScheme.toLowerCase() as Scheme;
+  if (!ALL.includes(scheme)) {
+    throw new CashewsConfigError(`Unknown cache URL scheme "${rawScheme}://" in "${url}". Accepted: ${SCHEMES}.`);
+  }
+
+  const values: Record<string, unknown> = { ...DEFAULTS };
+  const params = new URLSearchParams(query);
+  for (const [raw, value] of params) {
+    const name = checkName(raw, scheme, `URL "${url.replace(/:[^:@/]*@/, ':***@')}"`);
+    values[name] = convert(raw, PARAMS[name], value, true);
+  }
+  for (const [key, value] of Object.entries(options)) {
+    if (NOT_PARAMS.has(key) || value === undefined) continue;
+    const name = checkName(key, scheme, 'options');
+    values[name] = convert(key, PARAMS[name], value, false);
+  }
+  if (options.name !== undefined && (typeof options.name !== 'string' || !options.name)) {
+    throw new CashewsConfigError(`Invalid cache option "name": expected a non-empty string.`);
+  }
+
+  const config: ResolvedCacheConfig = {
+    scheme,
+    displayUrl: url.replace(/:[^:@/]*@/, ':***@'),
+    name: options.name,
+    enable: values.enable as boolean,
+    safe: values.safe as boolean,
+    secret: values.secret as string | undefined,
+    size: values.size as number,
+    checkInterval: values.checkInterval as number,
+    commandTimeout: values.commandTimeout as number,
+    connectTimeout: values.connectTimeout as number,
+    maxRetries: values.maxRetries as number,
+    nodes: [],
+    db: 0,
+    tls: scheme === 'rediss',
+  };
+  if (scheme === 'mem') {
+    if (authority || (path && path !== '/')) {
+      throw new CashewsConfigError(`mem:// takes no host or path (got "${url}"). Example: 'mem://?size=1000'.`);
+    }
+    return config;
+  }
+
+  let hosts = authority;
+  const at = authority.lastIndexOf('@');
+  if (at >= 0) {
+    const [user, ...rest] = authority.slice(0, at).split(':');
+    config.username = user ? decodeURIComponent(user) : undefined;
+    config.password = rest.length ? decodeURIComponent(rest.join(':')) : undefined;
+    hosts = authority.slice(at + 1);
+  }
+  const items = hosts ? hosts.split(',') : [];
+  if (scheme !== 'redis+cluster' && items.length > 1) {
+    throw new CashewsConfigError(
+      `Several hosts in "${config.displayUrl}": use redis+cluster://host1:port1,host2:port2.`,
+    );
+  }
+  config.nodes = items.length
+    ? items.map((item) => parseHostPort(item, config.displayUrl))
+    : [{ host: '127.0.0.1', port: 6379 }];
+  if (path && path !== '/') {
+    const db = path.slice(1);
+    if (scheme === 'redis+cluster') {
+      throw new CashewsConfigError(`redis+cluster:// takes no database number (Redis Cluster only has db 0).`);
+    }
+    if (!/^\d+$/.test(db)) {
+      throw new CashewsConfigError(
+        `Invalid database "${db}" in cache URL ${config.displayUrl}. Accepted: a number such as /0.`,
+      );
+    }
+    config.db = Number(db);
+  }
+  return config;
+}

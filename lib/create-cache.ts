@@ -1,0 +1,63 @@
+import { Logger } from '@nestjs/common';
+import type { Backend } from './backends/backend.interface.js';
+import { DisabledBackend } from './backends/disabled.backend.js';
+import { MemoryBackend } from './backends/memory.backend.js';
+import { RedisClusterBackend } from './backends/redis-cluster.backend.js';
+import { RedisBackend } from './backends/redis.backend.js';
+import { CacheService } from './cache.service.js';
+import type { CacheOptions, ResolvedCacheConfig } from './config/cache-options.js';
+import { resolveCacheConfig } from './config/cache-url.js';
+import { CacheBackendError } from './errors.js';
+
+function createBackend(config: ResolvedCacheConfig): Backend {
+  if (!config.enable) return new DisabledBackend();
+  switch (config.scheme) {
+    case 'mem':
+      return new MemoryBackend({ size: config.size, checkInterval: config.checkInterval });
+    case 'redis+cluster':
+      return new RedisClusterBackend(config);
+    default:
+      return new RedisBackend(config);
+  }
+}
+
+async function connectWithin(backend: Backend, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no connection within ${ms} ms`)), ms);
+  });
+  try {
+    await Promise.race([backend.connect(), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Creates and connects a cache instance outside Nest (scripts, benchmarks, tests). Inside Nest use
+ * `CashewsModule.forRoot(url)`, which calls this for you.
+ *
+ * In safe mode (the default) an unreachable Redis does not fail start-up: the instance answers misses
+ * and reconnects in the background. With `safe: false` start-up fails with {@link CacheBackendError}.
+ * @throws CashewsConfigError for a bad URL or option.
+ * @example const cache = await createCache('redis://127.0.0.1:6379/0?command_timeout=200ms');
+ */
+export async function createCache(url: string = 'mem://', options: CacheOptions = {}): Promise<CacheService> {
+  const config = resolveCacheConfig(url, options);
+  const backend = createBackend(config);
+  const service = new CacheService(backend, config);
+  try {
+    // Cluster discovery needs a few round trips; give it more than one connect timeout.
+    await connectWithin(backend, config.connectTimeout * (config.scheme === 'redis+cluster' ? 3 : 1) + 250);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    if (!config.safe) {
+      await backend.close();
+      throw new CacheBackendError(`Cannot connect to cache ${config.displayUrl}: ${reason}`, { cause: error });
+    }
+    new Logger(config.name ? `Cashews:${config.name}` : 'Cashews').warn(
+      `Cannot connect to cache ${config.displayUrl} (${reason}); safe mode: answering misses until it is reachable.`,
+    );
+  }
+  return service;
+}
