@@ -7,10 +7,7 @@ import type { ResolvedCacheConfig } from './config/cache-options.js';
 import { parseDuration, parsePositiveDuration, type Duration } from './duration.js';
 import { CacheBackendError, CashewsError, LockedError } from './errors.js';
 import { BurstLogger } from './logging/burst-logger.js';
-
-/** Returned by {@link CacheService.read} when the key holds nothing usable. */
-export const MISS: unique symbol = Symbol('cashews.miss');
-export type Miss = typeof MISS;
+import { MISS } from './miss.js';
 
 /** Options of {@link CacheService.set}. */
 export interface SetOptions {
@@ -86,9 +83,19 @@ export class CacheService implements OnApplicationShutdown {
   }
 
   /** Like {@link get} but answers {@link MISS} for a miss, so strategies can tell it from a stored `undefined`. */
-  async read(key: string): Promise<unknown> {
-    const raw = await this.guard('get', undefined, () => this.backend.get(key));
-    return this.decode(key, raw);
+  read(key: string): Promise<unknown> {
+    if (this.sync) {
+      const raw = this.sync.getSync(key);
+      return Promise.resolve(raw === undefined ? MISS : this.codec.decode(key, raw));
+    }
+    // One promise hop instead of an async wrapper: this is the Redis hit path.
+    return this.backend.get(key).then(
+      (raw) => this.decode(key, raw),
+      (error: unknown) => {
+        this.fail('get', error, false);
+        return MISS;
+      },
+    );
   }
 
   /** Reads several keys at once; the answer follows the order of `keys`. */
@@ -282,7 +289,11 @@ export class CacheService implements OnApplicationShutdown {
     await this.close();
   }
 
-  private async tryLock(key: string, token: string, ttl: number): Promise<LockAttempt> {
+  /**
+   * One lock attempt that tells a held lock (`'held'`) from a backend failure (`'failed'`, logged in safe
+   * mode), so callers can choose to proceed unlocked rather than wait on a backend that is down.
+   */
+  async tryLock(key: string, token: string, ttl: number): Promise<LockAttempt> {
     try {
       return (await this.backend.setLock(key, token, ttl)) ? 'acquired' : 'held';
     } catch (error) {

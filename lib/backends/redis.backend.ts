@@ -3,6 +3,7 @@ import type { ResolvedCacheConfig } from '../config/cache-options.js';
 import { CacheValueError } from '../errors.js';
 import { toRedisGlob } from '../keys/pattern.js';
 import type { Backend } from './backend.interface.js';
+import { StallWatchdog } from './stall-watchdog.js';
 
 // Single-key scripts only, so they run unchanged on Redis Cluster.
 const INCR_SCRIPT = `
@@ -46,9 +47,18 @@ export function redisConnectionOptions(config: ResolvedCacheConfig): RedisOption
 export class RedisBackend implements Backend {
   readonly kind: 'redis' | 'cluster' = 'redis';
   readonly client: Client;
+  private readonly watchdog?: StallWatchdog;
 
   constructor(config: ResolvedCacheConfig, client?: Client) {
-    this.client = client ?? new Redis({ ...redisConnectionOptions(config), ...config.nodes[0], db: config.db });
+    if (client) {
+      this.client = client;
+    } else {
+      // A single server gets the cheaper StallWatchdog instead of ioredis's timer per command.
+      const { commandTimeout, ...options } = redisConnectionOptions(config);
+      const redis = new Redis({ ...options, ...config.nodes[0], db: config.db });
+      if (commandTimeout) this.watchdog = new StallWatchdog(redis, commandTimeout);
+      this.client = redis;
+    }
     this.client.defineCommand('cashewsIncr', { numberOfKeys: 1, lua: INCR_SCRIPT });
     this.client.defineCommand('cashewsUnlock', { numberOfKeys: 1, lua: UNLOCK_SCRIPT });
     // Failures surface on the commands; an unhandled 'error' event would crash the process.
@@ -64,6 +74,7 @@ export class RedisBackend implements Backend {
   }
 
   async close(): Promise<void> {
+    this.watchdog?.stop();
     if (this.client.status === 'end') return;
     try {
       if (this.client.status === 'ready') await this.client.quit();

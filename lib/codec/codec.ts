@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { fromTagged, toTagged, type Tagged } from './value-walker.js';
+import { fromTagged, tagCount, toTagged, type Tagged } from './value-walker.js';
 
 /** What {@link Codec.decode} answers for a raw value it refuses (bad signature, foreign format). */
 export const INVALID: unique symbol = Symbol('cashews.invalid');
@@ -35,15 +35,18 @@ export class CloneCodec implements Codec {
 
 /**
  * String codec for Redis (and for memory when a `secret` is set). Safe integers are stored as bare
- * decimals so `INCRBY` works on them; everything else is `c1:<json>` or, signed, `c1s:<mac>:<json>`
- * with an HMAC-SHA256 over the key and the payload, verified before anything is parsed.
+ * decimals so `INCRBY` works on them; everything else is `c1:<payload>` or, signed, `c1s:<mac>:<payload>`
+ * with an HMAC-SHA256 over the key and the payload, verified before anything is parsed. The payload is
+ * `p<json>` for plain JSON (read back by `JSON.parse` alone) or `t<json>` for a tagged tree.
  */
 export class StringCodec implements Codec {
   constructor(private readonly secret?: string) {}
 
   encode(key: string, value: unknown): string {
     if (typeof value === 'number' && Number.isSafeInteger(value) && !Object.is(value, -0)) return String(value);
-    const payload = JSON.stringify(toTagged(value));
+    const before = tagCount();
+    const json = JSON.stringify(toTagged(value));
+    const payload = (tagCount() === before ? 'p' : 't') + json;
     return this.secret ? `c1s:${this.mac(key, payload)}:${payload}` : `c1:${payload}`;
   }
 
@@ -64,10 +67,13 @@ export class StringCodec implements Codec {
       return INVALID;
     }
     try {
-      return fromTagged(JSON.parse(payload) as Tagged);
+      // JSON.parse never assigns through __proto__, so plain payloads need no further walk.
+      if (payload[0] === 'p') return JSON.parse(payload.slice(1)) as unknown;
+      if (payload[0] === 't') return fromTagged(JSON.parse(payload.slice(1)) as Tagged);
     } catch {
-      return INVALID;
+      // Malformed JSON falls through to INVALID like any other foreign value.
     }
+    return INVALID;
   }
 
   private mac(key: string, payload: string): string {

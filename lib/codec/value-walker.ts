@@ -6,6 +6,19 @@ import { CacheValueError } from '../errors.js';
  */
 export type Tagged = null | boolean | number | string | Tagged[] | { [key: string]: Tagged };
 
+/**
+ * Counts tag objects made by {@link toTagged}. The walk is synchronous, so reading it before and after
+ * one call tells whether that value needed any tag; plain JSON is then read back by `JSON.parse` alone.
+ */
+let tagsMade = 0;
+export function tagCount(): number {
+  return tagsMade;
+}
+function tag(value: { $: string; [field: string]: Tagged }): Tagged {
+  tagsMade++;
+  return value;
+}
+
 const TYPED_ARRAYS = {
   Int8Array,
   Uint8Array,
@@ -42,11 +55,11 @@ export function toTagged(value: unknown, path = '', ancestors: object[] = []): T
     case 'boolean':
       return value;
     case 'number':
-      return Number.isFinite(value) && !Object.is(value, -0) ? value : { $: 'n', v: String(value) };
+      return Number.isFinite(value) && !Object.is(value, -0) ? value : tag({ $: 'n', v: String(value) });
     case 'undefined':
-      return { $: 'u' };
+      return tag({ $: 'u' });
     case 'bigint':
-      return { $: 'b', v: value.toString() };
+      return tag({ $: 'b', v: value.toString() });
     case 'function':
       return fail(path, 'a function');
     case 'symbol':
@@ -69,7 +82,7 @@ function tagObject(object: object, path: string, ancestors: object[]): Tagged {
     for (let i = 0; i < object.length; i++) out[i] = toTagged(object[i], `${path}[${i}]`, ancestors);
     return out;
   }
-  if (object instanceof Date) return { $: 'D', v: Number.isNaN(object.getTime()) ? null : object.toISOString() };
+  if (object instanceof Date) return tag({ $: 'D', v: Number.isNaN(object.getTime()) ? null : object.toISOString() });
   if (object instanceof Map) {
     let i = 0;
     const entries: Tagged[] = [];
@@ -77,21 +90,21 @@ function tagObject(object: object, path: string, ancestors: object[]): Tagged {
       entries.push([toTagged(k, `${path}<key ${i}>`, ancestors), toTagged(v, `${path}<value ${i}>`, ancestors)]);
       i++;
     }
-    return { $: 'M', v: entries };
+    return tag({ $: 'M', v: entries });
   }
   if (object instanceof Set) {
     const items: Tagged[] = [];
     let i = 0;
     for (const item of object) items.push(toTagged(item, `${path}<item ${i++}>`, ancestors));
-    return { $: 'S', v: items };
+    return tag({ $: 'S', v: items });
   }
-  if (Buffer.isBuffer(object)) return { $: 'B', v: object.toString('base64') };
+  if (Buffer.isBuffer(object)) return tag({ $: 'B', v: object.toString('base64') });
   if (ArrayBuffer.isView(object)) {
     const name = object.constructor.name;
-    if (name in TYPED_ARRAYS) return { $: 'T', t: name, v: bytesOf(object) };
+    if (name in TYPED_ARRAYS) return tag({ $: 'T', t: name, v: bytesOf(object) });
     return fail(path, `a ${name}`);
   }
-  if (object instanceof ArrayBuffer) return { $: 'A', v: Buffer.from(object).toString('base64') };
+  if (object instanceof ArrayBuffer) return tag({ $: 'A', v: Buffer.from(object).toString('base64') });
   const toJSON = (object as { toJSON?: unknown }).toJSON;
   if (typeof toJSON === 'function') return toTagged(toJSON.call(object), path, ancestors);
   if (object instanceof Promise) return fail(path, 'a Promise');
@@ -101,7 +114,7 @@ function tagObject(object: object, path: string, ancestors: object[]): Tagged {
   for (const key of Object.keys(object)) {
     define(out, key, toTagged((object as Record<string, unknown>)[key], path ? `${path}.${key}` : key, ancestors));
   }
-  return Object.hasOwn(out, '$') ? { $: 'O', v: out } : out;
+  return Object.hasOwn(out, '$') ? tag({ $: 'O', v: out }) : out;
 }
 
 /** Assigns without ever triggering the `__proto__` setter, so decoded data cannot change a prototype. */

@@ -190,6 +190,11 @@ export function resolveCacheConfig(url: string = 'mem://', options: CacheOptions
     hosts = authority.slice(at + 1);
   }
   const items = hosts ? hosts.split(',') : [];
+  if (scheme === 'redis+cluster' && items.length === 0) {
+    throw new CashewsConfigError(
+      `redis+cluster:// needs at least one seed node, e.g. 'redis+cluster://10.0.0.1:7000,10.0.0.2:7001'.`,
+    );
+  }
   if (scheme !== 'redis+cluster' && items.length > 1) {
     throw new CashewsConfigError(
       `Several hosts in "${config.displayUrl}": use redis+cluster://host1:port1,host2:port2.`,

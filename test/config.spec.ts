@@ -1,0 +1,179 @@
+/**
+ * URL grammar, option validation and durations. No Redis needed: invalid configurations must be rejected
+ * before any connection is attempted (the Redis URLs below point at port 1, where nothing listens).
+ */
+import { CacheService, CashewsConfigError, createCache } from '../lib/index.js';
+import { parseDuration } from '../lib/duration.js';
+
+type Options = NonNullable<Parameters<typeof createCache>[1]>;
+
+const NOWHERE = 'redis://127.0.0.1:1';
+
+/** Awaits a createCache call that must fail; closes the instance if it unexpectedly succeeds. */
+async function configFailure(promise: Promise<CacheService>): Promise<unknown> {
+  return promise.then(
+    async (cache) => {
+      await cache.close();
+      return new Error('createCache resolved but a CashewsConfigError was expected');
+    },
+    (error: unknown) => error,
+  );
+}
+
+function expectConfigError(error: unknown, mentions: RegExp[]): void {
+  expect(error).toBeInstanceOf(CashewsConfigError);
+  expect(error).toMatchObject({ code: 'CASHEWS_CONFIG' });
+  const message = error instanceof Error ? error.message : '';
+  for (const pattern of mentions) expect(message).toMatch(pattern);
+}
+
+const DURATION_FORMS = /'?\d+(ms|s|m|h|d)'?/;
+
+describe('createCache URL validation', () => {
+  it.each<[string, string, RegExp[]]>([
+    ['unknown scheme', 'memcached://127.0.0.1:11211', [/memcached/, /mem:\/\//, /redis:\/\//]],
+    ['not a URL', 'just some text', [/mem|redis/]],
+    ['empty string', '', [/mem|redis/]],
+    ['non-numeric port', 'redis://127.0.0.1:notaport', [/port|url/i]],
+    ['unknown parameter (mem)', 'mem://?bogus=1', [/bogus/, /size/]],
+    ['unknown parameter (redis)', `${NOWHERE}?colour=blue`, [/colour/, /command_timeout|commandTimeout/]],
+    ['size not a number', 'mem://?size=abc', [/size/, /integer/]],
+    ['size zero', 'mem://?size=0', [/size/]],
+    ['size negative', 'mem://?size=-5', [/size/]],
+    ['size fractional', 'mem://?size=1.5', [/size/]],
+    ['check_interval not a duration', 'mem://?check_interval=fast', [/check_interval|checkInterval/, DURATION_FORMS]],
+    ['checkInterval camelCase not a duration', 'mem://?checkInterval=1x', [/check_interval|checkInterval/]],
+    [
+      'command_timeout not a duration',
+      `${NOWHERE}?command_timeout=soon`,
+      [/command_timeout|commandTimeout/, DURATION_FORMS],
+    ],
+    ['command_timeout negative', `${NOWHERE}?command_timeout=-5`, [/command_timeout|commandTimeout/]],
+    ['connect_timeout not a duration', `${NOWHERE}?connect_timeout=2 s`, [/connect_timeout|connectTimeout/]],
+    ['max_retries not an integer', `${NOWHERE}?max_retries=x`, [/max_retries|maxRetries/, /integer/]],
+    ['maxRetries negative', `${NOWHERE}?maxRetries=-1`, [/max_retries|maxRetries/]],
+    ['safe not a boolean', `${NOWHERE}?safe=maybe`, [/safe/, /true|1/]],
+    ['enable not a boolean', 'mem://?enable=perhaps', [/enable/, /true|1/]],
+    ['empty secret', 'mem://?secret=', [/secret/]],
+    ['redis-only parameter on mem://', 'mem://?command_timeout=1s', [/command_timeout|commandTimeout/]],
+    ['mem-only parameter on redis://', `${NOWHERE}?size=10`, [/size/]],
+    ['cluster without hosts', 'redis+cluster://', [/cluster|host/i]],
+  ])('%s: %j', async (_label, url, mentions) => {
+    expectConfigError(await configFailure(createCache(url)), mentions);
+  });
+});
+
+describe('createCache options validation', () => {
+  it.each<[string, string, Options, RegExp[]]>([
+    ['size not a number', 'mem://', { size: 'big' as unknown as number }, [/size/]],
+    ['size negative', 'mem://', { size: -1 }, [/size/]],
+    ['checkInterval bad string', 'mem://', { checkInterval: 'soon' }, [/check_interval|checkInterval/, DURATION_FORMS]],
+    ['checkInterval NaN', 'mem://', { checkInterval: NaN }, [/check_interval|checkInterval/]],
+    ['commandTimeout bad string', NOWHERE, { commandTimeout: '1 minute' }, [/command_timeout|commandTimeout/]],
+    ['connectTimeout negative', NOWHERE, { connectTimeout: -1 }, [/connect_timeout|connectTimeout/]],
+    ['maxRetries fractional', NOWHERE, { maxRetries: 1.5 }, [/max_retries|maxRetries/]],
+    ['safe not a boolean', 'mem://', { safe: 'yes please' as unknown as boolean }, [/safe/]],
+    ['enable not a boolean', 'mem://', { enable: 2 as unknown as boolean }, [/enable/]],
+    ['secret not a string', 'mem://', { secret: 42 as unknown as string }, [/secret/]],
+    ['unknown option', 'mem://', { bogus: 1 } as unknown as Options, [/bogus/]],
+  ])('%s', async (_label, url, options, mentions) => {
+    expectConfigError(await configFailure(createCache(url, options)), mentions);
+  });
+
+  it('the option overrides a valid URL parameter and is still validated', async () => {
+    expectConfigError(await configFailure(createCache('mem://?size=10', { size: 0 })), [/size/]);
+  });
+});
+
+describe('createCache accepted configurations', () => {
+  it.each<[string, string, Options | undefined]>([
+    ['default', 'mem://', undefined],
+    ['snake_case params', 'mem://?size=1000&check_interval=1s', undefined],
+    ['camelCase params', 'mem://?size=1000&checkInterval=1s', undefined],
+    ['boolean forms', 'mem://?safe=1&enable=true', undefined],
+    ['duration as milliseconds', 'mem://?check_interval=1500', undefined],
+    ['secret in URL', 'mem://?secret=abc', undefined],
+    ['options only', 'mem://', { size: 5, checkInterval: '1h30m', secret: 's', safe: false, name: 'named' }],
+  ])('%s: %j', async (_label, url, options) => {
+    const cache = await createCache(url, options);
+    try {
+      await expect(cache.set('k', 'v')).resolves.toBe(true);
+      await expect(cache.get('k')).resolves.toBe('v');
+    } finally {
+      await cache.close();
+    }
+  });
+
+  it('createCache() without arguments is an in-memory cache', async () => {
+    const cache = await createCache();
+    try {
+      expect(cache.backend.kind).toBe('memory');
+    } finally {
+      await cache.close();
+    }
+  });
+
+  it('size bounds the memory cache', async () => {
+    const cache = await createCache('mem://?size=3');
+    try {
+      for (let i = 0; i < 10; i++) await cache.set(`k${i}`, i);
+      const present = await Promise.all(Array.from({ length: 10 }, (_, i) => cache.exists(`k${i}`)));
+      expect(present.filter(Boolean).length).toBeLessThanOrEqual(3);
+      await expect(cache.get('k9')).resolves.toBe(9);
+    } finally {
+      await cache.close();
+    }
+  });
+
+  it('a config error message never leaks the password', async () => {
+    const error = await configFailure(createCache('redis://user:hunter2@127.0.0.1:1?bogus=1'));
+    expectConfigError(error, [/bogus/]);
+    expect(error instanceof Error ? error.message : '').not.toContain('hunter2');
+  });
+});
+
+describe('parseDuration', () => {
+  it.each<[unknown, number]>([
+    [0, 0],
+    [1500, 1500],
+    [1.4, 1],
+    ['1500', 1500],
+    ['500ms', 500],
+    ['10s', 10_000],
+    ['1.5s', 1500],
+    ['5m', 300_000],
+    ['3h', 10_800_000],
+    ['1d', 86_400_000],
+    ['1h30m', 5_400_000],
+    ['1d2h3m4s5ms', 93_784_005],
+    [' 10s ', 10_000],
+  ])('%j = %d ms', (input, expected) => {
+    expect(parseDuration(input, 'ttl')).toBe(expected);
+  });
+
+  it.each<[string, unknown]>([
+    ['empty string', ''],
+    ['words', 'soon'],
+    ['unknown unit', '10x'],
+    ['space inside', '1h 30m'],
+    ['space before unit', '5 s'],
+    ['negative number', -1],
+    ['negative string', '-1s'],
+    ['exponent', '1e3'],
+    ['NaN', NaN],
+    ['Infinity', Infinity],
+    ['null', null],
+    ['undefined', undefined],
+    ['boolean', true],
+    ['object', {}],
+    ['unit only', 'ms'],
+  ])('rejects %s', (_label, input) => {
+    let caught: unknown;
+    try {
+      parseDuration(input, 'my_option');
+    } catch (error) {
+      caught = error;
+    }
+    expectConfigError(caught, [/my_option/, /1h30m/, /500ms/]);
+  });
+});

@@ -1,0 +1,146 @@
+/**
+ * Test-side view of what global setup found (see global-setup.ts for the discovery rule), plus helpers to start
+ * throw-away Redis servers for fault tests and raw ioredis clients for out-of-band reads and writes.
+ */
+import { Cluster, Redis } from 'ioredis';
+import {
+  ENV,
+  freePort,
+  sleep,
+  startRedisServer as startServerProcess,
+  type RedisServerHandle,
+} from './global-setup.js';
+
+export { freePort, sleep, type RedisServerHandle };
+
+const NOT_RUN = 'global setup did not run (start Jest through npm test / jest.config.js)';
+
+/** The single Redis URL, optionally pointed at database `db`. Undefined when Redis suites are skipped. */
+export function redisUrl(db?: number): string | undefined {
+  const url = process.env[ENV.redisUrl];
+  if (!url || db === undefined) return url || undefined;
+  const parsed = new URL(url);
+  parsed.pathname = `/${db}`;
+  return parsed.toString();
+}
+
+/** `redis+cluster://h1:p1,h2:p2,h3:p3` of the private test cluster, or undefined when cluster suites are skipped. */
+export function clusterUrl(): string | undefined {
+  return process.env[ENV.clusterUrl] || undefined;
+}
+
+/** Loopback addresses of the cluster masters. */
+export function clusterNodes(): { host: string; port: number }[] {
+  const url = clusterUrl();
+  if (!url) return [];
+  const hosts = url.replace(/^redis\+cluster:\/\//, '').split(/[/?]/)[0];
+  return hosts.split(',').map((hostPort) => {
+    const [host, port] = hostPort.split(':');
+    return { host, port: Number(port) };
+  });
+}
+
+export function redisSkipReason(): string {
+  return process.env[ENV.redisSkip] || NOT_RUN;
+}
+
+export function clusterSkipReason(): string {
+  return process.env[ENV.clusterSkip] || NOT_RUN;
+}
+
+export function redisServerSkipReason(): string {
+  return process.env[ENV.serverSkip] || NOT_RUN;
+}
+
+/** `describe` when a single Redis is available, else `describe.skip` with the reason in the title. */
+export function describeRedis(name: string, fn: () => void): void {
+  if (redisUrl()) describe(name, fn);
+  else describe.skip(`${name} [${redisSkipReason()}]`, fn);
+}
+
+/** `describe` when the test cluster runs, else `describe.skip` with the reason in the title. */
+export function describeCluster(name: string, fn: () => void): void {
+  if (clusterUrl()) describe(name, fn);
+  else describe.skip(`${name} [${clusterSkipReason()}]`, fn);
+}
+
+/** `describe` when `redis-server` is on PATH (needed by {@link startRedisServer}), else `describe.skip`. */
+export function describeRedisServer(name: string, fn: () => void): void {
+  if (process.env[ENV.serverBin]) describe(name, fn);
+  else describe.skip(`${name} [${redisServerSkipReason()}]`, fn);
+}
+
+/** Starts a private `redis-server` on a free loopback port; `stop()` it in afterEach/afterAll. */
+export function startRedisServer(): Promise<RedisServerHandle> {
+  return startServerProcess();
+}
+
+/** A raw ioredis client that fails fast instead of retrying forever. `quit()` or `disconnect()` it. */
+export function rawRedis(url: string): Redis {
+  return new Redis(url, { maxRetriesPerRequest: 1, connectTimeout: 2000, retryStrategy: () => null });
+}
+
+/** A raw ioredis cluster client on the test cluster, resolved once it knows the slot map. `disconnect()` it. */
+export async function rawCluster(): Promise<Cluster> {
+  const cluster = new Cluster(clusterNodes(), {
+    redisOptions: { connectTimeout: 2000 },
+    clusterRetryStrategy: () => null,
+  });
+  const ready = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('raw cluster client not ready within 5 s')), 5000);
+    cluster.once('ready', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+  try {
+    await ready;
+  } catch (error) {
+    cluster.disconnect();
+    throw error;
+  }
+  return cluster;
+}
+
+/** FLUSHDB on `db` of the single Redis; refuses db 0 so a shared developer server is never wiped. */
+export async function flushRedisDb(db: number): Promise<void> {
+  if (db === 0) throw new Error('refusing to flush db 0 of the shared Redis');
+  const url = redisUrl(db);
+  if (!url) return;
+  const client = rawRedis(url);
+  try {
+    await client.flushdb();
+  } finally {
+    client.disconnect();
+  }
+}
+
+/** FLUSHALL on every master of the private test cluster (it is ours alone). */
+export async function flushCluster(): Promise<void> {
+  if (!clusterUrl()) return;
+  const cluster = await rawCluster();
+  try {
+    await Promise.all(cluster.nodes('master').map((node) => node.flushall()));
+  } finally {
+    cluster.disconnect();
+  }
+}
+
+/** Polls `check` every `stepMs` until it returns true or `timeoutMs` passes; returns the last result. */
+export async function pollUntil(check: () => Promise<boolean>, timeoutMs: number, stepMs = 50): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check().catch(() => false)) return true;
+    if (Date.now() >= deadline) return false;
+    await sleep(stepMs);
+  }
+}
+
+/** Adds query parameters to a cache URL (keeps any already there). */
+export function withQuery(url: string, params: Record<string, string>): string {
+  const [base, query = ''] = url.split('?', 2);
+  const search = new URLSearchParams(query);
+  for (const [key, value] of Object.entries(params)) search.set(key, value);
+  const text = search.toString();
+  return text ? `${base}?${text}` : base;
+}
