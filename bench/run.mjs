@@ -1,0 +1,166 @@
+#!/usr/bin/env node
+// Benchmark runner: `node bench/run.mjs [scenario-name-substring ...]`
+//
+// Every file in bench/scenarios/*.mjs exports `{ name, run(ctx) }` (named or default export). `run`
+// returns the result of `ctx.compare(...)` (or throws `ctx.skip(reason)`). A scenario that cannot load
+// what it needs (library not built, export missing, Redis not reachable) is reported as skipped and the
+// other scenarios still run. The report is printed and written to bench/results.json.
+//
+// Environment:
+//   REDIS_URL        Redis for the redis scenarios (default redis://127.0.0.1:6379/15; loopback only
+//                    unless BENCH_ALLOW_REMOTE_REDIS=1). Only keys the bench creates are deleted.
+//   BENCH_ROUNDS     measured rounds per scenario (default 11)
+//   BENCH_ROUND_MS   target duration of one contender's batch (default 300)
+//
+// Exit code: 0 when every target passed (skipped scenarios do not fail), 1 on a FAIL or a scenario error.
+
+import { readdir, writeFile } from 'node:fs/promises';
+import { availableParallelism, cpus, loadavg } from 'node:os';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { SkipError, compare, formatResult } from './harness.mjs';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const LIB_URL = new URL('../dist/index.js', import.meta.url);
+const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379/15';
+
+const rounds = Math.max(3, Number(process.env.BENCH_ROUNDS) || 11);
+const roundMs = Math.max(20, Number(process.env.BENCH_ROUND_MS) || 300);
+const filters = process.argv.slice(2);
+const redisUrl = process.env.REDIS_URL || DEFAULT_REDIS_URL;
+
+const maskUrl = (url) => url.replace(/\/\/([^@/]*)@/, '//***@');
+const log = (line = '') => process.stdout.write(line + '\n');
+
+let libPromise;
+/** The library under test (../dist/index.js). Skips the scenario if it is not built or lacks `names`. */
+async function lib(...names) {
+  libPromise ??= import(LIB_URL.href);
+  let mod;
+  try {
+    mod = await libPromise;
+  } catch (error) {
+    const hint = error?.code === 'ERR_MODULE_NOT_FOUND' ? ' (run `npm run build` first)' : '';
+    throw new SkipError(`cannot import dist/index.js: ${error?.message ?? error}${hint}`);
+  }
+  const missing = names.filter((name) => mod[name] === undefined);
+  if (missing.length) throw new SkipError(`dist/index.js does not export ${missing.join(', ')} (not built yet?)`);
+  return mod;
+}
+
+/** REDIS_URL, refusing non-loopback hosts unless explicitly allowed (the bench writes and deletes keys). */
+function redis() {
+  let host;
+  try {
+    host = new URL(redisUrl).hostname.replace(/^\[|\]$/g, '');
+  } catch {
+    throw new SkipError(`REDIS_URL is not a URL: ${maskUrl(redisUrl)}`);
+  }
+  const loopback = host === 'localhost' || host === '::1' || /^127\./.test(host);
+  if (!loopback && process.env.BENCH_ALLOW_REMOTE_REDIS !== '1') {
+    throw new SkipError(`REDIS_URL host ${host} is not loopback (set BENCH_ALLOW_REMOTE_REDIS=1 to allow)`);
+  }
+  return redisUrl;
+}
+
+async function loadScenarios() {
+  const dir = new URL('./scenarios/', import.meta.url);
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.mjs')).sort();
+  const scenarios = [];
+  for (const file of files) {
+    const fallbackName = file.replace(/\.mjs$/, '');
+    try {
+      const mod = await import(new URL(file, dir).href);
+      const scenario = mod.default ?? mod;
+      if (typeof scenario.run !== 'function') throw new Error('does not export run(ctx)');
+      scenarios.push({ name: scenario.name ?? fallbackName, run: scenario.run, description: scenario.description });
+    } catch (error) {
+      // A scenario whose own imports fail (e.g. a bench dependency not installed) is skipped, not fatal.
+      scenarios.push({ name: fallbackName, loadError: `cannot load scenarios/${file}: ${error?.message ?? error}` });
+    }
+  }
+  return scenarios.filter((s) => filters.length === 0 || filters.some((f) => s.name.includes(f)));
+}
+
+async function main() {
+  const startedAt = new Date();
+  const cpu = cpus()[0]?.model ?? 'unknown';
+  log(
+    `nestjs-cashews bench — node ${process.version}, ${availableParallelism()} cpu (${cpu}), load ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
+  log(`${rounds} interleaved rounds of ~${roundMs}ms per contender; ratios are medians of per-round ratios.`);
+
+  const scenarios = await loadScenarios();
+  if (scenarios.length === 0) log(`no scenario matches ${filters.join(', ')}`);
+  const reports = [];
+  for (const scenario of scenarios) {
+    log();
+    log(`== ${scenario.name}${scenario.description ? ` — ${scenario.description}` : ''}`);
+    const t0 = process.hrtime.bigint();
+    const report = { name: scenario.name, description: scenario.description };
+    try {
+      if (scenario.loadError) throw new SkipError(scenario.loadError);
+      const ctx = {
+        rounds,
+        roundMs,
+        log,
+        lib,
+        redisUrl: redis,
+        skip: (reason) => new SkipError(reason),
+        compare: (spec) => compare(spec, { rounds, roundMs, log }),
+      };
+      const result = await scenario.run(ctx);
+      if (!result || !Array.isArray(result.contenders)) throw new Error('run(ctx) must return ctx.compare(...)');
+      Object.assign(report, { status: 'ok', ...result });
+      log(formatResult(result));
+    } catch (error) {
+      if (error instanceof SkipError) {
+        Object.assign(report, { status: 'skipped', reason: error.message });
+        log(`skipped: ${error.message}`);
+      } else {
+        Object.assign(report, { status: 'error', reason: error?.stack ?? String(error) });
+        log(`error: ${error?.stack ?? error}`);
+      }
+    }
+    report.seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    reports.push(report);
+  }
+
+  const failed = reports.filter((r) => r.status === 'error' || (r.targets ?? []).some((t) => !t.pass));
+  const summary = reports.map((r) => {
+    const verdict =
+      r.status !== 'ok' ? r.status.toUpperCase() : (r.targets ?? []).every((t) => t.pass) ? 'PASS' : 'FAIL';
+    return { name: r.name, verdict };
+  });
+  log();
+  log('== summary');
+  for (const s of summary) log(`${s.verdict.padEnd(8)} ${s.name}`);
+
+  const results = {
+    startedAt: startedAt.toISOString(),
+    seconds: (Date.now() - startedAt.getTime()) / 1000,
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+    cpus: availableParallelism(),
+    cpuModel: cpu,
+    loadavg: loadavg(),
+    redisUrl: maskUrl(redisUrl),
+    rounds,
+    roundMs,
+    pass: failed.length === 0,
+    summary,
+    scenarios: reports,
+  };
+  const file = new URL('./results.json', pathToFileURL(here));
+  await writeFile(file, JSON.stringify(results, null, 2) + '\n');
+  log(`wrote ${fileURLToPath(file)} (${results.seconds.toFixed(1)}s)`);
+  process.exitCode = failed.length ? 1 : 0;
+  // Scenarios close what they open; should a handle leak anyway, do not hang `npm run bench`.
+  setTimeout(() => process.exit(), 2000).unref();
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});
