@@ -1,0 +1,82 @@
+/**
+ * Formatters applied to placeholder values in key templates (`{q:hash}`, `{name:lower}`). Looked up once when a
+ * template is compiled, so registering or failing to find one never costs anything per call.
+ */
+import { createHash } from 'node:crypto';
+import { CacheValueError, CashewsConfigError } from '../errors.js';
+import { renderArg, renderKeyPart } from './stable-render.js';
+
+/** Turns a placeholder value into text; the key compiler escapes the result, so it may return anything. */
+export type KeyFormatter = (value: unknown) => string;
+
+function length(value: unknown): string {
+  if (value === null || value === undefined) return '0';
+  if (typeof value === 'string' || Array.isArray(value) || ArrayBuffer.isView(value)) {
+    return String((value as { length: number }).length);
+  }
+  if (value instanceof Map || value instanceof Set) return String(value.size);
+  if (typeof value === 'object') return String(Object.keys(value).length);
+  throw new CacheValueError(`The "len" key formatter needs a string, array, Map, Set or object, got ${typeof value}.`);
+}
+
+function hash(value: unknown): string {
+  // A 40-hex digest can never equal the markers, so null, undefined, 'null' and 'undefined' stay apart.
+  if (value === null || value === undefined) return renderKeyPart(value);
+  return createHash('sha1').update(renderArg(value)).digest('hex');
+}
+
+const BUILT_IN: ReadonlyMap<string, KeyFormatter> = new Map<string, KeyFormatter>([
+  ['hash', hash],
+  ['lower', (value) => renderArg(value).toLowerCase()],
+  ['upper', (value) => renderArg(value).toUpperCase()],
+  ['len', length],
+]);
+
+const custom = new Map<string, KeyFormatter>();
+
+const FORMATTER_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Names of the built-in formatters: `hash`, `lower`, `upper`, `len`. */
+export const BUILT_IN_KEY_FORMATTERS: readonly string[] = [...BUILT_IN.keys()];
+
+/**
+ * Registers a formatter usable in key templates as `{param:name}`. Register before the decorated classes are
+ * compiled (module import time is fine): templates resolve formatters when they are compiled.
+ *
+ * Throws {@link CashewsConfigError} for a built-in name, a name that is not an identifier, a non-function, or a
+ * name already registered with a different function (registering the same function again is a no-op).
+ *
+ * @example
+ * ```ts
+ * registerKeyFormatter('tenant', (user) => String((user as { tenantId: string }).tenantId));
+ * // @Cached({ key: 'report:{user:tenant}:{day}' })
+ * ```
+ */
+export function registerKeyFormatter(name: string, fn: KeyFormatter): void {
+  if (typeof name !== 'string' || !FORMATTER_NAME.test(name)) {
+    throw new CashewsConfigError(
+      `Key formatter name ${JSON.stringify(name)} is invalid: use letters, digits and "_", not starting with a digit.`,
+    );
+  }
+  if (BUILT_IN.has(name)) {
+    throw new CashewsConfigError(`Key formatter "${name}" is built in and cannot be replaced; pick another name.`);
+  }
+  if (typeof fn !== 'function') {
+    throw new CashewsConfigError(`Key formatter "${name}" must be a function (value) => string.`);
+  }
+  const existing = custom.get(name);
+  if (existing !== undefined && existing !== fn) {
+    throw new CashewsConfigError(`Key formatter "${name}" is already registered with a different function.`);
+  }
+  custom.set(name, fn);
+}
+
+/** The formatter registered under `name`, or `undefined`. */
+export function findKeyFormatter(name: string): KeyFormatter | undefined {
+  return BUILT_IN.get(name) ?? custom.get(name);
+}
+
+/** All formatter names currently usable, for error messages. */
+export function keyFormatterNames(): string[] {
+  return [...BUILT_IN.keys(), ...custom.keys()];
+}

@@ -1,0 +1,291 @@
+/**
+ * Key templates compiled once per decorated method into a function that only concatenates precomputed parts:
+ * every cached call (hits included) builds a key, so nothing is parsed or looked up by name per call.
+ */
+import { CashewsConfigError } from '../errors.js';
+import { escapeKeyPart } from './escape-key-part.js';
+import { findKeyFormatter, keyFormatterNames, type KeyFormatter } from './formatters.js';
+import { REST_MARK } from './param-names.js';
+import { renderArg, renderKeyPart } from './stable-render.js';
+
+/** What a key is built from at call time. */
+export interface KeySource {
+  /** The method's arguments, as received. */
+  args: readonly unknown[];
+  /** The HTTP request, for controllers (`{req.…}` placeholders and request-based extra roots). */
+  req?: unknown;
+}
+
+/** A compiled key (or pattern) builder. */
+export type KeyFunction = (source: KeySource) => string;
+
+/** What {@link compileKey} and {@link compilePattern} compile. */
+export interface KeySpec {
+  /** `'ClassName:methodName'`: the default key's base, so two classes with the same method never share keys. */
+  base: string;
+  /** The method's parameter names, from `parameterNames()` (`'...rest'` for a rest parameter, `__N` destructured). */
+  params: readonly string[];
+  /**
+   * The key template, e.g. `'user:{id}'`, `'{user.id}'`, `'{0}'`, `'q:{q:hash}'`, `'{name:lower}'`,
+   * `'{list:len}'`, `'{req.params.id}'`. Without one, the key is `base:arg1:arg2…`.
+   */
+  template?: string;
+  /** Prepended as `${prefix}:`. */
+  prefix?: string;
+  /**
+   * Names a placeholder may use besides parameter names, each resolved at call time (e.g. a controller's
+   * `@Param('id')` name, or `user` read from the request). Parameter names take precedence.
+   */
+  extraRoots?: Readonly<Record<string, (source: KeySource) => unknown>>;
+  /** Allows `{req.…}` placeholders, resolved from {@link KeySource.req} (controllers). */
+  allowRequest?: boolean;
+}
+
+/**
+ * Compiles a key spec into a function building the cache key of one call. All validation happens here and
+ * throws {@link CashewsConfigError}: unknown placeholder, `req.` without `allowRequest`, unclosed `{`, unknown
+ * formatter, a path through `__proto__`/`constructor`/`prototype`, or a literal `*` (keys never hold the wildcard).
+ *
+ * Every substituted value is rendered ({@link renderArg}) and escaped ({@link escapeKeyPart}), so user input can
+ * neither forge a separator nor a wildcard; `null`/`undefined` get markers no string can produce.
+ *
+ * @example
+ * ```ts
+ * const key = compileKey({ base: 'Users:find', params: ['id', 'opts'], template: 'user:{id}:{opts.lang:lower}' });
+ * key({ args: [42, { lang: 'EN' }] }); // 'user:42:en'
+ * compileKey({ base: 'Items:find', params: ['id', 'color'] })({ args: [42, 'red'] }); // 'Items:find:42:red'
+ * ```
+ */
+export function compileKey(spec: KeySpec): KeyFunction {
+  return compile(spec, false);
+}
+
+/**
+ * Like {@link compileKey}, for invalidation patterns: a literal `*` in the template is kept as the wildcard,
+ * while substituted values are still escaped, so a value `'*'` becomes `%2A` and cannot widen the pattern.
+ * Without a template the result is the exact default key of those arguments.
+ *
+ * @example
+ * ```ts
+ * const pattern = compilePattern({ base: 'Users:update', params: ['id'], template: 'user:{id}:*' });
+ * pattern({ args: [42] });  // 'user:42:*'
+ * pattern({ args: ['*'] }); // 'user:%2A:*'
+ * ```
+ */
+export function compilePattern(spec: KeySpec): KeyFunction {
+  return compile(spec, true);
+}
+
+type Resolver = (source: KeySource) => unknown;
+type Part = string | KeyFunction;
+
+const FORBIDDEN_SEGMENTS = new Set(['__proto__', 'constructor', 'prototype']);
+const NAME = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+const INDEX = /^(?:0|[1-9][0-9]*)$/;
+const DESTRUCTURED = /^__\d+$/;
+
+interface Context {
+  spec: KeySpec;
+  template: string;
+  wildcard: boolean;
+}
+
+function compile(spec: KeySpec, wildcard: boolean): KeyFunction {
+  if (typeof spec.base !== 'string' || spec.base === '' || spec.base.includes('*')) {
+    throw new CashewsConfigError(`Key base ${JSON.stringify(spec.base)} must be a non-empty string without "*".`);
+  }
+  if (spec.prefix !== undefined && (typeof spec.prefix !== 'string' || spec.prefix.includes('*'))) {
+    throw new CashewsConfigError(
+      `Key prefix ${JSON.stringify(spec.prefix)} of ${spec.base} must be a string without "*".`,
+    );
+  }
+  const head = spec.prefix ? `${spec.prefix}:` : '';
+  if (spec.template === undefined) return defaultKey(`${head}${spec.base}`);
+  if (typeof spec.template !== 'string' || spec.template === '') {
+    throw new CashewsConfigError(`Key template of ${spec.base} must be a non-empty string.`);
+  }
+  const parts = parseTemplate({ spec, template: spec.template, wildcard });
+  if (typeof parts[0] === 'string') parts[0] = head + parts[0];
+  else if (head !== '') parts.unshift(head);
+  return joinParts(parts);
+}
+
+function defaultKey(head: string): KeyFunction {
+  return (source) => {
+    const args = source.args;
+    let key = head;
+    for (let i = 0; i < args.length; i++) key += ':' + renderKeyPart(args[i]);
+    return key;
+  };
+}
+
+function joinParts(parts: readonly Part[]): KeyFunction {
+  if (parts.length === 1) {
+    const only = parts[0];
+    return typeof only === 'string' ? () => only : only;
+  }
+  return (source) => {
+    let key = '';
+    for (let i = 0; i < parts.length; i++) {
+      const part = parts[i];
+      key += typeof part === 'string' ? part : part(source);
+    }
+    return key;
+  };
+}
+
+function parseTemplate(ctx: Context): Part[] {
+  const { template } = ctx;
+  const parts: Part[] = [];
+  let literal = '';
+  let i = 0;
+  while (i < template.length) {
+    const ch = template[i];
+    if (ch === '{') {
+      const end = template.indexOf('}', i + 1);
+      const nested = template.indexOf('{', i + 1);
+      if (end === -1 || (nested !== -1 && nested < end)) {
+        throw templateError(ctx, `has an unclosed "{" at position ${i}`);
+      }
+      if (literal !== '') parts.push(literal);
+      literal = '';
+      parts.push(compilePlaceholder(ctx, template.slice(i + 1, end)));
+      i = end + 1;
+      continue;
+    }
+    if (ch === '}') throw templateError(ctx, `has a "}" without a matching "{" at position ${i}`);
+    if (ch === '*' && !ctx.wildcard) {
+      throw templateError(ctx, 'contains "*", the pattern wildcard, which a key may not contain');
+    }
+    literal += ch;
+    i += 1;
+  }
+  if (literal !== '' || parts.length === 0) parts.push(literal);
+  return parts;
+}
+
+function compilePlaceholder(ctx: Context, inner: string): KeyFunction {
+  const [pathText, ...formatterNames] = inner.split(':').map((piece) => piece.trim());
+  const segments = pathText.split('.');
+  for (const segment of segments) {
+    if (FORBIDDEN_SEGMENTS.has(segment)) {
+      throw placeholderError(ctx, inner, `reads "${segment}", which could reach an object's prototype`);
+    }
+    if (!NAME.test(segment) && !INDEX.test(segment)) {
+      throw placeholderError(ctx, inner, `has an invalid path segment ${JSON.stringify(segment)}`);
+    }
+  }
+  const root = resolveRoot(ctx, inner, segments);
+  const get = segments.length === 1 ? root : walk(root, segments.slice(1));
+  const formatters = formatterNames.map((name) => lookupFormatter(ctx, inner, name));
+  if (formatters.length === 0) return (source) => renderKeyPart(get(source));
+  if (formatters.length === 1) {
+    const [format] = formatters;
+    return (source) => escapeKeyPart(asText(format(get(source))));
+  }
+  return (source) => {
+    let value: unknown = get(source);
+    for (const format of formatters) value = format(value);
+    return escapeKeyPart(asText(value));
+  };
+}
+
+/** Formatters are typed to return strings, but a JavaScript one may not; rendering keeps the key well-formed. */
+function asText(value: unknown): string {
+  return typeof value === 'string' ? value : renderArg(value);
+}
+
+function resolveRoot(ctx: Context, inner: string, segments: readonly string[]): Resolver {
+  const { spec } = ctx;
+  const [name] = segments;
+  const params = spec.params;
+  const restAt = params.findIndex((param) => param.startsWith(REST_MARK));
+  if (INDEX.test(name)) {
+    const index = Number(name);
+    if (index >= params.length && restAt === -1) {
+      throw placeholderError(ctx, inner, `names argument ${index}, but the method has ${params.length} parameter(s)`);
+    }
+    return (source) => source.args[index];
+  }
+  const position = DESTRUCTURED.test(name) ? -1 : params.findIndex((param) => paramName(param) === name);
+  if (position !== -1) {
+    if (position === restAt) return (source) => source.args.slice(position);
+    return (source) => source.args[position];
+  }
+  const extra = spec.extraRoots;
+  if (extra !== undefined && Object.hasOwn(extra, name)) {
+    const resolver = extra[name];
+    if (typeof resolver !== 'function') {
+      throw placeholderError(ctx, inner, `names extra root "${name}", whose resolver is not a function`);
+    }
+    return resolver;
+  }
+  if (name === 'req' && spec.allowRequest) {
+    if (segments.length === 1) {
+      throw placeholderError(ctx, inner, 'names the whole request; name a property of it, e.g. {req.params.id}');
+    }
+    return (source) => source.req;
+  }
+  const reason =
+    name === 'req'
+      ? 'reads the request, which only controller methods can do'
+      : DESTRUCTURED.test(name)
+        ? `names a destructured parameter, which can only be reached by index ({${name.slice(2)}})`
+        : `names "${name}", which is not a parameter`;
+  throw placeholderError(ctx, inner, reason);
+}
+
+function paramName(param: string): string {
+  return param.startsWith(REST_MARK) ? param.slice(REST_MARK.length) : param;
+}
+
+function walk(root: Resolver, path: readonly string[]): Resolver {
+  if (path.length === 1) {
+    const [only] = path;
+    return (source) => child(root(source), only);
+  }
+  return (source) => {
+    let value = root(source);
+    for (let i = 0; i < path.length && value !== undefined; i++) value = child(value, path[i]);
+    return value;
+  };
+}
+
+/** Own properties only (or a Map entry): a template must never read what an object inherits. */
+function child(value: unknown, segment: string): unknown {
+  if (value === null || value === undefined) return undefined;
+  if (value instanceof Map) return value.get(segment);
+  return Object.hasOwn(value as object, segment) ? (value as Record<string, unknown>)[segment] : undefined;
+}
+
+function lookupFormatter(ctx: Context, inner: string, name: string): KeyFormatter {
+  const formatter = findKeyFormatter(name);
+  if (formatter === undefined) {
+    throw placeholderError(
+      ctx,
+      inner,
+      `uses unknown formatter "${name}"; known formatters: ${keyFormatterNames().join(', ')}`,
+      false,
+    );
+  }
+  return formatter;
+}
+
+function templateError(ctx: Context, problem: string): CashewsConfigError {
+  return new CashewsConfigError(`Key template "${ctx.template}" of ${ctx.spec.base} ${problem}.`);
+}
+
+function placeholderError(ctx: Context, inner: string, problem: string, listNames = true): CashewsConfigError {
+  const accepted = listNames ? `; accepted names: ${acceptedNames(ctx.spec)}` : '';
+  return new CashewsConfigError(
+    `Key template "${ctx.template}" of ${ctx.spec.base}: placeholder {${inner}} ${problem}${accepted}.`,
+  );
+}
+
+function acceptedNames(spec: KeySpec): string {
+  const names = spec.params.map(paramName).filter((name) => !DESTRUCTURED.test(name));
+  names.push(...Object.keys(spec.extraRoots ?? {}));
+  if (spec.allowRequest) names.push('req.<property>');
+  if (spec.params.length > 0) names.push(spec.params.length === 1 ? '0' : `0..${spec.params.length - 1}`);
+  return names.length === 0 ? '(none: the method has no parameters)' : names.join(', ');
+}
