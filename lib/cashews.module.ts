@@ -8,6 +8,7 @@ import {
   type CashewsModuleOptions,
 } from './cashews.module-definition.js';
 import { getCacheToken } from './cache.tokens.js';
+import { CashewsCoreModule } from './cashews-core.module.js';
 import { createCache } from './create-cache.js';
 
 /**
@@ -38,6 +39,7 @@ export class CashewsModule extends CashewsConfigurableModule {
     const token = getCacheToken(extras.name);
     return {
       ...module,
+      imports: [...(module.imports ?? []), CashewsCoreModule],
       providers: [
         ...(module.providers ?? []),
         {

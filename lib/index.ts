@@ -3,7 +3,8 @@ export { DisabledBackend } from './backends/disabled.backend.js';
 export { MemoryBackend, type MemoryBackendOptions } from './backends/memory.backend.js';
 export { RedisBackend } from './backends/redis.backend.js';
 export { RedisClusterBackend } from './backends/redis-cluster.backend.js';
-export { CacheService, MISS, type LockOptions, type SetOptions } from './cache.service.js';
+export { CacheService, type LockOptions, type SetOptions } from './cache.service.js';
+export { MISS, type Miss } from './miss.js';
 export { getCacheToken, InjectCache } from './cache.tokens.js';
 export type { CashewsModuleExtras, CashewsModuleOptions } from './cashews.module-definition.js';
 export { CashewsModule } from './cashews.module.js';
@@ -19,3 +20,15 @@ export {
   isCashewsError,
   LockedError,
 } from './errors.js';
+export { CacheDetect, type CacheHit } from './detect/cache-detect.js';
+export { Cache, type CacheDecoratorOptions } from './decorators/cache.decorator.js';
+export { Early, type EarlyDecoratorOptions } from './decorators/early.decorator.js';
+export { Failover, type FailoverDecoratorOptions } from './decorators/failover.decorator.js';
+export { HitCache, type HitCacheDecoratorOptions } from './decorators/hit-cache.decorator.js';
+export { Locked, type LockedDecoratorOptions } from './decorators/locked.decorator.js';
+export { Soft, type SoftDecoratorOptions } from './decorators/soft.decorator.js';
+export type { KeyOptions } from './decorators/strategy-decorator.js';
+export type { StampedeDecoratorOptions } from './decorators/stampede-options.js';
+export { CashewsInterceptor } from './interceptors/cashews.interceptor.js';
+export { backgroundSettled } from './strategies/executor.js';
+export type { ConditionOption, ExceptionsOption, TtlOption } from './strategies/strategy.js';

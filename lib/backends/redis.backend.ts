@@ -36,6 +36,8 @@ export function redisConnectionOptions(config: ResolvedCacheConfig): RedisOption
     // piling up in memory until it returns.
     enableOfflineQueue: false,
     lazyConnect: true,
+    // Only reached when QUIT failed, i.e. the server is gone or frozen: no point ending gracefully.
+    disconnectTimeout: 200,
     retryStrategy: (times) => Math.min(times * 100, 2_000),
   };
 }

@@ -1,0 +1,39 @@
+import type { Duration } from '../duration.js';
+import { cacheStrategy } from '../strategies/cache.strategy.js';
+import { storePolicy } from '../strategies/store-policy.js';
+import type { ConditionOption, TtlOption } from '../strategies/strategy.js';
+import { STAMPEDE_OPTION_NAMES, stampedeOptions, type StampedeDecoratorOptions } from './stampede-options.js';
+import { checkOptions, strategyDecorator, type KeyOptions } from './strategy-decorator.js';
+
+export interface CacheDecoratorOptions<R = unknown> extends KeyOptions, StampedeDecoratorOptions {
+  /** Time to live: a duration, or a function of the result (e.g. an upstream `expires_in`). */
+  ttl: TtlOption<R>;
+  /** Store only when this holds; `'notNullish'` skips `null`/`undefined`. Default: store everything. */
+  condition?: ConditionOption<R>;
+  /** Store only when the call took longer than this. */
+  timeCondition?: Duration;
+  /** Controllers only: HTTP methods whose responses are cached. Default `['GET', 'HEAD']`. */
+  methods?: string[];
+}
+
+/**
+ * Returns the stored result until it expires; on a miss runs the method once (concurrent misses share
+ * the run) and stores the result. Works on controller handlers and on any provider method.
+ *
+ * @example
+ * ‍@Cache({ ttl: '5m', key: 'product:{id}' })
+ * findOne(id: string): Promise<Product> { ... }
+ */
+export function Cache<R = unknown>(options: CacheDecoratorOptions<R>): MethodDecorator {
+  const where = '@Cache';
+  checkOptions(where, options, ['ttl', 'condition', 'timeCondition', 'methods', ...STAMPEDE_OPTION_NAMES]);
+  const policy = storePolicy(where, options as CacheDecoratorOptions);
+  return strategyDecorator({
+    strategy: 'cache',
+    run: cacheStrategy,
+    options: { ...policy, ...stampedeOptions(where, options, policy) },
+    keys: options,
+    storesResult: true,
+    methods: options.methods?.map((method) => method.toUpperCase()),
+  });
+}

@@ -1,0 +1,43 @@
+import { parsePositiveDuration, type Duration } from '../duration.js';
+import { CashewsConfigError } from '../errors.js';
+import { earlyStrategy } from '../strategies/early.strategy.js';
+import { storePolicy } from '../strategies/store-policy.js';
+import type { ConditionOption } from '../strategies/strategy.js';
+import { STAMPEDE_OPTION_NAMES, stampedeOptions, type StampedeDecoratorOptions } from './stampede-options.js';
+import { checkOptions, strategyDecorator, type KeyOptions } from './strategy-decorator.js';
+
+export interface EarlyDecoratorOptions<R = unknown> extends KeyOptions, StampedeDecoratorOptions {
+  /** Hard expiry of the stored value. */
+  ttl: Duration;
+  /** Age after which one caller refreshes in the background. Default: a third of `ttl`. */
+  earlyTtl?: Duration;
+  condition?: ConditionOption<R>;
+}
+
+/**
+ * Keeps a value warm: after `earlyTtl`, one caller across all processes recomputes it in the background
+ * while every caller keeps getting the current value, so callers never wait on expiry.
+ *
+ * @example
+ * ‍@Early({ ttl: '10m', earlyTtl: '8m' })
+ * catalogue(): Promise<Product[]> { ... }
+ */
+export function Early<R = unknown>(options: EarlyDecoratorOptions<R>): MethodDecorator {
+  const where = '@Early';
+  checkOptions(where, options, ['ttl', 'earlyTtl', 'condition', ...STAMPEDE_OPTION_NAMES]);
+  const policy = storePolicy(where, options as EarlyDecoratorOptions);
+  const ttl = policy.ttl as number;
+  const earlyTtl =
+    options.earlyTtl === undefined
+      ? Math.max(1, Math.floor(ttl / 3))
+      : parsePositiveDuration(options.earlyTtl, `${where} earlyTtl`);
+  if (earlyTtl >= ttl)
+    throw new CashewsConfigError(`${where} earlyTtl (${earlyTtl} ms) must be shorter than ttl (${ttl} ms).`);
+  return strategyDecorator({
+    strategy: 'early',
+    run: earlyStrategy,
+    options: { ...policy, ...stampedeOptions(where, options, policy), earlyTtl },
+    keys: options,
+    storesResult: true,
+  });
+}

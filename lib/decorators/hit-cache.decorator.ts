@@ -1,0 +1,44 @@
+import { CashewsConfigError } from '../errors.js';
+import { hitStrategy } from '../strategies/hit.strategy.js';
+import { storePolicy } from '../strategies/store-policy.js';
+import type { ConditionOption, TtlOption } from '../strategies/strategy.js';
+import { checkOptions, strategyDecorator, type KeyOptions } from './strategy-decorator.js';
+
+export interface HitCacheDecoratorOptions<R = unknown> extends KeyOptions {
+  ttl: TtlOption<R>;
+  /** How many times one stored result is served before it is recomputed. */
+  cacheHits: number;
+  /** After this many hits, refresh in the background while hits continue. */
+  updateAfter?: number;
+  condition?: ConditionOption<R>;
+}
+
+/**
+ * Serves a stored result `cacheHits` times (counted in the backend, so across processes), then recomputes.
+ *
+ * @example
+ * ‍@HitCache({ ttl: '10m', cacheHits: 100, updateAfter: 80 })
+ * leaderboard(): Promise<Row[]> { ... }
+ */
+export function HitCache<R = unknown>(options: HitCacheDecoratorOptions<R>): MethodDecorator {
+  const where = '@HitCache';
+  checkOptions(where, options, ['ttl', 'cacheHits', 'updateAfter', 'condition']);
+  const { cacheHits, updateAfter } = options;
+  if (!Number.isInteger(cacheHits) || cacheHits < 1) {
+    throw new CashewsConfigError(`${where} cacheHits must be an integer >= 1 (got ${JSON.stringify(cacheHits)}).`);
+  }
+  if (updateAfter !== undefined && (!Number.isInteger(updateAfter) || updateAfter < 1 || updateAfter > cacheHits)) {
+    throw new CashewsConfigError(
+      `${where} updateAfter must be an integer between 1 and cacheHits (${cacheHits}); got ${JSON.stringify(updateAfter)}.`,
+    );
+  }
+  const policy = storePolicy(where, options as HitCacheDecoratorOptions);
+  return strategyDecorator({
+    strategy: 'hit',
+    run: hitStrategy,
+    // In-process single flight only: a cross-process waiter cannot tell an exhausted value from a fresh one.
+    options: { ...policy, cacheHits, updateAfter, lock: false, lockTtl: 0, step: 0 },
+    keys: options,
+    storesResult: true,
+  });
+}

@@ -1,0 +1,36 @@
+import { parseDuration, parsePositiveDuration, type Duration } from '../duration.js';
+import { lockedStrategy } from '../strategies/locked.strategy.js';
+import { checkOptions, strategyDecorator, type KeyOptions } from './strategy-decorator.js';
+
+export interface LockedDecoratorOptions extends KeyOptions {
+  /** Longest a caller holds the lock; it expires by itself if the process dies. Default `'1m'`. */
+  ttl?: Duration;
+  /** `true` (default): wait up to `ttl`; `false`: throw `LockedError` at once; a duration: wait that long. */
+  wait?: boolean | Duration;
+  /** Polling interval of waiters. Default `'50ms'`. */
+  step?: Duration;
+}
+
+/**
+ * One execution at a time per key, across every process that shares the backend (a distributed lock).
+ *
+ * @example
+ * ‍@Locked({ key: 'invoice:{id}', wait: false })
+ * charge(id: string): Promise<Receipt> { ... }
+ */
+export function Locked(options: LockedDecoratorOptions = {}): MethodDecorator {
+  const where = '@Locked';
+  checkOptions(where, options, ['ttl', 'wait', 'step']);
+  const wait = options.wait ?? true;
+  return strategyDecorator({
+    strategy: 'locked',
+    run: lockedStrategy,
+    options: {
+      ttl: options.ttl === undefined ? 60_000 : parsePositiveDuration(options.ttl, `${where} ttl`),
+      wait: typeof wait === 'boolean' ? wait : parseDuration(wait, `${where} wait`),
+      step: options.step === undefined ? 50 : parsePositiveDuration(options.step, `${where} step`),
+    },
+    keys: options,
+    storesResult: false,
+  });
+}

@@ -1,0 +1,44 @@
+import { parsePositiveDuration, type Duration } from '../duration.js';
+import { CashewsConfigError } from '../errors.js';
+import { softStrategy } from '../strategies/soft.strategy.js';
+import { storePolicy } from '../strategies/store-policy.js';
+import type { ConditionOption, ExceptionsOption } from '../strategies/strategy.js';
+import { STAMPEDE_OPTION_NAMES, stampedeOptions, type StampedeDecoratorOptions } from './stampede-options.js';
+import { checkOptions, strategyDecorator, type KeyOptions } from './strategy-decorator.js';
+
+export interface SoftDecoratorOptions<R = unknown> extends KeyOptions, StampedeDecoratorOptions {
+  /** Hard expiry: how long a stale value may stand in for failed recomputes. */
+  ttl: Duration;
+  /** Age after which the value is recomputed on the next call. Default: a third of `ttl`. */
+  softTtl?: Duration;
+  /** Recompute errors that fall back to the stale value. Default: any error. */
+  exceptions?: ExceptionsOption;
+  condition?: ConditionOption<R>;
+}
+
+/**
+ * Fresh for `softTtl`, then recomputed; when the recompute throws, the stale value is served until `ttl`.
+ *
+ * @example
+ * ‍@Soft({ ttl: '1h', softTtl: '1m' })
+ * exchangeRates(): Promise<Rates> { ... }
+ */
+export function Soft<R = unknown>(options: SoftDecoratorOptions<R>): MethodDecorator {
+  const where = '@Soft';
+  checkOptions(where, options, ['ttl', 'softTtl', 'exceptions', 'condition', ...STAMPEDE_OPTION_NAMES]);
+  const policy = storePolicy(where, options as SoftDecoratorOptions);
+  const ttl = policy.ttl as number;
+  const softTtl =
+    options.softTtl === undefined
+      ? Math.max(1, Math.floor(ttl / 3))
+      : parsePositiveDuration(options.softTtl, `${where} softTtl`);
+  if (softTtl >= ttl)
+    throw new CashewsConfigError(`${where} softTtl (${softTtl} ms) must be shorter than ttl (${ttl} ms).`);
+  return strategyDecorator({
+    strategy: 'soft',
+    run: softStrategy,
+    options: { ...policy, ...stampedeOptions(where, options, policy), softTtl, exceptions: options.exceptions },
+    keys: options,
+    storesResult: true,
+  });
+}

@@ -1,0 +1,17 @@
+import type { Layer } from '../strategies/executor.js';
+
+/** The one metadata key of every strategy decorator, read only through {@link getLayers}. */
+const LAYERS = 'cashews:layers';
+
+/** Layers of a decorated method, outermost decorator first; `undefined` when it has none. */
+export function getLayers(method: unknown): readonly Layer[] | undefined {
+  return typeof method === 'function' ? (Reflect.getMetadata(LAYERS, method) as Layer[] | undefined) : undefined;
+}
+
+/**
+ * TypeScript applies method decorators from the bottom up, so each new one is the outer layer and goes
+ * first: `@RateLimit` written above `@Cache` runs before it.
+ */
+export function addLayer(method: object, layer: Layer): void {
+  Reflect.defineMetadata(LAYERS, [layer, ...(getLayers(method) ?? [])], method);
+}

@@ -1,0 +1,72 @@
+import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
+import { defer, lastValueFrom, type Observable } from 'rxjs';
+import { CacheResolver } from '../cache-resolver.js';
+import { argsFromRequest, readRouteArgs, type RouteArgs } from '../decorators/route-args.js';
+import { getLayers } from '../decorators/strategy-metadata.js';
+import { escapeKeyPart } from '../keys/escape-key-part.js';
+import type { KeySource } from '../keys/key-template.js';
+import { execute, type Invocation, type Layer } from '../strategies/executor.js';
+
+const CACHEABLE_METHODS: readonly string[] = ['GET', 'HEAD'];
+
+type HttpRequest = { method?: string; url?: string; originalUrl?: string };
+
+/**
+ * Runs strategy decorators on controller handlers (HTTP, RPC, GraphQL). It only adapts the execution
+ * context to an {@link Invocation}; the strategies themselves live in the executor.
+ */
+@Injectable()
+export class CashewsInterceptor implements NestInterceptor {
+  private readonly routes = new WeakMap<object, RouteArgs>();
+
+  constructor(private readonly resolver: CacheResolver) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const handler = context.getHandler();
+    const layers = getLayers(handler);
+    if (!layers) return next.handle();
+    const target = `${context.getClass().name}.${handler.name}`;
+    const run = () => lastValueFrom(next.handle(), { defaultValue: undefined });
+
+    const type = context.getType<string>();
+    if (type !== 'http') {
+      // RPC: the payload; GraphQL: the args object. Templates address them as {0} / {0.field}.
+      const args = [context.getArgByIndex(type === 'graphql' ? 1 : 0)];
+      return defer(() => execute(layers, { target, source: { args } }, this.resolver, run));
+    }
+
+    const req = context.switchToHttp().getRequest<HttpRequest>();
+    const route = this.routeArgs(context.getClass(), handler as (...args: unknown[]) => unknown);
+    const method = String(req.method ?? 'GET').toUpperCase();
+    const active = layers.filter(
+      (layer) => !layer.storesResult || (!route.usesResponse && (layer.methods ?? CACHEABLE_METHODS).includes(method)),
+    );
+    if (active.length === 0) return next.handle();
+    const source: KeySource = { args: argsFromRequest(route, req), req };
+    const invocation: Invocation = { target, source, keyOf: (layer) => this.keyOf(layer, source, method, req) };
+    return defer(() => execute(active, invocation, this.resolver, run));
+  }
+
+  /** Default controller keys name the route and the whole query string (parameters sorted). */
+  protected keyOf(layer: Layer, source: KeySource, method: string, req: HttpRequest): string {
+    if (layer.hasTemplate) return layer.key(source);
+    const url = req.originalUrl ?? req.url ?? '';
+    const mark = url.indexOf('?');
+    let path = url;
+    if (mark >= 0) {
+      const query = new URLSearchParams(url.slice(mark + 1));
+      query.sort();
+      path = `${url.slice(0, mark)}?${query.toString()}`;
+    }
+    return `${layer.prefix ? `${layer.prefix}:` : ''}${layer.base}:${method}:${escapeKeyPart(path)}`;
+  }
+
+  private routeArgs(controller: object, handler: (...args: unknown[]) => unknown): RouteArgs {
+    let route = this.routes.get(handler);
+    if (!route) {
+      route = readRouteArgs(controller, handler.name);
+      this.routes.set(handler, route);
+    }
+    return route;
+  }
+}

@@ -1,0 +1,31 @@
+import { MISS } from '../miss.js';
+import { shouldStore, timed, ttlFor, type StorePolicy } from './store-policy.js';
+import { matchesExceptions, type ExceptionsOption, type Strategy } from './strategy.js';
+
+export interface FailoverStrategyOptions extends StorePolicy {
+  exceptions?: ExceptionsOption;
+}
+
+/**
+ * Always run the method and keep its last success; when it fails with one of `exceptions`, answer the
+ * last success instead. With nothing stored the original error goes through.
+ */
+export const failoverStrategy: Strategy<FailoverStrategyOptions> = async (call, options, cache, next) => {
+  try {
+    const { result, elapsed } = await timed(next);
+    if (shouldStore(options, result, call.args, elapsed)) {
+      await cache.set(call.key, result, { ttl: ttlFor(options, result) });
+    }
+    return result;
+  } catch (error) {
+    if (!matchesExceptions(options.exceptions, error)) throw error;
+    const stored = await cache.read(call.key);
+    if (stored === MISS) throw error;
+    await call.report({ strategy: 'failover', stale: true, exception: errorName(error) });
+    return stored;
+  }
+};
+
+function errorName(error: unknown): string {
+  return error instanceof Error ? error.name : typeof error;
+}

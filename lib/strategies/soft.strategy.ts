@@ -1,0 +1,45 @@
+import { MISS } from '../miss.js';
+import { asEnvelope } from './envelope.js';
+import { computeOnce, type StampedeOptions } from './stampede.js';
+import { shouldStore, timed, ttlFor, type StorePolicy } from './store-policy.js';
+import { matchesExceptions, type ExceptionsOption, type Strategy } from './strategy.js';
+
+export interface SoftStrategyOptions extends StorePolicy, StampedeOptions {
+  /** Age (ms) after which the value is recomputed on the next call. */
+  softTtl: number;
+  exceptions?: ExceptionsOption;
+}
+
+/**
+ * Fresh for `softTtl`, then recomputed on the next call; if that recompute fails with one of
+ * `exceptions`, the stale value keeps being served until the hard `ttl`.
+ */
+export const softStrategy: Strategy<SoftStrategyOptions> = async (call, options, cache, next) => {
+  const stored = asEnvelope(await cache.read(call.key));
+  if (stored !== MISS && Date.now() < stored.at) {
+    await call.report({ strategy: 'soft' });
+    return stored.v;
+  }
+  try {
+    return await computeOnce(
+      call,
+      cache,
+      options,
+      async () => {
+        const again = asEnvelope(await cache.read(call.key));
+        return again !== MISS && Date.now() < again.at ? again.v : MISS;
+      },
+      async () => {
+        const { result, elapsed } = await timed(next);
+        if (shouldStore(options, result, call.args, elapsed)) {
+          await cache.set(call.key, { v: result, at: Date.now() + options.softTtl }, { ttl: ttlFor(options, result) });
+        }
+        return result;
+      },
+    );
+  } catch (error) {
+    if (stored === MISS || !matchesExceptions(options.exceptions, error)) throw error;
+    await call.report({ strategy: 'soft', stale: true, exception: error instanceof Error ? error.name : undefined });
+    return stored.v;
+  }
+};

@@ -1,0 +1,57 @@
+import type { Duration } from '../duration.js';
+import type { CacheHit } from '../detect/cache-detect.js';
+
+/**
+ * What strategies need from a cache instance. `CacheService` satisfies it; strategies depend on this
+ * interface only, so they carry no Nest types and can be tested on any backend.
+ */
+export interface StrategyCache {
+  read(key: string): Promise<unknown>;
+  set(key: string, value: unknown, options?: { ttl?: Duration; exist?: boolean }): Promise<boolean>;
+  delete(key: string): Promise<boolean>;
+  incr(key: string, by?: number, options?: { ttl?: Duration }): Promise<number>;
+  getExpire(key: string): Promise<number>;
+  tryLock(key: string, token: string, ttl: number): Promise<'acquired' | 'held' | 'failed'>;
+  unlock(key: string, token: string): Promise<boolean>;
+  lock<T>(
+    key: string,
+    ttl: Duration,
+    fn: () => T | Promise<T>,
+    options?: { wait?: boolean | Duration; step?: Duration },
+  ): Promise<T>;
+  singleFlight<T>(key: string, fn: () => Promise<T>): Promise<T>;
+}
+
+/** One call as a strategy sees it. */
+export interface StrategyCall {
+  /** `ClassName.method`, for logs and errors. */
+  readonly target: string;
+  readonly args: readonly unknown[];
+  /** This layer's key, already built from its template and the call's arguments. */
+  readonly key: string;
+  /** Records a value served from cache in the detection scope (no-op when nobody listens). */
+  report(hit: Omit<CacheHit, 'key' | 'ttl'> & { key?: string }): Promise<void>;
+  /** Runs work after the call has answered (background refresh); failures are logged, never thrown. */
+  background(work: () => Promise<unknown>): void;
+}
+
+/** Runs the rest of the chain: the next strategy, or the decorated method itself. */
+export type Next = () => Promise<unknown>;
+
+/** A strategy: a plain function of the call, its options, the cache and the rest of the chain. */
+export type Strategy<O> = (call: StrategyCall, options: O, cache: StrategyCache, next: Next) => Promise<unknown>;
+
+/** A TTL that may depend on the result, e.g. an upstream `expires_in`. */
+export type TtlOption<R = unknown> = Duration | ((result: R) => Duration);
+
+/** When a result may be stored: a predicate, or `'notNullish'`. */
+export type ConditionOption<R = unknown> = 'notNullish' | ((result: R, args: readonly unknown[]) => boolean);
+
+/** Errors a strategy reacts to: error classes, or a predicate. Default: any error. */
+export type ExceptionsOption = ReadonlyArray<abstract new (...args: never[]) => Error> | ((error: unknown) => boolean);
+
+export function matchesExceptions(exceptions: ExceptionsOption | undefined, error: unknown): boolean {
+  if (!exceptions) return true;
+  if (typeof exceptions === 'function') return exceptions(error);
+  return exceptions.some((type) => error instanceof type);
+}
