@@ -111,9 +111,20 @@ async function main() {
         compare: (spec) => compare(spec, { rounds, roundMs, log }),
       };
       const result = await scenario.run(ctx);
-      if (!result || !Array.isArray(result.contenders)) throw new Error('run(ctx) must return ctx.compare(...)');
-      Object.assign(report, { status: 'ok', ...result });
-      log(formatResult(result));
+      if (result && Array.isArray(result.checks)) {
+        // Count scenarios (e.g. stampede executions) report exact figures against an expected value.
+        const targets = result.checks.map((c) => ({ ...c, pass: c.value === c.expected }));
+        Object.assign(report, { status: 'ok', targets });
+        for (const t of targets) {
+          log(
+            `  ${t.label}: ${t.value} (expected ${t.expected})${t.detail ? ` — ${t.detail}` : ''}  ${t.pass ? 'PASS' : 'FAIL'}`,
+          );
+        }
+      } else {
+        if (!result || !Array.isArray(result.contenders)) throw new Error('run(ctx) must return ctx.compare(...)');
+        Object.assign(report, { status: 'ok', ...result });
+        log(formatResult(result));
+      }
     } catch (error) {
       if (error instanceof SkipError) {
         Object.assign(report, { status: 'skipped', reason: error.message });
