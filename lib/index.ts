@@ -32,3 +32,4 @@ export type { StampedeDecoratorOptions } from './decorators/stampede-options.js'
 export { CashewsInterceptor } from './interceptors/cashews.interceptor.js';
 export { backgroundSettled } from './strategies/executor.js';
 export type { ConditionOption, ExceptionsOption, TtlOption } from './strategies/strategy.js';
+export { registerKeyFormatter, type KeyFormatter } from './keys/formatters.js';
