@@ -78,12 +78,22 @@ export class RedisBackend implements Backend {
   async close(): Promise<void> {
     this.watchdog?.stop();
     if (this.client.status === 'end') return;
+    // quit()/disconnect() only start closing; wait for 'end' so no socket outlives close(). Bounded,
+    // because a client between reconnect attempts has no socket left to emit it.
+    let timer: NodeJS.Timeout | undefined;
+    const ended = new Promise<void>((resolve) => {
+      this.client.once('end', () => resolve());
+      timer = setTimeout(resolve, 1_000);
+      timer.unref();
+    });
     try {
       if (this.client.status === 'ready') await this.client.quit();
     } catch {
       // quit fails when the server is already gone; disconnect below still stops reconnecting.
     }
     this.client.disconnect();
+    await ended;
+    clearTimeout(timer);
   }
 
   async get(key: string): Promise<unknown> {
