@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import type { CacheService } from './cache.service.js';
 import { getCacheToken } from './cache.tokens.js';
@@ -14,7 +14,8 @@ export class CacheResolver implements ExecutorHooks {
   private readonly logger = new Logger('Cashews');
   private readonly instances = new Map<string | undefined, CacheService>();
 
-  constructor(private readonly moduleRef: ModuleRef) {}
+  // Explicit tokens: DI must not depend on emitted type metadata (tsx, esbuild and vitest emit none).
+  constructor(@Inject(ModuleRef) private readonly moduleRef: ModuleRef) {}
 
   /** @throws CashewsConfigError when no `CashewsModule.forRoot` registered that instance. */
   get(name?: string): CacheService {

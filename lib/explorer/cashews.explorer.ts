@@ -1,4 +1,4 @@
-import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import { CacheResolver } from '../cache-resolver.js';
 import { getLayers } from '../decorators/strategy-metadata.js';
@@ -18,9 +18,9 @@ export class CashewsExplorer implements OnModuleInit {
   private readonly wrapped = new WeakSet<object>();
 
   constructor(
-    private readonly discovery: DiscoveryService,
-    private readonly scanner: MetadataScanner,
-    private readonly resolver: CacheResolver,
+    @Inject(DiscoveryService) private readonly discovery: DiscoveryService,
+    @Inject(MetadataScanner) private readonly scanner: MetadataScanner,
+    @Inject(CacheResolver) private readonly resolver: CacheResolver,
   ) {}
 
   onModuleInit(): void {

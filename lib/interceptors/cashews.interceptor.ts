@@ -1,4 +1,4 @@
-import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
+import { Inject, Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import { defer, lastValueFrom, type Observable } from 'rxjs';
 import { CacheResolver } from '../cache-resolver.js';
 import { argsFromRequest, readRouteArgs, type RouteArgs } from '../decorators/route-args.js';
@@ -19,7 +19,7 @@ type HttpRequest = { method?: string; url?: string; originalUrl?: string };
 export class CashewsInterceptor implements NestInterceptor {
   private readonly routes = new WeakMap<object, RouteArgs>();
 
-  constructor(private readonly resolver: CacheResolver) {}
+  constructor(@Inject(CacheResolver) private readonly resolver: CacheResolver) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const handler = context.getHandler();
@@ -42,7 +42,7 @@ export class CashewsInterceptor implements NestInterceptor {
       (layer) => !layer.storesResult || (!route.usesResponse && (layer.methods ?? CACHEABLE_METHODS).includes(method)),
     );
     if (active.length === 0) return next.handle();
-    const source: KeySource = { args: argsFromRequest(route, req), req };
+    const source: KeySource = { args: argsFromRequest(route, req), req: requestView(req) };
     const invocation: Invocation = { target, source, keyOf: (layer) => this.keyOf(layer, source, method, req) };
     return defer(() => execute(active, invocation, this.resolver, run));
   }
@@ -69,4 +69,23 @@ export class CashewsInterceptor implements NestInterceptor {
     }
     return route;
   }
+}
+
+/**
+ * On Fastify, Nest middleware receives the raw Node request (`req.raw`), so a `req.user` set by
+ * middleware lives there, not on the Fastify request the interceptor sees. Key templates read through
+ * this view, which falls back to the raw request for properties the Fastify request lacks.
+ */
+function requestView(req: object): object {
+  const raw = (req as { raw?: unknown }).raw;
+  if (typeof raw !== 'object' || raw === null || raw === req) return req;
+  return new Proxy(req, {
+    get: (target, prop) => (Reflect.has(target, prop) ? Reflect.get(target, prop) : Reflect.get(raw, prop)),
+    getOwnPropertyDescriptor: (target, prop) => {
+      const own = Reflect.getOwnPropertyDescriptor(target, prop);
+      if (own) return own;
+      const fallback = Reflect.getOwnPropertyDescriptor(raw, prop);
+      return fallback && { ...fallback, configurable: true };
+    },
+  });
 }

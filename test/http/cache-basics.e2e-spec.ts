@@ -1,0 +1,124 @@
+/**
+ * @Cache on controller handlers, over Express and Fastify, on mem:// and Redis (db 10, keys under `hb:`):
+ * hits skip the handler, the default key holds the route and the whole (sorted) query string, only GET/HEAD
+ * are cached unless `methods` says otherwise, and `@Res()` handlers and streams are never cached.
+ */
+import { Readable } from 'node:stream';
+import { Controller, Get, Post, Res, StreamableFile } from '@nestjs/common';
+import request from 'supertest';
+import { Cache } from '../../lib/index.js';
+import { allCases, clearPrefix, Counter, createTestApp, describeCases, keysUnder, type TestApp } from './harness.js';
+
+const PREFIX = 'hb';
+const calls = new Counter();
+
+@Controller('items')
+class BasicController {
+  @Get()
+  @Cache({ ttl: '1m', prefix: PREFIX })
+  list() {
+    return { n: calls.hit('list') };
+  }
+
+  @Post()
+  @Cache({ ttl: '1m', prefix: PREFIX })
+  create() {
+    return { n: calls.hit('create') };
+  }
+
+  @Post('search')
+  @Cache({ ttl: '1m', prefix: PREFIX, methods: ['post'] })
+  search() {
+    return { n: calls.hit('search') };
+  }
+
+  @Get('raw')
+  @Cache({ ttl: '1m', prefix: PREFIX })
+  raw(@Res() res: { status(code: number): { send(body: unknown): void } }) {
+    res.status(200).send({ n: calls.hit('raw') });
+  }
+
+  @Get('stream')
+  @Cache({ ttl: '1m', prefix: PREFIX })
+  stream() {
+    const n = calls.hit('stream');
+    return new StreamableFile(Readable.from([Buffer.from(`chunk-${n}`)]), { type: 'text/plain' });
+  }
+}
+
+describeCases('@Cache on controllers', allCases(), (c) => {
+  let t: TestApp;
+
+  beforeEach(async () => {
+    calls.reset();
+    await clearPrefix(c.url, PREFIX);
+    t = await createTestApp(c, { controllers: [BasicController] });
+  });
+
+  afterEach(async () => {
+    await t?.close();
+    await clearPrefix(c.url, PREFIX);
+  });
+
+  it('serves the second GET from the cache (the handler runs once)', async () => {
+    const first = await request(t.server).get('/items').expect(200);
+    const second = await request(t.server).get('/items').expect(200);
+    expect(first.body).toEqual({ n: 1 });
+    expect(second.body).toEqual({ n: 1 });
+    expect(calls.get('list')).toBe(1);
+    expect(await keysUnder(t.cache, PREFIX)).toHaveLength(1);
+  });
+
+  it('keys on the full query string: different values differ, parameter order does not matter', async () => {
+    const page2 = await request(t.server).get('/items?page=2').expect(200);
+    const page3 = await request(t.server).get('/items?page=3').expect(200);
+    const page2again = await request(t.server).get('/items?page=2').expect(200);
+    expect(page2.body).toEqual({ n: 1 });
+    expect(page3.body).toEqual({ n: 2 });
+    expect(page2again.body).toEqual({ n: 1 });
+    expect(calls.get('list')).toBe(2);
+
+    const ab = await request(t.server).get('/items?a=1&b=2').expect(200);
+    const ba = await request(t.server).get('/items?b=2&a=1').expect(200);
+    expect(ab.body).toEqual({ n: 3 });
+    expect(ba.body).toEqual({ n: 3 });
+    expect(calls.get('list')).toBe(3);
+
+    // No query string at all is yet another key.
+    expect((await request(t.server).get('/items').expect(200)).body).toEqual({ n: 4 });
+    expect(await keysUnder(t.cache, PREFIX)).toHaveLength(4);
+  });
+
+  it('does not cache POST by default', async () => {
+    await request(t.server).post('/items').expect(201);
+    const second = await request(t.server).post('/items').expect(201);
+    expect(second.body).toEqual({ n: 2 });
+    expect(calls.get('create')).toBe(2);
+    expect(await keysUnder(t.cache, PREFIX)).toEqual([]);
+  });
+
+  it("caches POST with methods: ['POST'] (given in any case)", async () => {
+    await request(t.server).post('/items/search').expect(201);
+    const second = await request(t.server).post('/items/search').expect(201);
+    expect(second.body).toEqual({ n: 1 });
+    expect(calls.get('search')).toBe(1);
+  });
+
+  it('never caches a handler that uses @Res()', async () => {
+    const first = await request(t.server).get('/items/raw').expect(200);
+    const second = await request(t.server).get('/items/raw').expect(200);
+    expect(first.body).toEqual({ n: 1 });
+    expect(second.body).toEqual({ n: 2 });
+    expect(calls.get('raw')).toBe(2);
+    expect(await keysUnder(t.cache, PREFIX)).toEqual([]);
+  });
+
+  it('does not cache a StreamableFile result (each request streams a fresh body)', async () => {
+    const first = await request(t.server).get('/items/stream').buffer(true).expect(200);
+    const second = await request(t.server).get('/items/stream').buffer(true).expect(200);
+    expect(first.text).toBe('chunk-1');
+    expect(second.text).toBe('chunk-2');
+    expect(calls.get('stream')).toBe(2);
+    expect(await keysUnder(t.cache, PREFIX)).toEqual([]);
+  });
+});

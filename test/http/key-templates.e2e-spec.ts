@@ -1,0 +1,263 @@
+/**
+ * Key templates on controller handlers, over Express and Fastify, on mem:// and Redis (db 10, keys under
+ * `hk:`): placeholders naming handler parameters bound by @Param/@Query/@Headers, the @Param data when the
+ * variable is named otherwise, {req.params.x}, {req.user.x} set by a guard or a middleware, values read
+ * before pipes, and escaping of user-controlled values.
+ */
+import {
+  Controller,
+  Get,
+  Headers,
+  Injectable,
+  Module,
+  Param,
+  ParseIntPipe,
+  Query,
+  UseGuards,
+  type CanActivate,
+  type ExecutionContext,
+  type MiddlewareConsumer,
+  type NestMiddleware,
+  type NestModule,
+} from '@nestjs/common';
+import request from 'supertest';
+import { Cache } from '../../lib/index.js';
+import { allCases, clearPrefix, Counter, createTestApp, describeCases, keysUnder, type TestApp } from './harness.js';
+
+const PREFIX = 'hk';
+const calls = new Counter();
+
+type UserRequest = { headers: Record<string, string | undefined>; user?: { id: string } };
+
+/** Authenticates from `x-user` and sets `req.user`, as Passport guards do. */
+@Injectable()
+class UserGuard implements CanActivate {
+  canActivate(context: ExecutionContext): boolean {
+    const req = context.switchToHttp().getRequest<UserRequest>();
+    const id = req.headers['x-user'];
+    if (id) req.user = { id };
+    return true;
+  }
+}
+
+/** Same, as a middleware. */
+@Injectable()
+class UserMiddleware implements NestMiddleware {
+  use(req: UserRequest, _res: unknown, next: () => void): void {
+    const id = req.headers['x-user'];
+    if (id) req.user = { id };
+    next();
+  }
+}
+
+@Controller('k')
+class KeyController {
+  @Get('param/:id')
+  @Cache({ ttl: '1m', prefix: PREFIX, key: 'item:{id}' })
+  byParam(@Param('id') id: string) {
+    return { id, n: calls.hit('param') };
+  }
+
+  @Get('search')
+  @Cache({ ttl: '1m', prefix: PREFIX, key: 'search:{q}' })
+  byQuery(@Query('q') q: string) {
+    return { q, n: calls.hit('query') };
+  }
+
+  @Get('product/:id')
+  @Cache({ ttl: '1m', prefix: PREFIX, key: 'product:{id}' })
+  byParamData(@Param('id') productId: string) {
+    return { productId, n: calls.hit('product') };
+  }
+
+  @Get('tenant')
+  @Cache({ ttl: '1m', prefix: PREFIX, key: 'tenant:{tenant}' })
+  byHeader(@Headers('x-tenant') tenant: string) {
+    return { tenant, n: calls.hit('tenant') };
+  }
+
+  @Get('tenant-data')
+  @Cache({ ttl: '1m', prefix: PREFIX, key: 'tenant-data:{t}' })
+  byHeaderData(@Headers('x-tenant') t: string) {
+    return { t, n: calls.hit('tenant-data') };
+  }
+
+  @Get('req/:id')
+  @Cache({ ttl: '1m', prefix: PREFIX, key: 'req:{req.params.id}' })
+  byRequest() {
+    return { n: calls.hit('req') };
+  }
+
+  @Get('me')
+  @UseGuards(UserGuard)
+  @Cache({ ttl: '1m', prefix: PREFIX, key: 'me:{req.user.id}' })
+  me() {
+    return { n: calls.hit('me') };
+  }
+
+  @Get('me-mw')
+  @Cache({ ttl: '1m', prefix: PREFIX, key: 'me-mw:{req.user.id}' })
+  meMiddleware() {
+    return { n: calls.hit('me-mw') };
+  }
+
+  @Get('num/:id')
+  @Cache({ ttl: '1m', prefix: PREFIX, key: 'num:{id}' })
+  byNumber(@Param('id', ParseIntPipe) id: number) {
+    return { id, type: typeof id, n: calls.hit('num') };
+  }
+
+  @Get('pair/:a/:b')
+  @Cache({ ttl: '1m', prefix: PREFIX, key: 'pair:{a}:{b}' })
+  pair(@Param('a') a: string, @Param('b') b: string) {
+    return { a, b, n: calls.hit('pair') };
+  }
+
+  @Get('default/:id')
+  @Cache({ ttl: '1m', prefix: PREFIX })
+  byDefault(@Param('id') id: string) {
+    return { id, n: calls.hit('default') };
+  }
+}
+
+@Module({ controllers: [KeyController], providers: [UserGuard] })
+class KeyModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(UserMiddleware).forRoutes('k/me-mw');
+  }
+}
+
+describeCases('controller key templates', allCases(), (c) => {
+  let t: TestApp;
+
+  beforeEach(async () => {
+    calls.reset();
+    await clearPrefix(c.url, PREFIX);
+    t = await createTestApp(c, { imports: [KeyModule] });
+  });
+
+  afterEach(async () => {
+    await t?.close();
+    await clearPrefix(c.url, PREFIX);
+  });
+
+  const get = (path: string, headers: Record<string, string> = {}) => {
+    const req = request(t.server).get(path);
+    for (const [name, value] of Object.entries(headers)) req.set(name, value);
+    return req.expect(200).then((res) => res.body as Record<string, unknown>);
+  };
+
+  it("'{id}' names the handler parameter bound by @Param('id')", async () => {
+    expect(await get('/k/param/1')).toEqual({ id: '1', n: 1 });
+    expect(await get('/k/param/1')).toEqual({ id: '1', n: 1 });
+    expect(await get('/k/param/2')).toEqual({ id: '2', n: 2 });
+    expect(calls.get('param')).toBe(2);
+    expect(await keysUnder(t.cache, PREFIX)).toEqual(['hk:item:1', 'hk:item:2']);
+  });
+
+  it("'{q}' names the parameter bound by @Query('q'); other query parameters are not in the key", async () => {
+    expect(await get('/k/search?q=nuts&page=1')).toEqual({ q: 'nuts', n: 1 });
+    expect(await get('/k/search?page=2&q=nuts')).toEqual({ q: 'nuts', n: 1 });
+    expect(await get('/k/search?q=bolts')).toEqual({ q: 'bolts', n: 2 });
+    expect(calls.get('query')).toBe(2);
+    expect(await keysUnder(t.cache, PREFIX)).toEqual(['hk:search:bolts', 'hk:search:nuts']);
+  });
+
+  it("'{id}' also names @Param('id') when the variable is called productId", async () => {
+    expect(await get('/k/product/7')).toEqual({ productId: '7', n: 1 });
+    expect(await get('/k/product/7')).toEqual({ productId: '7', n: 1 });
+    expect(await get('/k/product/8')).toEqual({ productId: '8', n: 2 });
+    expect(await keysUnder(t.cache, PREFIX)).toEqual(['hk:product:7', 'hk:product:8']);
+  });
+
+  it("a placeholder naming the parameter bound by @Headers('x-tenant')", async () => {
+    expect(await get('/k/tenant', { 'x-tenant': 'acme' })).toEqual({ tenant: 'acme', n: 1 });
+    expect(await get('/k/tenant', { 'x-tenant': 'acme' })).toEqual({ tenant: 'acme', n: 1 });
+    expect(await get('/k/tenant', { 'x-tenant': 'globex' })).toEqual({ tenant: 'globex', n: 2 });
+    expect(calls.get('tenant')).toBe(2);
+    expect(await keysUnder(t.cache, PREFIX)).toEqual(['hk:tenant:acme', 'hk:tenant:globex']);
+    expect(await get('/k/tenant-data', { 'x-tenant': 'acme' })).toEqual({ t: 'acme', n: 1 });
+    expect(await get('/k/tenant-data', { 'x-tenant': 'initech' })).toEqual({ t: 'initech', n: 2 });
+  });
+
+  it("'{req.params.id}' reads the request", async () => {
+    expect(await get('/k/req/5')).toEqual({ n: 1 });
+    expect(await get('/k/req/5')).toEqual({ n: 1 });
+    expect(await get('/k/req/6')).toEqual({ n: 2 });
+    expect(await keysUnder(t.cache, PREFIX)).toEqual(['hk:req:5', 'hk:req:6']);
+  });
+
+  it("'{req.user.id}' reads the user a guard put on the request: users never share an entry", async () => {
+    expect(await get('/k/me', { 'x-user': 'alice' })).toEqual({ n: 1 });
+    expect(await get('/k/me', { 'x-user': 'bob' })).toEqual({ n: 2 });
+    expect(await get('/k/me', { 'x-user': 'alice' })).toEqual({ n: 1 });
+    expect(calls.get('me')).toBe(2);
+    expect(await keysUnder(t.cache, PREFIX)).toEqual(['hk:me:alice', 'hk:me:bob']);
+  });
+
+  it("'{req.user.id}' reads the user a middleware put on the request: users never share an entry", async () => {
+    expect(await get('/k/me-mw', { 'x-user': 'alice' })).toEqual({ n: 1 });
+    expect(await get('/k/me-mw', { 'x-user': 'bob' })).toEqual({ n: 2 });
+    expect(await get('/k/me-mw', { 'x-user': 'alice' })).toEqual({ n: 1 });
+    expect(calls.get('me-mw')).toBe(2);
+    expect(await keysUnder(t.cache, PREFIX)).toEqual(['hk:me-mw:alice', 'hk:me-mw:bob']);
+  });
+
+  it('takes values before pipes: ParseIntPipe still yields a working key, and invalid input is not cached', async () => {
+    expect(await get('/k/num/5')).toEqual({ id: 5, type: 'number', n: 1 });
+    expect(await get('/k/num/5')).toEqual({ id: 5, type: 'number', n: 1 });
+    expect(await get('/k/num/6')).toEqual({ id: 6, type: 'number', n: 2 });
+    await request(t.server).get('/k/num/abc').expect(400);
+    await request(t.server).get('/k/num/abc').expect(400);
+    expect(calls.get('num')).toBe(2);
+    expect(await keysUnder(t.cache, PREFIX)).toEqual(['hk:num:5', 'hk:num:6']);
+  });
+
+  describe('escaping of user-controlled values', () => {
+    it("'*' and ':' in a path parameter are escaped and never collide with other ids", async () => {
+      const star = await get('/k/param/*');
+      const x = await get('/k/param/x');
+      const colon = await get('/k/param/a:b');
+      // `a%3Ab` as a raw id must not land on the escaped form of `a:b`.
+      const escapedLookalike = await get('/k/param/a%253Ab');
+      const starLookalike = await get('/k/param/%252A');
+      expect(star).toEqual({ id: '*', n: 1 });
+      expect(x).toEqual({ id: 'x', n: 2 });
+      expect(colon).toEqual({ id: 'a:b', n: 3 });
+      expect(escapedLookalike).toEqual({ id: 'a%3Ab', n: 4 });
+      expect(starLookalike).toEqual({ id: '%2A', n: 5 });
+      // Hits still land on their own entries.
+      expect(await get('/k/param/*')).toEqual({ id: '*', n: 1 });
+      expect(await get('/k/param/a:b')).toEqual({ id: 'a:b', n: 3 });
+      expect(calls.get('param')).toBe(5);
+
+      const keys = await keysUnder(t.cache, PREFIX);
+      expect(keys).toHaveLength(5);
+      for (const key of keys) expect(key).not.toContain('*');
+      expect(keys.filter((key) => key.split(':').length !== 3)).toEqual([]);
+    });
+
+    it("'{a}:{b}' cannot be forged: /pair/a:b/c and /pair/a/b:c are different entries", async () => {
+      expect(await get('/k/pair/a:b/c')).toEqual({ a: 'a:b', b: 'c', n: 1 });
+      expect(await get('/k/pair/a/b:c')).toEqual({ a: 'a', b: 'b:c', n: 2 });
+      expect(await get('/k/pair/a:b/c')).toEqual({ a: 'a:b', b: 'c', n: 1 });
+      expect(calls.get('pair')).toBe(2);
+      const keys = await keysUnder(t.cache, PREFIX);
+      expect(new Set(keys).size).toBe(2);
+      for (const key of keys) expect(key.split(':')).toHaveLength(4); // hk:pair:<a>:<b>
+    });
+
+    it("default keys escape the path and query: '*' never reaches a stored key", async () => {
+      expect(await get('/k/default/*?f=*')).toEqual({ id: '*', n: 1 });
+      expect(await get('/k/default/x?f=y')).toEqual({ id: 'x', n: 2 });
+      expect(await get('/k/default/*?f=*')).toEqual({ id: '*', n: 1 });
+      expect(calls.get('default')).toBe(2);
+      const keys = await keysUnder(t.cache, PREFIX);
+      expect(keys).toHaveLength(2);
+      for (const key of keys) expect(key).not.toContain('*');
+      // Deleting by a pattern built from a hostile id cannot widen to other entries.
+      expect(await t.cache.deleteMatch(`${PREFIX}:KeyController:byDefault:GET:/k/default/x*`)).toBe(1);
+      expect(await keysUnder(t.cache, PREFIX)).toHaveLength(1);
+    });
+  });
+});

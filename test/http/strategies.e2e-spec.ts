@@ -1,0 +1,148 @@
+/**
+ * @Failover, @HitCache, @Early, @Soft and @Locked on controller handlers, over Express and Fastify, on
+ * mem:// and Redis (db 10, keys under `hs:`). One focused behaviour each, counted by handler executions.
+ */
+import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
+import request from 'supertest';
+import { backgroundSettled, Early, Failover, HitCache, Locked, Soft } from '../../lib/index.js';
+import {
+  allCases,
+  clearPrefix,
+  Counter,
+  createTestApp,
+  describeCases,
+  keysUnder,
+  sleep,
+  type TestApp,
+} from './harness.js';
+
+const PREFIX = 'hs';
+const calls = new Counter();
+/** Handlers whose next execution must throw. */
+const failing = new Set<string>();
+
+function run(name: string): { n: number } {
+  const n = calls.hit(name);
+  if (failing.has(name)) throw new ServiceUnavailableException(`${name} is down`);
+  return { n };
+}
+
+@Controller('s')
+class StrategyController {
+  @Get('failover')
+  @Failover({ ttl: '1m', prefix: PREFIX })
+  failover() {
+    return run('failover');
+  }
+
+  @Get('hits')
+  @HitCache({ ttl: '1m', cacheHits: 2, prefix: PREFIX })
+  hits() {
+    return run('hits');
+  }
+
+  @Get('early')
+  @Early({ ttl: '1m', earlyTtl: '300ms', prefix: PREFIX })
+  async early() {
+    const result = run('early');
+    await sleep(150); // the background refresh is still running while the early requests answer
+    return result;
+  }
+
+  @Get('soft')
+  @Soft({ ttl: '1m', softTtl: '300ms', prefix: PREFIX })
+  soft() {
+    return run('soft');
+  }
+
+  @Get('locked')
+  @Locked({ key: 'job', prefix: PREFIX, wait: false })
+  async locked() {
+    const result = run('locked');
+    await sleep(400);
+    return result;
+  }
+}
+
+describeCases('strategy decorators on controllers', allCases(), (c) => {
+  let t: TestApp;
+
+  beforeEach(async () => {
+    calls.reset();
+    failing.clear();
+    await clearPrefix(c.url, PREFIX);
+    t = await createTestApp(c, { controllers: [StrategyController] });
+  });
+
+  afterEach(async () => {
+    await backgroundSettled();
+    await t?.close();
+    await clearPrefix(c.url, PREFIX);
+  });
+
+  const body = (path: string) =>
+    request(t.server)
+      .get(path)
+      .expect(200)
+      .then((res) => res.body as { n: number });
+
+  it('@Failover: the handler throws after a success -> 200 with the last good body', async () => {
+    // Nothing stored yet: the handler's own error goes through.
+    failing.add('failover');
+    await request(t.server).get('/s/failover').expect(503);
+    failing.clear();
+    expect(await body('/s/failover')).toEqual({ n: 2 });
+    expect(await body('/s/failover')).toEqual({ n: 3 }); // failover always runs the handler
+    failing.add('failover');
+    expect(await body('/s/failover')).toEqual({ n: 3 });
+    expect(calls.get('failover')).toBe(4);
+  });
+
+  it('@HitCache: one stored body serves cacheHits requests, then the handler runs again', async () => {
+    expect(await body('/s/hits')).toEqual({ n: 1 });
+    expect(await body('/s/hits')).toEqual({ n: 1 });
+    expect(await body('/s/hits')).toEqual({ n: 1 });
+    expect(calls.get('hits')).toBe(1);
+    expect(await body('/s/hits')).toEqual({ n: 2 });
+    expect(calls.get('hits')).toBe(2);
+  });
+
+  it('@Early: in the early window the old body is served and the handler refreshes once in the background', async () => {
+    expect(await body('/s/early')).toEqual({ n: 1 });
+    expect(await body('/s/early')).toEqual({ n: 1 });
+    expect(calls.get('early')).toBe(1);
+    await sleep(350);
+    const early = await Promise.all([body('/s/early'), body('/s/early'), body('/s/early')]);
+    expect(early).toEqual([{ n: 1 }, { n: 1 }, { n: 1 }]);
+    await backgroundSettled();
+    expect(calls.get('early')).toBe(2);
+    expect(await body('/s/early')).toEqual({ n: 2 });
+    expect(calls.get('early')).toBe(2);
+  });
+
+  it('@Soft: fresh until softTtl, then recomputed; a failing recompute answers the stale body', async () => {
+    expect(await body('/s/soft')).toEqual({ n: 1 });
+    expect(await body('/s/soft')).toEqual({ n: 1 });
+    expect(calls.get('soft')).toBe(1);
+    await sleep(350);
+    failing.add('soft');
+    expect(await body('/s/soft')).toEqual({ n: 1 });
+    expect(calls.get('soft')).toBe(2);
+    failing.clear();
+    expect(await body('/s/soft')).toEqual({ n: 3 });
+    expect(await body('/s/soft')).toEqual({ n: 3 });
+    expect(calls.get('soft')).toBe(3);
+  });
+
+  it('@Locked({ wait: false }): a concurrent second request fails and the handler runs once', async () => {
+    const [a, b] = await Promise.all([request(t.server).get('/s/locked'), request(t.server).get('/s/locked')]);
+    const statuses = [a.status, b.status].sort();
+    expect(statuses[0]).toBe(200);
+    expect(statuses[1]).not.toBe(200);
+    expect(statuses[1]).toBeGreaterThanOrEqual(400);
+    expect(calls.get('locked')).toBe(1);
+    // Released afterwards: the next request runs.
+    expect(await body('/s/locked')).toEqual({ n: 2 });
+    expect(await keysUnder(t.cache, PREFIX)).toEqual([]);
+  });
+});

@@ -1,0 +1,123 @@
+/**
+ * Several Node processes sharing one Redis (db 11, flushed before and after this file): cross-process
+ * stampede lock of @Cache, a single background refresh of @Early, and mutual exclusion of @Locked.
+ *
+ * Workers (test/fixtures/mp-worker.ts) start, report `ready`, and wait for a `go` key, so their calls really
+ * race. Every wait is bounded and every worker is killed in afterEach/afterAll.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { createCache, type CacheService } from '../../lib/index.js';
+import { describeRedis, flushRedisDb, pollUntil, rawRedis, redisUrl, sleep } from '../support/redis.js';
+import { buildLib, describeFailure, killAll, startWorker, type LibBuild, type WorkerResult } from './processes.js';
+
+const DB = 11;
+
+describeRedis('multi-process strategies on one Redis', () => {
+  let build: LibBuild;
+  let raw: Redis;
+  let cache: CacheService;
+  let url: string;
+
+  beforeAll(async () => {
+    url = redisUrl(DB)!;
+    await flushRedisDb(DB);
+    raw = rawRedis(url);
+    cache = await createCache(url);
+    build = await buildLib();
+  }, 120_000);
+
+  afterEach(() => killAll());
+
+  afterAll(async () => {
+    killAll();
+    await cache?.close();
+    raw?.disconnect();
+    build?.remove();
+    await flushRedisDb(DB);
+  });
+
+  /** Starts `processes` workers, waits until all are ready, then releases them at once. */
+  async function race(
+    run: string,
+    mode: string,
+    processes: number,
+    calls: number,
+    workMs: number,
+    notBefore = 0,
+  ): Promise<Array<Record<string, unknown>>> {
+    const key = (name: string) => `mp:${run}:${name}`;
+    const workers = Array.from({ length: processes }, () =>
+      startWorker({
+        CASHEWS_LIB: build.entry,
+        REDIS_URL: url,
+        RUN: run,
+        MODE: mode,
+        CALLS: String(calls),
+        WORK_MS: String(workMs),
+      }),
+    );
+    let exited = false;
+    void Promise.race(workers.map((w) => w.done)).then(() => (exited = true));
+    const ready = await pollUntil(async () => exited || Number(await raw.get(key('ready'))) >= processes, 30_000, 20);
+    if (!ready || exited) {
+      killAll();
+      const results = await Promise.all(workers.map((w) => w.done));
+      throw new Error(`workers not ready:\n${results.map(describeFailure).join('\n')}`);
+    }
+    if (Date.now() < notBefore) await sleep(notBefore - Date.now());
+    await raw.set(key('go'), '1', 'EX', 60);
+    const results: WorkerResult[] = await Promise.all(workers.map((w) => w.done));
+    for (const result of results) {
+      if (result.code !== 0 || !result.result) throw new Error(describeFailure(result));
+    }
+    return results.map((result) => result.result!);
+  }
+
+  it('@Cache({ lock: true }): 4 processes x 250 concurrent cold calls run the method exactly once', async () => {
+    const run = randomUUID();
+    const results = await race(run, 'cache', 4, 250, 300);
+    expect(Number(await raw.get(`mp:${run}:cache-runs`))).toBe(1);
+    expect(results.reduce((sum, r) => sum + (r.calls as number), 0)).toBe(1000);
+    const tokens = new Set(results.flatMap((r) => r.tokens as string[]));
+    expect(tokens.size).toBe(1);
+  }, 90_000);
+
+  it('@Early: 4 processes calling in the early window trigger exactly one background refresh', async () => {
+    const run = randomUUID();
+    // One process computes the first value; its early window opens 1 s later.
+    const seeder = startWorker({ CASHEWS_LIB: build.entry, REDIS_URL: url, RUN: run, MODE: 'early-seed' });
+    const seeded = await seeder.done;
+    if (seeded.code !== 0) throw new Error(describeFailure(seeded));
+    expect(Number(await raw.get(`mp:${run}:early-runs`))).toBe(1);
+
+    // `go` is not given before the early window opens (1 s after the seed was stored).
+    const results = await race(run, 'early', 4, 50, 300, Date.now() + 1100);
+    for (const r of results) {
+      // Everyone got the current value immediately, nobody waited on the refresh.
+      expect(r.gens).toEqual([1]);
+      expect(r.calls).toBe(50);
+    }
+    // Each worker awaited its own background tasks before exiting; across the 4 only one refresh ran.
+    expect(Number(await raw.get(`mp:${run}:early-runs`))).toBe(2);
+    const stored = await cache.get<{ v: { gen: number } }>(`mp:${run}:early`);
+    expect(stored?.v.gen).toBe(2);
+  }, 90_000);
+
+  it('@Locked: executions in 3 processes (2 concurrent calls each) never overlap', async () => {
+    const run = randomUUID();
+    await race(run, 'locked', 3, 2, 150);
+    expect(Number((await raw.get(`mp:${run}:overlaps`)) ?? 0)).toBe(0);
+    expect(Number(await raw.get(`mp:${run}:active`))).toBe(0);
+    const intervals: Array<{ start: number; end: number; pid: number }> = [];
+    for await (const [, value] of cache.getMatch<{ start: number; end: number; pid: number }>(`mp:${run}:interval:*`)) {
+      intervals.push(value);
+    }
+    expect(intervals).toHaveLength(6);
+    expect(new Set(intervals.map((i) => i.pid)).size).toBe(3);
+    intervals.sort((a, b) => a.start - b.start);
+    for (let i = 1; i < intervals.length; i++) {
+      expect(intervals[i].start).toBeGreaterThanOrEqual(intervals[i - 1].end);
+    }
+  }, 90_000);
+});
