@@ -1,0 +1,64 @@
+import { Controller, DefaultValuePipe, Get, Headers, Param, ParseIntPipe, Query } from '@nestjs/common';
+import { Cache, CacheDetect, type CacheHit } from '../../lib/index.js';
+import { RecentlyViewedService } from '../sessions/recently-viewed.service.js';
+import type { PriceDto, ProductDto, ProductPageDto, StockDto, TopSellersDto } from './product.dto.js';
+import { ProductsService } from './products.service.js';
+
+/** `GET /products/:id/detect`: the product plus where it came from. */
+export interface DetectedProductDto {
+  product: ProductDto;
+  /** Empty when the upstream was called; one entry per cache layer that answered otherwise. */
+  servedFromCache: CacheHit[];
+}
+
+@Controller('products')
+export class ProductsController {
+  constructor(
+    private readonly products: ProductsService,
+    private readonly recentlyViewed: RecentlyViewedService,
+  ) {}
+
+  /**
+   * Caching on a controller handler caches the response. With no `key`, the key is the route plus the
+   * sorted query string, so `?category=nuts&page=2` and `?page=2&category=nuts` share one entry while
+   * every page and category gets its own.
+   */
+  @Get()
+  @Cache({ ttl: '30s' })
+  list(
+    @Query('category') category: string | undefined,
+    @Query('page', new DefaultValuePipe(1), ParseIntPipe) page: number,
+  ): Promise<ProductPageDto> {
+    return this.products.list(category, Math.max(1, page));
+  }
+
+  // Declared before `:id` so that "top" is not taken for a product id.
+  @Get('top')
+  top(): Promise<TopSellersDto> {
+    return this.products.topSellers();
+  }
+
+  @Get(':id')
+  async findOne(@Param('id') id: string, @Headers('x-session-id') sessionId?: string): Promise<ProductDto> {
+    const product = await this.products.findOne(id);
+    if (sessionId) await this.recentlyViewed.record(sessionId, id);
+    return product;
+  }
+
+  /** Same lookup as `GET /products/:id`, inside a detection scope that records every cache layer that answered. */
+  @Get(':id/detect')
+  async detect(@Param('id') id: string): Promise<DetectedProductDto> {
+    const { result, hits } = await CacheDetect.run(() => this.products.findOne(id));
+    return { product: result, servedFromCache: hits };
+  }
+
+  @Get(':id/price')
+  price(@Param('id') id: string): Promise<PriceDto> {
+    return this.products.price(id);
+  }
+
+  @Get(':id/stock')
+  stock(@Param('id') id: string): Promise<StockDto> {
+    return this.products.stock(id);
+  }
+}

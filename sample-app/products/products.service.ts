@@ -1,0 +1,71 @@
+import { Injectable } from '@nestjs/common';
+import { Cache, Failover, HitCache, Soft } from '../../lib/index.js';
+import { CatalogueUpstreamService } from '../upstream/catalogue-upstream.service.js';
+import { UpstreamError } from '../upstream/upstream.errors.js';
+import type { PriceDto, ProductDto, ProductPageDto, StockDto, TopSellersDto } from './product.dto.js';
+
+const PAGE_SIZE = 5;
+
+/**
+ * Catalogue reads. Each method shows one caching strategy on a provider method (the module wraps them at
+ * bootstrap), so the same behaviour applies whoever calls them: a controller, a job, another service.
+ */
+@Injectable()
+export class ProductsService {
+  constructor(private readonly upstream: CatalogueUpstreamService) {}
+
+  /** Not cached here: `GET /products` caches the whole HTTP response in the controller instead. */
+  async list(category: string | undefined, page: number): Promise<ProductPageDto> {
+    const all = await this.upstream.listProducts();
+    const matching = category ? all.filter((product) => product.category === category) : all;
+    return {
+      category: category ?? null,
+      page,
+      pageSize: PAGE_SIZE,
+      total: matching.length,
+      items: matching.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE),
+      fetchedAt: new Date().toISOString(),
+    };
+  }
+
+  /**
+   * Product pages are hot and rarely change: cache them 5 minutes. `lock: true` means that when the entry
+   * expires under load, one caller (across every process sharing Redis) reloads it while the others wait
+   * for the stored value, instead of all of them hitting the upstream at once.
+   * The explicit key lets `DELETE /admin/cache/products` drop them all with `product:*`.
+   */
+  @Cache({ ttl: '5m', key: 'product:{id}', lock: true })
+  findOne(id: string): Promise<ProductDto> {
+    return this.upstream.fetchProduct(id);
+  }
+
+  /**
+   * Prices must be fresh (10 s), but a stale price beats an error page: when the upstream fails after
+   * the 10 s entry expired, `@Failover` answers the last price it saw (kept 1 h). Only `UpstreamError`
+   * is absorbed; an unknown product still answers 404.
+   * Decorators run outermost first: Failover wraps Cache.
+   */
+  @Failover({ ttl: '1h', exceptions: [UpstreamError] })
+  @Cache({ ttl: '10s', key: 'price:{id}' })
+  price(id: string): Promise<PriceDto> {
+    return this.upstream.fetchPrice(id);
+  }
+
+  /**
+   * Stock is fresh for 15 s; after that the next call refetches it, and if the upstream is failing the
+   * previous figure keeps being served (marked stale) for up to 10 minutes.
+   */
+  @Soft({ ttl: '10m', softTtl: '15s' })
+  stock(id: string): Promise<StockDto> {
+    return this.upstream.fetchStock(id);
+  }
+
+  /**
+   * The top-sellers ranking is expensive and may lag a little: one computation serves 100 requests.
+   * After 80 of them a background refresh starts, so nobody waits when the 100 are used up.
+   */
+  @HitCache({ ttl: '5m', cacheHits: 100, updateAfter: 80 })
+  topSellers(): Promise<TopSellersDto> {
+    return this.upstream.fetchTopSellers();
+  }
+}

@@ -1,0 +1,18 @@
+/**
+ * The upstream timed out or answered 5xx. This is the error class the resilience decorators are told to
+ * absorb (`@Failover({ exceptions: [UpstreamError] })`); anything else still reaches the client.
+ */
+export class UpstreamError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UpstreamError';
+  }
+}
+
+/** The upstream answered 404. Deliberately not an `UpstreamError`: no fallback should hide it. */
+export class ProductNotFoundError extends Error {
+  constructor(readonly productId: string) {
+    super(`Product "${productId}" does not exist.`);
+    this.name = 'ProductNotFoundError';
+  }
+}
