@@ -42,3 +42,43 @@ export class LockedError extends CashewsError {
 export function isCashewsError(error: unknown): error is CashewsError {
   return error instanceof CashewsError;
 }
+
+/** A call over a rate limit. `retryAfter` is in milliseconds; HTTP maps it to 429 with `Retry-After`. */
+export class RateLimitError extends CashewsError {
+  override readonly code = 'CASHEWS_RATE_LIMIT';
+
+  constructor(
+    readonly key: string,
+    readonly limit: number,
+    readonly retryAfter: number,
+    message = `Rate limit of ${limit} exceeded for "${key}"; retry in ${Math.ceil(retryAfter / 1000)} s.`,
+  ) {
+    super(message);
+  }
+}
+
+/** The circuit is open: the call failed fast without running. HTTP maps it to 503 with `Retry-After`. */
+export class CircuitOpenError extends CashewsError {
+  override readonly code = 'CASHEWS_CIRCUIT_OPEN';
+
+  constructor(
+    readonly key: string,
+    readonly retryAfter: number,
+    message = `Circuit "${key}" is open; retry in ${Math.ceil(retryAfter / 1000)} s.`,
+  ) {
+    super(message);
+  }
+}
+
+/** The method became too slow and calls fail fast for a while. HTTP maps it to 503 with `Retry-After`. */
+export class PerfDegradationError extends CashewsError {
+  override readonly code = 'CASHEWS_PERF_DEGRADATION';
+
+  constructor(
+    readonly key: string,
+    readonly retryAfter: number,
+    message = `"${key}" is degraded (too slow); calls fail fast for ${Math.ceil(retryAfter / 1000)} s.`,
+  ) {
+    super(message);
+  }
+}

@@ -17,8 +17,11 @@ export {
   CacheValueError,
   CashewsConfigError,
   CashewsError,
+  CircuitOpenError,
   isCashewsError,
   LockedError,
+  PerfDegradationError,
+  RateLimitError,
 } from './errors.js';
 export { CacheDetect, type CacheHit } from './detect/cache-detect.js';
 export { Cache, type CacheDecoratorOptions } from './decorators/cache.decorator.js';
