@@ -13,6 +13,12 @@ export default tseslint.config(
     },
   },
   {
+    // CommonJS on purpose: it checks that a CJS NestJS 11 app can require() the package.
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     files: ['test/**', '**/*.spec.ts', 'bench/**'],
     rules: { '@typescript-eslint/no-non-null-assertion': 'off' },
   },
