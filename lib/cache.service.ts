@@ -2,12 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { Backend } from './backends/backend.interface.js';
-import { CloneCodec, INVALID, StringCodec, type Codec } from './codec/codec.js';
+import { MemoryBackend } from './backends/memory.backend.js';
+import type { CircuitOp, CircuitSettings, CircuitState, WindowState } from './backends/protect-types.js';
+import { CloneCodec, INVALID, OUTDATED, StringCodec, type Codec } from './codec/codec.js';
 import type { ResolvedCacheConfig } from './config/cache-options.js';
 import { parseDuration, parsePositiveDuration, type Duration } from './duration.js';
 import { CacheBackendError, CashewsError, LockedError } from './errors.js';
 import { BurstLogger } from './logging/burst-logger.js';
 import { MISS } from './miss.js';
+import { CacheDetect, type CacheHit } from './detect/cache-detect.js';
+import { checkTags } from './tags/tag-keys.js';
 
 /** Options of {@link CacheService.set}. */
 export interface SetOptions {
@@ -15,6 +19,8 @@ export interface SetOptions {
   ttl?: Duration;
   /** `true`: only overwrite an existing key; `false`: only create a missing one. */
   exist?: boolean;
+  /** Tags to record the key under; {@link CacheService.deleteTags} removes every key of a tag. */
+  tags?: readonly string[];
 }
 
 /** Options of {@link CacheService.lock}. */
@@ -31,6 +37,8 @@ export interface LockOptions {
 
 type LockAttempt = 'acquired' | 'held' | 'failed';
 type SyncReader = { getSync(key: string): unknown };
+/** A backend with an in-process layer of values already decoded (`client_side`), e.g. `ClientSideBackend`. */
+type LocalReader = { readLocal(key: string, decode: (key: string, raw: unknown) => unknown): unknown };
 
 /**
  * The command API of one cache instance. Inject it as `CacheService` (the default instance) or with
@@ -46,7 +54,10 @@ export class CacheService implements OnApplicationShutdown {
   private readonly failures: BurstLogger;
   private readonly inflight = new Map<string, Promise<unknown>>();
   private readonly sync?: SyncReader;
+  private readonly local?: LocalReader;
   private closed?: Promise<void>;
+  /** Per-process state of rate limits and circuits while the backend is unreachable (safe mode). */
+  private fallback?: MemoryBackend;
 
   constructor(
     /** The storage layer: raw values, no codec, no safe mode. For tests and advanced use. */
@@ -57,6 +68,7 @@ export class CacheService implements OnApplicationShutdown {
     this.logger = new Logger(config.name ? `Cashews:${config.name}` : 'Cashews');
     this.failures = new BurstLogger(this.logger);
     if ('getSync' in backend && this.codec instanceof CloneCodec) this.sync = backend as unknown as SyncReader;
+    if ('readLocal' in backend) this.local = backend as unknown as LocalReader;
   }
 
   /** Instance name given to `forRoot`/`createCache`, or `undefined` for the default instance. */
@@ -79,6 +91,11 @@ export class CacheService implements OnApplicationShutdown {
       const raw = this.sync.getSync(key);
       return Promise.resolve(raw === undefined ? defaultValue : (this.codec.decode(key, raw) as T));
     }
+    if (this.local) {
+      // Client-side cache hits: no round trip, decoded once per local entry.
+      const value = this.local.readLocal(key, this.decodeLocal);
+      if (value !== MISS) return Promise.resolve(value as T);
+    }
     return this.read(key).then((value) => (value === MISS ? defaultValue : (value as T)));
   }
 
@@ -87,6 +104,10 @@ export class CacheService implements OnApplicationShutdown {
     if (this.sync) {
       const raw = this.sync.getSync(key);
       return Promise.resolve(raw === undefined ? MISS : this.codec.decode(key, raw));
+    }
+    if (this.local) {
+      const value = this.local.readLocal(key, this.decodeLocal);
+      if (value !== MISS) return Promise.resolve(value);
     }
     // One promise hop instead of an async wrapper: this is the Redis hit path.
     return this.backend.get(key).then(
@@ -114,6 +135,10 @@ export class CacheService implements OnApplicationShutdown {
   async set(key: string, value: unknown, options: SetOptions = {}): Promise<boolean> {
     const raw = this.codec.encode(key, value);
     const ttl = ttlOf(options.ttl);
+    if (options.tags?.length) {
+      const tags = checkTags(options.tags, `set("${key}")`);
+      return this.guard('set', false, () => this.backend.setTagged(key, raw, tags, { ttl, exist: options.exist }));
+    }
     return this.guard('set', false, () => this.backend.set(key, raw, { ttl, exist: options.exist }));
   }
 
@@ -180,6 +205,26 @@ export class CacheService implements OnApplicationShutdown {
   /** Deletes every key matching `pattern` (`*` is the only wildcard) and returns how many. */
   async deleteMatch(pattern: string): Promise<number> {
     return this.guard('deleteMatch', 0, () => this.backend.deleteMatch(pattern));
+  }
+
+  /**
+   * Deletes every key stored with any of `tags` (`set(key, v, { tags })`, `@Cache({ tags })`) and answers
+   * how many existed. Uses the per-tag index, never a scan: the cost is proportional to the keys removed.
+   * @example await cache.deleteTags(`user:${id}`);
+   */
+  async deleteTags(...tags: string[]): Promise<number> {
+    if (tags.length === 0) return 0;
+    const checked = checkTags(tags, 'deleteTags');
+    return this.guard('deleteTags', 0, () => this.backend.deleteTags(checked));
+  }
+
+  /**
+   * Runs `fn` in a fresh detection scope and answers its result with every value served from cache
+   * inside it: key, strategy, remaining TTL, staleness, and the error a failover value stood in for.
+   * @example const { result, hits } = await cache.detect(() => products.findOne('42'));
+   */
+  detect<T>(fn: () => T | Promise<T>): Promise<{ result: T; hits: CacheHit[] }> {
+    return CacheDetect.run(fn);
   }
 
   /** Iterates keys matching `pattern` (`*` is the only wildcard; `?`, `[`, `]` are literal). */
@@ -290,6 +335,39 @@ export class CacheService implements OnApplicationShutdown {
   }
 
   /**
+   * Counts one call against a fixed-window rate limit (`@RateLimit`): at most `limit` per `period` ms; the
+   * first call over the limit bans `key` for `banTtl` ms. Atomic on every backend.
+   */
+  fixedWindow(key: string, limit: number, period: number, banTtl: number): Promise<WindowState> {
+    return this.protect('fixedWindow', (backend) => backend.fixedWindow(key, limit, period, banTtl));
+  }
+
+  /** Counts one call against a sliding-window rate limit (`@SlidingRateLimit`). Atomic on every backend. */
+  slidingWindow(key: string, limit: number, period: number): Promise<WindowState> {
+    return this.protect('slidingWindow', (backend) => backend.slidingWindow(key, limit, period));
+  }
+
+  /** One atomic step of the circuit breaker stored at `key` (`@CircuitBreaker`). */
+  circuit(key: string, op: CircuitOp, settings: CircuitSettings): Promise<CircuitState> {
+    return this.protect('circuit', (backend) => backend.circuit(key, op, settings));
+  }
+
+  /**
+   * Safe mode of the protective primitives: no answer made up on the spot would be honest (allowing every
+   * call would switch rate limits and circuits off silently), so a backend failure falls back to state in
+   * this process's memory, logged once per burst. Without safe mode the failure throws.
+   */
+  private async protect<T>(op: string, run: (backend: Backend) => Promise<T>): Promise<T> {
+    try {
+      return await run(this.backend);
+    } catch (error) {
+      this.fail(op, error, false, 'per-process memory state used instead');
+      this.fallback ??= new MemoryBackend({ size: 10_000, checkInterval: 0 });
+      return run(this.fallback);
+    }
+  }
+
+  /**
    * One lock attempt that tells a held lock (`'held'`) from a backend failure (`'failed'`, logged in safe
    * mode), so callers can choose to proceed unlocked rather than wait on a backend that is down.
    */
@@ -302,9 +380,16 @@ export class CacheService implements OnApplicationShutdown {
     }
   }
 
+  /** Decoder handed to a local layer: an invalid value is a local miss, logged when the Redis path decodes it. */
+  private readonly decodeLocal = (key: string, raw: unknown): unknown => {
+    const value = this.codec.decode(key, raw);
+    return value === INVALID || value === OUTDATED ? MISS : value;
+  };
+
   private decode(key: string, raw: unknown): unknown {
     if (raw === undefined) return MISS;
     const value = this.codec.decode(key, raw);
+    if (value === OUTDATED) return MISS;
     if (value === INVALID) {
       this.failures.warn(
         `Value at "${key}" is unsigned, tampered with or not in the cashews format; it is treated as a miss.`,
@@ -324,7 +409,7 @@ export class CacheService implements OnApplicationShutdown {
     }
   }
 
-  private fail(op: string, error: unknown, alwaysThrow: boolean): void {
+  private fail(op: string, error: unknown, alwaysThrow: boolean, outcome = 'answered as a miss'): void {
     // Our own errors (a non-integer incr, an unstorable value) are usage errors, not backend failures.
     if (error instanceof CashewsError && !(error instanceof CacheBackendError)) throw error;
     const reason = error instanceof Error ? error.message : String(error);
@@ -332,7 +417,7 @@ export class CacheService implements OnApplicationShutdown {
       cause: error,
     });
     if (alwaysThrow || !this.config.safe) throw wrapped;
-    this.failures.warn(`${wrapped.message} (safe mode: answered as a miss)`);
+    this.failures.warn(`${wrapped.message} (safe mode: ${outcome})`);
   }
 }
 

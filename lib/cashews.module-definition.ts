@@ -1,8 +1,15 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
+import type { CacheableClassType } from './codec/class-registry.js';
 import type { CacheOptions } from './config/cache-options.js';
+import type { CashewsHttpOptions } from './detect/http-options.js';
 
 /** Options of `CashewsModule.forRoot` / `forRootAsync`: a URL plus any {@link CacheOptions} override. */
-export interface CashewsModuleOptions extends CacheOptions {
+export interface CashewsModuleOptions extends CacheOptions, CashewsHttpOptions {
+  /**
+   * Classes whose instances come back from the cache as instances (same as `@CacheableClass()` on each);
+   * a stored instance of a class whose definition changed since reads as a miss.
+   */
+  classes?: CacheableClassType[];
   /** Backend URL: `mem://`, `redis://`, `rediss://` or `redis+cluster://`. Default `'mem://'`. */
   url?: string;
 }

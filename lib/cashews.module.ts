@@ -10,6 +10,8 @@ import {
 import { getCacheToken } from './cache.tokens.js';
 import { CashewsCoreModule } from './cashews-core.module.js';
 import { createCache } from './create-cache.js';
+import { registerCacheableClass } from './codec/class-registry.js';
+import { setHttpOptions } from './detect/http-options.js';
 
 /**
  * Registers a cache instance configured by one URL. Global by default.
@@ -45,7 +47,13 @@ export class CashewsModule extends CashewsConfigurableModule {
         {
           provide: token,
           inject: [CASHEWS_MODULE_OPTIONS],
-          useFactory: ({ url, ...rest }: CashewsModuleOptions) => createCache(url, { ...rest, name: extras.name }),
+          useFactory: async (options: CashewsModuleOptions) => {
+            const { url, classes, detectHeaders, cacheControl, clearSiteData, ...rest } = options;
+            for (const type of classes ?? []) registerCacheableClass(type);
+            const cache = await createCache(url, { ...rest, name: extras.name });
+            setHttpOptions(cache, { detectHeaders, cacheControl, clearSiteData });
+            return cache;
+          },
         },
       ],
       exports: [...(module.exports ?? []), token],

@@ -1,7 +1,9 @@
 import { Logger } from '@nestjs/common';
 import type { Backend } from './backends/backend.interface.js';
+import { ClientSideBackend } from './backends/client-side.backend.js';
 import { DisabledBackend } from './backends/disabled.backend.js';
 import { MemoryBackend } from './backends/memory.backend.js';
+import { PrefixRouterBackend } from './backends/prefix-router.backend.js';
 import { RedisClusterBackend } from './backends/redis-cluster.backend.js';
 import { RedisBackend } from './backends/redis.backend.js';
 import { CacheService } from './cache.service.js';
@@ -11,13 +13,22 @@ import { CacheBackendError } from './errors.js';
 
 function createBackend(config: ResolvedCacheConfig): Backend {
   if (!config.enable) return new DisabledBackend();
+  const main = createSingleBackend(config);
+  if (!config.prefixes?.length) return main;
+  return new PrefixRouterBackend(
+    main,
+    config.prefixes.map(({ prefix, config: routed }) => ({ prefix, backend: createSingleBackend(routed) })),
+  );
+}
+
+function createSingleBackend(config: ResolvedCacheConfig): Backend {
   switch (config.scheme) {
     case 'mem':
       return new MemoryBackend({ size: config.size, checkInterval: config.checkInterval });
     case 'redis+cluster':
       return new RedisClusterBackend(config);
     default:
-      return new RedisBackend(config);
+      return config.clientSide ? new ClientSideBackend(config) : new RedisBackend(config);
   }
 }
 
@@ -48,7 +59,8 @@ export async function createCache(url: string = 'mem://', options: CacheOptions 
   const service = new CacheService(backend, config);
   try {
     // Cluster discovery needs a few round trips; give it more than one connect timeout.
-    await connectWithin(backend, config.connectTimeout * (config.scheme === 'redis+cluster' ? 3 : 1) + 250);
+    const budget = (c: ResolvedCacheConfig) => c.connectTimeout * (c.scheme === 'redis+cluster' ? 3 : 1) + 250;
+    await connectWithin(backend, Math.max(budget(config), ...(config.prefixes ?? []).map((p) => budget(p.config))));
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     if (!config.safe) {

@@ -3,6 +3,8 @@ export { DisabledBackend } from './backends/disabled.backend.js';
 export { MemoryBackend, type MemoryBackendOptions } from './backends/memory.backend.js';
 export { RedisBackend } from './backends/redis.backend.js';
 export { RedisClusterBackend } from './backends/redis-cluster.backend.js';
+export { ClientSideBackend } from './backends/client-side.backend.js';
+export { PrefixRouterBackend } from './backends/prefix-router.backend.js';
 export { CacheService, type LockOptions, type SetOptions } from './cache.service.js';
 export { MISS, type Miss } from './miss.js';
 export { getCacheToken, InjectCache } from './cache.tokens.js';
@@ -23,7 +25,20 @@ export {
   PerfDegradationError,
   RateLimitError,
 } from './errors.js';
-export { CacheDetect, type CacheHit } from './detect/cache-detect.js';
+export { CacheDetect, type CacheHit, type DetectScope } from './detect/cache-detect.js';
+// Invalidation, tags, versioned keys and classes, detection headers (issue #5)
+export {
+  Invalidate,
+  type InvalidateMethodTarget,
+  type InvalidateOptions,
+  type InvalidateTarget,
+} from './decorators/invalidate.decorator.js';
+export { CacheableClass, type CacheableClassOptions } from './decorators/cacheable-class.decorator.js';
+export { registerCacheableClass, unregisterCacheableClass, type CacheableClassType } from './codec/class-registry.js';
+export { FromCacheMiddleware } from './detect/from-cache.middleware.js';
+export { CacheHeadersInterceptor } from './detect/cache-headers.interceptor.js';
+export type { CashewsHttpOptions } from './detect/http-options.js';
+export type { RequestDirectives } from './detect/request-directives.js';
 export { Cache, type CacheDecoratorOptions } from './decorators/cache.decorator.js';
 export { Early, type EarlyDecoratorOptions } from './decorators/early.decorator.js';
 export { Failover, type FailoverDecoratorOptions } from './decorators/failover.decorator.js';
@@ -36,3 +51,10 @@ export { CashewsInterceptor } from './interceptors/cashews.interceptor.js';
 export { backgroundSettled } from './strategies/executor.js';
 export type { ConditionOption, ExceptionsOption, TtlOption } from './strategies/strategy.js';
 export { registerKeyFormatter, type KeyFormatter } from './keys/formatters.js';
+export { RateLimit, type RateLimitDecoratorOptions } from './decorators/rate-limit.decorator.js';
+export { SlidingRateLimit, type SlidingRateLimitDecoratorOptions } from './decorators/sliding-rate-limit.decorator.js';
+export { CircuitBreaker, type CircuitBreakerDecoratorOptions } from './decorators/circuit-breaker.decorator.js';
+export { PerfDegradation, type PerfDegradationDecoratorOptions } from './decorators/perf-degradation.decorator.js';
+export type { PerfCondition } from './strategies/perf-degradation.strategy.js';
+export type { CircuitOp, CircuitSettings, CircuitState, WindowState } from './backends/protect-types.js';
+export { CashewsExceptionFilter, type MappedCashewsError } from './filters/cashews-exception.filter.js';

@@ -1,3 +1,5 @@
+import type { CircuitOp, CircuitSettings, CircuitState, WindowState } from './protect-types.js';
+
 /**
  * The storage contract every backend implements. Backends store opaque *raw* values produced by the
  * codec layer (a cloned JS value in memory, a string in Redis) and know nothing about serialization,
@@ -36,4 +38,34 @@ export interface Backend {
   setLock(key: string, token: string, ttl: number): Promise<boolean>;
   /** Deletes `key` only if it still holds `token`. */
   unlock(key: string, token: string): Promise<boolean>;
+
+  /**
+   * Fixed-window rate limit, atomically: counts one call in `key`'s window of `period` ms; the first call
+   * over `limit` bans the key for `banTtl` ms (the window's expiry is moved to then).
+   */
+  fixedWindow(key: string, limit: number, period: number, banTtl: number): Promise<WindowState>;
+  /**
+   * Sliding-window rate limit, atomically: allows the call when fewer than `limit` calls were allowed in the
+   * last `period` ms (rejected calls are not counted), and records it.
+   */
+  slidingWindow(key: string, limit: number, period: number): Promise<WindowState>;
+  /** One atomic step of the circuit breaker stored at `key` (see {@link CircuitOp}). */
+  circuit(key: string, op: CircuitOp, settings: CircuitSettings): Promise<CircuitState>;
+
+  // --- Tags (invalidation by tag; see lib/tags/) ---------------------------------------------------------
+  /**
+   * Like {@link set}, and records `key` in the index of every tag (on one Redis server in the same atomic
+   * step). Nothing is indexed when `exist` prevented the write. Indexes drop members as they expire.
+   */
+  setTagged(
+    key: string,
+    raw: unknown,
+    tags: readonly string[],
+    options?: { ttl?: number; exist?: boolean },
+  ): Promise<boolean>;
+  /**
+   * Deletes every key recorded under any of `tags`, and the indexes themselves, without scanning the
+   * keyspace: the cost is proportional to the keys removed. Answers how many keys existed and were removed.
+   */
+  deleteTags(tags: readonly string[]): Promise<number>;
 }

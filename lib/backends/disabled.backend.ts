@@ -1,4 +1,5 @@
 import type { Backend } from './backend.interface.js';
+import type { CircuitState, WindowState } from './protect-types.js';
 
 /**
  * What `enable=0` installs: every command is a no-op answering a miss, so decorated methods always run
@@ -51,5 +52,23 @@ export class DisabledBackend implements Backend {
   }
   async unlock(): Promise<boolean> {
     return true;
+  }
+  /** Rate limits and circuits never trip: with the cache off, decorated methods always run. */
+  async fixedWindow(_key: string, limit: number, period: number): Promise<WindowState> {
+    return { allowed: true, remaining: Math.max(0, limit - 1), reset: period };
+  }
+  async slidingWindow(_key: string, limit: number, period: number): Promise<WindowState> {
+    return { allowed: true, remaining: Math.max(0, limit - 1), reset: period };
+  }
+  async circuit(): Promise<CircuitState> {
+    return { state: 'closed', allowed: true, trial: false, retryAfter: 0 };
+  }
+
+  // --- Tags ---
+  async setTagged(): Promise<boolean> {
+    return false;
+  }
+  async deleteTags(): Promise<number> {
+    return 0;
   }
 }

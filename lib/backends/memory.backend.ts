@@ -1,7 +1,15 @@
 import { LRUCache } from 'lru-cache';
 import { CacheValueError } from '../errors.js';
 import { toRegExp } from '../keys/pattern.js';
+import { MemoryTagIndex } from '../tags/memory-tag-index.js';
 import type { Backend } from './backend.interface.js';
+import {
+  circuitState,
+  type CircuitOp,
+  type CircuitSettings,
+  type CircuitState,
+  type WindowState,
+} from './protect-types.js';
 
 /** Options of {@link MemoryBackend}. */
 export interface MemoryBackendOptions {
@@ -25,7 +33,10 @@ export class MemoryBackend implements Backend {
   constructor(options: MemoryBackendOptions) {
     this.lru = new LRUCache({ max: options.size, allowStale: false, updateAgeOnGet: false });
     if (options.checkInterval > 0) {
-      this.sweep = setInterval(() => this.lru.purgeStale(), options.checkInterval);
+      this.sweep = setInterval(() => {
+        this.lru.purgeStale();
+        this.tagIndex.prune();
+      }, options.checkInterval);
       this.sweep.unref();
     }
   }
@@ -122,6 +133,31 @@ export class MemoryBackend implements Backend {
 
   async clear(): Promise<void> {
     this.lru.clear();
+    this.tagIndex.clear();
+  }
+
+  // --- Tags ------------------------------------------------------------------------------------------------
+  /** Tag → keys; dead keys are pruned lazily (see {@link MemoryTagIndex}). */
+  readonly tagIndex = new MemoryTagIndex((key) => this.lru.has(key));
+
+  async setTagged(
+    key: string,
+    raw: unknown,
+    tags: readonly string[],
+    options: { ttl?: number; exist?: boolean } = {},
+  ): Promise<boolean> {
+    const written = await this.set(key, raw, options);
+    if (written) this.tagIndex.add(key, tags);
+    return written;
+  }
+
+  async deleteTags(tags: readonly string[]): Promise<number> {
+    let count = 0;
+    for (const tag of tags) {
+      // An expired entry still "exists" for lru.delete until purged: count only live ones.
+      for (const key of this.tagIndex.take(tag)) if (this.lru.has(key) && this.lru.delete(key)) count++;
+    }
+    return count;
   }
 
   async setLock(key: string, token: string, ttl: number): Promise<boolean> {
@@ -134,4 +170,101 @@ export class MemoryBackend implements Backend {
     if (this.lru.get(key) !== token) return false;
     return this.lru.delete(key);
   }
+
+  // The protective primitives run synchronously between two awaits, so they are atomic in this process.
+
+  async fixedWindow(key: string, limit: number, period: number, banTtl: number): Promise<WindowState> {
+    const current = this.lru.get(key);
+    if (!(current instanceof FixedWindow)) {
+      this.lru.set(key, new FixedWindow(), { ttl: period });
+      return { allowed: 1 <= limit, remaining: Math.max(0, limit - 1), reset: period };
+    }
+    const count = ++current.count;
+    let reset = this.remaining(key, period);
+    if (count === limit + 1) {
+      this.lru.set(key, current, { ttl: banTtl });
+      reset = banTtl;
+    }
+    return { allowed: count <= limit, remaining: Math.max(0, limit - count), reset };
+  }
+
+  async slidingWindow(key: string, limit: number, period: number): Promise<WindowState> {
+    const now = Date.now();
+    let log = this.lru.get(key);
+    if (!(log instanceof SlidingLog)) log = new SlidingLog();
+    const times = (log as SlidingLog).times;
+    let expired = 0;
+    while (expired < times.length && times[expired] <= now - period) expired++;
+    if (expired) times.splice(0, expired);
+    if (times.length < limit) {
+      times.push(now);
+      this.lru.set(key, log as SlidingLog, { ttl: period });
+      return { allowed: true, remaining: limit - times.length, reset: times[0] + period - now };
+    }
+    return { allowed: false, remaining: 0, reset: Math.max(1, times[0] + period - now) };
+  }
+
+  async circuit(key: string, op: CircuitOp, s: CircuitSettings): Promise<CircuitState> {
+    const now = Date.now();
+    const found = this.lru.get(key);
+    const c = found instanceof CircuitRecord ? found : new CircuitRecord();
+    const open = () => {
+      const next = new CircuitRecord();
+      next.open = now + s.ttl;
+      next.half = s.halfOpenTtl > 0 ? now + s.ttl + s.halfOpenTtl : 0;
+      this.lru.set(key, next, { ttl: s.ttl + s.halfOpenTtl + s.period });
+      return circuitState(2, s.ttl);
+    };
+    if (now < c.open) return circuitState(2, c.open - now);
+    if (now < c.half) {
+      if (op === 'check') {
+        if (c.probe) return circuitState(3, c.half - now);
+        c.probe = true;
+        return circuitState(1, 0);
+      }
+      if (op === 'trial-ok') {
+        this.lru.delete(key);
+        return circuitState(0, 0);
+      }
+      if (op === 'trial-fail') return open();
+      return circuitState(3, c.half - now);
+    }
+    if (op === 'check') return circuitState(0, 0);
+    if (c.start < 0 || now - c.start >= s.period) {
+      c.start = now;
+      c.calls = 0;
+      c.fails = 0;
+    }
+    c.calls++;
+    if (op === 'fail' || op === 'trial-fail') c.fails++;
+    if (c.calls >= s.minCalls && c.fails * 100 >= s.errorsRate * c.calls) return open();
+    c.open = 0;
+    c.half = 0;
+    c.probe = false;
+    this.lru.set(key, c, { ttl: s.period });
+    return circuitState(0, 0);
+  }
+
+  private remaining(key: string, fallback: number): number {
+    const left = this.lru.getRemainingTTL(key);
+    return Number.isFinite(left) && left > 0 ? Math.round(left) : fallback;
+  }
+}
+
+/** Internal state of the protective primitives, told apart from stored values by class. */
+class FixedWindow {
+  count = 1;
+}
+
+class SlidingLog {
+  readonly times: number[] = [];
+}
+
+class CircuitRecord {
+  open = 0;
+  half = 0;
+  probe = false;
+  start = -1;
+  calls = 0;
+  fails = 0;
 }

@@ -1,5 +1,6 @@
 import { Cluster, type Redis } from 'ioredis';
 import type { ResolvedCacheConfig } from '../config/cache-options.js';
+import { tagIndexKey } from '../tags/tag-keys.js';
 import { RedisBackend, redisConnectionOptions } from './redis.backend.js';
 
 /**
@@ -47,5 +48,21 @@ export class RedisClusterBackend extends RedisBackend {
   protected override async unlinkAll(keys: string[]): Promise<number> {
     const removed = await Promise.all(keys.map((key) => this.client.unlink(key)));
     return removed.reduce((sum, n) => sum + n, 0);
+  }
+
+  /**
+   * A key and its tag indexes live in different slots, so no script may touch them together: the key is
+   * written first, then each index by a single-key script. Not atomic: should the process die between
+   * the two, the key is simply not indexed and lives out its TTL.
+   */
+  override async setTagged(
+    key: string,
+    raw: unknown,
+    tags: readonly string[],
+    options: { ttl?: number; exist?: boolean } = {},
+  ): Promise<boolean> {
+    if (!(await this.set(key, raw, options))) return false;
+    await Promise.all(tags.map((tag) => this.tagScripts.cashewsIndexTag(tagIndexKey(tag), key, options.ttl ?? 0)));
+    return true;
   }
 }

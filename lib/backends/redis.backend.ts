@@ -3,7 +3,16 @@ import type { ResolvedCacheConfig } from '../config/cache-options.js';
 import { CacheValueError } from '../errors.js';
 import { toRedisGlob } from '../keys/pattern.js';
 import type { Backend } from './backend.interface.js';
+import {
+  circuitState,
+  type CircuitOp,
+  type CircuitSettings,
+  type CircuitState,
+  type WindowState,
+} from './protect-types.js';
 import { StallWatchdog } from './stall-watchdog.js';
+import { INDEX_TAG_SCRIPT, SET_TAGGED_SCRIPT, type TagScriptCommands } from '../tags/redis-tag-scripts.js';
+import { TAG_BATCH, tagIndexKey } from '../tags/tag-keys.js';
 
 // Single-key scripts only, so they run unchanged on Redis Cluster.
 const INCR_SCRIPT = `
@@ -14,11 +23,88 @@ return value`;
 const UNLOCK_SCRIPT = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
+// Protective primitives: one key each, the server's clock (TIME) so every process agrees on windows.
+// ARGV: limit, period, banTtl. Answers {count, ms until reset}.
+const FIXED_WINDOW_SCRIPT = `
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+if n == tonumber(ARGV[1]) + 1 then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]); ttl = tonumber(ARGV[2]) end
+return {n, ttl}`;
+// ARGV: limit, period, unique member. Answers {allowed 0/1, remaining, ms until the oldest call leaves}.
+const SLIDING_WINDOW_SCRIPT = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local limit, period = tonumber(ARGV[1]), tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - period)
+local n = redis.call('ZCARD', KEYS[1])
+local allowed = 0
+if n < limit then
+  redis.call('ZADD', KEYS[1], now, now .. ':' .. ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], period)
+  n = n + 1
+  allowed = 1
+end
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+local reset = period
+if oldest[2] then reset = math.max(1, tonumber(oldest[2]) + period - now) end
+return {allowed, math.max(0, limit - n), reset}`;
+// The circuit breaker in one hash; mirrors MemoryBackend.circuit. ARGV: op, errorsRate, period, ttl,
+// minCalls, halfOpenTtl. Answers {code, retryAfter}: 0 closed, 1 half-open trial, 2 open, 3 half-open busy.
+const CIRCUIT_SCRIPT = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local op = ARGV[1]
+local rate, period, ttl = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local minCalls, halfTtl = tonumber(ARGV[5]), tonumber(ARGV[6])
+local h = redis.call('HMGET', KEYS[1], 'open', 'half', 'probe', 'start', 'calls', 'fails')
+local openUntil, halfUntil = tonumber(h[1]) or 0, tonumber(h[2]) or 0
+local function open()
+  local half = 0
+  if halfTtl > 0 then half = now + ttl + halfTtl end
+  redis.call('DEL', KEYS[1])
+  redis.call('HSET', KEYS[1], 'open', now + ttl, 'half', half)
+  redis.call('PEXPIRE', KEYS[1], ttl + halfTtl + period)
+  return {2, ttl}
+end
+if now < openUntil then return {2, openUntil - now} end
+if now < halfUntil then
+  if op == 'check' then
+    if (tonumber(h[3]) or 0) == 0 then
+      redis.call('HSET', KEYS[1], 'probe', 1)
+      return {1, 0}
+    end
+    return {3, halfUntil - now}
+  end
+  if op == 'trial-ok' then
+    redis.call('DEL', KEYS[1])
+    return {0, 0}
+  end
+  if op == 'trial-fail' then return open() end
+  return {3, halfUntil - now}
+end
+if op == 'check' then return {0, 0} end
+local start, calls, fails = tonumber(h[4]), 0, 0
+if start == nil or now - start >= period then
+  start = now
+else
+  calls, fails = tonumber(h[5]) or 0, tonumber(h[6]) or 0
+end
+calls = calls + 1
+if op == 'fail' or op == 'trial-fail' then fails = fails + 1 end
+if calls >= minCalls and fails * 100 >= rate * calls then return open() end
+redis.call('HSET', KEYS[1], 'open', 0, 'half', 0, 'probe', 0, 'start', start, 'calls', calls, 'fails', fails)
+redis.call('PEXPIRE', KEYS[1], period)
+return {0, 0}`;
 
 type Client = Redis | Cluster;
 interface ScriptCommands {
   cashewsIncr(key: string, by: number, ttl: number): Promise<number>;
   cashewsUnlock(key: string, token: string): Promise<number>;
+  cashewsFixedWindow(key: string, limit: number, period: number, banTtl: number): Promise<[number, number]>;
+  cashewsSlidingWindow(key: string, limit: number, period: number, member: string): Promise<[number, number, number]>;
+  cashewsCircuit(key: string, op: CircuitOp, ...settings: number[]): Promise<[number, number]>;
 }
 
 /** ioredis options shared by a single server and every cluster node. */
@@ -50,6 +136,7 @@ export class RedisBackend implements Backend {
   readonly kind: 'redis' | 'cluster' = 'redis';
   readonly client: Client;
   private readonly watchdog?: StallWatchdog;
+  private sequence = 0;
 
   constructor(config: ResolvedCacheConfig, client?: Client) {
     if (client) {
@@ -63,6 +150,11 @@ export class RedisBackend implements Backend {
     }
     this.client.defineCommand('cashewsIncr', { numberOfKeys: 1, lua: INCR_SCRIPT });
     this.client.defineCommand('cashewsUnlock', { numberOfKeys: 1, lua: UNLOCK_SCRIPT });
+    this.client.defineCommand('cashewsFixedWindow', { numberOfKeys: 1, lua: FIXED_WINDOW_SCRIPT });
+    this.client.defineCommand('cashewsSlidingWindow', { numberOfKeys: 1, lua: SLIDING_WINDOW_SCRIPT });
+    this.client.defineCommand('cashewsCircuit', { numberOfKeys: 1, lua: CIRCUIT_SCRIPT });
+    this.client.defineCommand('cashewsSetTagged', { lua: SET_TAGGED_SCRIPT });
+    this.client.defineCommand('cashewsIndexTag', { numberOfKeys: 1, lua: INDEX_TAG_SCRIPT });
     // Failures surface on the commands; an unhandled 'error' event would crash the process.
     this.client.on('error', () => undefined);
   }
@@ -78,13 +170,13 @@ export class RedisBackend implements Backend {
   async close(): Promise<void> {
     this.watchdog?.stop();
     if (this.client.status === 'end') return;
-    // quit()/disconnect() only start closing; wait for 'end' so no socket outlives close(). Bounded,
-    // because a client between reconnect attempts has no socket left to emit it.
+    // Between reconnect attempts (or before connecting) there is no socket, so no 'end' will come.
+    const hasSocket = !['wait', 'reconnecting'].includes(this.client.status);
+    // quit()/disconnect() only start closing; wait (bounded) for 'end' so no socket outlives close().
     let timer: NodeJS.Timeout | undefined;
     const ended = new Promise<void>((resolve) => {
       this.client.once('end', () => resolve());
       timer = setTimeout(resolve, 1_000);
-      timer.unref();
     });
     try {
       if (this.client.status === 'ready') await this.client.quit();
@@ -92,7 +184,7 @@ export class RedisBackend implements Backend {
       // quit fails when the server is already gone; disconnect below still stops reconnecting.
     }
     this.client.disconnect();
-    await ended;
+    if (hasSocket) await ended;
     clearTimeout(timer);
   }
 
@@ -211,5 +303,78 @@ export class RedisBackend implements Backend {
 
   async unlock(key: string, token: string): Promise<boolean> {
     return (await this.scripts.cashewsUnlock(key, token)) === 1;
+  }
+
+  async fixedWindow(key: string, limit: number, period: number, banTtl: number): Promise<WindowState> {
+    const [count, reset] = await this.scripts.cashewsFixedWindow(key, limit, period, banTtl);
+    return { allowed: count <= limit, remaining: Math.max(0, limit - count), reset };
+  }
+
+  async slidingWindow(key: string, limit: number, period: number): Promise<WindowState> {
+    const member = `${process.pid}:${++this.sequence}:${Math.random().toString(36).slice(2, 8)}`;
+    const [allowed, remaining, reset] = await this.scripts.cashewsSlidingWindow(key, limit, period, member);
+    return { allowed: allowed === 1, remaining, reset };
+  }
+
+  async circuit(key: string, op: CircuitOp, s: CircuitSettings): Promise<CircuitState> {
+    const [code, retryAfter] = await this.scripts.cashewsCircuit(
+      key,
+      op,
+      s.errorsRate,
+      s.period,
+      s.ttl,
+      s.minCalls,
+      s.halfOpenTtl,
+    );
+    return circuitState(code, retryAfter);
+  }
+
+  // --- Tags (see lib/tags/redis-tag-scripts.ts) -----------------------------------------------------------
+  protected get tagScripts(): TagScriptCommands {
+    return this.client as unknown as TagScriptCommands;
+  }
+
+  /** One atomic script: `SET` plus an index entry per tag (single server: every key is on this node). */
+  async setTagged(
+    key: string,
+    raw: unknown,
+    tags: readonly string[],
+    options: { ttl?: number; exist?: boolean } = {},
+  ): Promise<boolean> {
+    const mode = options.exist === true ? 'XX' : options.exist === false ? 'NX' : '';
+    const indexes = tags.map(tagIndexKey);
+    const written = await this.tagScripts.cashewsSetTagged(
+      1 + indexes.length,
+      key,
+      ...indexes,
+      raw as string,
+      options.ttl ?? 0,
+      mode,
+    );
+    return written === 1;
+  }
+
+  /**
+   * Pops members of each index in batches (`ZPOPMIN`, so a key re-tagged meanwhile is either popped or
+   * stays indexed, never lost) and unlinks them. Bounded by the index size seen at the start, so writers
+   * tagging new keys meanwhile cannot keep it looping. Expired members cost one pop each and count nothing.
+   */
+  async deleteTags(tags: readonly string[]): Promise<number> {
+    const counts = await Promise.all(
+      [...new Set(tags)].map(async (tag) => {
+        const index = tagIndexKey(tag);
+        let budget = await this.client.zcard(index);
+        let count = 0;
+        while (budget > 0) {
+          const popped = await this.client.zpopmin(index, Math.min(budget, TAG_BATCH));
+          if (popped.length === 0) break;
+          const keys = popped.filter((_, i) => i % 2 === 0);
+          budget -= keys.length;
+          count += await this.unlinkAll(keys);
+        }
+        return count;
+      }),
+    );
+    return counts.reduce((sum, n) => sum + n, 0);
   }
 }

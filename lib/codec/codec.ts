@@ -1,8 +1,14 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { fromTagged, tagCount, toTagged, type Tagged } from './value-walker.js';
+import { fromTagged, OutdatedClassError, tagCount, toTagged, type Tagged } from './value-walker.js';
 
 /** What {@link Codec.decode} answers for a raw value it refuses (bad signature, foreign format). */
 export const INVALID: unique symbol = Symbol('cashews.invalid');
+
+/**
+ * What {@link Codec.decode} answers for a value holding an instance of a registered class whose
+ * definition has changed since it was stored: a miss, not a warning (it is the expected effect of a deploy).
+ */
+export const OUTDATED: unique symbol = Symbol('cashews.outdated');
 
 /**
  * Turns values into what a backend stores and back. Backends stay format-agnostic; signing and the
@@ -70,7 +76,8 @@ export class StringCodec implements Codec {
       // JSON.parse never assigns through __proto__, so plain payloads need no further walk.
       if (payload[0] === 'p') return JSON.parse(payload.slice(1)) as unknown;
       if (payload[0] === 't') return fromTagged(JSON.parse(payload.slice(1)) as Tagged);
-    } catch {
+    } catch (error) {
+      if (error instanceof OutdatedClassError) return OUTDATED;
       // Malformed JSON falls through to INVALID like any other foreign value.
     }
     return INVALID;

@@ -1,4 +1,6 @@
 import { CacheValueError } from '../errors.js';
+import { functionFingerprint } from '../keys/fingerprint.js';
+import { classByName, classOf } from './class-registry.js';
 
 /**
  * Tagged tree that JSON can hold. Plain data stays as it is; other types become `{ $: tag, v }`. A user
@@ -105,16 +107,43 @@ function tagObject(object: object, path: string, ancestors: object[]): Tagged {
     return fail(path, `a ${name}`);
   }
   if (object instanceof ArrayBuffer) return tag({ $: 'A', v: Buffer.from(object).toString('base64') });
-  const toJSON = (object as { toJSON?: unknown }).toJSON;
-  if (typeof toJSON === 'function') return toTagged(toJSON.call(object), path, ancestors);
-  if (object instanceof Promise) return fail(path, 'a Promise');
-  if (object instanceof WeakMap || object instanceof WeakSet) return fail(path, 'a WeakMap/WeakSet');
-  // Class instances are stored as their own enumerable fields; they come back as plain objects.
+  const type = classTypeOf(object);
+  const registered = type && classOf(type);
+  if (!registered) {
+    const toJSON = (object as { toJSON?: unknown }).toJSON;
+    if (typeof toJSON === 'function') return toTagged(toJSON.call(object), path, ancestors);
+    if (object instanceof Promise) return fail(path, 'a Promise');
+    if (object instanceof WeakMap || object instanceof WeakSet) return fail(path, 'a WeakMap/WeakSet');
+  }
+  // Own enumerable fields. A class instance also carries its class name and a fingerprint of the class
+  // source: registered classes come back as instances, others as plain objects (see fromTagged).
   const out: { [key: string]: Tagged } = {};
   for (const key of Object.keys(object)) {
     define(out, key, toTagged((object as Record<string, unknown>)[key], path ? `${path}.${key}` : key, ancestors));
   }
+  if (registered) return tag({ $: 'C', n: registered.name, f: registered.fingerprint, v: out });
+  if (type) return tag({ $: 'C', n: type.name, f: functionFingerprint(type as never), v: out });
   return Object.hasOwn(out, '$') ? tag({ $: 'O', v: out }) : out;
+}
+
+/** The class of an instance, or `undefined` for a plain object (`Object.prototype` or `null` prototype). */
+function classTypeOf(object: object): (abstract new () => object) | undefined {
+  const proto = Object.getPrototypeOf(object) as { constructor?: unknown } | null;
+  if (proto === null || proto === Object.prototype) return undefined;
+  const type = Object.hasOwn(proto, 'constructor') ? proto.constructor : undefined;
+  if (typeof type !== 'function' || type.name === '' || type === Object) return undefined;
+  return type as abstract new () => object;
+}
+
+/**
+ * Thrown while decoding a class instance stored by another definition of its (registered) class: the
+ * codec turns it into {@link OUTDATED}, so the whole value reads as a miss instead of a wrong shape.
+ */
+export class OutdatedClassError extends Error {
+  constructor(readonly className: string) {
+    super(`Stored instance of ${className} was written by another definition of the class.`);
+    this.name = 'OutdatedClassError';
+  }
 }
 
 /** Assigns without ever triggering the `__proto__` setter, so decoded data cannot change a prototype. */
@@ -177,13 +206,28 @@ export function fromTagged(tagged: Tagged): unknown {
     case 'O':
       if (v === null || typeof v !== 'object' || Array.isArray(v)) invalid();
       return plain(v);
+    case 'C':
+      if (v === null || typeof v !== 'object' || Array.isArray(v)) invalid();
+      return instance(tagged.n, tagged.f, v);
     default:
       return invalid();
   }
 }
 
-function plain(tagged: { [key: string]: Tagged }): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
+function plain(tagged: { [key: string]: Tagged }, out: Record<string, unknown> = {}): Record<string, unknown> {
   for (const key of Object.keys(tagged)) define(out, key, fromTagged(tagged[key]));
   return out;
+}
+
+/**
+ * A stored class instance. Only a class in the registry can be named: its prototype is restored and the
+ * own fields assigned (no constructor runs). An unregistered name gives a plain object; a registered
+ * class whose fingerprint differs throws {@link OutdatedClassError}.
+ */
+function instance(name: Tagged | undefined, stored: Tagged | undefined, fields: { [key: string]: Tagged }): unknown {
+  if (typeof name !== 'string' || typeof stored !== 'string') invalid();
+  const entry = classByName(name);
+  if (!entry) return plain(fields);
+  if (entry.fingerprint !== stored) throw new OutdatedClassError(name);
+  return plain(fields, Object.create(entry.type.prototype as object) as Record<string, unknown>);
 }

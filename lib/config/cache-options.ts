@@ -23,6 +23,19 @@ export interface CacheOptions {
   connectTimeout?: Duration;
   /** Redis only: retries of one command across reconnects. Default `1`. */
   maxRetries?: number;
+  /**
+   * `redis://`/`rediss://` only: keep a local in-process copy of values read, kept coherent by Redis client
+   * tracking (see the README, "Client-side cache"). Default `false`. Refused on `redis+cluster://`.
+   */
+  clientSide?: boolean;
+  /** With `clientSide`: maximum number of locally held entries (LRU). Default 10 000. */
+  clientSideSize?: number;
+  /**
+   * Routes keys by prefix to other backends, each given by its own URL (longest prefix wins), e.g.
+   * `{ 'session:': 'redis://10.0.0.2:6379/1', 'tmp:': 'mem://?size=100' }`. Keys without a listed prefix go to
+   * the main URL. Object only (not a URL parameter).
+   */
+  prefixes?: Record<string, string>;
 }
 
 /** Options after URL and object are merged and validated: every duration is in milliseconds. */
@@ -39,6 +52,10 @@ export interface ResolvedCacheConfig {
   commandTimeout: number;
   connectTimeout: number;
   maxRetries: number;
+  clientSide: boolean;
+  clientSideSize: number;
+  /** Routed backends from the `prefixes` option, longest prefix first. */
+  prefixes?: Array<{ prefix: string; config: ResolvedCacheConfig }>;
   nodes: Array<{ host: string; port: number }>;
   db: number;
   username?: string;

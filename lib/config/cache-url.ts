@@ -24,9 +24,11 @@ const PARAMS: Record<string, ParamSpec> = {
   commandTimeout: { kind: 'duration', schemes: REDIS },
   connectTimeout: { kind: 'duration', schemes: REDIS },
   maxRetries: { kind: 'int', schemes: REDIS, min: 0 },
+  clientSide: { kind: 'bool', schemes: REDIS },
+  clientSideSize: { kind: 'int', schemes: ['redis', 'rediss'], min: 1 },
 };
 
-const NOT_PARAMS = new Set(['name', 'isGlobal', 'url']);
+const NOT_PARAMS = new Set(['name', 'isGlobal', 'url', 'prefixes']);
 const SCHEMES = 'mem://, redis://, rediss://, redis+cluster://';
 const TRUE = new Set(['1', 'true', 'yes', 'on']);
 const FALSE = new Set(['0', 'false', 'no', 'off']);
@@ -39,6 +41,8 @@ const DEFAULTS = {
   commandTimeout: 1_000,
   connectTimeout: 2_000,
   maxRetries: 1,
+  clientSide: false,
+  clientSideSize: 10_000,
 };
 
 function camel(name: string): string {
@@ -157,6 +161,12 @@ export function resolveCacheConfig(url: string = 'mem://', options: CacheOptions
   if (options.name !== undefined && (typeof options.name !== 'string' || !options.name)) {
     throw new CashewsConfigError(`Invalid cache option "name": expected a non-empty string.`);
   }
+  if (scheme === 'redis+cluster' && values.clientSide) {
+    throw new CashewsConfigError(
+      `client_side is not supported on redis+cluster:// (Redis client tracking would be needed per node); ` +
+        `use it with redis:// or rediss://, or route hot keys to a single server with the "prefixes" option.`,
+    );
+  }
 
   const config: ResolvedCacheConfig = {
     scheme,
@@ -170,6 +180,8 @@ export function resolveCacheConfig(url: string = 'mem://', options: CacheOptions
     commandTimeout: values.commandTimeout as number,
     connectTimeout: values.connectTimeout as number,
     maxRetries: values.maxRetries as number,
+    clientSide: values.clientSide as boolean,
+    clientSideSize: values.clientSideSize as number,
     nodes: [],
     db: 0,
     tls: scheme === 'rediss',
@@ -178,7 +190,7 @@ export function resolveCacheConfig(url: string = 'mem://', options: CacheOptions
     if (authority || (path && path !== '/')) {
       throw new CashewsConfigError(`mem:// takes no host or path (got "${url}"). Example: 'mem://?size=1000'.`);
     }
-    return config;
+    return withPrefixes(config, options.prefixes);
   }
 
   let hosts = authority;
@@ -215,5 +227,39 @@ export function resolveCacheConfig(url: string = 'mem://', options: CacheOptions
     }
     config.db = Number(db);
   }
-  return config;
+  return withPrefixes(config, options.prefixes);
+}
+
+/** Parameters that belong to the whole instance (codec, safe mode), not to one routed backend. */
+const INSTANCE_ONLY = ['enable', 'safe', 'secret'];
+
+/**
+ * Validates the `prefixes` option (`{ 'session:': 'redis://...' }`) with the same URL grammar, and attaches the
+ * routed backends' configurations, longest prefix first (the order the router tries them in).
+ */
+function withPrefixes(config: ResolvedCacheConfig, prefixes: CacheOptions['prefixes']): ResolvedCacheConfig {
+  if (prefixes === undefined) return config;
+  if (typeof prefixes !== 'object' || prefixes === null || Array.isArray(prefixes)) {
+    throw new CashewsConfigError(
+      `Invalid cache option "prefixes": expected an object of key prefix to URL, e.g. { 'session:': 'redis://host/1' }.`,
+    );
+  }
+  const routes: NonNullable<ResolvedCacheConfig['prefixes']> = [];
+  for (const [prefix, url] of Object.entries(prefixes)) {
+    if (!prefix) throw new CashewsConfigError(`Invalid cache option "prefixes": a prefix must be a non-empty string.`);
+    if (typeof url !== 'string') {
+      throw new CashewsConfigError(`Invalid URL for prefix "${prefix}" in "prefixes": expected a string URL.`);
+    }
+    const query = new URLSearchParams(url.split('?', 2)[1] ?? '');
+    const misplaced = [...query.keys()].find((key) => INSTANCE_ONLY.includes(camel(key)));
+    if (misplaced) {
+      throw new CashewsConfigError(
+        `Cache parameter "${misplaced}" in the URL of prefix "${prefix}" applies to the whole instance: ` +
+          `set it on the main URL or options.`,
+      );
+    }
+    routes.push({ prefix, config: resolveCacheConfig(url, { name: config.name }) });
+  }
+  routes.sort((a, b) => b.prefix.length - a.prefix.length);
+  return { ...config, prefixes: routes };
 }

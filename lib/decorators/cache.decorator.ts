@@ -1,4 +1,6 @@
 import type { Duration } from '../duration.js';
+import { CashewsConfigError } from '../errors.js';
+import { compileTemplates } from '../tags/tag-templates.js';
 import { cacheStrategy } from '../strategies/cache.strategy.js';
 import { storePolicy } from '../strategies/store-policy.js';
 import type { ConditionOption, TtlOption } from '../strategies/strategy.js';
@@ -14,6 +16,16 @@ export interface CacheDecoratorOptions<R = unknown> extends KeyOptions, Stampede
   timeCondition?: Duration;
   /** Controllers only: HTTP methods whose responses are cached. Default `['GET', 'HEAD']`. */
   methods?: string[];
+  /**
+   * Tags recorded with each stored result, as templates (`'user:{id}'`); `cache.deleteTags('user:42')` or
+   * `@Invalidate({ tags: ['user:{id}'] })` removes every key of a tag without scanning.
+   */
+  tags?: string[];
+  /**
+   * Controllers only: send an `ETag` (a hash of the result) and answer `304 Not Modified` to an
+   * `If-None-Match` naming the current one; a stored result answers without running the handler.
+   */
+  etag?: boolean;
 }
 
 /**
@@ -26,14 +38,33 @@ export interface CacheDecoratorOptions<R = unknown> extends KeyOptions, Stampede
  */
 export function Cache<R = unknown>(options: CacheDecoratorOptions<R>): MethodDecorator {
   const where = '@Cache';
-  checkOptions(where, options, ['ttl', 'condition', 'timeCondition', 'methods', ...STAMPEDE_OPTION_NAMES]);
+  checkOptions(where, options, [
+    'ttl',
+    'condition',
+    'timeCondition',
+    'methods',
+    'tags',
+    'etag',
+    ...STAMPEDE_OPTION_NAMES,
+  ]);
   const policy = storePolicy(where, options as CacheDecoratorOptions);
-  return strategyDecorator({
-    strategy: 'cache',
-    run: cacheStrategy,
-    options: { ...policy, ...stampedeOptions(where, options, policy) },
-    keys: options,
-    storesResult: true,
-    methods: options.methods?.map((method) => method.toUpperCase()),
-  });
+  if (options.tags !== undefined && !Array.isArray(options.tags)) {
+    throw new CashewsConfigError(`${where}: tags must be an array of templates such as ['user:{id}'].`);
+  }
+  if (options.etag !== undefined && typeof options.etag !== 'boolean') {
+    throw new CashewsConfigError(`${where}: etag must be true or false.`);
+  }
+  return (target, propertyKey, descriptor) => {
+    const tags = options.tags?.length
+      ? compileTemplates({ where, target, propertyKey, method: descriptor.value }, options.tags, 'tag')
+      : undefined;
+    strategyDecorator({
+      strategy: 'cache',
+      run: cacheStrategy,
+      options: { ...policy, ...stampedeOptions(where, options, policy), tags, etag: options.etag === true },
+      keys: options,
+      storesResult: true,
+      methods: options.methods?.map((method) => method.toUpperCase()),
+    })(target, propertyKey, descriptor);
+  };
 }

@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { RequestDirectives } from './request-directives.js';
 
 /** One value served from cache during a request or a {@link CacheDetect.run} scope. */
 export interface CacheHit {
@@ -11,9 +12,22 @@ export interface CacheHit {
   stale?: boolean;
   /** Name of the error a failover value stood in for. */
   exception?: string;
+  /** Milliseconds since the entry was stored, when the layer's TTL is a fixed duration. */
+  age?: number;
 }
 
-const storage = new AsyncLocalStorage<CacheHit[]>();
+/**
+ * One detection scope. A scope opened inside another (`cache.detect` within a request) records its hits
+ * in itself and in every enclosing scope, so the request still sees them, while the inner scope sees
+ * only its own; concurrent scopes never share anything. Request directives are inherited.
+ */
+export interface DetectScope {
+  readonly hits: CacheHit[];
+  readonly parent?: DetectScope;
+  readonly directives?: RequestDirectives;
+}
+
+const storage = new AsyncLocalStorage<DetectScope>();
 
 /**
  * Per-request record of what was served from cache. Strategies report into it only while a scope is
@@ -25,21 +39,36 @@ const storage = new AsyncLocalStorage<CacheHit[]>();
 export const CacheDetect = {
   /** Runs `fn` in a fresh detection scope and returns its result with the hits recorded inside. */
   async run<T>(fn: () => T | Promise<T>): Promise<{ result: T; hits: CacheHit[] }> {
-    const hits: CacheHit[] = [];
-    const result = await storage.run(hits, fn);
-    return { result, hits };
+    const scope = CacheDetect.scope();
+    const result = await storage.run(scope, fn);
+    return { result, hits: scope.hits };
   },
 
-  /** Enters a scope for the rest of the current async execution (used by the HTTP middleware). */
+  /** A new scope, nested in the current one (if any), with `directives` or the enclosing scope's. */
+  scope(directives?: RequestDirectives, parent: DetectScope | undefined = storage.getStore()): DetectScope {
+    return { hits: [], parent, directives: directives ?? parent?.directives };
+  },
+
+  /** Runs `fn` inside `scope` (e.g. one made per HTTP request by the middleware). */
+  within<T>(scope: DetectScope, fn: () => T): T {
+    return storage.run(scope, fn);
+  },
+
+  /** Enters a scope for the rest of the current async execution. */
   enter(): CacheHit[] {
-    const hits: CacheHit[] = [];
-    storage.enterWith(hits);
-    return hits;
+    const scope = CacheDetect.scope();
+    storage.enterWith(scope);
+    return scope.hits;
   },
 
   /** Hits of the current scope, or `undefined` outside any scope. */
   current(): readonly CacheHit[] | undefined {
-    return storage.getStore();
+    return storage.getStore()?.hits;
+  },
+
+  /** What the current request asks of the cache (`Cache-Control`, `Clear-Site-Data`), if anything. */
+  directives(): RequestDirectives | undefined {
+    return storage.getStore()?.directives;
   },
 
   /** Whether a scope is listening, so reporters can skip the extra TTL lookup otherwise. */
@@ -48,6 +77,6 @@ export const CacheDetect = {
   },
 
   report(hit: CacheHit): void {
-    storage.getStore()?.push(hit);
+    for (let scope = storage.getStore(); scope; scope = scope.parent) scope.hits.push(hit);
   },
 };

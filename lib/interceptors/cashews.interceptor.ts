@@ -1,4 +1,12 @@
-import { Inject, Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Optional,
+  type CallHandler,
+  type ExecutionContext,
+  type NestInterceptor,
+} from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import { defer, lastValueFrom, type Observable } from 'rxjs';
 import { CacheResolver } from '../cache-resolver.js';
 import { argsFromRequest, readRouteArgs, type RouteArgs } from '../decorators/route-args.js';
@@ -6,10 +14,17 @@ import { getLayers } from '../decorators/strategy-metadata.js';
 import { escapeKeyPart } from '../keys/escape-key-part.js';
 import type { KeySource } from '../keys/key-template.js';
 import { execute, type Invocation, type Layer } from '../strategies/executor.js';
+import type { LimitInfo } from '../strategies/strategy.js';
 
 const CACHEABLE_METHODS: readonly string[] = ['GET', 'HEAD'];
 
-type HttpRequest = { method?: string; url?: string; originalUrl?: string };
+type HttpRequest = {
+  method?: string;
+  url?: string;
+  originalUrl?: string;
+  ip?: string;
+  socket?: { remoteAddress?: string };
+};
 
 /**
  * Runs strategy decorators on controller handlers (HTTP, RPC, GraphQL). It only adapts the execution
@@ -19,7 +34,10 @@ type HttpRequest = { method?: string; url?: string; originalUrl?: string };
 export class CashewsInterceptor implements NestInterceptor {
   private readonly routes = new WeakMap<object, RouteArgs>();
 
-  constructor(@Inject(CacheResolver) private readonly resolver: CacheResolver) {}
+  constructor(
+    @Inject(CacheResolver) private readonly resolver: CacheResolver,
+    @Optional() @Inject(HttpAdapterHost) private readonly adapterHost?: HttpAdapterHost,
+  ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const handler = context.getHandler();
@@ -43,13 +61,24 @@ export class CashewsInterceptor implements NestInterceptor {
     );
     if (active.length === 0) return next.handle();
     const source: KeySource = { args: argsFromRequest(route, req), req: requestView(req) };
-    const invocation: Invocation = { target, source, keyOf: (layer) => this.keyOf(layer, source, method, req) };
+    const invocation: Invocation = {
+      target,
+      source,
+      keyOf: (layer) => this.keyOf(layer, source, method, req),
+      onLimit: this.limitHeaders(context.switchToHttp().getResponse()),
+    };
     return defer(() => execute(active, invocation, this.resolver, run));
   }
 
   /** Default controller keys name the route and the whole query string (parameters sorted). */
   protected keyOf(layer: Layer, source: KeySource, method: string, req: HttpRequest): string {
     if (layer.hasTemplate) return layer.key(source);
+    if (layer.defaultKey) {
+      // Protective decorators: the method alone, or per client. Never the query string: varying it must
+      // not get around a rate limit. `req.ip` honours the adapter's `trust proxy` setting, and only it.
+      const key = layer.key(source);
+      return layer.defaultKey === 'client' ? `${key}:${escapeKeyPart(clientOf(req))}` : key;
+    }
     const url = req.originalUrl ?? req.url ?? '';
     const mark = url.indexOf('?');
     let path = url;
@@ -58,7 +87,25 @@ export class CashewsInterceptor implements NestInterceptor {
       query.sort();
       path = `${url.slice(0, mark)}?${query.toString()}`;
     }
-    return `${layer.prefix ? `${layer.prefix}:` : ''}${layer.base}:${method}:${escapeKeyPart(path)}`;
+    const version = layer.version === undefined ? '' : `:v${layer.version}`;
+    return `${layer.prefix ? `${layer.prefix}:` : ''}${layer.base}${version}:${method}:${escapeKeyPart(path)}`;
+  }
+
+  /**
+   * `X-RateLimit-Limit`, `-Remaining` and `-Reset` (seconds) on every response of a rate-limited route; with
+   * several limits on one route, the one closest to its limit. Set through the HTTP adapter (Express, Fastify).
+   */
+  private limitHeaders(response: unknown): ((info: LimitInfo) => void) | undefined {
+    const adapter = this.adapterHost?.httpAdapter;
+    if (!adapter || !response) return undefined;
+    let shown: LimitInfo | undefined;
+    return (info) => {
+      if (shown && shown.remaining <= info.remaining) return;
+      shown = info;
+      adapter.setHeader(response, 'X-RateLimit-Limit', String(info.limit));
+      adapter.setHeader(response, 'X-RateLimit-Remaining', String(info.remaining));
+      adapter.setHeader(response, 'X-RateLimit-Reset', String(Math.ceil(info.reset / 1000)));
+    };
   }
 
   private routeArgs(controller: object, handler: (...args: unknown[]) => unknown): RouteArgs {
@@ -69,6 +116,11 @@ export class CashewsInterceptor implements NestInterceptor {
     }
     return route;
   }
+}
+
+/** The client address as the adapter sees it: `req.ip` (proxy headers only under `trust proxy`). */
+function clientOf(req: HttpRequest): string {
+  return req.ip ?? req.socket?.remoteAddress ?? 'unknown';
 }
 
 /**

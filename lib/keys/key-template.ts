@@ -33,6 +33,11 @@ export interface KeySpec {
   /** Prepended as `${prefix}:`. */
   prefix?: string;
   /**
+   * Version of default keys, inserted after the base as `v<version>` (`Items:find:v3f9a2c1b:42`); ignored
+   * with a template. Must not contain `*` or `:` (decorators pass a fingerprint or a validated version).
+   */
+  version?: string;
+  /**
    * Names a placeholder may use besides parameter names, each resolved at call time (e.g. a controller's
    * `@Param('id')` name, or `user` read from the request). Parameter names take precedence.
    */
@@ -100,7 +105,9 @@ function compile(spec: KeySpec, wildcard: boolean): KeyFunction {
     );
   }
   const head = spec.prefix ? `${spec.prefix}:` : '';
-  if (spec.template === undefined) return defaultKey(`${head}${spec.base}`);
+  if (spec.template === undefined) {
+    return defaultKey(`${head}${spec.base}${spec.version === undefined ? '' : `:v${spec.version}`}`);
+  }
   if (typeof spec.template !== 'string' || spec.template === '') {
     throw new CashewsConfigError(`Key template of ${spec.base} must be a non-empty string.`);
   }

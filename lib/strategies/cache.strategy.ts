@@ -1,9 +1,16 @@
+import type { KeyFunction } from '../keys/key-template.js';
 import { MISS } from '../miss.js';
+import { renderTags } from '../tags/tag-templates.js';
 import { computeOnce, type StampedeOptions } from './stampede.js';
 import { shouldStore, timed, ttlFor, type StorePolicy } from './store-policy.js';
 import type { Strategy } from './strategy.js';
 
-export interface CacheStrategyOptions extends StorePolicy, StampedeOptions {}
+export interface CacheStrategyOptions extends StorePolicy, StampedeOptions {
+  /** Compiled tag templates; each stored result is recorded under the rendered tags. */
+  tags?: readonly KeyFunction[];
+  /** Controllers: the HTTP layer sends an ETag and answers 304 (read there, not by the strategy). */
+  etag?: boolean;
+}
 
 /** Serve the stored result until it expires; on a miss run the method once and store its result. */
 export const cacheStrategy: Strategy<CacheStrategyOptions> = async (call, options, cache, next) => {
@@ -20,7 +27,8 @@ export const cacheStrategy: Strategy<CacheStrategyOptions> = async (call, option
     async () => {
       const { result, elapsed } = await timed(next);
       if (shouldStore(options, result, call.args, elapsed)) {
-        await cache.set(call.key, result, { ttl: ttlFor(options, result) });
+        const tags = renderTags(options.tags, call.source ?? { args: call.args });
+        await cache.set(call.key, result, { ttl: ttlFor(options, result), ...(tags ? { tags } : {}) });
       }
       return result;
     },

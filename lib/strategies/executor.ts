@@ -1,6 +1,7 @@
 import { CacheDetect } from '../detect/cache-detect.js';
+import { directedCache, fixedTtl } from '../detect/directed-cache.js';
 import type { KeyFunction, KeySource } from '../keys/key-template.js';
-import type { Next, Strategy, StrategyCache, StrategyCall } from './strategy.js';
+import type { LimitInfo, Next, Strategy, StrategyCache, StrategyCall } from './strategy.js';
 
 /** One decorator on one method: the strategy to run and everything fixed at decoration time. */
 export interface Layer<O = unknown> {
@@ -22,6 +23,16 @@ export interface Layer<O = unknown> {
   readonly methods?: readonly string[];
   /** The key template reads `{req.…}`: only valid on controller handlers. */
   readonly usesRequest: boolean;
+  /**
+   * Version segment of default keys (`v<version>` after the base): the decorator's `version`, or a
+   * fingerprint of the method source. Unset on layers built by hand.
+   */
+  readonly version?: string;
+  /**
+   * Default key when no template is given: `'method'` is `ClassName:method` alone (one circuit per method);
+   * `'client'` adds the HTTP client (`req.ip`) on controllers (rate limits). Unset: the arguments or route.
+   */
+  readonly defaultKey?: 'method' | 'client';
 }
 
 /** How a call reached the executor: the decorated target, its arguments, and an optional key override. */
@@ -30,6 +41,8 @@ export interface Invocation {
   readonly source: KeySource;
   /** Builds the key of a layer when the adapter knows better (HTTP default keys). */
   readonly keyOf?: (layer: Layer) => string;
+  /** Receives rate-limit state (HTTP: `X-RateLimit-*` headers). */
+  readonly onLimit?: (info: LimitInfo) => void;
 }
 
 /** Hooks the adapters provide; the executor itself knows nothing about Nest or logging. */
@@ -55,29 +68,69 @@ export function execute(
   hooks: ExecutorHooks,
   method: Next,
 ): Promise<unknown> {
+  if (layers.length === 1) {
+    const layer = layers[0];
+    return bind(layer, () => keyOf(layer, invocation), invocation, hooks, method)();
+  }
+  const keys: string[] = [];
+  const keyAt = (i: number): string => {
+    let key = keys[i];
+    if (key !== undefined) return key;
+    const layer = layers[i];
+    key = keyOf(layer, invocation);
+    // Storing layers of one method must not share an entry (nor a single flight, which would wait on
+    // itself): the outer one keeps the key, an inner one with the same key gets `:<strategy>` appended.
+    if (layer.storesResult) {
+      for (let j = 0; j < i; j++) {
+        const outer = layers[j];
+        if (outer.storesResult && outer.cacheName === layer.cacheName && keyAt(j) === key) {
+          key = `${key}:${layer.strategy}`;
+          j = -1; // the suffixed key is checked against every outer layer again
+        }
+      }
+    }
+    return (keys[i] = key);
+  };
   let chain = method;
-  for (let i = layers.length - 1; i >= 0; i--) chain = bind(layers[i], invocation, hooks, chain);
+  for (let i = layers.length - 1; i >= 0; i--) {
+    const index = i;
+    chain = bind(layers[i], () => keyAt(index), invocation, hooks, chain);
+  }
   return chain();
 }
 
-function bind(layer: Layer, invocation: Invocation, hooks: ExecutorHooks, next: Next): Next {
+function keyOf(layer: Layer, invocation: Invocation): string {
+  return invocation.keyOf ? invocation.keyOf(layer) : layer.key(invocation.source);
+}
+
+function bind(layer: Layer, keyFor: () => string, invocation: Invocation, hooks: ExecutorHooks, next: Next): Next {
   return () => {
-    const cache = hooks.cacheFor(layer);
-    const key = invocation.keyOf ? invocation.keyOf(layer) : layer.key(invocation.source);
+    const directives = CacheDetect.directives();
+    const cache = directives
+      ? directedCache(hooks.cacheFor(layer), directives, fixedTtl(layer.options))
+      : hooks.cacheFor(layer);
+    const key = keyFor();
     const call: StrategyCall = {
       target: invocation.target,
       args: invocation.source.args,
       key,
+      source: invocation.source,
       async report(hit) {
         if (!CacheDetect.active()) return;
         const served = hit.key ?? key;
-        CacheDetect.report({ ...hit, key: served, ttl: await cache.getExpire(served) });
+        const ttl = await cache.getExpire(served);
+        const full = fixedTtl(layer.options);
+        const age = full !== undefined && ttl >= 0 ? Math.max(0, full - ttl) : undefined;
+        CacheDetect.report({ ...hit, key: served, ttl, ...(age === undefined ? {} : { age }) });
       },
       background(work) {
         const task = work()
           .catch((error: unknown) => hooks.onBackgroundError(invocation.target, error))
           .finally(() => pending.delete(task));
         pending.add(task);
+      },
+      reportLimit(info) {
+        invocation.onLimit?.(info);
       },
     };
     return layer.run(call, layer.options, cache, next);

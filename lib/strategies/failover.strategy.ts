@@ -1,6 +1,6 @@
 import { MISS } from '../miss.js';
 import { shouldStore, timed, ttlFor, type StorePolicy } from './store-policy.js';
-import { matchesExceptions, type ExceptionsOption, type Strategy } from './strategy.js';
+import { errorName, matchesExceptions, type ExceptionsOption, type Strategy } from './strategy.js';
 
 export interface FailoverStrategyOptions extends StorePolicy {
   exceptions?: ExceptionsOption;
@@ -25,7 +25,3 @@ export const failoverStrategy: Strategy<FailoverStrategyOptions> = async (call, 
     return stored;
   }
 };
-
-function errorName(error: unknown): string {
-  return error instanceof Error ? error.name : typeof error;
-}

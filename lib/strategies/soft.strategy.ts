@@ -2,7 +2,7 @@ import { MISS } from '../miss.js';
 import { asEnvelope } from './envelope.js';
 import { computeOnce, type StampedeOptions } from './stampede.js';
 import { shouldStore, timed, ttlFor, type StorePolicy } from './store-policy.js';
-import { matchesExceptions, type ExceptionsOption, type Strategy } from './strategy.js';
+import { errorName, matchesExceptions, type ExceptionsOption, type Strategy } from './strategy.js';
 
 export interface SoftStrategyOptions extends StorePolicy, StampedeOptions {
   /** Age (ms) after which the value is recomputed on the next call. */
@@ -39,7 +39,7 @@ export const softStrategy: Strategy<SoftStrategyOptions> = async (call, options,
     );
   } catch (error) {
     if (stored === MISS || !matchesExceptions(options.exceptions, error)) throw error;
-    await call.report({ strategy: 'soft', stale: true, exception: error instanceof Error ? error.name : undefined });
+    await call.report({ strategy: 'soft', stale: true, exception: errorName(error) });
     return stored.v;
   }
 };

@@ -1,5 +1,7 @@
 import type { Duration } from '../duration.js';
+import type { KeySource } from '../keys/key-template.js';
 import type { CacheHit } from '../detect/cache-detect.js';
+import type { CircuitOp, CircuitSettings, CircuitState, WindowState } from '../backends/protect-types.js';
 
 /**
  * What strategies need from a cache instance. `CacheService` satisfies it; strategies depend on this
@@ -7,8 +9,15 @@ import type { CacheHit } from '../detect/cache-detect.js';
  */
 export interface StrategyCache {
   read(key: string): Promise<unknown>;
-  set(key: string, value: unknown, options?: { ttl?: Duration; exist?: boolean }): Promise<boolean>;
+  set(
+    key: string,
+    value: unknown,
+    options?: { ttl?: Duration; exist?: boolean; tags?: readonly string[] },
+  ): Promise<boolean>;
   delete(key: string): Promise<boolean>;
+  /** Invalidation (`@Invalidate`): every key matching a pattern (`*` only), or every key of some tags. */
+  deleteMatch(pattern: string): Promise<number>;
+  deleteTags(...tags: string[]): Promise<number>;
   incr(key: string, by?: number, options?: { ttl?: Duration }): Promise<number>;
   getExpire(key: string): Promise<number>;
   tryLock(key: string, token: string, ttl: number): Promise<'acquired' | 'held' | 'failed'>;
@@ -20,6 +29,20 @@ export interface StrategyCache {
     options?: { wait?: boolean | Duration; step?: Duration },
   ): Promise<T>;
   singleFlight<T>(key: string, fn: () => Promise<T>): Promise<T>;
+  /** Atomic fixed-window count (`@RateLimit`); safe mode falls back to per-process memory state. */
+  fixedWindow(key: string, limit: number, period: number, banTtl: number): Promise<WindowState>;
+  /** Atomic sliding-window count (`@SlidingRateLimit`); safe mode falls back to per-process memory state. */
+  slidingWindow(key: string, limit: number, period: number): Promise<WindowState>;
+  /** One atomic circuit-breaker step (`@CircuitBreaker`); safe mode falls back to per-process memory state. */
+  circuit(key: string, op: CircuitOp, settings: CircuitSettings): Promise<CircuitState>;
+}
+
+/** Rate-limit state of one call, for adapters that report it (HTTP `X-RateLimit-*` headers). */
+export interface LimitInfo {
+  readonly limit: number;
+  readonly remaining: number;
+  /** Milliseconds until the window (or ban) resets. */
+  readonly reset: number;
 }
 
 /** One call as a strategy sees it. */
@@ -29,10 +52,14 @@ export interface StrategyCall {
   readonly args: readonly unknown[];
   /** This layer's key, already built from its template and the call's arguments. */
   readonly key: string;
+  /** What keys are built from: the arguments and, on controllers, the request (tags, invalidation patterns). */
+  readonly source?: KeySource;
   /** Records a value served from cache in the detection scope (no-op when nobody listens). */
   report(hit: Omit<CacheHit, 'key' | 'ttl'> & { key?: string }): Promise<void>;
   /** Runs work after the call has answered (background refresh); failures are logged, never thrown. */
   background(work: () => Promise<unknown>): void;
+  /** Reports rate-limit state to the adapter (HTTP sets `X-RateLimit-*` headers); no-op elsewhere. */
+  reportLimit?(info: LimitInfo): void;
 }
 
 /** Runs the rest of the chain: the next strategy, or the decorated method itself. */
@@ -54,4 +81,10 @@ export function matchesExceptions(exceptions: ExceptionsOption | undefined, erro
   if (!exceptions) return true;
   if (typeof exceptions === 'function') return exceptions(error);
   return exceptions.some((type) => error instanceof type);
+}
+
+/** Name of a thrown value for detection: its `name`, or its class name when a subclass left `name` as `'Error'`. */
+export function errorName(error: unknown): string {
+  if (!(error instanceof Error)) return typeof error;
+  return error.name === 'Error' && error.constructor.name ? error.constructor.name : error.name;
 }

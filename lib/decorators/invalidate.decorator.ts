@@ -1,0 +1,203 @@
+import { CashewsConfigError } from '../errors.js';
+import type { KeyFunction, KeySource } from '../keys/key-template.js';
+import { parameterNames, REST_MARK, type AnyFunction } from '../keys/param-names.js';
+import type { Layer } from '../strategies/executor.js';
+import { invalidateStrategy } from '../strategies/invalidate.strategy.js';
+import { compileTemplates, usesRequest, type TemplateSite } from '../tags/tag-templates.js';
+import { checkOptions, strategyDecorator } from './strategy-decorator.js';
+import { getLayers } from './strategy-metadata.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- argsMap functions receive the decorated method's arguments
+type AnyArgs = any[];
+
+/** A decorated method whose cached results `@Invalidate` removes: `[ItemsService, 'list']` or `ItemsService.prototype.list`. */
+export type InvalidateMethodTarget =
+  readonly [abstract new (...args: never[]) => unknown, string] | ((...args: never[]) => unknown);
+
+/** What `@Invalidate` removes: a key pattern, a decorated method, or tags only (`{ tags: [...] }`). */
+export type InvalidateTarget = string | InvalidateMethodTarget | { tags: string[]; cache?: string };
+
+export interface InvalidateOptions {
+  /**
+   * Target method parameters computed from this method's arguments: `{ userId: (user) => user.id }`, or
+   * the name of one of this method's parameters (`{ userId: 'id' }`). Target parameters not mapped take
+   * this method's parameter of the same name, then `defaults`.
+   */
+  argsMap?: Record<string, string | ((...args: AnyArgs) => unknown)>;
+  /** Values for target parameters neither mapped nor named like one of this method's parameters. */
+  defaults?: Record<string, unknown>;
+  /** Tag templates to delete as well (`['user:{id}']`). */
+  tags?: string[];
+  /** Cache instance. Default: the target method's instance, else the default instance. */
+  cache?: string;
+}
+
+/**
+ * After the method succeeds, deletes what `target` names (a failure deletes nothing). Stack several to
+ * invalidate several things.
+ *
+ * - a key pattern, with placeholders filled from this call: `@Invalidate('user:{user.id}:*')`;
+ * - a decorated method, whose keys for the mapped arguments are removed:
+ *   `@Invalidate([UsersService, 'get'], { argsMap: { userId: (user) => user.id } })`;
+ * - tags, through the tag index (no scan): `@Invalidate({ tags: ['user:{id}'] })`.
+ *
+ * @example
+ * ‍@Invalidate([ProductsService, 'findOne'])
+ * ‍@Invalidate({ tags: ['product:{id}'] })
+ * update(id: string, dto: ProductDto) { ... }
+ */
+export function Invalidate(target: InvalidateTarget, options: InvalidateOptions = {}): MethodDecorator {
+  const where = '@Invalidate';
+  checkOptions(where, options, ['argsMap', 'defaults', 'tags'], ['cache']);
+  const tagsOnly = typeof target === 'object' && target !== null && !Array.isArray(target);
+  if (tagsOnly) {
+    checkOptions(`${where}({ tags })`, target, ['tags'], ['cache']);
+    if (options.argsMap || options.defaults) {
+      throw new CashewsConfigError(`${where}: argsMap and defaults only apply to a target method.`);
+    }
+  }
+  if (tagsOnly && !Array.isArray((target as { tags: unknown }).tags)) {
+    throw new CashewsConfigError(`${where}({ tags }): tags must be an array of templates such as ['user:{id}'].`);
+  }
+  if (options.tags !== undefined && !Array.isArray(options.tags)) {
+    throw new CashewsConfigError(`${where}: tags must be an array of templates such as ['user:{id}'].`);
+  }
+  const tagTemplates = [...(tagsOnly ? (target as { tags: string[] }).tags : []), ...(options.tags ?? [])];
+  if (typeof target === 'string' && (options.argsMap || options.defaults)) {
+    throw new CashewsConfigError(`${where}: argsMap and defaults only apply to a target method, not to a pattern.`);
+  }
+  return (owner, propertyKey, descriptor) => {
+    const site: TemplateSite = { where, target: owner, propertyKey, method: descriptor.value };
+    const patterns: KeyFunction[] = typeof target === 'string' ? compileTemplates(site, [target], 'pattern') : [];
+    const tags = compileTemplates(site, tagTemplates, 'tag');
+    let keys: KeyFunction[] = [];
+    let cacheName = options.cache ?? (tagsOnly ? (target as { cache?: string }).cache : undefined);
+    if (typeof target === 'function' || Array.isArray(target)) {
+      const resolved = methodKeys(site, target as InvalidateMethodTarget, options);
+      keys = resolved.keys;
+      cacheName ??= resolved.cacheName;
+    }
+    strategyDecorator({
+      strategy: 'invalidate',
+      run: invalidateStrategy,
+      options: { patterns, keys, tags },
+      keys: { cache: cacheName },
+      storesResult: false,
+    })(owner, propertyKey, descriptor);
+    if (typeof target === 'string' ? usesRequest([target, ...tagTemplates]) : usesRequest(tagTemplates)) {
+      // The explorer rejects {req.…} on provider methods through this flag.
+      const layers = getLayers(descriptor.value) as Layer[] | undefined;
+      if (layers?.[0]) (layers[0] as { usesRequest: boolean }).usesRequest = true;
+    }
+  };
+}
+
+function methodKeys(
+  site: TemplateSite,
+  target: InvalidateMethodTarget,
+  options: InvalidateOptions,
+): { keys: KeyFunction[]; cacheName?: string } {
+  const here = describe(site);
+  const [method, name] = targetMethod(here, target);
+  const layers = (getLayers(method) ?? []).filter((layer) => layer.storesResult);
+  if (layers.length === 0) {
+    throw new CashewsConfigError(`${here}: target ${name} has no caching decorator, so it has no keys to delete.`);
+  }
+  for (const layer of layers) {
+    if (!layer.hasTemplate && Reflect.getMetadata('path', method as object) !== undefined) {
+      throw new CashewsConfigError(
+        `${here}: target ${name} is a controller handler with a route-based default key; give its @${layer.strategy} a key template.`,
+      );
+    }
+    if (layer.usesRequest) {
+      throw new CashewsConfigError(
+        `${here}: target ${name} builds its key from the request ({req.…}), not from arguments.`,
+      );
+    }
+  }
+  const names = new Set(layers.map((layer) => layer.cacheName));
+  if (names.size > 1 && options.cache === undefined) {
+    throw new CashewsConfigError(
+      `${here}: target ${name} caches in several instances; stack one @Invalidate per instance with { cache }.`,
+    );
+  }
+  const mapArgs = argumentMapper(here, name, site.method as AnyFunction, method as AnyFunction, options);
+  const keys = layers.map((layer) => (source: KeySource) => layer.key({ args: mapArgs(source.args) }));
+  return { keys, cacheName: layers[0].cacheName };
+}
+
+function targetMethod(here: string, target: InvalidateMethodTarget): [unknown, string] {
+  if (typeof target === 'function') return [target, target.name || 'the target'];
+  const [type, name] = target as readonly [unknown, unknown];
+  if (typeof type !== 'function' || typeof name !== 'string') {
+    throw new CashewsConfigError(`${here}: a target method is [Class, 'method'] or a method reference.`);
+  }
+  const method = (type.prototype as Record<string, unknown>)[name];
+  if (typeof method !== 'function') {
+    throw new CashewsConfigError(`${here}: ${type.name} has no method "${name}".`);
+  }
+  return [method, `${type.name}.${name}`];
+}
+
+/**
+ * Builds the target's arguments from this call's: `argsMap`, then a parameter of the same name, then
+ * `defaults`. Every target parameter must be covered (checked here, at decoration time).
+ */
+function argumentMapper(
+  here: string,
+  name: string,
+  own: AnyFunction,
+  target: AnyFunction,
+  options: InvalidateOptions,
+): (args: readonly unknown[]) => unknown[] {
+  const ownParams = parameterNames(own).map(plainName);
+  const targetParams = parameterNames(target);
+  const argsMap = options.argsMap ?? {};
+  const defaults = options.defaults ?? {};
+  const known = new Set(targetParams.map(plainName));
+  for (const key of [...Object.keys(argsMap), ...Object.keys(defaults)]) {
+    if (!known.has(key)) {
+      throw new CashewsConfigError(
+        `${here}: "${key}" is not a parameter of ${name} (parameters: ${[...known].join(', ') || 'none'}).`,
+      );
+    }
+  }
+  const readers = targetParams.map((param): ((args: readonly unknown[]) => unknown) => {
+    const plain = plainName(param);
+    if (Object.hasOwn(argsMap, plain)) {
+      const mapping = argsMap[plain];
+      if (typeof mapping === 'function') return (args) => mapping(...args);
+      const index = ownParams.indexOf(mapping);
+      if (typeof mapping !== 'string' || index === -1) {
+        throw new CashewsConfigError(
+          `${here}: argsMap.${plain} must be a function of this method's arguments or the name of one of its parameters.`,
+        );
+      }
+      return (args) => args[index];
+    }
+    const index = ownParams.indexOf(plain);
+    if (index !== -1) return (args) => args[index];
+    if (Object.hasOwn(defaults, plain)) return () => defaults[plain];
+    throw new CashewsConfigError(
+      `${here}: nothing gives ${name}'s parameter "${plain}"; map it with argsMap or give it in defaults.`,
+    );
+  });
+  const rest = targetParams.length > 0 && targetParams[targetParams.length - 1].startsWith(REST_MARK);
+  return (args) => {
+    const out = readers.map((read) => read(args));
+    if (rest) {
+      const last = out.pop();
+      return [...out, ...(Array.isArray(last) ? last : [last])];
+    }
+    return out;
+  };
+}
+
+function plainName(param: string): string {
+  return param.startsWith(REST_MARK) ? param.slice(REST_MARK.length) : param;
+}
+
+function describe(site: TemplateSite): string {
+  const owner = typeof site.target === 'function' ? site.target : site.target.constructor;
+  return `@Invalidate on ${(owner as { name: string }).name}.${String(site.propertyKey)}`;
+}

@@ -1,0 +1,42 @@
+import { parsePositiveDuration, type Duration } from '../duration.js';
+import {
+  perfDegradationStrategy,
+  slowerThanTwiceTheMean,
+  type PerfCondition,
+} from '../strategies/perf-degradation.strategy.js';
+import { optionalFunction, positiveInteger } from './protect-options.js';
+import { checkOptions, strategyDecorator, type KeyOptions } from './strategy-decorator.js';
+
+export interface PerfDegradationDecoratorOptions extends KeyOptions {
+  /** How long calls fail fast with `PerfDegradationError` once a call was too slow. */
+  ttl: Duration;
+  /** Number of recent durations kept (per process); the condition is checked once that many are known. Default `10`. */
+  traceSize?: number;
+  /** `(elapsedMs, previousMs) => tooSlow`. Default: slower than twice the mean of the previous durations. */
+  condition?: PerfCondition;
+}
+
+/**
+ * Watches the method's durations; when a call is slower than `condition` allows, further calls fail fast
+ * with `PerfDegradationError` (HTTP 503) for `ttl`, in every process sharing the backend. Default key: the method.
+ *
+ * @example
+ * ‍@PerfDegradation({ ttl: '30s', traceSize: 20 })
+ * search(q: string): Promise<Hit[]> { ... }
+ */
+export function PerfDegradation(options: PerfDegradationDecoratorOptions): MethodDecorator {
+  const where = '@PerfDegradation';
+  checkOptions(where, options, ['ttl', 'traceSize', 'condition']);
+  return strategyDecorator({
+    strategy: 'perf-degradation',
+    run: perfDegradationStrategy,
+    options: {
+      ttl: parsePositiveDuration(options.ttl, `${where} ttl`),
+      traceSize: options.traceSize === undefined ? 10 : positiveInteger(options.traceSize, `${where} traceSize`),
+      condition: optionalFunction<PerfCondition>(options.condition, `${where} condition`) ?? slowerThanTwiceTheMean,
+    },
+    keys: options,
+    storesResult: false,
+    defaultKey: 'method',
+  });
+}

@@ -1,0 +1,43 @@
+import { parsePositiveDuration, type Duration } from '../duration.js';
+import { rateLimitStrategy } from '../strategies/rate-limit.strategy.js';
+import { optionalFunction, positiveInteger } from './protect-options.js';
+import { checkOptions, strategyDecorator, type KeyOptions } from './strategy-decorator.js';
+
+export interface RateLimitDecoratorOptions<A extends unknown[] = unknown[]> extends KeyOptions {
+  /** Calls allowed per `period` per key (an integer >= 1). */
+  limit: number;
+  /** Window length. */
+  period: Duration;
+  /** How long the first call over the limit bans the key. Default: `period`. */
+  ttl?: Duration;
+  /** Over the limit, called with the method's arguments instead of throwing; its return value is the result. */
+  action?: (...args: A) => unknown;
+}
+
+/**
+ * At most `limit` calls per `period` per key, shared by every process on the same backend (counted
+ * atomically: one Lua script on Redis). Default key: the method, plus the client (`req.ip`) on controllers.
+ * Over the limit: `action(...args)` if given, else `RateLimitError` (HTTP 429 with `Retry-After`).
+ *
+ * @example
+ * ‍@RateLimit({ limit: 10, period: '1m' })                        // per client IP on a controller
+ * ‍@RateLimit({ limit: 100, period: '1h', key: '{req.user.id}' }) // per user
+ */
+export function RateLimit<A extends unknown[] = unknown[]>(options: RateLimitDecoratorOptions<A>): MethodDecorator {
+  const where = '@RateLimit';
+  checkOptions(where, options, ['limit', 'period', 'ttl', 'action']);
+  const period = parsePositiveDuration(options.period, `${where} period`);
+  return strategyDecorator({
+    strategy: 'rate-limit',
+    run: rateLimitStrategy,
+    options: {
+      limit: positiveInteger(options.limit, `${where} limit`),
+      period,
+      ttl: options.ttl === undefined ? period : parsePositiveDuration(options.ttl, `${where} ttl`),
+      action: optionalFunction<(...args: unknown[]) => unknown>(options.action, `${where} action`),
+    },
+    keys: options,
+    storesResult: false,
+    defaultKey: 'client',
+  });
+}

@@ -1,0 +1,40 @@
+import { parsePositiveDuration, type Duration } from '../duration.js';
+import { slidingRateLimitStrategy } from '../strategies/sliding-rate-limit.strategy.js';
+import { optionalFunction, positiveInteger } from './protect-options.js';
+import { checkOptions, strategyDecorator, type KeyOptions } from './strategy-decorator.js';
+
+export interface SlidingRateLimitDecoratorOptions<A extends unknown[] = unknown[]> extends KeyOptions {
+  /** Calls allowed in any `period` per key (an integer >= 1). */
+  limit: number;
+  /** Window length. */
+  period: Duration;
+  /** Over the limit, called with the method's arguments instead of throwing; its return value is the result. */
+  action?: (...args: A) => unknown;
+}
+
+/**
+ * Like `@RateLimit`, but over a sliding window (a sorted set on Redis): at most `limit` calls in any
+ * `period`, so a burst at the edge of two fixed windows cannot pass twice the limit. Rejected calls do not
+ * count. Default key: the method, plus the client (`req.ip`) on controllers.
+ *
+ * @example
+ * ‍@SlidingRateLimit({ limit: 5, period: '10s', key: 'login:{body.email:lower}' })
+ */
+export function SlidingRateLimit<A extends unknown[] = unknown[]>(
+  options: SlidingRateLimitDecoratorOptions<A>,
+): MethodDecorator {
+  const where = '@SlidingRateLimit';
+  checkOptions(where, options, ['limit', 'period', 'action']);
+  return strategyDecorator({
+    strategy: 'sliding-rate-limit',
+    run: slidingRateLimitStrategy,
+    options: {
+      limit: positiveInteger(options.limit, `${where} limit`),
+      period: parsePositiveDuration(options.period, `${where} period`),
+      action: optionalFunction<(...args: unknown[]) => unknown>(options.action, `${where} action`),
+    },
+    keys: options,
+    storesResult: false,
+    defaultKey: 'client',
+  });
+}

@@ -1,0 +1,70 @@
+import { Inject, Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
+import { DiscoveryService, HttpAdapterHost } from '@nestjs/core';
+import { map, Observable } from 'rxjs';
+import { getLayers } from '../decorators/strategy-metadata.js';
+import { CacheDetect, type DetectScope } from './cache-detect.js';
+import { cacheControlHeaders, etagMatches, etagOf, fromCacheHeaders } from './cache-headers.js';
+import { middlewareScope } from './from-cache.middleware.js';
+import { httpFeatures, type HttpFeatures } from './http-options.js';
+import { parseDirectives } from './request-directives.js';
+
+type HttpRequest = { method?: string; headers?: Record<string, string | string[] | undefined> };
+
+/**
+ * The HTTP side of detection, registered globally by the module and wrapping the strategy interceptor.
+ * When the application asked for it (`detectHeaders`, `cacheControl`, `clearSiteData`, a
+ * {@link FromCacheMiddleware}, or `@Cache({ etag: true })` on the handler), it runs the handler in a
+ * detection scope carrying the request's directives, and writes the headers when the handler's result
+ * is produced, before the adapter sends it. Otherwise it steps aside at the cost of one check.
+ */
+@Injectable()
+export class CacheHeadersInterceptor implements NestInterceptor {
+  private features?: HttpFeatures;
+
+  constructor(
+    @Inject(DiscoveryService) private readonly discovery: DiscoveryService,
+    @Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost,
+  ) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    if (context.getType() !== 'http') return next.handle();
+    const features = (this.features ??= httpFeatures(this.discovery.getProviders().map((wrapper) => wrapper.instance)));
+    const http = context.switchToHttp();
+    const req = http.getRequest<HttpRequest>();
+    const marked = middlewareScope(req);
+    const etag = (getLayers(context.getHandler()) ?? []).some(
+      (layer) => layer.strategy === 'cache' && (layer.options as { etag?: boolean }).etag === true,
+    );
+    const directives =
+      features.cacheControl || features.clearSiteData ? parseDirectives(req.headers ?? {}, features) : undefined;
+    const headers = features.detectHeaders || marked !== undefined;
+    if (!headers && !etag && !directives && !features.cacheControl) return next.handle();
+
+    // Fastify may run the handler outside the middleware's async context: re-enter it through the request.
+    const scope: DetectScope = marked ? CacheDetect.scope(directives, marked) : CacheDetect.scope(directives);
+    const res = http.getResponse<object>();
+    const respond = (result: unknown): unknown => {
+      const hits = scope.hits;
+      if (hits.length) {
+        if (headers) this.setHeaders(res, fromCacheHeaders(hits));
+        if (features.cacheControl) this.setHeaders(res, cacheControlHeaders(hits, features.publicCache));
+      }
+      if (!etag) return result;
+      const tag = etagOf(result);
+      if (tag === undefined) return result;
+      this.setHeaders(res, { ETag: tag });
+      if (etagMatches(req.headers?.['if-none-match'], tag) && ['GET', 'HEAD'].includes(String(req.method))) {
+        return new Response(null, { status: 304, headers: { ETag: tag } });
+      }
+      return result;
+    };
+    return new Observable((subscriber) =>
+      CacheDetect.within(scope, () => next.handle().pipe(map(respond)).subscribe(subscriber)),
+    );
+  }
+
+  private setHeaders(res: object, headers: Record<string, string>): void {
+    const adapter = this.adapterHost.httpAdapter;
+    for (const [name, value] of Object.entries(headers)) adapter.setHeader(res, name, value);
+  }
+}

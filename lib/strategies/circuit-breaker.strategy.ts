@@ -1,0 +1,29 @@
+import type { CircuitSettings } from '../backends/protect-types.js';
+import { CircuitOpenError } from '../errors.js';
+import { matchesExceptions, type ExceptionsOption, type Strategy } from './strategy.js';
+
+export interface CircuitBreakerStrategyOptions extends CircuitSettings {
+  /** Errors that count as failures. Default: any error. Other errors count as calls only. */
+  exceptions?: ExceptionsOption;
+}
+
+/**
+ * Counts calls and failures over `period` in the backend (one hash, updated by one script), so every process
+ * sees one circuit. Open: calls fail fast with {@link CircuitOpenError}. Half-open: one trial call runs; its
+ * success closes the circuit, its failure re-opens it.
+ */
+export const circuitBreakerStrategy: Strategy<CircuitBreakerStrategyOptions> = async (call, options, cache, next) => {
+  const key = `${call.key}:circuit`;
+  const check = await cache.circuit(key, 'check', options);
+  if (!check.allowed) throw new CircuitOpenError(call.key, check.retryAfter);
+  let result: unknown;
+  try {
+    result = await next();
+  } catch (error) {
+    const failed = matchesExceptions(options.exceptions, error);
+    await cache.circuit(key, check.trial ? (failed ? 'trial-fail' : 'trial-ok') : failed ? 'fail' : 'ok', options);
+    throw error;
+  }
+  await cache.circuit(key, check.trial ? 'trial-ok' : 'ok', options);
+  return result;
+};

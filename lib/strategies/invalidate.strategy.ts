@@ -1,0 +1,30 @@
+import type { KeyFunction, KeySource } from '../keys/key-template.js';
+import type { Strategy } from './strategy.js';
+
+/** What one `@Invalidate` removes, compiled at decoration time. */
+export interface InvalidateStrategyOptions {
+  /** Key patterns (`*` is the wildcard); a pattern without `*` is deleted as one key. */
+  readonly patterns: readonly KeyFunction[];
+  /** Exact keys of a decorated target method for this call's (mapped) arguments. */
+  readonly keys: readonly KeyFunction[];
+  /** Tags whose keys are removed (through the tag index, no scan). */
+  readonly tags: readonly KeyFunction[];
+}
+
+/**
+ * Runs the method and, once it has succeeded, deletes what the options name; a failure deletes nothing.
+ * The deletion is awaited, so a read after the call returns sees fresh data.
+ */
+export const invalidateStrategy: Strategy<InvalidateStrategyOptions> = async (call, options, cache, next) => {
+  const result = await next();
+  const source: KeySource = call.source ?? { args: call.args };
+  const work: Array<Promise<unknown>> = [];
+  for (const pattern of options.patterns) {
+    const text = pattern(source);
+    work.push(text.includes('*') ? cache.deleteMatch(text) : cache.delete(text));
+  }
+  for (const key of options.keys) work.push(cache.delete(key(source)));
+  if (options.tags.length) work.push(cache.deleteTags(...options.tags.map((tag) => tag(source))));
+  await Promise.all(work);
+  return result;
+};

@@ -1,0 +1,24 @@
+import { CacheValueError } from '../errors.js';
+
+/**
+ * Where the index of a tag lives in the backend. One index per tag, named after the tag alone, so on Redis
+ * Cluster each index is an ordinary key in its own slot (it never needs to share a slot with its members).
+ */
+export const TAG_INDEX_PREFIX = 'cashews:tag:';
+
+export function tagIndexKey(tag: string): string {
+  return TAG_INDEX_PREFIX + tag;
+}
+
+/** Keys removed per round trip when a tag is deleted. */
+export const TAG_BATCH = 1000;
+
+/** Validates tags given to `set` or `deleteTags`: non-empty strings, without the `*` wildcard. */
+export function checkTags(tags: readonly unknown[], where: string): readonly string[] {
+  for (const tag of tags) {
+    if (typeof tag !== 'string' || tag === '' || tag.includes('*')) {
+      throw new CacheValueError(`${where}: tags must be non-empty strings without "*" (got ${JSON.stringify(tag)}).`);
+    }
+  }
+  return tags as readonly string[];
+}
