@@ -1,0 +1,127 @@
+import { jest } from '@jest/globals';
+import type { CacheService } from '../cache.service.js';
+import { createCache } from '../create-cache.js';
+import { cacheStrategy, type CacheStrategyOptions } from './cache.strategy.js';
+import type { StrategyCall } from './strategy.js';
+
+function fakeCall(key: string, args: unknown[] = []) {
+  const reports: unknown[] = [];
+  const background: Array<() => Promise<unknown>> = [];
+  const call: StrategyCall = {
+    target: 'Svc.method',
+    args,
+    key,
+    report: async (hit) => {
+      reports.push(hit);
+    },
+    background: (work) => {
+      background.push(work);
+    },
+  };
+  return { call, reports, background };
+}
+
+const options = (extra: Partial<CacheStrategyOptions> = {}): CacheStrategyOptions => ({
+  ttl: 10_000,
+  lock: false,
+  lockTtl: 1_000,
+  step: 5,
+  ...extra,
+});
+
+describe('cacheStrategy', () => {
+  let cache: CacheService;
+  beforeEach(async () => {
+    cache = await createCache('mem://');
+  });
+  afterEach(() => cache.close());
+
+  it('on a miss runs next once, stores with the ttl, reports nothing', async () => {
+    const { call, reports } = fakeCall('k');
+    const next = jest.fn(async () => 'v');
+    expect(await cacheStrategy(call, options(), cache, next)).toBe('v');
+    expect(next).toHaveBeenCalledTimes(1);
+    expect(await cache.get('k')).toBe('v');
+    const left = await cache.getExpire('k');
+    expect(left).toBeGreaterThan(9_000);
+    expect(reports).toEqual([]);
+  });
+
+  it('on a hit answers the stored value without next and reports strategy cache', async () => {
+    await cache.set('k', { a: 1 });
+    const { call, reports } = fakeCall('k');
+    const next = jest.fn(async () => 'v');
+    expect(await cacheStrategy(call, options(), cache, next)).toEqual({ a: 1 });
+    expect(next).not.toHaveBeenCalled();
+    expect(reports).toEqual([{ strategy: 'cache' }]);
+  });
+
+  it('a stored undefined is a hit, not a miss', async () => {
+    await cache.set('k', undefined);
+    const next = jest.fn(async () => 'v');
+    expect(await cacheStrategy(fakeCall('k').call, options(), cache, next)).toBeUndefined();
+    expect(next).not.toHaveBeenCalled();
+  });
+
+  it('concurrent misses share one run of next', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const next = jest.fn(async () => {
+      await gate;
+      return 'v';
+    });
+    const all = Promise.all(
+      Array.from({ length: 10 }, () => cacheStrategy(fakeCall('k').call, options(), cache, next)),
+    );
+    release();
+    expect(await all).toEqual(Array(10).fill('v'));
+    expect(next).toHaveBeenCalledTimes(1);
+  });
+
+  it('passes the result and the call arguments to condition', async () => {
+    const condition = jest.fn((_result: unknown, args: readonly unknown[]) => args[0] === 'yes');
+    await cacheStrategy(fakeCall('a', ['yes']).call, options({ condition }), cache, async () => 1);
+    await cacheStrategy(fakeCall('b', ['no']).call, options({ condition }), cache, async () => 2);
+    expect(condition.mock.calls).toEqual([
+      [1, ['yes']],
+      [2, ['no']],
+    ]);
+    expect(await cache.exists('a')).toBe(true);
+    expect(await cache.exists('b')).toBe(false);
+  });
+
+  it('takes the ttl from a function of the result', async () => {
+    const ttl = jest.fn((result: unknown) => (result as { ttl: number }).ttl);
+    await cacheStrategy(fakeCall('k').call, options({ ttl }), cache, async () => ({ ttl: 500 }));
+    expect(ttl).toHaveBeenCalledWith({ ttl: 500 });
+    const left = await cache.getExpire('k');
+    expect(left).toBeGreaterThan(0);
+    expect(left).toBeLessThanOrEqual(500);
+  });
+
+  it('does not store a stream-like result (it could be replayed only once)', async () => {
+    const stream = { pipe: () => undefined };
+    expect(await cacheStrategy(fakeCall('k').call, options(), cache, async () => stream)).toBe(stream);
+    expect(await cache.exists('k')).toBe(false);
+  });
+
+  it('does not store when next rejects, and the next caller runs again', async () => {
+    const next = jest.fn(async () => {
+      throw new Error('boom');
+    });
+    await expect(cacheStrategy(fakeCall('k').call, options(), cache, next)).rejects.toThrow('boom');
+    await expect(cacheStrategy(fakeCall('k').call, options(), cache, next)).rejects.toThrow('boom');
+    expect(next).toHaveBeenCalledTimes(2);
+    expect(await cache.exists('k')).toBe(false);
+  });
+
+  it('timeCondition skips fast results', async () => {
+    await cacheStrategy(fakeCall('fast').call, options({ timeCondition: 30 }), cache, async () => 1);
+    await cacheStrategy(fakeCall('slow').call, options({ timeCondition: 30 }), cache, async () => {
+      await new Promise((resolve) => setTimeout(resolve, 40));
+      return 2;
+    });
+    expect(await cache.exists('fast')).toBe(false);
+    expect(await cache.get('slow')).toBe(2);
+  });
+});

@@ -1,0 +1,203 @@
+/**
+ * Stacked decorators on provider methods: layers run outermost (topmost) first. Real Nest app, mem:// and
+ * Redis db 8. Every class name and key template here starts with "St" (see test/support/strategy-fixtures.ts).
+ */
+import { Injectable } from '@nestjs/common';
+import {
+  backgroundSettled,
+  Cache,
+  CacheDetect,
+  Early,
+  Failover,
+  HitCache,
+  Locked,
+  LockedError,
+  Soft,
+  type CacheService,
+} from '../../lib/index.js';
+import { cleanup, closeApps, describeBackends, rejection, sleep, startApp } from '../support/strategy-fixtures.js';
+
+const TAG = 'St';
+
+class StUpstreamError extends Error {}
+
+const seen: string[] = [];
+const record =
+  (layer: string) =>
+  (_result: unknown): boolean => {
+    seen.push(layer);
+    return true;
+  };
+
+@Injectable()
+class StStack {
+  calls = 0;
+  failWith?: Error;
+
+  /** Locked outermost: a second caller is turned away before it can share the cache's single flight. */
+  @Locked({ ttl: '2s', wait: false, key: 'StLock:{id}' })
+  @Cache({ ttl: '10s', key: 'StLockedCache:{id}' })
+  async lockedCache(id: number) {
+    this.calls++;
+    await sleep(50);
+    return `${id}#${this.calls}`;
+  }
+
+  /** Locked (waiting) above Cache: waiters get the stored value once the holder is done. */
+  @Locked({ ttl: '2s', step: 5 })
+  @Cache({ ttl: '10s' })
+  async waitingLockedCache(id: number) {
+    this.calls++;
+    await sleep(30);
+    return `${id}#${this.calls}`;
+  }
+
+  /** Failover outermost with its own key: it catches what the inner Cache lets through. */
+  @Failover({ ttl: '10s', key: 'StFo:{id}', condition: record('failover') })
+  @Cache({ ttl: 100, key: 'StCa:{id}', condition: record('cache') })
+  async failoverCacheKeyed(id: number) {
+    this.calls++;
+    if (this.failWith) throw this.failWith;
+    return `${id}#${this.calls}`;
+  }
+
+  /** The same stack with default keys, as users write it. */
+  @Failover({ ttl: '10s' })
+  @Cache({ ttl: 100 })
+  async failoverCache(id: number) {
+    this.calls++;
+    if (this.failWith) throw this.failWith;
+    return `${id}#${this.calls}`;
+  }
+
+  @Failover({ ttl: '10s' })
+  @Soft({ ttl: '5s', softTtl: '1s' })
+  async failoverSoft(id: number) {
+    this.calls++;
+    if (this.failWith) throw this.failWith;
+    return `${id}#${this.calls}`;
+  }
+
+  @Failover({ ttl: '10s' })
+  @Early({ ttl: '5s', earlyTtl: '1s' })
+  async failoverEarly(id: number) {
+    this.calls++;
+    if (this.failWith) throw this.failWith;
+    return `${id}#${this.calls}`;
+  }
+
+  /** Soft outermost: the inner Failover's fallback must not hand Soft its own envelope. */
+  @Soft({ ttl: '5s', softTtl: 100 })
+  @Failover({ ttl: '10s' })
+  async softFailover(id: number) {
+    this.calls++;
+    if (this.failWith) throw this.failWith;
+    return `${id}#${this.calls}`;
+  }
+
+  /** Two stampede-protected layers on one method: each has its own single flight. */
+  @Cache({ ttl: '10s' })
+  @Soft({ ttl: '5s', softTtl: '1s' })
+  async cacheSoft(id: number) {
+    this.calls++;
+    return `${id}#${this.calls}`;
+  }
+
+  @Failover({ ttl: '10s' })
+  @HitCache({ ttl: '5s', cacheHits: 10 })
+  async failoverHit(id: number) {
+    this.calls++;
+    if (this.failWith) throw this.failWith;
+    return `${id}#${this.calls}`;
+  }
+}
+
+describeBackends('stacked decorators on a provider', ({ url }) => {
+  let cache: CacheService;
+  let svc: StStack;
+
+  beforeEach(async () => {
+    seen.length = 0;
+    await cleanup(url, TAG);
+    const started = await startApp(url, [StStack]);
+    cache = started.cache;
+    svc = started.app.get(StStack);
+  });
+  afterEach(async () => {
+    await backgroundSettled();
+    await closeApps();
+  });
+
+  it('@Locked(wait: false) above @Cache: the lock is taken first, a concurrent caller gets LockedError', async () => {
+    const first = svc.lockedCache(1);
+    await sleep(10);
+    expect(await rejection(svc.lockedCache(1))).toBeInstanceOf(LockedError);
+    expect(await first).toBe('1#1');
+    // Lock released, value cached: the next call is a hit behind the lock.
+    expect(await svc.lockedCache(1)).toBe('1#1');
+    expect(svc.calls).toBe(1);
+    expect(await cache.exists('StLock:1:locked')).toBe(false);
+    expect(await cache.get('StLockedCache:1')).toBe('1#1');
+  });
+
+  it('@Locked above @Cache: waiters run one at a time and get the stored value', async () => {
+    const results = await Promise.all(Array.from({ length: 5 }, () => svc.waitingLockedCache(1)));
+    expect(results).toEqual(Array(5).fill('1#1'));
+    expect(svc.calls).toBe(1);
+  });
+
+  it('@Failover above @Cache: inner layers store first, the outer Failover catches an error from inside', async () => {
+    expect(await svc.failoverCacheKeyed(1)).toBe('1#1');
+    expect(seen).toEqual(['cache', 'failover']);
+    expect(await svc.failoverCacheKeyed(1)).toBe('1#1'); // cache hit: Failover still stores what it got
+    expect(svc.calls).toBe(1);
+    await sleep(180); // the Cache entry expired; Failover's did not
+    svc.failWith = new StUpstreamError('down');
+    const { result, hits } = await CacheDetect.run(() => svc.failoverCacheKeyed(1));
+    expect(result).toBe('1#1');
+    expect(svc.calls).toBe(2);
+    expect(hits).toEqual([expect.objectContaining({ key: 'StFo:1', strategy: 'failover', stale: true })]);
+    expect(await cache.exists('StCa:1')).toBe(false);
+  });
+
+  it('@Failover above @Cache with default keys: the Cache entry still expires after its own ttl', async () => {
+    expect(await svc.failoverCache(1)).toBe('1#1');
+    expect(await svc.failoverCache(1)).toBe('1#1');
+    expect(svc.calls).toBe(1);
+    await sleep(180);
+    expect(await svc.failoverCache(1)).toBe('1#2');
+    expect(svc.calls).toBe(2);
+  });
+
+  it('@Failover above @Soft with default keys: Soft still serves from cache within softTtl', async () => {
+    expect(await svc.failoverSoft(1)).toBe('1#1');
+    expect(await svc.failoverSoft(1)).toBe('1#1');
+    expect(svc.calls).toBe(1);
+  });
+
+  it('@Failover above @Early with default keys: Early still serves from cache before earlyTtl', async () => {
+    expect(await svc.failoverEarly(1)).toBe('1#1');
+    expect(await svc.failoverEarly(1)).toBe('1#1');
+    expect(svc.calls).toBe(1);
+  });
+
+  it('@Soft above @Failover with default keys: a failed recompute answers the plain value, not an envelope', async () => {
+    expect(await svc.softFailover(1)).toBe('1#1');
+    await sleep(150);
+    svc.failWith = new StUpstreamError('down');
+    expect(await svc.softFailover(1)).toBe('1#1');
+    expect(svc.calls).toBe(2);
+  });
+
+  it('@Cache above @Soft with default keys: a cold call completes (no single-flight self-wait)', async () => {
+    const outcome = await Promise.race([svc.cacheSoft(1), sleep(500).then(() => 'timed out')]);
+    expect(outcome).toBe('1#1');
+    expect(svc.calls).toBe(1);
+  });
+
+  it('@Failover above @HitCache with default keys: hits are served and failover answers the plain value', async () => {
+    expect(await svc.failoverHit(1)).toBe('1#1');
+    expect(await svc.failoverHit(1)).toBe('1#1');
+    expect(svc.calls).toBe(1);
+  });
+});

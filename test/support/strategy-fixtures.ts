@@ -1,0 +1,137 @@
+/**
+ * Shared fixtures of the strategy e2e suites (test/strategies/*.e2e-spec.ts): each suite runs on `mem://` and on
+ * database 8 of the discovered Redis, inside a real Nest application.
+ *
+ * Redis isolation: these suites only use database 8, and never FLUSHDB it (suites may run in parallel workers):
+ * every class name and key template of a suite starts with the suite's own tag, and {@link cleanup} deletes
+ * `tag*` before each test.
+ */
+import type { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { CacheService, CashewsModule, createCache } from '../../lib/index.js';
+import { redisSkipReason, redisUrl } from './redis.js';
+
+export const STRATEGY_DB = 8;
+
+export interface BackendCase {
+  label: string;
+  /** Resolved lazily: global setup fills the environment before tests run. */
+  url: string;
+}
+
+/** `mem://` always; Redis db 8 when a Redis is available (otherwise that case is skipped with the reason). */
+export function backendCases(): BackendCase[] {
+  const cases: BackendCase[] = [{ label: 'mem://', url: 'mem://' }];
+  const redis = redisUrl(STRATEGY_DB);
+  if (redis) cases.push({ label: 'redis db 8', url: redis });
+  return cases;
+}
+
+/** `describe.each` over {@link backendCases}; announces a skipped Redis case. */
+export function describeBackends(name: string, fn: (backend: BackendCase) => void): void {
+  if (!redisUrl()) describe.skip(`${name} on redis [${redisSkipReason()}]`, () => fn({ label: 'redis', url: '' }));
+  describe.each(backendCases())(`${name} on $label`, fn);
+}
+
+const apps: INestApplication[] = [];
+
+/** A real Nest application with `CashewsModule.forRoot(url)` and `providers`, initialized. */
+export async function startApp(url: string, providers: Array<new (...args: never[]) => unknown>) {
+  const moduleRef = await Test.createTestingModule({ imports: [CashewsModule.forRoot(url)], providers }).compile();
+  const app = moduleRef.createNestApplication({ logger: false });
+  apps.push(app);
+  await app.init();
+  return { app, cache: app.get(CacheService) };
+}
+
+/** Closes every app started by {@link startApp}; call it in `afterEach`. */
+export async function closeApps(): Promise<void> {
+  while (apps.length) await apps.pop()!.close();
+}
+
+/** Deletes the suite's keys (`tag*`) in Redis db 8 before a test; `mem://` starts empty with every app. */
+export async function cleanup(url: string, tag: string): Promise<void> {
+  if (!url.startsWith('redis')) return;
+  const cache = await createCache(url);
+  try {
+    await cache.deleteMatch(`${tag}*`);
+  } finally {
+    await cache.close();
+  }
+}
+
+/** Every key stored under `pattern` (`*` wildcard), sorted. */
+export async function keysOf(cache: CacheService, pattern = '*'): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const key of cache.scan(pattern)) keys.push(key);
+  return keys.sort();
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** A promise with its resolve/reject exposed, for holding a method open. */
+export function deferred<T = void>() {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+/** Resolves to the error `promise` rejected with; fails if it resolved. */
+export async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a rejection, but the promise resolved');
+}
+
+/** Tracks how many calls overlap, to prove a lock serializes them. */
+export class Concurrency {
+  current = 0;
+  max = 0;
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    this.current++;
+    this.max = Math.max(this.max, this.current);
+    try {
+      return await fn();
+    } finally {
+      this.current--;
+    }
+  }
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * A default key `Class:method[:v<version>]:arg…`, whatever its version segment (a fingerprint of the method
+ * source unless `version` is given): `parts` is the rendered argument list, e.g. `'1'` or `'a:b'`.
+ */
+export function defaultKeyPattern(base: string, parts?: string): RegExp {
+  const tail = parts === undefined ? '' : `:${escapeRegExp(parts)}`;
+  return new RegExp(`^${escapeRegExp(base)}(?::v[^:]+)?${tail}$`);
+}
+
+/** Stored keys that are the default key of `base` with `parts`. */
+export async function defaultKeysOf(cache: CacheService, base: string, parts?: string): Promise<string[]> {
+  const pattern = defaultKeyPattern(base, parts);
+  return (await keysOf(cache, `${base}*`)).filter((key) => pattern.test(key));
+}
+
+/** The one stored default key of `base` with `parts`; throws when there is none or several. */
+export async function storedKey(cache: CacheService, base: string, parts?: string): Promise<string> {
+  const keys = await defaultKeysOf(cache, base, parts);
+  if (keys.length !== 1) throw new Error(`expected one stored key ${base} (${parts}), found ${JSON.stringify(keys)}`);
+  return keys[0];
+}
+
+/** Whether the default key of `base` with `parts` is stored. */
+export async function hasDefaultKey(cache: CacheService, base: string, parts?: string): Promise<boolean> {
+  return (await defaultKeysOf(cache, base, parts)).length > 0;
+}
