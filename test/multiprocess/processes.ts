@@ -55,9 +55,9 @@ export interface Worker {
 
 const live = new Set<ChildProcess>();
 
-/** Starts one worker; `done` resolves when it exits (killed after `timeoutMs`). */
-export function startWorker(env: Record<string, string>, timeoutMs = 45_000): Worker {
-  const child = spawn(process.execPath, ['--import', 'tsx', WORKER], {
+/** Starts one worker (`script`, default mp-worker.ts); `done` resolves when it exits (killed after `timeoutMs`). */
+export function startWorker(env: Record<string, string>, timeoutMs = 45_000, script = WORKER): Worker {
+  const child = spawn(process.execPath, ['--import', 'tsx', script], {
     cwd: ROOT,
     env: { ...process.env, NODE_OPTIONS: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,0 +1,72 @@
+import type { CacheService } from '../cache.service.js';
+import { createCache } from '../create-cache.js';
+import { RateLimitError } from '../errors.js';
+import { fakeCall, rejection, sleep } from '../../test/protect/fake-call.js';
+import { rateLimitStrategy, type RateLimitStrategyOptions } from './rate-limit.strategy.js';
+
+describe('rateLimitStrategy (fixed window, mem://)', () => {
+  let cache: CacheService;
+  beforeEach(async () => {
+    cache = await createCache('mem://');
+  });
+  afterEach(() => cache.close());
+
+  const opts = (extra: Partial<RateLimitStrategyOptions> = {}): RateLimitStrategyOptions => ({
+    limit: 3,
+    period: 200,
+    ttl: 200,
+    ...extra,
+  });
+  const ok = async () => 'ran';
+
+  it('allows `limit` calls per window, then throws RateLimitError with retryAfter', async () => {
+    const call = fakeCall('k1');
+    for (let i = 0; i < 3; i++) expect(await rateLimitStrategy(call, opts(), cache, ok)).toBe('ran');
+    const error = (await rejection(rateLimitStrategy(call, opts(), cache, ok))) as RateLimitError;
+    expect(error).toBeInstanceOf(RateLimitError);
+    expect(error.limit).toBe(3);
+    expect(error.retryAfter).toBeGreaterThan(0);
+    expect(error.retryAfter).toBeLessThanOrEqual(200);
+    expect(call.limits.map((l) => l.remaining)).toEqual([2, 1, 0, 0]);
+  });
+
+  it('over the limit answers action(...args) instead of throwing, without running the method', async () => {
+    const call = fakeCall('k2', ['a', 2]);
+    let runs = 0;
+    const run = async () => ++runs;
+    const options = opts({ limit: 1, action: (...args: unknown[]) => `limited:${args.join(',')}` });
+    expect(await rateLimitStrategy(call, options, cache, run)).toBe(1);
+    expect(await rateLimitStrategy(call, options, cache, run)).toBe('limited:a,2');
+    expect(runs).toBe(1);
+  });
+
+  it('the call over the limit bans the key for ttl, longer than the window', async () => {
+    const call = fakeCall('k3');
+    const options = opts({ limit: 1, period: 100, ttl: 400 });
+    await rateLimitStrategy(call, options, cache, ok);
+    await rejection(rateLimitStrategy(call, options, cache, ok));
+    await sleep(150); // the window is over, the ban is not
+    expect(await rejection(rateLimitStrategy(call, options, cache, ok))).toBeInstanceOf(RateLimitError);
+    await sleep(300);
+    expect(await rateLimitStrategy(call, options, cache, ok)).toBe('ran');
+  });
+
+  it('fixed-window edge: a burst at the end of one window and the start of the next passes 2x limit', async () => {
+    // The known weakness @SlidingRateLimit exists for (see sliding-rate-limit.strategy.spec.ts).
+    const call = fakeCall('k4');
+    const options = opts({ limit: 3, period: 150, ttl: 150 });
+    await rateLimitStrategy(call, options, cache, ok); // opens the window
+    await sleep(120);
+    let passed = 1;
+    for (let i = 0; i < 2; i++) if ((await rateLimitStrategy(call, options, cache, ok)) === 'ran') passed++;
+    await sleep(40); // next window
+    for (let i = 0; i < 3; i++) if ((await rateLimitStrategy(call, options, cache, ok)) === 'ran') passed++;
+    expect(passed).toBe(6);
+  });
+
+  it('keys are independent', async () => {
+    const options = opts({ limit: 1 });
+    await rateLimitStrategy(fakeCall('a'), options, cache, ok);
+    expect(await rateLimitStrategy(fakeCall('b'), options, cache, ok)).toBe('ran');
+  });
+});
