@@ -28,6 +28,13 @@ describe('compileKey without a template', () => {
     expect(key({ prefix: 'v2' }, 42)).toBe('v2:ItemsService:find:42');
   });
 
+  it('puts the version segment after the base (decorators pass a source fingerprint or `version`)', () => {
+    expect(key({ version: '3f9a2c1b' }, 42, 'red')).toBe('ItemsService:find:v3f9a2c1b:42:red');
+    expect(key({ prefix: 'p', version: '2' }, 42)).toBe('p:ItemsService:find:v2:42');
+    // A template is the key exactly as written: no version is added.
+    expect(compileKey({ base, params: ['id'], template: 'item:{id}', version: '2' })({ args: [1] })).toBe('item:1');
+  });
+
   it('never lets one argument containing ":" collide with two arguments', () => {
     expect(key({}, 'a:b')).not.toBe(key({}, 'a', 'b'));
     expect(key({}, 'a:b')).toBe('ItemsService:find:a%3Ab');

@@ -22,6 +22,7 @@ import {
 } from '@nestjs/common';
 import request from 'supertest';
 import { Cache } from '../../lib/index.js';
+import { functionFingerprint } from '../../lib/keys/fingerprint.js';
 import { allCases, clearPrefix, Counter, createTestApp, describeCases, keysUnder, type TestApp } from './harness.js';
 
 const PREFIX = 'hk';
@@ -256,7 +257,9 @@ describeCases('controller key templates', allCases(), (c) => {
       expect(keys).toHaveLength(2);
       for (const key of keys) expect(key).not.toContain('*');
       // Deleting by a pattern built from a hostile id cannot widen to other entries.
-      expect(await t.cache.deleteMatch(`${PREFIX}:KeyController:byDefault:GET:/k/default/x*`)).toBe(1);
+      // Default keys carry the version segment: a fingerprint of the handler's source.
+      const version = `v${functionFingerprint(KeyController.prototype.byDefault)}`;
+      expect(await t.cache.deleteMatch(`${PREFIX}:KeyController:byDefault:${version}:GET:/k/default/x*`)).toBe(1);
       expect(await keysUnder(t.cache, PREFIX)).toHaveLength(1);
     });
   });

@@ -1,0 +1,36 @@
+import { cacheControlHeaders, etagMatches, etagOf, fromCacheHeaders } from './cache-headers.js';
+
+describe('cache headers', () => {
+  const hits = [
+    { key: 'product:1', strategy: 'cache', ttl: 30_500, age: 29_500 },
+    { key: 'price:1', strategy: 'failover', ttl: 3_599_000, stale: true, exception: 'UpstreamError' },
+  ];
+
+  it('lists keys, the earliest expiry and failover errors', () => {
+    expect(fromCacheHeaders(hits)).toEqual({
+      'X-From-Cache': 'product:1, price:1',
+      'X-From-Cache-Expire-In-Seconds': '30',
+      'X-From-Cache-Exc': 'UpstreamError',
+    });
+    expect(fromCacheHeaders([{ key: 'ké\n', strategy: 'cache', ttl: -1 }])).toEqual({ 'X-From-Cache': 'k%C3%A9%0A' });
+  });
+
+  it('sends Age and a private (or public) max-age', () => {
+    expect(cacheControlHeaders(hits, false)).toEqual({ Age: '29', 'Cache-Control': 'private, max-age=30' });
+    expect(cacheControlHeaders([{ key: 'k', strategy: 'cache', ttl: -1 }], true)).toEqual({
+      'Cache-Control': 'public',
+    });
+  });
+
+  it('computes weak ETags and compares them weakly', () => {
+    const tag = etagOf({ a: 1 }) as string;
+    expect(tag).toMatch(/^W\/"[\w-]+"$/);
+    expect(etagOf({ a: 1 })).toBe(tag);
+    expect(etagOf({ a: 2 })).not.toBe(tag);
+    expect(etagMatches(tag, tag)).toBe(true);
+    expect(etagMatches(`"x", ${tag.slice(2)}`, tag)).toBe(true);
+    expect(etagMatches('*', tag)).toBe(true);
+    expect(etagMatches('"other"', tag)).toBe(false);
+    expect(etagMatches(undefined, tag)).toBe(false);
+  });
+});
