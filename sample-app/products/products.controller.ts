@@ -1,5 +1,5 @@
-import { Controller, DefaultValuePipe, Get, Headers, Param, ParseIntPipe, Query } from '@nestjs/common';
-import { Cache, CacheDetect, type CacheHit } from '../../lib/index.js';
+import { Body, Controller, DefaultValuePipe, Get, Headers, Param, ParseIntPipe, Put, Query } from '@nestjs/common';
+import { Cache, CacheDetect, Invalidate, RateLimit, type CacheHit } from '../../lib/index.js';
 import { RecentlyViewedService } from '../sessions/recently-viewed.service.js';
 import type { PriceDto, ProductDto, ProductPageDto, StockDto, TopSellersDto } from './product.dto.js';
 import { ProductsService } from './products.service.js';
@@ -22,8 +22,12 @@ export class ProductsController {
    * Caching on a controller handler caches the response. With no `key`, the key is the route plus the
    * sorted query string, so `?category=nuts&page=2` and `?page=2&category=nuts` share one entry while
    * every page and category gets its own.
+   * It is public, so it is rate limited per client (`req.ip`): 20 requests a minute, then 429 with
+   * `Retry-After`; every response carries `X-RateLimit-*` headers. The limit runs before the cache, so
+   * cached answers count too.
    */
   @Get()
+  @RateLimit({ limit: 20, period: '1m' })
   @Cache({ ttl: '30s' })
   list(
     @Query('category') category: string | undefined,
@@ -50,6 +54,17 @@ export class ProductsController {
   async detect(@Param('id') id: string): Promise<DetectedProductDto> {
     const { result, hits } = await CacheDetect.run(() => this.products.findOne(id));
     return { product: result, servedFromCache: hits };
+  }
+
+  /**
+   * Updates a product. After it succeeded: the product's tagged entries are dropped (the service's
+   * `@Invalidate`), and so are the cached list pages, by pattern (default controller keys start with
+   * `ProductsController:list:`). The next GET is fresh and carries no X-From-Cache header.
+   */
+  @Put(':id')
+  @Invalidate('ProductsController:list:*')
+  update(@Param('id') id: string, @Body() body: { name?: unknown; description?: unknown }): Promise<ProductDto> {
+    return this.products.update(id, body ?? {});
   }
 
   @Get(':id/price')

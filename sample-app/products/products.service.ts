@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Cache, Failover, HitCache, Soft } from '../../lib/index.js';
+import { Cache, CircuitBreaker, CircuitOpenError, Failover, HitCache, Invalidate, Soft } from '../../lib/index.js';
 import { CatalogueUpstreamService } from '../upstream/catalogue-upstream.service.js';
 import { UpstreamError } from '../upstream/upstream.errors.js';
 import type { PriceDto, ProductDto, ProductPageDto, StockDto, TopSellersDto } from './product.dto.js';
@@ -34,19 +34,40 @@ export class ProductsService {
    * for the stored value, instead of all of them hitting the upstream at once.
    * The explicit key lets `DELETE /admin/cache/products` drop them all with `product:*`.
    */
-  @Cache({ ttl: '5m', key: 'product:{id}', lock: true })
+  @Cache({ ttl: '5m', key: 'product:{id}', lock: true, tags: ['product:{id}'] })
   findOne(id: string): Promise<ProductDto> {
     return this.upstream.fetchProduct(id);
+  }
+
+  /**
+   * Writes go to the upstream; once the write succeeded, `@Invalidate` drops everything tagged with the
+   * product (its `findOne` entry here) through the tag index, without scanning the keyspace.
+   */
+  @Invalidate({ tags: ['product:{id}'] })
+  update(id: string, patch: { name?: unknown; description?: unknown }): Promise<ProductDto> {
+    return this.upstream.updateProduct(id, patch);
   }
 
   /**
    * Prices must be fresh (10 s), but a stale price beats an error page: when the upstream fails after
    * the 10 s entry expired, `@Failover` answers the last price it saw (kept 1 h). Only `UpstreamError`
    * is absorbed; an unknown product still answers 404.
-   * Decorators run outermost first: Failover wraps Cache.
+   * Under the cache, a circuit breaker guards the upstream itself: when half of at least 5 calls in a minute
+   * failed, the price service is left alone for 20 s (calls fail fast with `CircuitOpenError`, which
+   * Failover also absorbs), then one trial call decides whether to close the circuit. One circuit for all
+   * products (the default key is the method), shared by every process on the same Redis.
+   * Decorators run outermost first: Failover wraps Cache, which wraps CircuitBreaker.
    */
-  @Failover({ ttl: '1h', exceptions: [UpstreamError] })
+  @Failover({ ttl: '1h', exceptions: [UpstreamError, CircuitOpenError] })
   @Cache({ ttl: '10s', key: 'price:{id}' })
+  @CircuitBreaker({
+    errorsRate: 50,
+    period: '1m',
+    ttl: '20s',
+    minCalls: 5,
+    halfOpenTtl: '10s',
+    exceptions: [UpstreamError],
+  })
   price(id: string): Promise<PriceDto> {
     return this.upstream.fetchPrice(id);
   }

@@ -45,6 +45,15 @@ export class CatalogueUpstreamService {
     return { ...this.product(id) };
   }
 
+  /** Renames or re-describes a product (`PUT /products/:id`). */
+  async updateProduct(id: string, patch: { name?: unknown; description?: unknown }): Promise<ProductDto> {
+    await this.roundTrip(`updateProduct(${id})`);
+    const product = this.product(id);
+    if (typeof patch.name === 'string' && patch.name.trim()) product.name = patch.name.trim().slice(0, 100);
+    if (typeof patch.description === 'string') product.description = patch.description.slice(0, 500);
+    return { ...product };
+  }
+
   async fetchPrice(id: string): Promise<PriceDto> {
     await this.roundTrip(`fetchPrice(${id})`);
     this.product(id);
