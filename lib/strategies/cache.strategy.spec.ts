@@ -2,24 +2,7 @@ import { jest } from '@jest/globals';
 import type { CacheService } from '../cache.service.js';
 import { createCache } from '../create-cache.js';
 import { cacheStrategy, type CacheStrategyOptions } from './cache.strategy.js';
-import type { StrategyCall } from './strategy.js';
-
-function fakeCall(key: string, args: unknown[] = []) {
-  const reports: unknown[] = [];
-  const background: Array<() => Promise<unknown>> = [];
-  const call: StrategyCall = {
-    target: 'Svc.method',
-    args,
-    key,
-    report: async (hit) => {
-      reports.push(hit);
-    },
-    background: (work) => {
-      background.push(work);
-    },
-  };
-  return { call, reports, background };
-}
+import { fakeCall } from '../../test/support/fake-call.js';
 
 const options = (extra: Partial<CacheStrategyOptions> = {}): CacheStrategyOptions => ({
   ttl: 10_000,
@@ -37,7 +20,8 @@ describe('cacheStrategy', () => {
   afterEach(() => cache.close());
 
   it('on a miss runs next once, stores with the ttl, reports nothing', async () => {
-    const { call, reports } = fakeCall('k');
+    const call = fakeCall('k');
+    const { reports } = call;
     const next = jest.fn(async () => 'v');
     expect(await cacheStrategy(call, options(), cache, next)).toBe('v');
     expect(next).toHaveBeenCalledTimes(1);
@@ -49,7 +33,8 @@ describe('cacheStrategy', () => {
 
   it('on a hit answers the stored value without next and reports strategy cache', async () => {
     await cache.set('k', { a: 1 });
-    const { call, reports } = fakeCall('k');
+    const call = fakeCall('k');
+    const { reports } = call;
     const next = jest.fn(async () => 'v');
     expect(await cacheStrategy(call, options(), cache, next)).toEqual({ a: 1 });
     expect(next).not.toHaveBeenCalled();
@@ -59,7 +44,7 @@ describe('cacheStrategy', () => {
   it('a stored undefined is a hit, not a miss', async () => {
     await cache.set('k', undefined);
     const next = jest.fn(async () => 'v');
-    expect(await cacheStrategy(fakeCall('k').call, options(), cache, next)).toBeUndefined();
+    expect(await cacheStrategy(fakeCall('k'), options(), cache, next)).toBeUndefined();
     expect(next).not.toHaveBeenCalled();
   });
 
@@ -70,9 +55,7 @@ describe('cacheStrategy', () => {
       await gate;
       return 'v';
     });
-    const all = Promise.all(
-      Array.from({ length: 10 }, () => cacheStrategy(fakeCall('k').call, options(), cache, next)),
-    );
+    const all = Promise.all(Array.from({ length: 10 }, () => cacheStrategy(fakeCall('k'), options(), cache, next)));
     release();
     expect(await all).toEqual(Array(10).fill('v'));
     expect(next).toHaveBeenCalledTimes(1);
@@ -80,8 +63,8 @@ describe('cacheStrategy', () => {
 
   it('passes the result and the call arguments to condition', async () => {
     const condition = jest.fn((_result: unknown, args: readonly unknown[]) => args[0] === 'yes');
-    await cacheStrategy(fakeCall('a', ['yes']).call, options({ condition }), cache, async () => 1);
-    await cacheStrategy(fakeCall('b', ['no']).call, options({ condition }), cache, async () => 2);
+    await cacheStrategy(fakeCall('a', ['yes']), options({ condition }), cache, async () => 1);
+    await cacheStrategy(fakeCall('b', ['no']), options({ condition }), cache, async () => 2);
     expect(condition.mock.calls).toEqual([
       [1, ['yes']],
       [2, ['no']],
@@ -92,7 +75,7 @@ describe('cacheStrategy', () => {
 
   it('takes the ttl from a function of the result', async () => {
     const ttl = jest.fn((result: unknown) => (result as { ttl: number }).ttl);
-    await cacheStrategy(fakeCall('k').call, options({ ttl }), cache, async () => ({ ttl: 500 }));
+    await cacheStrategy(fakeCall('k'), options({ ttl }), cache, async () => ({ ttl: 500 }));
     expect(ttl).toHaveBeenCalledWith({ ttl: 500 });
     const left = await cache.getExpire('k');
     expect(left).toBeGreaterThan(0);
@@ -101,7 +84,7 @@ describe('cacheStrategy', () => {
 
   it('does not store a stream-like result (it could be replayed only once)', async () => {
     const stream = { pipe: () => undefined };
-    expect(await cacheStrategy(fakeCall('k').call, options(), cache, async () => stream)).toBe(stream);
+    expect(await cacheStrategy(fakeCall('k'), options(), cache, async () => stream)).toBe(stream);
     expect(await cache.exists('k')).toBe(false);
   });
 
@@ -109,15 +92,15 @@ describe('cacheStrategy', () => {
     const next = jest.fn(async () => {
       throw new Error('boom');
     });
-    await expect(cacheStrategy(fakeCall('k').call, options(), cache, next)).rejects.toThrow('boom');
-    await expect(cacheStrategy(fakeCall('k').call, options(), cache, next)).rejects.toThrow('boom');
+    await expect(cacheStrategy(fakeCall('k'), options(), cache, next)).rejects.toThrow('boom');
+    await expect(cacheStrategy(fakeCall('k'), options(), cache, next)).rejects.toThrow('boom');
     expect(next).toHaveBeenCalledTimes(2);
     expect(await cache.exists('k')).toBe(false);
   });
 
   it('timeCondition skips fast results', async () => {
-    await cacheStrategy(fakeCall('fast').call, options({ timeCondition: 30 }), cache, async () => 1);
-    await cacheStrategy(fakeCall('slow').call, options({ timeCondition: 30 }), cache, async () => {
+    await cacheStrategy(fakeCall('fast'), options({ timeCondition: 30 }), cache, async () => 1);
+    await cacheStrategy(fakeCall('slow'), options({ timeCondition: 30 }), cache, async () => {
       await new Promise((resolve) => setTimeout(resolve, 40));
       return 2;
     });

@@ -1,7 +1,7 @@
 import type { CacheService } from '../cache.service.js';
 import { createCache } from '../create-cache.js';
 import { CircuitOpenError } from '../errors.js';
-import { fakeCall, rejection, sleep } from '../../test/protect/fake-call.js';
+import { fakeCall, rejection, sleep } from '../../test/support/fake-call.js';
 import { circuitBreakerStrategy, type CircuitBreakerStrategyOptions } from './circuit-breaker.strategy.js';
 
 class Boom extends Error {}

@@ -1,7 +1,7 @@
 import type { CacheService } from '../cache.service.js';
 import { createCache } from '../create-cache.js';
 import { RateLimitError } from '../errors.js';
-import { fakeCall, rejection, sleep } from '../../test/protect/fake-call.js';
+import { fakeCall, rejection, sleep } from '../../test/support/fake-call.js';
 import { rateLimitStrategy, type RateLimitStrategyOptions } from './rate-limit.strategy.js';
 
 describe('rateLimitStrategy (fixed window, mem://)', () => {

@@ -7,24 +7,7 @@ import { failoverStrategy } from './failover.strategy.js';
 import { hitStrategy, type HitStrategyOptions } from './hit.strategy.js';
 import { lockedStrategy } from './locked.strategy.js';
 import { softStrategy, type SoftStrategyOptions } from './soft.strategy.js';
-import type { StrategyCall } from './strategy.js';
-
-function fakeCall(key: string, args: unknown[] = []) {
-  const reports: unknown[] = [];
-  const background: Array<() => Promise<unknown>> = [];
-  const call: StrategyCall = {
-    target: 'Svc.method',
-    args,
-    key,
-    report: async (hit) => {
-      reports.push(hit);
-    },
-    background: (work) => {
-      background.push(work);
-    },
-  };
-  return { call, reports, background };
-}
+import { fakeCall } from '../../test/support/fake-call.js';
 
 const stampede = { lock: false, lockTtl: 1_000, step: 5 };
 const fail = (error: unknown) => async () => {
@@ -39,8 +22,9 @@ afterEach(() => cache.close());
 
 describe('failoverStrategy', () => {
   it('stores every success and answers it when next fails', async () => {
-    await failoverStrategy(fakeCall('k').call, { ttl: 10_000 }, cache, async () => 'v1');
-    const { call, reports } = fakeCall('k');
+    await failoverStrategy(fakeCall('k'), { ttl: 10_000 }, cache, async () => 'v1');
+    const call = fakeCall('k');
+    const { reports } = call;
     expect(await failoverStrategy(call, { ttl: 10_000 }, cache, fail(new TypeError('x')))).toBe('v1');
     expect(reports).toEqual([{ strategy: 'failover', stale: true, exception: 'TypeError' }]);
   });
@@ -48,21 +32,24 @@ describe('failoverStrategy', () => {
   it('reports the class name of an error subclass that does not set name', async () => {
     class UpstreamError extends Error {}
     await cache.set('k', 'v1');
-    const { call, reports } = fakeCall('k');
+    const call = fakeCall('k');
+    const { reports } = call;
     expect(await failoverStrategy(call, { ttl: 10_000 }, cache, fail(new UpstreamError('x')))).toBe('v1');
     expect(reports).toEqual([expect.objectContaining({ exception: 'UpstreamError' })]);
   });
 
   it('falls back for a non-Error throw too, reporting its type', async () => {
     await cache.set('k', 'v1');
-    const { call, reports } = fakeCall('k');
+    const call = fakeCall('k');
+    const { reports } = call;
     expect(await failoverStrategy(call, { ttl: 10_000 }, cache, fail('plain string'))).toBe('v1');
     expect(reports).toEqual([expect.objectContaining({ exception: 'string' })]);
   });
 
   it('rethrows errors that exceptions do not match, without reporting', async () => {
     await cache.set('k', 'v1');
-    const { call, reports } = fakeCall('k');
+    const call = fakeCall('k');
+    const { reports } = call;
     const error = new RangeError('x');
     await expect(failoverStrategy(call, { ttl: 10_000, exceptions: [TypeError] }, cache, fail(error))).rejects.toBe(
       error,
@@ -71,14 +58,14 @@ describe('failoverStrategy', () => {
   });
 
   it('a stored undefined success is a valid fallback', async () => {
-    await failoverStrategy(fakeCall('k').call, { ttl: 10_000 }, cache, async () => undefined);
-    expect(await failoverStrategy(fakeCall('k').call, { ttl: 10_000 }, cache, fail(new Error('x')))).toBeUndefined();
+    await failoverStrategy(fakeCall('k'), { ttl: 10_000 }, cache, async () => undefined);
+    expect(await failoverStrategy(fakeCall('k'), { ttl: 10_000 }, cache, fail(new Error('x')))).toBeUndefined();
   });
 
   it('condition false keeps the previous success', async () => {
     const options = { ttl: 10_000, condition: (result: unknown) => result !== 'bad' };
-    await failoverStrategy(fakeCall('k').call, options, cache, async () => 'good');
-    await failoverStrategy(fakeCall('k').call, options, cache, async () => 'bad');
+    await failoverStrategy(fakeCall('k'), options, cache, async () => 'good');
+    await failoverStrategy(fakeCall('k'), options, cache, async () => 'bad');
     expect(await cache.get('k')).toBe('good');
   });
 });
@@ -93,25 +80,27 @@ describe('hitStrategy', () => {
 
   it('stores the value with a zeroed counter, then counts hits', async () => {
     const next = jest.fn(async () => 'v');
-    await hitStrategy(fakeCall('k').call, options(), cache, next);
+    await hitStrategy(fakeCall('k'), options(), cache, next);
     expect(await cache.get('k:hits')).toBe(0);
-    const { call, reports } = fakeCall('k');
+    const call = fakeCall('k');
+    const { reports } = call;
     expect(await hitStrategy(call, options(), cache, next)).toBe('v');
     expect(await cache.get('k:hits')).toBe(1);
     expect(reports).toEqual([{ strategy: 'hit' }]);
-    await hitStrategy(fakeCall('k').call, options(), cache, next);
+    await hitStrategy(fakeCall('k'), options(), cache, next);
     expect(next).toHaveBeenCalledTimes(1);
-    await hitStrategy(fakeCall('k').call, options(), cache, next); // third hit > cacheHits 2
+    await hitStrategy(fakeCall('k'), options(), cache, next); // third hit > cacheHits 2
     expect(next).toHaveBeenCalledTimes(2);
     expect(await cache.get('k:hits')).toBe(0);
   });
 
   it('schedules exactly one background refresh, at hit updateAfter', async () => {
     const next = jest.fn(async () => 'v');
-    await hitStrategy(fakeCall('k').call, options({ cacheHits: 5, updateAfter: 2 }), cache, next);
+    await hitStrategy(fakeCall('k'), options({ cacheHits: 5, updateAfter: 2 }), cache, next);
     const scheduled: Array<() => Promise<unknown>> = [];
     for (let i = 0; i < 4; i++) {
-      const { call, background } = fakeCall('k');
+      const call = fakeCall('k');
+      const { pending: background } = call;
       await hitStrategy(call, options({ cacheHits: 5, updateAfter: 2 }), cache, next);
       scheduled.push(...background);
     }
@@ -126,14 +115,14 @@ describe('hitStrategy', () => {
     await cache.set('k', 'old');
     await cache.set('k:hits', 'not a number');
     const next = jest.fn(async () => 'new');
-    expect(await hitStrategy(fakeCall('k').call, options(), cache, next)).toBe('new');
+    expect(await hitStrategy(fakeCall('k'), options(), cache, next)).toBe('new');
     expect(await cache.get('k:hits')).toBe(0);
   });
 
   it('a value stored without a counter starts counting from 1', async () => {
     await cache.set('k', 'old');
     const next = jest.fn(async () => 'new');
-    expect(await hitStrategy(fakeCall('k').call, options(), cache, next)).toBe('old');
+    expect(await hitStrategy(fakeCall('k'), options(), cache, next)).toBe('old');
     expect(next).not.toHaveBeenCalled();
   });
 });
@@ -148,7 +137,7 @@ describe('earlyStrategy', () => {
 
   it('stores an envelope whose refresh time is earlyTtl ahead', async () => {
     const before = Date.now();
-    await earlyStrategy(fakeCall('k').call, options(), cache, async () => 'v');
+    await earlyStrategy(fakeCall('k'), options(), cache, async () => 'v');
     const stored = (await cache.get('k')) as { v: unknown; at: number };
     expect(stored.v).toBe('v');
     expect(stored.at).toBeGreaterThanOrEqual(before + 1_000);
@@ -157,7 +146,8 @@ describe('earlyStrategy', () => {
 
   it('a fresh envelope is answered without a refresh', async () => {
     await cache.set('k', { v: 'old', at: Date.now() + 60_000 });
-    const { call, background, reports } = fakeCall('k');
+    const call = fakeCall('k');
+    const { pending: background, reports } = call;
     expect(await earlyStrategy(call, options(), cache, async () => 'new')).toBe('old');
     expect(background).toHaveLength(0);
     expect(reports).toEqual([{ strategy: 'early' }]);
@@ -165,7 +155,8 @@ describe('earlyStrategy', () => {
 
   it('an early envelope is answered and refreshed in the background', async () => {
     await cache.set('k', { v: 'old', at: Date.now() - 1 });
-    const { call, background } = fakeCall('k');
+    const call = fakeCall('k');
+    const { pending: background } = call;
     expect(await earlyStrategy(call, options(), cache, async () => 'new')).toBe('old');
     expect(background).toHaveLength(1);
     await background[0]();
@@ -176,7 +167,8 @@ describe('earlyStrategy', () => {
     await cache.set('k', { v: 'old', at: Date.now() - 1 });
     await cache.setLock('k:early', 'other', 5_000);
     const next = jest.fn(async () => 'new');
-    const { call, background } = fakeCall('k');
+    const call = fakeCall('k');
+    const { pending: background } = call;
     await earlyStrategy(call, options(), cache, next);
     await background[0]();
     expect(next).not.toHaveBeenCalled();
@@ -184,7 +176,8 @@ describe('earlyStrategy', () => {
 
   it('a failed refresh releases the early lock so a later call can retry', async () => {
     await cache.set('k', { v: 'old', at: Date.now() - 1 });
-    const { call, background } = fakeCall('k');
+    const call = fakeCall('k');
+    const { pending: background } = call;
     await earlyStrategy(call, options(), cache, fail(new Error('down')));
     await expect(background[0]()).rejects.toThrow('down');
     expect(await cache.exists('k:early')).toBe(false);
@@ -194,7 +187,7 @@ describe('earlyStrategy', () => {
   it('a value that is not an envelope is a miss', async () => {
     await cache.set('k', 'plain');
     const next = jest.fn(async () => 'computed');
-    expect(await earlyStrategy(fakeCall('k').call, options(), cache, next)).toBe('computed');
+    expect(await earlyStrategy(fakeCall('k'), options(), cache, next)).toBe('computed');
     expect(next).toHaveBeenCalledTimes(1);
   });
 });
@@ -210,7 +203,8 @@ describe('softStrategy', () => {
   it('a fresh envelope is a hit', async () => {
     await cache.set('k', { v: 'old', at: Date.now() + 60_000 });
     const next = jest.fn(async () => 'new');
-    const { call, reports } = fakeCall('k');
+    const call = fakeCall('k');
+    const { reports } = call;
     expect(await softStrategy(call, options(), cache, next)).toBe('old');
     expect(next).not.toHaveBeenCalled();
     expect(reports).toEqual([{ strategy: 'soft' }]);
@@ -218,13 +212,14 @@ describe('softStrategy', () => {
 
   it('a soft-expired envelope is recomputed and stored', async () => {
     await cache.set('k', { v: 'old', at: Date.now() - 1 });
-    expect(await softStrategy(fakeCall('k').call, options(), cache, async () => 'new')).toBe('new');
+    expect(await softStrategy(fakeCall('k'), options(), cache, async () => 'new')).toBe('new');
     expect(await cache.get('k')).toEqual({ v: 'new', at: expect.any(Number) });
   });
 
   it('a failing recompute answers the stale value and reports it as stale', async () => {
     await cache.set('k', { v: 'old', at: Date.now() - 1 });
-    const { call, reports } = fakeCall('k');
+    const call = fakeCall('k');
+    const { reports } = call;
     expect(await softStrategy(call, options(), cache, fail(new TypeError('down')))).toBe('old');
     expect(reports).toEqual([{ strategy: 'soft', stale: true, exception: 'TypeError' }]);
     expect(await cache.get('k')).toEqual({ v: 'old', at: expect.any(Number) });
@@ -233,15 +228,16 @@ describe('softStrategy', () => {
   it('errors outside exceptions go through', async () => {
     await cache.set('k', { v: 'old', at: Date.now() - 1 });
     const error = new RangeError('bug');
-    await expect(
-      softStrategy(fakeCall('k').call, options({ exceptions: [TypeError] }), cache, fail(error)),
-    ).rejects.toBe(error);
+    await expect(softStrategy(fakeCall('k'), options({ exceptions: [TypeError] }), cache, fail(error))).rejects.toBe(
+      error,
+    );
   });
 
   it('reports the class name of an error subclass that does not set name', async () => {
     class UpstreamError extends Error {}
     await cache.set('k', { v: 'old', at: Date.now() - 1 });
-    const { call, reports } = fakeCall('k');
+    const call = fakeCall('k');
+    const { reports } = call;
     await softStrategy(call, options(), cache, fail(new UpstreamError('down')));
     expect(reports).toEqual([expect.objectContaining({ exception: 'UpstreamError' })]);
   });
@@ -251,7 +247,7 @@ describe('lockedStrategy', () => {
   it('locks key:locked with the options and releases it', async () => {
     const lock = jest.spyOn(cache, 'lock');
     let heldDuring = false;
-    const result = await lockedStrategy(fakeCall('k').call, { ttl: 1_000, wait: false, step: 7 }, cache, async () => {
+    const result = await lockedStrategy(fakeCall('k'), { ttl: 1_000, wait: false, step: 7 }, cache, async () => {
       heldDuring = await cache.exists('k:locked');
       return 'v';
     });
