@@ -1,0 +1,66 @@
+/**
+ * The interceptor on non-HTTP execution contexts. `@nestjs/microservices` and `@nestjs/graphql` are not
+ * dependencies, so the contexts are built with Nest's own ExecutionContextHost, as those packages do:
+ * RPC handlers get `[payload, ctx]`, GraphQL resolvers `[root, args, ctx, info]`.
+ */
+import 'reflect-metadata';
+import { Controller, type INestApplicationContext } from '@nestjs/common';
+import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
+import { Test } from '@nestjs/testing';
+import { lastValueFrom, of } from 'rxjs';
+import { CacheResolver } from '../../lib/cache-resolver.js';
+import { Cache, CacheService, CashewsInterceptor, CashewsModule } from '../../lib/index.js';
+
+@Controller()
+class OrdersHandler {
+  // Never called: the interceptor's CallHandler stands in for the handler.
+  @Cache({ ttl: '1m', key: 'order:{0.id}' })
+  order(payload: { id: number }): unknown {
+    return payload;
+  }
+
+  @Cache({ ttl: '1m' })
+  byDefaultKey(payload: { id: number }): unknown {
+    return payload;
+  }
+}
+
+describe.each(['rpc', 'graphql'] as const)('CashewsInterceptor on a %s context', (type) => {
+  let app: INestApplicationContext;
+  let interceptor: CashewsInterceptor;
+  let cache: CacheService;
+
+  beforeEach(async () => {
+    const moduleRef = await Test.createTestingModule({ imports: [CashewsModule.forRoot('mem://')] }).compile();
+    app = await moduleRef.init();
+    interceptor = new CashewsInterceptor(app.get(CacheResolver, { strict: false }));
+    cache = app.get(CacheService);
+  });
+  afterEach(() => app.close());
+
+  /** Runs one call through the interceptor, counting how often the handler itself ran. */
+  async function call(method: 'order' | 'byDefaultKey', payload: { id: number }, runs: { count: number }) {
+    const args = type === 'rpc' ? [payload, { pattern: 'orders' }] : [{}, payload, {}, {}];
+    const context = new ExecutionContextHost(args, OrdersHandler, OrdersHandler.prototype[method]);
+    context.setType(type);
+    const handler = { handle: () => (runs.count++, of({ id: payload.id, run: runs.count })) };
+    return lastValueFrom(interceptor.intercept(context, handler));
+  }
+
+  it('caches by a {0.…} template over the payload / GraphQL args', async () => {
+    const runs = { count: 0 };
+    await expect(call('order', { id: 7 }, runs)).resolves.toEqual({ id: 7, run: 1 });
+    await expect(call('order', { id: 7 }, runs)).resolves.toEqual({ id: 7, run: 1 });
+    await expect(call('order', { id: 8 }, runs)).resolves.toEqual({ id: 8, run: 2 });
+    expect(runs.count).toBe(2);
+    await expect(cache.get('order:7')).resolves.toEqual({ id: 7, run: 1 });
+  });
+
+  it('the default key renders the payload, so different payloads are different entries', async () => {
+    const runs = { count: 0 };
+    await call('byDefaultKey', { id: 1 }, runs);
+    await call('byDefaultKey', { id: 1 }, runs);
+    await call('byDefaultKey', { id: 2 }, runs);
+    expect(runs.count).toBe(2);
+  });
+});
