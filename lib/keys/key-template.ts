@@ -183,7 +183,9 @@ function compilePlaceholder(ctx: Context, inner: string): KeyFunction {
     }
   }
   const root = resolveRoot(ctx, inner, segments);
-  const get = segments.length === 1 ? root : walk(root, segments.slice(1));
+  // The request is the framework's object: `ip`, `hostname`, Fastify's `headers` are getters it inherits.
+  const read = segments[0] === 'req' && root !== undefined && ctx.spec.allowRequest ? requestChild : child;
+  const get = segments.length === 1 ? root : walk(root, segments.slice(1), read);
   const formatters = formatterNames.map((name) => lookupFormatter(ctx, inner, name));
   if (formatters.length === 0) return (source) => renderKeyPart(get(source));
   if (formatters.length === 1) {
@@ -246,14 +248,14 @@ function paramName(param: string): string {
   return param.startsWith(REST_MARK) ? param.slice(REST_MARK.length) : param;
 }
 
-function walk(root: Resolver, path: readonly string[]): Resolver {
+function walk(root: Resolver, path: readonly string[], read: typeof child): Resolver {
   if (path.length === 1) {
     const [only] = path;
-    return (source) => child(root(source), only);
+    return (source) => read(root(source), only);
   }
   return (source) => {
     let value = root(source);
-    for (let i = 0; i < path.length && value !== undefined; i++) value = child(value, path[i]);
+    for (let i = 0; i < path.length && value !== undefined; i++) value = read(value, path[i]);
     return value;
   };
 }
@@ -263,6 +265,18 @@ function child(value: unknown, segment: string): unknown {
   if (value === null || value === undefined) return undefined;
   if (value instanceof Map) return value.get(segment);
   return Object.hasOwn(value as object, segment) ? (value as Record<string, unknown>)[segment] : undefined;
+}
+
+/**
+ * Request paths may read inherited getters (`req.ip`); `__proto__`, `constructor` and `prototype` are
+ * refused at compile time, and methods read as `undefined` rather than rendering a function.
+ */
+function requestChild(value: unknown, segment: string): unknown {
+  if (value === null || value === undefined) return undefined;
+  if (value instanceof Map) return value.get(segment);
+  if (typeof value !== 'object') return undefined;
+  const found = (value as Record<string, unknown>)[segment];
+  return typeof found === 'function' ? undefined : found;
 }
 
 function lookupFormatter(ctx: Context, inner: string, name: string): KeyFormatter {

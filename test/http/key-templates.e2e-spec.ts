@@ -89,6 +89,12 @@ class KeyController {
     return { n: calls.hit('req') };
   }
 
+  @Get('ip')
+  @Cache({ ttl: '1m', prefix: PREFIX, key: 'ip:{req.ip}:{req.method}' })
+  byClient() {
+    return { n: calls.hit('ip') };
+  }
+
   @Get('me')
   @UseGuards(UserGuard)
   @Cache({ ttl: '1m', prefix: PREFIX, key: 'me:{req.user.id}' })
@@ -186,6 +192,15 @@ describeCases('controller key templates', allCases(), (c) => {
     expect(await get('/k/req/5')).toEqual({ n: 1 });
     expect(await get('/k/req/6')).toEqual({ n: 2 });
     expect(await keysUnder(t.cache, PREFIX)).toEqual(['hk:req:5', 'hk:req:6']);
+  });
+
+  it("'{req.ip}' reads a getter the request inherits (Express and Fastify), not undefined", async () => {
+    expect(await get('/k/ip')).toEqual({ n: 1 });
+    expect(await get('/k/ip')).toEqual({ n: 1 });
+    const keys = await keysUnder(t.cache, PREFIX);
+    expect(keys).toHaveLength(1);
+    // Loopback as the adapter reports it (IPv4 or IPv4-mapped IPv6), escaped; never the undefined marker.
+    expect(keys[0]).toMatch(/^hk:ip:(127\.0\.0\.1|%3A%3Affff%3A127\.0\.0\.1|%3A%3A1):GET$/);
   });
 
   it("'{req.user.id}' reads the user a guard put on the request: users never share an entry", async () => {
