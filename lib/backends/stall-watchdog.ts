@@ -1,15 +1,14 @@
-import type { Command, Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 
 /**
- * Bounds how long callers wait on a single Redis server that stopped answering, without a timer per command (ioredis's
- * `commandTimeout` arms one per call, which costs about a tenth of hit throughput). It counts commands in
- * flight and the replies that arrive; when commands are pending and nothing has answered for `timeoutMs`,
- * the connection is dropped so every pending call fails at once, and ioredis reconnects.
+ * Bounds how long callers wait on a single Redis server that stopped answering, at no cost per command
+ * (ioredis's `commandTimeout` arms a timer per call, about a tenth of hit throughput). ioredis keeps the
+ * commands awaiting a reply in `commandQueue`, oldest first; if the same command has stayed at its head
+ * for `timeoutMs`, nothing has answered since, so every pending call is failed at once and the client
+ * reconnects.
  */
 export class StallWatchdog {
-  private inflight = 0;
-  private progress = 0;
-  private seen = 0;
+  private head: unknown;
   private idleChecks = 0;
   private readonly timer: NodeJS.Timeout;
   private readonly checksPerTimeout = 4;
@@ -18,32 +17,23 @@ export class StallWatchdog {
     private readonly client: Redis,
     private readonly timeoutMs: number,
   ) {
-    const send = client.sendCommand.bind(client) as (command: Command, ...rest: unknown[]) => unknown;
-    const settled = () => {
-      this.inflight--;
-      this.progress++;
-    };
-    (client as { sendCommand: (command: Command, ...rest: unknown[]) => unknown }).sendCommand = (command, ...rest) => {
-      this.inflight++;
-      command.promise.then(settled, settled);
-      return send(command, ...rest);
-    };
     this.timer = setInterval(() => this.check(), Math.max(5, Math.floor(timeoutMs / this.checksPerTimeout)));
     this.timer.unref();
   }
 
   private check(): void {
-    if (this.inflight <= 0 || this.progress !== this.seen) {
-      this.seen = this.progress;
+    const head: unknown = this.client.commandQueue.peekFront();
+    if (head === undefined || head !== this.head) {
+      this.head = head;
       this.idleChecks = 0;
       return;
     }
     if (++this.idleChecks < this.checksPerTimeout) return;
+    this.head = undefined;
     this.idleChecks = 0;
     // ioredis would keep pending commands across the reconnect (and, with resend off, never settle
     // them), so fail them here, then drop the socket so late replies cannot be matched to new commands.
-    // flushQueue is ioredis's own (typed private) way to reject its queues; the contract suite's fault
-    // tests pin this behaviour for the ioredis major we depend on.
+    // flushQueue is ioredis's own (typed private) way to reject its queues; the fault tests pin it.
     (this.client as unknown as { flushQueue(error: Error): void }).flushQueue(
       new Error(`Redis did not answer for ${this.timeoutMs} ms (command_timeout)`),
     );

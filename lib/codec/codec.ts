@@ -60,7 +60,9 @@ export class StringCodec implements Codec {
     if (typeof raw === 'number') return raw;
     const text = Buffer.isBuffer(raw) ? raw.toString('utf8') : raw;
     if (typeof text !== 'string') return INVALID;
-    if (INTEGER.test(text)) return Number(text);
+    // Only a digit or '-' can start a bare integer; everything else skips the regex.
+    const first = text.charCodeAt(0);
+    if ((first === 45 || (first >= 48 && first <= 57)) && INTEGER.test(text)) return Number(text);
     let payload: string;
     if (text.startsWith('c1s:')) {
       const end = text.indexOf(':', 4);
