@@ -12,6 +12,10 @@ import { BurstLogger } from './logging/burst-logger.js';
 import { MISS } from './miss.js';
 import { CacheDetect, type CacheHit } from './detect/cache-detect.js';
 import { checkTags } from './tags/tag-keys.js';
+import { PrefixRouterBackend } from './backends/prefix-router.backend.js';
+import type { BackendCounters } from './stats/backend-counters.js';
+import { StatsCollector } from './stats/collector.js';
+import type { BackendStats, CacheStats } from './stats/types.js';
 
 /** Options of {@link CacheService.set}. */
 export interface SetOptions {
@@ -58,6 +62,12 @@ export class CacheService implements OnApplicationShutdown {
   private closed?: Promise<void>;
   /** Per-process state of rate limits and circuits while the backend is unreachable (safe mode). */
   private fallback?: MemoryBackend;
+  /**
+   * @internal Usage statistics of this instance, fed by the executor (decorated calls) and by the command paths
+   * below (backend commands, failures, key reads). Read them with {@link stats}.
+   */
+  readonly collector = new StatsCollector();
+  private readonly counters: BackendCounters = this.collector.backend;
 
   constructor(
     /** The storage layer: raw values, no codec, no safe mode. For tests and advanced use. */
@@ -89,29 +99,53 @@ export class CacheService implements OnApplicationShutdown {
     if (this.sync) {
       // Memory hits skip the async machinery: this path is what `@Cache` hits cost.
       const raw = this.sync.getSync(key);
-      return Promise.resolve(raw === undefined ? defaultValue : (this.codec.decode(key, raw) as T));
+      this.counters.commands++;
+      if (raw === undefined) {
+        this.counters.misses++;
+        return Promise.resolve(defaultValue);
+      }
+      this.counters.hits++;
+      return Promise.resolve(this.codec.decode(key, raw) as T);
     }
     if (this.local) {
       // Client-side cache hits: no round trip, decoded once per local entry.
       const value = this.local.readLocal(key, this.decodeLocal);
-      if (value !== MISS) return Promise.resolve(value as T);
+      if (value !== MISS) {
+        this.counters.commands++;
+        this.counters.hits++;
+        return Promise.resolve(value as T);
+      }
     }
     return this.read(key).then((value) => (value === MISS ? defaultValue : (value as T)));
   }
 
   /** Like {@link get} but answers {@link MISS} for a miss, so strategies can tell it from a stored `undefined`. */
   read(key: string): Promise<unknown> {
+    const counters = this.counters;
+    counters.commands++;
     if (this.sync) {
       const raw = this.sync.getSync(key);
-      return Promise.resolve(raw === undefined ? MISS : this.codec.decode(key, raw));
+      if (raw === undefined) {
+        counters.misses++;
+        return Promise.resolve(MISS);
+      }
+      counters.hits++;
+      return Promise.resolve(this.codec.decode(key, raw));
     }
     if (this.local) {
       const value = this.local.readLocal(key, this.decodeLocal);
-      if (value !== MISS) return Promise.resolve(value);
+      if (value !== MISS) {
+        counters.hits++;
+        return Promise.resolve(value);
+      }
     }
     // One promise hop instead of an async wrapper: this is the Redis hit path.
     return this.backend.get(key).then(
-      (raw) => this.decode(key, raw),
+      (raw) => {
+        const value = this.decode(key, raw);
+        counters.read(value !== MISS);
+        return value;
+      },
       (error: unknown) => {
         this.fail('get', error, false);
         return MISS;
@@ -124,6 +158,7 @@ export class CacheService implements OnApplicationShutdown {
     const raws = await this.guard('getMany', [] as unknown[], () => this.backend.getMany(keys));
     return keys.map((key, i) => {
       const value = this.decode(key, raws[i]);
+      this.counters.read(value !== MISS);
       return value === MISS ? defaultValue : (value as T);
     });
   }
@@ -229,6 +264,7 @@ export class CacheService implements OnApplicationShutdown {
 
   /** Iterates keys matching `pattern` (`*` is the only wildcard; `?`, `[`, `]` are literal). */
   async *scan(pattern: string): AsyncIterable<string> {
+    this.counters.commands++;
     try {
       yield* this.backend.scan(pattern);
     } catch (error) {
@@ -324,8 +360,44 @@ export class CacheService implements OnApplicationShutdown {
     }
   }
 
+  /**
+   * Usage statistics of this instance since it was created, in this process: per decorated method and
+   * decorator (calls, hits, misses, stale values served, executions, executions avoided, errors, time saved,
+   * rate-limit rejections, circuit state), per backend (commands, failures, key hits and misses; one entry per
+   * prefix route), and the hit-ratio history of the last 10 minutes. See the README, "Usage stats".
+   * @example const { methods } = cache.stats(); // [{ method: 'ProductsService.findOne', strategy: 'cache', hits: 41, … }]
+   */
+  stats(): CacheStats {
+    const now = Date.now();
+    return {
+      cache: this.name ?? 'default',
+      url: this.config.displayUrl,
+      since: this.collector.since,
+      methods: this.collector.methods(now),
+      backends: this.backendStats(),
+      history: this.collector.history(now),
+    };
+  }
+
+  private backendStats(): BackendStats[] {
+    const of = (prefix: string, url: string, c: BackendCounters): BackendStats => ({
+      prefix,
+      url,
+      commands: c.commands,
+      errors: c.errors,
+      hits: c.hits,
+      misses: c.misses,
+    });
+    if (!(this.backend instanceof PrefixRouterBackend)) return [of('', this.config.displayUrl, this.counters)];
+    const urls = new Map((this.config.prefixes ?? []).map((route) => [route.prefix, route.config.displayUrl]));
+    return this.backend
+      .counters()
+      .map(({ prefix, counters }) => of(prefix, prefix ? (urls.get(prefix) ?? '') : this.config.displayUrl, counters));
+  }
+
   /** Closes connections and timers. Called by Nest on application shutdown; safe to call twice. */
   close(): Promise<void> {
+    this.collector.close();
     this.closed ??= this.backend.close();
     return this.closed;
   }
@@ -358,6 +430,7 @@ export class CacheService implements OnApplicationShutdown {
    * this process's memory, logged once per burst. Without safe mode the failure throws.
    */
   private async protect<T>(op: string, run: (backend: Backend) => Promise<T>): Promise<T> {
+    this.counters.commands++;
     try {
       return await run(this.backend);
     } catch (error) {
@@ -372,6 +445,7 @@ export class CacheService implements OnApplicationShutdown {
    * mode), so callers can choose to proceed unlocked rather than wait on a backend that is down.
    */
   async tryLock(key: string, token: string, ttl: number): Promise<LockAttempt> {
+    this.counters.commands++;
     try {
       return (await this.backend.setLock(key, token, ttl)) ? 'acquired' : 'held';
     } catch (error) {
@@ -401,6 +475,7 @@ export class CacheService implements OnApplicationShutdown {
 
   /** Safe mode in one place: backend failures become `fallback` (logged), or a {@link CacheBackendError}. */
   private async guard<T>(op: string, fallback: T, run: () => Promise<T>, alwaysThrow = false): Promise<T> {
+    this.counters.commands++;
     try {
       return await run();
     } catch (error) {
@@ -412,6 +487,7 @@ export class CacheService implements OnApplicationShutdown {
   private fail(op: string, error: unknown, alwaysThrow: boolean, outcome = 'answered as a miss'): void {
     // Our own errors (a non-integer incr, an unstorable value) are usage errors, not backend failures.
     if (error instanceof CashewsError && !(error instanceof CacheBackendError)) throw error;
+    this.counters.errors++;
     const reason = error instanceof Error ? error.message : String(error);
     const wrapped = new CacheBackendError(`Cache backend ${this.config.displayUrl} failed on ${op}: ${reason}`, {
       cause: error,

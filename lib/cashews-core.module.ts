@@ -5,6 +5,7 @@ import { CacheHeadersInterceptor } from './detect/cache-headers.interceptor.js';
 import { CashewsExplorer } from './explorer/cashews.explorer.js';
 import { CashewsExceptionFilter } from './filters/cashews-exception.filter.js';
 import { CashewsInterceptor } from './interceptors/cashews.interceptor.js';
+import { CashewsStatsRoutes } from './stats/stats-routes.js';
 
 /**
  * The decorator machinery, registered once however many cache instances `forRoot` creates: every
@@ -15,6 +16,8 @@ import { CashewsInterceptor } from './interceptors/cashews.interceptor.js';
   providers: [
     CacheResolver,
     CashewsExplorer,
+    // Metrics and the stats page, when a forRoot asks for them (`metrics`, `dashboard`).
+    CashewsStatsRoutes,
     // Detection headers, Cache-Control, Clear-Site-Data and ETag; registered first so it wraps the
     // strategy interceptor and sees what controller-level decorators served.
     { provide: APP_INTERCEPTOR, useClass: CacheHeadersInterceptor },

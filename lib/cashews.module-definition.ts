@@ -2,9 +2,13 @@ import { ConfigurableModuleBuilder } from '@nestjs/common';
 import type { CacheableClassType } from './codec/class-registry.js';
 import type { CacheOptions } from './config/cache-options.js';
 import type { CashewsHttpOptions } from './detect/http-options.js';
+import type { CashewsStatsOptions } from './stats/stats-options.js';
 
-/** Options of `CashewsModule.forRoot` / `forRootAsync`: a URL plus any {@link CacheOptions} override. */
-export interface CashewsModuleOptions extends CacheOptions, CashewsHttpOptions {
+/**
+ * Options of `CashewsModule.forRoot` / `forRootAsync`: a URL plus any {@link CacheOptions} override, HTTP
+ * behaviour, and the usage-statistics routes (`metrics`, `dashboard`).
+ */
+export interface CashewsModuleOptions extends CacheOptions, CashewsHttpOptions, CashewsStatsOptions {
   /**
    * Classes whose instances come back from the cache as instances (same as `@CacheableClass()` on each);
    * a stored instance of a class whose definition changed since reads as a miss.

@@ -12,6 +12,7 @@ import { CashewsCoreModule } from './cashews-core.module.js';
 import { createCache } from './create-cache.js';
 import { registerCacheableClass } from './codec/class-registry.js';
 import { setHttpOptions } from './detect/http-options.js';
+import { setStatsOptions, validateStatsOptions } from './stats/stats-options.js';
 
 /**
  * Registers a cache instance configured by one URL. Global by default.
@@ -48,10 +49,12 @@ export class CashewsModule extends CashewsConfigurableModule {
           provide: token,
           inject: [CASHEWS_MODULE_OPTIONS],
           useFactory: async (options: CashewsModuleOptions) => {
-            const { url, classes, detectHeaders, cacheControl, clearSiteData, ...rest } = options;
+            const { url, classes, detectHeaders, cacheControl, clearSiteData, metrics, dashboard, ...rest } = options;
+            validateStatsOptions({ metrics, dashboard });
             for (const type of classes ?? []) registerCacheableClass(type);
             const cache = await createCache(url, { ...rest, name: extras.name });
             setHttpOptions(cache, { detectHeaders, cacheControl, clearSiteData });
+            setStatsOptions(cache, { metrics, dashboard });
             return cache;
           },
         },

@@ -58,3 +58,14 @@ export { PerfDegradation, type PerfDegradationDecoratorOptions } from './decorat
 export type { PerfCondition } from './strategies/perf-degradation.strategy.js';
 export type { CircuitOp, CircuitSettings, CircuitState, WindowState } from './backends/protect-types.js';
 export { CashewsExceptionFilter, type MappedCashewsError } from './filters/cashews-exception.filter.js';
+// Usage statistics, Prometheus metrics and the stats page (issue #6)
+export type { BackendStats, CacheStats, CircuitStateName, HistoryBucket, MethodStats } from './stats/types.js';
+export { HISTORY_BUCKET_MS, HISTORY_BUCKETS } from './stats/types.js';
+export type {
+  CashewsDashboardOptions,
+  CashewsMetricsOptions,
+  CashewsStatsOptions,
+  StatsGuard,
+  StatsRequest,
+} from './stats/stats-options.js';
+export { metricFamilies, renderPrometheus, type MetricFamily, type MetricSample } from './metrics/prometheus.js';

@@ -130,6 +130,7 @@ export function strategyDecorator<O>(spec: StrategyDecoratorSpec<O>): MethodDeco
       methods: spec.methods,
       usesRequest: template !== undefined && /\{req[.}:]/.test(template),
       defaultKey: spec.defaultKey,
+      statsSlot: undefined,
     };
     addLayer(method, layer as Layer);
   };

@@ -15,15 +15,20 @@ export interface CircuitBreakerStrategyOptions extends CircuitSettings {
 export const circuitBreakerStrategy: Strategy<CircuitBreakerStrategyOptions> = async (call, options, cache, next) => {
   const key = `${call.key}:circuit`;
   const check = await cache.circuit(key, 'check', options);
+  call.reportCircuit?.(check, true);
   if (!check.allowed) throw new CircuitOpenError(call.key, check.retryAfter);
   let result: unknown;
   try {
     result = await next();
   } catch (error) {
     const failed = matchesExceptions(options.exceptions, error);
-    await cache.circuit(key, check.trial ? (failed ? 'trial-fail' : 'trial-ok') : failed ? 'fail' : 'ok', options);
+    const op = check.trial ? (failed ? 'trial-fail' : 'trial-ok') : failed ? 'fail' : 'ok';
+    // Recorded first: an optional call `reportCircuit?.(await …)` would skip the step when nobody listens.
+    const after = await cache.circuit(key, op, options);
+    call.reportCircuit?.(after, false);
     throw error;
   }
-  await cache.circuit(key, check.trial ? 'trial-ok' : 'ok', options);
+  const after = await cache.circuit(key, check.trial ? 'trial-ok' : 'ok', options);
+  call.reportCircuit?.(after, false);
   return result;
 };

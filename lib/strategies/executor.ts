@@ -1,7 +1,8 @@
 import { CacheDetect } from '../detect/cache-detect.js';
 import { directedCache, fixedTtl } from '../detect/directed-cache.js';
 import type { KeyFunction, KeySource } from '../keys/key-template.js';
-import type { LimitInfo, Next, Strategy, StrategyCache, StrategyCall } from './strategy.js';
+import { layerStats, LayerStats, type StatsOwner } from '../stats/layer-stats.js';
+import type { Next, Strategy, StrategyCache, StrategyCall, LimitInfo } from './strategy.js';
 
 /** One decorator on one method: the strategy to run and everything fixed at decoration time. */
 export interface Layer<O = unknown> {
@@ -33,6 +34,11 @@ export interface Layer<O = unknown> {
    * `'client'` adds the HTTP client (`req.ip`) on controllers (rate limits). Unset: the arguments or route.
    */
   readonly defaultKey?: 'method' | 'client';
+  /**
+   * @internal Usage counters of the last cache instance this layer ran against (see `layerStats`): kept on the
+   * layer so that counting a call costs no lookup.
+   */
+  statsSlot?: LayerStats;
 }
 
 /** How a call reached the executor: the decorated target, its arguments, and an optional key override. */
@@ -47,7 +53,11 @@ export interface Invocation {
 
 /** Hooks the adapters provide; the executor itself knows nothing about Nest or logging. */
 export interface ExecutorHooks {
-  cacheFor(layer: Layer): StrategyCache & { getExpire(key: string): Promise<number> };
+  cacheFor(layer: Layer): StrategyCache & {
+    getExpire(key: string): Promise<number>;
+    /** Usage statistics of the instance (`CacheService.stats()`); calls are not counted without it. */
+    readonly collector?: StatsOwner & { readonly create: (layer: Layer) => LayerStats };
+  };
   onBackgroundError(target: string, error: unknown): void;
 }
 
@@ -105,17 +115,23 @@ function keyOf(layer: Layer, invocation: Invocation): string {
 
 function bind(layer: Layer, keyFor: () => string, invocation: Invocation, hooks: ExecutorHooks, next: Next): Next {
   return () => {
+    const base = hooks.cacheFor(layer);
+    // Usage statistics: one record per layer and instance, plain counters (see lib/stats/).
+    const collector = base.collector;
+    const stats = layerStats(layer, collector, collector ? collector.create : detached);
+    stats.calls++;
     const directives = CacheDetect.directives();
-    const cache = directives
-      ? directedCache(hooks.cacheFor(layer), directives, fixedTtl(layer.options))
-      : hooks.cacheFor(layer);
+    const cache = directives ? directedCache(base, directives, fixedTtl(layer.options)) : base;
     const key = keyFor();
+    let inBackground = false;
     const call: StrategyCall = {
       target: invocation.target,
       args: invocation.source.args,
       key,
       source: invocation.source,
       async report(hit) {
+        if (hit.stale) stats.stale++;
+        else stats.hits++;
         if (!CacheDetect.active()) return;
         const served = hit.key ?? key;
         const ttl = await cache.getExpire(served);
@@ -124,15 +140,43 @@ function bind(layer: Layer, keyFor: () => string, invocation: Invocation, hooks:
         CacheDetect.report({ ...hit, key: served, ttl, ...(age === undefined ? {} : { age }) });
       },
       background(work) {
+        // Runs of `next` from here on are background refreshes, not executions made for this caller.
+        inBackground = true;
         const task = work()
           .catch((error: unknown) => hooks.onBackgroundError(invocation.target, error))
           .finally(() => pending.delete(task));
         pending.add(task);
       },
-      reportLimit(info) {
+      reportLimit(info: LimitInfo) {
+        if (!info.allowed) stats.rejections++;
         invocation.onLimit?.(info);
       },
+      reportCircuit(state, check) {
+        stats.observeCircuit(state, check);
+      },
+      reportRejection() {
+        stats.rejections++;
+      },
     };
-    return layer.run(call, layer.options, cache, next);
+    return layer.run(call, layer.options, cache, () => measure(stats, next, inBackground));
   };
+}
+
+/** Counters of a layer run through hooks that keep no statistics (hand-built hooks in tests). */
+const detached = (layer: Layer): LayerStats => new LayerStats(undefined, layer);
+
+/** Runs what is below a layer, counting the run, its failure or its duration (misses only: hits never get here). */
+async function measure(stats: LayerStats, next: Next, background: boolean): Promise<unknown> {
+  if (background) stats.refreshes++;
+  else stats.executions++;
+  const started = performance.now();
+  try {
+    const result = await next();
+    stats.durationSum += performance.now() - started;
+    stats.durationCount++;
+    return result;
+  } catch (error) {
+    stats.errors++;
+    throw error;
+  }
 }

@@ -42,6 +42,7 @@ export const perfDegradationStrategy: Strategy<PerfDegradationStrategyOptions> =
   const until = await cache.read(marker);
   if (until !== MISS) {
     const left = typeof until === 'number' ? until - Date.now() : options.ttl;
+    call.reportRejection?.();
     throw new PerfDegradationError(call.key, Math.max(1, Math.min(options.ttl, left)));
   }
   const started = performance.now();

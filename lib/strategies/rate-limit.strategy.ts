@@ -27,7 +27,7 @@ export const rateLimitStrategy: Strategy<RateLimitStrategyOptions> = async (call
 
 /** Reports the window to the adapter, then runs the method, the `action`, or throws {@link RateLimitError}. */
 export async function admit(call: StrategyCall, options: OverLimitOptions, state: WindowState, next: Next) {
-  call.reportLimit?.({ limit: options.limit, remaining: state.remaining, reset: state.reset });
+  call.reportLimit?.({ allowed: state.allowed, limit: options.limit, remaining: state.remaining, reset: state.reset });
   if (state.allowed) return next();
   if (options.action) return options.action(...call.args);
   throw new RateLimitError(call.key, options.limit, state.reset);

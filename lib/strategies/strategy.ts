@@ -39,6 +39,8 @@ export interface StrategyCache {
 
 /** Rate-limit state of one call, for adapters that report it (HTTP `X-RateLimit-*` headers). */
 export interface LimitInfo {
+  /** The call is within the limit (a refused call is counted as a rejection in the usage statistics). */
+  readonly allowed: boolean;
   readonly limit: number;
   readonly remaining: number;
   /** Milliseconds until the window (or ban) resets. */
@@ -60,6 +62,10 @@ export interface StrategyCall {
   background(work: () => Promise<unknown>): void;
   /** Reports rate-limit state to the adapter (HTTP sets `X-RateLimit-*` headers); no-op elsewhere. */
   reportLimit?(info: LimitInfo): void;
+  /** Reports what a circuit-breaker step answered (`check`: the step before the call), for the usage statistics. */
+  reportCircuit?(state: CircuitState, check: boolean): void;
+  /** Reports a call refused without running (a fast fail that no limit or circuit report covers), for statistics. */
+  reportRejection?(): void;
 }
 
 /** Runs the rest of the chain: the next strategy, or the decorated method itself. */
