@@ -29,6 +29,7 @@ describe('perfDegradationStrategy (mem://)', () => {
     expect(error.retryAfter).toBeGreaterThan(0);
     expect(error.retryAfter).toBeLessThanOrEqual(150);
     expect(runs).toBe(0);
+    expect(call.rejections).toBe(1); // the fast fail is counted as a rejection, the slow call was not
     await sleep(170);
     expect(await perfDegradationStrategy(call, options, cache, taking(60))).toBe(60); // relearning, not judged
   });

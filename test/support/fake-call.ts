@@ -8,6 +8,8 @@ export interface RecordingCall extends StrategyCall {
   pending: Array<() => Promise<unknown>>;
   /** Rate-limit states passed to `reportLimit`. */
   limits: LimitInfo[];
+  /** How many times `reportRejection` was called. */
+  rejections: number;
 }
 
 export function fakeCall(key: string, args: unknown[] = []): RecordingCall {
@@ -18,9 +20,11 @@ export function fakeCall(key: string, args: unknown[] = []): RecordingCall {
     reports: [],
     pending: [],
     limits: [],
+    rejections: 0,
     report: async (hit) => void call.reports.push(hit),
     background: (work) => void call.pending.push(work),
     reportLimit: (info) => void call.limits.push(info),
+    reportRejection: () => void call.rejections++,
   };
   return call;
 }
