@@ -1,11 +1,18 @@
 import { Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
-import { CashewsModule } from '../lib/index.js';
+import { CashewsModule, type StatsRequest } from '../lib/index.js';
 import { AdminModule } from './admin/admin.module.js';
 import { CategoriesModule } from './categories/categories.module.js';
 import { ErrorFilter } from './common/error.filter.js';
 import { ProductsModule } from './products/products.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
+
+/** The stats page is for operators: a shared token when DASHBOARD_TOKEN is set, else loopback callers only. */
+function dashboardGuard(req: StatsRequest): boolean {
+  const token = process.env.DASHBOARD_TOKEN;
+  if (token) return req.headers['x-dashboard-token'] === token;
+  return ['127.0.0.1', '::1', '::ffff:127.0.0.1'].includes(String(req.ip));
+}
 
 @Module({
   imports: [
@@ -13,7 +20,14 @@ import { SessionsModule } from './sessions/sessions.module.js';
     // and the code using CacheService are identical either way.
     // detectHeaders: every response served (partly) from cache says so in X-From-Cache* headers; cacheControl
     // honours the request's Cache-Control (no-cache, no-store, max-age) and sends Age / Cache-Control back.
-    CashewsModule.forRoot(process.env.REDIS_URL ?? 'mem://', { detectHeaders: true, cacheControl: true }),
+    // metrics: Prometheus text on /metrics. dashboard: the stats page on /cashews (its data on /cashews/stats.json),
+    // for callers sending X-Dashboard-Token: $DASHBOARD_TOKEN, or, when that variable is unset, from this machine only.
+    CashewsModule.forRoot(process.env.REDIS_URL ?? 'mem://', {
+      detectHeaders: true,
+      cacheControl: true,
+      metrics: { path: '/metrics' },
+      dashboard: { path: '/cashews', guard: dashboardGuard },
+    }),
     // A second, small instance for per-visitor data, injected with @InjectCache('sessions').
     CashewsModule.forRoot('mem://?size=1000', { name: 'sessions' }),
     ProductsModule,
