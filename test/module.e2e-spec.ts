@@ -11,10 +11,12 @@ import {
   CacheService,
   CashewsConfigError,
   CashewsModule,
+  Early,
   getCacheToken,
   InjectCache,
   MemoryBackend,
   RedisBackend,
+  Soft,
   type CacheDecoratorOptions,
 } from '../lib/index.js';
 import { describeRedis, flushRedisDb, redisUrl } from './support/redis.js';
@@ -418,6 +420,19 @@ describe('decorator errors when the class is defined', () => {
     expect(define).toThrow(CashewsConfigError);
     expect(define).toThrow(/unknown option "tll"/);
     expect(define).toThrow(/ttl/);
+  });
+
+  it.each([
+    ['@Early', 'earlyTtl', () => Early({ ttl: '1s', earlyTtl: '1s' })],
+    ['@Soft', 'softTtl', () => Soft({ ttl: '1s', softTtl: '2s' })],
+  ])('%s: a refresh age not shorter than ttl (the value would expire before any refresh)', (_name, option, make) => {
+    expect(make).toThrow(CashewsConfigError);
+    expect(make).toThrow(new RegExp(`${option} \\(\\d+ ms\\) must be shorter than ttl \\(1000 ms\\)`));
+  });
+
+  it('@Early and @Soft default the refresh age to a third of ttl', () => {
+    expect(() => Early({ ttl: '3s' })).not.toThrow();
+    expect(() => Soft({ ttl: 3 })).not.toThrow();
   });
 });
 

@@ -1,9 +1,13 @@
-import { parsePositiveDuration, type Duration } from '../duration.js';
-import { CashewsConfigError } from '../errors.js';
+import type { Duration } from '../duration.js';
 import { earlyStrategy } from '../strategies/early.strategy.js';
 import { storePolicy } from '../strategies/store-policy.js';
 import type { ConditionOption } from '../strategies/strategy.js';
-import { STAMPEDE_OPTION_NAMES, stampedeOptions, type StampedeDecoratorOptions } from './stampede-options.js';
+import {
+  refreshAge,
+  STAMPEDE_OPTION_NAMES,
+  stampedeOptions,
+  type StampedeDecoratorOptions,
+} from './stampede-options.js';
 import { checkOptions, strategyDecorator, type KeyOptions } from './strategy-decorator.js';
 
 export interface EarlyDecoratorOptions<R = unknown> extends KeyOptions, StampedeDecoratorOptions {
@@ -26,13 +30,7 @@ export function Early<R = unknown>(options: EarlyDecoratorOptions<R>): MethodDec
   const where = '@Early';
   checkOptions(where, options, ['ttl', 'earlyTtl', 'condition', ...STAMPEDE_OPTION_NAMES]);
   const policy = storePolicy(where, options as EarlyDecoratorOptions);
-  const ttl = policy.ttl as number;
-  const earlyTtl =
-    options.earlyTtl === undefined
-      ? Math.max(1, Math.floor(ttl / 3))
-      : parsePositiveDuration(options.earlyTtl, `${where} earlyTtl`);
-  if (earlyTtl >= ttl)
-    throw new CashewsConfigError(`${where} earlyTtl (${earlyTtl} ms) must be shorter than ttl (${ttl} ms).`);
+  const earlyTtl = refreshAge(where, 'earlyTtl', options.earlyTtl, policy.ttl as number);
   return strategyDecorator({
     strategy: 'early',
     run: earlyStrategy,

@@ -1,9 +1,13 @@
-import { parsePositiveDuration, type Duration } from '../duration.js';
-import { CashewsConfigError } from '../errors.js';
+import type { Duration } from '../duration.js';
 import { softStrategy } from '../strategies/soft.strategy.js';
 import { storePolicy } from '../strategies/store-policy.js';
 import type { ConditionOption, ExceptionsOption } from '../strategies/strategy.js';
-import { STAMPEDE_OPTION_NAMES, stampedeOptions, type StampedeDecoratorOptions } from './stampede-options.js';
+import {
+  refreshAge,
+  STAMPEDE_OPTION_NAMES,
+  stampedeOptions,
+  type StampedeDecoratorOptions,
+} from './stampede-options.js';
 import { checkOptions, strategyDecorator, type KeyOptions } from './strategy-decorator.js';
 
 export interface SoftDecoratorOptions<R = unknown> extends KeyOptions, StampedeDecoratorOptions {
@@ -27,13 +31,7 @@ export function Soft<R = unknown>(options: SoftDecoratorOptions<R>): MethodDecor
   const where = '@Soft';
   checkOptions(where, options, ['ttl', 'softTtl', 'exceptions', 'condition', ...STAMPEDE_OPTION_NAMES]);
   const policy = storePolicy(where, options as SoftDecoratorOptions);
-  const ttl = policy.ttl as number;
-  const softTtl =
-    options.softTtl === undefined
-      ? Math.max(1, Math.floor(ttl / 3))
-      : parsePositiveDuration(options.softTtl, `${where} softTtl`);
-  if (softTtl >= ttl)
-    throw new CashewsConfigError(`${where} softTtl (${softTtl} ms) must be shorter than ttl (${ttl} ms).`);
+  const softTtl = refreshAge(where, 'softTtl', options.softTtl, policy.ttl as number);
   return strategyDecorator({
     strategy: 'soft',
     run: softStrategy,

@@ -1,4 +1,5 @@
 import { parsePositiveDuration, type Duration } from '../duration.js';
+import { CashewsConfigError } from '../errors.js';
 import type { StampedeOptions } from '../strategies/stampede.js';
 import type { StorePolicy } from '../strategies/store-policy.js';
 
@@ -13,6 +14,17 @@ export interface StampedeDecoratorOptions {
   lockTtl?: Duration;
   /** Polling interval of cross-process waiters. Default `'25ms'`. */
   step?: Duration;
+}
+
+/**
+ * The age after which `@Early` and `@Soft` refresh a value: `value`, or a third of `ttl` by default; it must be
+ * shorter than `ttl`, or the value would expire before it is ever refreshed.
+ */
+export function refreshAge(where: string, option: string, value: Duration | undefined, ttl: number): number {
+  const age =
+    value === undefined ? Math.max(1, Math.floor(ttl / 3)) : parsePositiveDuration(value, `${where} ${option}`);
+  if (age >= ttl) throw new CashewsConfigError(`${where} ${option} (${age} ms) must be shorter than ttl (${ttl} ms).`);
+  return age;
 }
 
 export const STAMPEDE_OPTION_NAMES = ['lock', 'lockTtl', 'step'] as const;
