@@ -29,6 +29,8 @@ export const UNDEFINED_KEY_PART = '%undefined';
  * ```
  */
 export function renderArg(value: unknown): string {
+  // Deliberately repeats renderNested's primitive cases: every default key renders its arguments here, and
+  // answering primitives without the extra call measured ~3% of @Cache hit throughput.
   switch (typeof value) {
     case 'string':
       return value;
