@@ -4,6 +4,7 @@
  * bounded in time and always killed.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { ERROR_MARK, RESULT_MARK } from '../fixtures/worker-protocol.js';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -72,12 +73,12 @@ export function startWorker(env: Record<string, string>, timeoutMs = 45_000, scr
     child.once('exit', (code) => {
       clearTimeout(timer);
       live.delete(child);
-      const resultLine = stdout.split('\n').find((line) => line.startsWith('@@RESULT '));
-      const errorLine = stdout.split('\n@@ERROR ')[1];
+      const resultLine = stdout.split('\n').find((line) => line.startsWith(RESULT_MARK));
+      const errorLine = stdout.split(`\n${ERROR_MARK}`)[1];
       resolveDone({
         code,
-        result: resultLine ? (JSON.parse(resultLine.slice('@@RESULT '.length)) as Record<string, unknown>) : undefined,
-        error: errorLine ?? (stdout.startsWith('@@ERROR ') ? stdout.slice(8) : undefined),
+        result: resultLine ? (JSON.parse(resultLine.slice(RESULT_MARK.length)) as Record<string, unknown>) : undefined,
+        error: errorLine ?? (stdout.startsWith(ERROR_MARK) ? stdout.slice(ERROR_MARK.length) : undefined),
         stdout,
         stderr,
       });
