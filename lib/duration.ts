@@ -2,7 +2,7 @@ import { CashewsConfigError } from './errors.js';
 
 /**
  * A duration: milliseconds as a number, or a string of one or more `<n><unit>` parts with units
- * `ms`, `s`, `m`, `h`, `d` (`'500ms'`, `'10s'`, `'1h30m'`).
+ * `ms`, `s`, `m`, `h`, `d` (`'500ms'`, `'10s'`, `'1h30m'`). A string without a unit (`'80'`) is refused.
  */
 export type Duration = number | string;
 
@@ -13,7 +13,8 @@ const PART = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/g;
 /**
  * Converts a {@link Duration} to whole milliseconds.
  * @param option names the option in the error message, so users see which setting is wrong.
- * @throws CashewsConfigError for anything that is not a non-negative finite duration.
+ * @throws CashewsConfigError for anything that is not a non-negative finite duration, and for a string without a
+ * unit (`'80'`: milliseconds here, seconds in cashews; write `'80ms'`, `'80s'` or the number `80`).
  * @example parseDuration('1h30m', 'ttl') // 5_400_000
  */
 export function parseDuration(value: unknown, option: string): number {
@@ -21,7 +22,15 @@ export function parseDuration(value: unknown, option: string): number {
     if (Number.isFinite(value) && value >= 0) return Math.round(value);
   } else if (typeof value === 'string') {
     const text = value.trim();
-    if (/^\d+$/.test(text)) return Number(text);
+    if (/^\d+(?:\.\d+)?$/.test(text)) {
+      if (Number(text) === 0) return 0; // zero in any unit
+      // cashews reads a bare '80' as seconds, JavaScript habits as milliseconds: refuse to guess.
+      throw new CashewsConfigError(
+        `Invalid duration for "${option}": ${JSON.stringify(value)} has no unit. ` +
+          `Write '${text}ms' or '${text}s' (units: ms, s, m, h, d, combined as in '1h30m' or '1s500ms'), ` +
+          `or pass the number ${text} for milliseconds.`,
+      );
+    }
     if (WHOLE.test(text)) {
       let total = 0;
       for (const [, amount, unit] of text.matchAll(PART)) total += Number(amount) * UNIT_MS[unit];

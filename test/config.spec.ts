@@ -4,6 +4,7 @@
  */
 import { CacheService, CashewsConfigError, createCache } from '../lib/index.js';
 import { parseDuration } from '../lib/duration.js';
+import { resolveCacheConfig } from '../lib/config/cache-url.js';
 
 type Options = NonNullable<Parameters<typeof createCache>[1]>;
 
@@ -50,6 +51,9 @@ describe('createCache URL validation', () => {
     ],
     ['command_timeout negative', `${NOWHERE}?command_timeout=-5`, [/command_timeout|commandTimeout/]],
     ['connect_timeout not a duration', `${NOWHERE}?connect_timeout=2 s`, [/connect_timeout|connectTimeout/]],
+    // In a URL every value is a string: a bare number would be ms here and seconds in cashews, so it is refused.
+    ['command_timeout without a unit', `${NOWHERE}?command_timeout=500`, [/command_timeout/, /unit/, DURATION_FORMS]],
+    ['check_interval without a unit', 'mem://?check_interval=1500', [/check_interval/, /unit/, DURATION_FORMS]],
     ['max_retries not an integer', `${NOWHERE}?max_retries=x`, [/max_retries|maxRetries/, /integer/]],
     ['maxRetries negative', `${NOWHERE}?maxRetries=-1`, [/max_retries|maxRetries/]],
     ['safe not a boolean', `${NOWHERE}?safe=maybe`, [/safe/, /true|1/]],
@@ -70,6 +74,7 @@ describe('createCache options validation', () => {
     ['checkInterval bad string', 'mem://', { checkInterval: 'soon' }, [/check_interval|checkInterval/, DURATION_FORMS]],
     ['checkInterval NaN', 'mem://', { checkInterval: NaN }, [/check_interval|checkInterval/]],
     ['commandTimeout bad string', NOWHERE, { commandTimeout: '1 minute' }, [/command_timeout|commandTimeout/]],
+    ['commandTimeout string without a unit', NOWHERE, { commandTimeout: '80' }, [/commandTimeout/, /unit/]],
     ['connectTimeout negative', NOWHERE, { connectTimeout: -1 }, [/connect_timeout|connectTimeout/]],
     ['maxRetries fractional', NOWHERE, { maxRetries: 1.5 }, [/max_retries|maxRetries/]],
     ['safe not a boolean', 'mem://', { safe: 'yes please' as unknown as boolean }, [/safe/]],
@@ -91,7 +96,8 @@ describe('createCache accepted configurations', () => {
     ['snake_case params', 'mem://?size=1000&check_interval=1s', undefined],
     ['camelCase params', 'mem://?size=1000&checkInterval=1s', undefined],
     ['boolean forms', 'mem://?safe=1&enable=true', undefined],
-    ['duration as milliseconds', 'mem://?check_interval=1500', undefined],
+    ['duration as milliseconds in options', 'mem://', { checkInterval: 1500 }],
+    ['zero needs no unit', 'mem://?check_interval=0', undefined],
     ['secret in URL', 'mem://?secret=abc', undefined],
     ['options only', 'mem://', { size: 5, checkInterval: '1h30m', secret: 's', safe: false, name: 'named' }],
   ])('%s: %j', async (_label, url, options) => {
@@ -133,11 +139,21 @@ describe('createCache accepted configurations', () => {
 });
 
 describe('parseDuration', () => {
+  it("refuses '80' (80 ms here, 80 s in cashews) and names the units and the number form", () => {
+    let caught: unknown;
+    try {
+      parseDuration('80', 'ttl');
+    } catch (error) {
+      caught = error;
+    }
+    expectConfigError(caught, [/"ttl"/, /"80" has no unit/, /'80ms'/, /'80s'/, /ms, s, m, h, d/, /number 80/]);
+  });
+
   it.each<[unknown, number]>([
     [0, 0],
     [1500, 1500],
     [1.4, 1],
-    ['1500', 1500],
+    ['0', 0],
     ['500ms', 500],
     ['10s', 10_000],
     ['1.5s', 1500],
@@ -167,6 +183,8 @@ describe('parseDuration', () => {
     ['boolean', true],
     ['object', {}],
     ['unit only', 'ms'],
+    ['no unit', '1500'],
+    ['no unit, fractional', '1.5'],
   ])('rejects %s', (_label, input) => {
     let caught: unknown;
     try {
@@ -175,5 +193,15 @@ describe('parseDuration', () => {
       caught = error;
     }
     expectConfigError(caught, [/my_option/, /1h30m/, /500ms/]);
+  });
+});
+
+describe('parameters with no effect', () => {
+  it('reports max_retries, given in the URL or the options, instead of accepting it silently', () => {
+    const fromUrl = resolveCacheConfig(`${NOWHERE}?max_retries=3`);
+    expect(fromUrl.notices).toEqual([expect.stringMatching(/max_retries.*no effect/)]);
+    const fromOptions = resolveCacheConfig(NOWHERE, { maxRetries: 2 });
+    expect(fromOptions.notices).toEqual([expect.stringMatching(/max_retries.*no effect/)]);
+    expect(resolveCacheConfig(NOWHERE).notices).toEqual([]);
   });
 });

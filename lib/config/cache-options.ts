@@ -21,7 +21,11 @@ export interface CacheOptions {
   commandTimeout?: Duration;
   /** Redis only: time allowed to establish a connection. Default `'2s'`. */
   connectTimeout?: Duration;
-  /** Redis only: retries of one command across reconnects. Default `1`. */
+  /**
+   * Redis only. Has no effect and is reported at start-up: commands are never re-sent after a reconnect (a
+   * non-idempotent command must run at most once). Accepted so that existing URLs still boot.
+   * @deprecated Remove it.
+   */
   maxRetries?: number;
   /**
    * `redis://`/`rediss://` only: keep a local in-process copy of values read, kept coherent by Redis client
@@ -52,6 +56,8 @@ export interface ResolvedCacheConfig {
   commandTimeout: number;
   connectTimeout: number;
   maxRetries: number;
+  /** Warnings about the configuration that do not stop start-up (an option with no effect), logged once. */
+  notices: string[];
   clientSide: boolean;
   clientSideSize: number;
   /** Routed backends from the `prefixes` option, longest prefix first. */

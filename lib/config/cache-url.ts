@@ -1,6 +1,7 @@
 import { parseDuration } from '../duration.js';
 import { CashewsConfigError } from '../errors.js';
 import type { CacheOptions, ResolvedCacheConfig } from './cache-options.js';
+import { isCredentialName, redactUrl, splitUserinfo } from './redact-url.js';
 
 type Scheme = ResolvedCacheConfig['scheme'];
 type Kind = 'bool' | 'int' | 'duration' | 'string';
@@ -49,14 +50,16 @@ function camel(name: string): string {
   return name.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 }
 
-function accepted(spec: ParamSpec): string {
+function accepted(spec: ParamSpec, fromUrl: boolean): string {
   switch (spec.kind) {
     case 'bool':
       return '1/0, true/false, yes/no, on/off';
     case 'int':
       return `an integer >= ${spec.min ?? 0}`;
     case 'duration':
-      return "milliseconds or a duration such as '500ms', '10s', '1h30m'";
+      return fromUrl
+        ? "a duration with its unit (ms, s, m, h, d), such as '500ms', '10s', '1h30m'; a bare number other than 0 is refused"
+        : "a number of milliseconds or a string with its unit (ms, s, m, h, d), such as '500ms', '10s', '1h30m'";
     default:
       return 'a non-empty string';
   }
@@ -64,8 +67,10 @@ function accepted(spec: ParamSpec): string {
 
 function convert(name: string, spec: ParamSpec, value: unknown, fromUrl: boolean): unknown {
   const bad = (): never => {
+    // A credential's value is never echoed, not even a wrong one.
+    const shown = isCredentialName(name) ? `(${typeof value}, not shown)` : JSON.stringify(value);
     throw new CashewsConfigError(
-      `Invalid value ${JSON.stringify(value)} for cache parameter "${name}". Accepted: ${accepted(spec)}.`,
+      `Invalid value ${shown} for cache parameter "${name}". Accepted: ${accepted(spec, fromUrl)}.`,
     );
   };
   switch (spec.kind) {
@@ -135,28 +140,43 @@ export function resolveCacheConfig(url: string = 'mem://', options: CacheOptions
       `The cache URL must be a string such as 'mem://' or 'redis://host:6379' (got ${typeof url}).`,
     );
   }
-  const match = /^([a-z+]+):\/\/([^/?#]*)(\/[^?#]*)?(?:\?([^#]*))?$/i.exec(url.trim());
+  const displayUrl = redactUrl(url);
+  // The user info is cut off first (at its last '@'), so a password may hold ':', '@', '/', '?' or '#'.
+  const { head, userinfo, tail } = splitUserinfo(url.trim());
+  const match = /^([a-z+]+):\/\/([^/?#]*)(\/[^?#]*)?(?:\?([^#]*))?$/i.exec(head + tail);
   if (!match) {
     throw new CashewsConfigError(
-      `Malformed cache URL "${url}". Accepted schemes: ${SCHEMES} (e.g. 'redis://127.0.0.1:6379/0').`,
+      `Malformed cache URL "${displayUrl}". Accepted schemes: ${SCHEMES} (e.g. 'redis://127.0.0.1:6379/0').`,
     );
   }
-  const [, rawScheme, authority, path = '', query = ''] = match;
+  const [, rawScheme, hosts, path = '', query = ''] = match;
+  const authority = userinfo === undefined ? hosts : `${userinfo}@${hosts}`;
   const scheme = rawScheme.toLowerCase() as Scheme;
   if (!ALL.includes(scheme)) {
-    throw new CashewsConfigError(`Unknown cache URL scheme "${rawScheme}://" in "${url}". Accepted: ${SCHEMES}.`);
+    throw new CashewsConfigError(
+      `Unknown cache URL scheme "${rawScheme}://" in "${displayUrl}". Accepted: ${SCHEMES}.`,
+    );
   }
 
   const values: Record<string, unknown> = { ...DEFAULTS };
   const params = new URLSearchParams(query);
   for (const [raw, value] of params) {
-    const name = checkName(raw, scheme, `URL "${url.replace(/:[^:@/]*@/, ':***@')}"`);
+    // The value of an unknown parameter is not shown either: it may be a mistyped secret.
+    const name = checkName(raw, scheme, `URL "${redactUrl(url, (other) => other === raw)}"`);
     values[name] = convert(raw, PARAMS[name], value, true);
   }
   for (const [key, value] of Object.entries(options)) {
     if (NOT_PARAMS.has(key) || value === undefined) continue;
     const name = checkName(key, scheme, 'options');
     values[name] = convert(key, PARAMS[name], value, false);
+  }
+  const notices: string[] = [];
+  if (params.has('max_retries') || params.has('maxRetries') || options.maxRetries !== undefined) {
+    // Kept so existing URLs still boot, but an option that changes nothing must not look as if it did.
+    notices.push(
+      'The cache parameter "max_retries" has no effect: a command is never re-sent after a reconnect, so a ' +
+        'non-idempotent command cannot run twice (see the README, "Safe mode"). Remove it from the URL/options.',
+    );
   }
   if (options.name !== undefined && (typeof options.name !== 'string' || !options.name)) {
     throw new CashewsConfigError(`Invalid cache option "name": expected a non-empty string.`);
@@ -170,7 +190,7 @@ export function resolveCacheConfig(url: string = 'mem://', options: CacheOptions
 
   const config: ResolvedCacheConfig = {
     scheme,
-    displayUrl: url.replace(/:[^:@/]*@/, ':***@'),
+    displayUrl,
     name: options.name,
     enable: values.enable as boolean,
     safe: values.safe as boolean,
@@ -180,6 +200,7 @@ export function resolveCacheConfig(url: string = 'mem://', options: CacheOptions
     commandTimeout: values.commandTimeout as number,
     connectTimeout: values.connectTimeout as number,
     maxRetries: values.maxRetries as number,
+    notices,
     clientSide: values.clientSide as boolean,
     clientSideSize: values.clientSideSize as number,
     nodes: [],
@@ -188,18 +209,23 @@ export function resolveCacheConfig(url: string = 'mem://', options: CacheOptions
   };
   if (scheme === 'mem') {
     if (authority || (path && path !== '/')) {
-      throw new CashewsConfigError(`mem:// takes no host or path (got "${url}"). Example: 'mem://?size=1000'.`);
+      throw new CashewsConfigError(`mem:// takes no host or path (got "${displayUrl}"). Example: 'mem://?size=1000'.`);
     }
     return withPrefixes(config, options.prefixes);
   }
 
-  let hosts = authority;
-  const at = authority.lastIndexOf('@');
-  if (at >= 0) {
-    const [user, ...rest] = authority.slice(0, at).split(':');
-    config.username = user ? decodeURIComponent(user) : undefined;
-    config.password = rest.length ? decodeURIComponent(rest.join(':')) : undefined;
-    hosts = authority.slice(at + 1);
+  if (userinfo !== undefined) {
+    const colon = userinfo.indexOf(':');
+    const user = colon < 0 ? userinfo : userinfo.slice(0, colon);
+    const password = colon < 0 ? undefined : userinfo.slice(colon + 1);
+    try {
+      config.username = user ? decodeURIComponent(user) : undefined;
+      config.password = password ? decodeURIComponent(password) : undefined;
+    } catch {
+      throw new CashewsConfigError(
+        `Malformed percent-encoding in the user info of cache URL ${displayUrl}. Encode '%' as '%25'.`,
+      );
+    }
   }
   const items = hosts ? hosts.split(',') : [];
   if (scheme === 'redis+cluster' && items.length === 0) {
