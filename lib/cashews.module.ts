@@ -1,4 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { ModulesContainer } from '@nestjs/core';
 import {
   CASHEWS_ASYNC_OPTIONS_TYPE,
   CASHEWS_MODULE_OPTIONS,
@@ -10,6 +11,7 @@ import {
 import { getCacheToken } from './cache.tokens.js';
 import { CashewsCoreModule } from './cashews-core.module.js';
 import { createCache } from './create-cache.js';
+import { CashewsConfigError } from './errors.js';
 import { registerCacheableClass } from './codec/class-registry.js';
 import { setHttpOptions } from './detect/http-options.js';
 import { setStatsOptions, validateStatsOptions } from './stats/stats-options.js';
@@ -18,11 +20,16 @@ import { setStatsOptions, validateStatsOptions } from './stats/stats-options.js'
  * Registers a cache instance configured by one URL. Global by default.
  *
  * @example
- * ‍@Module({ imports: [CashewsModule.forRoot(process.env.REDIS_URL ?? 'mem://')] })
+ * ```ts
+ * ;@Module({
+ *   imports: [
+ *     CashewsModule.forRoot(process.env.REDIS_URL ?? 'mem://'),
+ *     // a second, named instance, injected with InjectCache('sessions')
+ *     CashewsModule.forRoot('redis://localhost:6379/1', { name: 'sessions' }),
+ *   ],
+ * })
  * export class AppModule {}
- *
- * // a second, named instance
- * CashewsModule.forRoot('redis://localhost:6379/1', { name: 'sessions' })
+ * ```
  */
 @Module({})
 export class CashewsModule extends CashewsConfigurableModule {
@@ -47,8 +54,9 @@ export class CashewsModule extends CashewsConfigurableModule {
         ...(module.providers ?? []),
         {
           provide: token,
-          inject: [CASHEWS_MODULE_OPTIONS],
-          useFactory: async (options: CashewsModuleOptions) => {
+          inject: [CASHEWS_MODULE_OPTIONS, ModulesContainer],
+          useFactory: async (options: CashewsModuleOptions, modules: ModulesContainer) => {
+            refuseDuplicate(modules, token, extras.name);
             const { url, classes, detectHeaders, cacheControl, clearSiteData, metrics, dashboard, ...rest } = options;
             validateStatsOptions({ metrics, dashboard });
             for (const type of classes ?? []) registerCacheableClass(type);
@@ -62,4 +70,20 @@ export class CashewsModule extends CashewsConfigurableModule {
       exports: [...(module.exports ?? []), token],
     };
   }
+}
+
+/**
+ * Two `forRoot` of one name in one application would each register the same token, and one of them would
+ * silently win. Refused before either connects.
+ */
+function refuseDuplicate(modules: ModulesContainer, token: unknown, name: string | undefined): void {
+  let count = 0;
+  for (const module of modules.values()) if (module.providers.has(token as string)) count++;
+  if (count < 2) return;
+  const which = name === undefined ? 'without a name' : `with name: ${JSON.stringify(name)}`;
+  throw new CashewsConfigError(
+    `CashewsModule.forRoot / forRootAsync is imported ${count} times ${which} in this application; only one ` +
+      `would be used. Import it once (it is global), or give each further instance its own "name" option ` +
+      `(CashewsModule.forRoot(url, { name: 'sessions' })) and inject it with @InjectCache('sessions').`,
+  );
 }

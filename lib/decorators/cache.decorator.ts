@@ -33,8 +33,12 @@ export interface CacheDecoratorOptions<R = unknown> extends KeyOptions, Stampede
  * the run) and stores the result. Works on controller handlers and on any provider method.
  *
  * @example
- * ‍@Cache({ ttl: '5m', key: 'product:{id}' })
- * findOne(id: string): Promise<Product> { ... }
+ * ```ts
+ * ;@Cache({ ttl: '5m', key: 'product:{id}' })
+ * async findOne(id: string): Promise<Product> {
+ *   return this.products.findOne(id);
+ * }
+ * ```
  */
 export function Cache<R = unknown>(options: CacheDecoratorOptions<R>): MethodDecorator {
   const where = '@Cache';

@@ -16,8 +16,15 @@ export interface CacheableClassOptions {
  * Decoding restores the prototype and assigns the stored own fields; the constructor is not called.
  *
  * @example
- * ‍@CacheableClass()
- * export class Money { constructor(readonly amount: number, readonly currency: string) {} }
+ * ```ts
+ * ;@CacheableClass()
+ * export class Money {
+ *   constructor(
+ *     readonly amount: number,
+ *     readonly currency: string,
+ *   ) {}
+ * }
+ * ```
  */
 export function CacheableClass(options: CacheableClassOptions = {}): ClassDecorator {
   checkOptions('@CacheableClass', options, ['name'], []);

@@ -26,8 +26,12 @@ export interface CircuitBreakerDecoratorOptions extends KeyOptions {
  * lives in the backend, so every process sees one circuit. Default key: the method.
  *
  * @example
- * ‍@CircuitBreaker({ errorsRate: 50, period: '1m', ttl: '30s', minCalls: 10, halfOpenTtl: '10s' })
- * fetchPrice(id: string): Promise<Price> { ... }
+ * ```ts
+ * ;@CircuitBreaker({ errorsRate: 50, period: '1m', ttl: '30s', minCalls: 10, halfOpenTtl: '10s' })
+ * async fetchPrice(id: string): Promise<Price> {
+ *   return this.upstream.price(id);
+ * }
+ * ```
  */
 export function CircuitBreaker(options: CircuitBreakerDecoratorOptions): MethodDecorator {
   const where = '@CircuitBreaker';

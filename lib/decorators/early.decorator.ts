@@ -23,8 +23,12 @@ export interface EarlyDecoratorOptions<R = unknown> extends KeyOptions, Stampede
  * while every caller keeps getting the current value, so callers never wait on expiry.
  *
  * @example
- * ‍@Early({ ttl: '10m', earlyTtl: '8m' })
- * catalogue(): Promise<Product[]> { ... }
+ * ```ts
+ * ;@Early({ ttl: '10m', earlyTtl: '8m' })
+ * async catalogue(): Promise<Product[]> {
+ *   return this.products.findAll();
+ * }
+ * ```
  */
 export function Early<R = unknown>(options: EarlyDecoratorOptions<R>): MethodDecorator {
   const where = '@Early';

@@ -17,8 +17,12 @@ export interface FailoverDecoratorOptions<R = unknown> extends KeyOptions {
  * success instead (re-throws when nothing is stored).
  *
  * @example
- * ‍@Failover({ ttl: '1h', exceptions: [UpstreamError] })
- * prices(): Promise<Price[]> { ... }
+ * ```ts
+ * ;@Failover({ ttl: '1h', exceptions: [UpstreamError] })
+ * async prices(): Promise<Price[]> {
+ *   return this.upstream.prices();
+ * }
+ * ```
  */
 export function Failover<R = unknown>(options: FailoverDecoratorOptions<R>): MethodDecorator {
   const where = '@Failover';

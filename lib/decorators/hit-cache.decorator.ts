@@ -17,8 +17,12 @@ export interface HitCacheDecoratorOptions<R = unknown> extends KeyOptions {
  * Serves a stored result `cacheHits` times (counted in the backend, so across processes), then recomputes.
  *
  * @example
- * ‍@HitCache({ ttl: '10m', cacheHits: 100, updateAfter: 80 })
- * leaderboard(): Promise<Row[]> { ... }
+ * ```ts
+ * ;@HitCache({ ttl: '10m', cacheHits: 100, updateAfter: 80 })
+ * async leaderboard(): Promise<Row[]> {
+ *   return this.scores.top(100);
+ * }
+ * ```
  */
 export function HitCache<R = unknown>(options: HitCacheDecoratorOptions<R>): MethodDecorator {
   const where = '@HitCache';

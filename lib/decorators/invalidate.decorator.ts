@@ -42,9 +42,21 @@ export interface InvalidateOptions {
  * - tags, through the tag index (no scan): `@Invalidate({ tags: ['user:{id}'] })`.
  *
  * @example
- * ‍@Invalidate([ProductsService, 'findOne'])
- * ‍@Invalidate({ tags: ['product:{id}'] })
- * update(id: string, dto: ProductDto) { ... }
+ * ```ts
+ * // drops ProductsService.findOne's entry for the same id
+ * ;@Invalidate([ProductsService, 'findOne'])
+ * async update(id: string, dto: ProductDto): Promise<Product> {
+ *   return this.products.update(id, dto);
+ * }
+ * ```
+ * @example
+ * ```ts
+ * // drops every key stored with the tag
+ * ;@Invalidate({ tags: ['product:{id}'] })
+ * async remove(id: string): Promise<void> {
+ *   await this.products.remove(id);
+ * }
+ * ```
  */
 export function Invalidate(target: InvalidateTarget, options: InvalidateOptions = {}): MethodDecorator {
   const where = '@Invalidate';

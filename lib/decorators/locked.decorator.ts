@@ -15,8 +15,12 @@ export interface LockedDecoratorOptions extends KeyOptions {
  * One execution at a time per key, across every process that shares the backend (a distributed lock).
  *
  * @example
- * ‍@Locked({ key: 'invoice:{id}', wait: false })
- * charge(id: string): Promise<Receipt> { ... }
+ * ```ts
+ * ;@Locked({ key: 'invoice:{id}', wait: false })
+ * async charge(id: string): Promise<Receipt> {
+ *   return this.payments.charge(id);
+ * }
+ * ```
  */
 export function Locked(options: LockedDecoratorOptions = {}): MethodDecorator {
   const where = '@Locked';

@@ -21,8 +21,12 @@ export interface PerfDegradationDecoratorOptions extends KeyOptions {
  * with `PerfDegradationError` (HTTP 503) for `ttl`, in every process sharing the backend. Default key: the method.
  *
  * @example
- * ‍@PerfDegradation({ ttl: '30s', traceSize: 20 })
- * search(q: string): Promise<Hit[]> { ... }
+ * ```ts
+ * ;@PerfDegradation({ ttl: '30s', traceSize: 20 })
+ * async search(q: string): Promise<Hit[]> {
+ *   return this.index.search(q);
+ * }
+ * ```
  */
 export function PerfDegradation(options: PerfDegradationDecoratorOptions): MethodDecorator {
   const where = '@PerfDegradation';

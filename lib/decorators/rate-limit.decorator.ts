@@ -20,8 +20,21 @@ export interface RateLimitDecoratorOptions<A extends unknown[] = unknown[]> exte
  * Over the limit: `action(...args)` if given, else `RateLimitError` (HTTP 429 with `Retry-After`).
  *
  * @example
- * ‍@RateLimit({ limit: 10, period: '1m' })                        // per client IP on a controller
- * ‍@RateLimit({ limit: 100, period: '1h', key: '{req.user.id}' }) // per user
+ * ```ts
+ * // on a controller handler: per client IP
+ * ;@RateLimit({ limit: 10, period: '1m' })
+ * search(@Query('q') q: string): Promise<Hit[]> {
+ *   return this.searchService.find(q);
+ * }
+ * ```
+ * @example
+ * ```ts
+ * // per user
+ * ;@RateLimit({ limit: 100, period: '1h', key: '{req.user.id}' })
+ * report(@Req() req: Request): Promise<Report> {
+ *   return this.reports.build(req.user);
+ * }
+ * ```
  */
 export function RateLimit<A extends unknown[] = unknown[]>(options: RateLimitDecoratorOptions<A>): MethodDecorator {
   const where = '@RateLimit';

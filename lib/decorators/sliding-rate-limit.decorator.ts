@@ -18,7 +18,13 @@ export interface SlidingRateLimitDecoratorOptions<A extends unknown[] = unknown[
  * count. Default key: the method, plus the client (`req.ip`) on controllers.
  *
  * @example
- * ‍@SlidingRateLimit({ limit: 5, period: '10s', key: 'login:{body.email:lower}' })
+ * ```ts
+ * // on a controller handler
+ * ;@SlidingRateLimit({ limit: 5, period: '10s', key: 'login:{body.email:lower}' })
+ * login(@Body() body: LoginDto): Promise<Session> {
+ *   return this.auth.login(body);
+ * }
+ * ```
  */
 export function SlidingRateLimit<A extends unknown[] = unknown[]>(
   options: SlidingRateLimitDecoratorOptions<A>,

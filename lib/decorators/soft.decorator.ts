@@ -24,8 +24,12 @@ export interface SoftDecoratorOptions<R = unknown> extends KeyOptions, StampedeD
  * Fresh for `softTtl`, then recomputed; when the recompute throws, the stale value is served until `ttl`.
  *
  * @example
- * ‍@Soft({ ttl: '1h', softTtl: '1m' })
- * exchangeRates(): Promise<Rates> { ... }
+ * ```ts
+ * ;@Soft({ ttl: '1h', softTtl: '1m' })
+ * async exchangeRates(): Promise<Rates> {
+ *   return this.bank.rates();
+ * }
+ * ```
  */
 export function Soft<R = unknown>(options: SoftDecoratorOptions<R>): MethodDecorator {
   const where = '@Soft';

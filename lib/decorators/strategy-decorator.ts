@@ -4,6 +4,7 @@ import { functionFingerprint } from '../keys/fingerprint.js';
 import { parameterNames, type AnyFunction } from '../keys/param-names.js';
 import type { Layer } from '../strategies/executor.js';
 import type { Strategy } from '../strategies/strategy.js';
+import { guardMethod, originalMethod } from './method-guard.js';
 import { readRouteArgs } from './route-args.js';
 import { addLayer } from './strategy-metadata.js';
 
@@ -90,7 +91,8 @@ export interface StrategyDecoratorSpec<O> {
  */
 export function strategyDecorator<O>(spec: StrategyDecoratorSpec<O>): MethodDecorator {
   return (target, propertyKey, descriptor) => {
-    const method = descriptor.value;
+    // With stacked decorators, descriptor.value is already the guard (see method-guard.ts).
+    const method = originalMethod(descriptor.value);
     const owner = typeof target === 'function' ? target : target.constructor;
     const base = `${owner.name}:${String(propertyKey)}`;
     if (typeof method !== 'function') {
@@ -121,6 +123,8 @@ export function strategyDecorator<O>(spec: StrategyDecoratorSpec<O>): MethodDeco
               version,
               extraRoots: readRouteArgs(owner, propertyKey).byName,
               allowRequest: true,
+              // A placeholder rendering undefined must not silently share a key (see executor.ts).
+              strict: true,
             }),
       version,
       hasTemplate: template !== undefined,
@@ -132,6 +136,15 @@ export function strategyDecorator<O>(spec: StrategyDecoratorSpec<O>): MethodDeco
       defaultKey: spec.defaultKey,
       statsSlot: undefined,
     };
-    addLayer(method, layer as Layer);
+    // A call that does not go through the explorer or the interceptor warns once instead of silently
+    // running undecorated.
+    const previous = descriptor.value as (...args: unknown[]) => unknown;
+    const guard = guardMethod(owner, propertyKey, previous, spec.strategy);
+    descriptor.value = guard as typeof descriptor.value;
+    // TypeScript defines the property from the descriptor afterwards; a decorator applied by hand does not.
+    const own = Object.getOwnPropertyDescriptor(target, propertyKey);
+    if (guard !== previous && own?.value === previous)
+      Object.defineProperty(target, propertyKey, { ...own, value: guard });
+    addLayer(guard, layer as Layer);
   };
 }

@@ -1,6 +1,13 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import { CacheResolver } from '../cache-resolver.js';
+import {
+  markApplied,
+  markRequestScoped,
+  markRouted,
+  noteExplorerRan,
+  originalMethod,
+} from '../decorators/method-guard.js';
 import { getLayers } from '../decorators/strategy-metadata.js';
 import { CashewsConfigError } from '../errors.js';
 import { execute, type Layer } from '../strategies/executor.js';
@@ -24,12 +31,14 @@ export class CashewsExplorer implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
+    noteExplorerRan();
     for (const wrapper of this.discovery.getControllers()) {
       const prototype = (wrapper.metatype as { prototype?: object } | undefined)?.prototype;
       if (!prototype) continue;
       for (const name of this.scanner.getAllMethodNames(prototype)) {
-        for (const layer of getLayers((prototype as Record<string, unknown>)[name]) ?? [])
-          this.resolver.cacheFor(layer);
+        const method = (prototype as Record<string, unknown>)[name];
+        for (const layer of getLayers(method) ?? []) this.resolver.cacheFor(layer);
+        markRouted(method);
       }
     }
     for (const wrapper of this.discovery.getProviders()) {
@@ -41,6 +50,7 @@ export class CashewsExplorer implements OnModuleInit {
         const layers = getLayers((prototype as Record<string, unknown>)[name]);
         if (!layers) continue;
         if (!wrapper.isDependencyTreeStatic()) {
+          markRequestScoped(instance.constructor);
           this.logger.warn(
             `${wrapper.name as string}.${name} has cache decorators but is request-scoped (or depends on a ` +
               'request-scoped provider); its decorators are not applied. Move the method to a singleton provider.',
@@ -49,6 +59,7 @@ export class CashewsExplorer implements OnModuleInit {
         }
         this.wrap(instance, name, layers);
         this.wrapped.add(instance);
+        markApplied(instance);
       }
     }
   }
@@ -63,12 +74,56 @@ export class CashewsExplorer implements OnModuleInit {
       }
       this.resolver.cacheFor(layer);
     }
-    const original = instance[name] as Method;
+    const original = originalMethod(instance[name]) as Method;
+    refuseSync(instance, name, original, target, layers);
     const resolver = this.resolver;
+    const logger = this.logger;
+    let checked = false;
+    const run = (self: unknown, args: unknown[]): unknown => {
+      const result = original.apply(self, args);
+      if (!checked) {
+        checked = true;
+        // Backstop for what refuseSync cannot see (no return type annotation): said once, loudly.
+        if (!isThenable(result)) logger.error(syncMessage(target, layers, 'returned a plain value'));
+      }
+      return result;
+    };
     const decorated = function (this: unknown, ...args: unknown[]) {
-      return execute(layers, { target, source: { args } }, resolver, async () => original.apply(this, args));
+      return execute(layers, { target, source: { args } }, resolver, async () => run(this, args));
     };
     Object.defineProperty(decorated, 'name', { value: name });
     instance[name] = decorated;
   }
+}
+
+function isThenable(value: unknown): boolean {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+function syncMessage(target: string, layers: readonly Layer[], what: string): string {
+  const decorators = [...new Set(layers.map((layer) => layer.strategy))].join(', ');
+  return (
+    `${target} ${what}, but with its cache decorators (${decorators}) it returns a Promise to its callers ` +
+    `(a caller computing sum(1, 2) + 1 would get "[object Promise]1"). Fix: make it async, or declare its ` +
+    `return type as Promise<T> and return a promise. (Controller handlers may stay synchronous.)`
+  );
+}
+
+/**
+ * A provider method that is not `async` and whose declared return type (emitDecoratorMetadata's
+ * `design:returntype`) is neither a Promise nor any other thenable would change type under the decorator:
+ * refused at bootstrap. Without a return type annotation nothing is declared, and the first call checks.
+ */
+function refuseSync(instance: object, name: string, original: Method, target: string, layers: readonly Layer[]): void {
+  const tag = Object.prototype.toString.call(original);
+  if (tag === '[object AsyncFunction]') return;
+  const declared: unknown = Reflect.getMetadata('design:returntype', Object.getPrototypeOf(instance) as object, name);
+  if (typeof declared !== 'function' || declared === Object) return;
+  const prototype = (declared as { prototype?: { then?: unknown } }).prototype;
+  if (declared === Promise || typeof prototype?.then === 'function') return;
+  throw new CashewsConfigError(syncMessage(target, layers, `is synchronous (declared to return ${declared.name})`));
 }

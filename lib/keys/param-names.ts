@@ -3,6 +3,8 @@
  * Runs once per decorated method (at decoration time), never per call.
  */
 
+import { originalMethod } from '../decorators/method-guard.js';
+
 /** Anything callable; `never[]` parameters make every function signature assignable without `Function`. */
 export type AnyFunction = (...args: never[]) => unknown;
 
@@ -25,7 +27,8 @@ export const REST_MARK = '...';
  * ```
  */
 export function parameterNames(fn: AnyFunction): string[] {
-  const src = Function.prototype.toString.call(fn);
+  // A decorated method is read through its guard (see method-guard.ts) to the original's source.
+  const src = Function.prototype.toString.call(originalMethod(fn));
   if (src.includes('[native code]')) return [];
   const list = locateParameterList(src);
   if (list === undefined) return [];

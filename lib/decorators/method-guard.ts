@@ -1,0 +1,106 @@
+import { Logger } from '@nestjs/common';
+
+/**
+ * Makes a decorator that did nothing say so. A strategy decorator replaces the method with a thin guard that
+ * calls the original. Where the decorators are applied, the guard is never reached on the hot path:
+ * the explorer calls the original of each provider it wrapped, and marks the methods of every controller it
+ * saw (their handlers run through the interceptor) as routed, so their guard costs one flag check. Any other
+ * call reaching a guard means the decorators are not applied: it warns once, naming `Class.method` and the fix.
+ */
+
+type Method = (...args: unknown[]) => unknown;
+
+interface GuardState {
+  /** Routed (a controller the explorer saw) or already warned: nothing more to check. */
+  ok: boolean;
+  readonly target: string;
+  readonly strategies: string[];
+}
+
+const originals = new WeakMap<object, Method>();
+const states = new WeakMap<object, GuardState>();
+/** Provider instances whose decorated methods the explorer wrapped. */
+const applied = new WeakSet<object>();
+/** Classes the explorer saw as request-scoped providers (their decorators are not applied). */
+const requestScoped = new WeakSet<object>();
+let explorerRan = false;
+const logger = new Logger('Cashews');
+
+/** The method a guard stands for (any other value is returned as is). */
+export function originalMethod<T>(method: T): T {
+  return ((typeof method === 'function' && originals.get(method)) || method) as T;
+}
+
+/**
+ * Returns the guard to install for `method` (the same guard when it already is one, for stacked decorators).
+ * Metadata other decorators set on the original (route path, HTTP method...) is copied onto the guard.
+ */
+export function guardMethod(owner: { name: string }, propertyKey: string | symbol, method: Method, strategy: string) {
+  const existing = states.get(method);
+  if (existing) {
+    existing.strategies.unshift(strategy);
+    return method;
+  }
+  const state: GuardState = { ok: false, target: `${owner.name}.${String(propertyKey)}`, strategies: [strategy] };
+  const guard = function (this: unknown, ...args: unknown[]) {
+    if (!state.ok) notApplied(state, this);
+    return method.apply(this, args);
+  };
+  Object.defineProperty(guard, 'name', { value: method.name });
+  Object.defineProperty(guard, 'length', { value: method.length });
+  for (const key of Reflect.getOwnMetadataKeys(method)) {
+    Reflect.defineMetadata(key, Reflect.getOwnMetadata(key, method), guard);
+  }
+  originals.set(guard, method);
+  states.set(guard, state);
+  return guard;
+}
+
+/** The explorer ran in this process (so `CashewsModule` is imported somewhere). */
+export function noteExplorerRan(): void {
+  explorerRan = true;
+}
+
+/** A controller method: its decorators run through the interceptor, its guard need not check anything. */
+export function markRouted(method: unknown): void {
+  const state = typeof method === 'function' ? states.get(method) : undefined;
+  if (state) state.ok = true;
+}
+
+/** A provider instance whose decorated methods the explorer replaced. */
+export function markApplied(instance: object): void {
+  applied.add(instance);
+}
+
+/** A request-scoped provider class, for the message of a later call. */
+export function markRequestScoped(type: object): void {
+  requestScoped.add(type);
+}
+
+function notApplied(state: GuardState, self: unknown): void {
+  // Called through another wrapper by the explorer's own wrapper: applied after all.
+  if (typeof self === 'object' && self !== null && applied.has(self)) return;
+  state.ok = true;
+  const decorators = state.strategies.map(decoratorName).join(', ');
+  const type = typeof self === 'object' && self !== null ? (self as object).constructor : undefined;
+  let reason: string;
+  if (!explorerRan) {
+    reason =
+      'CashewsModule is not imported in this application. Fix: import CashewsModule.forRoot(url) in the root module.';
+  } else if (type && requestScoped.has(type)) {
+    reason =
+      'its class is a request-scoped provider (or depends on one), which cashews does not wrap. ' +
+      'Fix: move the method to a singleton provider.';
+  } else {
+    reason =
+      'the instance was not created by Nest as a provider or controller (e.g. created with `new`, or its ' +
+      "class is not in any module's providers). Fix: register the class as a provider and inject it.";
+  }
+  logger.warn(`${state.target} was called without its decorators (${decorators}) applied: ${reason}`);
+}
+
+/** `'rate-limit'` → `@RateLimit` (`'hit'` is `@HitCache`). */
+function decoratorName(strategy: string): string {
+  if (strategy === 'hit') return '@HitCache';
+  return `@${strategy.replace(/(^|-)([a-z])/g, (_, __: string, c: string) => c.toUpperCase())}`;
+}
