@@ -23,9 +23,13 @@ export interface Backend {
   setMany(entries: ReadonlyArray<readonly [string, unknown]>, ttl?: number): Promise<void>;
   /** Atomically adds `by`; `ttl` applies only when this call creates the counter. */
   incr(key: string, by: number, ttl?: number): Promise<number>;
+  /** Removes keys, and removes them from their tag indexes (an index never outlives its keys). */
   delete(key: string): Promise<boolean>;
   deleteMany(keys: readonly string[]): Promise<number>;
-  /** Keys matching a pattern where only `*` is a wildcard. */
+  /**
+   * Keys matching a pattern where only `*` is a wildcard. Protection state (`cashews:protect:`, see
+   * lib/keys/protected-keys.ts) is left out unless the pattern starts with that prefix; `deleteMatch` likewise.
+   */
   scan(pattern: string): AsyncIterable<string>;
   deleteMatch(pattern: string): Promise<number>;
   expire(key: string, ttl: number): Promise<boolean>;

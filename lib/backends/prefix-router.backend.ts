@@ -1,5 +1,6 @@
 import type { Backend } from './backend.interface.js';
 import { MISS } from '../miss.js';
+import { routingKey } from '../keys/protected-keys.js';
 import { BackendCounters } from '../stats/backend-counters.js';
 
 type LocalReader = { readLocal(key: string, decode: (key: string, raw: unknown) => unknown): unknown };
@@ -101,8 +102,10 @@ export class PrefixRouterBackend {
     return this.entries.map(({ prefix, counters }) => ({ prefix, counters }));
   }
 
+  /** A protection state key routes like the cache key it protects (see lib/keys/protected-keys.ts). */
   private pick(key: string): Route {
-    for (const route of this.routes) if (key.startsWith(route.prefix)) return route;
+    const routed = routingKey(key);
+    for (const route of this.routes) if (routed.startsWith(route.prefix)) return route;
     return this.main;
   }
 

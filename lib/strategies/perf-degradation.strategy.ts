@@ -39,7 +39,7 @@ function traceOf(options: PerfDegradationStrategyOptions, key: string): number[]
  */
 export const perfDegradationStrategy: Strategy<PerfDegradationStrategyOptions> = async (call, options, cache, next) => {
   const marker = `${call.key}:perf`;
-  const until = await cache.read(marker);
+  const until = await cache.readState(marker);
   if (until !== MISS) {
     const left = typeof until === 'number' ? until - Date.now() : options.ttl;
     call.reportRejection?.();
@@ -51,7 +51,7 @@ export const perfDegradationStrategy: Strategy<PerfDegradationStrategyOptions> =
   const trace = traceOf(options, call.key);
   if (trace.length >= options.traceSize && options.condition(elapsed, trace)) {
     trace.length = 0;
-    await cache.set(marker, Date.now() + options.ttl, { ttl: options.ttl });
+    await cache.writeState(marker, Date.now() + options.ttl, options.ttl);
     return result;
   }
   trace.push(elapsed);

@@ -248,12 +248,12 @@ describe('lockedStrategy', () => {
     const lock = jest.spyOn(cache, 'lock');
     let heldDuring = false;
     const result = await lockedStrategy(fakeCall('k'), { ttl: 1_000, wait: false, step: 7 }, cache, async () => {
-      heldDuring = await cache.exists('k:locked');
+      heldDuring = await cache.isLocked('k:locked');
       return 'v';
     });
     expect(result).toBe('v');
     expect(heldDuring).toBe(true);
     expect(lock).toHaveBeenCalledWith('k:locked', 1_000, expect.any(Function), { wait: false, step: 7 });
-    expect(await cache.exists('k:locked')).toBe(false);
+    expect(await cache.isLocked('k:locked')).toBe(false);
   });
 });

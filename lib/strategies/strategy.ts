@@ -35,6 +35,10 @@ export interface StrategyCache {
   slidingWindow(key: string, limit: number, period: number): Promise<WindowState>;
   /** One atomic circuit-breaker step (`@CircuitBreaker`); safe mode falls back to per-process memory state. */
   circuit(key: string, op: CircuitOp, settings: CircuitSettings): Promise<CircuitState>;
+  /** A protection state value (`@PerfDegradation`'s marker), out of reach of cache commands; MISS when none. */
+  readState(name: string): Promise<unknown>;
+  /** Stores a protection state value for `ttl` ms. */
+  writeState(name: string, value: unknown, ttl: number): Promise<boolean>;
 }
 
 /** Rate-limit state of one call, for adapters that report it (HTTP `X-RateLimit-*` headers). */

@@ -225,9 +225,7 @@ describeCluster('protective primitives on Redis Cluster (single-key scripts)', (
         const s = { errorsRate: 100, period: 5_000, ttl: 5_000, minCalls: 1, halfOpenTtl: 0 };
         await cache.circuit(`${key}:circuit`, 'fail', s);
         expect((await cache.circuit(`${key}:circuit`, 'check', s)).allowed).toBe(false);
-        await cache.deleteMany([`${key}:rate`]);
-        await cache.delete(`${key}:sliding`);
-        await cache.delete(`${key}:circuit`);
+        await expect(cache.resetProtection(`${key}:*`)).resolves.toBe(3);
       }
     } finally {
       await cache.close();

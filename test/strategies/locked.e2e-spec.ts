@@ -10,7 +10,7 @@ import {
   Concurrency,
   defaultKeyPattern,
   describeBackends,
-  keysOf,
+  protectionKeysOf,
   rejection,
   sleep,
   startApp,
@@ -59,8 +59,8 @@ class LkInvoices {
 
 /** Whether a lock of LkInvoices.charge('a', '1') is held, whatever the version segment of its default key. */
 async function lockHeld(cache: CacheService): Promise<boolean> {
-  const pattern = defaultKeyPattern('LkInvoices:charge', 'a:1:locked');
-  return (await keysOf(cache, 'LkInvoices:charge*')).some((key) => pattern.test(key));
+  const pattern = defaultKeyPattern('LkInvoices:charge', "a:'1':locked");
+  return (await protectionKeysOf(cache, 'LkInvoices:charge*')).some((key) => pattern.test(key));
 }
 
 describeBackends('@Locked on a provider', ({ url }) => {

@@ -136,7 +136,7 @@ describeBackends('stacked decorators on a provider', ({ url }) => {
     // Lock released, value cached: the next call is a hit behind the lock.
     expect(await svc.lockedCache(1)).toBe('1#1');
     expect(svc.calls).toBe(1);
-    expect(await cache.exists('StLock:1:locked')).toBe(false);
+    expect(await cache.isLocked('StLock:1:locked')).toBe(false);
     expect(await cache.get('StLockedCache:1')).toBe('1#1');
   });
 

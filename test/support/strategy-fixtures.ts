@@ -4,11 +4,12 @@
  *
  * Redis isolation: these suites only use database 8, and never FLUSHDB it (suites may run in parallel workers):
  * every class name and key template of a suite starts with the suite's own tag, and {@link cleanup} deletes
- * `tag*` before each test.
+ * `tag*` (keys and protection state) before each test.
  */
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { CacheService, CashewsModule, createCache } from '../../lib/index.js';
+import { PROTECTED_PREFIX } from '../../lib/keys/protected-keys.js';
 import { redisSkipReason, redisUrl } from './redis.js';
 
 export const STRATEGY_DB = 8;
@@ -55,9 +56,17 @@ export async function cleanup(url: string, tag: string): Promise<void> {
   const cache = await createCache(url);
   try {
     await cache.deleteMatch(`${tag}*`);
+    await cache.resetProtection(`${tag}*`);
   } finally {
     await cache.close();
   }
+}
+
+/** Names of the protection state (locks, rate limits, circuits; out of reach of `scan`) matching `pattern`, sorted. */
+export async function protectionKeysOf(cache: CacheService, pattern = '*'): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const key of cache.backend.scan(PROTECTED_PREFIX + pattern)) keys.push(key.slice(PROTECTED_PREFIX.length));
+  return keys.sort();
 }
 
 /** Every key stored under `pattern` (`*` wildcard), sorted. */
