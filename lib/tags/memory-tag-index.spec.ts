@@ -2,27 +2,36 @@ import { MemoryTagIndex } from './memory-tag-index.js';
 
 describe('MemoryTagIndex', () => {
   it('takes the keys of a tag once', () => {
-    const index = new MemoryTagIndex(() => true);
+    const index = new MemoryTagIndex();
     index.add('a', ['t1', 't2']);
     index.add('b', ['t1']);
     expect(index.take('t1').sort()).toEqual(['a', 'b']);
     expect(index.take('t1')).toEqual([]);
     expect(index.take('t2')).toEqual(['a']);
+    expect(index.counts()).toEqual({ tags: 0, keys: 0 });
   });
 
-  it('stays within twice its live keys as keys die, and drops empty tags on prune', () => {
-    const live = new Set<string>();
-    const index = new MemoryTagIndex((key) => live.has(key));
-    for (let i = 0; i < 10_000; i++) {
-      const key = `k${i}`;
-      live.add(key);
-      index.add(key, ['t']);
-      live.delete(`k${i - 10}`); // at most 10 keys alive at any time
-      expect(index.size('t')).toBeLessThanOrEqual(128);
-    }
-    live.clear();
-    index.prune();
-    expect(index.size('t')).toBe(0);
-    expect(index.take('t')).toEqual([]);
+  it('forgets a removed key in every tag, and drops the indexes it leaves empty', () => {
+    const index = new MemoryTagIndex();
+    index.add('a', ['t1', 't2']);
+    index.add('a', ['t2', 't3']); // re-tagging adds, never duplicates
+    index.add('b', ['t1']);
+    expect(index.counts()).toEqual({ tags: 3, keys: 2 });
+    index.remove('a');
+    expect(index.counts()).toEqual({ tags: 1, keys: 1 });
+    expect(index.take('t1')).toEqual(['b']);
+    index.remove('b'); // already taken with its only tag: nothing left to forget
+    index.remove('never-added');
+    expect(index.counts()).toEqual({ tags: 0, keys: 0 });
+  });
+
+  it('a key taken through one tag stays indexed under its others until removed', () => {
+    const index = new MemoryTagIndex();
+    index.add('a', ['t1', 't2']);
+    expect(index.take('t1')).toEqual(['a']);
+    expect(index.size('t2')).toBe(1);
+    index.remove('a');
+    expect(index.size('t2')).toBe(0);
+    expect(index.counts()).toEqual({ tags: 0, keys: 0 });
   });
 });

@@ -1,55 +1,69 @@
 /**
- * Tag index of the memory backend: tag → keys written with it. Deleting a tag costs the keys it holds.
- * Keys that expired or were evicted are dropped lazily: a tag's set is pruned each time it doubles in size,
- * and every tag on the backend's periodic sweep, so an index never outgrows twice its live keys for long.
+ * Tag index of the memory backend: tag → keys written with it, and key → its tags. Deleting a tag costs the
+ * keys it holds. The backend calls {@link remove} whenever a key leaves the cache (deleted, evicted, purged
+ * once expired), so the index holds only keys the cache holds: at most `size` keys, whatever the number of
+ * distinct tags.
  */
 export class MemoryTagIndex {
-  private readonly tags = new Map<string, { keys: Set<string>; pruneAt: number }>();
-
-  /** @param alive whether a key is still stored (not expired, not evicted) */
-  constructor(private readonly alive: (key: string) => boolean) {}
+  private readonly keysByTag = new Map<string, Set<string>>();
+  private readonly tagsByKey = new Map<string, string[]>();
 
   add(key: string, tags: readonly string[]): void {
+    if (tags.length === 0) return;
+    let own = this.tagsByKey.get(key);
+    if (!own) {
+      own = [];
+      this.tagsByKey.set(key, own);
+    }
     for (const tag of tags) {
-      let entry = this.tags.get(tag);
-      if (!entry) {
-        entry = { keys: new Set(), pruneAt: 64 };
-        this.tags.set(tag, entry);
+      let keys = this.keysByTag.get(tag);
+      if (!keys) {
+        keys = new Set();
+        this.keysByTag.set(tag, keys);
       }
-      entry.keys.add(key);
-      if (entry.keys.size >= entry.pruneAt) {
-        this.pruneKeys(entry.keys);
-        entry.pruneAt = Math.max(64, entry.keys.size * 2);
-      }
+      if (keys.has(key)) continue;
+      keys.add(key);
+      own.push(tag);
     }
   }
 
   /** Removes a tag's index and answers the keys it held. */
   take(tag: string): string[] {
-    const entry = this.tags.get(tag);
-    if (!entry) return [];
-    this.tags.delete(tag);
-    return [...entry.keys];
+    const keys = this.keysByTag.get(tag);
+    if (!keys) return [];
+    this.keysByTag.delete(tag);
+    for (const key of keys) {
+      const own = this.tagsByKey.get(key) as string[];
+      if (own.length === 1) this.tagsByKey.delete(key);
+      else own.splice(own.indexOf(tag), 1);
+    }
+    return [...keys];
   }
 
-  /** Drops dead keys from every index, and indexes left empty. */
-  prune(): void {
-    for (const [tag, entry] of this.tags) {
-      this.pruneKeys(entry.keys);
-      if (entry.keys.size === 0) this.tags.delete(tag);
+  /** Forgets a key that left the cache, and the indexes it leaves empty. */
+  remove(key: string): void {
+    const own = this.tagsByKey.get(key);
+    if (!own) return;
+    this.tagsByKey.delete(key);
+    for (const tag of own) {
+      const keys = this.keysByTag.get(tag) as Set<string>;
+      keys.delete(key);
+      if (keys.size === 0) this.keysByTag.delete(tag);
     }
   }
 
-  /** Number of keys indexed under `tag` (dead ones included until pruned). For tests. */
+  /** Number of keys indexed under `tag`. */
   size(tag: string): number {
-    return this.tags.get(tag)?.keys.size ?? 0;
+    return this.keysByTag.get(tag)?.size ?? 0;
+  }
+
+  /** Number of tags with an index, and of keys indexed under any tag. */
+  counts(): { tags: number; keys: number } {
+    return { tags: this.keysByTag.size, keys: this.tagsByKey.size };
   }
 
   clear(): void {
-    this.tags.clear();
-  }
-
-  private pruneKeys(keys: Set<string>): void {
-    for (const key of keys) if (!this.alive(key)) keys.delete(key);
+    this.keysByTag.clear();
+    this.tagsByKey.clear();
   }
 }

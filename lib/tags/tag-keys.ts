@@ -10,6 +10,16 @@ export function tagIndexKey(tag: string): string {
   return TAG_INDEX_PREFIX + tag;
 }
 
+/**
+ * Where the tags of a tagged key are listed (a set of tag index keys, expiring with the key), so whatever
+ * removes the key also removes it from its indexes: an index never outlives its keys.
+ */
+export const TAGS_OF_PREFIX = 'cashews:tags-of:';
+
+export function tagsOfKey(key: string): string {
+  return TAGS_OF_PREFIX + key;
+}
+
 /** Keys removed per round trip when a tag is deleted. */
 export const TAG_BATCH = 1000;
 
