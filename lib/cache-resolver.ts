@@ -2,8 +2,8 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import type { CacheService } from './cache.service.js';
 import { getCacheToken } from './cache.tokens.js';
-import { CashewsConfigError } from './errors.js';
-import type { ExecutorHooks, Layer } from './strategies/executor.js';
+import { CashewsConfigError, type KeyPlaceholderError } from './errors.js';
+import type { ExecutorHooks, Layer, MissingKeyOutcome } from './strategies/executor.js';
 
 /**
  * Finds the cache instance a decorator names and gives the executor its hooks. Shared by the
@@ -13,6 +13,8 @@ import type { ExecutorHooks, Layer } from './strategies/executor.js';
 export class CacheResolver implements ExecutorHooks {
   private readonly logger = new Logger('Cashews');
   private readonly instances = new Map<string | undefined, CacheService>();
+  /** Placeholders already reported as rendering `undefined`, per layer: each is logged once. */
+  private readonly missingReported = new WeakMap<Layer, Set<string>>();
 
   // Explicit tokens: DI must not depend on emitted type metadata (tsx, esbuild and vitest emit none).
   constructor(@Inject(ModuleRef) private readonly moduleRef: ModuleRef) {}
@@ -37,6 +39,23 @@ export class CacheResolver implements ExecutorHooks {
 
   cacheFor(layer: Layer): CacheService {
     return this.get(layer.cacheName);
+  }
+
+  onMissingKeyPart(layer: Layer, target: string, error: KeyPlaceholderError, outcome: MissingKeyOutcome): void {
+    let reported = this.missingReported.get(layer);
+    if (!reported) this.missingReported.set(layer, (reported = new Set()));
+    const what = `${outcome}:${error.placeholder}`;
+    if (reported.has(what)) return;
+    reported.add(what);
+    const consequence =
+      outcome === 'skipped'
+        ? 'such calls run without it (nothing read or stored)'
+        : outcome === 'client'
+          ? 'such calls are counted per client (req.ip) instead'
+          : `such calls fail with ${error.name}`;
+    this.logger.warn(
+      `@${layer.strategy} on ${target || layer.base}: key template "${error.template}" placeholder {${error.placeholder}} rendered undefined; ${consequence}. Logged once. Pass a value, or mark it optional ({${error.placeholder.replace(/^([^:]*)/, '$1?')}}) if such calls may share one key.`,
+    );
   }
 
   onBackgroundError(target: string, error: unknown): void {

@@ -1,7 +1,15 @@
-import { Inject, Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type CallHandler,
+  type ExecutionContext,
+  type NestInterceptor,
+} from '@nestjs/common';
 import { DiscoveryService, HttpAdapterHost } from '@nestjs/core';
 import { map, Observable } from 'rxjs';
 import { getLayers } from '../decorators/strategy-metadata.js';
+import { BurstLogger } from '../logging/burst-logger.js';
 import { CacheDetect, type DetectScope } from './cache-detect.js';
 import { cacheControlHeaders, etagMatches, etagOf, fromCacheHeaders } from './cache-headers.js';
 import { middlewareScope } from './from-cache.middleware.js';
@@ -20,6 +28,7 @@ type HttpRequest = { method?: string; headers?: Record<string, string | string[]
 @Injectable()
 export class CacheHeadersInterceptor implements NestInterceptor {
   private features?: HttpFeatures;
+  private readonly headerErrors = new BurstLogger(new Logger('Cashews'));
 
   constructor(
     @Inject(DiscoveryService) private readonly discovery: DiscoveryService,
@@ -46,13 +55,13 @@ export class CacheHeadersInterceptor implements NestInterceptor {
     const respond = (result: unknown): unknown => {
       const hits = scope.hits;
       if (hits.length) {
-        if (headers) this.setHeaders(res, fromCacheHeaders(hits));
-        if (features.cacheControl) this.setHeaders(res, cacheControlHeaders(hits, features.publicCache));
+        if (headers) this.setHeaders(res, () => fromCacheHeaders(hits));
+        if (features.cacheControl) this.setHeaders(res, () => cacheControlHeaders(hits, features.publicCache));
       }
       if (!etag) return result;
       const tag = etagOf(result);
       if (tag === undefined) return result;
-      this.setHeaders(res, { ETag: tag });
+      this.setHeaders(res, () => ({ ETag: tag }));
       if (etagMatches(req.headers?.['if-none-match'], tag) && ['GET', 'HEAD'].includes(String(req.method))) {
         return new Response(null, { status: 304, headers: { ETag: tag } });
       }
@@ -63,8 +72,17 @@ export class CacheHeadersInterceptor implements NestInterceptor {
     );
   }
 
-  private setHeaders(res: object, headers: Record<string, string>): void {
-    const adapter = this.adapterHost.httpAdapter;
-    for (const [name, value] of Object.entries(headers)) adapter.setHeader(res, name, value);
+  /**
+   * Informational headers must never fail the response they describe: building or setting one that throws (a
+   * header the adapter refuses, headers already sent) is logged, in bursts, and the response goes out without it.
+   */
+  private setHeaders(res: object, build: () => Record<string, string>): void {
+    try {
+      const adapter = this.adapterHost.httpAdapter;
+      for (const [name, value] of Object.entries(build())) adapter.setHeader(res, name, value);
+    } catch (error) {
+      const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      this.headerErrors.warn(`Could not set cache headers on a response (sent without them): ${reason}`);
+    }
   }
 }

@@ -15,6 +15,22 @@ describe('cache headers', () => {
     expect(fromCacheHeaders([{ key: 'ké\n', strategy: 'cache', ttl: -1 }])).toEqual({ 'X-From-Cache': 'k%C3%A9%0A' });
   });
 
+  it('encodes emoji, lone surrogates, "%" and spaces so that the value decodes to the key, never throwing', () => {
+    const keys = ['p:\u{1F600}', 'p:\uD800', 'p:\uDE00\uD83D', 'p:%ED%A0%80', 'a b'];
+    const header = fromCacheHeaders(keys.map((key) => ({ key, strategy: 'cache', ttl: -1 })))['X-From-Cache'];
+    expect(header).toBe('p:%F0%9F%98%80, p:%EF%BF%BD, p:%EF%BF%BD%EF%BF%BD, p:%25ED%25A0%2580, a%20b');
+    expect(header.split(', ').map((item) => decodeURIComponent(item))).toEqual([
+      'p:\u{1F600}',
+      'p:\uFFFD',
+      'p:\uFFFD\uFFFD',
+      'p:%ED%A0%80',
+      'a b',
+    ]);
+    expect(
+      fromCacheHeaders([{ key: 'k', strategy: 'failover', exception: 'Err\u{1F600}\uD800' }])['X-From-Cache-Exc'],
+    ).toBe('Err%F0%9F%98%80%EF%BF%BD');
+  });
+
   it('sends Age and a private (or public) max-age', () => {
     expect(cacheControlHeaders(hits, false)).toEqual({ Age: '29', 'Cache-Control': 'private, max-age=30' });
     expect(cacheControlHeaders([{ key: 'k', strategy: 'cache', ttl: -1 }], true)).toEqual({

@@ -31,9 +31,18 @@ function remainingSeconds(hits: readonly CacheHit[]): number | undefined {
   return ttls.length ? Math.floor(Math.min(...ttls) / 1000) : undefined;
 }
 
-/** Header values must be visible ASCII: anything else in a key is percent-encoded. */
-function headerSafe(text: string): string {
-  return text.replace(/[^\x20-\x7e]/g, (ch) => encodeURIComponent(ch));
+// With the `u` flag an emoji is one match (not two halves that encodeURIComponent would refuse); `%` and space are
+// encoded too, so `decodeURIComponent` of each comma-separated item gives the key back.
+const NOT_HEADER_SAFE = /[^\x21-\x24\x26-\x7e]/gu;
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/**
+ * Header values must be visible ASCII: anything else in a key (and `%`, and spaces) is percent-encoded as UTF-8,
+ * so `decodeURIComponent` of the value gives the key back. A lone surrogate has no UTF-8 form and is sent as
+ * U+FFFD's bytes (`%EF%BF%BD`); keys built by the decorators never hold one (they escape it). Never throws.
+ */
+export function headerSafe(text: string): string {
+  return text.replace(NOT_HEADER_SAFE, (ch) => encodeURIComponent(LONE_SURROGATE.test(ch) ? '\uFFFD' : ch));
 }
 
 /** Weak ETag of a handler result: a hash of its JSON (strings and buffers as they are sent). */

@@ -11,6 +11,7 @@ import { defer, lastValueFrom, type Observable } from 'rxjs';
 import { CacheResolver } from '../cache-resolver.js';
 import { argsFromRequest, readRouteArgs, type RouteArgs } from '../decorators/route-args.js';
 import { getLayers } from '../decorators/strategy-metadata.js';
+import { KeyPlaceholderError } from '../errors.js';
 import { escapeKeyPart } from '../keys/escape-key-part.js';
 import type { KeySource } from '../keys/key-template.js';
 import { execute, type Invocation, type Layer } from '../strategies/executor.js';
@@ -32,7 +33,7 @@ type HttpRequest = {
  */
 @Injectable()
 export class CashewsInterceptor implements NestInterceptor {
-  private readonly routes = new WeakMap<object, RouteArgs>();
+  private readonly routes = new WeakMap<object, RouteArgs & { target: string }>();
 
   constructor(
     @Inject(CacheResolver) private readonly resolver: CacheResolver,
@@ -43,7 +44,8 @@ export class CashewsInterceptor implements NestInterceptor {
     const handler = context.getHandler();
     const layers = getLayers(handler);
     if (!layers) return next.handle();
-    const target = `${context.getClass().name}.${handler.name}`;
+    const route = this.routeOf(context.getClass(), handler as (...args: unknown[]) => unknown);
+    const target = route.target;
     const run = () => lastValueFrom(next.handle(), { defaultValue: undefined });
 
     const type = context.getType<string>();
@@ -54,7 +56,6 @@ export class CashewsInterceptor implements NestInterceptor {
     }
 
     const req = context.switchToHttp().getRequest<HttpRequest>();
-    const route = this.routeArgs(context.getClass(), handler as (...args: unknown[]) => unknown);
     const method = String(req.method ?? 'GET').toUpperCase();
     const active = layers.filter(
       (layer) => !layer.storesResult || (!route.usesResponse && (layer.methods ?? CACHEABLE_METHODS).includes(method)),
@@ -64,15 +65,26 @@ export class CashewsInterceptor implements NestInterceptor {
     const invocation: Invocation = {
       target,
       source,
-      keyOf: (layer) => this.keyOf(layer, source, method, req),
+      keyOf: (layer) => this.keyOf(layer, source, method, req, target),
       onLimit: this.limitHeaders(context.switchToHttp().getResponse()),
     };
     return defer(() => execute(active, invocation, this.resolver, run));
   }
 
   /** Default controller keys name the route and the whole query string (parameters sorted). */
-  protected keyOf(layer: Layer, source: KeySource, method: string, req: HttpRequest): string {
-    if (layer.hasTemplate) return layer.key(source);
+  protected keyOf(layer: Layer, source: KeySource, method: string, req: HttpRequest, target = ''): string {
+    if (layer.hasTemplate) {
+      if (layer.defaultKey !== 'client') return layer.key(source);
+      try {
+        return layer.key(source);
+      } catch (error) {
+        if (!(error instanceof KeyPlaceholderError)) throw error;
+        // A rate limit whose template cannot name this caller (`{req.user.id}` without a user) counts the
+        // client instead, under the method's default per-client key: never one bucket for all such callers.
+        this.resolver.onMissingKeyPart(layer, target, error, 'client');
+        return `${layer.prefix ? `${layer.prefix}:` : ''}${layer.base}:${escapeKeyPart(clientOf(req))}`;
+      }
+    }
     if (layer.defaultKey) {
       // Protective decorators: the method alone, or per client. Never the query string: varying it must
       // not get around a rate limit. `req.ip` honours the adapter's `trust proxy` setting, and only it.
@@ -108,14 +120,35 @@ export class CashewsInterceptor implements NestInterceptor {
     };
   }
 
-  private routeArgs(controller: object, handler: (...args: unknown[]) => unknown): RouteArgs {
+  /**
+   * The handler's route arguments and `Class.method` name, found once per handler under the property Nest routes
+   * it by: `@Param`/`@Query` metadata is stored under that property key, which need not be the function's name.
+   */
+  private routeOf(controller: object, handler: (...args: unknown[]) => unknown): RouteArgs & { target: string } {
     let route = this.routes.get(handler);
     if (!route) {
-      route = readRouteArgs(controller, handler.name);
+      const key = propertyKeyOf(controller, handler);
+      route = { ...readRouteArgs(controller, key), target: `${(controller as { name?: string }).name}.${String(key)}` };
       this.routes.set(handler, route);
     }
     return route;
   }
+}
+
+/**
+ * The property of the controller's prototype (or of a class it extends) that holds `handler`: Nest routes
+ * `prototype[key]`, and a handler defined through a mixin, `Object.defineProperty` or wrapped by another
+ * decorator has a function name (`other`, `wrapped`, `bound x`) that differs from `key`. Falls back to the
+ * function's name when the handler is not on the prototype chain.
+ */
+function propertyKeyOf(controller: object, handler: (...args: unknown[]) => unknown): string | symbol {
+  const prototype = (controller as { prototype?: unknown }).prototype;
+  for (let proto = prototype; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+    for (const key of Reflect.ownKeys(proto)) {
+      if (key !== 'constructor' && Object.getOwnPropertyDescriptor(proto, key)?.value === handler) return key;
+    }
+  }
+  return handler.name;
 }
 
 /** The client address as the adapter sees it: `req.ip` (proxy headers only under `trust proxy`). */

@@ -24,6 +24,17 @@ describe('escapeKeyPart', () => {
     expect(escapeKeyPart(all)).not.toMatch(/[*:?[\]\\{}\s\p{Cc}]/u);
   });
 
+  it('encodes a lone surrogate as its own bytes, apart from U+FFFD, and leaves a well-formed pair alone', () => {
+    expect(escapeKeyPart('\uD800')).toBe('%ED%A0%80');
+    expect(escapeKeyPart('a\uDFFFb')).toBe('a%ED%BF%BFb');
+    expect(escapeKeyPart('\uFFFD')).toBe('\uFFFD');
+    expect(escapeKeyPart('\uD83D\uDE00')).toBe('\uD83D\uDE00');
+    expect(escapeKeyPart('\uDE00\uD83D')).toBe('%ED%B8%80%ED%A0%BD');
+    const utf8 = (text: string) => Buffer.from(escapeKeyPart(text), 'utf8').toString('hex');
+    expect(utf8('\uD800')).not.toBe(utf8('\uFFFD'));
+    expect(utf8('x\uDC00')).not.toBe(utf8('x\uFFFD'));
+  });
+
   it('is injective, notably for inputs that look like escapes', () => {
     const inputs = ['*', '%2A', '%252A', 'a:b', 'a%3Ab', 'a%3ab', '%', '%%', ' ', '%20', '\u00a0', '%C2%A0', ''];
     const outputs = inputs.map(escapeKeyPart);

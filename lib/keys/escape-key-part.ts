@@ -6,19 +6,30 @@
  */
 
 // `%` is escaped too: that is what makes the encoding injective (every `%` in the output starts an escape).
-const UNSAFE = /[%*:?[\]\\{}\s\p{Cc}]/u;
-const UNSAFE_GLOBAL = /[%*:?[\]\\{}\s\p{Cc}]/gu;
+// `\p{Cs}` (with the `u` flag) matches only lone surrogates: a well-formed pair is one code point (an emoji).
+const UNSAFE = /[%*:?[\]\\{}\s\p{Cc}\p{Cs}]/u;
+const UNSAFE_GLOBAL = /[%*:?[\]\\{}\s\p{Cc}\p{Cs}]/gu;
+
+function hex(byte: number): string {
+  return `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+}
 
 function encode(ch: string): string {
   const code = ch.charCodeAt(0);
   // encodeURIComponent leaves `*` and friends alone, so ASCII is encoded by hand; beyond ASCII it gives UTF-8 bytes.
-  return code < 0x80 ? `%${code.toString(16).toUpperCase().padStart(2, '0')}` : encodeURIComponent(ch);
+  if (code < 0x80) return hex(code);
+  // A lone surrogate has no UTF-8 form: written as text it would reach Redis as U+FFFD (`%EF%BF%BD`) and share
+  // that character's key. Its own three bytes (as WTF-8 writes them, `\uD800` → `%ED%A0%80`) keep it apart.
+  if (code >= 0xd800 && code <= 0xdfff)
+    return hex(0xe0 | (code >> 12)) + hex(0x80 | ((code >> 6) & 0x3f)) + hex(0x80 | (code & 0x3f));
+  return encodeURIComponent(ch);
 }
 
 /**
- * Makes `text` safe inside a key: percent-encodes `%`, `*`, `:`, `?`, `[`, `]`, `\`, `{`, `}`, whitespace and
- * control characters (UTF-8 bytes, upper-case hex). Injective: different inputs never give the same output, and
- * every `%` in the output is followed by two hex digits.
+ * Makes `text` safe inside a key: percent-encodes `%`, `*`, `:`, `?`, `[`, `]`, `\`, `{`, `}`, whitespace,
+ * control characters (UTF-8 bytes, upper-case hex) and lone surrogates (their WTF-8 bytes, e.g. `%ED%A0%80`).
+ * Injective, also once the key is written as UTF-8: different inputs never give the same bytes, and every `%`
+ * in the output is followed by two upper-case hex digits.
  *
  * @example
  * ```ts

@@ -14,8 +14,30 @@ describe('built-in key formatters', () => {
     expect(hash('hello')).toBe(createHash('sha1').update('hello').digest('hex'));
     expect(hash('a b:c')).toBe(createHash('sha1').update('a b:c').digest('hex'));
     expect(hash(12)).toBe(createHash('sha1').update('12').digest('hex'));
+    expect(hash({ a: [1] })).toBe(createHash('sha1').update('{"a":[1]}').digest('hex'));
     expect(hash({ b: 1, a: 2 })).toBe(hash({ a: 2, b: 1 }));
     expect(hash({ a: 1 })).not.toBe(hash({ a: 2 }));
+  });
+
+  it('hash keeps every type apart from the text that spells it, and lone surrogates apart from U+FFFD', () => {
+    const hash = builtIn('hash');
+    const date = new Date(0);
+    const values: unknown[] = [
+      42,
+      '42',
+      42n,
+      '42n',
+      true,
+      'true',
+      { a: 1 },
+      '{"a":1}',
+      [1],
+      '[1]',
+      date,
+      date.toISOString(),
+    ];
+    values.push('\uD800', '\uDC00', '\uFFFD', "\u0000'42'", '\u000042', new Map(), 'Map{}', new Set(), 'Set[]');
+    expect(new Set(values.map(hash)).size).toBe(values.length);
   });
 
   it('hash keeps null, undefined and their string spellings apart', () => {

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { CacheValueError, CashewsConfigError } from '../errors.js';
-import { renderArg, renderKeyPart } from './stable-render.js';
+import { readsAsTyped, renderArg, renderKeyPart } from './stable-render.js';
 
 /** Turns a placeholder value into text; the key compiler escapes the result, so it may return anything. */
 export type KeyFormatter = (value: unknown) => string;
@@ -19,10 +19,39 @@ function length(value: unknown): string {
   throw new CacheValueError(`The "len" key formatter needs a string, array, Map, Set or object, got ${typeof value}.`);
 }
 
+const LONE_SURROGATE = /\p{Cs}/u;
+const ISO_DATE = /^(?:[+-]\d{6}|\d{4})-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
+/**
+ * Whether a string could equal {@link renderArg}'s text of a value that is not a string (a number, a date, an
+ * object…), or would not survive UTF-8 (a lone surrogate), or starts with the NUL that marks such strings.
+ */
+function ambiguousText(text: string): boolean {
+  const first = text.charAt(0);
+  return (
+    first === '\u0000' ||
+    first === '{' ||
+    first === '[' ||
+    first === '~' ||
+    readsAsTyped(text) ||
+    ISO_DATE.test(text) ||
+    text === 'Invalid Date' ||
+    text.startsWith('Map{') ||
+    text.startsWith('Set[') ||
+    text.startsWith('Symbol.for(') ||
+    LONE_SURROGATE.test(text)
+  );
+}
+
 function hash(value: unknown): string {
   // A 40-hex digest can never equal the markers, so null, undefined, 'null' and 'undefined' stay apart.
   if (value === null || value === undefined) return renderKeyPart(value);
-  return createHash('sha1').update(renderArg(value)).digest('hex');
+  // What is hashed is renderArg's text (a string's is itself), so digests can be recomputed from it; a string
+  // that could equal another type's text (`'42'`, `'{"a":1}'`) hashes its escaped key part behind a NUL instead,
+  // which no other text starts with: 42 and '42', {a: 1} and '{"a":1}', '\uD800' and '\uFFFD' differ.
+  const text =
+    typeof value !== 'string' ? renderArg(value) : ambiguousText(value) ? `\u0000${renderKeyPart(value)}` : value;
+  return createHash('sha1').update(text).digest('hex');
 }
 
 const BUILT_IN: ReadonlyMap<string, KeyFormatter> = new Map<string, KeyFormatter>([
@@ -49,7 +78,7 @@ export const BUILT_IN_KEY_FORMATTERS: readonly string[] = [...BUILT_IN.keys()];
  * @example
  * ```ts
  * registerKeyFormatter('tenant', (user) => String((user as { tenantId: string }).tenantId));
- * // @Cached({ key: 'report:{user:tenant}:{day}' })
+ * // then, on a method: ;@Cache({ key: 'report:{user:tenant}:{day}' })
  * ```
  */
 export function registerKeyFormatter(name: string, fn: KeyFormatter): void {

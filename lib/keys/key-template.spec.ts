@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { CashewsConfigError } from '../errors.js';
+import { CashewsConfigError, KeyPlaceholderError } from '../errors.js';
 import { registerKeyFormatter } from './formatters.js';
 import { compileKey, compilePattern, type KeySpec } from './key-template.js';
 import { parameterNames } from './param-names.js';
@@ -142,9 +142,37 @@ describe('compileKey with a template', () => {
     expect(compiled({ args: [polluted] })).toBe('%undefined');
   });
 
+  it('strict: a placeholder rendering undefined throws KeyPlaceholderError unless marked optional with "?"', () => {
+    const spec = { base, params: ['user', 'page'], strict: true };
+    const strict = compileKey({ ...spec, template: 'export:{user.id}:{page?}' });
+    expect(strict({ args: [{ id: 7 }] })).toBe('export:7:%undefined');
+    expect(() => strict({ args: [{}] })).toThrow(KeyPlaceholderError);
+    const error = (() => {
+      try {
+        strict({ args: [{}, 2] });
+      } catch (caught) {
+        return caught as KeyPlaceholderError;
+      }
+    })();
+    expect(error).toMatchObject({
+      code: 'CASHEWS_KEY_PLACEHOLDER',
+      template: 'export:{user.id}:{page?}',
+      placeholder: 'user.id',
+    });
+    expect(error?.message).toMatch(/\{user\.id\?\}/);
+    // `null` is a value; formatters see the raw value first.
+    expect(strict({ args: [{ id: null }, 1] })).toBe('export:%null:1');
+    expect(() => compileKey({ ...spec, template: '{user.id:hash}' })({ args: [{}] })).toThrow(KeyPlaceholderError);
+    expect(compileKey({ ...spec, template: '{user.id?:hash}' })({ args: [{}] })).toBe('%25undefined');
+    // Without strict (tags, patterns) undefined renders its marker, as before.
+    expect(compileKey({ base, params: ['user'], template: 'export:{user.id}' })({ args: [{}] })).toBe(
+      'export:%undefined',
+    );
+  });
+
   it('resolves a rest parameter to the array of remaining arguments', () => {
     const compiled = compileKey({ base, params: ['first', '...rest'], template: '{first}:{rest}:{rest:len}:{2}' });
-    expect(compiled({ args: ['a', 'b', 'c'] })).toBe('a:%5B"b","c"%5D:2:c');
+    expect(compiled({ args: ['a', 'b', 'c'] })).toBe('a:%o%5B"b","c"%5D:2:c');
   });
 
   it('applies built-in formatters and escapes their output', () => {

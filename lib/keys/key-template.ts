@@ -2,7 +2,7 @@
  * Key templates compiled once per decorated method into a function that only concatenates precomputed parts:
  * every cached call (hits included) builds a key, so nothing is parsed or looked up by name per call.
  */
-import { CashewsConfigError } from '../errors.js';
+import { CashewsConfigError, KeyPlaceholderError } from '../errors.js';
 import { escapeKeyPart } from './escape-key-part.js';
 import { findKeyFormatter, keyFormatterNames, type KeyFormatter } from './formatters.js';
 import { REST_MARK } from './param-names.js';
@@ -44,10 +44,18 @@ export interface KeySpec {
   extraRoots?: Readonly<Record<string, (source: KeySource) => unknown>>;
   /** Allows `{req.…}` placeholders, resolved from {@link KeySource.req} (controllers). */
   allowRequest?: boolean;
+  /**
+   * A placeholder whose value is `undefined` throws {@link KeyPlaceholderError} instead of rendering the
+   * `%undefined` marker, unless it is marked optional (`{name?}`, `{req.user.id?:hash}`). Decorator keys are
+   * strict, so callers that lack a value never silently share one entry or one bucket; tags and patterns are not.
+   */
+  strict?: boolean;
 }
 
 /**
- * Compiles a key spec into a function building the cache key of one call. All validation happens here and
+ * Compiles a key spec into a function building the cache key of one call. With `strict`, the function throws
+ * {@link KeyPlaceholderError} when a placeholder not marked optional (`{name?}`) is `undefined`.
+ * All other validation happens here and
  * throws {@link CashewsConfigError}: unknown placeholder, `req.` without `allowRequest`, unclosed `{`, unknown
  * formatter, a path through `__proto__`/`constructor`/`prototype`, or a literal `*` (keys never hold the wildcard).
  *
@@ -172,7 +180,10 @@ function parseTemplate(ctx: Context): Part[] {
 }
 
 function compilePlaceholder(ctx: Context, inner: string): KeyFunction {
-  const [pathText, ...formatterNames] = inner.split(':').map((piece) => piece.trim());
+  const [pathPiece, ...formatterNames] = inner.split(':').map((piece) => piece.trim());
+  // `{name?}`: the value may be undefined (rendered `%undefined`); otherwise a strict key refuses undefined.
+  const optional = pathPiece.endsWith('?');
+  const pathText = optional ? pathPiece.slice(0, -1) : pathPiece;
   const segments = pathText.split('.');
   for (const segment of segments) {
     if (FORBIDDEN_SEGMENTS.has(segment)) {
@@ -185,7 +196,8 @@ function compilePlaceholder(ctx: Context, inner: string): KeyFunction {
   const root = resolveRoot(ctx, inner, segments);
   // The request is the framework's object: `ip`, `hostname`, Fastify's `headers` are getters it inherits.
   const read = segments[0] === 'req' && root !== undefined && ctx.spec.allowRequest ? requestChild : child;
-  const get = segments.length === 1 ? root : walk(root, segments.slice(1), read);
+  const walked = segments.length === 1 ? root : walk(root, segments.slice(1), read);
+  const get = ctx.spec.strict && !optional ? required(ctx, inner, walked) : walked;
   const formatters = formatterNames.map((name) => lookupFormatter(ctx, inner, name));
   if (formatters.length === 0) return (source) => renderKeyPart(get(source));
   if (formatters.length === 1) {
@@ -196,6 +208,15 @@ function compilePlaceholder(ctx: Context, inner: string): KeyFunction {
     let value: unknown = get(source);
     for (const format of formatters) value = format(value);
     return escapeKeyPart(asText(value));
+  };
+}
+
+/** Wraps a resolver so that an `undefined` value throws {@link KeyPlaceholderError} (one comparison per call). */
+function required(ctx: Context, inner: string, get: Resolver): Resolver {
+  return (source) => {
+    const value = get(source);
+    if (value === undefined) throw new KeyPlaceholderError(ctx.spec.base, ctx.template, inner);
+    return value;
   };
 }
 

@@ -7,7 +7,7 @@ describe('renderArg', () => {
     expect(renderArg(42)).toBe('42');
     expect(renderArg(-1.5)).toBe('-1.5');
     expect(renderArg(true)).toBe('true');
-    expect(renderArg(12345678901234567890n)).toBe('12345678901234567890');
+    expect(renderArg(12345678901234567890n)).toBe('12345678901234567890n');
     expect(renderArg(null)).toBe('null');
     expect(renderArg(undefined)).toBe('undefined');
   });
@@ -15,7 +15,7 @@ describe('renderArg', () => {
   it('renders dates as ISO strings', () => {
     expect(renderArg(new Date(Date.UTC(2024, 0, 2, 3, 4, 5)))).toBe('2024-01-02T03:04:05.000Z');
     expect(renderArg(new Date(NaN))).toBe('Invalid Date');
-    expect(renderArg({ at: new Date(0) })).toBe('{"at":"1970-01-01T00:00:00.000Z"}');
+    expect(renderArg({ at: new Date(0) })).toBe('{"at":~"1970-01-01T00:00:00.000Z"}');
   });
 
   it('sorts object keys recursively, so key order does not matter', () => {
@@ -56,7 +56,8 @@ describe('renderArg', () => {
 
   it('uses toJSON when an object has one', () => {
     const id = { toJSON: () => '65f0c0ffee', ignored: 'field' };
-    expect(renderArg({ id })).toBe('{"id":"65f0c0ffee"}');
+    expect(renderArg({ id })).toBe('{"id":~"65f0c0ffee"}');
+    expect(renderArg({ id })).not.toBe(renderArg({ id: '65f0c0ffee' }));
   });
 
   it('reads an own "__proto__" key as data, not the prototype', () => {
@@ -81,7 +82,7 @@ describe('renderKeyPart', () => {
   it('escapes rendered text', () => {
     expect(renderKeyPart('a:b')).toBe('a%3Ab');
     expect(renderKeyPart('*')).toBe('%2A');
-    expect(renderKeyPart({ q: 'a b' })).toBe('%7B"q"%3A"a%20b"%7D');
+    expect(renderKeyPart({ q: 'a b' })).toBe('%o%7B"q"%3A"a%20b"%7D');
     expect(renderKeyPart(7)).toBe('7');
   });
 
@@ -92,7 +93,121 @@ describe('renderKeyPart', () => {
     expect(new Set(parts).size).toBe(parts.length);
   });
 
-  it('lets a number and its decimal string share a part, as a route parameter and its parsed value should', () => {
-    expect(renderKeyPart(42)).toBe(renderKeyPart('42'));
+  it('writes numbers and booleans bare and quotes the strings that read like them, as YAML does', () => {
+    expect(renderKeyPart(42)).toBe('42');
+    expect(renderKeyPart('42')).toBe("'42'");
+    expect(renderKeyPart(42n)).toBe('42n');
+    expect(renderKeyPart('42n')).toBe("'42n'");
+    expect(renderKeyPart(true)).toBe('true');
+    expect(renderKeyPart('true')).toBe("'true'");
+    expect(renderKeyPart('-1.5')).toBe("'-1.5'");
+    expect(renderKeyPart("'42'")).toBe("%2742'");
+    // Strings that do not read as a number stay as they are.
+    expect(renderKeyPart('042')).toBe('042');
+    expect(renderKeyPart('42 ')).toBe('42%20');
+    expect(renderKeyPart('2024-01-02')).toBe('2024-01-02');
+    expect(renderKeyPart('3f9a2c1b')).toBe('3f9a2c1b');
+    expect(renderKeyPart('truthy')).toBe('truthy');
+    expect(renderKeyPart(new Date(0))).toBe('%@1970-01-01T00%3A00%3A00.000Z');
+    expect(renderKeyPart({ q: { a: 1 } })).toBe('%o%7B"q"%3A%7B"a"%3A1%7D%7D');
+  });
+});
+
+/** Many values of every type, pairwise different (by `Object.is` for primitives, by structure otherwise). */
+function distinctValues(): unknown[] {
+  const strings = [
+    '',
+    ' ',
+    '42',
+    '-1.5',
+    'NaN',
+    'Infinity',
+    '-Infinity',
+    '1e+21',
+    '42n',
+    'true',
+    'false',
+    'null',
+    'undefined',
+    '%null',
+    "'42'",
+    "'42",
+    "%2742'",
+    "'",
+    "''",
+    '%o',
+    '%@1970',
+    '%7B%7D',
+    '{}',
+    '[]',
+    '{"a":1}',
+    '[1,2]',
+    '1,2',
+    '"a"',
+    'a:b',
+    'a%3Ab',
+    '*',
+    '%2A',
+    'Map{}',
+    'Set[]',
+    '~"x"',
+    'x',
+    '\uD800',
+    '\uDC00',
+    '\uFFFD',
+    '\uD83D\uDE00',
+    '\uDE00\uD83D',
+    'a\uD800b',
+    'a\uFFFDb',
+    '\u0000',
+    '1970-01-01T00:00:00.000Z',
+    'Symbol.for("s")',
+    'é',
+    'e\u0301',
+  ];
+  const numbers = [0, 1, -1, 42, 1.5, -1.5, NaN, Infinity, -Infinity, 1e21, Number.MAX_SAFE_INTEGER];
+  const nested = [...strings, ...numbers, true, false, null, 42n, -1n, new Date(0), new Date(NaN), Symbol.for('s')];
+  const values: unknown[] = [...nested, undefined];
+  for (const inner of nested) {
+    values.push([inner], { q: inner }, new Set([inner]), new Map([[inner, 1]]), new Map([['k', inner]]));
+  }
+  values.push([], {}, [[]], [{}], [1, 2], ['1', '2'], [1, [2]], [[1], 2], new Map(), new Set(), [undefined]);
+  values.push({ toJSON: () => 'x' }, { toJSON: () => ({ a: 1 }) }, { a: 1 }, { a: { b: 1 } });
+  values.push({ a: '{"b":1}' }, { 'a"': 1 }, { a: 1, b: 2 }, { 'a":1,"b': 2 });
+  return values;
+}
+
+describe('renderKeyPart is injective', () => {
+  it('gives pairwise different values pairwise different parts, also as the UTF-8 bytes Redis stores', () => {
+    const values = distinctValues();
+    const byPart = new Map<string, unknown>();
+    const byBytes = new Map<string, unknown>();
+    for (const value of values) {
+      const part = renderKeyPart(value);
+      const bytes = Buffer.from(part, 'utf8').toString('hex');
+      expect([value, byPart.get(part)]).toEqual([value, undefined]);
+      expect([value, byBytes.get(bytes)]).toEqual([value, undefined]);
+      byPart.set(part, value);
+      byBytes.set(bytes, value);
+    }
+    expect(byBytes.size).toBe(values.length);
+  });
+
+  it('keeps the collisions of issue #9 apart', () => {
+    const utf8 = (value: unknown) => Buffer.from(renderKeyPart(value), 'utf8').toString('hex');
+    expect(utf8('\uD800')).not.toBe(utf8('\uFFFD'));
+    expect(utf8({ q: { a: 1 } })).not.toBe(utf8({ q: '{"a":1}' }));
+    expect(utf8({ a: 1 })).not.toBe(utf8('{"a":1}'));
+    expect(utf8([1, 2])).not.toBe(utf8('[1,2]'));
+    expect(utf8(42)).not.toBe(utf8('42'));
+    expect(utf8(42)).not.toBe(utf8(42n));
+    expect(utf8(true)).not.toBe(utf8('true'));
+    expect(utf8(new Date(0))).not.toBe(utf8(new Date(0).toISOString()));
+    expect(utf8({ at: new Date(0) })).not.toBe(utf8({ at: new Date(0).toISOString() }));
+  });
+
+  it('refuses symbols that have no stable identity', () => {
+    expect(() => renderKeyPart(Symbol('s'))).toThrow(CacheValueError);
+    expect(renderKeyPart(Symbol.for('s'))).toBe('%oSymbol.for("s")');
   });
 });

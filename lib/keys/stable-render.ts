@@ -6,21 +6,32 @@ import { CacheValueError } from '../errors.js';
 import { escapeKeyPart } from './escape-key-part.js';
 
 /**
- * Key parts for `null` and `undefined`. {@link escapeKeyPart} only ever emits `%` followed by two hex digits, so
- * no string argument can produce these, which keeps `null`, `undefined`, `'null'` and `'undefined'` apart.
+ * Key parts of `null`, `undefined`, dates and objects. A string's part is {@link escapeKeyPart}'s output, in which
+ * every `%` is followed by two upper-case hex digits; these start with `%` and a character that is not one (`n`,
+ * `u`, `@`, `o`), so no string can produce them, and the marks differ from each other. That keeps `null` and
+ * `'null'`, a `Date` and its ISO text, an object and its JSON text apart. (Numbers, BigInts and booleans are
+ * written bare, and strings that read like them are quoted: see {@link renderKeyPart}.)
  */
 export const NULL_KEY_PART = '%null';
 export const UNDEFINED_KEY_PART = '%undefined';
+/** Valid and invalid dates: `%@2024-01-02T03%3A04%3A05.000Z`. */
+export const DATE_KEY_MARK = '%@';
+/** Objects, arrays, Maps, Sets and registered symbols: `%o` then their escaped {@link renderArg} text. */
+export const OBJECT_KEY_MARK = '%o';
 
 /**
- * Stable, human-readable text for a value, not yet escaped for a key (see {@link renderKeyPart} for that).
+ * Stable, human-readable text for a value, not yet escaped for a key (see {@link renderKeyPart} for that). Used
+ * by the key formatters (`{q:lower}`), which treat a value as text; the key itself types every value.
  *
- * - Strings as themselves, numbers/booleans/BigInts as their digits or words, `null` → `'null'`,
- *   `undefined` → `'undefined'`, `Date` → ISO string (`'Invalid Date'` when invalid).
- * - Inside objects and arrays, strings are JSON-quoted so `{a: null}` and `{a: 'null'}` differ.
+ * - Strings as themselves, numbers/booleans as their digits or words, BigInts with an `n` (`42n`),
+ *   `null` → `'null'`, `undefined` → `'undefined'`, `Date` → ISO string (`'Invalid Date'` when invalid).
+ * - Inside objects and arrays every value is typed: strings are JSON-quoted (lone surrogates as `\udXXX`), so
+ *   `{a: null}`, `{a: 'null'}` and `{a: '{}'}` vs `{a: {}}` differ; `toJSON()` results are marked with `~`
+ *   (`{"at":~"1970-01-01T00:00:00.000Z"}`), so an ObjectId differs from its hex string.
  * - Object keys sorted (own enumerable string keys; `undefined` values omitted as in JSON), arrays in order,
  *   `Map` entries and `Set` members sorted by their rendering, `toJSON()` honoured (ObjectId, Decimal, Buffer…).
- * - Functions and circular structures throw {@link CacheValueError}: no stable text exists for them.
+ * - Functions, symbols not made by `Symbol.for` and circular structures throw {@link CacheValueError}: no stable
+ *   text exists for them.
  *
  * @example
  * ```ts
@@ -36,10 +47,10 @@ export function renderArg(value: unknown): string {
       return value;
     case 'number':
     case 'boolean':
-    case 'bigint':
     case 'undefined':
-    case 'symbol':
       return String(value);
+    case 'bigint':
+      return `${value}n`;
     case 'function':
       throw functionError(value);
   }
@@ -49,33 +60,63 @@ export function renderArg(value: unknown): string {
 }
 
 /**
- * A value's part of a key: {@link renderArg} then {@link escapeKeyPart}, except `null` and `undefined`, which get
- * markers ({@link NULL_KEY_PART}, {@link UNDEFINED_KEY_PART}) that no escaped string can equal.
+ * A value's part of a key; two different values never share one, even once written to Redis as UTF-8.
  *
- * Numbers and strings with the same text share a part on purpose (`42` and `'42'`), so a route parameter and
- * the parsed number it became address the same entry.
+ * - Strings are {@link escapeKeyPart}ed and otherwise left as they are, except, as YAML does, a string that reads
+ *   as a number, a BigInt or a boolean, which is quoted (`'42'`, `'true'`), and a leading `'`, escaped (`%27`).
+ * - Numbers, BigInts (`42n`) and booleans are written bare.
+ * - `null`, `undefined`, dates and objects carry a mark no string can produce (see {@link NULL_KEY_PART}).
  *
  * @example
  * ```ts
- * renderKeyPart('a:b');     // 'a%3Ab'
- * renderKeyPart(null);      // '%null'
- * renderKeyPart({ q: '*' }); // '%7B"q"%3A"%2A"%7D'
+ * renderKeyPart('a:b');      // 'a%3Ab'
+ * renderKeyPart(42);         // '42'
+ * renderKeyPart('42');       // "'42'"
+ * renderKeyPart(null);       // '%null'
+ * renderKeyPart({ q: '*' }); // '%o%7B"q"%3A"%2A"%7D'
  * ```
  */
 export function renderKeyPart(value: unknown): string {
   switch (typeof value) {
     case 'string':
-      return escapeKeyPart(value);
+      return stringKeyPart(value);
     case 'number':
     case 'boolean':
-    case 'bigint':
-      // Their text is digits, signs, `.`, `e`, `+` or words: nothing to escape.
+      // Their text is digits, signs, `.`, `e`, `+`, `NaN`, `Infinity` or words: nothing to escape.
       return String(value);
+    case 'bigint':
+      return `${value}n`;
     case 'undefined':
       return UNDEFINED_KEY_PART;
   }
   if (value === null) return NULL_KEY_PART;
-  return escapeKeyPart(renderArg(value));
+  if (value instanceof Date) return DATE_KEY_MARK + escapeKeyPart(dateText(value));
+  return OBJECT_KEY_MARK + escapeKeyPart(renderArg(value));
+}
+
+const BIGINT_TEXT = /^-?(?:0|[1-9][0-9]*)n$/;
+
+/** Whether `text` is exactly how {@link renderKeyPart} writes some number, BigInt or boolean. */
+export function readsAsTyped(text: string): boolean {
+  const first = text.charCodeAt(0);
+  // Cheap filter first: such texts start with a digit, `-`, `I`(nfinity), `N`(aN), `t`(rue) or `f`(alse).
+  if (!(
+    (first >= 0x30 && first <= 0x39) ||
+    first === 0x2d ||
+    first === 0x49 ||
+    first === 0x4e ||
+    first === 0x74 ||
+    first === 0x66
+  )) {
+    return false;
+  }
+  return text === 'true' || text === 'false' || String(Number(text)) === text || BIGINT_TEXT.test(text);
+}
+
+function stringKeyPart(text: string): string {
+  // A quote starts only the quoted form; such texts hold nothing escapeKeyPart would change.
+  if (text.charCodeAt(0) === 0x27) return `%27${escapeKeyPart(text.slice(1))}`;
+  return readsAsTyped(text) ? `'${text}'` : escapeKeyPart(text);
 }
 
 function dateText(date: Date): string {
@@ -89,22 +130,35 @@ function functionError(fn: unknown): CacheValueError {
   );
 }
 
+function symbolText(symbol: symbol): string {
+  const registered = Symbol.keyFor(symbol);
+  if (registered === undefined) {
+    throw new CacheValueError(
+      `Cannot build a cache key from ${String(symbol)}: only symbols made by Symbol.for() have a stable identity.`,
+    );
+  }
+  return `Symbol.for(${JSON.stringify(registered)})`;
+}
+
 function renderNested(value: unknown, stack: Set<object>): string {
   switch (typeof value) {
     case 'string':
+      // Well-formed JSON.stringify writes a lone surrogate as `\udXXX`, so it stays apart from U+FFFD.
       return JSON.stringify(value);
     case 'number':
     case 'boolean':
-    case 'bigint':
     case 'undefined':
-    case 'symbol':
       return String(value);
+    case 'bigint':
+      return `${value}n`;
+    case 'symbol':
+      return symbolText(value);
     case 'function':
       throw functionError(value);
   }
   if (value === null) return 'null';
   const obj = value as object;
-  if (obj instanceof Date) return JSON.stringify(dateText(obj));
+  if (obj instanceof Date) return `~${JSON.stringify(dateText(obj))}`;
   if (stack.has(obj)) throw new CacheValueError('Cannot build a cache key from a circular structure.');
   stack.add(obj);
   try {
@@ -118,7 +172,8 @@ function renderObject(obj: object, stack: Set<object>): string {
   const toJSON: unknown = (obj as { toJSON?: unknown }).toJSON;
   if (typeof toJSON === 'function') {
     const json: unknown = toJSON.call(obj, '');
-    if (json !== obj) return renderNested(json, stack);
+    // `~` marks "what toJSON() gave": no other rendering starts with it, so an ObjectId is not its hex string.
+    if (json !== obj) return `~${renderNested(json, stack)}`;
   }
   if (Array.isArray(obj)) {
     const items: string[] = [];

@@ -1,4 +1,5 @@
 import { CacheDetect } from '../detect/cache-detect.js';
+import { KeyPlaceholderError } from '../errors.js';
 import { directedCache, fixedTtl } from '../detect/directed-cache.js';
 import type { KeyFunction, KeySource } from '../keys/key-template.js';
 import { layerStats, LayerStats, type StatsOwner } from '../stats/layer-stats.js';
@@ -59,7 +60,15 @@ export interface ExecutorHooks {
     readonly collector?: StatsOwner & { readonly create: (layer: Layer) => LayerStats };
   };
   onBackgroundError(target: string, error: unknown): void;
+  /**
+   * A strict key template placeholder rendered `undefined` for a call (see {@link keyOrMissing}): `skipped`
+   * (the call ran without the layer), `refused` (the call failed with the error) or `client` (a controller rate
+   * limit counted the client instead). Adapters log it once per layer and placeholder.
+   */
+  onMissingKeyPart?(layer: Layer, target: string, error: KeyPlaceholderError, outcome: MissingKeyOutcome): void;
 }
+
+export type MissingKeyOutcome = 'skipped' | 'refused' | 'client';
 
 const pending = new Set<Promise<unknown>>();
 
@@ -93,7 +102,7 @@ export function execute(
     if (layer.storesResult) {
       for (let j = 0; j < i; j++) {
         const outer = layers[j];
-        if (outer.storesResult && outer.cacheName === layer.cacheName && keyAt(j) === key) {
+        if (outer.storesResult && outer.cacheName === layer.cacheName && keyOrMissing(() => keyAt(j)) === key) {
           key = `${key}:${layer.strategy}`;
           j = -1; // the suffixed key is checked against every outer layer again
         }
@@ -113,6 +122,35 @@ function keyOf(layer: Layer, invocation: Invocation): string {
   return invocation.keyOf ? invocation.keyOf(layer) : layer.key(invocation.source);
 }
 
+/** The key, or the error when a placeholder of its template rendered `undefined` (other errors propagate). */
+function keyOrMissing(keyFor: () => string): string | KeyPlaceholderError {
+  try {
+    return keyFor();
+  } catch (error) {
+    if (error instanceof KeyPlaceholderError) return error;
+    throw error;
+  }
+}
+
+/**
+ * A call whose key has a placeholder that rendered `undefined` never shares an entry or a bucket with other such
+ * calls. A layer that only saves work or guards health (result-storing layers, circuit breaker, perf guard) steps
+ * aside: the call runs below it, nothing is read or stored. A layer whose key is a promise of exclusivity or a
+ * quota (lock, rate limit on a provider) refuses the call with the error instead. Controllers' rate limits never
+ * get here: the interceptor counts the client instead.
+ */
+function withoutKey(
+  layer: Layer,
+  invocation: Invocation,
+  hooks: ExecutorHooks,
+  error: KeyPlaceholderError,
+  next: Next,
+) {
+  const skip = layer.storesResult || layer.defaultKey === 'method';
+  hooks.onMissingKeyPart?.(layer, invocation.target, error, skip ? 'skipped' : 'refused');
+  return skip ? next() : Promise.reject(error);
+}
+
 function bind(layer: Layer, keyFor: () => string, invocation: Invocation, hooks: ExecutorHooks, next: Next): Next {
   return () => {
     const base = hooks.cacheFor(layer);
@@ -122,7 +160,8 @@ function bind(layer: Layer, keyFor: () => string, invocation: Invocation, hooks:
     stats.calls++;
     const directives = CacheDetect.directives();
     const cache = directives ? directedCache(base, directives, fixedTtl(layer.options)) : base;
-    const key = keyFor();
+    const key = keyOrMissing(keyFor);
+    if (typeof key !== 'string') return withoutKey(layer, invocation, hooks, key, next);
     let inBackground = false;
     const call: StrategyCall = {
       target: invocation.target,

@@ -70,6 +70,12 @@ class HeadersController {
     return { updated: id };
   }
 
+  @Get('lone/:id')
+  async lone(@Param('id') id: string) {
+    // A lone surrogate cannot arrive in a URL; a service can still be called with one.
+    return { product: await this.catalogue.product(`\uD800${id}`) };
+  }
+
   @Get('price/:id')
   price(@Param('id') id: string) {
     return this.catalogue.price(id);
@@ -133,13 +139,33 @@ for (const [adapter, backend, url] of cases) {
       expect(cold.headers['cache-control']).toBeUndefined();
       const warm = await request(server).get('/hd/product/1').expect(200);
       expect(warm.body).toEqual({ product: { id: '1', n: 1 } });
-      expect(warm.headers['x-from-cache']).toBe('hd:product:1');
+      expect(warm.headers['x-from-cache']).toBe("hd:product:'1'");
       const left = Number(warm.headers['x-from-cache-expire-in-seconds']);
       expect(left).toBeGreaterThanOrEqual(58);
       expect(left).toBeLessThanOrEqual(60);
       expect(warm.headers['cache-control']).toBe(`private, max-age=${left}`);
       expect(Number(warm.headers['age'])).toBeLessThanOrEqual(2);
       expect(warm.headers['x-from-cache-exc']).toBeUndefined();
+    });
+
+    it('answers 200 on miss and hit with an emoji or a lone surrogate in the key; the header decodes to the key', async () => {
+      app = await createApp(adapter, url as string, { detectHeaders: true, cacheControl: true });
+      const server = app.getHttpServer();
+      const cases: Array<[string, string]> = [
+        ['/hd/product/%F0%9F%98%80', 'hd:product:\u{1F600}'],
+        ['/hd/lone/1', 'hd:product:%ED%A0%801'],
+      ];
+      for (const [path, key] of cases) {
+        const cold = await request(server).get(path).expect(200);
+        expect(cold.headers['x-from-cache']).toBeUndefined();
+        const warm = await request(server).get(path).expect(200);
+        expect(warm.body).toEqual(cold.body);
+        const header = String(warm.headers['x-from-cache']);
+        expect(header).toMatch(/^[\x21-\x7e]+$/);
+        expect(decodeURIComponent(header)).toBe(key);
+        expect(await app.get(CacheService).exists(key)).toBe(true);
+        expect(warm.headers['cache-control']).toMatch(/^private, max-age=\d+$/);
+      }
     });
 
     it('names the exception a failover value stood in for', async () => {
@@ -149,7 +175,7 @@ for (const [adapter, backend, url] of cases) {
       app.get(CatalogueService).down = true;
       const res = await request(server).get('/hd/price/1').expect(200);
       expect(res.body).toEqual({ id: '1', cents: 100 });
-      expect(res.headers['x-from-cache']).toBe('hd:price:1');
+      expect(res.headers['x-from-cache']).toBe("hd:price:'1'");
       expect(res.headers['x-from-cache-exc']).toBe('UpstreamError');
     });
 
@@ -162,15 +188,15 @@ for (const [adapter, backend, url] of cases) {
       const noCache = await request(server).get('/hd/product/1').set('Cache-Control', 'no-cache').expect(200);
       expect(noCache.body.product.n).toBe(2);
       expect(noCache.headers['x-from-cache']).toBeUndefined();
-      expect(await cache.get('hd:product:1')).toEqual({ id: '1', n: 2 }); // the fresh value was stored
+      expect(await cache.get("hd:product:'1'")).toEqual({ id: '1', n: 2 }); // the fresh value was stored
 
       const noStore = await request(server).get('/hd/product/1').set('Cache-Control', 'no-store').expect(200);
       expect(noStore.body.product.n).toBe(3);
-      expect(await cache.get('hd:product:1')).toEqual({ id: '1', n: 2 }); // not stored
+      expect(await cache.get("hd:product:'1'")).toEqual({ id: '1', n: 2 }); // not stored
 
       const young = await request(server).get('/hd/product/1').set('Cache-Control', 'max-age=60').expect(200);
       expect(young.body.product.n).toBe(2);
-      expect(young.headers['x-from-cache']).toBe('hd:product:1');
+      expect(young.headers['x-from-cache']).toBe("hd:product:'1'");
       await new Promise((resolve) => setTimeout(resolve, 1_100));
       const old = await request(server).get('/hd/product/1').set('Cache-Control', 'max-age=1').expect(200);
       expect(old.body.product.n).toBe(4);
@@ -191,7 +217,7 @@ for (const [adapter, backend, url] of cases) {
       const cache = app.get(CacheService);
       await request(server).get('/hd/product/1').expect(200);
       await request(server).get('/hd/price/1').expect(200);
-      expect(await cache.exists('hd:product:1')).toBe(true);
+      expect(await cache.exists("hd:product:'1'")).toBe(true);
       const res = await request(server).get('/hd/product/1').set('Clear-Site-Data', '"cache"').expect(200);
       expect(res.body.product.n).toBe(2);
       await request(server).get('/hd/product/1').expect(200);
@@ -228,7 +254,7 @@ for (const [adapter, backend, url] of cases) {
       let server = app.getHttpServer();
       await request(server).get('/hd/product/1').expect(200);
       const withMiddleware = await request(server).get('/hd/product/1').expect(200);
-      expect(withMiddleware.headers['x-from-cache']).toBe('hd:product:1');
+      expect(withMiddleware.headers['x-from-cache']).toBe("hd:product:'1'");
       await app.close();
 
       app = await createApp(adapter, url as string, {});

@@ -23,6 +23,7 @@ import {
 import request from 'supertest';
 import { Cache } from '../../lib/index.js';
 import { functionFingerprint } from '../../lib/keys/fingerprint.js';
+import { originalMethod } from '../../lib/decorators/method-guard.js';
 import { allCases, clearPrefix, Counter, createTestApp, describeCases, keysUnder, type TestApp } from './harness.js';
 
 const PREFIX = 'hk';
@@ -159,7 +160,7 @@ describeCases('controller key templates', allCases(), (c) => {
     expect(await get('/k/param/1')).toEqual({ id: '1', n: 1 });
     expect(await get('/k/param/2')).toEqual({ id: '2', n: 2 });
     expect(calls.get('param')).toBe(2);
-    expect(await keysUnder(t.cache, PREFIX)).toEqual(['hk:item:1', 'hk:item:2']);
+    expect(await keysUnder(t.cache, PREFIX)).toEqual(["hk:item:'1'", "hk:item:'2'"]);
   });
 
   it("'{q}' names the parameter bound by @Query('q'); other query parameters are not in the key", async () => {
@@ -174,7 +175,7 @@ describeCases('controller key templates', allCases(), (c) => {
     expect(await get('/k/product/7')).toEqual({ productId: '7', n: 1 });
     expect(await get('/k/product/7')).toEqual({ productId: '7', n: 1 });
     expect(await get('/k/product/8')).toEqual({ productId: '8', n: 2 });
-    expect(await keysUnder(t.cache, PREFIX)).toEqual(['hk:product:7', 'hk:product:8']);
+    expect(await keysUnder(t.cache, PREFIX)).toEqual(["hk:product:'7'", "hk:product:'8'"]);
   });
 
   it("a placeholder naming the parameter bound by @Headers('x-tenant')", async () => {
@@ -191,7 +192,7 @@ describeCases('controller key templates', allCases(), (c) => {
     expect(await get('/k/req/5')).toEqual({ n: 1 });
     expect(await get('/k/req/5')).toEqual({ n: 1 });
     expect(await get('/k/req/6')).toEqual({ n: 2 });
-    expect(await keysUnder(t.cache, PREFIX)).toEqual(['hk:req:5', 'hk:req:6']);
+    expect(await keysUnder(t.cache, PREFIX)).toEqual(["hk:req:'5'", "hk:req:'6'"]);
   });
 
   it("'{req.ip}' reads a getter the request inherits (Express and Fastify), not undefined", async () => {
@@ -226,7 +227,7 @@ describeCases('controller key templates', allCases(), (c) => {
     await request(t.server).get('/k/num/abc').expect(400);
     await request(t.server).get('/k/num/abc').expect(400);
     expect(calls.get('num')).toBe(2);
-    expect(await keysUnder(t.cache, PREFIX)).toEqual(['hk:num:5', 'hk:num:6']);
+    expect(await keysUnder(t.cache, PREFIX)).toEqual(["hk:num:'5'", "hk:num:'6'"]);
   });
 
   describe('escaping of user-controlled values', () => {
@@ -273,7 +274,7 @@ describeCases('controller key templates', allCases(), (c) => {
       for (const key of keys) expect(key).not.toContain('*');
       // Deleting by a pattern built from a hostile id cannot widen to other entries.
       // Default keys carry the version segment: a fingerprint of the handler's source.
-      const version = `v${functionFingerprint(KeyController.prototype.byDefault)}`;
+      const version = `v${functionFingerprint(originalMethod(KeyController.prototype.byDefault))}`;
       expect(await t.cache.deleteMatch(`${PREFIX}:KeyController:byDefault:${version}:GET:/k/default/x*`)).toBe(1);
       expect(await keysUnder(t.cache, PREFIX)).toHaveLength(1);
     });
