@@ -1,6 +1,8 @@
 import { LRUCache } from 'lru-cache';
+import { systemClock, type Clock } from '../clock.js';
 import { CacheValueError } from '../errors.js';
 import { toRegExp } from '../keys/pattern.js';
+import { isProtectedKey, scanSkipsProtected } from '../keys/protected-keys.js';
 import { MemoryTagIndex } from '../tags/memory-tag-index.js';
 import type { Backend } from './backend.interface.js';
 import {
@@ -17,13 +19,15 @@ export interface MemoryBackendOptions {
   size: number;
   /** Period of the sweep that drops expired entries nobody reads any more (ms, 0 = no sweep). */
   checkInterval: number;
+  /** Time source of the TTLs (default `performance.now()`); tests pass a fake one. Must not start at 0. */
+  clock?: Clock;
 }
 
 const INTEGER = /^-?\d{1,16}$/;
 
 /**
  * In-process backend on `lru-cache`. lru-cache already drops expired entries when they are read; the
- * unref'd sweep only bounds memory held by entries that expire unread.
+ * unref'd sweep only bounds memory held by entries that expire unread (they count against `size` until then).
  */
 export class MemoryBackend implements Backend {
   readonly kind = 'memory' as const;
@@ -31,12 +35,22 @@ export class MemoryBackend implements Backend {
   private sweep?: NodeJS.Timeout;
 
   constructor(options: MemoryBackendOptions) {
-    this.lru = new LRUCache({ max: options.size, allowStale: false, updateAgeOnGet: false });
+    this.lru = new LRUCache({
+      max: options.size,
+      allowStale: false,
+      updateAgeOnGet: false,
+      // lru-cache otherwise reuses one reading of the clock until a timer ticks: while the event loop is busy,
+      // TTLs read longer than set and expired entries are served. Costs a clock read per access to a TTL'd entry.
+      perf: options.clock ?? systemClock,
+      ttlResolution: 0,
+      // A key leaves its tags when it leaves the cache (deleted, evicted, purged once expired), so the tag
+      // index never holds more than `size` keys. An overwrite keeps its tags, as on Redis.
+      dispose: (_value, key, reason) => {
+        if (reason !== 'set') this.tagIndex.remove(key);
+      },
+    });
     if (options.checkInterval > 0) {
-      this.sweep = setInterval(() => {
-        this.lru.purgeStale();
-        this.tagIndex.prune();
-      }, options.checkInterval);
+      this.sweep = setInterval(() => this.lru.purgeStale(), options.checkInterval);
       this.sweep.unref();
     }
   }
@@ -99,8 +113,9 @@ export class MemoryBackend implements Backend {
 
   async *scan(pattern: string): AsyncIterable<string> {
     const regexp = toRegExp(pattern);
+    const skipProtected = scanSkipsProtected(pattern);
     // Snapshot first: callers may delete while iterating.
-    const keys = [...this.lru.keys()].filter((key) => regexp.test(key));
+    const keys = [...this.lru.keys()].filter((key) => regexp.test(key) && !(skipProtected && isProtectedKey(key)));
     for (const key of keys) if (this.lru.has(key)) yield key;
   }
 
@@ -137,8 +152,8 @@ export class MemoryBackend implements Backend {
   }
 
   // --- Tags ------------------------------------------------------------------------------------------------
-  /** Tag → keys; dead keys are pruned lazily (see {@link MemoryTagIndex}). */
-  readonly tagIndex = new MemoryTagIndex((key) => this.lru.has(key));
+  /** Tag → keys of the keys in the cache (see the `dispose` hook above). */
+  readonly tagIndex = new MemoryTagIndex();
 
   async setTagged(
     key: string,
@@ -154,8 +169,11 @@ export class MemoryBackend implements Backend {
   async deleteTags(tags: readonly string[]): Promise<number> {
     let count = 0;
     for (const tag of tags) {
-      // An expired entry still "exists" for lru.delete until purged: count only live ones.
-      for (const key of this.tagIndex.take(tag)) if (this.lru.has(key) && this.lru.delete(key)) count++;
+      for (const key of this.tagIndex.take(tag)) {
+        // An expired entry not purged yet is dropped too, but only live ones are counted.
+        const live = this.lru.has(key);
+        if (this.lru.delete(key) && live) count++;
+      }
     }
     return count;
   }

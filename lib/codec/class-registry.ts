@@ -16,6 +16,13 @@ export interface ClassEntry {
 const byName = new Map<string, ClassEntry>();
 const byType = new WeakMap<object, ClassEntry>();
 const NAME = /^[A-Za-z_$][A-Za-z0-9_$.-]*$/;
+/** Bumped on every change of the registry, so copies held in memory know when to rebuild (see CloneCodec). */
+let version = 0;
+
+/** Changes whenever a class is registered, replaced or unregistered. */
+export function registryVersion(): number {
+  return version;
+}
 
 /**
  * Registers a class whose instances come back from the cache as instances (prototype restored, own
@@ -39,6 +46,7 @@ export function registerCacheableClass(type: CacheableClassType, name: string = 
   const entry: ClassEntry = { type, name, fingerprint: functionFingerprint(type as never) };
   byName.set(name, entry);
   byType.set(type, entry);
+  version++;
   return entry;
 }
 
@@ -58,4 +66,5 @@ export function unregisterCacheableClass(type: CacheableClassType): void {
   if (!entry) return;
   byType.delete(type);
   if (byName.get(entry.name) === entry) byName.delete(entry.name);
+  version++;
 }

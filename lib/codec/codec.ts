@@ -1,5 +1,15 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { fromTagged, OutdatedClassError, tagCount, toTagged, type Tagged } from './value-walker.js';
+import { registryVersion } from './class-registry.js';
+import {
+  fromTagged,
+  MAX_DEPTH,
+  OutdatedClassError,
+  registeredCount,
+  tagCount,
+  toTagged,
+  tooDeepToServe,
+  type Tagged,
+} from './value-walker.js';
 
 /** What {@link Codec.decode} answers for a raw value it refuses (bad signature, foreign format). */
 export const INVALID: unique symbol = Symbol('cashews.invalid');
@@ -25,17 +35,54 @@ const INTEGER = /^-?\d{1,16}$/;
 /**
  * In-process codec: stores a deep copy, so mutating an object after `set` cannot change the cache.
  * Reads return the stored copy without copying again, which keeps memory hits close to a raw LRU.
+ * A value holding instances of registered classes is stored as a {@link RegisteredCopy}, so a class
+ * redefined since reads exactly as it would from Redis.
  */
 export class CloneCodec implements Codec {
   encode(_key: string, value: unknown): unknown {
     if (value === undefined) return UNDEFINED;
-    if (typeof value === 'object' && value !== null) return fromTagged(toTagged(value));
+    if (typeof value === 'object' && value !== null) {
+      const before = registeredCount();
+      const tagged = toTagged(value);
+      return registeredCount() === before ? fromTagged(tagged) : new RegisteredCopy(tagged);
+    }
     // Primitives need no copy but still go through the walker's checks (functions, symbols).
     return typeof value === 'function' || typeof value === 'symbol' ? toTagged(value) : value;
   }
 
   decode(_key: string, raw: unknown): unknown {
-    return raw === UNDEFINED ? undefined : raw;
+    if (raw === UNDEFINED) return undefined;
+    return raw instanceof RegisteredCopy ? raw.read() : raw;
+  }
+}
+
+/**
+ * A stored copy holding instances of registered classes, with the tagged tree it was built from. While the
+ * class registry is unchanged, reads answer the copy; once a class was registered, redefined (a deploy, a hot
+ * reload) or unregistered, the copy is rebuilt from the tree exactly as a Redis read rebuilds it: instances of
+ * the class registered now, plain objects for a name no longer registered, or {@link OUTDATED} (a miss) when
+ * the class registered under the name is another definition.
+ */
+class RegisteredCopy {
+  private value: unknown;
+  private version = -1;
+
+  constructor(private readonly tagged: Tagged) {
+    this.read();
+  }
+
+  read(): unknown {
+    const version = registryVersion();
+    if (version !== this.version) {
+      this.version = version;
+      try {
+        this.value = fromTagged(this.tagged);
+      } catch (error) {
+        if (!(error instanceof OutdatedClassError)) throw error;
+        this.value = OUTDATED;
+      }
+    }
+    return this.value;
   }
 }
 
@@ -75,8 +122,12 @@ export class StringCodec implements Codec {
       return INVALID;
     }
     try {
-      // JSON.parse never assigns through __proto__, so plain payloads need no further walk.
-      if (payload[0] === 'p') return JSON.parse(payload.slice(1)) as unknown;
+      // JSON.parse never assigns through __proto__, and is not recursive: a plain payload needs no walk, but
+      // one long enough to hide more than MAX_DEPTH levels is measured, as it could not be served.
+      if (payload[0] === 'p') {
+        const value = JSON.parse(payload.slice(1)) as unknown;
+        return payload.length > 2 * MAX_DEPTH && tooDeepToServe(value) ? INVALID : value;
+      }
       if (payload[0] === 't') return fromTagged(JSON.parse(payload.slice(1)) as Tagged);
     } catch (error) {
       if (error instanceof OutdatedClassError) return OUTDATED;

@@ -3,6 +3,16 @@ import { functionFingerprint } from '../keys/fingerprint.js';
 import { classByName, classOf } from './class-registry.js';
 
 /**
+ * Deepest nesting a value may have, in containers (arrays, objects, Map, Set, class instances, dates...).
+ * `JSON.stringify` and `structuredClone` overflow the stack a few thousand levels down, so a deeper value
+ * could be stored but never served: it is refused at `set`, and found in a backend it reads as a miss.
+ */
+export const MAX_DEPTH = 1000;
+
+/** Longest BigInt stored, in digits: parsing one costs more than linear time in its length. */
+export const MAX_BIGINT_DIGITS = 100_000;
+
+/**
  * Tagged tree that JSON can hold. Plain data stays as it is; other types become `{ $: tag, v }`. A user
  * object that itself has a `$` key is wrapped as `{ $: 'O', v }` so it can never be read as a tag.
  */
@@ -15,6 +25,12 @@ export type Tagged = null | boolean | number | string | Tagged[] | { [key: strin
 let tagsMade = 0;
 export function tagCount(): number {
   return tagsMade;
+}
+
+/** Counts instances of registered classes tagged by {@link toTagged}, read like {@link tagCount}. */
+let registeredMade = 0;
+export function registeredCount(): number {
+  return registeredMade;
 }
 function tag(value: { $: string; [field: string]: Tagged }): Tagged {
   tagsMade++;
@@ -43,6 +59,14 @@ function fail(path: string, what: string): never {
   );
 }
 
+function tooDeep(path: string): never {
+  const at = path.length > 60 ? `${path.slice(0, 60)}...` : path;
+  throw new CacheValueError(
+    `Cannot cache a value nested deeper than ${MAX_DEPTH} levels (at ${at}): it could not be serialized back. ` +
+      'Flatten the value or cache a part of it.',
+  );
+}
+
 function bytesOf(view: ArrayBufferView): string {
   return Buffer.from(view.buffer, view.byteOffset, view.byteLength).toString('base64');
 }
@@ -60,8 +84,11 @@ export function toTagged(value: unknown, path = '', ancestors: object[] = []): T
       return Number.isFinite(value) && !Object.is(value, -0) ? value : tag({ $: 'n', v: String(value) });
     case 'undefined':
       return tag({ $: 'u' });
-    case 'bigint':
-      return tag({ $: 'b', v: value.toString() });
+    case 'bigint': {
+      const digits = value.toString();
+      if (digits.length > MAX_BIGINT_DIGITS + 1) fail(path, `a BigInt of more than ${MAX_BIGINT_DIGITS} digits`);
+      return tag({ $: 'b', v: digits });
+    }
     case 'function':
       return fail(path, 'a function');
     case 'symbol':
@@ -69,6 +96,7 @@ export function toTagged(value: unknown, path = '', ancestors: object[] = []): T
   }
   if (value === null) return null;
   const object = value as object;
+  if (ancestors.length >= MAX_DEPTH) tooDeep(path);
   if (ancestors.includes(object)) fail(path, 'a circular reference');
   ancestors.push(object);
   try {
@@ -121,7 +149,10 @@ function tagObject(object: object, path: string, ancestors: object[]): Tagged {
   for (const key of Object.keys(object)) {
     define(out, key, toTagged((object as Record<string, unknown>)[key], path ? `${path}.${key}` : key, ancestors));
   }
-  if (registered) return tag({ $: 'C', n: registered.name, f: registered.fingerprint, v: out });
+  if (registered) {
+    registeredMade++;
+    return tag({ $: 'C', n: registered.name, f: registered.fingerprint, v: out });
+  }
   if (type) return tag({ $: 'C', n: type.name, f: functionFingerprint(type as never), v: out });
   return Object.hasOwn(out, '$') ? tag({ $: 'O', v: out }) : out;
 }
@@ -172,11 +203,39 @@ function ownBuffer(v: Tagged | undefined): ArrayBuffer {
   return copy.buffer;
 }
 
-/** Rebuilds a value from a {@link Tagged} tree. Only the fixed set of built-in types above can be created. */
+/**
+ * Rebuilds a value from a {@link Tagged} tree. Only the fixed set of built-in types above can be created.
+ * A tree nested deeper than {@link MAX_DEPTH} is refused before the walk can overflow the stack.
+ */
 export function fromTagged(tagged: Tagged): unknown {
+  return rebuild(tagged, 0);
+}
+
+/**
+ * Whether a value parsed from plain JSON is nested deeper than {@link fromTagged} accepts (so it could not be
+ * serialized back). Stops at the first level too deep; never recurses past the limit.
+ */
+export function tooDeepToServe(value: unknown, depth = 0): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  if (depth > MAX_DEPTH) return true;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (tooDeepToServe(value[i], depth + 1)) return true;
+    return false;
+  }
+  for (const key in value) if (tooDeepToServe((value as Record<string, unknown>)[key], depth + 1)) return true;
+  return false;
+}
+
+/**
+ * `depth` counts the containers around `tagged`. Decoding accepts one level more than {@link toTagged}
+ * writes: a leaf such as `undefined` or NaN at the deepest level is itself an object in the tree.
+ */
+function rebuild(tagged: Tagged, depth: number): unknown {
   if (tagged === null || typeof tagged !== 'object') return tagged;
-  if (Array.isArray(tagged)) return tagged.map(fromTagged);
-  if (!Object.hasOwn(tagged, '$')) return plain(tagged);
+  if (depth > MAX_DEPTH) invalid();
+  const inner = depth + 1;
+  if (Array.isArray(tagged)) return list(tagged, inner);
+  if (!Object.hasOwn(tagged, '$')) return plain(tagged, inner);
   const v = tagged.v;
   switch (tagged.$) {
     case 'u':
@@ -184,16 +243,18 @@ export function fromTagged(tagged: Tagged): unknown {
     case 'n':
       return Number(v);
     case 'b':
-      if (typeof v !== 'string' || !/^-?\d+$/.test(v)) invalid();
+      if (typeof v !== 'string' || v.length > MAX_BIGINT_DIGITS + 1 || !/^-?\d+$/.test(v)) invalid();
       return BigInt(v);
     case 'D':
       return new Date(typeof v === 'string' ? v : NaN);
     case 'M':
       if (!Array.isArray(v)) invalid();
-      return new Map(v.map((pair) => (Array.isArray(pair) ? [fromTagged(pair[0]), fromTagged(pair[1])] : invalid())));
+      return new Map(
+        v.map((pair) => (Array.isArray(pair) ? [rebuild(pair[0], inner), rebuild(pair[1], inner)] : invalid())),
+      );
     case 'S':
       if (!Array.isArray(v)) invalid();
-      return new Set(v.map(fromTagged));
+      return new Set(list(v, inner));
     case 'B':
       return bytes(v);
     case 'A':
@@ -205,17 +266,27 @@ export function fromTagged(tagged: Tagged): unknown {
     }
     case 'O':
       if (v === null || typeof v !== 'object' || Array.isArray(v)) invalid();
-      return plain(v);
+      return plain(v, inner);
     case 'C':
       if (v === null || typeof v !== 'object' || Array.isArray(v)) invalid();
-      return instance(tagged.n, tagged.f, v);
+      return instance(tagged.n, tagged.f, v, inner);
     default:
       return invalid();
   }
 }
 
-function plain(tagged: { [key: string]: Tagged }, out: Record<string, unknown> = {}): Record<string, unknown> {
-  for (const key of Object.keys(tagged)) define(out, key, fromTagged(tagged[key]));
+function list(tagged: Tagged[], depth: number): unknown[] {
+  const out = new Array<unknown>(tagged.length);
+  for (let i = 0; i < tagged.length; i++) out[i] = rebuild(tagged[i], depth);
+  return out;
+}
+
+function plain(
+  tagged: { [key: string]: Tagged },
+  depth: number,
+  out: Record<string, unknown> = {},
+): Record<string, unknown> {
+  for (const key of Object.keys(tagged)) define(out, key, rebuild(tagged[key], depth));
   return out;
 }
 
@@ -224,10 +295,15 @@ function plain(tagged: { [key: string]: Tagged }, out: Record<string, unknown> =
  * own fields assigned (no constructor runs). An unregistered name gives a plain object; a registered
  * class whose fingerprint differs throws {@link OutdatedClassError}.
  */
-function instance(name: Tagged | undefined, stored: Tagged | undefined, fields: { [key: string]: Tagged }): unknown {
+function instance(
+  name: Tagged | undefined,
+  stored: Tagged | undefined,
+  fields: { [key: string]: Tagged },
+  depth: number,
+): unknown {
   if (typeof name !== 'string' || typeof stored !== 'string') invalid();
   const entry = classByName(name);
-  if (!entry) return plain(fields);
+  if (!entry) return plain(fields, depth);
   if (entry.fingerprint !== stored) throw new OutdatedClassError(name);
-  return plain(fields, Object.create(entry.type.prototype as object) as Record<string, unknown>);
+  return plain(fields, depth, Object.create(entry.type.prototype as object) as Record<string, unknown>);
 }

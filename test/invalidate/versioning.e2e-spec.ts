@@ -274,3 +274,86 @@ describeRedis('class instances across deployments', () => {
     }
   });
 });
+
+/** `@CacheableClass` applied to two definitions of `Money`, as before and after a deploy or a hot reload. */
+function decoratedMoney(version: 1 | 2) {
+  if (version === 1) {
+    @CacheableClass()
+    class Money {
+      constructor(
+        public amount: number,
+        public currency: string,
+      ) {}
+    }
+    return Money;
+  }
+  @CacheableClass()
+  class Money {
+    constructor(
+      public cents: number,
+      public currency: string,
+    ) {}
+  }
+  return Money;
+}
+
+const everyBackend: Array<[string, () => Promise<CacheService>]> = [
+  ['mem://', () => createCache('mem://')],
+  ['mem:// with secret', () => createCache('mem://', { secret: 's' })],
+];
+if (redisUrl(DB)) everyBackend.push([`redis db ${DB}`, () => createCache(redisUrl(DB) as string)]);
+
+describe.each(everyBackend)('a @CacheableClass redefined after a value was stored, on %s', (_name, make) => {
+  let cache: CacheService;
+  beforeAll(async () => {
+    cache = await make();
+  });
+  afterAll(async () => {
+    await cache.clear();
+    await cache.close();
+  });
+
+  it('reads as a miss, as a plain object once unregistered, and as the new class for the same source', async () => {
+    const OldMoney = decoratedMoney(1);
+    try {
+      await cache.set('price', { total: new OldMoney(3, 'EUR') });
+      expect(((await cache.get('price')) as { total: unknown }).total).toBeInstanceOf(OldMoney);
+
+      const NewMoney = decoratedMoney(2); // takes the name "Money" over
+      expect(await cache.get('price', 'miss')).toBe('miss');
+      expect(await cache.getMany(['price'], 'miss')).toEqual(['miss']);
+      expect(await cache.exists('price')).toBe(true);
+
+      unregisterCacheableClass(NewMoney); // no class is registered as "Money" any more
+      const plain = (await cache.get('price')) as { total: object };
+      expect(Object.getPrototypeOf(plain.total)).toBe(Object.prototype);
+      expect(plain).toEqual({ total: { amount: 3, currency: 'EUR' } });
+
+      const SameSource = decoratedMoney(1);
+      try {
+        const again = (await cache.get('price')) as { total: unknown };
+        expect(again.total).toBeInstanceOf(SameSource);
+        expect(again.total).toEqual(new SameSource(3, 'EUR'));
+      } finally {
+        unregisterCacheableClass(SameSource);
+      }
+    } finally {
+      unregisterCacheableClass(OldMoney);
+    }
+  });
+
+  it('an instance of a class whose name another definition took over is never served as the old class', async () => {
+    const OldMoney = decoratedMoney(1);
+    const NewMoney = decoratedMoney(2);
+    try {
+      // OldMoney stays registered by type, but "Money" now names NewMoney: what was stored is outdated.
+      await cache.set('stale', new OldMoney(1, 'EUR'));
+      expect(await cache.get('stale', 'miss')).toBe('miss');
+      await cache.set('fresh', new NewMoney(100, 'EUR'));
+      expect(await cache.get('fresh')).toBeInstanceOf(NewMoney);
+    } finally {
+      unregisterCacheableClass(NewMoney);
+      unregisterCacheableClass(OldMoney);
+    }
+  });
+});
