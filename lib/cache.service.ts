@@ -9,9 +9,11 @@ import type { ResolvedCacheConfig } from './config/cache-options.js';
 import { parseDuration, parsePositiveDuration, type Duration } from './duration.js';
 import { CacheBackendError, CashewsError, LockedError } from './errors.js';
 import { BurstLogger } from './logging/burst-logger.js';
+import { LostLocks } from './lost-locks.js';
 import { MISS } from './miss.js';
 import { CacheDetect, type CacheHit } from './detect/cache-detect.js';
 import { checkTags } from './tags/tag-keys.js';
+import { assertCacheKey, isProtectedKey, protectedKey, reservedKeyError } from './keys/protected-keys.js';
 import { PrefixRouterBackend } from './backends/prefix-router.backend.js';
 import type { BackendCounters } from './stats/backend-counters.js';
 import { StatsCollector } from './stats/collector.js';
@@ -68,6 +70,8 @@ export class CacheService implements OnApplicationShutdown {
    */
   readonly collector = new StatsCollector();
   private readonly counters: BackendCounters = this.collector.backend;
+  /** Locks possibly taken or kept without their holder knowing (lost reply, failed unlock); released when back. */
+  private readonly lostLocks = new LostLocks((key, token) => this.backend.unlock(protectedKey(key), token));
 
   constructor(
     /** The storage layer: raw values, no codec, no safe mode. For tests and advanced use. */
@@ -96,16 +100,19 @@ export class CacheService implements OnApplicationShutdown {
    * @example const page = await cache.get<Page>('page:1', null);
    */
   get<T = unknown>(key: string, defaultValue?: T): Promise<T | undefined> {
+    if (isProtectedKey(key)) return Promise.reject(reservedKeyError(key, 'get'));
     if (this.sync) {
       // Memory hits skip the async machinery: this path is what `@Cache` hits cost.
       const raw = this.sync.getSync(key);
       this.counters.commands++;
-      if (raw === undefined) {
+      // OUTDATED: an instance of a class redefined since it was stored, a miss as on Redis.
+      const value = raw === undefined ? MISS : this.codec.decode(key, raw);
+      if (value === MISS || value === OUTDATED) {
         this.counters.misses++;
         return Promise.resolve(defaultValue);
       }
       this.counters.hits++;
-      return Promise.resolve(this.codec.decode(key, raw) as T);
+      return Promise.resolve(value as T);
     }
     if (this.local) {
       // Client-side cache hits: no round trip, decoded once per local entry.
@@ -121,16 +128,18 @@ export class CacheService implements OnApplicationShutdown {
 
   /** Like {@link get} but answers {@link MISS} for a miss, so strategies can tell it from a stored `undefined`. */
   read(key: string): Promise<unknown> {
+    if (isProtectedKey(key)) return Promise.reject(reservedKeyError(key, 'get'));
     const counters = this.counters;
     counters.commands++;
     if (this.sync) {
       const raw = this.sync.getSync(key);
-      if (raw === undefined) {
+      const value = raw === undefined ? MISS : this.codec.decode(key, raw);
+      if (value === MISS || value === OUTDATED) {
         counters.misses++;
         return Promise.resolve(MISS);
       }
       counters.hits++;
-      return Promise.resolve(this.codec.decode(key, raw));
+      return Promise.resolve(value);
     }
     if (this.local) {
       const value = this.local.readLocal(key, this.decodeLocal);
@@ -155,6 +164,7 @@ export class CacheService implements OnApplicationShutdown {
 
   /** Reads several keys at once; the answer follows the order of `keys`. */
   async getMany<T = unknown>(keys: readonly string[], defaultValue?: T): Promise<Array<T | undefined>> {
+    for (const key of keys) assertCacheKey(key, 'getMany');
     const raws = await this.guard('getMany', [] as unknown[], () => this.backend.getMany(keys));
     return keys.map((key, i) => {
       const value = this.decode(key, raws[i]);
@@ -168,6 +178,7 @@ export class CacheService implements OnApplicationShutdown {
    * @throws CacheValueError when the value cannot be stored (function, symbol, cycle).
    */
   async set(key: string, value: unknown, options: SetOptions = {}): Promise<boolean> {
+    assertCacheKey(key, 'set');
     const raw = this.codec.encode(key, value);
     const ttl = ttlOf(options.ttl);
     if (options.tags?.length) {
@@ -184,6 +195,7 @@ export class CacheService implements OnApplicationShutdown {
   ): Promise<void> {
     const list =
       Symbol.iterator in entries ? [...(entries as Iterable<readonly [string, unknown]>)] : Object.entries(entries);
+    for (const [key] of list) assertCacheKey(key, 'setMany');
     const raws = list.map(([key, value]) => [key, this.codec.encode(key, value)] as const);
     const ttl = ttlOf(options.ttl);
     await this.guard('setMany', undefined, () => this.backend.setMany(raws, ttl));
@@ -224,21 +236,28 @@ export class CacheService implements OnApplicationShutdown {
    * @throws CacheValueError when the stored value is not an integer (it is left unchanged).
    */
   async incr(key: string, by = 1, options: { ttl?: Duration } = {}): Promise<number> {
+    assertCacheKey(key, 'incr');
     if (!Number.isSafeInteger(by)) throw new CacheBackendError(`incr("${key}"): "by" must be an integer (got ${by}).`);
     const ttl = ttlOf(options.ttl);
     return this.guard('incr', NaN, () => this.backend.incr(key, by, ttl), true);
   }
 
   async delete(key: string): Promise<boolean> {
+    assertCacheKey(key, 'delete');
     return this.guard('delete', false, () => this.backend.delete(key));
   }
 
   async deleteMany(keys: readonly string[]): Promise<number> {
+    for (const key of keys) assertCacheKey(key, 'deleteMany');
     return this.guard('deleteMany', 0, () => this.backend.deleteMany(keys));
   }
 
-  /** Deletes every key matching `pattern` (`*` is the only wildcard) and returns how many. */
+  /**
+   * Deletes every key matching `pattern` (`*` is the only wildcard) and returns how many. Protection state
+   * (rate limits, circuits, performance markers, locks) is never matched: see {@link resetProtection}.
+   */
   async deleteMatch(pattern: string): Promise<number> {
+    assertCacheKey(pattern, 'deleteMatch');
     return this.guard('deleteMatch', 0, () => this.backend.deleteMatch(pattern));
   }
 
@@ -262,8 +281,12 @@ export class CacheService implements OnApplicationShutdown {
     return CacheDetect.run(fn);
   }
 
-  /** Iterates keys matching `pattern` (`*` is the only wildcard; `?`, `[`, `]` are literal). */
+  /**
+   * Iterates keys matching `pattern` (`*` is the only wildcard; `?`, `[`, `]` are literal). Protection state is
+   * never listed.
+   */
   async *scan(pattern: string): AsyncIterable<string> {
+    assertCacheKey(pattern, 'scan');
     this.counters.commands++;
     try {
       yield* this.backend.scan(pattern);
@@ -281,16 +304,19 @@ export class CacheService implements OnApplicationShutdown {
   }
 
   async expire(key: string, ttl: Duration): Promise<boolean> {
+    assertCacheKey(key, 'expire');
     const ms = parsePositiveDuration(ttl, 'ttl');
     return this.guard('expire', false, () => this.backend.expire(key, ms));
   }
 
   /** Milliseconds left; `-1` when the key has no expiry, `-2` when it is missing. */
   async getExpire(key: string): Promise<number> {
+    assertCacheKey(key, 'getExpire');
     return this.guard('getExpire', -2, () => this.backend.getExpire(key));
   }
 
   async exists(key: string): Promise<boolean> {
+    assertCacheKey(key, 'exists');
     return this.guard('exists', false, () => this.backend.exists(key));
   }
 
@@ -299,19 +325,33 @@ export class CacheService implements OnApplicationShutdown {
     return this.guard('ping', '', () => this.backend.ping(message), true);
   }
 
-  /** Removes every key of this instance (on Redis: `FLUSHDB` of the URL's database, on every master in a cluster). */
+  /**
+   * Removes every key of this instance, protection state included (on Redis: `FLUSHDB` of the URL's database, on
+   * every master in a cluster).
+   */
   async clear(): Promise<void> {
     await this.guard('clear', undefined, () => this.backend.clear());
   }
 
-  /** Takes `key` for `ttl` with `token` only if nobody holds it. */
+  /**
+   * Takes `key` for `ttl` with `token` only if nobody holds it. Locks are protection state: they live apart from
+   * cache keys, so no `deleteMatch`, `@Invalidate` pattern or tag can release a held lock.
+   */
   async setLock(key: string, token: string, ttl: Duration): Promise<boolean> {
     return (await this.tryLock(key, token, parsePositiveDuration(ttl, 'ttl'))) === 'acquired';
   }
 
-  /** Releases `key` only if it still holds `token`. */
+  /**
+   * Releases `key` only if it still holds `token`. When the backend fails, the release is retried in the
+   * background (for at most a minute) once it answers again, so the lock does not stay held until its TTL.
+   */
   async unlock(key: string, token: string): Promise<boolean> {
-    return this.guard('unlock', false, () => this.backend.unlock(key, token));
+    return this.guard('unlock', false, () =>
+      this.backend.unlock(protectedKey(key), token).catch((error: unknown) => {
+        this.lostLocks.remember(key, token);
+        throw error;
+      }),
+    );
   }
 
   /**
@@ -323,7 +363,7 @@ export class CacheService implements OnApplicationShutdown {
     const step = Math.max(1, parseDuration(options.step ?? 50, 'step'));
     const deadline = Date.now() + wait;
     for (;;) {
-      if (!(await this.exists(key))) return false;
+      if (!(await this.guard('exists', false, () => this.backend.exists(protectedKey(key))))) return false;
       if (Date.now() >= deadline) return true;
       await sleep(Math.min(step, Math.max(1, deadline - Date.now())));
     }
@@ -398,6 +438,7 @@ export class CacheService implements OnApplicationShutdown {
   /** Closes connections and timers. Called by Nest on application shutdown; safe to call twice. */
   close(): Promise<void> {
     this.collector.close();
+    this.lostLocks.close();
     this.closed ??= this.backend.close();
     return this.closed;
   }
@@ -411,17 +452,49 @@ export class CacheService implements OnApplicationShutdown {
    * first call over the limit bans `key` for `banTtl` ms. Atomic on every backend.
    */
   fixedWindow(key: string, limit: number, period: number, banTtl: number): Promise<WindowState> {
-    return this.protect('fixedWindow', (backend) => backend.fixedWindow(key, limit, period, banTtl));
+    return this.protect('fixedWindow', (backend) => backend.fixedWindow(protectedKey(key), limit, period, banTtl));
   }
 
   /** Counts one call against a sliding-window rate limit (`@SlidingRateLimit`). Atomic on every backend. */
   slidingWindow(key: string, limit: number, period: number): Promise<WindowState> {
-    return this.protect('slidingWindow', (backend) => backend.slidingWindow(key, limit, period));
+    return this.protect('slidingWindow', (backend) => backend.slidingWindow(protectedKey(key), limit, period));
   }
 
   /** One atomic step of the circuit breaker stored at `key` (`@CircuitBreaker`). */
   circuit(key: string, op: CircuitOp, settings: CircuitSettings): Promise<CircuitState> {
-    return this.protect('circuit', (backend) => backend.circuit(key, op, settings));
+    return this.protect('circuit', (backend) => backend.circuit(protectedKey(key), op, settings));
+  }
+
+  /**
+   * Reads the protection state value named `name` (the `@PerfDegradation` marker): {@link MISS} when there is
+   * none. Request directives (`Cache-Control: no-cache`, `Clear-Site-Data`) never apply to it.
+   */
+  readState(name: string): Promise<unknown> {
+    const key = protectedKey(name);
+    return this.guard('get', undefined as unknown, () => this.backend.get(key)).then((raw) => this.decode(key, raw));
+  }
+
+  /** Stores the protection state value named `name` for `ttl` ms (the `@PerfDegradation` marker). */
+  writeState(name: string, value: unknown, ttl: number): Promise<boolean> {
+    const key = protectedKey(name);
+    const raw = this.codec.encode(key, value);
+    return this.guard('set', false, () => this.backend.set(key, raw, { ttl }));
+  }
+
+  /**
+   * Resets protection state: rate-limit windows (`<key>:rate`, `<key>:sliding`), circuits (`<key>:circuit`),
+   * performance markers (`<key>:perf`) and locks (`<key>:locked`, `<key>:stampede`, `<key>:early`, and names
+   * given to {@link lock}) whose name matches `pattern` (`*` is the only wildcard). This is the only way to
+   * remove them short of {@link clear}: cache commands, `@Invalidate` and tags never reach them. Answers how
+   * many were removed. Removing a held lock lets another caller in while its holder still runs.
+   * @example await cache.resetProtection('ProductsController:list:*'); // every client's quota of that route
+   */
+  async resetProtection(pattern: string): Promise<number> {
+    const target = protectedKey(pattern);
+    const reset = (backend: Backend) =>
+      pattern.includes('*') ? backend.deleteMatch(target) : backend.delete(target).then(Number);
+    const removed = await this.guard('resetProtection', 0, () => reset(this.backend));
+    return removed + (this.fallback ? await reset(this.fallback) : 0);
   }
 
   /**
@@ -447,8 +520,10 @@ export class CacheService implements OnApplicationShutdown {
   async tryLock(key: string, token: string, ttl: number): Promise<LockAttempt> {
     this.counters.commands++;
     try {
-      return (await this.backend.setLock(key, token, ttl)) ? 'acquired' : 'held';
+      return (await this.backend.setLock(protectedKey(key), token, ttl)) ? 'acquired' : 'held';
     } catch (error) {
+      // The SET NX may have run with its reply lost: release it with our token once the backend is back.
+      this.lostLocks.remember(key, token, ttl);
       this.fail('setLock', error, false);
       return 'failed';
     }

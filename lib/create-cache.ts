@@ -9,7 +9,7 @@ import { RedisBackend } from './backends/redis.backend.js';
 import { CacheService } from './cache.service.js';
 import type { CacheOptions, ResolvedCacheConfig } from './config/cache-options.js';
 import { resolveCacheConfig } from './config/cache-url.js';
-import { CacheBackendError } from './errors.js';
+import { CacheBackendError, CashewsConfigError } from './errors.js';
 
 function createBackend(config: ResolvedCacheConfig): Backend {
   if (!config.enable) return new DisabledBackend();
@@ -55,6 +55,10 @@ async function connectWithin(backend: Backend, ms: number): Promise<void> {
  */
 export async function createCache(url: string = 'mem://', options: CacheOptions = {}): Promise<CacheService> {
   const config = resolveCacheConfig(url, options);
+  const logger = new Logger(config.name ? `Cashews:${config.name}` : 'Cashews');
+  for (const notice of [config, ...(config.prefixes ?? []).map((route) => route.config)].flatMap((c) => c.notices)) {
+    logger.warn(notice);
+  }
   const backend = createBackend(config);
   const service = new CacheService(backend, config);
   try {
@@ -63,11 +67,16 @@ export async function createCache(url: string = 'mem://', options: CacheOptions 
     await connectWithin(backend, Math.max(budget(config), ...(config.prefixes ?? []).map((p) => budget(p.config))));
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
+    // A wrong setting (a database the server does not have) is no outage: safe mode must not hide it.
+    if (error instanceof CashewsConfigError) {
+      await backend.close();
+      throw error;
+    }
     if (!config.safe) {
       await backend.close();
       throw new CacheBackendError(`Cannot connect to cache ${config.displayUrl}: ${reason}`, { cause: error });
     }
-    new Logger(config.name ? `Cashews:${config.name}` : 'Cashews').warn(
+    logger.warn(
       `Cannot connect to cache ${config.displayUrl} (${reason}); safe mode: answering misses until it is reachable.`,
     );
   }

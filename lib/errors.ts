@@ -38,6 +38,35 @@ export class LockedError extends CashewsError {
   }
 }
 
+/**
+ * A command was given a key or pattern it refuses: one in the reserved namespace of protection state
+ * (`cashews:protect:`), which only `resetProtection` may touch.
+ */
+export class CacheKeyError extends CashewsError {
+  override readonly code = 'CASHEWS_KEY';
+}
+
+/**
+ * A key template placeholder rendered `undefined` (`'export:{req.user.id}'` without a user), so the call's key
+ * could not tell it apart from every other such call. Decorators never let those calls share an entry or a
+ * bucket silently: see the README ("A placeholder that renders undefined"). A placeholder marked optional
+ * (`{req.user.id?}`) renders `undefined` as a value instead.
+ */
+export class KeyPlaceholderError extends CashewsError {
+  override readonly code = 'CASHEWS_KEY_PLACEHOLDER';
+
+  constructor(
+    /** `ClassName:method` of the decorated method. */
+    readonly base: string,
+    readonly template: string,
+    /** The placeholder's text between the braces, e.g. `req.user.id`. */
+    readonly placeholder: string,
+    message = `Key template "${template}" of ${base}: placeholder {${placeholder}} rendered undefined, so the key cannot tell this call apart from other such calls. Pass a value, or mark the placeholder optional ({${placeholder.replace(/^([^:]*)/, '$1?')}}) if such calls may share one key.`,
+  ) {
+    super(message);
+  }
+}
+
 /** True for any error thrown by this package. */
 export function isCashewsError(error: unknown): error is CashewsError {
   return error instanceof CashewsError;

@@ -16,11 +16,13 @@ export { createCache } from './create-cache.js';
 export { parseDuration, type Duration } from './duration.js';
 export {
   CacheBackendError,
+  CacheKeyError,
   CacheValueError,
   CashewsConfigError,
   CashewsError,
   CircuitOpenError,
   isCashewsError,
+  KeyPlaceholderError,
   LockedError,
   PerfDegradationError,
   RateLimitError,

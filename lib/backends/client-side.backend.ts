@@ -3,6 +3,7 @@ import { Redis, type Command } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import type { ResolvedCacheConfig } from '../config/cache-options.js';
 import { MISS } from '../miss.js';
+import { failUnansweredOnClose } from './connection-guards.js';
 import { RedisBackend, redisConnectionOptions } from './redis.backend.js';
 
 /** Channel Redis publishes tracking invalidations on when a client redirects them (RESP2 form). */
@@ -89,21 +90,25 @@ export class ClientSideBackend extends RedisBackend {
   private retry?: NodeJS.Timeout;
   private closing = false;
   private warned = false;
+  /** How long the health ping on the invalidation connection waits for its answer (`command_timeout`, else 1 s). */
+  private readonly pingTimeout: number;
 
   constructor(config: ResolvedCacheConfig) {
     super(config);
     this.logger = new Logger(config.name ? `Cashews:${config.name}` : 'Cashews');
     this.local = new LRUCache<string, Entry>({ max: config.clientSideSize, allowStale: false, updateAgeOnGet: false });
     const { commandTimeout, ...options } = redisConnectionOptions(config);
+    this.pingTimeout = commandTimeout ?? HEALTH_CHECK_MS;
     this.subscriber = new Redis({
       ...options,
       ...config.nodes[0],
-      commandTimeout: commandTimeout ?? HEALTH_CHECK_MS,
+      commandTimeout: this.pingTimeout,
       // Re-subscribing is ours to do: CLIENT ID must run first, and it is refused once subscribed.
       autoResubscribe: false,
       connectionName: 'cashews:invalidations',
     });
     this.subscriber.on('error', () => undefined);
+    failUnansweredOnClose(this.subscriber);
     this.subscriber.on('messageBuffer', (channel: Buffer, payload: unknown) => {
       if (channel.toString() === INVALIDATE_CHANNEL) this.invalidated(payload);
     });
@@ -135,6 +140,16 @@ export class ClientSideBackend extends RedisBackend {
   /** Client id of the invalidation connection (the `REDIRECT` target), once subscribed. */
   get invalidationClientId(): number | undefined {
     return this.subscriberId;
+  }
+
+  /**
+   * The longest a silently stalled invalidation connection (no FIN, no RST: a frozen network path or peer) can
+   * serve stale local reads: a stall right after a health ping answered is noticed by the next ping, sent a
+   * ping interval (1 s) later, once it has waited its timeout (`command_timeout`, else 1 s) in vain. Then the
+   * local layer is flushed and bypassed. The README states this bound; the client-side fault test pins it.
+   */
+  get staleReadBoundMs(): number {
+    return HEALTH_CHECK_MS + this.pingTimeout;
   }
 
   /** Number of locally held entries. */

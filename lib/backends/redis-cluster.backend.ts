@@ -1,6 +1,6 @@
 import { Cluster, type Redis } from 'ioredis';
 import type { ResolvedCacheConfig } from '../config/cache-options.js';
-import { tagIndexKey } from '../tags/tag-keys.js';
+import { tagIndexKey, tagsOfKey } from '../tags/tag-keys.js';
 import { RedisBackend, redisConnectionOptions } from './redis.backend.js';
 
 /**
@@ -22,6 +22,10 @@ export class RedisClusterBackend extends RedisBackend {
         lazyConnect: true,
         enableAutoPipelining: true,
         maxRedirections: 16,
+        // A command whose node connection closed may have run: reject it (safe mode: a miss) instead of
+        // re-sending it after a slot refresh, so INCR, scripts and SET NX locks run at most once per call.
+        // (MOVED/ASK/TRYAGAIN/CLUSTERDOWN replies mean the command did not run; those are still retried.)
+        retryDelayOnFailover: 0,
         clusterRetryStrategy: (times) => Math.min(times * 100, 2_000),
         slotsRefreshTimeout: config.connectTimeout,
       }),
@@ -41,19 +45,41 @@ export class RedisClusterBackend extends RedisBackend {
   }
 
   override async deleteMany(keys: readonly string[]): Promise<number> {
-    const deleted = await Promise.all(keys.map((key) => this.client.del(key)));
-    return deleted.reduce((sum, n) => sum + n, 0);
+    return this.unlinkAll([...keys]);
   }
 
   protected override async unlinkAll(keys: string[]): Promise<number> {
-    const removed = await Promise.all(keys.map((key) => this.client.unlink(key)));
+    const removed = await Promise.all(keys.map((key) => this.unlinkTagged(key)));
     return removed.reduce((sum, n) => sum + n, 0);
   }
 
   /**
+   * The key, its tag list and the index entries live in different slots, so the removal takes separate
+   * steps: unlink the key, take its tag list, take it out of each index. Should a tagged write of the same
+   * key land meanwhile, the key exists again at the end and is indexed again under those tags (as in
+   * `setTagged`): a race may over-invalidate, never leave a live key out of its tags. What it may leave is an
+   * index entry of a write whose tag list arrived after the removal read it (until the tag is deleted).
+   */
+  private async unlinkTagged(key: string): Promise<number> {
+    const removed = await this.client.unlink(key);
+    const tagsOf = tagsOfKey(key);
+    const indexes = await this.tagScripts.cashewsTakeTags(tagsOf);
+    if (indexes.length === 0) return removed;
+    await Promise.all(indexes.map((index) => this.tagScripts.cashewsUntag(index, key)));
+    const ttl = await this.client.pttl(key);
+    if (ttl !== -2) {
+      const keep = ttl > 0 ? ttl : 0;
+      await Promise.all(indexes.map((index) => this.tagScripts.cashewsIndexTag(index, key, keep)));
+      await this.tagScripts.cashewsListTags(tagsOf, keep, ...indexes);
+    }
+    return removed;
+  }
+
+  /**
    * A key and its tag indexes live in different slots, so no script may touch them together: the key is
-   * written first, then each index by a single-key script. Not atomic: should the process die between
-   * the two, the key is simply not indexed and lives out its TTL.
+   * written first, then each index by a single-key script, then its tag list. Not atomic: should the process
+   * die between the steps, the key is not indexed (it lives out its TTL), or is indexed without its tag
+   * list (its index entries then stay until its TTL ends or the tag is deleted).
    */
   override async setTagged(
     key: string,
@@ -62,7 +88,9 @@ export class RedisClusterBackend extends RedisBackend {
     options: { ttl?: number; exist?: boolean } = {},
   ): Promise<boolean> {
     if (!(await this.set(key, raw, options))) return false;
-    await Promise.all(tags.map((tag) => this.tagScripts.cashewsIndexTag(tagIndexKey(tag), key, options.ttl ?? 0)));
+    const indexes = tags.map(tagIndexKey);
+    await Promise.all(indexes.map((index) => this.tagScripts.cashewsIndexTag(index, key, options.ttl ?? 0)));
+    await this.tagScripts.cashewsListTags(tagsOfKey(key), options.ttl ?? 0, ...indexes);
     return true;
   }
 }

@@ -1,7 +1,9 @@
+import { Logger } from '@nestjs/common';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { ResolvedCacheConfig } from '../config/cache-options.js';
-import { CacheValueError } from '../errors.js';
+import { CacheValueError, CashewsConfigError } from '../errors.js';
 import { toRedisGlob } from '../keys/pattern.js';
+import { isProtectedKey, scanSkipsProtected } from '../keys/protected-keys.js';
 import type { Backend } from './backend.interface.js';
 import {
   circuitState,
@@ -11,8 +13,9 @@ import {
   type WindowState,
 } from './protect-types.js';
 import { StallWatchdog } from './stall-watchdog.js';
-import { INDEX_TAG_SCRIPT, SET_TAGGED_SCRIPT, type TagScriptCommands } from '../tags/redis-tag-scripts.js';
-import { TAG_BATCH, tagIndexKey } from '../tags/tag-keys.js';
+import { databaseCount, failUnansweredOnClose, refuseFailedSelect } from './connection-guards.js';
+import { defineTagScripts, type TagScriptCommands } from '../tags/redis-tag-scripts.js';
+import { TAG_BATCH, TAGS_OF_PREFIX, tagIndexKey, tagsOfKey } from '../tags/tag-keys.js';
 
 // Single-key scripts only, so they run unchanged on Redis Cluster.
 const INCR_SCRIPT = `
@@ -123,6 +126,9 @@ export function redisConnectionOptions(config: ResolvedCacheConfig): RedisOption
     commandTimeout: config.commandTimeout || undefined,
     connectTimeout: config.connectTimeout,
     maxRetriesPerRequest: config.maxRetries,
+    // At most once per call: a command whose reply was lost may have run, so it is never written again
+    // after a reconnect (failUnansweredOnClose rejects it instead; safe mode answers a miss).
+    autoResendUnfulfilledCommands: false,
     // No offline queue: while Redis is away, commands fail at once (a miss in safe mode) instead of
     // piling up in memory until it returns.
     enableOfflineQueue: false,
@@ -142,6 +148,10 @@ export class RedisBackend implements Backend {
   readonly client: Client;
   private readonly watchdog?: StallWatchdog;
   private sequence = 0;
+  /** The server's refusal of the URL's database, until a connection selects it (see {@link connect}). */
+  private selectError?: Error;
+  /** Builds the bootstrap error for {@link selectError} (set by {@link guardDatabase}). */
+  private databaseError?: () => Promise<CashewsConfigError>;
 
   constructor(config: ResolvedCacheConfig, client?: Client) {
     if (client) {
@@ -152,14 +162,16 @@ export class RedisBackend implements Backend {
       const redis = new Redis({ ...options, ...config.nodes[0], db: config.db });
       if (commandTimeout) this.watchdog = new StallWatchdog(redis, commandTimeout);
       this.client = redis;
+      this.guardDatabase(config, redis);
     }
+    if (this.client instanceof Redis) failUnansweredOnClose(this.client);
+    else this.client.on('+node', (node: Redis) => failUnansweredOnClose(node));
     this.client.defineCommand('cashewsIncr', { numberOfKeys: 1, lua: INCR_SCRIPT });
     this.client.defineCommand('cashewsUnlock', { numberOfKeys: 1, lua: UNLOCK_SCRIPT });
     this.client.defineCommand('cashewsFixedWindow', { numberOfKeys: 1, lua: FIXED_WINDOW_SCRIPT });
     this.client.defineCommand('cashewsSlidingWindow', { numberOfKeys: 1, lua: SLIDING_WINDOW_SCRIPT });
     this.client.defineCommand('cashewsCircuit', { numberOfKeys: 1, lua: CIRCUIT_SCRIPT });
-    this.client.defineCommand('cashewsSetTagged', { lua: SET_TAGGED_SCRIPT });
-    this.client.defineCommand('cashewsIndexTag', { numberOfKeys: 1, lua: INDEX_TAG_SCRIPT });
+    defineTagScripts(this.client);
     // Failures surface on the commands; an unhandled 'error' event would crash the process.
     this.client.on('error', () => undefined);
   }
@@ -169,7 +181,60 @@ export class RedisBackend implements Backend {
   }
 
   async connect(): Promise<void> {
-    if (this.client.status === 'wait') await this.client.connect();
+    if (this.client.status !== 'wait') return;
+    try {
+      await this.client.connect();
+    } catch (error) {
+      throw this.selectError && this.databaseError ? await this.databaseError() : error;
+    }
+  }
+
+  /**
+   * A database the server does not have (`redis://host/99`) must not silently become db 0: at bootstrap
+   * {@link connect} throws a {@link CashewsConfigError} naming the database and the server's limit; after a
+   * reconnect (say, to a server restarted with fewer databases) the connection is dropped before it is used
+   * and retried until `SELECT` succeeds, commands failing meanwhile (safe mode: misses), logged once.
+   */
+  private guardDatabase(config: ResolvedCacheConfig, redis: Redis): void {
+    if (!config.db) return;
+    const logger = new Logger(config.name ? `Cashews:${config.name}` : 'Cashews');
+    let connected = false;
+    refuseFailedSelect(
+      redis,
+      (error) => {
+        if (connected && !this.selectError) {
+          logger.warn(
+            `Cannot select database ${config.db} on ${config.displayUrl} (${error.message}); ` +
+              `the connection is not used until SELECT succeeds (retrying).`,
+          );
+        }
+        this.selectError = error;
+      },
+      () => {
+        connected = true;
+        this.selectError = undefined;
+      },
+    );
+    this.databaseError = async () => {
+      const { commandTimeout, ...options } = redisConnectionOptions(config);
+      const probe = new Redis({
+        ...options,
+        ...config.nodes[0],
+        commandTimeout: commandTimeout ?? config.connectTimeout,
+        db: 0,
+        retryStrategy: () => null,
+      });
+      const count = await databaseCount(probe);
+      const limit = count
+        ? `the server has ${count} databases (0 to ${count - 1})`
+        : `the server refused it ("${this.selectError?.message}") and does not report its number of databases ` +
+          `(CONFIG GET databases is not allowed)`;
+      return new CashewsConfigError(
+        `Database ${config.db} in cache URL ${config.displayUrl} does not exist: ${limit}. ` +
+          `Use a database number the server has (the path of the URL, e.g. /0), or raise "databases" in redis.conf.`,
+        { cause: this.selectError },
+      );
+    };
   }
 
   async close(): Promise<void> {
@@ -234,12 +299,13 @@ export class RedisBackend implements Backend {
     }
   }
 
+  /** Removes the key from its tag indexes too (see {@link unlinkAll}). */
   async delete(key: string): Promise<boolean> {
-    return (await this.client.del(key)) > 0;
+    return (await this.unlinkAll([key])) > 0;
   }
 
   async deleteMany(keys: readonly string[]): Promise<number> {
-    return keys.length ? this.client.del(...keys) : 0;
+    return keys.length ? this.unlinkAll([...keys]) : 0;
   }
 
   /** Scans every node that holds data (one server here, every master in a cluster). */
@@ -247,8 +313,10 @@ export class RedisBackend implements Backend {
     return [this.client as Redis];
   }
 
+  /** Protection state (see lib/keys/protected-keys.ts) is left out unless `pattern` names its namespace. */
   async *scan(pattern: string): AsyncIterable<string> {
     const match = toRedisGlob(pattern);
+    const skipProtected = scanSkipsProtected(pattern);
     for (const node of this.nodes()) {
       const seen = new Set<string>();
       let cursor = '0';
@@ -256,6 +324,7 @@ export class RedisBackend implements Backend {
         const [next, keys] = await node.scan(cursor, 'MATCH', match, 'COUNT', 1000);
         cursor = next;
         for (const key of keys) {
+          if (skipProtected && isProtectedKey(key)) continue;
           // SCAN may repeat a key; report each once.
           if (!seen.has(key)) {
             seen.add(key);
@@ -279,8 +348,12 @@ export class RedisBackend implements Backend {
     return count + (batch.length ? await this.unlinkAll(batch) : 0);
   }
 
+  /**
+   * Every removal of keys comes here: one script unlinks them and takes each out of the tag indexes its tag
+   * list names, so no index outlives its keys (see lib/tags/redis-tag-scripts.ts). Answers how many existed.
+   */
   protected async unlinkAll(keys: string[]): Promise<number> {
-    return this.client.unlink(...keys);
+    return this.tagScripts.cashewsDeleteTagged(keys.length, ...keys, TAGS_OF_PREFIX);
   }
 
   async expire(key: string, ttl: number): Promise<boolean> {
@@ -340,7 +413,10 @@ export class RedisBackend implements Backend {
     return this.client as unknown as TagScriptCommands;
   }
 
-  /** One atomic script: `SET` plus an index entry per tag (single server: every key is on this node). */
+  /**
+   * One atomic script: `SET`, an index entry per tag, and the key's tag list (single server: every key is on
+   * this node).
+   */
   async setTagged(
     key: string,
     raw: unknown,
@@ -350,8 +426,9 @@ export class RedisBackend implements Backend {
     const mode = options.exist === true ? 'XX' : options.exist === false ? 'NX' : '';
     const indexes = tags.map(tagIndexKey);
     const written = await this.tagScripts.cashewsSetTagged(
-      1 + indexes.length,
+      2 + indexes.length,
       key,
+      tagsOfKey(key),
       ...indexes,
       raw as string,
       options.ttl ?? 0,
@@ -362,7 +439,7 @@ export class RedisBackend implements Backend {
 
   /**
    * Pops members of each index in batches (`ZPOPMIN`, so a key re-tagged meanwhile is either popped or
-   * stays indexed, never lost) and unlinks them. Bounded by the index size seen at the start, so writers
+   * stays indexed, never lost) and unlinks them, taking them out of their other tags' indexes too. Bounded by the index size seen at the start, so writers
    * tagging new keys meanwhile cannot keep it looping. Expired members cost one pop each and count nothing.
    */
   async deleteTags(tags: readonly string[]): Promise<number> {

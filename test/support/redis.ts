@@ -9,6 +9,7 @@ import {
   sleep,
   startRedisServer as startServerProcess,
   type RedisServerHandle,
+  type StartRedisOptions,
 } from './global-setup.js';
 
 export { freePort, sleep, type RedisServerHandle };
@@ -70,9 +71,12 @@ export function describeRedisServer(name: string, fn: () => void): void {
   else describe.skip(`${name} [${redisServerSkipReason()}]`, fn);
 }
 
-/** Starts a private `redis-server` on a free loopback port; `stop()` it in afterEach/afterAll. */
-export function startRedisServer(): Promise<RedisServerHandle> {
-  return startServerProcess();
+/**
+ * Starts a private `redis-server` on a free loopback port; `stop()` it in afterEach/afterAll. `extraArgs` is
+ * called again on every `restart()`, so a test can restart the server with other settings.
+ */
+export function startRedisServer(options: Pick<StartRedisOptions, 'extraArgs'> = {}): Promise<RedisServerHandle> {
+  return startServerProcess(options);
 }
 
 /** A raw ioredis client that fails fast instead of retrying forever. `quit()` or `disconnect()` it. */

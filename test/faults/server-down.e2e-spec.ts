@@ -3,7 +3,7 @@
  * server stopped and restarted, server frozen with SIGSTOP, strict mode, nothing listening.
  * Every wait is bounded; every call is raced against a deadline so a hang fails the test instead of the run.
  */
-import { CacheBackendError, CacheService, createCache } from '../lib/index.js';
+import { CacheBackendError, CacheService, createCache } from '../../lib/index.js';
 import {
   describeRedisServer,
   freePort,
@@ -12,22 +12,10 @@ import {
   startRedisServer,
   withQuery,
   type RedisServerHandle,
-} from './support/redis.js';
+} from '../support/redis.js';
+import { within } from './fault-support.js';
 
 const HANG_MS = 3000;
-
-/** Rejects if `promise` has not settled within `ms`, so a hanging command fails loudly. */
-async function within<T>(promise: Promise<T>, ms: number, label: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${label} did not settle within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 async function timed<T>(promise: Promise<T>): Promise<{ value: T; elapsed: number }> {
   const started = Date.now();
@@ -35,7 +23,7 @@ async function timed<T>(promise: Promise<T>): Promise<{ value: T; elapsed: numbe
   return { value, elapsed: Date.now() - started };
 }
 
-describeRedisServer('redis faults', () => {
+describeRedisServer('faults: server down, frozen or absent', () => {
   let server: RedisServerHandle;
   const caches: CacheService[] = [];
 

@@ -1,0 +1,99 @@
+/**
+ * Helpers of the fault suite (test/faults/*.e2e-spec.ts): traffic that keeps hundreds of commands in flight
+ * while faults are injected, a collector of unhandled rejections, and raw reads of what Redis really holds.
+ * Every loop is bounded; every wait has a deadline.
+ */
+import { rawRedis, sleep } from '../support/redis.js';
+
+/** Rejects if `promise` has not settled within `ms`, so a hanging command fails the test instead of the run. */
+export async function within<T>(promise: Promise<T>, ms: number, label: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${label} did not settle within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Runs `workers` concurrent loops of `op(n)` (n unique across all loops) while `fault(round)` is injected
+ * `rounds` times, `gapMs` apart; then stops the loops and waits for them (bounded). A failed op pauses its
+ * loop briefly, so an outage does not turn into a busy loop.
+ */
+export async function underFaults(options: {
+  workers: number;
+  rounds: number;
+  gapMs: number;
+  op: (n: number) => Promise<'ok' | 'failed'>;
+  fault: (round: number) => Promise<void>;
+}): Promise<{ calls: number }> {
+  let next = 0;
+  let stopped = false;
+  const loops = Array.from({ length: options.workers }, async () => {
+    while (!stopped) {
+      // Yield to timers either way: a fallback answered in memory would otherwise starve the event loop.
+      if ((await options.op(next++)) === 'failed') await sleep(10);
+      else await new Promise((resolve) => setImmediate(resolve));
+    }
+  });
+  try {
+    for (let round = 0; round < options.rounds; round++) {
+      await sleep(options.gapMs);
+      await options.fault(round);
+    }
+    await sleep(options.gapMs);
+  } finally {
+    stopped = true;
+    await within(Promise.all(loops), 15_000, 'traffic loops');
+  }
+  return { calls: next };
+}
+
+/** Collects unhandled promise rejections of this process between `start()` and `stop()`. */
+export function unhandledRejections() {
+  const seen: unknown[] = [];
+  const listener = (reason: unknown) => seen.push(reason);
+  return {
+    seen,
+    start: () => process.on('unhandledRejection', listener),
+    stop: () => process.off('unhandledRejection', listener),
+  };
+}
+
+/** Every key of `url`'s database whose name contains `marker`, with its string value (SCAN + GET). */
+export async function rawValues(url: string, marker: string): Promise<Map<string, string | null>> {
+  const raw = rawRedis(url);
+  try {
+    const values = new Map<string, string | null>();
+    let cursor = '0';
+    do {
+      const [next, keys] = await raw.scan(cursor, 'MATCH', `*${marker}*`, 'COUNT', 1000);
+      cursor = next;
+      for (const key of keys) values.set(key, await raw.get(key));
+    } while (cursor !== '0');
+    return values;
+  } finally {
+    raw.disconnect();
+  }
+}
+
+/** `CLIENT KILL TYPE normal` of every client but the one asking: the cache's connections drop mid-flight. */
+export async function killClients(url: string): Promise<void> {
+  const raw = rawRedis(url);
+  try {
+    await raw.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
+  } finally {
+    raw.disconnect();
+  }
+}
+
+/** A list that should be empty, as `{ count, first }`: a failure shows how many and a few, not thousands. */
+export function summary<T>(list: Iterable<T>): { count: number; first: T[] } {
+  const all = [...list];
+  return { count: all.length, first: all.slice(0, 5) };
+}
+
+export const NONE = { count: 0, first: [] };
