@@ -23,7 +23,7 @@ class ErCatalogue {
   gate?: Promise<void>;
   failWith?: Error;
 
-  @Early({ ttl: '2s', earlyTtl: 150 })
+  @Early({ ttl: '2s', earlyTtl: 600 })
   async list(id: number) {
     this.calls++;
     if (this.gate) await this.gate;
@@ -77,7 +77,7 @@ describeBackends('@Early on a provider', ({ url }) => {
 
   it('after earlyTtl: the old value is answered at once and a background refresh stores a new one', async () => {
     expect(await svc.list(1)).toBe('1#1');
-    await sleep(200);
+    await sleep(800);
     const gate = deferred();
     svc.gate = gate.promise;
     // Answers although the refresh is held open: the caller never waits for it.
@@ -95,7 +95,7 @@ describeBackends('@Early on a provider', ({ url }) => {
 
   it('concurrent calls in the early window trigger one refresh', async () => {
     await svc.list(1);
-    await sleep(200);
+    await sleep(800);
     const results = await Promise.all(Array.from({ length: 30 }, () => svc.list(1)));
     expect(results.every((r) => r === '1#1')).toBe(true);
     await backgroundSettled();
@@ -105,7 +105,7 @@ describeBackends('@Early on a provider', ({ url }) => {
 
   it('sequential calls while a refresh runs trigger no second one', async () => {
     await svc.list(1);
-    await sleep(200);
+    await sleep(800);
     const gate = deferred();
     svc.gate = gate.promise;
     for (let i = 0; i < 5; i++) expect(await svc.list(1)).toBe('1#1');
@@ -117,7 +117,7 @@ describeBackends('@Early on a provider', ({ url }) => {
 
   it('a failed background refresh keeps the old value and lets the next call retry', async () => {
     await svc.list(1);
-    await sleep(200);
+    await sleep(800);
     svc.failWith = new Error('upstream down');
     expect(await svc.list(1)).toBe('1#1');
     await backgroundSettled();
