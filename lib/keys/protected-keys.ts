@@ -19,8 +19,11 @@ export function protectedKey(name: string): string {
   return PROTECTED_PREFIX + name;
 }
 
+const FIRST = PROTECTED_PREFIX.charCodeAt(0);
+
+/** On every read: the first character decides for almost every key without comparing the prefix. */
 export function isProtectedKey(key: string): boolean {
-  return key.startsWith(PROTECTED_PREFIX);
+  return key.charCodeAt(0) === FIRST && key.startsWith(PROTECTED_PREFIX);
 }
 
 /** The key a prefix route is chosen by: a state key routes like the cache key it protects. */
