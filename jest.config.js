@@ -8,6 +8,8 @@ export default {
   },
   roots: ['<rootDir>/lib', '<rootDir>/test'],
   testMatch: ['**/*.spec.ts', '**/*.e2e-spec.ts'],
+  // test/compat/app holds the generated consumer projects' own tests (run there by test/compat/run.sh).
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/compat/'],
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   testTimeout: 30000,

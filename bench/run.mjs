@@ -20,7 +20,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { SkipError, compare, formatResult } from './harness.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const LIB_URL = new URL('../dist/index.js', import.meta.url);
+const LIB_URL = new URL('../dist/esm/entry.js', import.meta.url);
 const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379/15';
 
 const rounds = Math.max(3, Number(process.env.BENCH_ROUNDS) || 11);
@@ -32,7 +32,7 @@ const maskUrl = (url) => url.replace(/\/\/([^@/]*)@/, '//***@');
 const log = (line = '') => process.stdout.write(line + '\n');
 
 let libPromise;
-/** The library under test (../dist/index.js). Skips the scenario if it is not built or lacks `names`. */
+/** The library under test (../dist/esm/entry.js). Skips the scenario if it is not built or lacks `names`. */
 async function lib(...names) {
   libPromise ??= import(LIB_URL.href);
   let mod;
@@ -40,10 +40,10 @@ async function lib(...names) {
     mod = await libPromise;
   } catch (error) {
     const hint = error?.code === 'ERR_MODULE_NOT_FOUND' ? ' (run `npm run build` first)' : '';
-    throw new SkipError(`cannot import dist/index.js: ${error?.message ?? error}${hint}`);
+    throw new SkipError(`cannot import dist/esm/entry.js: ${error?.message ?? error}${hint}`);
   }
   const missing = names.filter((name) => mod[name] === undefined);
-  if (missing.length) throw new SkipError(`dist/index.js does not export ${missing.join(', ')} (not built yet?)`);
+  if (missing.length) throw new SkipError(`dist/esm/entry.js does not export ${missing.join(', ')} (not built yet?)`);
   return mod;
 }
 

@@ -4,7 +4,7 @@ import 'reflect-metadata';
 import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Cache, CacheService, CashewsModule } from '../dist/index.js';
+import { Cache, CacheService, CashewsModule } from '../dist/esm/entry.js';
 
 const [url, prefix, callsText] = process.argv.slice(2);
 const calls = Number(callsText);

@@ -37,7 +37,7 @@ async function invalidationLatency(lib, url, prefix) {
   const reader = await lib.createCache(url);
   const key = `${prefix}latency`;
   const child = fileURLToPath(new URL('../client-side-child.mjs', import.meta.url));
-  const libUrl = new URL('../../dist/index.js', import.meta.url).href;
+  const libUrl = new URL('../../dist/esm/entry.js', import.meta.url).href;
   const latencies = [];
   let last = 0;
   let done = false;
