@@ -24,6 +24,12 @@ export interface CashewsModuleExtras {
   isGlobal?: boolean;
   /** Instance name; inject a named instance with `@InjectCache(name)`. */
   name?: string;
+  /**
+   * Also provide this instance with cache-manager's API ({@link CacheManager}) under `CACHE_MANAGER` (named
+   * instances: `getCacheManagerToken(name)`), for `@Inject(CACHE_MANAGER)` code written for
+   * `@nestjs/cache-manager`. Default `false`.
+   */
+  cacheManagerCompat?: boolean;
 }
 
 export const {
@@ -33,8 +39,11 @@ export const {
   ASYNC_OPTIONS_TYPE: CASHEWS_ASYNC_OPTIONS_TYPE,
 } = new ConfigurableModuleBuilder<CashewsModuleOptions>({ moduleName: 'Cashews' })
   .setClassMethodName('forRoot')
-  .setExtras<CashewsModuleExtras>({ isGlobal: true, name: undefined }, (definition, extras) => ({
-    ...definition,
-    global: extras.isGlobal ?? true,
-  }))
+  .setExtras<CashewsModuleExtras>(
+    { isGlobal: true, name: undefined, cacheManagerCompat: false },
+    (definition, extras) => ({
+      ...definition,
+      global: extras.isGlobal ?? true,
+    }),
+  )
   .build();

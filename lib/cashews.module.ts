@@ -9,6 +9,8 @@ import {
   type CashewsModuleOptions,
 } from './cashews.module-definition.js';
 import { getCacheToken } from './cache.tokens.js';
+import type { CacheService } from './cache.service.js';
+import { CacheManager, getCacheManagerToken } from './compat/cache-manager.js';
 import { CashewsCoreModule } from './cashews-core.module.js';
 import { createCache } from './create-cache.js';
 import { CashewsConfigError } from './errors.js';
@@ -47,11 +49,13 @@ export class CashewsModule extends CashewsConfigurableModule {
 
   private static withInstance(module: DynamicModule, extras: CashewsModuleExtras): DynamicModule {
     const token = getCacheToken(extras.name);
+    const compat = extras.cacheManagerCompat ? cacheManagerProviders(token, extras.name) : [];
     return {
       ...module,
       imports: [...(module.imports ?? []), CashewsCoreModule],
       providers: [
         ...(module.providers ?? []),
+        ...compat,
         {
           provide: token,
           inject: [CASHEWS_MODULE_OPTIONS, ModulesContainer],
@@ -67,9 +71,22 @@ export class CashewsModule extends CashewsConfigurableModule {
           },
         },
       ],
-      exports: [...(module.exports ?? []), token],
+      exports: [...(module.exports ?? []), token, ...compat.map((provider) => provider.provide)],
     };
   }
+}
+
+/**
+ * The opt-in cache-manager API over the instance (`cacheManagerCompat: true`): `CACHE_MANAGER` (the string
+ * `@nestjs/cache-manager` uses) and, for the default instance, the `CacheManager` class as a token too.
+ */
+function cacheManagerProviders(token: string | typeof CacheService, name: string | undefined) {
+  const named = {
+    provide: getCacheManagerToken(name),
+    inject: [token],
+    useFactory: (c: CacheService) => new CacheManager(c),
+  };
+  return name ? [named] : [named, { provide: CacheManager, useExisting: getCacheManagerToken(name) }];
 }
 
 /**

@@ -288,8 +288,8 @@ describe('configuration errors at bootstrap', () => {
     ],
     [
       'unknown option key',
-      () => CashewsModule.forRoot('mem://', { ttl: '1m' } as never),
-      [/"ttl"/, /options/, /size/, /checkInterval/],
+      () => CashewsModule.forRoot('mem://', { tll: '1m' } as never),
+      [/"tll"/, /options/, /size/, /checkInterval/, /ttl/],
     ],
     [
       'bad duration',

@@ -13,6 +13,14 @@ export interface CacheOptions {
   safe?: boolean;
   /** Signs stored values with HMAC-SHA256; unsigned or tampered values read as misses. */
   secret?: string;
+  /**
+   * Default time to live of this instance: used by decorators that give no `ttl` (`@Cache()`) and by `set`,
+   * `setMany` and `getOrSet` called without one. Without it, such decorators are refused at bootstrap and `set`
+   * without `ttl` stores a key that never expires. A key that must never expire despite a default:
+   * `set(key, value, { ttl: 'never' })`. URL form: `?ttl=5m`.
+   * @example CashewsModule.forRoot('redis://localhost:6379', { ttl: '5m' })
+   */
+  ttl?: Duration;
   /** `mem://` only: maximum number of entries (LRU). Default 10 000. */
   size?: number;
   /** `mem://` only: how often expired entries are swept. Default `'1m'`. */
@@ -51,6 +59,8 @@ export interface ResolvedCacheConfig {
   enable: boolean;
   safe: boolean;
   secret?: string;
+  /** Default TTL in ms; `undefined` when none was configured. */
+  ttl?: number;
   size: number;
   checkInterval: number;
   commandTimeout: number;

@@ -20,6 +20,7 @@ const PARAMS: Record<string, ParamSpec> = {
   enable: { kind: 'bool', schemes: ALL },
   safe: { kind: 'bool', schemes: ALL },
   secret: { kind: 'string', schemes: ALL },
+  ttl: { kind: 'duration', schemes: ALL, min: 1 },
   size: { kind: 'int', schemes: ['mem'], min: 1 },
   checkInterval: { kind: 'duration', schemes: ['mem'] },
   commandTimeout: { kind: 'duration', schemes: REDIS },
@@ -29,7 +30,7 @@ const PARAMS: Record<string, ParamSpec> = {
   clientSideSize: { kind: 'int', schemes: ['redis', 'rediss'], min: 1 },
 };
 
-const NOT_PARAMS = new Set(['name', 'isGlobal', 'url', 'prefixes']);
+const NOT_PARAMS = new Set(['name', 'isGlobal', 'cacheManagerCompat', 'url', 'prefixes']);
 const SCHEMES = 'mem://, redis://, rediss://, redis+cluster://';
 const TRUE = new Set(['1', 'true', 'yes', 'on']);
 const FALSE = new Set(['0', 'false', 'no', 'off']);
@@ -56,10 +57,13 @@ function accepted(spec: ParamSpec, fromUrl: boolean): string {
       return '1/0, true/false, yes/no, on/off';
     case 'int':
       return `an integer >= ${spec.min ?? 0}`;
-    case 'duration':
-      return fromUrl
+    case 'duration': {
+      const forms = fromUrl
         ? "a duration with its unit (ms, s, m, h, d), such as '500ms', '10s', '1h30m'; a bare number other than 0 is refused"
         : "a number of milliseconds or a string with its unit (ms, s, m, h, d), such as '500ms', '10s', '1h30m'";
+      // Only the default TTL has a minimum: omitting it is how "no default" is said (set() then never expires).
+      return spec.min ? `${forms}, greater than zero (omit it for no default)` : forms;
+    }
     default:
       return 'a non-empty string';
   }
@@ -86,12 +90,15 @@ function convert(name: string, spec: ParamSpec, value: unknown, fromUrl: boolean
       const n = typeof value === 'number' ? value : fromUrl && /^\d+$/.test(String(value)) ? Number(value) : NaN;
       return Number.isInteger(n) && n >= (spec.min ?? 0) ? n : bad();
     }
-    case 'duration':
+    case 'duration': {
+      let ms: number;
       try {
-        return parseDuration(value, name);
+        ms = parseDuration(value, name);
       } catch {
         return bad();
       }
+      return ms >= (spec.min ?? 0) ? ms : bad();
+    }
     default:
       return typeof value === 'string' && value.length > 0 ? value : bad();
   }
@@ -195,6 +202,7 @@ export function resolveCacheConfig(url: string = 'mem://', options: CacheOptions
     enable: values.enable as boolean,
     safe: values.safe as boolean,
     secret: values.secret as string | undefined,
+    ttl: values.ttl as number | undefined,
     size: values.size as number,
     checkInterval: values.checkInterval as number,
     commandTimeout: values.commandTimeout as number,
@@ -257,7 +265,7 @@ export function resolveCacheConfig(url: string = 'mem://', options: CacheOptions
 }
 
 /** Parameters that belong to the whole instance (codec, safe mode), not to one routed backend. */
-const INSTANCE_ONLY = ['enable', 'safe', 'secret'];
+const INSTANCE_ONLY = ['enable', 'safe', 'secret', 'ttl'];
 
 /**
  * Validates the `prefixes` option (`{ 'session:': 'redis://...' }`) with the same URL grammar, and attaches the
