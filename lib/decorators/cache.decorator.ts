@@ -2,14 +2,25 @@ import type { Duration } from '../duration.js';
 import { CashewsConfigError } from '../errors.js';
 import { compileTemplates } from '../tags/tag-templates.js';
 import { cacheStrategy } from '../strategies/cache.strategy.js';
-import { storePolicy } from '../strategies/store-policy.js';
+import { withTtl } from '../strategies/store-policy.js';
 import type { ConditionOption, TtlOption } from '../strategies/strategy.js';
 import { STAMPEDE_OPTION_NAMES, stampedeOptions, type StampedeDecoratorOptions } from './stampede-options.js';
+import { cacheHandlers, type ClassType } from './class-cache.js';
 import { checkOptions, strategyDecorator, type KeyOptions } from './strategy-decorator.js';
+import type { TypedMethodDecorator } from './typed-decorator.js';
 
-export interface CacheDecoratorOptions<R = unknown> extends KeyOptions, StampedeDecoratorOptions {
-  /** Time to live: a duration, or a function of the result (e.g. an upstream `expires_in`). */
-  ttl: TtlOption<R>;
+/**
+ * `@Cache` options. `R` is the method's result as the callbacks see it (`Promise<T>` unwrapped), `A` its
+ * arguments: both are inferred from the callbacks' annotations or given as `@Cache<Token>(...)`, and checked
+ * against the decorated method.
+ */
+export interface CacheDecoratorOptions<R = unknown, A extends readonly unknown[] = readonly unknown[]>
+  extends KeyOptions<A>, StampedeDecoratorOptions {
+  /**
+   * Time to live: a duration, or a function of the result (e.g. an upstream `expires_in`). Default: the cache
+   * instance's default TTL (`CashewsModule.forRoot(url, { ttl: '5m' })`); without either, bootstrap fails.
+   */
+  ttl?: TtlOption<R>;
   /** Store only when this holds; `'notNullish'` skips `null`/`undefined`. Default: store everything. */
   condition?: ConditionOption<R>;
   /** Store only when the call took longer than this. */
@@ -40,7 +51,9 @@ export interface CacheDecoratorOptions<R = unknown> extends KeyOptions, Stampede
  * }
  * ```
  */
-export function Cache<R = unknown>(options: CacheDecoratorOptions<R>): MethodDecorator {
+export function Cache<R = unknown, A extends readonly unknown[] = readonly unknown[]>(
+  options: CacheDecoratorOptions<R, A>,
+): TypedMethodDecorator<R, A> & ClassDecorator {
   const where = '@Cache';
   checkOptions(where, options, [
     'ttl',
@@ -51,24 +64,32 @@ export function Cache<R = unknown>(options: CacheDecoratorOptions<R>): MethodDec
     'etag',
     ...STAMPEDE_OPTION_NAMES,
   ]);
-  const policy = storePolicy(where, options as CacheDecoratorOptions);
+  const store = withTtl(where, options as CacheDecoratorOptions, (policy) => ({
+    ...policy,
+    ...stampedeOptions(where, options, policy),
+  }));
   if (options.tags !== undefined && !Array.isArray(options.tags)) {
     throw new CashewsConfigError(`${where}: tags must be an array of templates such as ['user:{id}'].`);
   }
   if (options.etag !== undefined && typeof options.etag !== 'boolean') {
     throw new CashewsConfigError(`${where}: etag must be true or false.`);
   }
-  return (target, propertyKey, descriptor) => {
+  const decorate = (target: object, propertyKey: string | symbol, descriptor: PropertyDescriptor): void => {
     const tags = options.tags?.length
       ? compileTemplates({ where, target, propertyKey, method: descriptor.value }, options.tags, 'tag')
       : undefined;
     strategyDecorator({
       strategy: 'cache',
       run: cacheStrategy,
-      options: { ...policy, ...stampedeOptions(where, options, policy), tags, etag: options.etag === true },
+      options: { ...store, tags, etag: options.etag === true },
       keys: options,
       storesResult: true,
       methods: options.methods?.map((method) => method.toUpperCase()),
     })(target, propertyKey, descriptor);
   };
+  return ((target: object, propertyKey?: string | symbol, descriptor?: PropertyDescriptor) => {
+    if (propertyKey === undefined || descriptor === undefined) {
+      cacheHandlers(target as ClassType, options as CacheDecoratorOptions, decorate);
+    } else decorate(target, propertyKey, descriptor);
+  }) as TypedMethodDecorator<R, A> & ClassDecorator;
 }

@@ -4,8 +4,11 @@ import { circuitBreakerStrategy } from '../strategies/circuit-breaker.strategy.j
 import type { ExceptionsOption } from '../strategies/strategy.js';
 import { exceptionsOption, positiveInteger } from './protect-options.js';
 import { checkOptions, strategyDecorator, type KeyOptions } from './strategy-decorator.js';
+import type { TypedMethodDecorator } from './typed-decorator.js';
 
-export interface CircuitBreakerDecoratorOptions extends KeyOptions {
+export interface CircuitBreakerDecoratorOptions<
+  A extends readonly unknown[] = readonly unknown[],
+> extends KeyOptions<A> {
   /** Failure percentage over `period` that opens the circuit: `0 < errorsRate <= 100`. */
   errorsRate: number;
   /** Window over which calls and failures are counted. */
@@ -33,7 +36,9 @@ export interface CircuitBreakerDecoratorOptions extends KeyOptions {
  * }
  * ```
  */
-export function CircuitBreaker(options: CircuitBreakerDecoratorOptions): MethodDecorator {
+export function CircuitBreaker<A extends readonly unknown[] = readonly unknown[]>(
+  options: CircuitBreakerDecoratorOptions<A>,
+): TypedMethodDecorator<unknown, A> {
   const where = '@CircuitBreaker';
   checkOptions(where, options, ['errorsRate', 'period', 'ttl', 'minCalls', 'halfOpenTtl', 'exceptions']);
   const rate = options.errorsRate;

@@ -1,6 +1,6 @@
 import type { Duration } from '../duration.js';
 import { earlyStrategy } from '../strategies/early.strategy.js';
-import { storePolicy } from '../strategies/store-policy.js';
+import { withTtl } from '../strategies/store-policy.js';
 import type { ConditionOption } from '../strategies/strategy.js';
 import {
   refreshAge,
@@ -9,10 +9,12 @@ import {
   type StampedeDecoratorOptions,
 } from './stampede-options.js';
 import { checkOptions, strategyDecorator, type KeyOptions } from './strategy-decorator.js';
+import type { TypedMethodDecorator } from './typed-decorator.js';
 
-export interface EarlyDecoratorOptions<R = unknown> extends KeyOptions, StampedeDecoratorOptions {
-  /** Hard expiry of the stored value. */
-  ttl: Duration;
+export interface EarlyDecoratorOptions<R = unknown, A extends readonly unknown[] = readonly unknown[]>
+  extends KeyOptions<A>, StampedeDecoratorOptions {
+  /** Hard expiry of the stored value. Default: the cache instance's default TTL (`forRoot(url, { ttl })`). */
+  ttl?: Duration;
   /** Age after which one caller refreshes in the background. Default: a third of `ttl`. */
   earlyTtl?: Duration;
   condition?: ConditionOption<R>;
@@ -30,15 +32,20 @@ export interface EarlyDecoratorOptions<R = unknown> extends KeyOptions, Stampede
  * }
  * ```
  */
-export function Early<R = unknown>(options: EarlyDecoratorOptions<R>): MethodDecorator {
+export function Early<R = unknown, A extends readonly unknown[] = readonly unknown[]>(
+  options: EarlyDecoratorOptions<R, A>,
+): TypedMethodDecorator<R, A> {
   const where = '@Early';
   checkOptions(where, options, ['ttl', 'earlyTtl', 'condition', ...STAMPEDE_OPTION_NAMES]);
-  const policy = storePolicy(where, options as EarlyDecoratorOptions);
-  const earlyTtl = refreshAge(where, 'earlyTtl', options.earlyTtl, policy.ttl as number);
+  const store = withTtl(where, options as EarlyDecoratorOptions, (policy) => ({
+    ...policy,
+    ...stampedeOptions(where, options, policy),
+    earlyTtl: refreshAge(where, 'earlyTtl', options.earlyTtl, policy.ttl as number),
+  }));
   return strategyDecorator({
     strategy: 'early',
     run: earlyStrategy,
-    options: { ...policy, ...stampedeOptions(where, options, policy), earlyTtl },
+    options: store,
     keys: options,
     storesResult: true,
   });

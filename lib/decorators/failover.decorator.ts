@@ -1,11 +1,18 @@
 import { failoverStrategy } from '../strategies/failover.strategy.js';
-import { storePolicy } from '../strategies/store-policy.js';
+import { withTtl } from '../strategies/store-policy.js';
 import type { ConditionOption, ExceptionsOption, TtlOption } from '../strategies/strategy.js';
 import { checkOptions, strategyDecorator, type KeyOptions } from './strategy-decorator.js';
+import type { TypedMethodDecorator } from './typed-decorator.js';
 
-export interface FailoverDecoratorOptions<R = unknown> extends KeyOptions {
-  /** How long the last success is kept as a fallback. */
-  ttl: TtlOption<R>;
+export interface FailoverDecoratorOptions<
+  R = unknown,
+  A extends readonly unknown[] = readonly unknown[],
+> extends KeyOptions<A> {
+  /**
+   * How long the last success is kept as a fallback. Default: the cache instance's default TTL
+   * (`forRoot(url, { ttl })`).
+   */
+  ttl?: TtlOption<R>;
   /** Errors that fall back to the stored success: error classes or a predicate. Default: any error. */
   exceptions?: ExceptionsOption;
   /** Store only successes for which this holds. */
@@ -24,13 +31,18 @@ export interface FailoverDecoratorOptions<R = unknown> extends KeyOptions {
  * }
  * ```
  */
-export function Failover<R = unknown>(options: FailoverDecoratorOptions<R>): MethodDecorator {
+export function Failover<R = unknown, A extends readonly unknown[] = readonly unknown[]>(
+  options: FailoverDecoratorOptions<R, A>,
+): TypedMethodDecorator<R, A> {
   const where = '@Failover';
   checkOptions(where, options, ['ttl', 'exceptions', 'condition']);
   return strategyDecorator({
     strategy: 'failover',
     run: failoverStrategy,
-    options: { ...storePolicy(where, options as FailoverDecoratorOptions), exceptions: options.exceptions },
+    options: {
+      ...withTtl(where, options as FailoverDecoratorOptions, (policy) => policy),
+      exceptions: options.exceptions,
+    },
     keys: options,
     storesResult: true,
   });

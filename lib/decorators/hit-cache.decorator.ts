@@ -1,11 +1,16 @@
 import { CashewsConfigError } from '../errors.js';
 import { hitStrategy } from '../strategies/hit.strategy.js';
-import { storePolicy } from '../strategies/store-policy.js';
+import { withTtl } from '../strategies/store-policy.js';
 import type { ConditionOption, TtlOption } from '../strategies/strategy.js';
 import { checkOptions, strategyDecorator, type KeyOptions } from './strategy-decorator.js';
+import type { TypedMethodDecorator } from './typed-decorator.js';
 
-export interface HitCacheDecoratorOptions<R = unknown> extends KeyOptions {
-  ttl: TtlOption<R>;
+export interface HitCacheDecoratorOptions<
+  R = unknown,
+  A extends readonly unknown[] = readonly unknown[],
+> extends KeyOptions<A> {
+  /** Time to live of the stored result. Default: the cache instance's default TTL (`forRoot(url, { ttl })`). */
+  ttl?: TtlOption<R>;
   /** How many times one stored result is served before it is recomputed. */
   cacheHits: number;
   /** After this many hits, refresh in the background while hits continue. */
@@ -24,7 +29,9 @@ export interface HitCacheDecoratorOptions<R = unknown> extends KeyOptions {
  * }
  * ```
  */
-export function HitCache<R = unknown>(options: HitCacheDecoratorOptions<R>): MethodDecorator {
+export function HitCache<R = unknown, A extends readonly unknown[] = readonly unknown[]>(
+  options: HitCacheDecoratorOptions<R, A>,
+): TypedMethodDecorator<R, A> {
   const where = '@HitCache';
   checkOptions(where, options, ['ttl', 'cacheHits', 'updateAfter', 'condition']);
   const { cacheHits, updateAfter } = options;
@@ -36,7 +43,7 @@ export function HitCache<R = unknown>(options: HitCacheDecoratorOptions<R>): Met
       `${where} updateAfter must be an integer between 1 and cacheHits (${cacheHits}); got ${JSON.stringify(updateAfter)}.`,
     );
   }
-  const policy = storePolicy(where, options as HitCacheDecoratorOptions);
+  const policy = withTtl(where, options as HitCacheDecoratorOptions, (store) => store);
   return strategyDecorator({
     strategy: 'hit',
     run: hitStrategy,

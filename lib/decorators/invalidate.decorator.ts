@@ -6,9 +6,7 @@ import { invalidateStrategy } from '../strategies/invalidate.strategy.js';
 import { compileTemplates, usesRequest, type TemplateSite } from '../tags/tag-templates.js';
 import { checkOptions, strategyDecorator } from './strategy-decorator.js';
 import { getLayers } from './strategy-metadata.js';
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- argsMap functions receive the decorated method's arguments
-type AnyArgs = any[];
+import type { TypedMethodDecorator } from './typed-decorator.js';
 
 /** A decorated method whose cached results `@Invalidate` removes: `[ItemsService, 'list']` or `ItemsService.prototype.list`. */
 export type InvalidateMethodTarget =
@@ -17,13 +15,17 @@ export type InvalidateMethodTarget =
 /** What `@Invalidate` removes: a key pattern, a decorated method, or tags only (`{ tags: [...] }`). */
 export type InvalidateTarget = string | InvalidateMethodTarget | { tags: string[]; cache?: string };
 
-export interface InvalidateOptions {
+/**
+ * `@Invalidate` options. `A` is this method's argument list as the `argsMap` functions take it, inferred from
+ * their annotations (or given: `@Invalidate<[User]>(...)`) and checked against the decorated method.
+ */
+export interface InvalidateOptions<A extends readonly unknown[] = readonly unknown[]> {
   /**
    * Target method parameters computed from this method's arguments: `{ userId: (user) => user.id }`, or
    * the name of one of this method's parameters (`{ userId: 'id' }`). Target parameters not mapped take
    * this method's parameter of the same name, then `defaults`.
    */
-  argsMap?: Record<string, string | ((...args: AnyArgs) => unknown)>;
+  argsMap?: Record<string, string | ((...args: A) => unknown)>;
   /** Values for target parameters neither mapped nor named like one of this method's parameters. */
   defaults?: Record<string, unknown>;
   /** Tag templates to delete as well (`['user:{id}']`). */
@@ -58,7 +60,10 @@ export interface InvalidateOptions {
  * }
  * ```
  */
-export function Invalidate(target: InvalidateTarget, options: InvalidateOptions = {}): MethodDecorator {
+export function Invalidate<A extends readonly unknown[] = readonly unknown[]>(
+  target: InvalidateTarget,
+  options: InvalidateOptions<A> = {},
+): TypedMethodDecorator<unknown, A> {
   const where = '@Invalidate';
   checkOptions(where, options, ['argsMap', 'defaults', 'tags'], ['cache']);
   const tagsOnly = typeof target === 'object' && target !== null && !Array.isArray(target);
@@ -78,14 +83,14 @@ export function Invalidate(target: InvalidateTarget, options: InvalidateOptions 
   if (typeof target === 'string' && (options.argsMap || options.defaults)) {
     throw new CashewsConfigError(`${where}: argsMap and defaults only apply to a target method, not to a pattern.`);
   }
-  return (owner, propertyKey, descriptor) => {
+  return ((owner: object, propertyKey: string | symbol, descriptor: PropertyDescriptor) => {
     const site: TemplateSite = { where, target: owner, propertyKey, method: descriptor.value };
     const patterns: KeyFunction[] = typeof target === 'string' ? compileTemplates(site, [target], 'pattern') : [];
     const tags = compileTemplates(site, tagTemplates, 'tag');
     let keys: KeyFunction[] = [];
     let cacheName = options.cache ?? (tagsOnly ? (target as { cache?: string }).cache : undefined);
     if (typeof target === 'function' || Array.isArray(target)) {
-      const resolved = methodKeys(site, target as InvalidateMethodTarget, options);
+      const resolved = methodKeys(site, target as InvalidateMethodTarget, options as InvalidateOptions);
       keys = resolved.keys;
       cacheName ??= resolved.cacheName;
     }
@@ -101,7 +106,7 @@ export function Invalidate(target: InvalidateTarget, options: InvalidateOptions 
       const layers = getLayers(descriptor.value) as Layer[] | undefined;
       if (layers?.[0]) (layers[0] as { usesRequest: boolean }).usesRequest = true;
     }
-  };
+  }) as TypedMethodDecorator<unknown, A>;
 }
 
 function methodKeys(

@@ -1,8 +1,9 @@
 import { parseDuration, parsePositiveDuration, type Duration } from '../duration.js';
 import { lockedStrategy } from '../strategies/locked.strategy.js';
 import { checkOptions, strategyDecorator, type KeyOptions } from './strategy-decorator.js';
+import type { TypedMethodDecorator } from './typed-decorator.js';
 
-export interface LockedDecoratorOptions extends KeyOptions {
+export interface LockedDecoratorOptions<A extends readonly unknown[] = readonly unknown[]> extends KeyOptions<A> {
   /** Longest a caller holds the lock; it expires by itself if the process dies. Default `'1m'`. */
   ttl?: Duration;
   /** `true` (default): wait up to `ttl`; `false`: throw `LockedError` at once; a duration: wait that long. */
@@ -22,7 +23,9 @@ export interface LockedDecoratorOptions extends KeyOptions {
  * }
  * ```
  */
-export function Locked(options: LockedDecoratorOptions = {}): MethodDecorator {
+export function Locked<A extends readonly unknown[] = readonly unknown[]>(
+  options: LockedDecoratorOptions<A> = {},
+): TypedMethodDecorator<unknown, A> {
   const where = '@Locked';
   checkOptions(where, options, ['ttl', 'wait', 'step']);
   const wait = options.wait ?? true;

@@ -6,8 +6,11 @@ import {
 } from '../strategies/perf-degradation.strategy.js';
 import { optionalFunction, positiveInteger } from './protect-options.js';
 import { checkOptions, strategyDecorator, type KeyOptions } from './strategy-decorator.js';
+import type { TypedMethodDecorator } from './typed-decorator.js';
 
-export interface PerfDegradationDecoratorOptions extends KeyOptions {
+export interface PerfDegradationDecoratorOptions<
+  A extends readonly unknown[] = readonly unknown[],
+> extends KeyOptions<A> {
   /** How long calls fail fast with `PerfDegradationError` once a call was too slow. */
   ttl: Duration;
   /** Number of recent durations kept (per process); the condition is checked once that many are known. Default `10`. */
@@ -28,7 +31,9 @@ export interface PerfDegradationDecoratorOptions extends KeyOptions {
  * }
  * ```
  */
-export function PerfDegradation(options: PerfDegradationDecoratorOptions): MethodDecorator {
+export function PerfDegradation<A extends readonly unknown[] = readonly unknown[]>(
+  options: PerfDegradationDecoratorOptions<A>,
+): TypedMethodDecorator<unknown, A> {
   const where = '@PerfDegradation';
   checkOptions(where, options, ['ttl', 'traceSize', 'condition']);
   return strategyDecorator({

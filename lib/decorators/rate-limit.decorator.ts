@@ -2,8 +2,12 @@ import { parsePositiveDuration, type Duration } from '../duration.js';
 import { rateLimitStrategy } from '../strategies/rate-limit.strategy.js';
 import { optionalFunction, positiveInteger } from './protect-options.js';
 import { checkOptions, strategyDecorator, type KeyOptions } from './strategy-decorator.js';
+import type { ProducingMethodDecorator } from './typed-decorator.js';
 
-export interface RateLimitDecoratorOptions<A extends unknown[] = unknown[]> extends KeyOptions {
+export interface RateLimitDecoratorOptions<
+  A extends readonly unknown[] = readonly unknown[],
+  R = never,
+> extends KeyOptions<A> {
   /** Calls allowed per `period` per key (an integer >= 1). */
   limit: number;
   /** Window length. */
@@ -11,7 +15,7 @@ export interface RateLimitDecoratorOptions<A extends unknown[] = unknown[]> exte
   /** How long the first call over the limit bans the key. Default: `period`. */
   ttl?: Duration;
   /** Over the limit, called with the method's arguments instead of throwing; its return value is the result. */
-  action?: (...args: A) => unknown;
+  action?: (...args: A) => R | PromiseLike<R>;
 }
 
 /**
@@ -36,7 +40,9 @@ export interface RateLimitDecoratorOptions<A extends unknown[] = unknown[]> exte
  * }
  * ```
  */
-export function RateLimit<A extends unknown[] = unknown[]>(options: RateLimitDecoratorOptions<A>): MethodDecorator {
+export function RateLimit<A extends readonly unknown[] = readonly unknown[], R = never>(
+  options: RateLimitDecoratorOptions<A, R>,
+): ProducingMethodDecorator<R, A> {
   const where = '@RateLimit';
   checkOptions(where, options, ['limit', 'period', 'ttl', 'action']);
   const period = parsePositiveDuration(options.period, `${where} period`);

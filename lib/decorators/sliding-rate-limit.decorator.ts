@@ -2,14 +2,18 @@ import { parsePositiveDuration, type Duration } from '../duration.js';
 import { slidingRateLimitStrategy } from '../strategies/sliding-rate-limit.strategy.js';
 import { optionalFunction, positiveInteger } from './protect-options.js';
 import { checkOptions, strategyDecorator, type KeyOptions } from './strategy-decorator.js';
+import type { ProducingMethodDecorator } from './typed-decorator.js';
 
-export interface SlidingRateLimitDecoratorOptions<A extends unknown[] = unknown[]> extends KeyOptions {
+export interface SlidingRateLimitDecoratorOptions<
+  A extends readonly unknown[] = readonly unknown[],
+  R = never,
+> extends KeyOptions<A> {
   /** Calls allowed in any `period` per key (an integer >= 1). */
   limit: number;
   /** Window length. */
   period: Duration;
   /** Over the limit, called with the method's arguments instead of throwing; its return value is the result. */
-  action?: (...args: A) => unknown;
+  action?: (...args: A) => R | PromiseLike<R>;
 }
 
 /**
@@ -26,9 +30,9 @@ export interface SlidingRateLimitDecoratorOptions<A extends unknown[] = unknown[
  * }
  * ```
  */
-export function SlidingRateLimit<A extends unknown[] = unknown[]>(
-  options: SlidingRateLimitDecoratorOptions<A>,
-): MethodDecorator {
+export function SlidingRateLimit<A extends readonly unknown[] = readonly unknown[], R = never>(
+  options: SlidingRateLimitDecoratorOptions<A, R>,
+): ProducingMethodDecorator<R, A> {
   const where = '@SlidingRateLimit';
   checkOptions(where, options, ['limit', 'period', 'action']);
   return strategyDecorator({

@@ -1,6 +1,6 @@
 import type { Duration } from '../duration.js';
 import { softStrategy } from '../strategies/soft.strategy.js';
-import { storePolicy } from '../strategies/store-policy.js';
+import { withTtl } from '../strategies/store-policy.js';
 import type { ConditionOption, ExceptionsOption } from '../strategies/strategy.js';
 import {
   refreshAge,
@@ -9,10 +9,15 @@ import {
   type StampedeDecoratorOptions,
 } from './stampede-options.js';
 import { checkOptions, strategyDecorator, type KeyOptions } from './strategy-decorator.js';
+import type { TypedMethodDecorator } from './typed-decorator.js';
 
-export interface SoftDecoratorOptions<R = unknown> extends KeyOptions, StampedeDecoratorOptions {
-  /** Hard expiry: how long a stale value may stand in for failed recomputes. */
-  ttl: Duration;
+export interface SoftDecoratorOptions<R = unknown, A extends readonly unknown[] = readonly unknown[]>
+  extends KeyOptions<A>, StampedeDecoratorOptions {
+  /**
+   * Hard expiry: how long a stale value may stand in for failed recomputes. Default: the cache instance's
+   * default TTL (`forRoot(url, { ttl })`).
+   */
+  ttl?: Duration;
   /** Age after which the value is recomputed on the next call. Default: a third of `ttl`. */
   softTtl?: Duration;
   /** Recompute errors that fall back to the stale value. Default: any error. */
@@ -31,15 +36,20 @@ export interface SoftDecoratorOptions<R = unknown> extends KeyOptions, StampedeD
  * }
  * ```
  */
-export function Soft<R = unknown>(options: SoftDecoratorOptions<R>): MethodDecorator {
+export function Soft<R = unknown, A extends readonly unknown[] = readonly unknown[]>(
+  options: SoftDecoratorOptions<R, A>,
+): TypedMethodDecorator<R, A> {
   const where = '@Soft';
   checkOptions(where, options, ['ttl', 'softTtl', 'exceptions', 'condition', ...STAMPEDE_OPTION_NAMES]);
-  const policy = storePolicy(where, options as SoftDecoratorOptions);
-  const softTtl = refreshAge(where, 'softTtl', options.softTtl, policy.ttl as number);
+  const store = withTtl(where, options as SoftDecoratorOptions, (policy) => ({
+    ...policy,
+    ...stampedeOptions(where, options, policy),
+    softTtl: refreshAge(where, 'softTtl', options.softTtl, policy.ttl as number),
+  }));
   return strategyDecorator({
     strategy: 'soft',
     run: softStrategy,
-    options: { ...policy, ...stampedeOptions(where, options, policy), softTtl, exceptions: options.exceptions },
+    options: { ...store, exceptions: options.exceptions },
     keys: options,
     storesResult: true,
   });

@@ -1,20 +1,33 @@
 import { CashewsConfigError } from '../errors.js';
-import { compileKey } from '../keys/key-template.js';
+import { compileKey, compileKeyFunction } from '../keys/key-template.js';
 import { functionFingerprint } from '../keys/fingerprint.js';
-import { parameterNames, type AnyFunction } from '../keys/param-names.js';
+import { parameterNames, REST_MARK, type AnyFunction } from '../keys/param-names.js';
 import type { Layer } from '../strategies/executor.js';
 import type { Strategy } from '../strategies/strategy.js';
 import { guardMethod, originalMethod } from './method-guard.js';
 import { readRouteArgs } from './route-args.js';
 import { addLayer } from './strategy-metadata.js';
+import type { KeyFunctionOption } from './typed-decorator.js';
 
-/** Key options every strategy decorator accepts. */
-export interface KeyOptions {
+/**
+ * Key options every strategy decorator accepts. `A` is the argument list a key function takes (inferred from
+ * its annotation, checked against the decorated method's arguments).
+ */
+export interface KeyOptions<A extends readonly unknown[] = readonly unknown[]> {
   /**
    * Key template: `'user:{id}'`, `'{user.id}'`, `'{0}'`, `'search:{q:hash}'`, `'{req.user.id}'` (controllers).
-   * Default: `ClassName:method` plus the arguments (controllers: plus the route and query string).
+   * Or a function of the call, `(args, req?) => string` (`req` on controllers only; a controller's `args` are
+   * its route arguments read from the request, before pipes). The function's result is used after `prefix:`
+   * with `*`, `%`, glob characters and whitespace escaped; `undefined`, `null` or `''` means "no key for this
+   * call", handled like an undefined placeholder. Default: `ClassName:method` plus the arguments (controllers:
+   * plus the route and query string).
    */
-  key?: string;
+  key?: string | KeyFunctionOption<A>;
+  /**
+   * Arguments left out of the default key, by position or parameter name: `skipArgs: ['manager']` for a
+   * technical argument such as an `EntityManager` or a session. Default keys of provider methods only.
+   */
+  skipArgs?: ReadonlyArray<number | string>;
   /** Prepended to the key as `prefix:`. */
   prefix?: string;
   /** Name of the cache instance to use (`CashewsModule.forRoot(url, { name })`). Default: the default instance. */
@@ -28,7 +41,7 @@ export interface KeyOptions {
 }
 
 /** Option names every strategy decorator accepts besides its own. */
-export const KEY_OPTION_NAMES: readonly string[] = ['key', 'prefix', 'cache', 'version'];
+export const KEY_OPTION_NAMES: readonly string[] = ['key', 'skipArgs', 'prefix', 'cache', 'version'];
 
 /** Rejects unknown option names, so a typo such as `tll` fails at start-up instead of being ignored. */
 export function checkOptions(
@@ -74,6 +87,41 @@ export function keyVersion(where: string, keys: KeyOptions, method: AnyFunction)
   return version;
 }
 
+/**
+ * Positions `skipArgs` leaves out of the default key, validated against the method's parameters: only with a
+ * default key built from arguments (not with `key`, nor for decorators whose default key is the method).
+ */
+function skippedArgs<O>(
+  where: string,
+  spec: StrategyDecoratorSpec<O>,
+  params: readonly string[],
+): readonly number[] | undefined {
+  const skip = spec.keys.skipArgs;
+  if (skip === undefined) return undefined;
+  if (!Array.isArray(skip)) {
+    throw new CashewsConfigError(
+      `${where}: skipArgs must be an array of positions or parameter names, e.g. ['manager'].`,
+    );
+  }
+  if (spec.keys.key !== undefined || spec.defaultKey) {
+    throw new CashewsConfigError(
+      spec.keys.key !== undefined
+        ? `${where}: skipArgs only applies to default keys; a key template or function names what it uses.`
+        : `${where}: skipArgs does not apply: the default key of @${spec.strategy} is the method, not its arguments.`,
+    );
+  }
+  const names = params.map((param) => (param.startsWith(REST_MARK) ? param.slice(REST_MARK.length) : param));
+  return (skip as ReadonlyArray<unknown>).map((entry) => {
+    if (typeof entry === 'number' && Number.isInteger(entry) && entry >= 0 && entry < params.length) return entry;
+    const index = typeof entry === 'string' ? names.indexOf(entry) : -1;
+    if (index !== -1 && !/^__\d+$/.test(entry as string)) return index;
+    throw new CashewsConfigError(
+      `${where}: skipArgs entry ${JSON.stringify(entry)} is neither a parameter name nor a position; ` +
+        `parameters: ${names.map((name, i) => `${i} ${name}`).join(', ') || 'none'}.`,
+    );
+  });
+}
+
 export interface StrategyDecoratorSpec<O> {
   strategy: string;
   run: Strategy<O>;
@@ -98,36 +146,45 @@ export function strategyDecorator<O>(spec: StrategyDecoratorSpec<O>): MethodDeco
     if (typeof method !== 'function') {
       throw new CashewsConfigError(`@${spec.strategy} on ${base}: only methods can be decorated.`);
     }
-    const template = spec.keys.key;
+    const where = `@${spec.strategy} on ${base}`;
+    const given = spec.keys.key;
+    if (given !== undefined && typeof given !== 'string' && typeof given !== 'function') {
+      throw new CashewsConfigError(
+        `${where}: key must be a template such as 'user:{id}' or a function (args, req?) => string (got ${typeof given}).`,
+      );
+    }
+    const template = typeof given === 'string' ? given : undefined;
+    const params = parameterNames(method as AnyFunction);
+    const skipArgs = skippedArgs(where, spec, params);
     const fixedKey =
-      template === undefined && spec.defaultKey
-        ? `${spec.keys.prefix ? `${spec.keys.prefix}:` : ''}${base}`
-        : undefined;
+      given === undefined && spec.defaultKey ? `${spec.keys.prefix ? `${spec.keys.prefix}:` : ''}${base}` : undefined;
     // Only stored results are versioned: a lock (@Locked) must stay shared by old and new code.
-    const version = spec.storesResult
-      ? keyVersion(`@${spec.strategy} on ${base}`, spec.keys, method as AnyFunction)
-      : undefined;
+    const version = spec.storesResult ? keyVersion(where, spec.keys, method as AnyFunction) : undefined;
+    let key: Layer['key'];
+    if (fixedKey !== undefined) key = () => fixedKey;
+    else if (typeof given === 'function') key = compileKeyFunction({ base, prefix: spec.keys.prefix }, given);
+    else
+      key = compileKey({
+        base,
+        params,
+        template,
+        prefix: spec.keys.prefix,
+        version,
+        skipArgs,
+        extraRoots: readRouteArgs(owner, propertyKey).byName,
+        allowRequest: true,
+        // A placeholder rendering undefined must not silently share a key (see executor.ts).
+        strict: true,
+      });
     const layer: Layer<O> = {
       strategy: spec.strategy,
       run: spec.run,
       options: spec.options,
       base,
-      key:
-        fixedKey !== undefined
-          ? () => fixedKey
-          : compileKey({
-              base,
-              params: parameterNames(method as AnyFunction),
-              template,
-              prefix: spec.keys.prefix,
-              version,
-              extraRoots: readRouteArgs(owner, propertyKey).byName,
-              allowRequest: true,
-              // A placeholder rendering undefined must not silently share a key (see executor.ts).
-              strict: true,
-            }),
+      key,
       version,
-      hasTemplate: template !== undefined,
+      hasTemplate: given !== undefined,
+      skipsArgs: skipArgs !== undefined,
       prefix: spec.keys.prefix,
       cacheName: spec.keys.cache,
       storesResult: spec.storesResult,

@@ -8,6 +8,7 @@ import {
   noteExplorerRan,
   originalMethod,
 } from '../decorators/method-guard.js';
+import { hasClassCache } from '../decorators/class-cache.js';
 import { getLayers } from '../decorators/strategy-metadata.js';
 import { CashewsConfigError } from '../errors.js';
 import { execute, type Layer } from '../strategies/executor.js';
@@ -37,7 +38,16 @@ export class CashewsExplorer implements OnModuleInit {
       if (!prototype) continue;
       for (const name of this.scanner.getAllMethodNames(prototype)) {
         const method = (prototype as Record<string, unknown>)[name];
-        for (const layer of getLayers(method) ?? []) this.resolver.cacheFor(layer);
+        for (const layer of getLayers(method) ?? []) {
+          if (layer.skipsArgs && !layer.hasTemplate && Reflect.getMetadata('path', method as object) !== undefined) {
+            throw new CashewsConfigError(
+              `${(wrapper.metatype as { name: string }).name}.${name}: skipArgs applies to the default keys of ` +
+                "provider methods; a route handler's default key is its route and query string. Give it a key " +
+                'template or key function instead.',
+            );
+          }
+          this.resolver.cacheFor(layer);
+        }
         markRouted(method);
       }
     }
@@ -46,6 +56,12 @@ export class CashewsExplorer implements OnModuleInit {
       if (!instance || typeof instance !== 'object' || this.wrapped.has(instance)) continue;
       const prototype = Object.getPrototypeOf(instance) as object | null;
       if (!prototype) continue;
+      if (hasClassCache(instance.constructor)) {
+        throw new CashewsConfigError(
+          `@Cache on the class ${instance.constructor.name}: a class-level @Cache applies to controllers ` +
+            '(their GET/HEAD handlers); on a provider, decorate each method to cache with @Cache({ ... }).',
+        );
+      }
       for (const name of this.scanner.getAllMethodNames(prototype)) {
         const layers = getLayers((prototype as Record<string, unknown>)[name]);
         if (!layers) continue;

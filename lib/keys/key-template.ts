@@ -4,6 +4,7 @@
  */
 import { CashewsConfigError, KeyPlaceholderError } from '../errors.js';
 import { escapeKeyPart } from './escape-key-part.js';
+import { isProtectedKey } from './protected-keys.js';
 import { findKeyFormatter, keyFormatterNames, type KeyFormatter } from './formatters.js';
 import { REST_MARK } from './param-names.js';
 import { renderArg, renderKeyPart } from './stable-render.js';
@@ -37,6 +38,8 @@ export interface KeySpec {
    * with a template. Must not contain `*` or `:` (decorators pass a fingerprint or a validated version).
    */
   version?: string;
+  /** Argument positions left out of the default key (`skipArgs`); ignored with a template. */
+  skipArgs?: readonly number[];
   /**
    * Names a placeholder may use besides parameter names, each resolved at call time (e.g. a controller's
    * `@Param('id')` name, or `user` read from the request). Parameter names take precedence.
@@ -114,7 +117,9 @@ function compile(spec: KeySpec, wildcard: boolean): KeyFunction {
   }
   const head = spec.prefix ? `${spec.prefix}:` : '';
   if (spec.template === undefined) {
-    return defaultKey(`${head}${spec.base}${spec.version === undefined ? '' : `:v${spec.version}`}`);
+    const key = defaultKey(`${head}${spec.base}${spec.version === undefined ? '' : `:v${spec.version}`}`);
+    const skip = spec.skipArgs?.length ? new Set(spec.skipArgs) : undefined;
+    return skip ? (source) => key({ ...source, args: source.args.filter((_, i) => !skip.has(i)) }) : key;
   }
   if (typeof spec.template !== 'string' || spec.template === '') {
     throw new CashewsConfigError(`Key template of ${spec.base} must be a non-empty string.`);
@@ -123,6 +128,60 @@ function compile(spec: KeySpec, wildcard: boolean): KeyFunction {
   if (typeof parts[0] === 'string') parts[0] = head + parts[0];
   else if (head !== '') parts.unshift(head);
   return joinParts(parts);
+}
+
+/**
+ * A key given as a function of the call (`key: (args, req?) => string`), made as safe as a template: the
+ * result follows `prefix:`, its `*`, `%`, glob characters, whitespace and control characters are escaped (its
+ * `:` separators are kept, so `'product:42'` stays readable and `'product:*'` patterns match), and a result
+ * that would name protection state is escaped whole. `undefined`, `null` or `''` throws
+ * {@link KeyPlaceholderError} (the call has no key: storing layers step aside, locks and limits refuse);
+ * another non-string result throws {@link CashewsConfigError} naming the method.
+ *
+ * @example
+ * ```ts
+ * const key = compileKeyFunction({ base: 'Users:find' }, ([id]) => `user:${String(id)}`);
+ * key({ args: [42] }); // 'user:42'
+ * key({ args: ['*'] }); // 'user:%2A'
+ * ```
+ */
+export function compileKeyFunction(
+  spec: Pick<KeySpec, 'base' | 'prefix'>,
+  fn: (args: readonly unknown[], req?: unknown) => unknown,
+): KeyFunction {
+  if (spec.prefix !== undefined && (typeof spec.prefix !== 'string' || spec.prefix.includes('*'))) {
+    throw new CashewsConfigError(
+      `Key prefix ${JSON.stringify(spec.prefix)} of ${spec.base} must be a string without "*".`,
+    );
+  }
+  const head = spec.prefix ? `${spec.prefix}:` : '';
+  const name = fn.name || 'key function';
+  return (source) => {
+    const result = fn(source.args, source.req);
+    if (result === undefined || result === null || result === '') {
+      throw new KeyPlaceholderError(
+        spec.base,
+        name,
+        'key function',
+        `The key function of ${spec.base} returned ${result === '' ? 'an empty string' : String(result)}, so the ` +
+          `key cannot tell this call apart from other such calls. Return a non-empty string for every call.`,
+      );
+    }
+    if (typeof result !== 'string') {
+      throw new CashewsConfigError(
+        `The key function of ${spec.base} returned a ${typeof result}; it must return a non-empty string.`,
+      );
+    }
+    const key = head + escapeFunctionKey(result);
+    return isProtectedKey(key) ? escapeKeyPart(key) : key;
+  };
+}
+
+// Like escape-key-part.ts, but keeps `:`: a key function writes a whole key, separators included.
+const FUNCTION_UNSAFE = /[%*?[\]\\{}\s\p{Cc}\p{Cs}]/gu;
+
+function escapeFunctionKey(text: string): string {
+  return text.replace(FUNCTION_UNSAFE, escapeKeyPart);
 }
 
 function defaultKey(head: string): KeyFunction {

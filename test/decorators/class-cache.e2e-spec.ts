@@ -1,0 +1,179 @@
+/**
+ * Issue #11: `@Cache()` on a controller class caches every GET/HEAD handler of it (like
+ * `@UseInterceptors(CacheInterceptor)` on a class); `@NoCache()` opts a handler out, a handler's own `@Cache`
+ * overrides the class's. Key functions over HTTP read the handler's route arguments and the request.
+ * Express and Fastify, over mem:// and Redis db 10 (keys under "cc:").
+ */
+import { Controller, Get, Injectable, Param, Post, Query } from '@nestjs/common';
+import request from 'supertest';
+import { Cache, CashewsConfigError, NoCache } from '../../lib/index.js';
+import {
+  allCases,
+  clearPrefix,
+  Counter,
+  createTestApp,
+  describeCases,
+  keysUnder,
+  type TestApp,
+} from '../http/harness.js';
+
+const PREFIX = 'cc';
+const counter = new Counter();
+
+class CcBase {
+  @Get('inherited')
+  inherited() {
+    return { n: counter.hit('inherited') };
+  }
+}
+
+@Cache({ ttl: '1m', prefix: PREFIX })
+@Controller('cc')
+class CcController extends CcBase {
+  @Get('list')
+  list(@Query('page') page?: string) {
+    return { page: page ?? null, n: counter.hit('list') };
+  }
+
+  @Get('item/:id')
+  item(@Param('id') id: string) {
+    return { id, n: counter.hit('item') };
+  }
+
+  @Get('live')
+  @NoCache()
+  live() {
+    return { n: counter.hit('live') };
+  }
+
+  @Post('make')
+  make() {
+    return { n: counter.hit('make') };
+  }
+
+  // Its own @Cache overrides the class's: a key function of the route arguments.
+  @Get('user/:id')
+  @Cache({ ttl: '1m', key: ([id]: readonly [string]) => `${PREFIX}:user:${id}` })
+  user(@Param('id') id: string) {
+    return { id, n: counter.hit('user') };
+  }
+
+  // A key function of the request; no tenant header means no key, so the call runs uncached.
+  @Get('tenant')
+  @Cache({
+    ttl: '1m',
+    key: (_args, req?: { headers?: Record<string, string | undefined> }) =>
+      req?.headers?.['x-tenant'] && `${PREFIX}:tenant:${req.headers['x-tenant']}`,
+  })
+  tenant() {
+    return { n: counter.hit('tenant') };
+  }
+}
+
+describeCases('@Cache on a controller class', allCases(), (c) => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    await clearPrefix(c.url, PREFIX);
+    t = await createTestApp(c, { controllers: [CcController] });
+  });
+
+  afterAll(async () => {
+    await t?.close();
+    await clearPrefix(c.url, PREFIX);
+  });
+
+  beforeEach(() => counter.reset());
+
+  const get = (path: string, headers: Record<string, string> = {}) =>
+    request(t.server).get(path).set(headers).expect(200);
+
+  it('caches every GET handler of the class, keyed by route and query', async () => {
+    expect((await get('/cc/list?page=1')).body).toEqual({ page: '1', n: 1 });
+    expect((await get('/cc/list?page=1')).body).toEqual({ page: '1', n: 1 });
+    expect((await get('/cc/list?page=2')).body).toEqual({ page: '2', n: 2 });
+    expect((await get('/cc/item/7')).body).toEqual({ id: '7', n: 1 });
+    expect((await get('/cc/item/7')).body).toEqual({ id: '7', n: 1 });
+    expect((await get('/cc/inherited')).body).toEqual({ n: 1 });
+    expect((await get('/cc/inherited')).body).toEqual({ n: 1 });
+    const keys = await keysUnder(t.cache, PREFIX);
+    expect(keys.some((key) => /^cc:CcController:list:v[^:]+:GET:/.test(key))).toBe(true);
+    expect(keys.some((key) => /^cc:CcController:inherited:v[^:]+:GET:/.test(key))).toBe(true);
+  });
+
+  it('@NoCache() opts a handler out; POST handlers are not cached', async () => {
+    expect((await get('/cc/live')).body).toEqual({ n: 1 });
+    expect((await get('/cc/live')).body).toEqual({ n: 2 });
+    expect((await request(t.server).post('/cc/make').expect(201)).body).toEqual({ n: 1 });
+    expect((await request(t.server).post('/cc/make').expect(201)).body).toEqual({ n: 2 });
+    const keys = await keysUnder(t.cache, PREFIX);
+    expect(keys.filter((key) => /:(live|make):/.test(key))).toEqual([]);
+  });
+
+  it("a handler's own @Cache overrides the class's: key functions of the route arguments and the request", async () => {
+    expect((await get('/cc/user/42')).body).toEqual({ id: '42', n: 1 });
+    expect((await get('/cc/user/42')).body).toEqual({ id: '42', n: 1 });
+    expect((await get('/cc/tenant', { 'x-tenant': 'acme' })).body).toEqual({ n: 1 });
+    expect((await get('/cc/tenant', { 'x-tenant': 'acme' })).body).toEqual({ n: 1 });
+    // Without the header the key function returns undefined: no shared entry, the handler runs every time.
+    expect((await get('/cc/tenant')).body).toEqual({ n: 2 });
+    expect((await get('/cc/tenant')).body).toEqual({ n: 3 });
+    const keys = await keysUnder(t.cache, PREFIX);
+    expect(keys.filter((key) => /^cc:(user|tenant):/.test(key))).toEqual(['cc:tenant:acme', 'cc:user:42']);
+    expect(
+      keys.filter((key) => key.startsWith('cc:CcController:user') || key.startsWith('cc:CcController:tenant')),
+    ).toEqual([]);
+  });
+});
+
+describe('class-level @Cache validation', () => {
+  it('refuses options that name one handler', () => {
+    for (const option of [{ key: 'x' }, { tags: ['t'] }, { skipArgs: [0] }]) {
+      let error: unknown;
+      try {
+        @Cache({ ttl: '1m', ...option })
+        @Controller('cc-bad')
+        class CcBad {
+          @Get()
+          list() {
+            return [];
+          }
+        }
+        void CcBad;
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error).toBeInstanceOf(CashewsConfigError);
+      expect((error as Error).message).toMatch(
+        new RegExp(`@Cache on the class CcBad: "${Object.keys(option)[0]}" names one handler's arguments`),
+      );
+    }
+  });
+
+  it('refuses a class-level @Cache on a provider at bootstrap', async () => {
+    @Cache({ ttl: '1m' })
+    @Injectable()
+    class CcProvider {
+      async find() {
+        return 1;
+      }
+    }
+    await expect(
+      createTestApp({ adapter: 'express', backend: 'mem', url: 'mem://' }, { providers: [CcProvider] }),
+    ).rejects.toThrow(/@Cache on the class CcProvider: a class-level @Cache applies to controllers/);
+  });
+
+  it('refuses skipArgs on a route handler (its default key is the route) at bootstrap', async () => {
+    @Controller('cc-skip')
+    class CcSkip {
+      @Get()
+      @Cache({ ttl: '1m', skipArgs: [0] })
+      list(@Query('q') q: string) {
+        return [q];
+      }
+    }
+    await expect(
+      createTestApp({ adapter: 'express', backend: 'mem', url: 'mem://' }, { controllers: [CcSkip] }),
+    ).rejects.toThrow(/CcSkip.list: skipArgs applies to the default keys of provider methods/);
+  });
+});
