@@ -4,6 +4,7 @@ import type { CacheService } from './cache.service.js';
 import { getCacheToken } from './cache.tokens.js';
 import { CashewsConfigError, type KeyPlaceholderError } from './errors.js';
 import type { ExecutorHooks, Layer, MissingKeyOutcome } from './strategies/executor.js';
+import { layerOptions } from './strategies/store-policy.js';
 
 /**
  * Finds the cache instance a decorator names and gives the executor its hooks. Shared by the
@@ -32,13 +33,20 @@ export class CacheResolver implements ExecutorHooks {
             : 'No default cache instance. Import CashewsModule.forRoot(url) in your application module.',
         );
       }
+      refuseStandIn(cache, name);
       this.instances.set(name, cache);
     }
     return cache;
   }
 
+  /**
+   * The instance `layer` runs on. Called at bootstrap for every decorated method (see the explorer), so a
+   * decorator without `ttl` on an instance without a default TTL fails start-up here.
+   */
   cacheFor(layer: Layer): CacheService {
-    return this.get(layer.cacheName);
+    const cache = this.get(layer.cacheName);
+    layerOptions(layer, cache);
+    return cache;
   }
 
   onMissingKeyPart(layer: Layer, target: string, error: KeyPlaceholderError, outcome: MissingKeyOutcome): void {
@@ -62,4 +70,43 @@ export class CacheResolver implements ExecutorHooks {
     const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     this.logger.warn(`Background refresh of ${target} failed: ${reason}`);
   }
+}
+
+/** What decorated methods call on their instance (the executor's `StrategyCache`). */
+const STRATEGY_METHODS = [
+  'read',
+  'set',
+  'delete',
+  'deleteMatch',
+  'deleteTags',
+  'incr',
+  'getExpire',
+  'tryLock',
+  'unlock',
+  'lock',
+  'singleFlight',
+  'fixedWindow',
+  'slidingWindow',
+  'circuit',
+  'readState',
+  'writeState',
+] as const;
+
+/**
+ * A stand-in given with `overrideProvider(CacheService).useValue({ get: jest.fn() })` works for code calling it
+ * directly, but decorated methods would fail at their first call with `cache.read is not a function`: refused when
+ * the decorators are bound (bootstrap), with the fix.
+ */
+function refuseStandIn(cache: unknown, name: string | undefined): void {
+  const missing = STRATEGY_METHODS.filter(
+    (method) => typeof (cache as Record<string, unknown> | null)?.[method] !== 'function',
+  );
+  if (missing.length === 0) return;
+  const token = name ? `getCacheToken('${name}')` : 'CacheService';
+  throw new CashewsConfigError(
+    `The ${name ? `cache instance "${name}"` : 'default cache instance'} provided for ${token} is not a CacheService ` +
+      `(it has no ${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', …' : ''}), and decorated methods use it. ` +
+      `Override it with a real instance instead: overrideProvider(${token}).useValue(await createCache('mem://')), ` +
+      `and spy on the methods you want to check (jest.spyOn(instance, 'get')).`,
+  );
 }

@@ -7,7 +7,7 @@ import type { CircuitOp, CircuitSettings, CircuitState, WindowState } from './ba
 import { CloneCodec, INVALID, OUTDATED, StringCodec, type Codec } from './codec/codec.js';
 import type { ResolvedCacheConfig } from './config/cache-options.js';
 import { parseDuration, parsePositiveDuration, type Duration } from './duration.js';
-import { CacheBackendError, CashewsError, LockedError } from './errors.js';
+import { CacheBackendError, CashewsConfigError, CashewsError, LockedError } from './errors.js';
 import { BurstLogger } from './logging/burst-logger.js';
 import { LostLocks } from './lost-locks.js';
 import { MISS } from './miss.js';
@@ -18,11 +18,24 @@ import { PrefixRouterBackend } from './backends/prefix-router.backend.js';
 import type { BackendCounters } from './stats/backend-counters.js';
 import { StatsCollector } from './stats/collector.js';
 import type { BackendStats, CacheStats } from './stats/types.js';
+import { DisabledBackend } from './backends/disabled.backend.js';
+import { RuntimeSwitch, type SwitchCommand } from './runtime-switch.js';
+
+/**
+ * The TTL of a stored value: a {@link Duration} greater than zero, or `'never'` for a key that never expires
+ * (also when the instance has a default TTL). `0` and `Infinity` are refused: they mean "no expiry" in some
+ * libraries and "expire now" in others.
+ */
+export type StoreTtl = Duration | 'never';
 
 /** Options of {@link CacheService.set}. */
 export interface SetOptions {
-  /** Time to live. Without it the key never expires, and a previous TTL is cleared (as Redis `SET` does). */
-  ttl?: Duration;
+  /**
+   * Time to live. Without it: the instance's default TTL (`forRoot(url, { ttl })`, `?ttl=`), or, when it has
+   * none, no expiry. `'never'`: no expiry whatever the default. Either way a previous TTL is replaced (as Redis
+   * `SET` does).
+   */
+  ttl?: StoreTtl;
   /** `true`: only overwrite an existing key; `false`: only create a missing one. */
   exist?: boolean;
   /** Tags to record the key under; {@link CacheService.deleteTags} removes every key of a tag. */
@@ -72,6 +85,8 @@ export class CacheService implements OnApplicationShutdown {
   private readonly counters: BackendCounters = this.collector.backend;
   /** Locks possibly taken or kept without their holder knowing (lost reply, failed unlock); released when back. */
   private readonly lostLocks = new LostLocks((key, token) => this.backend.unlock(protectedKey(key), token));
+  /** @internal Commands switched off at run time ({@link disable}, {@link disabling}); read by the executor. */
+  readonly runtime = new RuntimeSwitch();
 
   constructor(
     /** The storage layer: raw values, no codec, no safe mode. For tests and advanced use. */
@@ -90,17 +105,70 @@ export class CacheService implements OnApplicationShutdown {
     return this.config.name;
   }
 
-  /** `false` when the instance was created with `enable=0`. */
+  /**
+   * Default TTL in ms (`forRoot(url, { ttl })`, `?ttl=`): used by decorators without `ttl` and by `set`,
+   * `setMany` and `getOrSet` called without one. `undefined` when none was configured.
+   */
+  get defaultTtl(): number | undefined {
+    return this.config.ttl;
+  }
+
+  /** `false` when the instance was created with `enable=0`. Run-time switches: {@link isDisabled}. */
   get enabled(): boolean {
     return this.config.enable;
   }
 
   /**
-   * Reads a key. A stored `undefined`/`null` is returned as such; only a miss yields `defaultValue`.
+   * Turns commands off for the whole process at run time, until {@link enable}; none named: `'get'` and `'set'`
+   * (caching off: reads miss, writes are dropped, result-storing decorators run their method). Invalidation,
+   * locks, rate limits and circuits keep working unless named. See {@link SwitchCommand}.
+   * @throws CashewsConfigError for an unknown command.
+   * @example cache.disable(); // caching off; cache.disable('limit') also lets every call through rate limits
+   */
+  disable(...commands: SwitchCommand[]): void {
+    this.runtime.disable(commands);
+  }
+
+  /** Turns commands switched off by {@link disable} back on; none named: all of them. `disabling` scopes last. */
+  enable(...commands: SwitchCommand[]): void {
+    this.runtime.enable(commands);
+  }
+
+  /**
+   * Runs `fn` with commands off (none named: `'get'` and `'set'`, i.e. caching) for everything called inside it,
+   * decorated methods of providers and controllers included. Task-local (AsyncLocalStorage): a concurrent call
+   * outside `fn` still uses the cache. Scopes nest, adding their commands. See {@link SwitchCommand}.
+   * @example const fresh = await cache.disabling(() => products.findOne('42'));
+   * @example await cache.disabling(['get', 'set', 'limit'], () => request(app.getHttpServer()).get('/products'));
+   */
+  disabling<T>(fn: () => T | Promise<T>): Promise<T>;
+  disabling<T>(commands: readonly SwitchCommand[], fn: () => T | Promise<T>): Promise<T>;
+  disabling<T>(commandsOrFn: readonly SwitchCommand[] | (() => T | Promise<T>), fn?: () => T | Promise<T>): Promise<T> {
+    if (typeof commandsOrFn === 'function') return this.runtime.run([], commandsOrFn);
+    if (!Array.isArray(commandsOrFn) || typeof fn !== 'function') {
+      throw new CashewsConfigError(
+        "cache.disabling(): pass a function, or an array of commands and a function: disabling(['get'], () => …).",
+      );
+    }
+    return this.runtime.run(commandsOrFn, fn);
+  }
+
+  /** Whether `command` is switched off for the current call (none named: whether caching is, `get` or `set`). */
+  isDisabled(command?: SwitchCommand): boolean {
+    return this.runtime.isOff(command);
+  }
+
+  /**
+   * Reads a key. A stored `undefined`/`null` is returned as such; only a miss yields `defaultValue`, and the
+   * result has the default's type: `get('n', 0)` is a `number`, `get<Page>('k', null)` a `Page | null`.
    * @example const page = await cache.get<Page>('page:1', null);
    */
-  get<T = unknown>(key: string, defaultValue?: T): Promise<T | undefined> {
+  get<T = unknown>(key: string, defaultValue?: undefined): Promise<T | undefined>;
+  get<T = unknown>(key: string, defaultValue: null): Promise<T | null>;
+  get<T>(key: string, defaultValue: T): Promise<T>;
+  get<T>(key: string, defaultValue?: T | null): Promise<T | null | undefined> {
     if (isProtectedKey(key)) return Promise.reject(reservedKeyError(key, 'get'));
+    if (this.runtime.offFor('get')) return Promise.resolve(defaultValue);
     if (this.sync) {
       // Memory hits skip the async machinery: this path is what `@Cache` hits cost.
       const raw = this.sync.getSync(key);
@@ -129,6 +197,7 @@ export class CacheService implements OnApplicationShutdown {
   /** Like {@link get} but answers {@link MISS} for a miss, so strategies can tell it from a stored `undefined`. */
   read(key: string): Promise<unknown> {
     if (isProtectedKey(key)) return Promise.reject(reservedKeyError(key, 'get'));
+    if (this.runtime.offFor('get')) return Promise.resolve(MISS);
     const counters = this.counters;
     counters.commands++;
     if (this.sync) {
@@ -180,7 +249,7 @@ export class CacheService implements OnApplicationShutdown {
   async set(key: string, value: unknown, options: SetOptions = {}): Promise<boolean> {
     assertCacheKey(key, 'set');
     const raw = this.codec.encode(key, value);
-    const ttl = ttlOf(options.ttl);
+    const ttl = storeTtl(options.ttl, this.config.ttl);
     if (options.tags?.length) {
       const tags = checkTags(options.tags, `set("${key}")`);
       return this.guard('set', false, () => this.backend.setTagged(key, raw, tags, { ttl, exist: options.exist }));
@@ -188,28 +257,28 @@ export class CacheService implements OnApplicationShutdown {
     return this.guard('set', false, () => this.backend.set(key, raw, { ttl, exist: options.exist }));
   }
 
-  /** Stores several values with one TTL. */
+  /** Stores several values with one TTL (default: as {@link set}). */
   async setMany(
     entries: Iterable<readonly [string, unknown]> | Record<string, unknown>,
-    options: { ttl?: Duration } = {},
+    options: { ttl?: StoreTtl } = {},
   ): Promise<void> {
     const list =
       Symbol.iterator in entries ? [...(entries as Iterable<readonly [string, unknown]>)] : Object.entries(entries);
     for (const [key] of list) assertCacheKey(key, 'setMany');
     const raws = list.map(([key, value]) => [key, this.codec.encode(key, value)] as const);
-    const ttl = ttlOf(options.ttl);
+    const ttl = storeTtl(options.ttl, this.config.ttl);
     await this.guard('setMany', undefined, () => this.backend.setMany(raws, ttl));
   }
 
   /**
    * Returns the stored value, or computes and stores it on a miss. Concurrent callers of one key in this
-   * process share a single run of the factory.
+   * process share a single run of the factory. `ttl` as in {@link set} (default: the instance's default TTL).
    * @example await cache.getOrSet('rates', () => fetchRates(), { ttl: '1m' });
    */
   async getOrSet<T>(
     key: string,
     valueOrFactory: T | (() => T | Promise<T>),
-    options: { ttl?: Duration } = {},
+    options: { ttl?: StoreTtl } = {},
   ): Promise<T> {
     const stored = await this.read(key);
     if (stored !== MISS) return stored as T;
@@ -346,6 +415,7 @@ export class CacheService implements OnApplicationShutdown {
    * background (for at most a minute) once it answers again, so the lock does not stay held until its TTL.
    */
   async unlock(key: string, token: string): Promise<boolean> {
+    if (this.runtime.offFor('unlock')) return true;
     return this.guard('unlock', false, () =>
       this.backend.unlock(protectedKey(key), token).catch((error: unknown) => {
         this.lostLocks.remember(key, token);
@@ -363,7 +433,8 @@ export class CacheService implements OnApplicationShutdown {
     const step = Math.max(1, parseDuration(options.step ?? 50, 'step'));
     const deadline = Date.now() + wait;
     for (;;) {
-      if (!(await this.guard('exists', false, () => this.backend.exists(protectedKey(key))))) return false;
+      const held = await this.guard('exists', false, () => this.backend.exists(protectedKey(key)), false, 'isLocked');
+      if (!held) return false;
       if (Date.now() >= deadline) return true;
       await sleep(Math.min(step, Math.max(1, deadline - Date.now())));
     }
@@ -471,14 +542,16 @@ export class CacheService implements OnApplicationShutdown {
    */
   readState(name: string): Promise<unknown> {
     const key = protectedKey(name);
-    return this.guard('get', undefined as unknown, () => this.backend.get(key)).then((raw) => this.decode(key, raw));
+    return this.guard('get', undefined as unknown, () => this.backend.get(key), false, 'perf').then((raw) =>
+      this.decode(key, raw),
+    );
   }
 
   /** Stores the protection state value named `name` for `ttl` ms (the `@PerfDegradation` marker). */
   writeState(name: string, value: unknown, ttl: number): Promise<boolean> {
     const key = protectedKey(name);
     const raw = this.codec.encode(key, value);
-    return this.guard('set', false, () => this.backend.set(key, raw, { ttl }));
+    return this.guard('set', false, () => this.backend.set(key, raw, { ttl }), false, 'perf');
   }
 
   /**
@@ -503,6 +576,7 @@ export class CacheService implements OnApplicationShutdown {
    * this process's memory, logged once per burst. Without safe mode the failure throws.
    */
   private async protect<T>(op: string, run: (backend: Backend) => Promise<T>): Promise<T> {
+    if (this.runtime.offFor(op)) return run(SWITCHED_OFF);
     this.counters.commands++;
     try {
       return await run(this.backend);
@@ -518,6 +592,7 @@ export class CacheService implements OnApplicationShutdown {
    * mode), so callers can choose to proceed unlocked rather than wait on a backend that is down.
    */
   async tryLock(key: string, token: string, ttl: number): Promise<LockAttempt> {
+    if (this.runtime.offFor('setLock')) return 'acquired';
     this.counters.commands++;
     try {
       return (await this.backend.setLock(protectedKey(key), token, ttl)) ? 'acquired' : 'held';
@@ -548,8 +623,18 @@ export class CacheService implements OnApplicationShutdown {
     return value;
   }
 
-  /** Safe mode in one place: backend failures become `fallback` (logged), or a {@link CacheBackendError}. */
-  private async guard<T>(op: string, fallback: T, run: () => Promise<T>, alwaysThrow = false): Promise<T> {
+  /**
+   * Safe mode in one place: backend failures become `fallback` (logged), or a {@link CacheBackendError}. A command
+   * switched off at run time (`switched`, see lib/runtime-switch.ts) answers `fallback` without reaching the backend.
+   */
+  private async guard<T>(
+    op: string,
+    fallback: T,
+    run: () => Promise<T>,
+    alwaysThrow = false,
+    switched = op,
+  ): Promise<T> {
+    if (this.runtime.offFor(switched)) return fallback;
     this.counters.commands++;
     try {
       return await run();
@@ -572,6 +657,24 @@ export class CacheService implements OnApplicationShutdown {
   }
 }
 
+/** What switched-off protective commands run against: windows always allow, circuits stay closed. */
+const SWITCHED_OFF = new DisabledBackend();
+
 function ttlOf(ttl: Duration | undefined): number | undefined {
   return ttl === undefined ? undefined : parsePositiveDuration(ttl, 'ttl');
+}
+
+/** The TTL in ms of a stored value (`undefined`: no expiry); see {@link StoreTtl}. */
+function storeTtl(ttl: StoreTtl | undefined, fallback: number | undefined): number | undefined {
+  if (ttl === undefined) return fallback;
+  if (ttl === 'never') return undefined;
+  try {
+    return parsePositiveDuration(ttl, 'ttl');
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new CashewsConfigError(
+      `${reason} For a key that never expires write { ttl: 'never' }; omit ttl for the instance's default ` +
+        `TTL (${fallback === undefined ? 'none configured: no expiry' : `${fallback} ms`}).`,
+    );
+  }
 }

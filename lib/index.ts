@@ -5,7 +5,7 @@ export { RedisBackend } from './backends/redis.backend.js';
 export { RedisClusterBackend } from './backends/redis-cluster.backend.js';
 export { ClientSideBackend } from './backends/client-side.backend.js';
 export { PrefixRouterBackend } from './backends/prefix-router.backend.js';
-export { CacheService, type LockOptions, type SetOptions } from './cache.service.js';
+export { CacheService, type LockOptions, type SetOptions, type StoreTtl } from './cache.service.js';
 export { MISS, type Miss } from './miss.js';
 export { getCacheToken, InjectCache } from './cache.tokens.js';
 export type { CashewsModuleExtras, CashewsModuleOptions } from './cashews.module-definition.js';
@@ -13,6 +13,15 @@ export { CashewsModule } from './cashews.module.js';
 export type { CacheOptions } from './config/cache-options.js';
 export { resolveCacheConfig } from './config/cache-url.js';
 export { createCache } from './create-cache.js';
+export {
+  CACHE_MANAGER,
+  CacheManager,
+  getCacheManagerToken,
+  type CacheManagerEntry,
+  type CacheManagerTtl,
+  type CacheManagerWrapOptions,
+  type CacheManagerRawEntry,
+} from './compat/cache-manager.js';
 export { parseDuration, type Duration } from './duration.js';
 export {
   CacheBackendError,
@@ -42,6 +51,13 @@ export { CacheHeadersInterceptor } from './detect/cache-headers.interceptor.js';
 export type { CashewsHttpOptions } from './detect/http-options.js';
 export type { RequestDirectives } from './detect/request-directives.js';
 export { Cache, type CacheDecoratorOptions } from './decorators/cache.decorator.js';
+export { NoCache } from './decorators/class-cache.js';
+export type {
+  KeyFunctionOption,
+  MethodResult,
+  ProducingMethodDecorator,
+  TypedMethodDecorator,
+} from './decorators/typed-decorator.js';
 export { Early, type EarlyDecoratorOptions } from './decorators/early.decorator.js';
 export { Failover, type FailoverDecoratorOptions } from './decorators/failover.decorator.js';
 export { HitCache, type HitCacheDecoratorOptions } from './decorators/hit-cache.decorator.js';
@@ -51,6 +67,9 @@ export type { KeyOptions } from './decorators/strategy-decorator.js';
 export type { StampedeDecoratorOptions } from './decorators/stampede-options.js';
 export { CashewsInterceptor } from './interceptors/cashews.interceptor.js';
 export { backgroundSettled } from './strategies/executor.js';
+// Testing an application: run-time switch and reset between tests (issue #11)
+export type { SwitchCommand } from './runtime-switch.js';
+export { cacheInstances, resetCaches } from './testing.js';
 export type { ConditionOption, ExceptionsOption, TtlOption } from './strategies/strategy.js';
 export { registerKeyFormatter, type KeyFormatter } from './keys/formatters.js';
 export { RateLimit, type RateLimitDecoratorOptions } from './decorators/rate-limit.decorator.js';

@@ -3,6 +3,7 @@ import { KeyPlaceholderError } from '../errors.js';
 import { directedCache, fixedTtl } from '../detect/directed-cache.js';
 import type { KeyFunction, KeySource } from '../keys/key-template.js';
 import { layerStats, LayerStats, type StatsOwner } from '../stats/layer-stats.js';
+import { layerOptions } from './store-policy.js';
 import type { Next, Strategy, StrategyCache, StrategyCall, LimitInfo } from './strategy.js';
 
 /** One decorator on one method: the strategy to run and everything fixed at decoration time. */
@@ -14,8 +15,10 @@ export interface Layer<O = unknown> {
   /** `ClassName:method`: base of default keys. */
   readonly base: string;
   readonly key: KeyFunction;
-  /** Whether the user gave a key template (HTTP default keys are built from the route otherwise). */
+  /** Whether the user gave a key template or key function (HTTP default keys are built from the route otherwise). */
   readonly hasTemplate: boolean;
+  /** `skipArgs` was given: the default key leaves some arguments out (refused on controllers' route-based keys). */
+  readonly skipsArgs?: boolean;
   readonly prefix?: string;
   /** Name of the cache instance (`CashewsModule.forRoot(url, { name })`); default instance when unset. */
   readonly cacheName?: string;
@@ -56,6 +59,8 @@ export interface Invocation {
 export interface ExecutorHooks {
   cacheFor(layer: Layer): StrategyCache & {
     getExpire(key: string): Promise<number>;
+    /** Commands switched off at run time (`CacheService.disabling`); layers always run without it. */
+    readonly runtime?: { skips(layer: Layer): boolean };
     /** Usage statistics of the instance (`CacheService.stats()`); calls are not counted without it. */
     readonly collector?: StatsOwner & { readonly create: (layer: Layer) => LayerStats };
   };
@@ -154,13 +159,23 @@ function withoutKey(
 function bind(layer: Layer, keyFor: () => string, invocation: Invocation, hooks: ExecutorHooks, next: Next): Next {
   return () => {
     const base = hooks.cacheFor(layer);
+    // Run-time switch (`cache.disabling()`, `cache.disable()`): a layer whose commands are all off steps aside.
+    if (base.runtime?.skips(layer)) return next();
+    // A decorator without `ttl` runs with options built from this instance's default TTL.
+    const options = layerOptions(layer, base);
     // Usage statistics: one record per layer and instance, plain counters (see lib/stats/).
     const collector = base.collector;
     const stats = layerStats(layer, collector, collector ? collector.create : detached);
     stats.calls++;
     const directives = CacheDetect.directives();
-    const cache = directives ? directedCache(base, directives, fixedTtl(layer.options)) : base;
-    const key = keyOrMissing(keyFor);
+    const cache = directives ? directedCache(base, directives, fixedTtl(options)) : base;
+    let key: string | KeyPlaceholderError;
+    try {
+      key = keyOrMissing(keyFor);
+    } catch (error) {
+      // A key function that throws (or returns a non-string) fails this call as a rejection, not synchronously.
+      return Promise.reject(error);
+    }
     if (typeof key !== 'string') return withoutKey(layer, invocation, hooks, key, next);
     let inBackground = false;
     const call: StrategyCall = {
@@ -174,7 +189,7 @@ function bind(layer: Layer, keyFor: () => string, invocation: Invocation, hooks:
         if (!CacheDetect.active()) return;
         const served = hit.key ?? key;
         const ttl = await cache.getExpire(served);
-        const full = fixedTtl(layer.options);
+        const full = fixedTtl(options);
         const age = full !== undefined && ttl >= 0 ? Math.max(0, full - ttl) : undefined;
         CacheDetect.report({ ...hit, key: served, ttl, ...(age === undefined ? {} : { age }) });
       },
@@ -197,7 +212,7 @@ function bind(layer: Layer, keyFor: () => string, invocation: Invocation, hooks:
         stats.rejections++;
       },
     };
-    return layer.run(call, layer.options, cache, () => measure(stats, next, inBackground));
+    return layer.run(call, options, cache, () => measure(stats, next, inBackground));
   };
 }
 

@@ -1,0 +1,133 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { CashewsConfigError } from './errors.js';
+
+/**
+ * What can be switched off at run time (`cache.disable(...)`, `cache.disabling(...)`):
+ * - `'get'`: reads miss (`get` answers its default, `getMany` defaults, `exists` false, `getExpire` -2);
+ * - `'set'`: writes are dropped (`set`/`expire` answer `false`, `setMany` does nothing, `getOrSet` computes
+ *   without storing);
+ * - `'delete'`: `delete`, `deleteMany`, `deleteMatch`, `deleteTags` and `@Invalidate` do nothing (answer 0/false);
+ * - `'lock'`: locks (`lock`, `setLock`, `@Locked`) are granted without being taken, `isLocked` answers `false`;
+ * - `'limit'`: rate limits (`@RateLimit`, `@SlidingRateLimit`, `fixedWindow`, `slidingWindow`) always allow;
+ * - `'circuit'`: circuits (`@CircuitBreaker`) stay closed and `@PerfDegradation` never trips.
+ *
+ * A decorator is skipped altogether (the method runs as if undecorated, the call is not counted in the stats)
+ * when everything it uses is off: result-storing decorators (`@Cache`, `@Early`, `@Soft`, `@HitCache`,
+ * `@Failover`) when both `'get'` and `'set'` are; `@Locked` with `'lock'`; rate limits with `'limit'`;
+ * `@CircuitBreaker`/`@PerfDegradation` with `'circuit'`; `@Invalidate` with `'delete'`.
+ */
+export type SwitchCommand = 'get' | 'set' | 'delete' | 'lock' | 'limit' | 'circuit';
+
+const BITS: Readonly<Record<SwitchCommand, number>> = { get: 1, set: 2, delete: 4, lock: 8, limit: 16, circuit: 32 };
+/** What "caching off" means when no command is named: nothing read, nothing stored. */
+const CACHING = BITS.get | BITS.set;
+const ALL = 63;
+
+/** Bits of each `CacheService` command that a switch turns off (commands not listed are never switched off). */
+export const SWITCHED_OPS: Readonly<Record<string, number>> = {
+  get: BITS.get,
+  getMany: BITS.get,
+  exists: BITS.get,
+  getExpire: BITS.get,
+  set: BITS.set,
+  setMany: BITS.set,
+  expire: BITS.set,
+  delete: BITS.delete,
+  deleteMany: BITS.delete,
+  deleteMatch: BITS.delete,
+  deleteTags: BITS.delete,
+  unlock: BITS.lock,
+  setLock: BITS.lock,
+  isLocked: BITS.lock,
+  fixedWindow: BITS.limit,
+  slidingWindow: BITS.limit,
+  circuit: BITS.circuit,
+  perf: BITS.circuit,
+};
+
+/** Bits a decorator needs switched off to be skipped (see {@link SwitchCommand}); 0: never skipped. */
+const LAYER_BITS: Readonly<Record<string, number>> = {
+  locked: BITS.lock,
+  'rate-limit': BITS.limit,
+  'sliding-rate-limit': BITS.limit,
+  'circuit-breaker': BITS.circuit,
+  'perf-degradation': BITS.circuit,
+  invalidate: BITS.delete,
+};
+
+function maskOf(commands: readonly unknown[], method: string, none: number): number {
+  if (commands.length === 0) return none;
+  let mask = 0;
+  for (const command of commands) {
+    const bit = typeof command === 'string' && Object.hasOwn(BITS, command) ? BITS[command as SwitchCommand] : 0;
+    if (!bit) {
+      throw new CashewsConfigError(
+        `cache.${method}(): unknown command ${JSON.stringify(command) ?? String(command)}; accepted: ` +
+          `${Object.keys(BITS)
+            .map((name) => `'${name}'`)
+            .join(', ')} (none: 'get' and 'set', i.e. caching).`,
+      );
+    }
+    mask |= bit;
+  }
+  return mask;
+}
+
+/**
+ * The run-time switch of one cache instance: commands turned off for the whole process (`disable`/`enable`)
+ * or for everything called inside one function (`disabling`, task-local through AsyncLocalStorage: a
+ * concurrent request outside it is unaffected). `CacheService` and the executor ask it one question per call;
+ * until a command is switched off that costs a field read.
+ */
+export class RuntimeSwitch {
+  /** Commands off for the whole process. */
+  private global = 0;
+  private readonly scope = new AsyncLocalStorage<number>();
+  /** Set once a scope was entered: until then nobody pays for an AsyncLocalStorage read. */
+  private scoped = false;
+
+  /** Turns `commands` off for the whole process; none named: `'get'` and `'set'` (caching). */
+  disable(commands: readonly SwitchCommand[]): void {
+    this.global |= maskOf(commands, 'disable', CACHING);
+  }
+
+  /** Turns `commands` back on for the whole process; none named: every command. Scopes are not affected. */
+  enable(commands: readonly SwitchCommand[]): void {
+    this.global &= ~maskOf(commands, 'enable', ALL);
+  }
+
+  /** Runs `fn` with `commands` (none named: `'get'` and `'set'`) off for every call made inside it. Nests. */
+  run<T>(commands: readonly SwitchCommand[], fn: () => T | Promise<T>): Promise<T> {
+    const mask = maskOf(commands, 'disabling', CACHING) | (this.scope.getStore() ?? 0);
+    this.scoped = true;
+    return this.scope.run(mask, async () => fn());
+  }
+
+  /** Bits switched off for the current call (process-wide and scoped). */
+  current(): number {
+    return this.scoped ? this.global | (this.scope.getStore() ?? 0) : this.global;
+  }
+
+  /** Whether `command` is off for the current call (none named: whether caching — `get` or `set` — is). */
+  isOff(command?: SwitchCommand): boolean {
+    const bits = this.current();
+    if (bits === 0) return false;
+    return command === undefined ? (bits & CACHING) !== 0 : (bits & maskOf([command], 'isDisabled', 0)) !== 0;
+  }
+
+  /** Whether `op` (a `CacheService` command name of {@link SWITCHED_OPS}, or bits) is off for the current call. */
+  offFor(op: string | number): boolean {
+    const bits = this.current();
+    if (bits === 0) return false;
+    const need = typeof op === 'number' ? op : (SWITCHED_OPS[op] ?? 0);
+    return (bits & need) !== 0;
+  }
+
+  /** Whether a decorator is to be skipped for the current call: everything it uses is off. */
+  skips(layer: { readonly strategy: string; readonly storesResult: boolean }): boolean {
+    const bits = this.current();
+    if (bits === 0) return false;
+    const need = layer.storesResult ? CACHING : (LAYER_BITS[layer.strategy] ?? 0);
+    return need !== 0 && (bits & need) === need;
+  }
+}
