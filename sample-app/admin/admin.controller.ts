@@ -1,7 +1,13 @@
 import { Body, Controller, Delete, Get, HttpCode, ParseBoolPipe, Post } from '@nestjs/common';
 import { CacheService } from '../../lib/index.js';
 import { CatalogueUpstreamService } from '../upstream/catalogue-upstream.service.js';
-import type { CacheInvalidationDto, CachePingDto, SetUpstreamHealthDto, UpstreamStatusDto } from './admin.dto.js';
+import type {
+  CacheInvalidationDto,
+  CachePingDto,
+  ProtectionResetDto,
+  SetUpstreamHealthDto,
+  UpstreamStatusDto,
+} from './admin.dto.js';
 import { ReindexService, type ReindexResultDto } from './reindex.service.js';
 
 /** Operational endpoints. A real service would put these behind authentication. */
@@ -49,5 +55,15 @@ export class AdminController {
   async invalidateProducts(): Promise<CacheInvalidationDto> {
     const pattern = 'product:*';
     return { pattern, deleted: await this.cache.deleteMatch(pattern) };
+  }
+
+  /**
+   * Starts every rate-limit window and circuit afresh (and releases locks): protection state is out of reach of
+   * `deleteMatch`, tags and `@Invalidate`; `resetProtection` is the way to clear it (here, and between tests).
+   */
+  @Delete('cache/protection')
+  async resetProtection(): Promise<ProtectionResetDto> {
+    const pattern = '*';
+    return { pattern, reset: await this.cache.resetProtection(pattern) };
   }
 }

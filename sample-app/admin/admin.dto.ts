@@ -17,3 +17,8 @@ export interface CacheInvalidationDto {
   pattern: string;
   deleted: number;
 }
+
+export interface ProtectionResetDto {
+  pattern: string;
+  reset: number;
+}

@@ -50,15 +50,15 @@ export class ProductsService {
 
   /**
    * Prices must be fresh (10 s), but a stale price beats an error page: when the upstream fails after
-   * the 10 s entry expired, `@Failover` answers the last price it saw (kept 1 h). Only `UpstreamError`
-   * is absorbed; an unknown product still answers 404.
+   * the 10 s entry expired, `@Failover` answers the last price it saw (its own copy, kept 1 h under
+   * `last-price:{id}`). Only `UpstreamError` is absorbed; an unknown product still answers 404.
    * Under the cache, a circuit breaker guards the upstream itself: when half of at least 5 calls in a minute
    * failed, the price service is left alone for 20 s (calls fail fast with `CircuitOpenError`, which
    * Failover also absorbs), then one trial call decides whether to close the circuit. One circuit for all
    * products (the default key is the method), shared by every process on the same Redis.
    * Decorators run outermost first: Failover wraps Cache, which wraps CircuitBreaker.
    */
-  @Failover({ ttl: '1h', exceptions: [UpstreamError, CircuitOpenError] })
+  @Failover({ ttl: '1h', key: 'last-price:{id}', exceptions: [UpstreamError, CircuitOpenError] })
   @Cache({ ttl: '10s', key: 'price:{id}' })
   @CircuitBreaker({
     errorsRate: 50,
