@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import type { CacheService } from './cache.service.js';
 import { getCacheToken } from './cache.tokens.js';
+import { CashewsRegistry } from './cashews.registry.js';
 import { CashewsConfigError, type KeyPlaceholderError } from './errors.js';
 import type { ExecutorHooks, Layer, MissingKeyOutcome } from './strategies/executor.js';
 import { layerOptions } from './strategies/store-policy.js';
@@ -18,7 +19,10 @@ export class CacheResolver implements ExecutorHooks {
   private readonly missingReported = new WeakMap<Layer, Set<string>>();
 
   // Explicit tokens: DI must not depend on emitted type metadata (tsx, esbuild and vitest emit none).
-  constructor(@Inject(ModuleRef) private readonly moduleRef: ModuleRef) {}
+  constructor(
+    @Inject(ModuleRef) private readonly moduleRef: ModuleRef,
+    @Inject(CashewsRegistry) private readonly registry: CashewsRegistry,
+  ) {}
 
   /** @throws CashewsConfigError when no `CashewsModule.forRoot` registered that instance. */
   get(name?: string): CacheService {
@@ -64,6 +68,11 @@ export class CacheResolver implements ExecutorHooks {
     this.logger.warn(
       `@${layer.strategy} on ${target || layer.base}: key template "${error.template}" placeholder {${error.placeholder}} rendered undefined; ${consequence}. Logged once. Pass a value, or mark it optional ({${error.placeholder.replace(/^([^:]*)/, '$1?')}}) if such calls may share one key.`,
     );
+  }
+
+  /** Background refreshes belong to the application: `app.close()` waits for them (see {@link CashewsRegistry}). */
+  trackBackground(target: string, work: Promise<void>): void {
+    this.registry.track(target, work);
   }
 
   onBackgroundError(target: string, error: unknown): void {

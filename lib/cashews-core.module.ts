@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { APP_FILTER, APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
 import { CacheResolver } from './cache-resolver.js';
+import { CashewsRegistry } from './cashews.registry.js';
 import { CacheHeadersInterceptor } from './detect/cache-headers.interceptor.js';
 import { CashewsExplorer } from './explorer/cashews.explorer.js';
 import { CashewsExceptionFilter } from './filters/cashews-exception.filter.js';
@@ -9,21 +10,41 @@ import { CashewsStatsRoutes } from './stats/stats-routes.js';
 
 /**
  * The decorator machinery, registered once however many cache instances `forRoot` creates: every
- * `forRoot` imports this static module, and Nest instantiates a static module only once.
+ * `forRoot` imports this static module, and Nest instantiates a static module only once per application.
+ * Exported (and re-exported by `forRoot`) so that `@UseInterceptors(CashewsInterceptor)` and
+ * `@UseFilters(CashewsExceptionFilter)` on a controller resolve their dependencies.
  */
 @Module({
   imports: [DiscoveryModule],
   providers: [
+    // The application's instances, their options and background work; waits for refreshes at shutdown.
+    CashewsRegistry,
     CacheResolver,
     CashewsExplorer,
     // Metrics and the stats page, when a forRoot asks for them (`metrics`, `dashboard`).
     CashewsStatsRoutes,
+  ],
+  exports: [CashewsRegistry, CacheResolver],
+})
+export class CashewsCoreModule {}
+
+/** The global interceptors, imported by every `forRoot` unless `globalInterceptors: false`. */
+@Module({
+  imports: [CashewsCoreModule],
+  providers: [
     // Detection headers, Cache-Control, Clear-Site-Data and ETag; registered first so it wraps the
     // strategy interceptor and sees what controller-level decorators served.
     { provide: APP_INTERCEPTOR, useClass: CacheHeadersInterceptor },
     { provide: APP_INTERCEPTOR, useClass: CashewsInterceptor },
+  ],
+})
+export class CashewsGlobalInterceptorsModule {}
+
+/** The global exception filter, imported by every `forRoot` unless `globalFilter: false`. */
+@Module({
+  providers: [
     // Maps RateLimitError (429), CircuitOpenError / PerfDegradationError (503) and LockedError (409).
     { provide: APP_FILTER, useClass: CashewsExceptionFilter },
   ],
 })
-export class CashewsCoreModule {}
+export class CashewsGlobalFilterModule {}

@@ -2,6 +2,7 @@ import { ConfigurableModuleBuilder } from '@nestjs/common';
 import type { CacheableClassType } from './codec/class-registry.js';
 import type { CacheOptions } from './config/cache-options.js';
 import type { CashewsHttpOptions } from './detect/http-options.js';
+import type { Duration } from './duration.js';
 import type { CashewsStatsOptions } from './stats/stats-options.js';
 
 /**
@@ -16,6 +17,12 @@ export interface CashewsModuleOptions extends CacheOptions, CashewsHttpOptions, 
   classes?: CacheableClassType[];
   /** Backend URL: `mem://`, `redis://`, `rediss://` or `redis+cluster://`. Default `'mem://'`. */
   url?: string;
+  /**
+   * How long `app.close()` waits for background refreshes in flight (`@Early`, `@Soft`, cache-manager
+   * `refreshThreshold`) before closing connections: ms or a duration string. What still runs then is abandoned
+   * (logged). With several `forRoot`s the longest applies. Default `'5s'`.
+   */
+  shutdownTimeout?: Duration;
 }
 
 /** Module-level settings that must be known before the options factory runs. */
@@ -30,6 +37,19 @@ export interface CashewsModuleExtras {
    * `@nestjs/cache-manager`. Default `false`.
    */
   cacheManagerCompat?: boolean;
+  /**
+   * Register `CashewsInterceptor` (strategy decorators on controllers) and `CacheHeadersInterceptor` (HTTP options)
+   * as global interceptors. `false`: mount them where needed with
+   * `@UseInterceptors(CacheHeadersInterceptor, CashewsInterceptor)`. Applies to the whole application: every
+   * `forRoot` of it must agree. Default `true`.
+   */
+  globalInterceptors?: boolean;
+  /**
+   * Register `CashewsExceptionFilter` (429 / 503 / 409 responses) as a global filter. `false`: mount it where
+   * needed with `@UseFilters(CashewsExceptionFilter)`. Applies to the whole application: every `forRoot` of it must
+   * agree. Default `true`.
+   */
+  globalFilter?: boolean;
 }
 
 export const {
@@ -40,7 +60,7 @@ export const {
 } = new ConfigurableModuleBuilder<CashewsModuleOptions>({ moduleName: 'Cashews' })
   .setClassMethodName('forRoot')
   .setExtras<CashewsModuleExtras>(
-    { isGlobal: true, name: undefined, cacheManagerCompat: false },
+    { isGlobal: true, name: undefined, cacheManagerCompat: false, globalInterceptors: true, globalFilter: true },
     (definition, extras) => ({
       ...definition,
       global: extras.isGlobal ?? true,

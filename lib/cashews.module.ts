@@ -11,12 +11,16 @@ import {
 import { getCacheToken } from './cache.tokens.js';
 import type { CacheService } from './cache.service.js';
 import { CacheManager, getCacheManagerToken } from './compat/cache-manager.js';
-import { CashewsCoreModule } from './cashews-core.module.js';
+import {
+  CashewsCoreModule,
+  CashewsGlobalFilterModule,
+  CashewsGlobalInterceptorsModule,
+} from './cashews-core.module.js';
+import { CashewsRegistry, parseShutdownTimeout, validateGlobals } from './cashews.registry.js';
 import { createCache } from './create-cache.js';
 import { CashewsConfigError } from './errors.js';
 import { registerCacheableClass } from './codec/class-registry.js';
-import { setHttpOptions } from './detect/http-options.js';
-import { setStatsOptions, validateStatsOptions } from './stats/stats-options.js';
+import { validateStatsOptions } from './stats/stats-options.js';
 
 /**
  * Registers a cache instance configured by one URL. Global by default.
@@ -49,29 +53,51 @@ export class CashewsModule extends CashewsConfigurableModule {
 
   private static withInstance(module: DynamicModule, extras: CashewsModuleExtras): DynamicModule {
     const token = getCacheToken(extras.name);
+    const globals = { globalInterceptors: extras.globalInterceptors, globalFilter: extras.globalFilter };
+    validateGlobals(globals);
     const compat = extras.cacheManagerCompat ? cacheManagerProviders(token, extras.name) : [];
     return {
       ...module,
-      imports: [...(module.imports ?? []), CashewsCoreModule],
+      imports: [
+        ...(module.imports ?? []),
+        CashewsCoreModule,
+        // Static modules: imported by several forRoots, still registered once per application.
+        ...(globals.globalInterceptors === false ? [] : [CashewsGlobalInterceptorsModule]),
+        ...(globals.globalFilter === false ? [] : [CashewsGlobalFilterModule]),
+      ],
       providers: [
         ...(module.providers ?? []),
         ...compat,
         {
           provide: token,
-          inject: [CASHEWS_MODULE_OPTIONS, ModulesContainer],
-          useFactory: async (options: CashewsModuleOptions, modules: ModulesContainer) => {
+          inject: [CASHEWS_MODULE_OPTIONS, ModulesContainer, CashewsRegistry],
+          useFactory: async (options: CashewsModuleOptions, modules: ModulesContainer, registry: CashewsRegistry) => {
             refuseDuplicate(modules, token, extras.name);
             const { url, classes, detectHeaders, cacheControl, clearSiteData, metrics, dashboard, ...rest } = options;
+            const { shutdownTimeout, ...cacheOptions } = rest;
             validateStatsOptions({ metrics, dashboard });
+            const timeout = parseShutdownTimeout(shutdownTimeout);
             for (const type of classes ?? []) registerCacheableClass(type);
-            const cache = await createCache(url, { ...rest, name: extras.name });
-            setHttpOptions(cache, { detectHeaders, cacheControl, clearSiteData });
-            setStatsOptions(cache, { metrics, dashboard });
+            const cache = await createCache(url, { ...cacheOptions, name: extras.name });
+            try {
+              registry.register(extras.name, {
+                cache,
+                http: { detectHeaders, cacheControl, clearSiteData },
+                stats: { metrics, dashboard },
+                globals,
+                shutdownTimeout: timeout,
+              });
+            } catch (error) {
+              await cache.close();
+              throw error;
+            }
             return cache;
           },
         },
       ],
-      exports: [...(module.exports ?? []), token, ...compat.map((provider) => provider.provide)],
+      // The core module too: `@UseInterceptors(CashewsInterceptor)` / `@UseFilters(CashewsExceptionFilter)` on a
+      // controller resolve the resolver and registry through it.
+      exports: [...(module.exports ?? []), token, ...compat.map((provider) => provider.provide), CashewsCoreModule],
     };
   }
 }
@@ -83,8 +109,10 @@ export class CashewsModule extends CashewsConfigurableModule {
 function cacheManagerProviders(token: string | typeof CacheService, name: string | undefined) {
   const named = {
     provide: getCacheManagerToken(name),
-    inject: [token],
-    useFactory: (c: CacheService) => new CacheManager(c),
+    inject: [token, CashewsRegistry],
+    // `refreshThreshold` recomputes run in the background: the registry has app.close() wait for them.
+    useFactory: (c: CacheService, registry: CashewsRegistry) =>
+      new CacheManager(c, (key, work) => registry.track(`cache-manager wrap("${key}")`, work)),
   };
   return name ? [named] : [named, { provide: CacheManager, useExisting: getCacheManagerToken(name) }];
 }

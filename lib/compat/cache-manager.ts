@@ -1,20 +1,33 @@
 import { Logger } from '@nestjs/common';
 import type { CacheService, StoreTtl } from '../cache.service.js';
 import { CashewsConfigError } from '../errors.js';
+import { trackProcessWide } from '../strategies/executor.js';
 
 /**
  * DI token of the cache-manager compatible provider: the same string as `@nestjs/cache-manager`'s
  * `CACHE_MANAGER`, so `@Inject(CACHE_MANAGER)` call sites only change their import. Registered by
  * `CashewsModule.forRoot(url, { cacheManagerCompat: true })` (remove `CacheModule` from the app at the same time:
  * both would provide this token).
- * @example constructor(@Inject(CACHE_MANAGER) private readonly cacheManager: CacheManager) {}
+ * @example
+ * ```ts
+ * ;@Injectable()
+ * export class RatesService {
+ *   constructor(@Inject(CACHE_MANAGER) private readonly cacheManager: CacheManager) {}
+ * }
+ * ```
  */
 export const CACHE_MANAGER = 'CACHE_MANAGER';
 
 /**
  * DI token of the cache-manager compatible provider of a named instance
  * (`forRoot(url, { name, cacheManagerCompat: true })`); without a name, {@link CACHE_MANAGER}.
- * @example constructor(@Inject(getCacheManagerToken('sessions')) private readonly sessions: CacheManager) {}
+ * @example
+ * ```ts
+ * ;@Injectable()
+ * export class SessionsService {
+ *   constructor(@Inject(getCacheManagerToken('sessions')) private readonly sessions: CacheManager) {}
+ * }
+ * ```
  */
 export function getCacheManagerToken(name?: string): string {
   return name ? `${CACHE_MANAGER}:${name}` : CACHE_MANAGER;
@@ -80,6 +93,11 @@ export class CacheManager {
   constructor(
     /** The cashews instance underneath: the same keys, values and TTLs. */
     readonly cache: CacheService,
+    /**
+     * Takes each background recompute (`refreshThreshold`) so the application can wait for it at shutdown; the
+     * module passes its registry's. Without it the recompute is only seen by `backgroundSettled()`.
+     */
+    private readonly background: (key: string, work: Promise<void>) => void = (_key, work) => trackProcessWide(work),
   ) {
     this.logger = new Logger(cache.name ? `Cashews:${cache.name}` : 'Cashews');
   }
@@ -227,14 +245,18 @@ export class CacheManager {
 
   /** One background recompute per key at a time; a failure is logged and leaves the current value. */
   private refresh<T>(key: string, fn: () => T | Promise<T>, store: (value: T) => Promise<unknown>): void {
-    void this.cache
+    const work = this.cache
       .singleFlight(`\0cache-manager:refresh\0${key}`, async () => store(await fn()))
-      .catch((error: unknown) => {
-        const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-        this.logger.warn(
-          `cache-manager wrap("${key}"): background refresh failed (${reason}); the stored value stays.`,
-        );
-      });
+      .then(
+        () => undefined,
+        (error: unknown) => {
+          const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+          this.logger.warn(
+            `cache-manager wrap("${key}"): background refresh failed (${reason}); the stored value stays.`,
+          );
+        },
+      );
+    this.background(key, work);
   }
 }
 

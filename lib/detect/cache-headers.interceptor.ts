@@ -6,17 +6,21 @@ import {
   type ExecutionContext,
   type NestInterceptor,
 } from '@nestjs/common';
-import { DiscoveryService, HttpAdapterHost } from '@nestjs/core';
+import { HttpAdapterHost } from '@nestjs/core';
 import { map, Observable } from 'rxjs';
+import { CashewsRegistry } from '../cashews.registry.js';
 import { getLayers } from '../decorators/strategy-metadata.js';
 import { BurstLogger } from '../logging/burst-logger.js';
 import { CacheDetect, type DetectScope } from './cache-detect.js';
 import { cacheControlHeaders, etagMatches, etagOf, fromCacheHeaders } from './cache-headers.js';
 import { middlewareScope } from './from-cache.middleware.js';
-import { httpFeatures, type HttpFeatures } from './http-options.js';
+import type { HttpFeatures } from './http-options.js';
 import { parseDirectives } from './request-directives.js';
 
 type HttpRequest = { method?: string; headers?: Record<string, string | string[] | undefined> };
+
+/** Marks the execution context once this interceptor ran: mounted per controller and global, it runs once. */
+const RAN = Symbol('CacheHeadersInterceptor');
 
 /**
  * The HTTP side of detection, registered globally by the module and wrapping the strategy interceptor.
@@ -24,6 +28,20 @@ type HttpRequest = { method?: string; headers?: Record<string, string | string[]
  * {@link FromCacheMiddleware}, or `@Cache({ etag: true })` on the handler), it runs the handler in a
  * detection scope carrying the request's directives, and writes the headers when the handler's result
  * is produced, before the adapter sends it. Otherwise it steps aside at the cost of one check.
+ * @example
+ * ```ts
+ * // registered by CashewsModule; a controller (with its Controller decorator) whose GET handlers are cached
+ * // asks it for an ETag, and gets 304 answers to If-None-Match
+ * ;@Cache({ ttl: '1m', etag: true })
+ * export class ProductsController {
+ *   constructor(private readonly products: ProductsService) {}
+ *
+ *   ;@Get(':id')
+ *   findOne(@Param('id') id: string): Promise<Product> {
+ *     return this.products.findOne(id);
+ *   }
+ * }
+ * ```
  */
 @Injectable()
 export class CacheHeadersInterceptor implements NestInterceptor {
@@ -31,18 +49,21 @@ export class CacheHeadersInterceptor implements NestInterceptor {
   private readonly headerErrors = new BurstLogger(new Logger('Cashews'));
 
   constructor(
-    @Inject(DiscoveryService) private readonly discovery: DiscoveryService,
+    @Inject(CashewsRegistry) private readonly registry: CashewsRegistry,
     @Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost,
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (context.getType() !== 'http') return next.handle();
-    const features = (this.features ??= httpFeatures(this.discovery.getProviders().map((wrapper) => wrapper.instance)));
+    const marks = context as unknown as Record<symbol, boolean | undefined>;
+    if (marks[RAN]) return next.handle();
+    marks[RAN] = true;
+    const features = (this.features ??= this.registry.httpFeatures());
     const http = context.switchToHttp();
     const req = http.getRequest<HttpRequest>();
     const marked = middlewareScope(req);
     const etag = (getLayers(context.getHandler()) ?? []).some(
-      (layer) => layer.strategy === 'cache' && (layer.options as { etag?: boolean }).etag === true,
+      (layer) => layer.definition.traits(layer.options).etag === true,
     );
     const directives =
       features.cacheControl || features.clearSiteData ? parseDirectives(req.headers ?? {}, features) : undefined;

@@ -23,24 +23,18 @@ export interface HttpFeatures {
   clearSiteData: boolean;
 }
 
-const byInstance = new WeakMap<object, CashewsHttpOptions>();
-
-/** Records the HTTP options given to `forRoot` with the cache instance it created. */
-export function setHttpOptions(instance: object, options: CashewsHttpOptions): void {
-  byInstance.set(instance, options);
-}
-
-/** Merges the HTTP options of the given cache instances: a feature is on when any instance turns it on. */
-export function httpFeatures(instances: Iterable<unknown>): HttpFeatures {
+/**
+ * Merges the HTTP options of an application's `forRoot`s (kept by `CashewsRegistry`): a feature is on when any of
+ * them turns it on.
+ */
+export function httpFeatures(optionsList: Iterable<CashewsHttpOptions>): HttpFeatures {
   const features: HttpFeatures = {
     detectHeaders: false,
     cacheControl: false,
     publicCache: false,
     clearSiteData: false,
   };
-  for (const instance of instances) {
-    const options = typeof instance === 'object' && instance !== null ? byInstance.get(instance) : undefined;
-    if (!options) continue;
+  for (const options of optionsList) {
     features.detectHeaders ||= options.detectHeaders === true;
     features.cacheControl ||= Boolean(options.cacheControl);
     features.publicCache ||= typeof options.cacheControl === 'object' && options.cacheControl.public === true;

@@ -13,11 +13,18 @@ import { argsFromRequest, readRouteArgs, type RouteArgs } from '../decorators/ro
 import { getLayers } from '../decorators/strategy-metadata.js';
 import { KeyPlaceholderError } from '../errors.js';
 import { escapeKeyPart } from '../keys/escape-key-part.js';
-import type { KeySource } from '../keys/key-template.js';
+import { keyHead, type KeySource } from '../keys/key-template.js';
 import { execute, type Invocation, type Layer } from '../strategies/executor.js';
 import type { LimitInfo } from '../strategies/strategy.js';
 
 const CACHEABLE_METHODS: readonly string[] = ['GET', 'HEAD'];
+
+/**
+ * Marks the execution context (one per call, shared by all its interceptors) once a `CashewsInterceptor` ran its
+ * layers: mounted on a controller while the global one runs too, the strategies run once (a second run of a storing
+ * layer would wait on its own single flight).
+ */
+const RAN = Symbol('CashewsInterceptor');
 
 type HttpRequest = {
   method?: string;
@@ -30,6 +37,22 @@ type HttpRequest = {
 /**
  * Runs strategy decorators on controller handlers (HTTP, RPC, GraphQL). It only adapts the execution
  * context to an {@link Invocation}; the strategies themselves live in the executor.
+ * @example
+ * ```ts
+ * import { UseInterceptors } from '@nestjs/common';
+ *
+ * // registered globally by CashewsModule; with `globalInterceptors: false`, mount it on each controller
+ * // (next to its Controller decorator; the handler's Get decorator goes next to Cache)
+ * ;@UseInterceptors(CacheHeadersInterceptor, CashewsInterceptor)
+ * export class ProductsController {
+ *   constructor(private readonly products: ProductsService) {}
+ *
+ *   ;@Cache({ ttl: '1m' })
+ *   list(): Promise<Product[]> {
+ *     return this.products.list();
+ *   }
+ * }
+ * ```
  */
 @Injectable()
 export class CashewsInterceptor implements NestInterceptor {
@@ -44,6 +67,9 @@ export class CashewsInterceptor implements NestInterceptor {
     const handler = context.getHandler();
     const layers = getLayers(handler);
     if (!layers) return next.handle();
+    const marks = context as unknown as Record<symbol, boolean | undefined>;
+    if (marks[RAN]) return next.handle();
+    marks[RAN] = true;
     const route = this.routeOf(context.getClass(), handler as (...args: unknown[]) => unknown);
     const target = route.target;
     const run = () => lastValueFrom(next.handle(), { defaultValue: undefined });
@@ -82,7 +108,7 @@ export class CashewsInterceptor implements NestInterceptor {
         // A rate limit whose template cannot name this caller (`{req.user.id}` without a user) counts the
         // client instead, under the method's default per-client key: never one bucket for all such callers.
         this.resolver.onMissingKeyPart(layer, target, error, 'client');
-        return `${layer.prefix ? `${layer.prefix}:` : ''}${layer.base}:${escapeKeyPart(clientOf(req))}`;
+        return `${keyHead({ prefix: layer.prefix, base: layer.base })}:${escapeKeyPart(clientOf(req))}`;
       }
     }
     if (layer.defaultKey) {
@@ -99,8 +125,7 @@ export class CashewsInterceptor implements NestInterceptor {
       query.sort();
       path = `${url.slice(0, mark)}?${query.toString()}`;
     }
-    const version = layer.version === undefined ? '' : `:v${layer.version}`;
-    return `${layer.prefix ? `${layer.prefix}:` : ''}${layer.base}${version}:${method}:${escapeKeyPart(path)}`;
+    return `${keyHead(layer)}:${method}:${escapeKeyPart(path)}`;
   }
 
   /**

@@ -110,14 +110,3 @@ export function validateStatsOptions(options: CashewsStatsOptions): void {
     throw new CashewsConfigError(`metrics.path ${metrics.path} collides with the stats page at ${dashboard.path}.`);
   }
 }
-
-const byInstance = new WeakMap<object, CashewsStatsOptions>();
-
-/** Records the statistics options given to `forRoot` with the cache instance it created. */
-export function setStatsOptions(instance: object, options: CashewsStatsOptions): void {
-  if (options.metrics || options.dashboard) byInstance.set(instance, options);
-}
-
-export function statsOptionsOf(instance: object): CashewsStatsOptions | undefined {
-  return byInstance.get(instance);
-}

@@ -1,11 +1,12 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, HttpAdapterHost } from '@nestjs/core';
 import { CacheService } from '../cache.service.js';
+import { CashewsRegistry } from '../cashews.registry.js';
 import { DASHBOARD_CSP, DASHBOARD_HTML } from '../dashboard/page.js';
 import { CashewsConfigError } from '../errors.js';
 import { registerPromClient, type PromRegistryLike } from '../metrics/prom-client.js';
 import { metricFamilies, PROMETHEUS_CONTENT_TYPE, renderPrometheus } from '../metrics/prometheus.js';
-import { statsOptionsOf, type StatsGuard, type StatsRequest } from './stats-options.js';
+import type { StatsGuard, StatsRequest } from './stats-options.js';
 import { HISTORY_BUCKET_MS, HISTORY_BUCKETS, type CacheStats } from './types.js';
 
 type Handler = (req: StatsRequest, res: unknown) => Promise<void>;
@@ -24,6 +25,7 @@ export class CashewsStatsRoutes implements OnModuleInit {
 
   constructor(
     @Inject(DiscoveryService) private readonly discovery: DiscoveryService,
+    @Inject(CashewsRegistry) private readonly registry: CashewsRegistry,
     @Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost,
   ) {}
 
@@ -33,7 +35,7 @@ export class CashewsStatsRoutes implements OnModuleInit {
     const registries = new Set<PromRegistryLike>();
     const dashboards = new Map<string, StatsGuard>();
     for (const cache of instances) {
-      const options = statsOptionsOf(cache);
+      const options = this.registry.statsOptionsOf(cache);
       if (options?.metrics?.path) metrics.set(options.metrics.path, options.metrics.guard);
       if (options?.metrics?.registry) registries.add(options.metrics.registry);
       if (options?.dashboard) dashboards.set(options.dashboard.path, options.dashboard.guard);
