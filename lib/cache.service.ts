@@ -7,7 +7,7 @@ import type { CircuitOp, CircuitSettings, CircuitState, WindowState } from './ba
 import { CloneCodec, INVALID, OUTDATED, StringCodec, type Codec } from './codec/codec.js';
 import type { ResolvedCacheConfig } from './config/cache-options.js';
 import { parseDuration, parsePositiveDuration, type Duration } from './duration.js';
-import { CacheBackendError, CashewsConfigError, CashewsError, LockedError } from './errors.js';
+import { CacheBackendError, CacheValueError, CashewsConfigError, CashewsError, LockedError } from './errors.js';
 import { BurstLogger } from './logging/burst-logger.js';
 import { LostLocks } from './lost-locks.js';
 import { MISS } from './miss.js';
@@ -64,8 +64,19 @@ type LocalReader = { readLocal(key: string, decode: (key: string, raw: unknown) 
  * `@InjectCache(name)` (a named one); outside Nest, create one with {@link createCache}.
  *
  * @example
- * constructor(private readonly cache: CacheService) {}
- * const user = await this.cache.getOrSet(`user:${id}`, () => this.users.load(id), { ttl: '10m' });
+ * ```ts
+ * ;@Injectable()
+ * export class CatalogueService {
+ *   constructor(
+ *     private readonly cache: CacheService,
+ *     private readonly products: ProductsService,
+ *   ) {}
+ *
+ *   findOne(id: string): Promise<Product> {
+ *     return this.cache.getOrSet(`product:${id}`, () => this.products.findOne(id), { ttl: '10m' });
+ *   }
+ * }
+ * ```
  */
 export class CacheService implements OnApplicationShutdown {
   private readonly codec: Codec;
@@ -302,11 +313,16 @@ export class CacheService implements OnApplicationShutdown {
   /**
    * Adds `by` to an integer and returns the new value; `ttl` applies when this call creates the counter.
    * Always throws {@link CacheBackendError} on backend failure, even in safe mode: no number would be honest.
-   * @throws CacheValueError when the stored value is not an integer (it is left unchanged).
+   * @throws CacheValueError when the stored value is not an integer (it is left unchanged), or `by` is not one.
    */
   async incr(key: string, by = 1, options: { ttl?: Duration } = {}): Promise<number> {
     assertCacheKey(key, 'incr');
-    if (!Number.isSafeInteger(by)) throw new CacheBackendError(`incr("${key}"): "by" must be an integer (got ${by}).`);
+    if (!Number.isSafeInteger(by)) {
+      throw new CacheValueError(
+        `incr("${key}"): "by" must be a safe integer such as 1 or -1 (got ${String(by)}); counters hold integers ` +
+          `only, so count fractions in smaller units (e.g. cents).`,
+      );
+    }
     const ttl = ttlOf(options.ttl);
     return this.guard('incr', NaN, () => this.backend.incr(key, by, ttl), true);
   }

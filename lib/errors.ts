@@ -1,6 +1,12 @@
 /**
  * Every error the package throws derives from {@link CashewsError}, carries a stable `code`, and is exported,
  * so callers can branch on `instanceof` or on `code` without parsing messages.
+ * @example
+ * ```ts
+ * function describe(error: unknown): string {
+ *   return error instanceof CashewsError ? `${error.code}: ${error.message}` : String(error);
+ * }
+ * ```
  */
 export class CashewsError extends Error {
   readonly code: string = 'CASHEWS_ERROR';
@@ -11,22 +17,64 @@ export class CashewsError extends Error {
   }
 }
 
-/** Bad configuration: thrown at bootstrap (module creation, decorator validation), never at the first call. */
+/**
+ * Bad configuration: thrown at bootstrap (module creation, decorator validation), never at the first call.
+ * @example
+ * ```ts
+ * try {
+ *   await createCache('memcached://localhost:11211');
+ * } catch (error) {
+ *   if (error instanceof CashewsConfigError) console.error(error.message); // lists the accepted schemes
+ * }
+ * ```
+ */
 export class CashewsConfigError extends CashewsError {
   override readonly code = 'CASHEWS_CONFIG';
 }
 
-/** The backend failed or timed out and the instance is not in safe mode (or the command has no safe answer). */
+/**
+ * The backend failed or timed out and the instance is not in safe mode (or the command has no safe answer).
+ * @example
+ * ```ts
+ * const strict = await createCache('redis://127.0.0.1:6379/0', { safe: false });
+ * try {
+ *   await strict.get('product:42');
+ * } catch (error) {
+ *   if (error instanceof CacheBackendError) console.error('Redis is down', error.cause);
+ * }
+ * ```
+ */
 export class CacheBackendError extends CashewsError {
   override readonly code = 'CASHEWS_BACKEND';
 }
 
-/** A value cannot be stored (function, symbol, circular structure) or a stored value cannot be incremented. */
+/**
+ * A value cannot be stored (function, symbol, circular structure), a stored value cannot be incremented, or an
+ * increment is not an integer (`incr(key, 1.5)`).
+ * @example
+ * ```ts
+ * try {
+ *   await cache.set('callback', () => 'a function is not a value');
+ * } catch (error) {
+ *   if (error instanceof CacheValueError) console.error(error.message);
+ * }
+ * ```
+ */
 export class CacheValueError extends CashewsError {
   override readonly code = 'CASHEWS_VALUE';
 }
 
-/** A lock is held by someone else and the caller asked not to wait (or waited long enough). */
+/**
+ * A lock is held by someone else and the caller asked not to wait (or waited long enough).
+ * @example
+ * ```ts
+ * try {
+ *   await cache.lock('reindex', '30s', async () => 'done', { wait: false });
+ * } catch (error) {
+ *   if (error instanceof LockedError) console.log(`${error.key} is being reindexed elsewhere`);
+ * }
+ * ```
+ */
 export class LockedError extends CashewsError {
   override readonly code = 'CASHEWS_LOCKED';
 
@@ -41,6 +89,14 @@ export class LockedError extends CashewsError {
 /**
  * A command was given a key or pattern it refuses: one in the reserved namespace of protection state
  * (`cashews:protect:`), which only `resetProtection` may touch.
+ * @example
+ * ```ts
+ * try {
+ *   await cache.deleteMatch('cashews:protect:*');
+ * } catch (error) {
+ *   if (error instanceof CacheKeyError) await cache.resetProtection('*'); // the command that may clear it
+ * }
+ * ```
  */
 export class CacheKeyError extends CashewsError {
   override readonly code = 'CASHEWS_KEY';
@@ -51,6 +107,13 @@ export class CacheKeyError extends CashewsError {
  * could not tell it apart from every other such call. Decorators never let those calls share an entry or a
  * bucket silently: see the README ("A placeholder that renders undefined"). A placeholder marked optional
  * (`{req.user.id?}`) renders `undefined` as a value instead.
+ * @example
+ * ```ts
+ * function explain(error: unknown): string | undefined {
+ *   if (error instanceof KeyPlaceholderError) return `${error.base}: pass {${error.placeholder}} (${error.template})`;
+ *   return undefined;
+ * }
+ * ```
  */
 export class KeyPlaceholderError extends CashewsError {
   override readonly code = 'CASHEWS_KEY_PLACEHOLDER';
@@ -67,12 +130,35 @@ export class KeyPlaceholderError extends CashewsError {
   }
 }
 
-/** True for any error thrown by this package. */
+/**
+ * True for any error thrown by this package.
+ * @example
+ * ```ts
+ * function codeOf(error: unknown): string {
+ *   return isCashewsError(error) ? error.code : 'UNEXPECTED';
+ * }
+ * ```
+ */
 export function isCashewsError(error: unknown): error is CashewsError {
   return error instanceof CashewsError;
 }
 
-/** A call over a rate limit. `retryAfter` is in milliseconds; HTTP maps it to 429 with `Retry-After`. */
+/**
+ * A call over a rate limit. `retryAfter` is in milliseconds; HTTP maps it to 429 with `Retry-After`.
+ * @example
+ * ```ts
+ * // a service method decorated with RateLimit, called outside HTTP
+ * async function searchOrWait(products: ProductsService, q: string): Promise<Product[]> {
+ *   try {
+ *     return await products.search(q);
+ *   } catch (error) {
+ *     if (!(error instanceof RateLimitError)) throw error;
+ *     await new Promise((resolve) => setTimeout(resolve, error.retryAfter));
+ *     return products.search(q);
+ *   }
+ * }
+ * ```
+ */
 export class RateLimitError extends CashewsError {
   override readonly code = 'CASHEWS_RATE_LIMIT';
 
@@ -86,7 +172,21 @@ export class RateLimitError extends CashewsError {
   }
 }
 
-/** The circuit is open: the call failed fast without running. HTTP maps it to 503 with `Retry-After`. */
+/**
+ * The circuit is open: the call failed fast without running. HTTP maps it to 503 with `Retry-After`.
+ * @example
+ * ```ts
+ * // a service method decorated with CircuitBreaker
+ * async function listOrNothing(products: ProductsService): Promise<Product[]> {
+ *   try {
+ *     return await products.list();
+ *   } catch (error) {
+ *     if (error instanceof CircuitOpenError) return []; // upstream is failing: retry in error.retryAfter ms
+ *     throw error;
+ *   }
+ * }
+ * ```
+ */
 export class CircuitOpenError extends CashewsError {
   override readonly code = 'CASHEWS_CIRCUIT_OPEN';
 
@@ -99,7 +199,21 @@ export class CircuitOpenError extends CashewsError {
   }
 }
 
-/** The method became too slow and calls fail fast for a while. HTTP maps it to 503 with `Retry-After`. */
+/**
+ * The method became too slow and calls fail fast for a while. HTTP maps it to 503 with `Retry-After`.
+ * @example
+ * ```ts
+ * // a service method decorated with PerfDegradation
+ * async function searchOrNothing(products: ProductsService, q: string): Promise<Product[]> {
+ *   try {
+ *     return await products.search(q);
+ *   } catch (error) {
+ *     if (error instanceof PerfDegradationError) return []; // too slow lately: calls fail fast for a while
+ *     throw error;
+ *   }
+ * }
+ * ```
+ */
 export class PerfDegradationError extends CashewsError {
   override readonly code = 'CASHEWS_PERF_DEGRADATION';
 

@@ -1,7 +1,7 @@
 import type { Duration } from '../duration.js';
 import { CashewsConfigError } from '../errors.js';
 import { compileTemplates } from '../tags/tag-templates.js';
-import { cacheStrategy } from '../strategies/cache.strategy.js';
+import { cacheDefinition } from '../strategies/cache.strategy.js';
 import { withTtl } from '../strategies/store-policy.js';
 import type { ConditionOption, TtlOption } from '../strategies/strategy.js';
 import { STAMPEDE_OPTION_NAMES, stampedeOptions, type StampedeDecoratorOptions } from './stampede-options.js';
@@ -79,11 +79,9 @@ export function Cache<R = unknown, A extends readonly unknown[] = readonly unkno
       ? compileTemplates({ where, target, propertyKey, method: descriptor.value }, options.tags, 'tag')
       : undefined;
     strategyDecorator({
-      strategy: 'cache',
-      run: cacheStrategy,
+      definition: cacheDefinition,
       options: { ...store, tags, etag: options.etag === true },
       keys: options,
-      storesResult: true,
       methods: options.methods?.map((method) => method.toUpperCase()),
     })(target, propertyKey, descriptor);
   };

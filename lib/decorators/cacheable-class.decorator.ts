@@ -1,6 +1,7 @@
 import { registerCacheableClass, type CacheableClassType } from '../codec/class-registry.js';
 import { checkOptions } from './strategy-decorator.js';
 
+/** Options of {@link CacheableClass}. */
 export interface CacheableClassOptions {
   /**
    * Name stored with each instance. Default: the class name. Give one when two classes share a name, or

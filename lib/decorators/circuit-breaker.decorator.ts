@@ -1,11 +1,12 @@
 import { parsePositiveDuration, type Duration } from '../duration.js';
 import { CashewsConfigError } from '../errors.js';
-import { circuitBreakerStrategy } from '../strategies/circuit-breaker.strategy.js';
+import { circuitBreakerDefinition } from '../strategies/circuit-breaker.strategy.js';
 import type { ExceptionsOption } from '../strategies/strategy.js';
 import { exceptionsOption, positiveInteger } from './protect-options.js';
 import { checkOptions, strategyDecorator, type KeyOptions } from './strategy-decorator.js';
 import type { TypedMethodDecorator } from './typed-decorator.js';
 
+/** Options of {@link CircuitBreaker}: see each option, and the README section of the decorator. */
 export interface CircuitBreakerDecoratorOptions<
   A extends readonly unknown[] = readonly unknown[],
 > extends KeyOptions<A> {
@@ -31,7 +32,7 @@ export interface CircuitBreakerDecoratorOptions<
  * @example
  * ```ts
  * ;@CircuitBreaker({ errorsRate: 50, period: '1m', ttl: '30s', minCalls: 10, halfOpenTtl: '10s' })
- * async fetchPrice(id: string): Promise<Price> {
+ * async fetchPrice(id: string): Promise<number> {
  *   return this.upstream.price(id);
  * }
  * ```
@@ -48,8 +49,7 @@ export function CircuitBreaker<A extends readonly unknown[] = readonly unknown[]
     );
   }
   return strategyDecorator({
-    strategy: 'circuit-breaker',
-    run: circuitBreakerStrategy,
+    definition: circuitBreakerDefinition,
     options: {
       errorsRate: rate,
       period: parsePositiveDuration(options.period, `${where} period`),
@@ -60,7 +60,6 @@ export function CircuitBreaker<A extends readonly unknown[] = readonly unknown[]
       exceptions: exceptionsOption(options.exceptions, `${where} exceptions`),
     },
     keys: options,
-    storesResult: false,
     defaultKey: 'method',
   });
 }

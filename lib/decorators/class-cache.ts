@@ -82,9 +82,11 @@ export function hasClassCache(type: unknown): boolean {
  * // a controller (with its Controller and Get decorators) whose GET handlers are cached, but one
  * ;@Cache({ ttl: '1m' })
  * export class ProductsController {
+ *   constructor(private readonly products: ProductsService) {}
+ *
  *   ;@NoCache()
- *   stock(): Promise<Stock> {
- *     return this.inventory.now();
+ *   list(): Promise<Product[]> {
+ *     return this.products.list();
  *   }
  * }
  * ```

@@ -1,5 +1,5 @@
 import type { Duration } from '../duration.js';
-import { earlyStrategy } from '../strategies/early.strategy.js';
+import { earlyDefinition } from '../strategies/early.strategy.js';
 import { withTtl } from '../strategies/store-policy.js';
 import type { ConditionOption } from '../strategies/strategy.js';
 import {
@@ -11,6 +11,7 @@ import {
 import { checkOptions, strategyDecorator, type KeyOptions } from './strategy-decorator.js';
 import type { TypedMethodDecorator } from './typed-decorator.js';
 
+/** Options of {@link Early}: see each option, and the README section of the decorator. */
 export interface EarlyDecoratorOptions<R = unknown, A extends readonly unknown[] = readonly unknown[]>
   extends KeyOptions<A>, StampedeDecoratorOptions {
   /** Hard expiry of the stored value. Default: the cache instance's default TTL (`forRoot(url, { ttl })`). */
@@ -40,13 +41,11 @@ export function Early<R = unknown, A extends readonly unknown[] = readonly unkno
   const store = withTtl(where, options as EarlyDecoratorOptions, (policy) => ({
     ...policy,
     ...stampedeOptions(where, options, policy),
-    earlyTtl: refreshAge(where, 'earlyTtl', options.earlyTtl, policy.ttl as number),
+    refreshAfter: refreshAge(where, 'earlyTtl', options.earlyTtl, policy.ttl as number),
   }));
   return strategyDecorator({
-    strategy: 'early',
-    run: earlyStrategy,
+    definition: earlyDefinition,
     options: store,
     keys: options,
-    storesResult: true,
   });
 }

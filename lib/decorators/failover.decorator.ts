@@ -1,9 +1,10 @@
-import { failoverStrategy } from '../strategies/failover.strategy.js';
+import { failoverDefinition } from '../strategies/failover.strategy.js';
 import { withTtl } from '../strategies/store-policy.js';
 import type { ConditionOption, ExceptionsOption, TtlOption } from '../strategies/strategy.js';
 import { checkOptions, strategyDecorator, type KeyOptions } from './strategy-decorator.js';
 import type { TypedMethodDecorator } from './typed-decorator.js';
 
+/** Options of {@link Failover}: see each option, and the README section of the decorator. */
 export interface FailoverDecoratorOptions<
   R = unknown,
   A extends readonly unknown[] = readonly unknown[],
@@ -26,7 +27,7 @@ export interface FailoverDecoratorOptions<
  * @example
  * ```ts
  * ;@Failover({ ttl: '1h', exceptions: [UpstreamError] })
- * async prices(): Promise<Price[]> {
+ * async prices(): Promise<Record<string, number>> {
  *   return this.upstream.prices();
  * }
  * ```
@@ -37,13 +38,11 @@ export function Failover<R = unknown, A extends readonly unknown[] = readonly un
   const where = '@Failover';
   checkOptions(where, options, ['ttl', 'exceptions', 'condition']);
   return strategyDecorator({
-    strategy: 'failover',
-    run: failoverStrategy,
+    definition: failoverDefinition,
     options: {
       ...withTtl(where, options as FailoverDecoratorOptions, (policy) => policy),
       exceptions: options.exceptions,
     },
     keys: options,
-    storesResult: true,
   });
 }

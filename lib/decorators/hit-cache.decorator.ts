@@ -1,10 +1,11 @@
 import { CashewsConfigError } from '../errors.js';
-import { hitStrategy } from '../strategies/hit.strategy.js';
+import { hitDefinition } from '../strategies/hit.strategy.js';
 import { withTtl } from '../strategies/store-policy.js';
 import type { ConditionOption, TtlOption } from '../strategies/strategy.js';
 import { checkOptions, strategyDecorator, type KeyOptions } from './strategy-decorator.js';
 import type { TypedMethodDecorator } from './typed-decorator.js';
 
+/** Options of {@link HitCache}: see each option, and the README section of the decorator. */
 export interface HitCacheDecoratorOptions<
   R = unknown,
   A extends readonly unknown[] = readonly unknown[],
@@ -24,7 +25,7 @@ export interface HitCacheDecoratorOptions<
  * @example
  * ```ts
  * ;@HitCache({ ttl: '10m', cacheHits: 100, updateAfter: 80 })
- * async leaderboard(): Promise<Row[]> {
+ * async leaderboard(): Promise<{ user: string; score: number }[]> {
  *   return this.scores.top(100);
  * }
  * ```
@@ -45,11 +46,9 @@ export function HitCache<R = unknown, A extends readonly unknown[] = readonly un
   }
   const policy = withTtl(where, options as HitCacheDecoratorOptions, (store) => store);
   return strategyDecorator({
-    strategy: 'hit',
-    run: hitStrategy,
+    definition: hitDefinition,
     // In-process single flight only: a cross-process waiter cannot tell an exhausted value from a fresh one.
     options: { ...policy, cacheHits, updateAfter, lock: false, lockTtl: 0, step: 0 },
     keys: options,
-    storesResult: true,
   });
 }

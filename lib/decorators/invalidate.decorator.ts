@@ -1,8 +1,7 @@
 import { CashewsConfigError } from '../errors.js';
 import type { KeyFunction, KeySource } from '../keys/key-template.js';
 import { parameterNames, REST_MARK, type AnyFunction } from '../keys/param-names.js';
-import type { Layer } from '../strategies/executor.js';
-import { invalidateStrategy } from '../strategies/invalidate.strategy.js';
+import { invalidateDefinition } from '../strategies/invalidate.strategy.js';
 import { compileTemplates, usesRequest, type TemplateSite } from '../tags/tag-templates.js';
 import { checkOptions, strategyDecorator } from './strategy-decorator.js';
 import { getLayers } from './strategy-metadata.js';
@@ -95,17 +94,12 @@ export function Invalidate<A extends readonly unknown[] = readonly unknown[]>(
       cacheName ??= resolved.cacheName;
     }
     strategyDecorator({
-      strategy: 'invalidate',
-      run: invalidateStrategy,
+      definition: invalidateDefinition,
       options: { patterns, keys, tags },
       keys: { cache: cacheName },
-      storesResult: false,
-    })(owner, propertyKey, descriptor);
-    if (typeof target === 'string' ? usesRequest([target, ...tagTemplates]) : usesRequest(tagTemplates)) {
       // The explorer rejects {req.…} on provider methods through this flag.
-      const layers = getLayers(descriptor.value) as Layer[] | undefined;
-      if (layers?.[0]) (layers[0] as { usesRequest: boolean }).usesRequest = true;
-    }
+      usesRequest: usesRequest(typeof target === 'string' ? [target, ...tagTemplates] : tagTemplates),
+    })(owner, propertyKey, descriptor);
   }) as TypedMethodDecorator<unknown, A>;
 }
 

@@ -1,8 +1,9 @@
 import { parseDuration, parsePositiveDuration, type Duration } from '../duration.js';
-import { lockedStrategy } from '../strategies/locked.strategy.js';
+import { lockedDefinition } from '../strategies/locked.strategy.js';
 import { checkOptions, strategyDecorator, type KeyOptions } from './strategy-decorator.js';
 import type { TypedMethodDecorator } from './typed-decorator.js';
 
+/** Options of {@link Locked}: see each option, and the README section of the decorator. */
 export interface LockedDecoratorOptions<A extends readonly unknown[] = readonly unknown[]> extends KeyOptions<A> {
   /** Longest a caller holds the lock; it expires by itself if the process dies. Default `'1m'`. */
   ttl?: Duration;
@@ -18,7 +19,7 @@ export interface LockedDecoratorOptions<A extends readonly unknown[] = readonly 
  * @example
  * ```ts
  * ;@Locked({ key: 'invoice:{id}', wait: false })
- * async charge(id: string): Promise<Receipt> {
+ * async charge(id: string): Promise<void> {
  *   return this.payments.charge(id);
  * }
  * ```
@@ -30,14 +31,12 @@ export function Locked<A extends readonly unknown[] = readonly unknown[]>(
   checkOptions(where, options, ['ttl', 'wait', 'step']);
   const wait = options.wait ?? true;
   return strategyDecorator({
-    strategy: 'locked',
-    run: lockedStrategy,
+    definition: lockedDefinition,
     options: {
       ttl: options.ttl === undefined ? 60_000 : parsePositiveDuration(options.ttl, `${where} ttl`),
       wait: typeof wait === 'boolean' ? wait : parseDuration(wait, `${where} wait`),
       step: options.step === undefined ? 50 : parsePositiveDuration(options.step, `${where} step`),
     },
     keys: options,
-    storesResult: false,
   });
 }

@@ -1,6 +1,6 @@
 import { parsePositiveDuration, type Duration } from '../duration.js';
 import {
-  perfDegradationStrategy,
+  perfDegradationDefinition,
   slowerThanTwiceTheMean,
   type PerfCondition,
 } from '../strategies/perf-degradation.strategy.js';
@@ -8,6 +8,7 @@ import { optionalFunction, positiveInteger } from './protect-options.js';
 import { checkOptions, strategyDecorator, type KeyOptions } from './strategy-decorator.js';
 import type { TypedMethodDecorator } from './typed-decorator.js';
 
+/** Options of {@link PerfDegradation}: see each option, and the README section of the decorator. */
 export interface PerfDegradationDecoratorOptions<
   A extends readonly unknown[] = readonly unknown[],
 > extends KeyOptions<A> {
@@ -26,8 +27,8 @@ export interface PerfDegradationDecoratorOptions<
  * @example
  * ```ts
  * ;@PerfDegradation({ ttl: '30s', traceSize: 20 })
- * async search(q: string): Promise<Hit[]> {
- *   return this.index.search(q);
+ * async search(q: string): Promise<Product[]> {
+ *   return this.products.search(q);
  * }
  * ```
  */
@@ -37,15 +38,13 @@ export function PerfDegradation<A extends readonly unknown[] = readonly unknown[
   const where = '@PerfDegradation';
   checkOptions(where, options, ['ttl', 'traceSize', 'condition']);
   return strategyDecorator({
-    strategy: 'perf-degradation',
-    run: perfDegradationStrategy,
+    definition: perfDegradationDefinition,
     options: {
       ttl: parsePositiveDuration(options.ttl, `${where} ttl`),
       traceSize: options.traceSize === undefined ? 10 : positiveInteger(options.traceSize, `${where} traceSize`),
       condition: optionalFunction<PerfCondition>(options.condition, `${where} condition`) ?? slowerThanTwiceTheMean,
     },
     keys: options,
-    storesResult: false,
     defaultKey: 'method',
   });
 }

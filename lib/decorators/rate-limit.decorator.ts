@@ -1,9 +1,10 @@
 import { parsePositiveDuration, type Duration } from '../duration.js';
-import { rateLimitStrategy } from '../strategies/rate-limit.strategy.js';
+import { rateLimitDefinition } from '../strategies/rate-limit.strategy.js';
 import { optionalFunction, positiveInteger } from './protect-options.js';
 import { checkOptions, strategyDecorator, type KeyOptions } from './strategy-decorator.js';
 import type { ProducingMethodDecorator } from './typed-decorator.js';
 
+/** Options of {@link RateLimit}: see each option, and the README section of the decorator. */
 export interface RateLimitDecoratorOptions<
   A extends readonly unknown[] = readonly unknown[],
   R = never,
@@ -27,16 +28,16 @@ export interface RateLimitDecoratorOptions<
  * ```ts
  * // on a controller handler: per client IP
  * ;@RateLimit({ limit: 10, period: '1m' })
- * search(@Query('q') q: string): Promise<Hit[]> {
- *   return this.searchService.find(q);
+ * search(@Query('q') q: string): Promise<Product[]> {
+ *   return this.products.search(q);
  * }
  * ```
  * @example
  * ```ts
  * // per user
  * ;@RateLimit({ limit: 100, period: '1h', key: '{req.user.id}' })
- * report(@Req() req: Request): Promise<Report> {
- *   return this.reports.build(req.user);
+ * report(@Req() req: { user: { id: string } }): Promise<string> {
+ *   return this.reports.build(req.user.id);
  * }
  * ```
  */
@@ -47,8 +48,7 @@ export function RateLimit<A extends readonly unknown[] = readonly unknown[], R =
   checkOptions(where, options, ['limit', 'period', 'ttl', 'action']);
   const period = parsePositiveDuration(options.period, `${where} period`);
   return strategyDecorator({
-    strategy: 'rate-limit',
-    run: rateLimitStrategy,
+    definition: rateLimitDefinition,
     options: {
       limit: positiveInteger(options.limit, `${where} limit`),
       period,
@@ -56,7 +56,6 @@ export function RateLimit<A extends readonly unknown[] = readonly unknown[], R =
       action: optionalFunction<(...args: unknown[]) => unknown>(options.action, `${where} action`),
     },
     keys: options,
-    storesResult: false,
     defaultKey: 'client',
   });
 }

@@ -1,9 +1,10 @@
 import { parsePositiveDuration, type Duration } from '../duration.js';
-import { slidingRateLimitStrategy } from '../strategies/sliding-rate-limit.strategy.js';
+import { slidingRateLimitDefinition } from '../strategies/sliding-rate-limit.strategy.js';
 import { optionalFunction, positiveInteger } from './protect-options.js';
 import { checkOptions, strategyDecorator, type KeyOptions } from './strategy-decorator.js';
 import type { ProducingMethodDecorator } from './typed-decorator.js';
 
+/** Options of {@link SlidingRateLimit}: see each option, and the README section of the decorator. */
 export interface SlidingRateLimitDecoratorOptions<
   A extends readonly unknown[] = readonly unknown[],
   R = never,
@@ -25,7 +26,7 @@ export interface SlidingRateLimitDecoratorOptions<
  * ```ts
  * // on a controller handler
  * ;@SlidingRateLimit({ limit: 5, period: '10s', key: 'login:{body.email:lower}' })
- * login(@Body() body: LoginDto): Promise<Session> {
+ * login(@Body() body: { email: string; password: string }): Promise<{ token: string }> {
  *   return this.auth.login(body);
  * }
  * ```
@@ -36,15 +37,13 @@ export function SlidingRateLimit<A extends readonly unknown[] = readonly unknown
   const where = '@SlidingRateLimit';
   checkOptions(where, options, ['limit', 'period', 'action']);
   return strategyDecorator({
-    strategy: 'sliding-rate-limit',
-    run: slidingRateLimitStrategy,
+    definition: slidingRateLimitDefinition,
     options: {
       limit: positiveInteger(options.limit, `${where} limit`),
       period: parsePositiveDuration(options.period, `${where} period`),
       action: optionalFunction<(...args: unknown[]) => unknown>(options.action, `${where} action`),
     },
     keys: options,
-    storesResult: false,
     defaultKey: 'client',
   });
 }

@@ -1,5 +1,5 @@
 import type { Duration } from '../duration.js';
-import { softStrategy } from '../strategies/soft.strategy.js';
+import { softDefinition } from '../strategies/soft.strategy.js';
 import { withTtl } from '../strategies/store-policy.js';
 import type { ConditionOption, ExceptionsOption } from '../strategies/strategy.js';
 import {
@@ -11,6 +11,7 @@ import {
 import { checkOptions, strategyDecorator, type KeyOptions } from './strategy-decorator.js';
 import type { TypedMethodDecorator } from './typed-decorator.js';
 
+/** Options of {@link Soft}: see each option, and the README section of the decorator. */
 export interface SoftDecoratorOptions<R = unknown, A extends readonly unknown[] = readonly unknown[]>
   extends KeyOptions<A>, StampedeDecoratorOptions {
   /**
@@ -31,7 +32,7 @@ export interface SoftDecoratorOptions<R = unknown, A extends readonly unknown[] 
  * @example
  * ```ts
  * ;@Soft({ ttl: '1h', softTtl: '1m' })
- * async exchangeRates(): Promise<Rates> {
+ * async exchangeRates(): Promise<Record<string, number>> {
  *   return this.bank.rates();
  * }
  * ```
@@ -44,13 +45,11 @@ export function Soft<R = unknown, A extends readonly unknown[] = readonly unknow
   const store = withTtl(where, options as SoftDecoratorOptions, (policy) => ({
     ...policy,
     ...stampedeOptions(where, options, policy),
-    softTtl: refreshAge(where, 'softTtl', options.softTtl, policy.ttl as number),
+    freshFor: refreshAge(where, 'softTtl', options.softTtl, policy.ttl as number),
   }));
   return strategyDecorator({
-    strategy: 'soft',
-    run: softStrategy,
+    definition: softDefinition,
     options: { ...store, exceptions: options.exceptions },
     keys: options,
-    storesResult: true,
   });
 }

@@ -1,9 +1,8 @@
 import { CashewsConfigError } from '../errors.js';
-import { compileKey, compileKeyFunction } from '../keys/key-template.js';
+import { compileKey, compileKeyFunction, keyHead } from '../keys/key-template.js';
 import { functionFingerprint } from '../keys/fingerprint.js';
 import { parameterNames, REST_MARK, type AnyFunction } from '../keys/param-names.js';
-import type { Layer } from '../strategies/executor.js';
-import type { Strategy } from '../strategies/strategy.js';
+import type { Layer, StrategyDefinition } from '../strategies/layer.js';
 import { guardMethod, originalMethod } from './method-guard.js';
 import { readRouteArgs } from './route-args.js';
 import { addLayer } from './strategy-metadata.js';
@@ -107,7 +106,7 @@ function skippedArgs<O>(
     throw new CashewsConfigError(
       spec.keys.key !== undefined
         ? `${where}: skipArgs only applies to default keys; a key template or function names what it uses.`
-        : `${where}: skipArgs does not apply: the default key of @${spec.strategy} is the method, not its arguments.`,
+        : `${where}: skipArgs does not apply: the default key of @${spec.definition.name} is the method, not its arguments.`,
     );
   }
   const names = params.map((param) => (param.startsWith(REST_MARK) ? param.slice(REST_MARK.length) : param));
@@ -123,11 +122,12 @@ function skippedArgs<O>(
 }
 
 export interface StrategyDecoratorSpec<O> {
-  strategy: string;
-  run: Strategy<O>;
+  /** The strategy (name, run, whether it stores), exported next to it (e.g. `cacheDefinition`). */
+  definition: StrategyDefinition<O>;
   options: O;
   keys: KeyOptions;
-  storesResult: boolean;
+  /** Templates other than the key (tags, invalidation patterns) read `{req.…}`: controller handlers only. */
+  usesRequest?: boolean;
   methods?: readonly string[];
   /** Default key without a template: the method alone, or (HTTP) the method plus the client. See {@link Layer}. */
   defaultKey?: 'method' | 'client';
@@ -144,9 +144,9 @@ export function strategyDecorator<O>(spec: StrategyDecoratorSpec<O>): MethodDeco
     const owner = typeof target === 'function' ? target : target.constructor;
     const base = `${owner.name}:${String(propertyKey)}`;
     if (typeof method !== 'function') {
-      throw new CashewsConfigError(`@${spec.strategy} on ${base}: only methods can be decorated.`);
+      throw new CashewsConfigError(`@${spec.definition.name} on ${base}: only methods can be decorated.`);
     }
-    const where = `@${spec.strategy} on ${base}`;
+    const where = `@${spec.definition.name} on ${base}`;
     const given = spec.keys.key;
     if (given !== undefined && typeof given !== 'string' && typeof given !== 'function') {
       throw new CashewsConfigError(
@@ -156,10 +156,9 @@ export function strategyDecorator<O>(spec: StrategyDecoratorSpec<O>): MethodDeco
     const template = typeof given === 'string' ? given : undefined;
     const params = parameterNames(method as AnyFunction);
     const skipArgs = skippedArgs(where, spec, params);
-    const fixedKey =
-      given === undefined && spec.defaultKey ? `${spec.keys.prefix ? `${spec.keys.prefix}:` : ''}${base}` : undefined;
+    const fixedKey = given === undefined && spec.defaultKey ? keyHead({ prefix: spec.keys.prefix, base }) : undefined;
     // Only stored results are versioned: a lock (@Locked) must stay shared by old and new code.
-    const version = spec.storesResult ? keyVersion(where, spec.keys, method as AnyFunction) : undefined;
+    const version = spec.definition.storesResult ? keyVersion(where, spec.keys, method as AnyFunction) : undefined;
     let key: Layer['key'];
     if (fixedKey !== undefined) key = () => fixedKey;
     else if (typeof given === 'function') key = compileKeyFunction({ base, prefix: spec.keys.prefix }, given);
@@ -176,9 +175,11 @@ export function strategyDecorator<O>(spec: StrategyDecoratorSpec<O>): MethodDeco
         // A placeholder rendering undefined must not silently share a key (see executor.ts).
         strict: true,
       });
-    const layer: Layer<O> = {
-      strategy: spec.strategy,
-      run: spec.run,
+    const definition = spec.definition;
+    const layer: Layer<O> = Object.freeze({
+      strategy: definition.name,
+      run: definition.run,
+      definition,
       options: spec.options,
       base,
       key,
@@ -187,16 +188,15 @@ export function strategyDecorator<O>(spec: StrategyDecoratorSpec<O>): MethodDeco
       skipsArgs: skipArgs !== undefined,
       prefix: spec.keys.prefix,
       cacheName: spec.keys.cache,
-      storesResult: spec.storesResult,
+      storesResult: definition.storesResult,
       methods: spec.methods,
-      usesRequest: template !== undefined && /\{req[.}:]/.test(template),
+      usesRequest: spec.usesRequest === true || (template !== undefined && /\{req[.}:]/.test(template)),
       defaultKey: spec.defaultKey,
-      statsSlot: undefined,
-    };
+    });
     // A call that does not go through the explorer or the interceptor warns once instead of silently
     // running undecorated.
     const previous = descriptor.value as (...args: unknown[]) => unknown;
-    const guard = guardMethod(owner, propertyKey, previous, spec.strategy);
+    const guard = guardMethod(owner, propertyKey, previous, spec.definition.name);
     descriptor.value = guard as typeof descriptor.value;
     // TypeScript defines the property from the descriptor afterwards; a decorator applied by hand does not.
     const own = Object.getOwnPropertyDescriptor(target, propertyKey);

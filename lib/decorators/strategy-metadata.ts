@@ -1,4 +1,4 @@
-import type { Layer } from '../strategies/executor.js';
+import type { Layer } from '../strategies/layer.js';
 
 /** The one metadata key of every strategy decorator, read only through {@link getLayers}. */
 const LAYERS = 'cashews:layers';

@@ -34,7 +34,12 @@ const storage = new AsyncLocalStorage<DetectScope>();
  * active, so code that never asks pays nothing.
  *
  * @example
- * const { result, hits } = await CacheDetect.run(() => catalogue.list());
+ * ```ts
+ * async function findWithSource(products: ProductsService, id: string) {
+ *   const { result, hits } = await CacheDetect.run(() => products.findOne(id));
+ *   return { product: result, fromCache: hits.length > 0 };
+ * }
+ * ```
  */
 export const CacheDetect = {
   /** Runs `fn` in a fresh detection scope and returns its result with the hits recorded inside. */
@@ -52,13 +57,6 @@ export const CacheDetect = {
   /** Runs `fn` inside `scope` (e.g. one made per HTTP request by the middleware). */
   within<T>(scope: DetectScope, fn: () => T): T {
     return storage.run(scope, fn);
-  },
-
-  /** Enters a scope for the rest of the current async execution. */
-  enter(): CacheHit[] {
-    const scope = CacheDetect.scope();
-    storage.enterWith(scope);
-    return scope.hits;
   },
 
   /** Hits of the current scope, or `undefined` outside any scope. */

@@ -36,9 +36,3 @@ export function directedCache(cache: Cache, directives: RequestDirectives, ttl: 
     },
   });
 }
-
-/** The fixed TTL (ms) of a layer's options, when it has one. */
-export function fixedTtl(options: unknown): number | undefined {
-  const ttl = (options as { ttl?: unknown } | undefined)?.ttl;
-  return typeof ttl === 'number' ? ttl : undefined;
-}

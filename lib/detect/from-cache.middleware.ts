@@ -10,11 +10,16 @@ const SCOPE = Symbol('cashews.fromCache');
  * interceptor when the handler's result is produced, before the body is sent, on Express and Fastify alike.
  *
  * @example
+ * ```ts
+ * import { type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common';
+ *
+ * ;@Module({ imports: [CashewsModule.forRoot('mem://')] })
  * export class AppModule implements NestModule {
- *   configure(consumer: MiddlewareConsumer) {
+ *   configure(consumer: MiddlewareConsumer): void {
  *     consumer.apply(FromCacheMiddleware).forRoutes('products');
  *   }
  * }
+ * ```
  */
 @Injectable()
 export class FromCacheMiddleware implements NestMiddleware {

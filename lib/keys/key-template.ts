@@ -100,6 +100,21 @@ const NAME = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 const INDEX = /^(?:0|[1-9][0-9]*)$/;
 const DESTRUCTURED = /^__\d+$/;
 
+/**
+ * The head every default key starts with: `prefix:` (when given), the base `ClassName:method`, then `:v<version>`
+ * (when given). Provider default keys, controller (route) default keys and the method-wide keys of protective
+ * decorators are all built from it, so an invalidation or a version bump sees one shape.
+ * @example
+ * ```ts
+ * keyHead({ prefix: 'shop', base: 'Items:find', version: '3f9a2c1b' }); // 'shop:Items:find:v3f9a2c1b'
+ * keyHead({ base: 'Items:find' }); // 'Items:find'
+ * ```
+ */
+export function keyHead(spec: { readonly prefix?: string; readonly base: string; readonly version?: string }): string {
+  const head = spec.prefix ? `${spec.prefix}:${spec.base}` : spec.base;
+  return spec.version === undefined ? head : `${head}:v${spec.version}`;
+}
+
 interface Context {
   spec: KeySpec;
   template: string;
@@ -117,7 +132,7 @@ function compile(spec: KeySpec, wildcard: boolean): KeyFunction {
   }
   const head = spec.prefix ? `${spec.prefix}:` : '';
   if (spec.template === undefined) {
-    const key = defaultKey(`${head}${spec.base}${spec.version === undefined ? '' : `:v${spec.version}`}`);
+    const key = defaultKey(keyHead(spec));
     const skip = spec.skipArgs?.length ? new Set(spec.skipArgs) : undefined;
     return skip ? (source) => key({ ...source, args: source.args.filter((_, i) => !skip.has(i)) }) : key;
   }

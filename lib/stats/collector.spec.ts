@@ -1,10 +1,12 @@
-import type { Layer } from '../strategies/executor.js';
+import { circuitBreakerDefinition } from '../strategies/circuit-breaker.strategy.js';
+import { defineStrategy, type Layer } from '../strategies/layer.js';
 import { StatsCollector } from './collector.js';
-import { layerStats } from './layer-stats.js';
 import { HISTORY_BUCKET_MS, HISTORY_BUCKETS } from './types.js';
 
-const layer = (strategy = 'cache', storesResult = true): Layer =>
-  ({ strategy, base: 'Svc:find', storesResult, options: {} }) as unknown as Layer;
+const layer = (strategy = 'cache', storesResult = true): Layer => {
+  const definition = defineStrategy({ name: strategy, run: (_call, _options, _cache, next) => next(), storesResult });
+  return { strategy, definition, base: 'Svc:find', storesResult, options: {} } as unknown as Layer;
+};
 
 describe('StatsCollector', () => {
   let collector: StatsCollector;
@@ -15,14 +17,14 @@ describe('StatsCollector', () => {
     const a = layer();
     const b = layer('invalidate', false);
     const c = layer('invalidate', false);
-    expect(layerStats(a, collector, collector.create)).toBe(layerStats(a, collector, collector.create));
-    layerStats(b, collector, collector.create).calls++;
-    layerStats(c, collector, collector.create).calls++;
+    expect(collector.observe(a, {})).toBe(collector.observe(a, {}));
+    collector.observe(b, {}).onCall();
+    collector.observe(c, {}).onCall();
     expect(collector.methods().map((m) => m.strategy)).toEqual(['cache', 'invalidate', 'invalidate#2']);
   });
 
   it('rolls the hit-ratio history into bounded buckets lazily', () => {
-    const record = layerStats(layer(), collector, collector.create);
+    const record = collector.observe(layer(), {});
     const t0 = Date.now();
     record.calls += 3;
     record.hits += 2;
@@ -45,8 +47,40 @@ describe('StatsCollector', () => {
     expect(history2.at(-1)).toMatchObject({ hits: 1, misses: 0 });
   });
 
+  it('counts what the executor observes and reads the half-open window from the circuit breaker definition', () => {
+    const options = { threshold: 0.5, minCalls: 1, period: 1000, ttl: 1000, halfOpenTtl: 500 };
+    const breaker = {
+      ...layer('circuit-breaker', false),
+      definition: circuitBreakerDefinition,
+      options,
+    } as unknown as Layer;
+    const record = collector.observe(breaker, options);
+    record.onCall();
+    record.onRun(false);
+    record.onSuccess(4);
+    record.onCall();
+    record.onRun(true);
+    record.onError();
+    record.onCall();
+    record.onRejected();
+    const now = Date.now();
+    record.onCircuit({ allowed: false, state: 'open', retryAfter: 1000, trial: false }, true);
+    expect(collector.methods(now)[0]).toMatchObject({
+      strategy: 'circuit-breaker',
+      calls: 3,
+      executions: 1,
+      refreshes: 1,
+      errors: 1,
+      rejections: 2,
+      meanDurationMs: 4,
+      circuit: 'open',
+    });
+    // Once the open time is up, the circuit reads half-open because the definition gave a half-open window.
+    expect(collector.methods(now + 2000)[0].circuit).toBe('half-open');
+  });
+
   it('derives misses, avoided executions and time saved', () => {
-    const record = layerStats(layer(), collector, collector.create);
+    const record = collector.observe(layer(), {});
     Object.assign(record, { calls: 10, hits: 6, stale: 1, executions: 2, durationSum: 30, durationCount: 2 });
     expect(collector.methods()[0]).toMatchObject({
       misses: 3,

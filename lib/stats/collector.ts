@@ -1,6 +1,7 @@
-import type { Layer } from '../strategies/executor.js';
+import type { Layer } from '../strategies/layer.js';
+import type { ExecutionObserver } from '../strategies/observer.js';
 import { BackendCounters } from './backend-counters.js';
-import { LayerStats, type StatsOwner } from './layer-stats.js';
+import { LayerStats } from './layer-stats.js';
 import { HISTORY_BUCKET_MS, HISTORY_BUCKETS, type HistoryBucket, type MethodStats } from './types.js';
 
 interface Totals {
@@ -17,8 +18,7 @@ interface Totals {
  * differencing the running totals, either by an unref'd timer (started with the first layer, stopped by
  * {@link close}) or lazily when the history is read, so calls never touch it.
  */
-export class StatsCollector implements StatsOwner {
-  readonly kind = 'stats-owner';
+export class StatsCollector implements ExecutionObserver {
   readonly since = Date.now();
   /** Instance totals: every command of the instance, whatever backend it went to. */
   readonly backend = new BackendCounters();
@@ -31,21 +31,24 @@ export class StatsCollector implements StatsOwner {
   private closed = false;
 
   /**
-   * The record of a layer, created on first use. Called through `layerStats` only when the layer's cached slot
-   * belongs to another instance (first call, or two applications sharing a class in one process).
+   * The record of a layer, created on its first call (the executor asks on every call: one lookup after that).
+   * `options` are the ones the layer runs with on this instance.
    */
-  readonly create = (layer: Layer): LayerStats => {
-    let record = this.byLayer.get(layer);
-    if (record) return record;
-    record = new LayerStats(this, layer);
-    this.byLayer.set(layer, record);
+  observe<O>(layer: Layer<O>, options: O): LayerStats {
+    const record = this.byLayer.get(layer as Layer);
+    return record === undefined ? this.create(layer, options) : record;
+  }
+
+  private create<O>(layer: Layer<O>, options: O): LayerStats {
+    const record = new LayerStats(layer as Layer, layer.definition.traits(options));
+    this.byLayer.set(layer as Layer, record);
     this.layers.push(record);
     if (!this.timer && !this.closed) {
       this.timer = setInterval(() => this.roll(Date.now()), HISTORY_BUCKET_MS);
       this.timer.unref();
     }
     return record;
-  };
+  }
 
   /** One entry per layer, in first-use order; a strategy used twice on one method is numbered `#2`, `#3`… */
   methods(now = Date.now()): MethodStats[] {

@@ -1,17 +1,13 @@
 import type { CircuitState } from '../backends/protect-types.js';
-import type { Layer } from '../strategies/executor.js';
+import type { Layer, StrategyTraits } from '../strategies/layer.js';
+import type { LayerObserver } from '../strategies/observer.js';
 import type { CircuitStateName, MethodStats } from './types.js';
-
-/** Whoever owns a layer's counters (a cache instance's collector); compared by identity only. */
-export interface StatsOwner {
-  readonly kind: 'stats-owner';
-}
 
 /**
  * Counters of one layer (one decorator on one method) for one cache instance: plain fields, allocated once and
- * bumped by the executor. Nothing here allocates or reads the clock on a cache hit.
+ * bumped through the executor's {@link LayerObserver} calls. Nothing here allocates or reads the clock on a cache hit.
  */
-export class LayerStats {
+export class LayerStats implements LayerObserver {
   calls = 0;
   hits = 0;
   stale = 0;
@@ -32,19 +28,47 @@ export class LayerStats {
   readonly storesResult: boolean;
   private readonly halfOpenTtl: number;
 
-  constructor(
-    readonly owner: StatsOwner | undefined,
-    layer: Layer,
-  ) {
+  /** `traits`: what the layer's strategy says of the options it runs with on this instance. */
+  constructor(layer: Layer, traits: StrategyTraits) {
     this.method = layer.base.replace(':', '.');
     this.strategy = layer.strategy;
     this.storesResult = layer.storesResult;
-    this.halfOpenTtl = Number((layer.options as { halfOpenTtl?: unknown } | undefined)?.halfOpenTtl) || 0;
-    if (layer.strategy === 'circuit-breaker') this.circuitState = 'closed';
+    this.halfOpenTtl = traits.halfOpenTtl ?? 0;
+    if (traits.halfOpenTtl !== undefined) this.circuitState = 'closed';
+  }
+
+  onCall(): void {
+    this.calls++;
+  }
+
+  onHit(): void {
+    this.hits++;
+  }
+
+  onStale(): void {
+    this.stale++;
+  }
+
+  onRun(background: boolean): void {
+    if (background) this.refreshes++;
+    else this.executions++;
+  }
+
+  onSuccess(ms: number): void {
+    this.durationSum += ms;
+    this.durationCount++;
+  }
+
+  onError(): void {
+    this.errors++;
+  }
+
+  onRejected(): void {
+    this.rejections++;
   }
 
   /** What a circuit-breaker step answered; a refused `check` is a rejection. */
-  observeCircuit(state: CircuitState, check: boolean): void {
+  onCircuit(state: CircuitState, check: boolean): void {
     if (check && !state.allowed) this.rejections++;
     this.circuitState = state.state;
     this.circuitUntil = state.retryAfter > 0 ? Date.now() + state.retryAfter : 0;
@@ -88,18 +112,4 @@ export class LayerStats {
 function round(value: number, digits = 3): number {
   const scale = 10 ** digits;
   return Math.round(value * scale) / scale;
-}
-
-/**
- * The counters of `layer` for `owner`. The layer keeps the last record it used, so the hot path is one property
- * read and one comparison; a layer shared by two applications in one process switches records through the owner.
- */
-export function layerStats(
-  layer: Layer,
-  owner: StatsOwner | undefined,
-  create: (layer: Layer) => LayerStats,
-): LayerStats {
-  const slot = layer.statsSlot;
-  if (slot !== undefined && slot.owner === owner) return slot;
-  return (layer.statsSlot = create(layer));
 }

@@ -82,7 +82,20 @@ export interface CacheStats {
   readonly history: readonly HistoryBucket[];
 }
 
-/** Width of one history bucket. */
+/**
+ * Width of one history bucket, in milliseconds.
+ * @example
+ * ```ts
+ * const last = cache.stats().history.at(-1); // in progress
+ * const elapsed = last ? Date.now() - last.at : 0; // less than HISTORY_BUCKET_MS
+ * ```
+ */
 export const HISTORY_BUCKET_MS = 10_000;
-/** Buckets kept: 10 minutes. */
+/**
+ * Buckets kept: 10 minutes.
+ * @example
+ * ```ts
+ * const windowMs = HISTORY_BUCKETS * HISTORY_BUCKET_MS; // what `cache.stats().history` covers
+ * ```
+ */
 export const HISTORY_BUCKETS = 60;

@@ -4,6 +4,7 @@ import { renderTags } from '../tags/tag-templates.js';
 import { computeOnce, type StampedeOptions } from './stampede.js';
 import { shouldStore, timed, ttlFor, type StorePolicy } from './store-policy.js';
 import type { Strategy } from './strategy.js';
+import { defineStrategy, fixedTtlOf, type StrategyDefinition } from './layer.js';
 
 export interface CacheStrategyOptions extends StorePolicy, StampedeOptions {
   /** Compiled tag templates; each stored result is recorded under the rendered tags. */
@@ -34,3 +35,11 @@ export const cacheStrategy: Strategy<CacheStrategyOptions> = async (call, option
     },
   );
 };
+
+/** `cache` layers: stores results; entries live for the policy's fixed `ttl`. */
+export const cacheDefinition: StrategyDefinition<CacheStrategyOptions> = defineStrategy<CacheStrategyOptions>({
+  name: 'cache',
+  run: cacheStrategy,
+  storesResult: true,
+  traits: (options) => ({ ttl: fixedTtlOf(options), etag: options.etag === true }),
+});

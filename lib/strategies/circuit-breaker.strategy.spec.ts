@@ -1,18 +1,24 @@
+import { jest } from '@jest/globals';
 import type { CacheService } from '../cache.service.js';
 import { createCache } from '../create-cache.js';
 import { CircuitOpenError } from '../errors.js';
-import { fakeCall, rejection, sleep } from '../../test/support/fake-call.js';
+import { fakeCall, rejection } from '../../test/support/fake-call.js';
 import { circuitBreakerStrategy, type CircuitBreakerStrategyOptions } from './circuit-breaker.strategy.js';
 
 class Boom extends Error {}
 class Other extends Error {}
 
+/** Time is the subject: Jest's fake timers move mem://'s clock (lib/clock.ts), so no margin depends on real time. */
 describe('circuitBreakerStrategy (mem://)', () => {
   let cache: CacheService;
   beforeEach(async () => {
+    jest.useFakeTimers();
     cache = await createCache('mem://');
   });
-  afterEach(() => cache.close());
+  afterEach(async () => {
+    jest.useRealTimers();
+    await cache.close();
+  });
 
   const opts = (extra: Partial<CircuitBreakerStrategyOptions> = {}): CircuitBreakerStrategyOptions => ({
     errorsRate: 50,
@@ -43,7 +49,9 @@ describe('circuitBreakerStrategy (mem://)', () => {
     expect(error.retryAfter).toBeGreaterThan(0);
     expect(error.retryAfter).toBeLessThanOrEqual(150);
     expect(runs).toBe(0);
-    await sleep(170);
+    await jest.advanceTimersByTimeAsync(149);
+    expect(await rejection(circuitBreakerStrategy(call, options, cache, ok))).toBeInstanceOf(CircuitOpenError);
+    await jest.advanceTimersByTimeAsync(2);
     expect(await circuitBreakerStrategy(call, options, cache, ok)).toBe('ok'); // closed again, no half-open
   });
 
@@ -67,10 +75,10 @@ describe('circuitBreakerStrategy (mem://)', () => {
     const options = opts({ minCalls: 1, ttl: 100, halfOpenTtl: 300 });
     await rejection(circuitBreakerStrategy(call, options, cache, fail)); // 1 of 1 -> open
     expect(await rejection(circuitBreakerStrategy(call, options, cache, ok))).toBeInstanceOf(CircuitOpenError);
-    await sleep(120); // half-open
+    await jest.advanceTimersByTimeAsync(101); // half-open
     let release!: () => void;
     const trial = circuitBreakerStrategy(call, options, cache, () => new Promise((r) => (release = () => r('trial'))));
-    await sleep(5);
+    await jest.advanceTimersByTimeAsync(5);
     // While the trial runs, the other calls still fail fast.
     expect(await rejection(circuitBreakerStrategy(call, options, cache, ok))).toBeInstanceOf(CircuitOpenError);
     release();
@@ -82,12 +90,14 @@ describe('circuitBreakerStrategy (mem://)', () => {
     const call = fakeCall('c4');
     const options = opts({ minCalls: 1, ttl: 100, halfOpenTtl: 300 });
     await rejection(circuitBreakerStrategy(call, options, cache, fail));
-    await sleep(120);
+    await jest.advanceTimersByTimeAsync(101);
     expect(await rejection(circuitBreakerStrategy(call, options, cache, fail))).toBeInstanceOf(Boom); // the trial
     const error = (await rejection(circuitBreakerStrategy(call, options, cache, ok))) as CircuitOpenError;
     expect(error).toBeInstanceOf(CircuitOpenError);
-    expect(error.retryAfter).toBeGreaterThan(50);
-    await sleep(120);
+    expect(error.retryAfter).toBe(100);
+    await jest.advanceTimersByTimeAsync(99);
+    expect(await rejection(circuitBreakerStrategy(call, options, cache, ok))).toBeInstanceOf(CircuitOpenError);
+    await jest.advanceTimersByTimeAsync(2);
     expect(await circuitBreakerStrategy(call, options, cache, ok)).toBe('ok'); // the next trial closes it
     expect(await circuitBreakerStrategy(call, options, cache, ok)).toBe('ok');
   });

@@ -1,6 +1,7 @@
 import type { CircuitSettings } from '../backends/protect-types.js';
 import { CircuitOpenError } from '../errors.js';
 import { matchesExceptions, type ExceptionsOption, type Strategy } from './strategy.js';
+import { defineStrategy, type StrategyDefinition } from './layer.js';
 
 export interface CircuitBreakerStrategyOptions extends CircuitSettings {
   /** Errors that count as failures. Default: any error. Other errors count as calls only. */
@@ -32,3 +33,12 @@ export const circuitBreakerStrategy: Strategy<CircuitBreakerStrategyOptions> = a
   call.reportCircuit?.(after, false);
   return result;
 };
+
+/** `circuit-breaker` layers: stores nothing; half-open window for the statistics. */
+export const circuitBreakerDefinition: StrategyDefinition<CircuitBreakerStrategyOptions> =
+  defineStrategy<CircuitBreakerStrategyOptions>({
+    name: 'circuit-breaker',
+    run: circuitBreakerStrategy,
+    storesResult: false,
+    traits: (options) => ({ halfOpenTtl: options.halfOpenTtl }),
+  });

@@ -4,22 +4,23 @@ import { asEnvelope } from './envelope.js';
 import { computeOnce, type StampedeOptions } from './stampede.js';
 import { shouldStore, timed, ttlFor, type StorePolicy } from './store-policy.js';
 import type { Next, Strategy, StrategyCache, StrategyCall } from './strategy.js';
+import { defineStrategy, fixedTtlOf, type StrategyDefinition } from './layer.js';
 
 export interface EarlyStrategyOptions extends StorePolicy, StampedeOptions {
-  /** Age (ms) after which one caller refreshes in the background. */
-  earlyTtl: number;
+  /** Age (ms) after which one caller refreshes in the background (the decorator's `earlyTtl`: an age, not a TTL). */
+  refreshAfter: number;
 }
 
 async function refresh(call: StrategyCall, options: EarlyStrategyOptions, cache: StrategyCache, next: Next) {
   const { result, elapsed } = await timed(next);
   if (shouldStore(options, result, call.args, elapsed)) {
-    await cache.set(call.key, { v: result, at: Date.now() + options.earlyTtl }, { ttl: ttlFor(options, result) });
+    await cache.set(call.key, { v: result, at: Date.now() + options.refreshAfter }, { ttl: ttlFor(options, result) });
   }
   return result;
 }
 
 /**
- * Serve the stored value; once it is older than `earlyTtl`, one caller across all processes (the one
+ * Serve the stored value; once it is older than `refreshAfter`, one caller across all processes (the one
  * that wins a backend lock) recomputes in the background while everyone keeps the current value.
  */
 export const earlyStrategy: Strategy<EarlyStrategyOptions> = async (call, options, cache, next) => {
@@ -41,8 +42,8 @@ export const earlyStrategy: Strategy<EarlyStrategyOptions> = async (call, option
       const lockKey = `${call.key}:early`;
       const token = randomUUID();
       // The lock is left to expire after a successful refresh: the new value is not early until
-      // `earlyTtl` has passed again, so nobody needs it sooner, and no late reader refreshes twice.
-      if ((await cache.tryLock(lockKey, token, options.earlyTtl)) !== 'acquired') return;
+      // `refreshAfter` has passed again, so nobody needs it sooner, and no late reader refreshes twice.
+      if ((await cache.tryLock(lockKey, token, options.refreshAfter)) !== 'acquired') return;
       try {
         await refresh(call, options, cache, next);
       } catch (error) {
@@ -54,3 +55,11 @@ export const earlyStrategy: Strategy<EarlyStrategyOptions> = async (call, option
   await call.report({ strategy: 'early' });
   return stored.v;
 };
+
+/** `early` layers: stores results; entries live for the policy's fixed `ttl`. */
+export const earlyDefinition: StrategyDefinition<EarlyStrategyOptions> = defineStrategy<EarlyStrategyOptions>({
+  name: 'early',
+  run: earlyStrategy,
+  storesResult: true,
+  traits: (options) => ({ ttl: fixedTtlOf(options) }),
+});

@@ -1,49 +1,13 @@
 import { CacheDetect } from '../detect/cache-detect.js';
 import { KeyPlaceholderError } from '../errors.js';
-import { directedCache, fixedTtl } from '../detect/directed-cache.js';
-import type { KeyFunction, KeySource } from '../keys/key-template.js';
-import { layerStats, LayerStats, type StatsOwner } from '../stats/layer-stats.js';
+import { directedCache } from '../detect/directed-cache.js';
+import type { KeySource } from '../keys/key-template.js';
+import type { Layer } from './layer.js';
+import { NO_OBSERVER, type ExecutionObserver, type LayerObserver } from './observer.js';
 import { layerOptions } from './store-policy.js';
-import type { Next, Strategy, StrategyCache, StrategyCall, LimitInfo } from './strategy.js';
+import type { Next, StrategyCache, StrategyCall, LimitInfo } from './strategy.js';
 
-/** One decorator on one method: the strategy to run and everything fixed at decoration time. */
-export interface Layer<O = unknown> {
-  /** Decorator family, e.g. `cache`, `failover`, `locked`. */
-  readonly strategy: string;
-  readonly run: Strategy<O>;
-  readonly options: O;
-  /** `ClassName:method`: base of default keys. */
-  readonly base: string;
-  readonly key: KeyFunction;
-  /** Whether the user gave a key template or key function (HTTP default keys are built from the route otherwise). */
-  readonly hasTemplate: boolean;
-  /** `skipArgs` was given: the default key leaves some arguments out (refused on controllers' route-based keys). */
-  readonly skipsArgs?: boolean;
-  readonly prefix?: string;
-  /** Name of the cache instance (`CashewsModule.forRoot(url, { name })`); default instance when unset. */
-  readonly cacheName?: string;
-  /** The layer stores results: on HTTP it only applies to `methods` and never with `@Res()`. */
-  readonly storesResult: boolean;
-  /** HTTP methods a storing layer applies to. Default GET and HEAD. */
-  readonly methods?: readonly string[];
-  /** The key template reads `{req.…}`: only valid on controller handlers. */
-  readonly usesRequest: boolean;
-  /**
-   * Version segment of default keys (`v<version>` after the base): the decorator's `version`, or a
-   * fingerprint of the method source. Unset on layers built by hand.
-   */
-  readonly version?: string;
-  /**
-   * Default key when no template is given: `'method'` is `ClassName:method` alone (one circuit per method);
-   * `'client'` adds the HTTP client (`req.ip`) on controllers (rate limits). Unset: the arguments or route.
-   */
-  readonly defaultKey?: 'method' | 'client';
-  /**
-   * @internal Usage counters of the last cache instance this layer ran against (see `layerStats`): kept on the
-   * layer so that counting a call costs no lookup.
-   */
-  statsSlot?: LayerStats;
-}
+export type { Layer } from './layer.js';
 
 /** How a call reached the executor: the decorated target, its arguments, and an optional key override. */
 export interface Invocation {
@@ -61,10 +25,15 @@ export interface ExecutorHooks {
     getExpire(key: string): Promise<number>;
     /** Commands switched off at run time (`CacheService.disabling`); layers always run without it. */
     readonly runtime?: { skips(layer: Layer): boolean };
-    /** Usage statistics of the instance (`CacheService.stats()`); calls are not counted without it. */
-    readonly collector?: StatsOwner & { readonly create: (layer: Layer) => LayerStats };
+    /** Usage statistics of the instance (`CacheService.stats()`); calls are not observed without it. */
+    readonly collector?: ExecutionObserver;
   };
   onBackgroundError(target: string, error: unknown): void;
+  /**
+   * Takes a background refresh (`@Early`, `@Soft`) that was started for `target`, so the application can wait for
+   * it at shutdown (`CashewsRegistry`). Hooks without it: the work is only seen by {@link backgroundSettled}.
+   */
+  trackBackground?(target: string, work: Promise<void>): void;
   /**
    * A strict key template placeholder rendered `undefined` for a call (see {@link keyOrMissing}): `skipped`
    * (the call ran without the layer), `refused` (the call failed with the error) or `client` (a controller rate
@@ -75,16 +44,34 @@ export interface ExecutorHooks {
 
 export type MissingKeyOutcome = 'skipped' | 'refused' | 'client';
 
+/**
+ * Background work of every application in the process, for {@link backgroundSettled} only (tests, scripts). What an
+ * application waits for at shutdown is its own `CashewsRegistry`'s.
+ */
 const pending = new Set<Promise<unknown>>();
 
-/** Resolves when every background refresh started so far has finished (for shutdown and tests). */
+/** Adds background work to what {@link backgroundSettled} waits for; it leaves the set once settled. */
+export function trackProcessWide(work: Promise<unknown>): void {
+  const settle = () => void pending.delete(work);
+  pending.add(work);
+  void work.then(settle, settle);
+}
+
+/**
+ * Resolves when every background refresh started so far, in any application of the process, has finished (tests).
+ * `app.close()` waits for an application's own refreshes by itself (bounded by the module option `shutdownTimeout`).
+ * @example
+ * ```ts
+ * afterEach(() => backgroundSettled()); // Early/Soft refreshes of the test finish before the next one
+ * ```
+ */
 export async function backgroundSettled(): Promise<void> {
   while (pending.size) await Promise.allSettled([...pending]);
 }
 
 /**
- * Runs a method through its layers, outermost first. The interceptor (controllers), the provider
- * wrapper and `CacheService.wrap` all come here, so no strategy exists twice.
+ * Runs a method through its layers, outermost first. The interceptor (controllers) and the provider
+ * wrapper (the explorer) both come here, so no strategy exists twice.
  */
 export function execute(
   layers: readonly Layer[],
@@ -163,12 +150,11 @@ function bind(layer: Layer, keyFor: () => string, invocation: Invocation, hooks:
     if (base.runtime?.skips(layer)) return next();
     // A decorator without `ttl` runs with options built from this instance's default TTL.
     const options = layerOptions(layer, base);
-    // Usage statistics: one record per layer and instance, plain counters (see lib/stats/).
-    const collector = base.collector;
-    const stats = layerStats(layer, collector, collector ? collector.create : detached);
-    stats.calls++;
+    // Usage statistics: one handle per layer and instance, looked up (not created) after the first call.
+    const stats = base.collector ? base.collector.observe(layer, options) : NO_OBSERVER;
+    stats.onCall();
     const directives = CacheDetect.directives();
-    const cache = directives ? directedCache(base, directives, fixedTtl(options)) : base;
+    const cache = directives ? directedCache(base, directives, layer.definition.traits(options).ttl) : base;
     let key: string | KeyPlaceholderError;
     try {
       key = keyOrMissing(keyFor);
@@ -184,53 +170,50 @@ function bind(layer: Layer, keyFor: () => string, invocation: Invocation, hooks:
       key,
       source: invocation.source,
       async report(hit) {
-        if (hit.stale) stats.stale++;
-        else stats.hits++;
+        if (hit.stale) stats.onStale();
+        else stats.onHit();
         if (!CacheDetect.active()) return;
         const served = hit.key ?? key;
         const ttl = await cache.getExpire(served);
-        const full = fixedTtl(options);
+        const full = layer.definition.traits(options).ttl;
         const age = full !== undefined && ttl >= 0 ? Math.max(0, full - ttl) : undefined;
         CacheDetect.report({ ...hit, key: served, ttl, ...(age === undefined ? {} : { age }) });
       },
       background(work) {
         // Runs of `next` from here on are background refreshes, not executions made for this caller.
         inBackground = true;
-        const task = work()
-          .catch((error: unknown) => hooks.onBackgroundError(invocation.target, error))
-          .finally(() => pending.delete(task));
-        pending.add(task);
+        const task = work().then(
+          () => undefined,
+          (error: unknown) => hooks.onBackgroundError(invocation.target, error),
+        );
+        if (hooks.trackBackground) hooks.trackBackground(invocation.target, task);
+        else trackProcessWide(task);
       },
       reportLimit(info: LimitInfo) {
-        if (!info.allowed) stats.rejections++;
+        if (!info.allowed) stats.onRejected();
         invocation.onLimit?.(info);
       },
       reportCircuit(state, check) {
-        stats.observeCircuit(state, check);
+        stats.onCircuit(state, check);
       },
       reportRejection() {
-        stats.rejections++;
+        stats.onRejected();
       },
     };
     return layer.run(call, options, cache, () => measure(stats, next, inBackground));
   };
 }
 
-/** Counters of a layer run through hooks that keep no statistics (hand-built hooks in tests). */
-const detached = (layer: Layer): LayerStats => new LayerStats(undefined, layer);
-
 /** Runs what is below a layer, counting the run, its failure or its duration (misses only: hits never get here). */
-async function measure(stats: LayerStats, next: Next, background: boolean): Promise<unknown> {
-  if (background) stats.refreshes++;
-  else stats.executions++;
+async function measure(stats: LayerObserver, next: Next, background: boolean): Promise<unknown> {
+  stats.onRun(background);
   const started = performance.now();
   try {
     const result = await next();
-    stats.durationSum += performance.now() - started;
-    stats.durationCount++;
+    stats.onSuccess(performance.now() - started);
     return result;
   } catch (error) {
-    stats.errors++;
+    stats.onError();
     throw error;
   }
 }

@@ -1,6 +1,7 @@
 import { MISS } from '../miss.js';
 import { shouldStore, timed, ttlFor, type StorePolicy } from './store-policy.js';
 import { errorName, matchesExceptions, type ExceptionsOption, type Strategy } from './strategy.js';
+import { defineStrategy, fixedTtlOf, type StrategyDefinition } from './layer.js';
 
 export interface FailoverStrategyOptions extends StorePolicy {
   exceptions?: ExceptionsOption;
@@ -25,3 +26,11 @@ export const failoverStrategy: Strategy<FailoverStrategyOptions> = async (call, 
     return stored;
   }
 };
+
+/** `failover` layers: stores results; entries live for the policy's fixed `ttl`. */
+export const failoverDefinition: StrategyDefinition<FailoverStrategyOptions> = defineStrategy<FailoverStrategyOptions>({
+  name: 'failover',
+  run: failoverStrategy,
+  storesResult: true,
+  traits: (options) => ({ ttl: fixedTtlOf(options) }),
+});

@@ -2,6 +2,7 @@ import { MISS } from '../miss.js';
 import { computeOnce, type StampedeOptions } from './stampede.js';
 import { shouldStore, timed, ttlFor, type StorePolicy } from './store-policy.js';
 import type { Next, Strategy, StrategyCache, StrategyCall } from './strategy.js';
+import { defineStrategy, fixedTtlOf, type StrategyDefinition } from './layer.js';
 
 export interface HitStrategyOptions extends StorePolicy, StampedeOptions {
   /** Hits served from one stored result before it is recomputed. */
@@ -40,3 +41,11 @@ export const hitStrategy: Strategy<HitStrategyOptions> = async (call, options, c
     () => store(call, options, cache, next),
   );
 };
+
+/** `hit` layers: stores results; entries live for the policy's fixed `ttl`. */
+export const hitDefinition: StrategyDefinition<HitStrategyOptions> = defineStrategy<HitStrategyOptions>({
+  name: 'hit',
+  run: hitStrategy,
+  storesResult: true,
+  traits: (options) => ({ ttl: fixedTtlOf(options) }),
+});

@@ -1,5 +1,6 @@
 import type { KeyFunction, KeySource } from '../keys/key-template.js';
 import type { Strategy } from './strategy.js';
+import { defineStrategy, type StrategyDefinition } from './layer.js';
 
 /** What one `@Invalidate` removes, compiled at decoration time. */
 export interface InvalidateStrategyOptions {
@@ -28,3 +29,11 @@ export const invalidateStrategy: Strategy<InvalidateStrategyOptions> = async (ca
   await Promise.all(work);
   return result;
 };
+
+/** `invalidate` layers: stores nothing. */
+export const invalidateDefinition: StrategyDefinition<InvalidateStrategyOptions> =
+  defineStrategy<InvalidateStrategyOptions>({
+    name: 'invalidate',
+    run: invalidateStrategy,
+    storesResult: false,
+  });

@@ -1,6 +1,7 @@
 import { PerfDegradationError } from '../errors.js';
 import { MISS } from '../miss.js';
 import type { Strategy } from './strategy.js';
+import { defineStrategy, type StrategyDefinition } from './layer.js';
 
 /** Decides whether a call was too slow, given the previous durations (ms, oldest first). */
 export type PerfCondition = (elapsed: number, previous: readonly number[]) => boolean;
@@ -58,3 +59,11 @@ export const perfDegradationStrategy: Strategy<PerfDegradationStrategyOptions> =
   if (trace.length > options.traceSize) trace.shift();
   return result;
 };
+
+/** `perf-degradation` layers: stores nothing. */
+export const perfDegradationDefinition: StrategyDefinition<PerfDegradationStrategyOptions> =
+  defineStrategy<PerfDegradationStrategyOptions>({
+    name: 'perf-degradation',
+    run: perfDegradationStrategy,
+    storesResult: false,
+  });

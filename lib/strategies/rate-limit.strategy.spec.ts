@@ -1,15 +1,21 @@
+import { jest } from '@jest/globals';
 import type { CacheService } from '../cache.service.js';
 import { createCache } from '../create-cache.js';
 import { RateLimitError } from '../errors.js';
-import { fakeCall, rejection, sleep } from '../../test/support/fake-call.js';
+import { fakeCall, rejection } from '../../test/support/fake-call.js';
 import { rateLimitStrategy, type RateLimitStrategyOptions } from './rate-limit.strategy.js';
 
 describe('rateLimitStrategy (fixed window, mem://)', () => {
   let cache: CacheService;
+  // Time is the subject: Jest's fake timers move mem://'s clock (lib/clock.ts), so no margin depends on real time.
   beforeEach(async () => {
+    jest.useFakeTimers();
     cache = await createCache('mem://');
   });
-  afterEach(() => cache.close());
+  afterEach(async () => {
+    jest.useRealTimers();
+    await cache.close();
+  });
 
   const opts = (extra: Partial<RateLimitStrategyOptions> = {}): RateLimitStrategyOptions => ({
     limit: 3,
@@ -45,9 +51,9 @@ describe('rateLimitStrategy (fixed window, mem://)', () => {
     const options = opts({ limit: 1, period: 100, ttl: 400 });
     await rateLimitStrategy(call, options, cache, ok);
     await rejection(rateLimitStrategy(call, options, cache, ok));
-    await sleep(150); // the window is over, the ban is not
+    await jest.advanceTimersByTimeAsync(150); // the window is over, the ban is not
     expect(await rejection(rateLimitStrategy(call, options, cache, ok))).toBeInstanceOf(RateLimitError);
-    await sleep(300);
+    await jest.advanceTimersByTimeAsync(300);
     expect(await rateLimitStrategy(call, options, cache, ok)).toBe('ran');
   });
 
@@ -56,10 +62,10 @@ describe('rateLimitStrategy (fixed window, mem://)', () => {
     const call = fakeCall('k4');
     const options = opts({ limit: 3, period: 150, ttl: 150 });
     await rateLimitStrategy(call, options, cache, ok); // opens the window
-    await sleep(120);
+    await jest.advanceTimersByTimeAsync(120);
     let passed = 1;
     for (let i = 0; i < 2; i++) if ((await rateLimitStrategy(call, options, cache, ok)) === 'ran') passed++;
-    await sleep(40); // next window
+    await jest.advanceTimersByTimeAsync(40); // next window
     for (let i = 0; i < 3; i++) if ((await rateLimitStrategy(call, options, cache, ok)) === 'ran') passed++;
     expect(passed).toBe(6);
   });

@@ -1,6 +1,7 @@
 import type { WindowState } from '../backends/protect-types.js';
 import { RateLimitError } from '../errors.js';
 import type { Next, Strategy, StrategyCall } from './strategy.js';
+import { defineStrategy, type StrategyDefinition } from './layer.js';
 
 /** What both rate-limit strategies do over the limit. */
 export interface OverLimitOptions {
@@ -32,3 +33,11 @@ export async function admit(call: StrategyCall, options: OverLimitOptions, state
   if (options.action) return options.action(...call.args);
   throw new RateLimitError(call.key, options.limit, state.reset);
 }
+
+/** `rate-limit` layers: stores nothing. */
+export const rateLimitDefinition: StrategyDefinition<RateLimitStrategyOptions> =
+  defineStrategy<RateLimitStrategyOptions>({
+    name: 'rate-limit',
+    run: rateLimitStrategy,
+    storesResult: false,
+  });

@@ -130,12 +130,12 @@ describe('hitStrategy', () => {
 describe('earlyStrategy', () => {
   const options = (extra: Partial<EarlyStrategyOptions> = {}): EarlyStrategyOptions => ({
     ttl: 10_000,
-    earlyTtl: 1_000,
+    refreshAfter: 1_000,
     ...stampede,
     ...extra,
   });
 
-  it('stores an envelope whose refresh time is earlyTtl ahead', async () => {
+  it('stores an envelope whose refresh time is refreshAfter (earlyTtl) ahead', async () => {
     const before = Date.now();
     await earlyStrategy(fakeCall('k'), options(), cache, async () => 'v');
     const stored = (await cache.get('k')) as { v: unknown; at: number };
@@ -195,7 +195,7 @@ describe('earlyStrategy', () => {
 describe('softStrategy', () => {
   const options = (extra: Partial<SoftStrategyOptions> = {}): SoftStrategyOptions => ({
     ttl: 10_000,
-    softTtl: 1_000,
+    freshFor: 1_000,
     ...stampede,
     ...extra,
   });

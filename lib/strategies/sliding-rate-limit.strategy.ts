@@ -1,5 +1,6 @@
 import { admit, type OverLimitOptions } from './rate-limit.strategy.js';
 import type { Strategy } from './strategy.js';
+import { defineStrategy, type StrategyDefinition } from './layer.js';
 
 export interface SlidingRateLimitStrategyOptions extends OverLimitOptions {
   /** Window length (ms): at most `limit` allowed calls in any `period`. */
@@ -19,3 +20,11 @@ export const slidingRateLimitStrategy: Strategy<SlidingRateLimitStrategyOptions>
   const state = await cache.slidingWindow(`${call.key}:sliding`, options.limit, options.period);
   return admit(call, options, state, next);
 };
+
+/** `sliding-rate-limit` layers: stores nothing. */
+export const slidingRateLimitDefinition: StrategyDefinition<SlidingRateLimitStrategyOptions> =
+  defineStrategy<SlidingRateLimitStrategyOptions>({
+    name: 'sliding-rate-limit',
+    run: slidingRateLimitStrategy,
+    storesResult: false,
+  });

@@ -3,15 +3,16 @@ import { asEnvelope } from './envelope.js';
 import { computeOnce, type StampedeOptions } from './stampede.js';
 import { shouldStore, timed, ttlFor, type StorePolicy } from './store-policy.js';
 import { errorName, matchesExceptions, type ExceptionsOption, type Strategy } from './strategy.js';
+import { defineStrategy, fixedTtlOf, type StrategyDefinition } from './layer.js';
 
 export interface SoftStrategyOptions extends StorePolicy, StampedeOptions {
-  /** Age (ms) after which the value is recomputed on the next call. */
-  softTtl: number;
+  /** Age (ms) after which the value is recomputed on the next call (the decorator's `softTtl`: an age, not a TTL). */
+  freshFor: number;
   exceptions?: ExceptionsOption;
 }
 
 /**
- * Fresh for `softTtl`, then recomputed on the next call; if that recompute fails with one of
+ * Fresh for `freshFor`, then recomputed on the next call; if that recompute fails with one of
  * `exceptions`, the stale value keeps being served until the hard `ttl`.
  */
 export const softStrategy: Strategy<SoftStrategyOptions> = async (call, options, cache, next) => {
@@ -32,7 +33,7 @@ export const softStrategy: Strategy<SoftStrategyOptions> = async (call, options,
       async () => {
         const { result, elapsed } = await timed(next);
         if (shouldStore(options, result, call.args, elapsed)) {
-          await cache.set(call.key, { v: result, at: Date.now() + options.softTtl }, { ttl: ttlFor(options, result) });
+          await cache.set(call.key, { v: result, at: Date.now() + options.freshFor }, { ttl: ttlFor(options, result) });
         }
         return result;
       },
@@ -43,3 +44,11 @@ export const softStrategy: Strategy<SoftStrategyOptions> = async (call, options,
     return stored.v;
   }
 };
+
+/** `soft` layers: stores results; entries live for the policy's fixed `ttl`. */
+export const softDefinition: StrategyDefinition<SoftStrategyOptions> = defineStrategy<SoftStrategyOptions>({
+  name: 'soft',
+  run: softStrategy,
+  storesResult: true,
+  traits: (options) => ({ ttl: fixedTtlOf(options) }),
+});

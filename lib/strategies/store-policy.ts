@@ -1,6 +1,6 @@
 import { parsePositiveDuration } from '../duration.js';
 import { CashewsConfigError } from '../errors.js';
-import type { Layer } from './executor.js';
+import type { Layer } from './layer.js';
 import type { ConditionOption, TtlOption } from './strategy.js';
 
 /** When and for how long a strategy stores a result; normalized once at decoration time. */

@@ -1,0 +1,75 @@
+import type { KeyFunction } from '../keys/key-template.js';
+import type { Strategy } from './strategy.js';
+
+/**
+ * What the adapters (statistics, HTTP headers, request directives) need to know about a layer's options, read
+ * through its strategy's {@link StrategyDefinition} instead of by option name.
+ */
+export interface StrategyTraits {
+  /** Fixed TTL (ms) of the entries the layer stores, from which an entry's age is derived; unset when per result. */
+  readonly ttl?: number;
+  /** Set on circuit breakers only: how long (ms) a half-open circuit lets one trial call through (0: no half-open). */
+  readonly halfOpenTtl?: number;
+  /** Controllers: the HTTP layer sends an ETag and answers 304. */
+  readonly etag?: boolean;
+}
+
+/** One strategy, typed on its options: its name, what it runs, whether it stores results, and its traits. */
+export interface StrategyDefinition<O> {
+  /** Decorator family, e.g. `cache`, `failover`, `locked`. */
+  readonly name: string;
+  readonly run: Strategy<O>;
+  /** The strategy stores results: on HTTP it only applies to `methods` and never with `@Res()`. */
+  readonly storesResult: boolean;
+  /** What its options mean to the adapters; called with the options the layer runs with (see `layerOptions`). */
+  traits(options: O): StrategyTraits;
+}
+
+const NO_TRAITS: StrategyTraits = Object.freeze({});
+
+/** A {@link StrategyDefinition}, frozen; `traits` defaults to none. */
+export function defineStrategy<O>(
+  definition: Omit<StrategyDefinition<O>, 'traits'> & { traits?: (options: O) => StrategyTraits },
+): StrategyDefinition<O> {
+  return Object.freeze({ traits: () => NO_TRAITS, ...definition });
+}
+
+/** The fixed TTL of a store policy: a number, or unset when a function of the result. */
+export function fixedTtlOf(options: { readonly ttl?: unknown }): number | undefined {
+  return typeof options.ttl === 'number' ? options.ttl : undefined;
+}
+
+/** One decorator on one method: the strategy to run and everything fixed at decoration time. Frozen once built. */
+export interface Layer<O = unknown> {
+  /** Decorator family, e.g. `cache`, `failover`, `locked` (the definition's `name`). */
+  readonly strategy: string;
+  readonly run: Strategy<O>;
+  readonly definition: StrategyDefinition<O>;
+  readonly options: O;
+  /** `ClassName:method`: base of default keys. */
+  readonly base: string;
+  readonly key: KeyFunction;
+  /** Whether the user gave a key template or key function (HTTP default keys are built from the route otherwise). */
+  readonly hasTemplate: boolean;
+  /** `skipArgs` was given: the default key leaves some arguments out (refused on controllers' route-based keys). */
+  readonly skipsArgs?: boolean;
+  readonly prefix?: string;
+  /** Name of the cache instance (`CashewsModule.forRoot(url, { name })`); default instance when unset. */
+  readonly cacheName?: string;
+  /** The layer stores results: on HTTP it only applies to `methods` and never with `@Res()`. */
+  readonly storesResult: boolean;
+  /** HTTP methods a storing layer applies to. Default GET and HEAD. */
+  readonly methods?: readonly string[];
+  /** A key template or tag/pattern template reads `{req.…}`: only valid on controller handlers. */
+  readonly usesRequest: boolean;
+  /**
+   * Version segment of default keys (`v<version>` after the base): the decorator's `version`, or a
+   * fingerprint of the method source. Unset on layers built by hand.
+   */
+  readonly version?: string;
+  /**
+   * Default key when no template is given: `'method'` is `ClassName:method` alone (one circuit per method);
+   * `'client'` adds the HTTP client (`req.ip`) on controllers (rate limits). Unset: the arguments or route.
+   */
+  readonly defaultKey?: 'method' | 'client';
+}
