@@ -51,7 +51,12 @@ async function connectWithin(backend: Backend, ms: number): Promise<void> {
  * In safe mode (the default) an unreachable Redis does not fail start-up: the instance answers misses
  * and reconnects in the background. With `safe: false` start-up fails with {@link CacheBackendError}.
  * @throws CashewsConfigError for a bad URL or option.
- * @example const cache = await createCache('redis://127.0.0.1:6379/0?command_timeout=200ms');
+ * @example
+ * ```ts
+ * const cache = await createCache('redis://127.0.0.1:6379/0?command_timeout=200ms');
+ * await cache.set('greeting', 'hello', { ttl: '1m' });
+ * await cache.close();
+ * ```
  */
 export async function createCache(url: string = 'mem://', options: CacheOptions = {}): Promise<CacheService> {
   const config = resolveCacheConfig(url, options);

@@ -15,7 +15,10 @@ const PART = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/g;
  * @param option names the option in the error message, so users see which setting is wrong.
  * @throws CashewsConfigError for anything that is not a non-negative finite duration, and for a string without a
  * unit (`'80'`: milliseconds here, seconds in cashews; write `'80ms'`, `'80s'` or the number `80`).
- * @example parseDuration('1h30m', 'ttl') // 5_400_000
+ * @example
+ * ```ts
+ * const ms = parseDuration('1h30m', 'ttl'); // 5_400_000
+ * ```
  */
 export function parseDuration(value: unknown, option: string): number {
   if (typeof value === 'number') {

@@ -6,6 +6,10 @@ import { backgroundSettled } from './strategies/executor.js';
 /**
  * Every cache instance of an application or testing module: the default one, named ones, and any
  * `CacheService` substituted with `overrideProvider(CacheService).useValue(...)`.
+ * @example
+ * ```ts
+ * for (const instance of cacheInstances(app)) instance.disable(); // every call runs its method
+ * ```
  */
 export function cacheInstances(app: INestApplicationContext): CacheService[] {
   const found = new Set<CacheService>();
@@ -21,7 +25,10 @@ export function cacheInstances(app: INestApplicationContext): CacheService[] {
  * Resets every cache instance of `app` between tests: waits for background refreshes started so far, turns back
  * on whatever `disable()` switched off, and removes every key, protection state included (rate limits, circuits,
  * locks). On Redis that is `FLUSHDB` of the instance's database: give tests a database of their own.
- * @example afterEach(() => resetCaches(app));
+ * @example
+ * ```ts
+ * afterEach(() => resetCaches(app));
+ * ```
  */
 export async function resetCaches(app: INestApplicationContext): Promise<void> {
   await backgroundSettled();

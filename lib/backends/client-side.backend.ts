@@ -73,6 +73,11 @@ interface Ticket {
  *   invalidation for reads in flight. Redis also sends its own invalidation, which is then a no-op.
  * - Local entries expire after the key's remaining Redis TTL measured by the same read (PTTL next to GET), counted
  *   from when the read was sent, so a value is never served past its Redis expiry.
+ * @example
+ * ```ts
+ * const cache = await createCache('redis://127.0.0.1:6379/0', { clientSide: true });
+ * console.log(cache.backend instanceof ClientSideBackend); // true: reads are served locally while tracked
+ * ```
  */
 export class ClientSideBackend extends RedisBackend {
   /** The connection that receives invalidations (its id is the tracking `REDIRECT` target). */

@@ -4,6 +4,11 @@ import type { CircuitState, WindowState } from './protect-types.js';
 /**
  * What `enable=0` installs: every command is a no-op answering a miss, so decorated methods always run
  * and code that injects the cache needs no special case.
+ * @example
+ * ```ts
+ * const cache = await createCache('mem://?enable=0');
+ * console.log(cache.backend instanceof DisabledBackend); // true: every read is a miss
+ * ```
  */
 export class DisabledBackend implements Backend {
   readonly kind = 'disabled' as const;

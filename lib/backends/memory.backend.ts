@@ -28,6 +28,11 @@ const INTEGER = /^-?\d{1,16}$/;
 /**
  * In-process backend on `lru-cache`. lru-cache already drops expired entries when they are read; the
  * unref'd sweep only bounds memory held by entries that expire unread (they count against `size` until then).
+ * @example
+ * ```ts
+ * const cache = await createCache('mem://?size=1000&check_interval=30s');
+ * console.log(cache.backend instanceof MemoryBackend); // true
+ * ```
  */
 export class MemoryBackend implements Backend {
   readonly kind = 'memory' as const;

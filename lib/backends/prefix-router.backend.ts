@@ -34,6 +34,11 @@ const BATCH = 500;
  *
  * Usage statistics: every command counts against the backend it went to (commands, failures, and for reads hits
  * and misses), see {@link counters}.
+ * @example
+ * ```ts
+ * const cache = await createCache('redis://127.0.0.1:6379/0', { prefixes: { 'tmp:': 'mem://?size=100' } });
+ * console.log(cache.backend instanceof PrefixRouterBackend); // true: 'tmp:…' keys stay in this process
+ * ```
  */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class PrefixRouterBackend {
@@ -44,6 +49,10 @@ export class PrefixRouterBackend {
   private readonly entries: readonly Route[];
 
   constructor(
+    /**
+     * The main backend (the instance's URL): every key no prefix claims. Not a failover target: the name is kept
+     * for compatibility; nothing falls back to it when a prefix route fails.
+     */
     readonly fallback: Backend,
     routes: ReadonlyArray<{ prefix: string; backend: Backend }>,
   ) {

@@ -7,6 +7,11 @@ import { RedisBackend, redisConnectionOptions } from './redis.backend.js';
  * Backend on Redis Cluster (`redis+cluster://`). Multi-key commands would fail with CROSSSLOT when keys
  * live in different slots, so they are split into single-key commands (ioredis auto-pipelines them per
  * node); scans and flushes visit every master.
+ * @example
+ * ```ts
+ * const cache = await createCache('redis+cluster://10.0.0.1:7000,10.0.0.2:7000');
+ * console.log(cache.backend instanceof RedisClusterBackend); // true
+ * ```
  */
 export class RedisClusterBackend extends RedisBackend {
   override readonly kind = 'cluster' as const;

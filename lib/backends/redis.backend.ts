@@ -142,6 +142,11 @@ export function redisConnectionOptions(config: ResolvedCacheConfig): RedisOption
 /**
  * Backend on one Redis server (`redis://`, `rediss://`). Values are strings from the string codec.
  * {@link RedisClusterBackend} overrides the operations that touch several keys or every node.
+ * @example
+ * ```ts
+ * const cache = await createCache('redis://127.0.0.1:6379/0');
+ * if (cache.backend instanceof RedisBackend) console.log(await cache.backend.client.ping()); // 'PONG'
+ * ```
  */
 export class RedisBackend implements Backend {
   readonly kind: 'redis' | 'cluster' = 'redis';

@@ -30,6 +30,16 @@ export function registryVersion(): number {
  * taken replaces it: the newest definition wins, as after a deploy or a hot reload.
  *
  * @throws CashewsConfigError for something that is not a class or a malformed name.
+ * @example
+ * ```ts
+ * class Money {
+ *   constructor(
+ *     readonly amount: number,
+ *     readonly currency: string,
+ *   ) {}
+ * }
+ * registerCacheableClass(Money); // what the CacheableClass decorator does
+ * ```
  */
 export function registerCacheableClass(type: CacheableClassType, name: string = type?.name): ClassEntry {
   if (typeof type !== 'function' || typeof type.prototype !== 'object') {
@@ -60,7 +70,15 @@ export function classOf(type: object): ClassEntry | undefined {
   return byType.get(type);
 }
 
-/** Removes a class from the registry (tests, hot reload). */
+/**
+ * Removes a class from the registry (tests, hot reload).
+ * @example
+ * ```ts
+ * class Money {}
+ * beforeAll(() => registerCacheableClass(Money));
+ * afterAll(() => unregisterCacheableClass(Money));
+ * ```
+ */
 export function unregisterCacheableClass(type: CacheableClassType): void {
   const entry = byType.get(type);
   if (!entry) return;

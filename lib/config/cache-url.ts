@@ -139,7 +139,11 @@ function parseHostPort(item: string, url: string): { host: string; port: number 
 /**
  * Parses a cache URL and merges an options object over it.
  * @throws CashewsConfigError naming the offending part and the accepted forms.
- * @example resolveCacheConfig('redis://localhost:6379/2?command_timeout=500ms', { safe: false })
+ * @example
+ * ```ts
+ * const config = resolveCacheConfig('redis://localhost:6379/2?command_timeout=500ms', { safe: false });
+ * console.log(config.commandTimeout); // 500
+ * ```
  */
 export function resolveCacheConfig(url: string = 'mem://', options: CacheOptions = {}): ResolvedCacheConfig {
   if (typeof url !== 'string') {

@@ -21,6 +21,17 @@ export type MappedCashewsError = RateLimitError | CircuitOpenError | PerfDegrada
  * To change the mapping, extend this class, override {@link status}, {@link headers} or {@link body}, and
  * register the subclass with `app.useGlobalFilters(new MyFilter(app.get(HttpAdapterHost)))` (filters
  * registered that way take precedence over module-registered ones), or with `@UseFilters()` on a controller.
+ * @example
+ * ```ts
+ * import { HttpAdapterHost } from '@nestjs/core';
+ *
+ * class ConflictAsTeapotFilter extends CashewsExceptionFilter {
+ *   protected override status(error: MappedCashewsError): number {
+ *     return error instanceof LockedError ? 418 : super.status(error);
+ *   }
+ * }
+ * app.useGlobalFilters(new ConflictAsTeapotFilter(app.get(HttpAdapterHost)));
+ * ```
  */
 @Catch(RateLimitError, CircuitOpenError, PerfDegradationError, LockedError)
 @Injectable()

@@ -22,7 +22,7 @@ export const REST_MARK = '...';
  *
  * @example
  * ```ts
- * class Items { async find(id: number, { color } = {}, ...tags: string[]) {} }
+ * class Items { async find(id: number, { color }: { color?: string } = {}, ...tags: string[]) {} }
  * parameterNames(Items.prototype.find); // ['id', '__1', '...tags']
  * ```
  */

@@ -8,6 +8,7 @@ export interface MetricFamily {
   readonly samples: ReadonlyArray<MetricSample>;
 }
 
+/** One sample of a {@link MetricFamily}: one line of the exposition. */
 export interface MetricSample {
   /** Full sample name when it differs from the family's (`_sum`, `_count` of a summary). */
   readonly name?: string;
@@ -54,7 +55,13 @@ const BACKEND_COUNTERS = [
 
 const CIRCUIT_STATES: readonly CircuitStateName[] = ['closed', 'open', 'half-open'];
 
-/** The metric families of some cache instances, in a stable order. */
+/**
+ * The metric families of some cache instances, in a stable order.
+ * @example
+ * ```ts
+ * const names = metricFamilies([cache.stats()]).map((family) => family.name); // ['cashews_calls_total', …]
+ * ```
+ */
 export function metricFamilies(instances: readonly CacheStats[]): MetricFamily[] {
   const methods = instances.flatMap((stats) =>
     stats.methods.map((m) => ({ m, labels: { cache: stats.cache, method: m.method, strategy: m.strategy } })),
@@ -122,7 +129,13 @@ export function metricFamilies(instances: readonly CacheStats[]): MetricFamily[]
 /** Prometheus text exposition format 0.0.4. */
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
-/** Renders families in the Prometheus text format (`# HELP`, `# TYPE`, one line per sample). */
+/**
+ * Renders families in the Prometheus text format (`# HELP`, `# TYPE`, one line per sample).
+ * @example
+ * ```ts
+ * const text = renderPrometheus(metricFamilies([cache.stats()]));
+ * ```
+ */
 export function renderPrometheus(families: readonly MetricFamily[]): string {
   const lines: string[] = [];
   for (const family of families) {
