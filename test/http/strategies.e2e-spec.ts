@@ -111,7 +111,7 @@ describeCases('strategy decorators on controllers', allCases(), (c) => {
     expect(await body('/s/early')).toEqual({ n: 1 });
     expect(await body('/s/early')).toEqual({ n: 1 });
     expect(calls.get('early')).toBe(1);
-    await sleep(350);
+    await sleep(500);
     const early = await Promise.all([body('/s/early'), body('/s/early'), body('/s/early')]);
     expect(early).toEqual([{ n: 1 }, { n: 1 }, { n: 1 }]);
     await backgroundSettled();
@@ -124,7 +124,7 @@ describeCases('strategy decorators on controllers', allCases(), (c) => {
     expect(await body('/s/soft')).toEqual({ n: 1 });
     expect(await body('/s/soft')).toEqual({ n: 1 });
     expect(calls.get('soft')).toBe(1);
-    await sleep(350);
+    await sleep(500);
     failing.add('soft');
     expect(await body('/s/soft')).toEqual({ n: 1 });
     expect(calls.get('soft')).toBe(2);

@@ -115,15 +115,15 @@ describe.each(cases())('circuit half-open transitions on $label', ({ url }) => {
     const cache = await createCache(url);
     try {
       const key = `half-open:${process.pid}:${Date.now()}:circuit`;
-      const s = { errorsRate: 100, period: 10_000, ttl: 150, minCalls: 1, halfOpenTtl: 2_000 };
+      const s = { errorsRate: 100, period: 10_000, ttl: 300, minCalls: 1, halfOpenTtl: 2_000 };
       await cache.circuit(key, 'fail', s);
       expect(await cache.circuit(key, 'check', s)).toMatchObject({ state: 'open', allowed: false });
-      await sleep(170);
+      await sleep(500);
       expect(await cache.circuit(key, 'check', s)).toMatchObject({ state: 'half-open', allowed: true, trial: true });
       expect(await cache.circuit(key, 'check', s)).toMatchObject({ state: 'half-open', allowed: false });
       await cache.circuit(key, 'trial-fail', s);
       expect(await cache.circuit(key, 'check', s)).toMatchObject({ state: 'open', allowed: false });
-      await sleep(170);
+      await sleep(500);
       expect(await cache.circuit(key, 'check', s)).toMatchObject({ trial: true });
       await cache.circuit(key, 'trial-ok', s);
       expect(await cache.circuit(key, 'check', s)).toMatchObject({ state: 'closed', allowed: true, trial: false });

@@ -46,7 +46,7 @@ class ProtectedController {
   }
 
   @Get('slow')
-  @PerfDegradation({ ttl: '20s', traceSize: 1, condition: (elapsed) => elapsed > 40 })
+  @PerfDegradation({ ttl: '20s', traceSize: 1, condition: (elapsed) => elapsed > 250 })
   async slow(@Query('ms') ms: string) {
     await sleep(Number(ms));
     return { ok: true };
@@ -55,7 +55,7 @@ class ProtectedController {
   @Get('locked')
   @Locked({ wait: false, ttl: '5s' })
   async locked() {
-    await sleep(300);
+    await sleep(600);
     return { ok: true };
   }
 }
@@ -170,7 +170,7 @@ for (const c of cases) {
       app = await createApp(c.adapter, url);
       const server = app.getHttpServer();
       await request(server).get('/p/slow?ms=1').expect(200);
-      await request(server).get('/p/slow?ms=80').expect(200);
+      await request(server).get('/p/slow?ms=500').expect(200);
       const res = await request(server).get('/p/slow?ms=1').expect(503);
       expect(Number(res.headers['retry-after'])).toBeGreaterThan(15);
       expect(res.body.error).toBe('PerfDegradationError');
@@ -181,7 +181,7 @@ for (const c of cases) {
       const server = app.getHttpServer();
       const [a, b] = await Promise.all([
         request(server).get('/p/locked'),
-        sleep(50).then(() => request(server).get('/p/locked')),
+        sleep(200).then(() => request(server).get('/p/locked')), // the first holds the lock for 600 ms
       ]);
       expect([a.status, b.status]).toEqual([200, 409]);
     });

@@ -53,10 +53,10 @@ describeRedis('protective decorators across processes', () => {
   it('one circuit: opened by a failure in one process, it fails fast in another; half-open trial closes it', async () => {
     const run = randomUUID();
     expect(await worker({ RUN: run, MODE: 'circuit-fail' })).toEqual({ error: 'Error' });
-    const opened = Date.now(); // the circuit opened (for 5 s) before this
-    // Another process, within the 5 s, fails fast without running the method.
+    const opened = Date.now(); // the circuit opened (for 15 s: starting a process can take seconds) before this
+    // Another process, within the 15 s, fails fast without running the method.
     expect(await worker({ RUN: run, MODE: 'circuit-probe' })).toEqual({ outcome: 'CircuitOpenError', runs: 0 });
-    await sleep(Math.max(0, opened + 5_100 - Date.now()));
+    await sleep(Math.max(0, opened + 15_300 - Date.now()));
     // Half-open: this process's call is the trial, and its success closes the circuit for everyone.
     expect(await worker({ RUN: run, MODE: 'circuit-probe' })).toEqual({ outcome: 'ok', runs: 1 });
     expect(await worker({ RUN: run, MODE: 'circuit-probe' })).toEqual({ outcome: 'ok', runs: 1 });

@@ -37,7 +37,7 @@ class ErCatalogue {
     return kind === 'null' ? null : undefined;
   }
 
-  @Early({ ttl: 250, earlyTtl: 100 })
+  @Early({ ttl: 300, earlyTtl: 100 })
   async short(id: number) {
     this.calls++;
     return `${id}#${this.calls}`;
@@ -131,7 +131,7 @@ describeBackends('@Early on a provider', ({ url }) => {
 
   it('after the hard ttl the value is recomputed in the call', async () => {
     expect(await svc.short(1)).toBe('1#1');
-    await sleep(320);
+    await sleep(500);
     expect(await svc.short(1)).toBe('1#2');
     expect(svc.calls).toBe(2);
   });

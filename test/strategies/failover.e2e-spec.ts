@@ -40,7 +40,7 @@ class FoPrices {
     return { id, n: this.calls };
   }
 
-  @Failover({ ttl: 150 })
+  @Failover({ ttl: 300 })
   async short(id: number) {
     this.calls++;
     if (this.failWith) throw this.failWith;
@@ -128,7 +128,7 @@ describeBackends('@Failover on a provider', ({ url }) => {
 
   it('the last success is kept for ttl only', async () => {
     await svc.short(1);
-    await sleep(220);
+    await sleep(500);
     const error = new FoUpstreamError('down');
     svc.failWith = error;
     expect(await rejection(svc.short(1))).toBe(error);

@@ -35,7 +35,7 @@ class HcBoard {
     return `${id}#${this.calls}`;
   }
 
-  @HitCache({ ttl: 150, cacheHits: 100 })
+  @HitCache({ ttl: 300, cacheHits: 100 })
   async short(id: number) {
     this.calls++;
     return `${id}#${this.calls}`;
@@ -84,7 +84,7 @@ describeBackends('@HitCache on a provider', ({ url }) => {
   it('expires after ttl even with hits left', async () => {
     expect(await svc.short(1)).toBe('1#1');
     expect(await svc.short(1)).toBe('1#1');
-    await sleep(220);
+    await sleep(500);
     expect(await svc.short(1)).toBe('1#2');
   });
 

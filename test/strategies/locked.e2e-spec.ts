@@ -9,6 +9,7 @@ import {
   closeApps,
   Concurrency,
   defaultKeyPattern,
+  deferred,
   describeBackends,
   protectionKeysOf,
   rejection,
@@ -24,13 +25,22 @@ class LkInvoices {
   order: string[] = [];
   tracker = new Concurrency();
   failNext = false;
+  /** When set, a method body calls `entered` (its lock is held) and then waits for `gate` instead of sleeping. */
+  entered?: () => void;
+  gate?: Promise<void>;
+
+  private async hold(ms: number): Promise<void> {
+    this.entered?.();
+    if (this.gate) await this.gate;
+    else await sleep(ms);
+  }
 
   @Locked({ ttl: '2s', step: 5 })
   async charge(id: string, label: string) {
     return this.tracker.run(async () => {
       this.calls++;
       this.order.push(`start:${label}`);
-      await sleep(40);
+      await this.hold(40);
       this.order.push(`end:${label}`);
       if (this.failNext) {
         this.failNext = false;
@@ -44,7 +54,7 @@ class LkInvoices {
   async noWait(id: string) {
     return this.tracker.run(async () => {
       this.calls++;
-      await sleep(60);
+      await this.hold(60);
       return id;
     });
   }
@@ -52,7 +62,7 @@ class LkInvoices {
   @Locked({ ttl: '2s', wait: 30, step: 5 })
   async shortWait(id: string) {
     this.calls++;
-    await sleep(150);
+    await this.hold(150);
     return id;
   }
 }
@@ -85,24 +95,46 @@ describeBackends('@Locked on a provider', ({ url }) => {
   });
 
   it('different keys run in parallel', async () => {
-    const results = await Promise.all([svc.charge('a', '1'), svc.charge('b', '1')]);
+    const gate = deferred();
+    const bothInside = deferred();
+    let inside = 0;
+    svc.gate = gate.promise;
+    svc.entered = () => (++inside === 2 ? bothInside.resolve() : undefined);
+    const running = Promise.all([svc.charge('a', '1'), svc.charge('b', '1')]);
+    // Both bodies run at once: neither lock waits for the other (a wrongly shared lock would never get here).
+    expect(
+      await Promise.race([bothInside.promise.then(() => 'both inside'), sleep(5000).then(() => 'one waits')]),
+    ).toBe('both inside');
+    gate.resolve();
+    const results = await running;
     expect(results).toEqual(['a:1', 'b:1']);
     expect(svc.tracker.max).toBe(2);
   });
 
   it('holds the lock under key:locked while running', async () => {
+    const entered = deferred();
+    const gate = deferred();
+    svc.entered = entered.resolve;
+    svc.gate = gate.promise;
     const running = svc.charge('a', '1');
-    await sleep(15);
+    await entered.promise;
     expect(await lockHeld(cache)).toBe(true);
+    gate.resolve();
     await running;
     expect(await lockHeld(cache)).toBe(false);
   });
 
   it('wait: false rejects the second caller with LockedError', async () => {
+    const entered = deferred();
+    const gate = deferred();
+    svc.entered = entered.resolve;
+    svc.gate = gate.promise;
     const first = svc.noWait('x');
-    await sleep(10);
+    await entered.promise; // the first caller holds the lock
     const error = await rejection(svc.noWait('x'));
     expect(error).toBeInstanceOf(LockedError);
+    gate.resolve();
+    svc.gate = undefined;
     expect(await first).toBe('x');
     expect(svc.calls).toBe(1);
     // Once released, the next call goes through.
@@ -117,9 +149,14 @@ describeBackends('@Locked on a provider', ({ url }) => {
   });
 
   it('a wait shorter than the holder rejects with LockedError', async () => {
+    const entered = deferred();
+    const gate = deferred();
+    svc.entered = entered.resolve;
+    svc.gate = gate.promise;
     const first = svc.shortWait('s');
-    await sleep(10);
+    await entered.promise; // held until the gate opens, far beyond the 30 ms wait
     expect(await rejection(svc.shortWait('s'))).toBeInstanceOf(LockedError);
+    gate.resolve();
     expect(await first).toBe('s');
     expect(svc.calls).toBe(1);
   });

@@ -26,14 +26,14 @@ class SfRates {
   calls = 0;
   failWith?: Error;
 
-  @Soft({ ttl: 400, softTtl: 100 })
+  @Soft({ ttl: 1200, softTtl: 300 })
   async rates(id: number) {
     this.calls++;
     if (this.failWith) throw this.failWith;
     return `${id}#${this.calls}`;
   }
 
-  @Soft({ ttl: '5s', softTtl: 100, exceptions: [SfUpstreamError] })
+  @Soft({ ttl: '5s', softTtl: 300, exceptions: [SfUpstreamError] })
   async only(id: number) {
     this.calls++;
     if (this.failWith) throw this.failWith;
@@ -46,7 +46,7 @@ class SfRates {
     return kind === 'null' ? null : undefined;
   }
 
-  @Soft({ ttl: '5s', softTtl: 100 })
+  @Soft({ ttl: '5s', softTtl: 300 })
   async slow(id: number) {
     this.calls++;
     await sleep(20);
@@ -75,7 +75,7 @@ describeBackends('@Soft on a provider', ({ url }) => {
 
   it('after softTtl: recomputed in the call', async () => {
     expect(await svc.rates(1)).toBe('1#1');
-    await sleep(150);
+    await sleep(500);
     expect(await svc.rates(1)).toBe('1#2');
     expect(await svc.rates(1)).toBe('1#2');
     expect(svc.calls).toBe(2);
@@ -83,7 +83,7 @@ describeBackends('@Soft on a provider', ({ url }) => {
 
   it('a failing recompute serves the stale value (detected as stale) until ttl, then the error goes through', async () => {
     expect(await svc.rates(1)).toBe('1#1');
-    await sleep(150);
+    await sleep(500);
     const error = new SfUpstreamError('down');
     svc.failWith = error;
     const { result, hits } = await CacheDetect.run(() => svc.rates(1));
@@ -98,13 +98,13 @@ describeBackends('@Soft on a provider', ({ url }) => {
     ]);
     expect(await svc.rates(1)).toBe('1#1');
     expect(svc.calls).toBe(3); // every stale answer tried to recompute
-    await sleep(330);
+    await sleep(900);
     expect(await rejection(svc.rates(1))).toBe(error);
   });
 
   it('a successful recompute after failures stores the new value', async () => {
     await svc.rates(1);
-    await sleep(150);
+    await sleep(500);
     svc.failWith = new SfUpstreamError('down');
     expect(await svc.rates(1)).toBe('1#1');
     svc.failWith = undefined;
@@ -114,7 +114,7 @@ describeBackends('@Soft on a provider', ({ url }) => {
 
   it('with exceptions, other errors go through even with a stale value', async () => {
     await svc.only(1);
-    await sleep(150);
+    await sleep(500);
     svc.failWith = new SfUpstreamError('down');
     expect(await svc.only(1)).toBe('1#1');
     const other = new SfOtherError('bug');
@@ -130,7 +130,7 @@ describeBackends('@Soft on a provider', ({ url }) => {
 
   it('concurrent stale callers share one failing recompute and all get the stale value', async () => {
     await svc.slow(1);
-    await sleep(150);
+    await sleep(500);
     svc.failWith = new SfUpstreamError('down');
     const results = await Promise.all(Array.from({ length: 20 }, () => svc.slow(1)));
     expect(results.every((r) => r === '1#1')).toBe(true);

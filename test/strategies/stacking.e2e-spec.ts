@@ -15,7 +15,15 @@ import {
   Soft,
   type CacheService,
 } from '../../lib/index.js';
-import { cleanup, closeApps, describeBackends, rejection, sleep, startApp } from '../support/strategy-fixtures.js';
+import {
+  cleanup,
+  closeApps,
+  deferred,
+  describeBackends,
+  rejection,
+  sleep,
+  startApp,
+} from '../support/strategy-fixtures.js';
 
 const TAG = 'St';
 
@@ -33,13 +41,17 @@ const record =
 class StStack {
   calls = 0;
   failWith?: Error;
+  /** lockedCache: called once the method body runs (the lock is held), then the body waits for `gate`. */
+  entered?: () => void;
+  gate?: Promise<void>;
 
   /** Locked outermost: a second caller is turned away before it can share the cache's single flight. */
   @Locked({ ttl: '2s', wait: false, key: 'StLock:{id}' })
   @Cache({ ttl: '10s', key: 'StLockedCache:{id}' })
   async lockedCache(id: number) {
     this.calls++;
-    await sleep(50);
+    this.entered?.();
+    if (this.gate) await this.gate;
     return `${id}#${this.calls}`;
   }
 
@@ -54,7 +66,7 @@ class StStack {
 
   /** Failover outermost with its own key: it catches what the inner Cache lets through. */
   @Failover({ ttl: '10s', key: 'StFo:{id}', condition: record('failover') })
-  @Cache({ ttl: 100, key: 'StCa:{id}', condition: record('cache') })
+  @Cache({ ttl: 300, key: 'StCa:{id}', condition: record('cache') })
   async failoverCacheKeyed(id: number) {
     this.calls++;
     if (this.failWith) throw this.failWith;
@@ -63,7 +75,7 @@ class StStack {
 
   /** The same stack with default keys, as users write it. */
   @Failover({ ttl: '10s' })
-  @Cache({ ttl: 100 })
+  @Cache({ ttl: 300 })
   async failoverCache(id: number) {
     this.calls++;
     if (this.failWith) throw this.failWith;
@@ -87,7 +99,7 @@ class StStack {
   }
 
   /** Soft outermost: the inner Failover's fallback must not hand Soft its own envelope. */
-  @Soft({ ttl: '5s', softTtl: 100 })
+  @Soft({ ttl: '5s', softTtl: 300 })
   @Failover({ ttl: '10s' })
   async softFailover(id: number) {
     this.calls++;
@@ -129,9 +141,15 @@ describeBackends('stacked decorators on a provider', ({ url }) => {
   });
 
   it('@Locked(wait: false) above @Cache: the lock is taken first, a concurrent caller gets LockedError', async () => {
+    const entered = deferred();
+    const gate = deferred();
+    svc.entered = entered.resolve;
+    svc.gate = gate.promise;
     const first = svc.lockedCache(1);
-    await sleep(10);
+    await entered.promise; // the first caller holds the lock and waits inside the method
     expect(await rejection(svc.lockedCache(1))).toBeInstanceOf(LockedError);
+    gate.resolve();
+    svc.gate = undefined;
     expect(await first).toBe('1#1');
     // Lock released, value cached: the next call is a hit behind the lock.
     expect(await svc.lockedCache(1)).toBe('1#1');
@@ -151,7 +169,7 @@ describeBackends('stacked decorators on a provider', ({ url }) => {
     expect(seen).toEqual(['cache', 'failover']);
     expect(await svc.failoverCacheKeyed(1)).toBe('1#1'); // cache hit: Failover still stores what it got
     expect(svc.calls).toBe(1);
-    await sleep(180); // the Cache entry expired; Failover's did not
+    await sleep(500); // the Cache entry expired; Failover's did not
     svc.failWith = new StUpstreamError('down');
     const { result, hits } = await CacheDetect.run(() => svc.failoverCacheKeyed(1));
     expect(result).toBe('1#1');
@@ -164,7 +182,7 @@ describeBackends('stacked decorators on a provider', ({ url }) => {
     expect(await svc.failoverCache(1)).toBe('1#1');
     expect(await svc.failoverCache(1)).toBe('1#1');
     expect(svc.calls).toBe(1);
-    await sleep(180);
+    await sleep(500);
     expect(await svc.failoverCache(1)).toBe('1#2');
     expect(svc.calls).toBe(2);
   });
@@ -183,7 +201,7 @@ describeBackends('stacked decorators on a provider', ({ url }) => {
 
   it('@Soft above @Failover with default keys: a failed recompute answers the plain value, not an envelope', async () => {
     expect(await svc.softFailover(1)).toBe('1#1');
-    await sleep(150);
+    await sleep(500);
     svc.failWith = new StUpstreamError('down');
     expect(await svc.softFailover(1)).toBe('1#1');
     expect(svc.calls).toBe(2);

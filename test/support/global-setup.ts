@@ -1,12 +1,19 @@
 /**
- * Jest global setup: decides which Redis the e2e suites use and starts a private 3-master Redis Cluster.
+ * Jest global setup (projects `redis`, `multi-process` and `cluster` of jest.config.js; the `unit` project has none,
+ * so `jest lib/keys` starts nothing): decides which Redis the e2e suites use.
  *
  * Discovery rule (also in the README):
- * 1. `REDIS_URL` if set;
- * 2. else `redis://127.0.0.1:6379` if it answers PING;
- * 3. else a `redis-server` from PATH on a free loopback port (no persistence), stopped in global teardown.
+ * 1. `REDIS_URL` if set: one Redis shared by every worker, so jest.config.js runs one worker (`--runInBand`);
+ * 2. else one `redis-server` from PATH per Jest worker, each on a free loopback port (no persistence), stopped in
+ *    global teardown: test files hard-code database numbers and flush them, so workers never share a server;
+ * 3. else `redis://127.0.0.1:6379` if it answers PING (one worker, as in 1).
  * When none is found, Redis suites are skipped with the reason printed once, unless `CI=true`, which fails the run.
- * The cluster (3 masters on free loopback ports) needs `redis-server` and `redis-cli` on PATH; same skip/fail rule.
+ * A shared Redis (1 or 3) with more than one worker (`-w 2`) fails the run with the fix in the message.
+ *
+ * The Redis Cluster (3 masters on free loopback ports, needs `redis-server` and `redis-cli` on PATH; same skip/fail
+ * rule) is started lazily, one per worker, only when a file of the `cluster` project asks for it: global setup
+ * starts a small loopback HTTP "cluster broker" and `test/support/cluster-worker-setup.ts` (a `setupFiles` entry of
+ * that project) asks it for the cluster of its worker. Teardown stops everything that was started.
  *
  * Results reach the test files through environment variables (see {@link ENV}); test files read them through
  * `test/support/redis.ts`. This file has no relative imports on purpose: Jest loads it outside its module
@@ -14,14 +21,19 @@
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { accessSync, constants as fsConstants, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 
 export const ENV = {
-  redisUrl: 'CASHEWS_TEST_REDIS_URL',
+  /** Space-separated single-Redis URLs, one per Jest worker (or one shared by all). */
+  redisUrls: 'CASHEWS_TEST_REDIS_URLS',
   redisSkip: 'CASHEWS_TEST_SKIP_REASON',
+  /** Set per test file by cluster-worker-setup.ts: the cluster of this worker. */
   clusterUrl: 'CASHEWS_TEST_CLUSTER_URL',
+  /** `http://127.0.0.1:port` of the cluster broker (see the file comment). */
+  clusterBroker: 'CASHEWS_TEST_CLUSTER_BROKER',
   clusterSkip: 'CASHEWS_TEST_CLUSTER_SKIP_REASON',
   serverBin: 'CASHEWS_TEST_REDIS_SERVER',
   serverSkip: 'CASHEWS_TEST_SERVER_SKIP_REASON',
@@ -383,8 +395,12 @@ export async function startRedisCluster(serverBin: string, cliBin: string): Prom
 
 /** What global teardown must stop; kept on globalThis because setup and teardown share only the global object. */
 export interface GlobalRedisState {
-  single?: RedisServerHandle;
-  cluster?: ClusterHandle;
+  singles?: RedisServerHandle[];
+  /** Clusters by Jest worker id, started on demand by the broker. */
+  clusters?: Map<string, Promise<ClusterHandle>>;
+  broker?: HttpServer;
+  /** Stops all of the above; called by global teardown (which has no imports, see the file comment). */
+  stop?: () => Promise<void>;
 }
 
 export const STATE_KEY = '__cashewsTestRedis';
@@ -397,13 +413,79 @@ export function globalState(): GlobalRedisState {
   return holder[STATE_KEY];
 }
 
+async function stopAll(state: GlobalRedisState): Promise<void> {
+  const broker = state.broker;
+  state.broker = undefined;
+  if (broker) await new Promise<void>((resolve) => broker.close(() => resolve()));
+  const clusters = [...(state.clusters?.values() ?? [])];
+  state.clusters = undefined;
+  const singles = state.singles ?? [];
+  state.singles = undefined;
+  const results = await Promise.allSettled([
+    ...clusters.map(async (cluster) => (await cluster.catch(() => undefined))?.stop()),
+    ...singles.map((server) => server.stop()),
+  ]);
+  const failed = results.filter((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failed.length > 0) throw new Error(`could not stop Redis: ${failed.map((r) => String(r.reason)).join('; ')}`);
+}
+
+/**
+ * The loopback HTTP server that starts one cluster per Jest worker on its first `GET /cluster/<JEST_WORKER_ID>`
+ * (200 + the `redis+cluster://` URL; 500 + the error). Workers ask for their own id only, so two files never share
+ * a cluster at the same time (they flush it).
+ */
+function startClusterBroker(state: GlobalRedisState, serverBin: string, cliBin: string): Promise<string> {
+  const clusters = (state.clusters ??= new Map<string, Promise<ClusterHandle>>());
+  const server = createHttpServer((request, response) => {
+    const worker = /^\/cluster\/(\d+)$/.exec(request.url ?? '')?.[1];
+    if (!worker) {
+      response.writeHead(404).end('expected GET /cluster/<JEST_WORKER_ID>');
+      return;
+    }
+    let cluster = clusters.get(worker);
+    if (!cluster) {
+      cluster = startRedisCluster(serverBin, cliBin);
+      clusters.set(worker, cluster);
+    }
+    cluster.then(
+      (handle) => response.writeHead(200).end(handle.url),
+      (error: unknown) => {
+        clusters.delete(worker);
+        response.writeHead(500).end(error instanceof Error ? error.message : String(error));
+      },
+    );
+  });
+  state.broker = server;
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, LOOPBACK, () => {
+      const address = server.address();
+      if (typeof address === 'object' && address) resolve(`http://${LOOPBACK}:${address.port}`);
+      else reject(new Error('could not read the cluster broker port'));
+    });
+  });
+}
+
+function sharedRedis(source: string, url: string, workers: number): string {
+  if (workers > 1) {
+    throw new Error(
+      `${source} (${url.replace(/\/\/[^@/]*@/, '//***@')}) is one Redis shared by all ${workers} Jest workers, ` +
+        'but the test files flush their databases: run with --runInBand (-w 1), or unset REDIS_URL and put ' +
+        'redis-server on PATH so that global setup starts a private server per worker',
+    );
+  }
+  return url;
+}
+
 function unavailable(reason: string, failures: string[]): void {
   failures.push(reason);
 }
 
-export default async function globalSetup(): Promise<void> {
+export default async function globalSetup(globalConfig?: { maxWorkers?: number }): Promise<void> {
   const ci = process.env.CI === 'true';
   const state = globalState();
+  state.stop = () => stopAll(state);
+  const workers = Math.max(1, globalConfig?.maxWorkers ?? 1);
   const failures: string[] = [];
   const serverBin = findOnPath('redis-server');
   const cliBin = findOnPath('redis-cli');
@@ -413,24 +495,29 @@ export default async function globalSetup(): Promise<void> {
   else process.env[ENV.serverSkip] = 'Redis fault suites skipped: no redis-server on PATH';
 
   try {
-    // 1. Single Redis.
+    // 1. Single Redis: one per worker unless REDIS_URL names one.
     if (process.env.REDIS_URL) {
-      process.env[ENV.redisUrl] = process.env.REDIS_URL;
-    } else if (await answersPing(6379)) {
-      process.env[ENV.redisUrl] = `redis://${LOOPBACK}:6379`;
+      process.env[ENV.redisUrls] = sharedRedis('REDIS_URL', process.env.REDIS_URL, workers);
     } else if (serverBin) {
-      state.single = await startRedisServer({ bin: serverBin });
-      process.env[ENV.redisUrl] = state.single.url;
+      state.singles = [];
+      const started = await Promise.allSettled(
+        Array.from({ length: workers }, () => startRedisServer({ bin: serverBin })),
+      );
+      for (const result of started) if (result.status === 'fulfilled') state.singles.push(result.value);
+      const failed = started.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+      if (failed) throw failed.reason;
+      process.env[ENV.redisUrls] = state.singles.map((server) => server.url).join(' ');
+    } else if (await answersPing(6379)) {
+      process.env[ENV.redisUrls] = sharedRedis('redis://127.0.0.1:6379', `redis://${LOOPBACK}:6379`, workers);
     } else {
-      const reason = 'Redis suites skipped: no REDIS_URL, nothing on 127.0.0.1:6379, no redis-server on PATH';
+      const reason = 'Redis suites skipped: no REDIS_URL, no redis-server on PATH, nothing on 127.0.0.1:6379';
       process.env[ENV.redisSkip] = reason;
       unavailable(reason, failures);
     }
 
-    // 2. Private cluster.
+    // 2. Cluster broker (clusters start on demand, one per worker).
     if (serverBin && cliBin) {
-      state.cluster = await startRedisCluster(serverBin, cliBin);
-      process.env[ENV.clusterUrl] = state.cluster.url;
+      process.env[ENV.clusterBroker] = await startClusterBroker(state, serverBin, cliBin);
     } else {
       const missing = [serverBin ? '' : 'redis-server', cliBin ? '' : 'redis-cli'].filter(Boolean).join(' and ');
       const reason = `Redis Cluster suites skipped: no ${missing} on PATH to start a local cluster`;
@@ -438,15 +525,13 @@ export default async function globalSetup(): Promise<void> {
       unavailable(reason, failures);
     }
   } catch (error) {
-    await globalState().cluster?.stop();
-    await globalState().single?.stop();
+    await stopAll(state).catch(() => undefined);
     throw error;
   }
 
   if (failures.length > 0) {
     if (ci) {
-      await state.cluster?.stop();
-      await state.single?.stop();
+      await stopAll(state);
       throw new Error(`CI=true and Redis is required:\n  ${failures.join('\n  ')}`);
     }
     process.stderr.write(`\n[cashews tests] ${failures.join('\n[cashews tests] ')}\n`);

@@ -2,6 +2,7 @@
  * Test-side view of what global setup found (see global-setup.ts for the discovery rule), plus helpers to start
  * throw-away Redis servers for fault tests and raw ioredis clients for out-of-band reads and writes.
  */
+import { get } from 'node:http';
 import { Cluster, Redis } from 'ioredis';
 import {
   ENV,
@@ -14,18 +15,63 @@ import {
 
 export { freePort, sleep, type RedisServerHandle };
 
-const NOT_RUN = 'global setup did not run (start Jest through npm test / jest.config.js)';
+/** Index (0-based) of this Jest worker; 0 outside a worker and with --runInBand. */
+function workerIndex(): number {
+  const id = Number(process.env.JEST_WORKER_ID);
+  return Number.isInteger(id) && id > 0 ? id - 1 : 0;
+}
 
-/** The single Redis URL, optionally pointed at database `db`. Undefined when Redis suites are skipped. */
+/**
+ * The single Redis URL of this Jest worker (global setup starts one private server per worker, or all workers share
+ * `REDIS_URL`), optionally pointed at database `db`. Undefined when Redis suites are skipped.
+ */
 export function redisUrl(db?: number): string | undefined {
-  const url = process.env[ENV.redisUrl];
-  if (!url || db === undefined) return url || undefined;
+  const urls = (process.env[ENV.redisUrls] ?? '').split(' ').filter(Boolean);
+  if (urls.length === 0) return undefined;
+  if (urls.length > 1 && workerIndex() >= urls.length) {
+    throw new Error(
+      `Jest worker ${workerIndex() + 1} has no private Redis: global setup started ${urls.length} (maxWorkers)`,
+    );
+  }
+  const url = urls[urls.length === 1 ? 0 : workerIndex()];
+  if (db === undefined) return url;
   const parsed = new URL(url);
   parsed.pathname = `/${db}`;
   return parsed.toString();
 }
 
-/** `redis+cluster://h1:p1,h2:p2,h3:p3` of the private test cluster, or undefined when cluster suites are skipped. */
+/** Fails loudly: a file whose project has no global setup would otherwise skip its Redis suites in silence. */
+function notRun(what: string, why = 'global setup did not run for this test file'): never {
+  throw new Error(
+    `${what}: ${why}. Start Jest through npm test / jest.config.js, which puts test/**/*.e2e-spec.ts in the ` +
+      'redis/multi-process/cluster projects (cluster: the files that mention describeCluster, clusterUrl, ' +
+      'clusterNodes, rawCluster or flushCluster) and *.spec.ts in unit, which has no Redis: rename the file to ' +
+      '.e2e-spec.ts',
+  );
+}
+
+/** Called by cluster-worker-setup.ts before each file of the `cluster` project: fetches this worker's cluster. */
+export async function acquireWorkerCluster(): Promise<void> {
+  const broker = process.env[ENV.clusterBroker];
+  if (!broker || process.env[ENV.clusterSkip]) return;
+  const worker = String(workerIndex() + 1);
+  const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+    get(`${broker}/cluster/${worker}`, (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (text += chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: text }));
+      response.on('error', reject);
+    }).once('error', reject);
+  });
+  if (status !== 200) throw new Error(`could not start the Redis Cluster of Jest worker ${worker}: ${body}`);
+  process.env[ENV.clusterUrl] = body;
+}
+
+/**
+ * `redis+cluster://h1:p1,h2:p2,h3:p3` of this worker's private test cluster (files of the `cluster` project only),
+ * or undefined when cluster suites are skipped.
+ */
 export function clusterUrl(): string | undefined {
   return process.env[ENV.clusterUrl] || undefined;
 }
@@ -42,15 +88,23 @@ export function clusterNodes(): { host: string; port: number }[] {
 }
 
 export function redisSkipReason(): string {
-  return process.env[ENV.redisSkip] || NOT_RUN;
+  return process.env[ENV.redisSkip] || notRun('Redis suite');
 }
 
 export function clusterSkipReason(): string {
-  return process.env[ENV.clusterSkip] || NOT_RUN;
+  const skip = process.env[ENV.clusterSkip];
+  if (skip) return skip;
+  if (process.env[ENV.clusterBroker]) {
+    return notRun(
+      'Redis Cluster suite',
+      'this file is outside the cluster project (cluster-worker-setup.ts did not run)',
+    );
+  }
+  return notRun('Redis Cluster suite');
 }
 
 export function redisServerSkipReason(): string {
-  return process.env[ENV.serverSkip] || NOT_RUN;
+  return process.env[ENV.serverSkip] || notRun('Redis fault suite');
 }
 
 /** `describe` when a single Redis is available, else `describe.skip` with the reason in the title. */
