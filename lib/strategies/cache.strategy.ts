@@ -17,7 +17,8 @@ export interface CacheStrategyOptions extends StorePolicy, StampedeOptions {
 export const cacheStrategy: Strategy<CacheStrategyOptions> = async (call, options, cache, next) => {
   const stored = await cache.read(call.key);
   if (stored !== MISS) {
-    await call.report({ strategy: 'cache' });
+    const reported = call.report({ strategy: 'cache' });
+    if (reported) await reported;
     return stored;
   }
   return computeOnce(

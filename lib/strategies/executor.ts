@@ -169,15 +169,17 @@ function bind(layer: Layer, keyFor: () => string, invocation: Invocation, hooks:
       args: invocation.source.args,
       key,
       source: invocation.source,
-      async report(hit) {
+      report(hit) {
         if (hit.stale) stats.onStale();
         else stats.onHit();
+        // Nothing to await when no detection scope listens: a hit then costs no extra promise.
         if (!CacheDetect.active()) return;
         const served = hit.key ?? key;
-        const ttl = await cache.getExpire(served);
-        const full = layer.definition.traits(options).ttl;
-        const age = full !== undefined && ttl >= 0 ? Math.max(0, full - ttl) : undefined;
-        CacheDetect.report({ ...hit, key: served, ttl, ...(age === undefined ? {} : { age }) });
+        return cache.getExpire(served).then((ttl) => {
+          const full = layer.definition.traits(options).ttl;
+          const age = full !== undefined && ttl >= 0 ? Math.max(0, full - ttl) : undefined;
+          CacheDetect.report({ ...hit, key: served, ttl, ...(age === undefined ? {} : { age }) });
+        });
       },
       background(work) {
         // Runs of `next` from here on are background refreshes, not executions made for this caller.

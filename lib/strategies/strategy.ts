@@ -61,7 +61,7 @@ export interface StrategyCall {
   /** What keys are built from: the arguments and, on controllers, the request (tags, invalidation patterns). */
   readonly source?: KeySource;
   /** Records a value served from cache in the detection scope (no-op when nobody listens). */
-  report(hit: Omit<CacheHit, 'key' | 'ttl'> & { key?: string }): Promise<void>;
+  report(hit: Omit<CacheHit, 'key' | 'ttl'> & { key?: string }): Promise<void> | void;
   /** Runs work after the call has answered (background refresh); failures are logged, never thrown. */
   background(work: () => Promise<unknown>): void;
   /** Reports rate-limit state to the adapter (HTTP sets `X-RateLimit-*` headers); no-op elsewhere. */
