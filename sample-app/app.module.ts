@@ -28,8 +28,9 @@ function dashboardGuard(req: StatsRequest): boolean {
       metrics: { path: '/metrics' },
       dashboard: { path: '/cashews', guard: dashboardGuard },
     }),
-    // A second, small instance for per-visitor data, injected with @InjectCache('sessions').
-    CashewsModule.forRoot('mem://?size=1000', { name: 'sessions' }),
+    // A second, small instance for per-visitor data, injected with @InjectCache('sessions'). Its default TTL
+    // applies to every write and decorator on it that gives none.
+    CashewsModule.forRoot('mem://?size=1000', { name: 'sessions', ttl: '30m' }),
     ProductsModule,
     CategoriesModule,
     SessionsModule,

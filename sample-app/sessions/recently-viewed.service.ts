@@ -16,8 +16,9 @@ export class RecentlyViewedService {
   async record(sessionId: string, productId: string): Promise<void> {
     const current = await this.list(sessionId);
     const next = [productId, ...current.filter((id) => id !== productId)].slice(0, MAX_ITEMS);
-    // Every visit restarts the 30 minute idle expiry, like a session cookie.
-    await this.sessions.set(this.key(sessionId), next, { ttl: '30m' });
+    // Every visit restarts the 30 minute idle expiry, like a session cookie: the 'sessions' instance's default
+    // TTL (see app.module.ts) applies to every set without its own.
+    await this.sessions.set(this.key(sessionId), next);
   }
 
   async list(sessionId: string): Promise<string[]> {
