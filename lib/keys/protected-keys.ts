@@ -33,12 +33,12 @@ export function routingKey(key: string): string {
 
 /** Whether a backend scan for `pattern` must leave protection state out (every pattern not naming its prefix). */
 export function scanSkipsProtected(pattern: string): boolean {
-  return !pattern.startsWith(PROTECTED_PREFIX);
+  return !isProtectedKey(pattern);
 }
 
 /** Refuses a cache key or pattern that would reach protection state (`where` names the command). */
 export function assertCacheKey(key: string, where: string): void {
-  if (key.startsWith(PROTECTED_PREFIX)) throw reservedKeyError(key, where);
+  if (isProtectedKey(key)) throw reservedKeyError(key, where);
 }
 
 /** The error {@link assertCacheKey} throws, for callers that answer a rejected promise instead. */
