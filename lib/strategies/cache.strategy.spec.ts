@@ -98,13 +98,25 @@ describe('cacheStrategy', () => {
     expect(await cache.exists('k')).toBe(false);
   });
 
-  it('timeCondition skips fast results', async () => {
-    await cacheStrategy(fakeCall('fast'), options({ timeCondition: 30 }), cache, async () => 1);
-    await cacheStrategy(fakeCall('slow'), options({ timeCondition: 30 }), cache, async () => {
-      await new Promise((resolve) => setTimeout(resolve, 40));
-      return 2;
-    });
-    expect(await cache.exists('fast')).toBe(false);
-    expect(await cache.get('slow')).toBe(2);
+  it('timeCondition skips results computed faster than it', async () => {
+    // Time is the subject: fake timers move performance.now(), so a computation takes exactly `ms`.
+    jest.useFakeTimers();
+    try {
+      const taking = (ms: number, value: number) => async () => {
+        await new Promise((resolve) => setTimeout(resolve, ms));
+        return value;
+      };
+      const run = async (key: string, ms: number, value: number) => {
+        const result = cacheStrategy(fakeCall(key), options({ timeCondition: 30 }), cache, taking(ms, value));
+        await jest.advanceTimersByTimeAsync(ms);
+        return result;
+      };
+      expect(await run('fast', 29, 1)).toBe(1);
+      expect(await run('slow', 30, 2)).toBe(2);
+      expect(await cache.exists('fast')).toBe(false);
+      expect(await cache.get('slow')).toBe(2);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 });

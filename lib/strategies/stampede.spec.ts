@@ -28,16 +28,19 @@ describe('computeOnce', () => {
   afterEach(() => cache.close());
 
   it('without lock, computes directly and shares the run among concurrent callers', async () => {
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
     const compute = jest.fn(async () => {
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      await gate;
       return 'v';
     });
     const fresh = jest.fn(async () => MISS);
-    const results = await Promise.all(
-      Array.from({ length: 5 }, () =>
-        computeOnce(call('k'), cache, { lock: false, lockTtl: 0, step: 0 }, fresh, compute),
-      ),
+    // All five join while the run is held open.
+    const running = Array.from({ length: 5 }, () =>
+      computeOnce(call('k'), cache, { lock: false, lockTtl: 0, step: 0 }, fresh, compute),
     );
+    open();
+    const results = await Promise.all(running);
     expect(results).toEqual(Array(5).fill('v'));
     expect(compute).toHaveBeenCalledTimes(1);
     expect(fresh).not.toHaveBeenCalled();
@@ -74,10 +77,12 @@ describe('computeOnce', () => {
 
   it('a waiter polls fresh() while another process holds the lock and answers its value', async () => {
     await cache.setLock('k:stampede', 'other-process', 1_000);
-    let stored: unknown = MISS;
-    setTimeout(() => (stored = 'theirs'), 30);
+    // The other process stores its value after the waiter's second look.
+    let looks = 0;
+    const fresh = async () => (++looks > 2 ? 'theirs' : MISS);
     const compute = jest.fn(async () => 'mine');
-    expect(await computeOnce(call('k'), cache, locked({ lockTtl: 1_000 }), async () => stored, compute)).toBe('theirs');
+    expect(await computeOnce(call('k'), cache, locked({ lockTtl: 1_000 }), fresh, compute)).toBe('theirs');
+    expect(looks).toBe(3);
     expect(compute).not.toHaveBeenCalled();
   });
 

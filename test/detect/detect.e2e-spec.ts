@@ -4,7 +4,6 @@
  */
 import { Injectable, Module, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Cache, CacheDetect, CacheService, CashewsModule, Failover, type CacheHit } from '../../lib/index.js';
 import { describeRedis, flushRedisDb, redisUrl } from '../support/redis.js';
 
@@ -18,7 +17,8 @@ class Catalogue {
 
   @Cache({ ttl: '1m', key: 'det:item:{id}' })
   async item(id: number) {
-    await sleep(5);
+    // A miss yields to the event loop, so that concurrent scopes interleave.
+    await new Promise((resolve) => setImmediate(resolve));
     return { id };
   }
 

@@ -61,8 +61,10 @@ describeRedisServer('faults: at most once per call', () => {
   ];
   async function inject(): Promise<void> {
     if (!proxy) return killClients(server.url);
+    const lost = proxy.lostReplies;
     proxy.loseReplies();
-    await sleep(30);
+    // Cut once the traffic has had replies lost: commands that ran on the server with no answer are in flight.
+    await pollUntil(async () => proxy!.lostReplies > lost, 5_000, 1);
     proxy.cutAll();
     proxy.heal();
   }

@@ -89,8 +89,10 @@ const FAULTS: Fault[] = [
     keepsData: true,
     viaProxy: true,
     inject: async (_server, proxy) => {
+      const lost = proxy!.lostReplies;
       proxy!.loseReplies();
-      await sleep(50);
+      // Cut once the traffic has had replies lost: commands that ran on the server with no answer are in flight.
+      await pollUntil(async () => proxy!.lostReplies > lost, 5_000, 1);
       proxy!.cutAll();
       proxy!.heal();
     },

@@ -6,6 +6,7 @@
 import { Inject, Injectable, type INestApplicationContext } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import {
+  backgroundSettled,
   CACHE_MANAGER,
   CacheManager,
   CacheService,
@@ -14,7 +15,7 @@ import {
   getCacheManagerToken,
   InjectCache,
 } from '../../lib/index.js';
-import { describeRedis, flushRedisDb, redisUrl } from '../support/redis.js';
+import { describeRedis, flushRedisDb, pollUntil, redisUrl } from '../support/redis.js';
 
 const DB = 11;
 const TEN_SECONDS = 10_000;
@@ -215,7 +216,8 @@ for (const [name, needsRedis, url] of BACKENDS) {
         return 'value';
       };
       const results = Promise.all(Array.from({ length: 10 }, () => cacheManager.wrap('flight', getValue, 5000)));
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      // Released once the shared call has started: all ten joined it when they were made.
+      expect(await pollUntil(async () => calls === 1, 5_000, 1)).toBe(true);
       release();
       expect(await results).toEqual(Array(10).fill('value'));
       expect(calls).toBe(1);
@@ -248,15 +250,13 @@ for (const [name, needsRedis, url] of BACKENDS) {
       // Less than the threshold left (set by hand instead of waiting): served, then refreshed in the background.
       await cache.expire('refresh', 10_000);
       expect(await cacheManager.wrap('refresh', () => 2, 60_000, 30_000)).toBe(1);
-      for (let i = 0; i < 100 && (await cacheManager.get('refresh')) !== 2; i++) {
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+      await backgroundSettled();
       expect(await cacheManager.wrap('refresh', () => 3, 60_000, 30_000)).toBe(2);
       expectAbout(await cache.getExpire('refresh'), 60_000);
       // A key without expiry is never refreshed.
       await cacheManager.set('no-expiry', 'kept', 0);
       expect(await cacheManager.wrap('no-expiry', () => 'new', 60_000, 30_000)).toBe('kept');
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await backgroundSettled(); // a refresh, had one started, would be done
       expect(await cacheManager.get('no-expiry')).toBe('kept');
     });
   });

@@ -10,7 +10,7 @@ import { Injectable, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Module } from '@nestjs/common';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { Cache, CashewsModule } from '../../lib/index.js';
+import { Cache, CacheService, CashewsModule } from '../../lib/index.js';
 import { CatalogueService, ItemsController, scriptedCalls } from './fixtures.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -106,7 +106,7 @@ describeBrowser(title, () => {
 
   it('shows exact counts, refreshes itself, draws the chart and escapes names', async () => {
     const service = app.get(CatalogueService);
-    await scriptedCalls(service);
+    await scriptedCalls(service, app.get(CacheService));
     await app.get(EvilService)[EVIL]();
     await app.get(EvilService)[EVIL]();
     for (let i = 0; i < 3; i++) await fetch(`${base}/items/5`);

@@ -3,27 +3,37 @@
  * whose counts the suites assert exactly.
  */
 import { Controller, Get, Injectable, Param } from '@nestjs/common';
-import { Cache, CircuitBreaker, Failover, RateLimit } from '../../lib/index.js';
-
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+import { Cache, CircuitBreaker, Failover, RateLimit, type CacheService } from '../../lib/index.js';
+import { heldCalls, readsOf } from '../support/strategy-fixtures.js';
 
 export class UpstreamDown extends Error {}
 
+/** How long a run of {@link CatalogueService.item} takes, in ms of the clock durations are measured with. */
+export const ITEM_MS = 20;
+
 @Injectable()
 export class CatalogueService {
+  /**
+   * Lets `ms` pass during a run. None by default; a suite that asserts durations fakes `performance` (the clock
+   * they are measured with) and sets this to `jest.advanceTimersByTime`, so a run takes exactly `ms`.
+   */
+  static spend: (ms: number) => void = () => undefined;
+
   runs = 0;
+  /** Holds `slow` while concurrent callers join its run (see {@link scriptedCalls}). */
+  gate?: Promise<void>;
 
   @Cache({ ttl: '1m', key: 'stats:item:{id}' })
   async item(id: number): Promise<{ id: number }> {
     this.runs++;
-    await sleep(20);
+    CatalogueService.spend(ITEM_MS);
     return { id };
   }
 
   @Cache({ ttl: '1m', key: 'stats:slow:{id}' })
   async slow(id: number): Promise<number> {
     this.runs++;
-    await sleep(40);
+    if (this.gate) await this.gate;
     return id;
   }
 
@@ -65,16 +75,24 @@ export async function failed(promise: Promise<unknown>): Promise<unknown> {
 }
 
 /**
- * The scripted sequence: item 1 three times and item 2 once (2 hits, 2 misses), 5 concurrent cold `slow(7)`
- * calls (1 run, 4 sharing it), price ok then failing (1 stale), 3 calls against a limit of 2 (1 rejection),
- * two failing breaker calls that open the circuit, then one refused by it.
+ * The scripted sequence on `cache`, the instance `service` uses: item 1 three times and item 2 once (2 hits,
+ * 2 misses), 5 concurrent cold `slow(7)` calls (1 run, 4 sharing it), price ok then failing (1 stale), 3 calls
+ * against a limit of 2 (1 rejection), two failing breaker calls that open the circuit, then one refused by it.
  */
-export async function scriptedCalls(service: CatalogueService): Promise<void> {
+export async function scriptedCalls(service: CatalogueService, cache: CacheService): Promise<void> {
   await service.item(1);
   await service.item(1);
   await service.item(1);
   await service.item(2);
-  await Promise.all([1, 2, 3, 4, 5].map(() => service.slow(7)));
+  // The run of slow(7) is held until all five callers have missed and one of them runs it: four share it.
+  const runs = service.runs;
+  const reads = readsOf(cache);
+  await heldCalls(
+    service,
+    5,
+    () => service.slow(7),
+    () => readsOf(cache) - reads >= 5 && service.runs > runs,
+  );
   await service.price(false);
   await service.price(true);
   await service.limited();

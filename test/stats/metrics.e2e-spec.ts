@@ -5,11 +5,13 @@
 import type { INestApplication } from '@nestjs/common';
 import { Registry } from 'prom-client';
 import request from 'supertest';
-import { CashewsConfigError, CashewsModule } from '../../lib/index.js';
+import { jest } from '@jest/globals';
+import { CacheService, CashewsConfigError, CashewsModule } from '../../lib/index.js';
 import { Test } from '@nestjs/testing';
 import { flushRedisDb, redisUrl } from '../support/redis.js';
+import { fakeClocks } from '../support/strategy-fixtures.js';
 import { statsApp, parsePrometheus, sampleValue, type Adapter } from './app.js';
-import { CatalogueService, scriptedCalls } from './fixtures.js';
+import { CatalogueService, ITEM_MS, scriptedCalls } from './fixtures.js';
 
 const DB = 9;
 const cases: Array<[Adapter, string]> = [
@@ -25,6 +27,8 @@ describe.each(cases)('metrics endpoint [%s / %s]', (adapter, backend) => {
   let app: INestApplication | undefined;
 
   afterEach(async () => {
+    jest.useRealTimers();
+    CatalogueService.spend = () => undefined;
     await app?.close();
     app = undefined;
     if (backend === 'redis') await flushRedisDb(DB);
@@ -32,11 +36,14 @@ describe.each(cases)('metrics endpoint [%s / %s]', (adapter, backend) => {
 
   run('exposes exact counts in the Prometheus text format', async () => {
     app = await statsApp(adapter, { metrics: { path: '/metrics' } }, url);
+    // Durations are the subject: the clock they are measured with is faked, and each item run takes ITEM_MS of it.
+    fakeClocks('performance');
+    CatalogueService.spend = (ms) => jest.advanceTimersByTime(ms);
     const server = app.getHttpServer();
     await request(server).get('/items/1').expect(200);
     await request(server).get('/items/1').expect(200);
     await request(server).get('/items/1').expect(200);
-    await scriptedCalls(app.get(CatalogueService));
+    await scriptedCalls(app.get(CatalogueService), app.get(CacheService));
 
     const res = await request(server).get('/metrics').expect(200);
     expect(res.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8');
@@ -67,7 +74,7 @@ describe.each(cases)('metrics endpoint [%s / %s]', (adapter, backend) => {
     expect(sampleValue(samples, 'cashews_stale_total', { method: 'CatalogueService.price' })).toBe(1);
     expect(sampleValue(samples, 'cashews_rejections_total', { method: 'CatalogueService.limited' })).toBe(1);
     expect(sampleValue(samples, 'cashews_execution_duration_seconds_count', item)).toBe(2);
-    expect(sampleValue(samples, 'cashews_execution_duration_seconds_sum', item)).toBeGreaterThan(0.03);
+    expect(sampleValue(samples, 'cashews_execution_duration_seconds_sum', item)).toBeCloseTo((2 * ITEM_MS) / 1000, 6);
     const breaker = { method: 'CatalogueService.breaker', strategy: 'circuit-breaker' };
     expect(sampleValue(samples, 'cashews_circuit_state', { ...breaker, state: 'open' })).toBe(1);
     expect(sampleValue(samples, 'cashews_circuit_state', { ...breaker, state: 'closed' })).toBe(0);
@@ -96,7 +103,7 @@ describe('prom-client registry', () => {
     const registry = new Registry();
     const app = await statsApp('express', { metrics: { registry } });
     try {
-      await scriptedCalls(app.get(CatalogueService));
+      await scriptedCalls(app.get(CatalogueService), app.get(CacheService));
       const { samples } = parsePrometheus(await registry.metrics());
       expect(sampleValue(samples, 'cashews_hits_total', { method: 'CatalogueService.item' })).toBe(2);
       expect(sampleValue(samples, 'cashews_rejections_total', { method: 'CatalogueService.breaker' })).toBe(1);

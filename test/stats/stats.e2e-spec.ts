@@ -3,11 +3,13 @@
  * Redis, backend counters per instance and per prefix route, backend failures, and the hit-ratio history.
  * Redis db 9 (flushed after each test).
  */
+import { jest } from '@jest/globals';
 import type { INestApplicationContext } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { CacheService, CashewsModule, createCache, type CacheStats, type MethodStats } from '../../lib/index.js';
 import { describeRedis, flushRedisDb, redisUrl } from '../support/redis.js';
-import { CatalogueService, EXPECTED, scriptedCalls } from './fixtures.js';
+import { fakeClocks } from '../support/strategy-fixtures.js';
+import { CatalogueService, EXPECTED, ITEM_MS, scriptedCalls } from './fixtures.js';
 
 const DB = 9;
 
@@ -36,6 +38,8 @@ describe.each(backends)('cache.stats() per decorated method [%s]', (name, url) =
   let app: INestApplicationContext | undefined;
 
   afterEach(async () => {
+    jest.useRealTimers();
+    CatalogueService.spend = () => undefined;
     await app?.close();
     app = undefined;
     if (name === 'redis') await flushRedisDb(DB);
@@ -46,8 +50,11 @@ describe.each(backends)('cache.stats() per decorated method [%s]', (name, url) =
     app = started.app;
     const { cache, service } = started;
     expect(cache.stats().methods).toEqual([]);
+    // Durations are the subject: the clock they are measured with is faked, and each item run takes ITEM_MS of it.
+    fakeClocks('performance');
+    CatalogueService.spend = (ms) => jest.advanceTimersByTime(ms);
 
-    await scriptedCalls(service);
+    await scriptedCalls(service, cache);
 
     const stats = cache.stats();
     expect(stats.cache).toBe('default');
@@ -58,10 +65,10 @@ describe.each(backends)('cache.stats() per decorated method [%s]', (name, url) =
     }
     expect(service.runs).toBe(3); // item 1, item 2, slow 7 once
 
-    // Durations: item sleeps 20 ms per run; time saved is the mean run time times the hits.
+    // Durations: each item run takes ITEM_MS; time saved is the mean run time times the hits.
     const item = methods['CatalogueService.item/cache'];
-    expect(item.meanDurationMs).toBeGreaterThanOrEqual(18);
-    expect(item.timeSavedMs).toBeCloseTo(item.meanDurationMs * 2, 1);
+    expect(item.meanDurationMs).toBe(ITEM_MS);
+    expect(item.timeSavedMs).toBe(ITEM_MS * 2);
     expect(item.hitRatio).toBe(0.5);
     expect(methods['CatalogueService.slow/cache'].timeSavedMs).toBe(0); // shared runs are avoided, not hits
     expect(methods['CatalogueService.limited/rate-limit'].circuit).toBeUndefined();

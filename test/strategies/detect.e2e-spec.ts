@@ -8,8 +8,8 @@ import {
   cleanup,
   closeApps,
   defaultKeyPattern,
+  deferred,
   describeBackends,
-  sleep,
   startApp,
 } from '../support/strategy-fixtures.js';
 
@@ -73,17 +73,22 @@ describeBackends('CacheDetect on a provider', ({ url }) => {
   it('concurrent scopes stay separate', async () => {
     await svc.get(1);
     await svc.get(2);
+    // Interleaved by hand-offs, not by timing: b's calls happen between a's two.
+    const aFirst = deferred();
+    const bDone = deferred();
     const [a, b] = await Promise.all([
       CacheDetect.run(async () => {
         await svc.get(1);
-        await sleep(20);
+        aFirst.resolve();
+        await bDone.promise;
         await svc.get(1);
         return 'a';
       }),
       CacheDetect.run(async () => {
-        await sleep(5);
+        await aFirst.promise;
         await svc.get(2);
         await svc.get(3); // miss
+        bDone.resolve();
         return 'b';
       }),
     ]);

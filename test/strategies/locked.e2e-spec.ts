@@ -143,8 +143,18 @@ describeBackends('@Locked on a provider', ({ url }) => {
   });
 
   it('wait: false does not block other keys', async () => {
-    const [a, b] = await Promise.all([svc.noWait('x'), svc.noWait('y')]);
-    expect([a, b]).toEqual(['x', 'y']);
+    const gate = deferred();
+    const bothInside = deferred();
+    let inside = 0;
+    svc.gate = gate.promise;
+    svc.entered = () => (++inside === 2 ? bothInside.resolve() : undefined);
+    const running = Promise.all([svc.noWait('x'), svc.noWait('y')]);
+    // Both bodies are inside at once, held there: neither call was turned away by the other's lock.
+    expect(
+      await Promise.race([bothInside.promise.then(() => 'both inside'), sleep(5000).then(() => 'one refused')]),
+    ).toBe('both inside');
+    gate.resolve();
+    expect(await running).toEqual(['x', 'y']);
     expect(svc.tracker.max).toBe(2);
   });
 

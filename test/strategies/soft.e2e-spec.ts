@@ -1,20 +1,42 @@
 /**
- * `@Soft` on provider methods, inside a real Nest app, on mem:// and Redis db 8.
+ * `@Soft` on provider methods, inside a real Nest app, on mem:// and Redis db 8: the storing scenarios every
+ * storing strategy shares (test/support/storing-scenarios.ts), then the stale answers, which only `@Soft` gives.
+ * The age of a stored value is read from `Date`, faked alone here, so it is set exactly instead of slept for; the
+ * hard ttl is kept by the backend in real time.
  * Every class name and key template here starts with "Sf" (see test/support/strategy-fixtures.ts).
  */
+import { jest } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
-import { CacheDetect, Soft } from '../../lib/index.js';
+import { CacheDetect, Soft, type CacheService, type SoftDecoratorOptions } from '../../lib/index.js';
+import { storingScenarios, type StoringStrategy } from '../support/storing-scenarios.js';
 import {
   cleanup,
   closeApps,
   defaultKeyPattern,
   describeBackends,
+  fakeClocks,
+  heldCalls,
+  readsOf,
   rejection,
   sleep,
   startApp,
 } from '../support/strategy-fixtures.js';
 
 const TAG = 'Sf';
+
+const SOFT: StoringStrategy = {
+  name: 'soft',
+  tag: TAG,
+  serves: 'hit',
+  envelope: true,
+  hitCounter: false,
+  stampedeLock: true,
+  ttlFunction: false,
+};
+
+describeBackends('@Soft: storing scenarios', ({ url }) =>
+  storingScenarios(SOFT, (options) => Soft(options as SoftDecoratorOptions), url),
+);
 
 class SfUpstreamError extends Error {
   override name = 'SfUpstreamError';
@@ -24,11 +46,13 @@ class SfOtherError extends Error {}
 @Injectable()
 class SfRates {
   calls = 0;
+  gate?: Promise<void>;
   failWith?: Error;
 
   @Soft({ ttl: 1200, softTtl: 300 })
   async rates(id: number) {
     this.calls++;
+    if (this.gate) await this.gate;
     if (this.failWith) throw this.failWith;
     return `${id}#${this.calls}`;
   }
@@ -39,43 +63,33 @@ class SfRates {
     if (this.failWith) throw this.failWith;
     return `${id}#${this.calls}`;
   }
-
-  @Soft({ ttl: '5s', softTtl: '1s' })
-  async nullish(kind: 'null' | 'undefined') {
-    this.calls++;
-    return kind === 'null' ? null : undefined;
-  }
-
-  @Soft({ ttl: '5s', softTtl: 300 })
-  async slow(id: number) {
-    this.calls++;
-    await sleep(20);
-    if (this.failWith) throw this.failWith;
-    return `${id}#${this.calls}`;
-  }
 }
 
 describeBackends('@Soft on a provider', ({ url }) => {
+  let cache: CacheService;
   let svc: SfRates;
 
   beforeEach(async () => {
     await cleanup(url, TAG);
     const started = await startApp(url, [SfRates]);
+    cache = started.cache;
     svc = started.app.get(SfRates);
+    fakeClocks('Date');
   });
-  afterEach(closeApps);
+  afterEach(async () => {
+    jest.useRealTimers();
+    await closeApps();
+  });
 
-  it('within softTtl: served from cache', async () => {
+  /** Ages every stored value by `ms`. */
+  const age = (ms: number) => jest.setSystemTime(Date.now() + ms);
+
+  it('younger than softTtl: served from cache; at softTtl recomputed in the call', async () => {
     expect(await svc.rates(1)).toBe('1#1');
-    expect(await svc.rates(1)).toBe('1#1');
-    await sleep(40);
+    age(299);
     expect(await svc.rates(1)).toBe('1#1');
     expect(svc.calls).toBe(1);
-  });
-
-  it('after softTtl: recomputed in the call', async () => {
-    expect(await svc.rates(1)).toBe('1#1');
-    await sleep(500);
+    age(1);
     expect(await svc.rates(1)).toBe('1#2');
     expect(await svc.rates(1)).toBe('1#2');
     expect(svc.calls).toBe(2);
@@ -83,7 +97,7 @@ describeBackends('@Soft on a provider', ({ url }) => {
 
   it('a failing recompute serves the stale value (detected as stale) until ttl, then the error goes through', async () => {
     expect(await svc.rates(1)).toBe('1#1');
-    await sleep(500);
+    age(500);
     const error = new SfUpstreamError('down');
     svc.failWith = error;
     const { result, hits } = await CacheDetect.run(() => svc.rates(1));
@@ -98,13 +112,13 @@ describeBackends('@Soft on a provider', ({ url }) => {
     ]);
     expect(await svc.rates(1)).toBe('1#1');
     expect(svc.calls).toBe(3); // every stale answer tried to recompute
-    await sleep(900);
+    await sleep(1_300); // real time: the backend drops the value after the hard ttl of 1200 ms
     expect(await rejection(svc.rates(1))).toBe(error);
   });
 
   it('a successful recompute after failures stores the new value', async () => {
     await svc.rates(1);
-    await sleep(500);
+    age(500);
     svc.failWith = new SfUpstreamError('down');
     expect(await svc.rates(1)).toBe('1#1');
     svc.failWith = undefined;
@@ -114,7 +128,7 @@ describeBackends('@Soft on a provider', ({ url }) => {
 
   it('with exceptions, other errors go through even with a stale value', async () => {
     await svc.only(1);
-    await sleep(500);
+    age(500);
     svc.failWith = new SfUpstreamError('down');
     expect(await svc.only(1)).toBe('1#1');
     const other = new SfOtherError('bug');
@@ -122,37 +136,19 @@ describeBackends('@Soft on a provider', ({ url }) => {
     expect(await rejection(svc.only(1))).toBe(other);
   });
 
-  it('with nothing stored the error goes through', async () => {
-    const error = new SfUpstreamError('down');
-    svc.failWith = error;
-    expect(await rejection(svc.rates(1))).toBe(error);
-  });
-
   it('concurrent stale callers share one failing recompute and all get the stale value', async () => {
-    await svc.slow(1);
-    await sleep(500);
-    svc.failWith = new SfUpstreamError('down');
-    const results = await Promise.all(Array.from({ length: 20 }, () => svc.slow(1)));
-    expect(results.every((r) => r === '1#1')).toBe(true);
-    expect(svc.calls).toBe(2);
-  });
-
-  it('null and undefined results are cached', async () => {
-    expect(await svc.nullish('null')).toBeNull();
-    expect(await svc.nullish('null')).toBeNull();
-    expect(await svc.nullish('undefined')).toBeUndefined();
-    expect(await svc.nullish('undefined')).toBeUndefined();
-    expect(svc.calls).toBe(2);
-  });
-
-  it('detection reports a fresh hit as not stale', async () => {
     await svc.rates(1);
-    const { hits } = await CacheDetect.run(() => svc.rates(1));
-    expect(hits).toHaveLength(1);
-    expect(hits[0]).toMatchObject({
-      key: expect.stringMatching(defaultKeyPattern('SfRates:rates', '1')),
-      strategy: 'soft',
-    });
-    expect(hits[0].stale).toBeUndefined();
+    age(500);
+    svc.failWith = new SfUpstreamError('down');
+    const reads = readsOf(cache);
+    // Opened once all 20 callers have read the stale value and one of them runs the recompute.
+    const settled = await heldCalls(
+      svc,
+      20,
+      () => svc.rates(1),
+      () => readsOf(cache) - reads >= 20 && svc.calls === 2,
+    );
+    expect(settled.every((outcome) => outcome.status === 'fulfilled' && outcome.value === '1#1')).toBe(true);
+    expect(svc.calls).toBe(2);
   });
 });

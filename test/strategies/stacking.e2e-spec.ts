@@ -24,6 +24,7 @@ import {
   sleep,
   startApp,
 } from '../support/strategy-fixtures.js';
+import { pollUntil } from '../support/redis.js';
 
 const TAG = 'St';
 
@@ -60,7 +61,7 @@ class StStack {
   @Cache({ ttl: '10s' })
   async waitingLockedCache(id: number) {
     this.calls++;
-    await sleep(30);
+    if (this.gate) await this.gate;
     return `${id}#${this.calls}`;
   }
 
@@ -159,8 +160,17 @@ describeBackends('stacked decorators on a provider', ({ url }) => {
   });
 
   it('@Locked above @Cache: waiters run one at a time and get the stored value', async () => {
-    const results = await Promise.all(Array.from({ length: 5 }, () => svc.waitingLockedCache(1)));
-    expect(results).toEqual(Array(5).fill('1#1'));
+    const gate = deferred();
+    svc.gate = gate.promise;
+    const commands = () => cache.stats().backends.reduce((total, backend) => total + backend.commands, 0);
+    const before = commands();
+    const running = Promise.all(Array.from({ length: 5 }, () => svc.waitingLockedCache(1)));
+    // The holder is held inside until the four others have each tried the lock a few times: they are waiting.
+    const waiting = await pollUntil(async () => svc.calls === 1 && commands() - before >= 4 * 3 + 1, 5_000, 1);
+    svc.gate = undefined;
+    gate.resolve();
+    expect(waiting).toBe(true);
+    expect(await running).toEqual(Array(5).fill('1#1'));
     expect(svc.calls).toBe(1);
   });
 

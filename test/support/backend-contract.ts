@@ -4,6 +4,7 @@
  * every test. Timing tests use 50-150 ms TTLs with small margins.
  */
 import { CacheService, CacheValueError, createCache, LockedError } from '../../lib/index.js';
+import { heldCalls, readsOf } from './strategy-fixtures.js';
 
 export type CacheFactoryOptions = NonNullable<Parameters<typeof createCache>[1]>;
 
@@ -13,6 +14,11 @@ export interface ContractOptions {
   /** Builds an instance of the same kind with extra options (used to get an instance with another secret). */
   makeWith?: (options: CacheFactoryOptions) => Promise<CacheService>;
 }
+
+/** TTL of the expiry tests: long enough that the checks made before it runs out never race it. */
+const TTL = 300;
+/** A wait that ends after {@link TTL} has run out, whatever the clocks' rounding. */
+const PAST_TTL = TTL + 100;
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -287,11 +293,11 @@ export function backendContract(name: string, make: () => Promise<CacheService>,
       });
 
       it('setMany with a ttl expires every entry', async () => {
-        await cache.setMany({ [k('t1')]: 1, [k('t2')]: 2 }, { ttl: 80 });
+        await cache.setMany({ [k('t1')]: 1, [k('t2')]: 2 }, { ttl: TTL });
         const left = await cache.getExpire(k('t1'));
         expect(left).toBeGreaterThan(0);
-        expect(left).toBeLessThanOrEqual(80);
-        await sleep(160);
+        expect(left).toBeLessThanOrEqual(TTL);
+        await sleep(PAST_TTL);
         await expect(cache.getMany([k('t1'), k('t2')])).resolves.toEqual([undefined, undefined]);
       });
 
@@ -328,12 +334,12 @@ export function backendContract(name: string, make: () => Promise<CacheService>,
 
     describe('TTL', () => {
       it('a value with a ttl expires', async () => {
-        await cache.set(k('t'), 'v', { ttl: 80 });
+        await cache.set(k('t'), 'v', { ttl: TTL });
         await expect(cache.get(k('t'))).resolves.toBe('v');
         const left = await cache.getExpire(k('t'));
         expect(left).toBeGreaterThan(0);
-        expect(left).toBeLessThanOrEqual(80);
-        await sleep(160);
+        expect(left).toBeLessThanOrEqual(TTL);
+        await sleep(PAST_TTL);
         await expect(cache.get(k('t'))).resolves.toBeUndefined();
         await expect(cache.exists(k('t'))).resolves.toBe(false);
         await expect(cache.getExpire(k('t'))).resolves.toBe(-2);
@@ -363,11 +369,11 @@ export function backendContract(name: string, make: () => Promise<CacheService>,
       it('expire sets a ttl on an existing key only', async () => {
         await expect(cache.expire(k('none'), 1000)).resolves.toBe(false);
         await cache.set(k('e'), 1);
-        await expect(cache.expire(k('e'), 80)).resolves.toBe(true);
+        await expect(cache.expire(k('e'), TTL)).resolves.toBe(true);
         const left = await cache.getExpire(k('e'));
         expect(left).toBeGreaterThan(0);
-        expect(left).toBeLessThanOrEqual(80);
-        await sleep(160);
+        expect(left).toBeLessThanOrEqual(TTL);
+        await sleep(PAST_TTL);
         await expect(cache.exists(k('e'))).resolves.toBe(false);
       });
 
@@ -631,36 +637,48 @@ export function backendContract(name: string, make: () => Promise<CacheService>,
       });
 
       it('applies the ttl', async () => {
-        await cache.getOrSet(k('t'), () => 1, { ttl: 80 });
+        await cache.getOrSet(k('t'), () => 1, { ttl: TTL });
         const left = await cache.getExpire(k('t'));
         expect(left).toBeGreaterThan(0);
-        expect(left).toBeLessThanOrEqual(80);
-        await sleep(160);
-        await expect(cache.getOrSet(k('t'), () => 2, { ttl: 80 })).resolves.toBe(2);
+        expect(left).toBeLessThanOrEqual(TTL);
+        await sleep(PAST_TTL);
+        await expect(cache.getOrSet(k('t'), () => 2, { ttl: TTL })).resolves.toBe(2);
       });
 
       it('100 concurrent callers share one factory run', async () => {
-        let runs = 0;
-        const factory = async (): Promise<string> => {
-          runs += 1;
-          await sleep(50);
+        const factory = { runs: 0, gate: undefined as Promise<void> | undefined };
+        const run = async (): Promise<string> => {
+          factory.runs += 1;
+          await factory.gate;
           return 'shared';
         };
-        const results = await Promise.all(Array.from({ length: 100 }, () => cache.getOrSet(k('sf'), factory)));
-        expect(runs).toBe(1);
-        expect(results).toEqual(Array.from({ length: 100 }, () => 'shared'));
+        const reads = readsOf(cache);
+        const settled = await heldCalls(
+          factory,
+          100,
+          () => cache.getOrSet(k('sf'), run),
+          () => readsOf(cache) - reads >= 100 && factory.runs === 1,
+        );
+        expect(factory.runs).toBe(1);
+        expect(settled).toEqual(Array.from({ length: 100 }, () => ({ status: 'fulfilled', value: 'shared' })));
       });
 
       it('a failing factory rejects every waiting caller, stores nothing, and the next call runs again', async () => {
-        let runs = 0;
+        const factory = { runs: 0, gate: undefined as Promise<void> | undefined };
         const failing = async (): Promise<string> => {
-          runs += 1;
-          await sleep(20);
+          factory.runs += 1;
+          await factory.gate;
           throw new Error('factory failed');
         };
-        const results = await Promise.allSettled(Array.from({ length: 5 }, () => cache.getOrSet(k('ff'), failing)));
+        const reads = readsOf(cache);
+        const results = await heldCalls(
+          factory,
+          5,
+          () => cache.getOrSet(k('ff'), failing),
+          () => readsOf(cache) - reads >= 5 && factory.runs === 1,
+        );
         expect(results.every((result) => result.status === 'rejected')).toBe(true);
-        expect(runs).toBe(1);
+        expect(factory.runs).toBe(1);
         await expect(cache.exists(k('ff'))).resolves.toBe(false);
         await expect(cache.getOrSet(k('ff'), () => 'ok')).resolves.toBe('ok');
       });

@@ -21,6 +21,8 @@ export interface FaultProxy {
   readonly url: string;
   /** Connections open now. */
   readonly size: number;
+  /** Server replies discarded so far (chunks as they arrived): proof that a fault hit commands in flight. */
+  readonly lostReplies: number;
   /**
    * From now on, discards the server's replies on the matching connections (all by default), including
    * connections opened later once their client has sent something that matches.
@@ -37,6 +39,7 @@ const MARK_LIMIT = 4096;
 
 export async function startFaultProxy(targetPort: number, targetHost = '127.0.0.1'): Promise<FaultProxy> {
   const links = new Set<Link>();
+  let lostReplies = 0;
   let defaultMode: { mode: Mode; match?: (sent: string) => boolean } = { mode: 'forward' };
 
   const server: Server = createServer((client) => {
@@ -60,6 +63,7 @@ export async function startFaultProxy(targetPort: number, targetHost = '127.0.0.
     });
     upstream.on('data', (chunk: Buffer) => {
       if (link.mode === 'forward') client.write(chunk);
+      else lostReplies++;
     });
   });
   await new Promise<void>((resolve, reject) => {
@@ -86,6 +90,9 @@ export async function startFaultProxy(targetPort: number, targetHost = '127.0.0.
     url: `redis://127.0.0.1:${port}`,
     get size() {
       return links.size;
+    },
+    get lostReplies() {
+      return lostReplies;
     },
     loseReplies: (match) => apply('lose', match),
     heal: () => apply('forward'),

@@ -6,11 +6,12 @@
  * every class name and key template of a suite starts with the suite's own tag, and {@link cleanup} deletes
  * `tag*` (keys and protection state) before each test.
  */
-import type { INestApplication } from '@nestjs/common';
+import type { INestApplication, Type } from '@nestjs/common';
+import { jest } from '@jest/globals';
 import { Test } from '@nestjs/testing';
-import { CacheService, CashewsModule, createCache } from '../../lib/index.js';
+import { CacheService, CashewsModule, createCache, type Duration } from '../../lib/index.js';
 import { PROTECTED_PREFIX } from '../../lib/keys/protected-keys.js';
-import { redisSkipReason, redisUrl } from './redis.js';
+import { pollUntil, redisSkipReason, redisUrl } from './redis.js';
 
 export const STRATEGY_DB = 8;
 
@@ -36,9 +37,23 @@ export function describeBackends(name: string, fn: (backend: BackendCase) => voi
 
 const apps: INestApplication[] = [];
 
+/** What {@link startApp} may add: the instance's default TTL, controllers. */
+export interface AppExtras {
+  ttl?: Duration;
+  controllers?: Type[];
+}
+
 /** A real Nest application with `CashewsModule.forRoot(url)` and `providers`, initialized. */
-export async function startApp(url: string, providers: Array<new (...args: never[]) => unknown>) {
-  const moduleRef = await Test.createTestingModule({ imports: [CashewsModule.forRoot(url)], providers }).compile();
+export async function startApp(
+  url: string,
+  providers: Array<new (...args: never[]) => unknown>,
+  { ttl, controllers = [] }: AppExtras = {},
+) {
+  const moduleRef = await Test.createTestingModule({
+    imports: [CashewsModule.forRoot(url, ttl === undefined ? {} : { ttl })],
+    providers,
+    controllers,
+  }).compile();
   const app = moduleRef.createNestApplication({ logger: false });
   apps.push(app);
   await app.init();
@@ -97,6 +112,62 @@ export async function rejection(promise: Promise<unknown>): Promise<unknown> {
     return error;
   }
   throw new Error('expected a rejection, but the promise resolved');
+}
+
+/** Key reads (hits and misses) `cache` has answered so far, over every backend route. */
+export function readsOf(cache: CacheService): number {
+  return cache.stats().backends.reduce((total, backend) => total + backend.hits + backend.misses, 0);
+}
+
+/**
+ * Starts `count` concurrent `call()`s while `subject`'s method is held at its gate, and opens the gate only once
+ * `joined()` holds (polled, at most 10 s): every caller is then inside the run or waiting for it, whatever the
+ * machine's speed, where a method that merely sleeps would have to outlast the callers' reads. The callers' last
+ * steps after what `joined()` observes are promise continuations, so one turn of the event loop lets them arrive.
+ */
+export async function heldCalls<T>(
+  subject: { gate?: Promise<void> },
+  count: number,
+  call: () => Promise<T>,
+  joined: () => boolean | Promise<boolean>,
+): Promise<Array<PromiseSettledResult<T>>> {
+  const gate = deferred();
+  subject.gate = gate.promise;
+  const calls = Array.from({ length: count }, call);
+  const ready = await pollUntil(async () => joined(), 10_000, 1);
+  await new Promise((resolve) => setImmediate(resolve));
+  subject.gate = undefined;
+  gate.resolve();
+  const settled = await Promise.allSettled(calls);
+  if (!ready) throw new Error(`the ${count} callers did not all join the run within 10 s`);
+  return settled;
+}
+
+/**
+ * Fakes only the given clocks: `Date` (what @Early and @Soft age a stored value with) or `performance` (what
+ * durations are measured with, and mem:// TTLs), so that `jest.setSystemTime()` / `jest.advanceTimersByTime()` move
+ * exactly that time while timers, sockets and Redis keep real time. Undo with `jest.useRealTimers()`.
+ */
+export function fakeClocks(...clocks: Array<'Date' | 'performance'>): void {
+  const real: Array<'Date' | 'performance'> = (['Date', 'performance'] as const).filter((c) => !clocks.includes(c));
+  jest.useFakeTimers({
+    doNotFake: [
+      ...real,
+      'hrtime',
+      'nextTick',
+      'queueMicrotask',
+      'requestAnimationFrame',
+      'cancelAnimationFrame',
+      'requestIdleCallback',
+      'cancelIdleCallback',
+      'setImmediate',
+      'clearImmediate',
+      'setInterval',
+      'clearInterval',
+      'setTimeout',
+      'clearTimeout',
+    ],
+  });
 }
 
 /** Tracks how many calls overlap, to prove a lock serializes them. */
