@@ -1,6 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import type { CacheService } from './cache.service.js';
+import type { CacheEngine } from './engine/cache-engine.js';
+import { engineOf } from './engine/engine-of.js';
 import { getCacheToken } from './cache.tokens.js';
 import { CashewsRegistry } from './cashews.registry.js';
 import { CashewsConfigError, type KeyPlaceholderError } from './errors.js';
@@ -15,6 +17,7 @@ import { layerOptions } from './strategies/store-policy.js';
 export class CacheResolver implements ExecutorHooks {
   private readonly logger = new Logger('Cashews');
   private readonly instances = new Map<string | undefined, CacheService>();
+  private readonly engines = new Map<string | undefined, CacheEngine>();
   /** Placeholders already reported as rendering `undefined`, per layer: each is logged once. */
   private readonly missingReported = new WeakMap<Layer, Set<string>>();
 
@@ -37,20 +40,30 @@ export class CacheResolver implements ExecutorHooks {
             : 'No default cache instance. Import CashewsModule.forRoot(url) in your application module.',
         );
       }
-      refuseStandIn(cache, name);
+      this.engines.set(name, engineOrRefuse(cache, name));
       this.instances.set(name, cache);
     }
     return cache;
+  }
+
+  /** The engine of an instance (what strategies run on); @throws as {@link get}. */
+  engine(name?: string): CacheEngine {
+    let engine = this.engines.get(name);
+    if (!engine) {
+      this.get(name);
+      engine = this.engines.get(name)!;
+    }
+    return engine;
   }
 
   /**
    * The instance `layer` runs on. Called at bootstrap for every decorated method (see the explorer), so a
    * decorator without `ttl` on an instance without a default TTL fails start-up here.
    */
-  cacheFor(layer: Layer): CacheService {
-    const cache = this.get(layer.cacheName);
-    layerOptions(layer, cache);
-    return cache;
+  cacheFor(layer: Layer): CacheEngine {
+    const engine = this.engine(layer.cacheName);
+    layerOptions(layer, engine);
+    return engine;
   }
 
   onMissingKeyPart(layer: Layer, target: string, error: KeyPlaceholderError, outcome: MissingKeyOutcome): void {
@@ -81,41 +94,21 @@ export class CacheResolver implements ExecutorHooks {
   }
 }
 
-/** What decorated methods call on their instance (the executor's `StrategyCache`). */
-const STRATEGY_METHODS = [
-  'read',
-  'set',
-  'delete',
-  'deleteMatch',
-  'deleteTags',
-  'incr',
-  'getExpire',
-  'tryLock',
-  'unlock',
-  'lock',
-  'singleFlight',
-  'fixedWindow',
-  'slidingWindow',
-  'circuit',
-  'readState',
-  'writeState',
-] as const;
-
 /**
  * A stand-in given with `overrideProvider(CacheService).useValue({ get: jest.fn() })` works for code calling it
- * directly, but decorated methods would fail at their first call with `cache.read is not a function`: refused when
- * the decorators are bound (bootstrap), with the fix.
+ * directly, but decorated methods run on the engine of a real instance: refused when the decorators are bound
+ * (bootstrap), with the fix.
  */
-function refuseStandIn(cache: unknown, name: string | undefined): void {
-  const missing = STRATEGY_METHODS.filter(
-    (method) => typeof (cache as Record<string, unknown> | null)?.[method] !== 'function',
-  );
-  if (missing.length === 0) return;
-  const token = name ? `getCacheToken('${name}')` : 'CacheService';
-  throw new CashewsConfigError(
-    `The ${name ? `cache instance "${name}"` : 'default cache instance'} provided for ${token} is not a CacheService ` +
-      `(it has no ${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', …' : ''}), and decorated methods use it. ` +
-      `Override it with a real instance instead: overrideProvider(${token}).useValue(await createCache('mem://')), ` +
-      `and spy on the methods you want to check (jest.spyOn(instance, 'get')).`,
-  );
+function engineOrRefuse(cache: CacheService, name: string | undefined): CacheEngine {
+  try {
+    return engineOf(cache);
+  } catch {
+    const token = name ? `getCacheToken('${name}')` : 'CacheService';
+    throw new CashewsConfigError(
+      `The ${name ? `cache instance "${name}"` : 'default cache instance'} provided for ${token} is not a CacheService ` +
+        `created by createCache() or CashewsModule, and decorated methods use it. ` +
+        `Override it with a real instance instead: overrideProvider(${token}).useValue(await createCache('mem://')), ` +
+        `and spy on the methods you want to check (jest.spyOn(instance, 'get')).`,
+    );
+  }
 }

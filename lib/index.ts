@@ -5,6 +5,14 @@ export { RedisBackend } from './backends/redis.backend.js';
 export { RedisClusterBackend } from './backends/redis-cluster.backend.js';
 export { ClientSideBackend } from './backends/client-side.backend.js';
 export { PrefixRouterBackend } from './backends/prefix-router.backend.js';
+export { ChaosBackend, type ChaosBackendOptions, type ChaosCounts } from './backends/chaos.backend.js';
+export { definePrimitive, type MemoryEntries, type Primitive } from './primitives/primitive.js';
+export { incrPrimitive } from './primitives/incr.primitive.js';
+export { setLockPrimitive } from './primitives/set-lock.primitive.js';
+export { unlockPrimitive } from './primitives/unlock.primitive.js';
+export { fixedWindowPrimitive } from './primitives/fixed-window.primitive.js';
+export { slidingWindowPrimitive } from './primitives/sliding-window.primitive.js';
+export { circuitPrimitive } from './primitives/circuit.primitive.js';
 export { CacheService, type LockOptions, type SetOptions, type StoreTtl } from './cache.service.js';
 export { MISS, type Miss } from './miss.js';
 export { getCacheToken, InjectCache } from './cache.tokens.js';
@@ -68,7 +76,16 @@ export type { StampedeDecoratorOptions } from './decorators/stampede-options.js'
 export { CashewsInterceptor } from './interceptors/cashews.interceptor.js';
 export { backgroundSettled } from './strategies/executor.js';
 // Testing an application: run-time switch and reset between tests (issue #11)
-export type { SwitchCommand } from './runtime-switch.js';
+export type { SwitchCommand } from './pipeline/runtime-switch.js';
+export type { CommandHook } from './pipeline/command-hook.js';
+export type {
+  CommandArgs,
+  CommandCall,
+  CommandCallOf,
+  CommandName,
+  CommandResults,
+  NextCommand,
+} from './pipeline/command.js';
 export { cacheInstances, resetCaches } from './testing.js';
 export type { ConditionOption, ExceptionsOption, TtlOption } from './strategies/strategy.js';
 export { registerKeyFormatter, type KeyFormatter } from './keys/formatters.js';

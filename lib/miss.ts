@@ -1,9 +1,16 @@
 /**
- * Answer of `CacheService.read` when the key holds nothing usable (distinct from a stored `undefined`).
+ * What a read answers inside the engine and the command pipeline when the key holds nothing usable: distinct
+ * from a stored `undefined`. Command hooks see it as the result of a `get` that missed.
  * @example
  * ```ts
- * const value = await cache.read('product:42');
- * if (value === MISS) console.log('not cached');
+ * const countMisses: CommandHook = {
+ *   name: 'countMisses',
+ *   async handle(call, next) {
+ *     const result = await next(call);
+ *     if (call.command === 'get' && result === MISS) console.log(`miss: ${call.args[0]}`);
+ *     return result;
+ *   },
+ * };
  * ```
  */
 export const MISS: unique symbol = Symbol('cashews.miss');

@@ -4,6 +4,7 @@
  * typed definition, and the executor reports what it sees to any `ExecutionObserver` (the statistics collector is
  * one), asking it for a per-layer handle on every call. Runs on mem:// and Redis.
  */
+import { engineOf } from '../lib/engine/engine-of.js';
 import 'reflect-metadata';
 import { Cache, CacheService, CircuitBreaker, createCache, Invalidate } from '../lib/index.js';
 import { getLayers } from '../lib/decorators/strategy-metadata.js';
@@ -118,7 +119,7 @@ describe.each([
     await cache.clear();
     recorder = new Recorder();
     // The instance as the executor sees it, with the recorder in place of its statistics collector.
-    const observed = new Proxy(cache, {
+    const observed = new Proxy(engineOf(cache), {
       get: (target, prop) => (prop === 'collector' ? recorder : Reflect.get(target, prop)),
     });
     hooks = { cacheFor: () => observed, onBackgroundError: () => undefined };

@@ -61,14 +61,17 @@ async function startApp(
 }
 
 /** Values the instance stored, recorded once the backend has answered (the instance and its backend stay real). */
+/** Values written to the instance once the write has completed (a command hook sees decorated writes too). */
 function recordSets(cache: CacheService): unknown[] {
   const stored: unknown[] = [];
-  const set = cache.set.bind(cache);
-  cache.set = (async (...args: Parameters<CacheService['set']>) => {
-    const result = await set(...args);
-    stored.push(args[1]);
-    return result;
-  }) as CacheService['set'];
+  cache.addHook({
+    name: 'recordSets',
+    async handle(call, next) {
+      const result = await next(call);
+      if (call.command === 'set') stored.push(call.args[1]);
+      return result;
+    },
+  });
   return stored;
 }
 

@@ -1,4 +1,5 @@
-import type { CircuitOp, CircuitSettings, CircuitState, WindowState } from './protect-types.js';
+import type { Primitive } from '../primitives/primitive.js';
+import type { BackendCounters } from '../stats/backend-counters.js';
 
 /**
  * The storage contract every backend implements. Backends store opaque *raw* values produced by the
@@ -7,6 +8,10 @@ import type { CircuitOp, CircuitSettings, CircuitState, WindowState } from './pr
  *
  * `undefined` is the only "missing" answer; a codec never produces `undefined` as a raw value.
  * All TTLs are whole milliseconds; `undefined` TTL means "no expiry".
+ *
+ * The contract is key-value storage (get/set/delete/expire/scan and tags) plus one entry point for atomic
+ * primitives ({@link run}); the optional members are capabilities a backend may have, which the engine uses
+ * when present.
  */
 export interface Backend {
   /** `memory`, `redis` or `cluster`: decides the codec (memory keeps live copies, Redis needs strings). */
@@ -21,8 +26,6 @@ export interface Backend {
   /** `exist: true` only overwrites, `false` only creates; no TTL clears any previous one. */
   set(key: string, raw: unknown, options?: { ttl?: number; exist?: boolean }): Promise<boolean>;
   setMany(entries: ReadonlyArray<readonly [string, unknown]>, ttl?: number): Promise<void>;
-  /** Atomically adds `by`; `ttl` applies only when this call creates the counter. */
-  incr(key: string, by: number, ttl?: number): Promise<number>;
   /** Removes keys, and removes them from their tag indexes (an index never outlives its keys). */
   delete(key: string): Promise<boolean>;
   deleteMany(keys: readonly string[]): Promise<number>;
@@ -38,23 +41,11 @@ export interface Backend {
   exists(key: string): Promise<boolean>;
   ping(message?: string): Promise<string>;
   clear(): Promise<void>;
-  /** Creates `key` holding `token` for `ttl` ms only if it does not exist. */
-  setLock(key: string, token: string, ttl: number): Promise<boolean>;
-  /** Deletes `key` only if it still holds `token`. */
-  unlock(key: string, token: string): Promise<boolean>;
-
   /**
-   * Fixed-window rate limit, atomically: counts one call in `key`'s window of `period` ms; the first call
-   * over `limit` bans the key for `banTtl` ms (the window's expiry is moved to then).
+   * Runs an atomic primitive on `key` (counters, locks, rate-limit windows, circuits: see lib/primitives/). A
+   * backend routes it by `key` like any keyed command and needs to know nothing else about it.
    */
-  fixedWindow(key: string, limit: number, period: number, banTtl: number): Promise<WindowState>;
-  /**
-   * Sliding-window rate limit, atomically: allows the call when fewer than `limit` calls were allowed in the
-   * last `period` ms (rejected calls are not counted), and records it.
-   */
-  slidingWindow(key: string, limit: number, period: number): Promise<WindowState>;
-  /** One atomic step of the circuit breaker stored at `key` (see {@link CircuitOp}). */
-  circuit(key: string, op: CircuitOp, settings: CircuitSettings): Promise<CircuitState>;
+  run<A extends readonly unknown[], R>(primitive: Primitive<A, R>, key: string, ...args: A): Promise<R>;
 
   // --- Tags (invalidation by tag; see lib/tags/) ---------------------------------------------------------
   /**
@@ -72,4 +63,18 @@ export interface Backend {
    * keyspace: the cost is proportional to the keys removed. Answers how many keys existed and were removed.
    */
   deleteTags(tags: readonly string[]): Promise<number>;
+
+  // --- Optional capabilities ------------------------------------------------------------------------------
+  /** A synchronous read (memory): a hit then costs no promise of the backend's own. */
+  getSync?(key: string): unknown;
+  /**
+   * A read from an in-process layer of values already decoded (`client_side`): the value, or `MISS` when the
+   * layer does not hold `key` (the caller then goes on to {@link get}).
+   */
+  readLocal?(key: string, decode: (key: string, raw: unknown) => unknown): unknown;
+  /**
+   * Usage counters kept by the backend itself, one entry per backend it routes to (the prefix router): the
+   * engine then reports these instead of wrapping the backend in a counting one.
+   */
+  usage?(): ReadonlyArray<{ readonly prefix: string; readonly counters: BackendCounters }>;
 }

@@ -69,8 +69,9 @@ interface Ticket {
  * - A GET reply and an invalidation of the same key can cross: a reply is stored only when no invalidation of that
  *   key ({@link Pending.version}) and no flush ({@link epoch}) happened between sending the GET and its reply.
  * - Writes by this process drop the local copy when they are *sent* (any command with keys outside
- *   {@link READ_ONLY}, seen by wrapping `sendCommand`, so commands added later are covered too), and count as an
- *   invalidation for reads in flight. Redis also sends its own invalidation, which is then a no-op.
+ *   {@link READ_ONLY}, seen by wrapping `sendCommand`, so commands added later are covered too: a primitive run by
+ *   {@link run} is an `EVALSHA` naming its key), and count as an invalidation for reads in flight. Redis also sends
+ *   its own invalidation, which is then a no-op.
  * - Local entries expire after the key's remaining Redis TTL measured by the same read (PTTL next to GET), counted
  *   from when the read was sent, so a value is never served past its Redis expiry.
  * @example

@@ -1,5 +1,5 @@
+import type { Primitive } from '../primitives/primitive.js';
 import type { Backend } from './backend.interface.js';
-import type { CircuitState, WindowState } from './protect-types.js';
 
 /**
  * What `enable=0` installs: every command is a no-op answering a miss, so decorated methods always run
@@ -24,10 +24,6 @@ export class DisabledBackend implements Backend {
     return false;
   }
   async setMany(): Promise<void> {}
-  /** A counter that never persists: each call starts from zero. */
-  async incr(_key: string, by: number): Promise<number> {
-    return by;
-  }
   async delete(): Promise<boolean> {
     return false;
   }
@@ -51,22 +47,12 @@ export class DisabledBackend implements Backend {
     return message ?? 'PONG';
   }
   async clear(): Promise<void> {}
-  /** Locks always succeed so `@Locked` methods run rather than wait forever. */
-  async setLock(): Promise<boolean> {
-    return true;
-  }
-  async unlock(): Promise<boolean> {
-    return true;
-  }
-  /** Rate limits and circuits never trip: with the cache off, decorated methods always run. */
-  async fixedWindow(_key: string, limit: number, period: number): Promise<WindowState> {
-    return { allowed: true, remaining: Math.max(0, limit - 1), reset: period };
-  }
-  async slidingWindow(_key: string, limit: number, period: number): Promise<WindowState> {
-    return { allowed: true, remaining: Math.max(0, limit - 1), reset: period };
-  }
-  async circuit(): Promise<CircuitState> {
-    return { state: 'closed', allowed: true, trial: false, retryAfter: 0 };
+  /**
+   * Each primitive's answer while switched off: counters never persist, locks are granted without being taken,
+   * rate limits and circuits never trip, so decorated methods always run.
+   */
+  async run<A extends readonly unknown[], R>(primitive: Primitive<A, R>, _key: string, ...args: A): Promise<R> {
+    return primitive.off(...args);
   }
 
   // --- Tags ---

@@ -1,17 +1,10 @@
 import { LRUCache } from 'lru-cache';
 import { systemClock, type Clock } from '../clock.js';
-import { CacheValueError } from '../errors.js';
 import { toRegExp } from '../keys/pattern.js';
 import { isProtectedKey, scanSkipsProtected } from '../keys/protected-keys.js';
 import { MemoryTagIndex } from '../tags/memory-tag-index.js';
+import type { MemoryEntries, Primitive } from '../primitives/primitive.js';
 import type { Backend } from './backend.interface.js';
-import {
-  circuitState,
-  type CircuitOp,
-  type CircuitSettings,
-  type CircuitState,
-  type WindowState,
-} from './protect-types.js';
 
 /** Options of {@link MemoryBackend}. */
 export interface MemoryBackendOptions {
@@ -22,8 +15,6 @@ export interface MemoryBackendOptions {
   /** Time source of the TTLs (default `performance.now()`); tests pass a fake one. Must not start at 0. */
   clock?: Clock;
 }
-
-const INTEGER = /^-?\d{1,16}$/;
 
 /**
  * In-process backend on `lru-cache`. lru-cache already drops expired entries when they are read; the
@@ -88,22 +79,6 @@ export class MemoryBackend implements Backend {
 
   async setMany(entries: ReadonlyArray<readonly [string, unknown]>, ttl?: number): Promise<void> {
     for (const [key, raw] of entries) this.lru.set(key, raw as NonNullable<unknown>, { ttl: ttl ?? 0 });
-  }
-
-  async incr(key: string, by: number, ttl?: number): Promise<number> {
-    const current = this.lru.get(key);
-    let base = 0;
-    if (current !== undefined) {
-      if (typeof current === 'number' && Number.isSafeInteger(current)) base = current;
-      else if (typeof current === 'string' && INTEGER.test(current)) base = Number(current);
-      else throw new CacheValueError(`Cannot increment "${key}": the stored value is not an integer.`);
-      // Keep the remaining TTL: incrementing must not extend or clear the expiry.
-      const left = this.lru.getRemainingTTL(key);
-      this.lru.set(key, base + by, { ttl: Number.isFinite(left) ? Math.max(1, left) : 0 });
-    } else {
-      this.lru.set(key, by, { ttl: ttl ?? 0 });
-    }
-    return base + by;
   }
 
   async delete(key: string): Promise<boolean> {
@@ -183,111 +158,18 @@ export class MemoryBackend implements Backend {
     return count;
   }
 
-  async setLock(key: string, token: string, ttl: number): Promise<boolean> {
-    if (this.lru.has(key)) return false;
-    this.lru.set(key, token, { ttl });
-    return true;
+  // --- Primitives (lib/primitives/) -------------------------------------------------------------------------
+  /** What primitives work on: the LRU's entries, with the wall clock windows and circuits measure with. */
+  private readonly entries: MemoryEntries = {
+    get: (key) => this.lru.get(key),
+    set: (key, raw, ttl) => void this.lru.set(key, raw, { ttl: ttl ?? 0 }),
+    delete: (key) => this.lru.delete(key),
+    ttlLeft: (key) => (this.lru.has(key) ? this.lru.getRemainingTTL(key) : undefined),
+    now: () => Date.now(),
+  };
+
+  /** Primitives run synchronously between two awaits, so they are atomic in this process. */
+  async run<A extends readonly unknown[], R>(primitive: Primitive<A, R>, key: string, ...args: A): Promise<R> {
+    return primitive.memory(this.entries, key, ...args);
   }
-
-  async unlock(key: string, token: string): Promise<boolean> {
-    if (this.lru.get(key) !== token) return false;
-    return this.lru.delete(key);
-  }
-
-  // The protective primitives run synchronously between two awaits, so they are atomic in this process.
-
-  async fixedWindow(key: string, limit: number, period: number, banTtl: number): Promise<WindowState> {
-    const current = this.lru.get(key);
-    if (!(current instanceof FixedWindow)) {
-      this.lru.set(key, new FixedWindow(), { ttl: period });
-      return { allowed: 1 <= limit, remaining: Math.max(0, limit - 1), reset: period };
-    }
-    const count = ++current.count;
-    let reset = this.remaining(key, period);
-    if (count === limit + 1) {
-      this.lru.set(key, current, { ttl: banTtl });
-      reset = banTtl;
-    }
-    return { allowed: count <= limit, remaining: Math.max(0, limit - count), reset };
-  }
-
-  async slidingWindow(key: string, limit: number, period: number): Promise<WindowState> {
-    const now = Date.now();
-    let log = this.lru.get(key);
-    if (!(log instanceof SlidingLog)) log = new SlidingLog();
-    const times = (log as SlidingLog).times;
-    let expired = 0;
-    while (expired < times.length && times[expired] <= now - period) expired++;
-    if (expired) times.splice(0, expired);
-    if (times.length < limit) {
-      times.push(now);
-      this.lru.set(key, log as SlidingLog, { ttl: period });
-      return { allowed: true, remaining: limit - times.length, reset: times[0] + period - now };
-    }
-    return { allowed: false, remaining: 0, reset: Math.max(1, times[0] + period - now) };
-  }
-
-  async circuit(key: string, op: CircuitOp, s: CircuitSettings): Promise<CircuitState> {
-    const now = Date.now();
-    const found = this.lru.get(key);
-    const c = found instanceof CircuitRecord ? found : new CircuitRecord();
-    const open = () => {
-      const next = new CircuitRecord();
-      next.open = now + s.ttl;
-      next.half = s.halfOpenTtl > 0 ? now + s.ttl + s.halfOpenTtl : 0;
-      this.lru.set(key, next, { ttl: s.ttl + s.halfOpenTtl + s.period });
-      return circuitState(2, s.ttl);
-    };
-    if (now < c.open) return circuitState(2, c.open - now);
-    if (now < c.half) {
-      if (op === 'check') {
-        if (c.probe) return circuitState(3, c.half - now);
-        c.probe = true;
-        return circuitState(1, 0);
-      }
-      if (op === 'trial-ok') {
-        this.lru.delete(key);
-        return circuitState(0, 0);
-      }
-      if (op === 'trial-fail') return open();
-      return circuitState(3, c.half - now);
-    }
-    if (op === 'check') return circuitState(0, 0);
-    if (c.start < 0 || now - c.start >= s.period) {
-      c.start = now;
-      c.calls = 0;
-      c.fails = 0;
-    }
-    c.calls++;
-    if (op === 'fail' || op === 'trial-fail') c.fails++;
-    if (c.calls >= s.minCalls && c.fails * 100 >= s.errorsRate * c.calls) return open();
-    c.open = 0;
-    c.half = 0;
-    c.probe = false;
-    this.lru.set(key, c, { ttl: s.period });
-    return circuitState(0, 0);
-  }
-
-  private remaining(key: string, fallback: number): number {
-    const left = this.lru.getRemainingTTL(key);
-    return Number.isFinite(left) && left > 0 ? Math.round(left) : fallback;
-  }
-}
-
-/** Internal state of the protective primitives, told apart from stored values by class. */
-class FixedWindow {
-  count = 1;
-}
-
-class SlidingLog {
-  readonly times: number[] = [];
-}
-
-class CircuitRecord {
-  open = 0;
-  half = 0;
-  probe = false;
-  start = -1;
-  calls = 0;
-  fails = 0;
 }

@@ -1,6 +1,6 @@
 /**
- * Answers of the protective primitives (rate limits, circuit breaker) every backend implements atomically.
- * All durations are milliseconds.
+ * Answers of the protective primitives (rate limits, circuit breaker; see lib/primitives/) every backend runs
+ * atomically. All durations are milliseconds.
  */
 
 /** One call counted against a rate limit window. */
@@ -40,18 +40,4 @@ export interface CircuitState {
   readonly trial: boolean;
   /** Milliseconds until the circuit may let calls through again (0 when allowed). */
   readonly retryAfter: number;
-}
-
-/** Decodes the `[code, retryAfter]` answer shared by the Lua script and the memory implementation. */
-export function circuitState(code: number, retryAfter: number): CircuitState {
-  switch (code) {
-    case 1:
-      return { state: 'half-open', allowed: true, trial: true, retryAfter: 0 };
-    case 2:
-      return { state: 'open', allowed: false, trial: false, retryAfter };
-    case 3:
-      return { state: 'half-open', allowed: false, trial: false, retryAfter };
-    default:
-      return { state: 'closed', allowed: true, trial: false, retryAfter: 0 };
-  }
 }

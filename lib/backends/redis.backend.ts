@@ -1,114 +1,19 @@
 import { Logger } from '@nestjs/common';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { ResolvedCacheConfig } from '../config/cache-options.js';
-import { CacheValueError, CashewsConfigError } from '../errors.js';
+import { CashewsConfigError } from '../errors.js';
 import { toRedisGlob } from '../keys/pattern.js';
 import { isProtectedKey, scanSkipsProtected } from '../keys/protected-keys.js';
+import type { Primitive } from '../primitives/primitive.js';
 import type { Backend } from './backend.interface.js';
-import {
-  circuitState,
-  type CircuitOp,
-  type CircuitSettings,
-  type CircuitState,
-  type WindowState,
-} from './protect-types.js';
 import { StallWatchdog } from './stall-watchdog.js';
 import { databaseCount, failUnansweredOnClose, refuseFailedSelect } from './connection-guards.js';
 import { defineTagScripts, type TagScriptCommands } from '../tags/redis-tag-scripts.js';
 import { TAG_BATCH, TAGS_OF_PREFIX, tagIndexKey, tagsOfKey } from '../tags/tag-keys.js';
 
-// Single-key scripts only, so they run unchanged on Redis Cluster.
-const INCR_SCRIPT = `
-local created = redis.call('EXISTS', KEYS[1]) == 0
-local value = redis.call('INCRBY', KEYS[1], ARGV[1])
-if created and tonumber(ARGV[2]) > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return value`;
-const UNLOCK_SCRIPT = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0`;
-// Protective primitives: one key each, the server's clock (TIME) so every process agrees on windows.
-// ARGV: limit, period, banTtl. Answers {count, ms until reset}.
-const FIXED_WINDOW_SCRIPT = `
-local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-if n == tonumber(ARGV[1]) + 1 then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]); ttl = tonumber(ARGV[2]) end
-return {n, ttl}`;
-// ARGV: limit, period, unique member. Answers {allowed 0/1, remaining, ms until the oldest call leaves}.
-const SLIDING_WINDOW_SCRIPT = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local limit, period = tonumber(ARGV[1]), tonumber(ARGV[2])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - period)
-local n = redis.call('ZCARD', KEYS[1])
-local allowed = 0
-if n < limit then
-  redis.call('ZADD', KEYS[1], now, now .. ':' .. ARGV[3])
-  redis.call('PEXPIRE', KEYS[1], period)
-  n = n + 1
-  allowed = 1
-end
-local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-local reset = period
-if oldest[2] then reset = math.max(1, tonumber(oldest[2]) + period - now) end
-return {allowed, math.max(0, limit - n), reset}`;
-// The circuit breaker in one hash; mirrors MemoryBackend.circuit. ARGV: op, errorsRate, period, ttl,
-// minCalls, halfOpenTtl. Answers {code, retryAfter}: 0 closed, 1 half-open trial, 2 open, 3 half-open busy.
-const CIRCUIT_SCRIPT = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local op = ARGV[1]
-local rate, period, ttl = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-local minCalls, halfTtl = tonumber(ARGV[5]), tonumber(ARGV[6])
-local h = redis.call('HMGET', KEYS[1], 'open', 'half', 'probe', 'start', 'calls', 'fails')
-local openUntil, halfUntil = tonumber(h[1]) or 0, tonumber(h[2]) or 0
-local function open()
-  local half = 0
-  if halfTtl > 0 then half = now + ttl + halfTtl end
-  redis.call('DEL', KEYS[1])
-  redis.call('HSET', KEYS[1], 'open', now + ttl, 'half', half)
-  redis.call('PEXPIRE', KEYS[1], ttl + halfTtl + period)
-  return {2, ttl}
-end
-if now < openUntil then return {2, openUntil - now} end
-if now < halfUntil then
-  if op == 'check' then
-    if (tonumber(h[3]) or 0) == 0 then
-      redis.call('HSET', KEYS[1], 'probe', 1)
-      return {1, 0}
-    end
-    return {3, halfUntil - now}
-  end
-  if op == 'trial-ok' then
-    redis.call('DEL', KEYS[1])
-    return {0, 0}
-  end
-  if op == 'trial-fail' then return open() end
-  return {3, halfUntil - now}
-end
-if op == 'check' then return {0, 0} end
-local start, calls, fails = tonumber(h[4]), 0, 0
-if start == nil or now - start >= period then
-  start = now
-else
-  calls, fails = tonumber(h[5]) or 0, tonumber(h[6]) or 0
-end
-calls = calls + 1
-if op == 'fail' or op == 'trial-fail' then fails = fails + 1 end
-if calls >= minCalls and fails * 100 >= rate * calls then return open() end
-redis.call('HSET', KEYS[1], 'open', 0, 'half', 0, 'probe', 0, 'start', start, 'calls', calls, 'fails', fails)
-redis.call('PEXPIRE', KEYS[1], period)
-return {0, 0}`;
-
 type Client = Redis | Cluster;
-interface ScriptCommands {
-  cashewsIncr(key: string, by: number, ttl: number): Promise<number>;
-  cashewsUnlock(key: string, token: string): Promise<number>;
-  cashewsFixedWindow(key: string, limit: number, period: number, banTtl: number): Promise<[number, number]>;
-  cashewsSlidingWindow(key: string, limit: number, period: number, member: string): Promise<[number, number, number]>;
-  cashewsCircuit(key: string, op: CircuitOp, ...settings: number[]): Promise<[number, number]>;
-}
+/** A primitive's script as ioredis defines it on the client: the key, then the script's `ARGV`. */
+type ScriptCommand = (key: string, ...argv: Array<string | number>) => Promise<unknown>;
 
 /** Redis answers `null` for a missing key; the Backend contract says `undefined`. */
 function orUndefined(value: string | null): string | undefined {
@@ -152,7 +57,8 @@ export class RedisBackend implements Backend {
   readonly kind: 'redis' | 'cluster' = 'redis';
   readonly client: Client;
   private readonly watchdog?: StallWatchdog;
-  private sequence = 0;
+  /** Primitives whose script is defined on the client (as `cashews_<name>`): the script and its command. */
+  private readonly scripts = new Map<string, { lua: string; command: ScriptCommand }>();
   /** The server's refusal of the URL's database, until a connection selects it (see {@link connect}). */
   private selectError?: Error;
   /** Builds the bootstrap error for {@link selectError} (set by {@link guardDatabase}). */
@@ -171,18 +77,9 @@ export class RedisBackend implements Backend {
     }
     if (this.client instanceof Redis) failUnansweredOnClose(this.client);
     else this.client.on('+node', (node: Redis) => failUnansweredOnClose(node));
-    this.client.defineCommand('cashewsIncr', { numberOfKeys: 1, lua: INCR_SCRIPT });
-    this.client.defineCommand('cashewsUnlock', { numberOfKeys: 1, lua: UNLOCK_SCRIPT });
-    this.client.defineCommand('cashewsFixedWindow', { numberOfKeys: 1, lua: FIXED_WINDOW_SCRIPT });
-    this.client.defineCommand('cashewsSlidingWindow', { numberOfKeys: 1, lua: SLIDING_WINDOW_SCRIPT });
-    this.client.defineCommand('cashewsCircuit', { numberOfKeys: 1, lua: CIRCUIT_SCRIPT });
     defineTagScripts(this.client);
     // Failures surface on the commands; an unhandled 'error' event would crash the process.
     this.client.on('error', () => undefined);
-  }
-
-  protected get scripts(): ScriptCommands {
-    return this.client as unknown as ScriptCommands;
   }
 
   async connect(): Promise<void> {
@@ -293,17 +190,6 @@ export class RedisBackend implements Backend {
     await pipeline.exec();
   }
 
-  async incr(key: string, by: number, ttl?: number): Promise<number> {
-    try {
-      return Number(await this.scripts.cashewsIncr(key, by, ttl ?? 0));
-    } catch (error) {
-      if (/not an integer|out of range/i.test(String((error as Error).message))) {
-        throw new CacheValueError(`Cannot increment "${key}": the stored value is not an integer.`, { cause: error });
-      }
-      throw error;
-    }
-  }
-
   /** Removes the key from its tag indexes too (see {@link unlinkAll}). */
   async delete(key: string): Promise<boolean> {
     return (await this.unlinkAll([key])) > 0;
@@ -381,36 +267,38 @@ export class RedisBackend implements Backend {
     await Promise.all(this.nodes().map((node) => node.flushdb()));
   }
 
-  async setLock(key: string, token: string, ttl: number): Promise<boolean> {
-    return (await this.client.set(key, token, 'PX', ttl, 'NX')) === 'OK';
+  /**
+   * Runs the primitive's script, defined on the client as `cashews_<name>` the first time it runs (ioredis then
+   * sends it by its SHA, and loads it again on a server that lost it). A Redis error the primitive explains
+   * becomes the primitive's own error (a usage error: a counter that holds no integer); any other is a backend
+   * failure.
+   */
+  async run<A extends readonly unknown[], R>(primitive: Primitive<A, R>, key: string, ...args: A): Promise<R> {
+    const command = this.script(primitive);
+    let reply: unknown;
+    try {
+      reply = await command(key, ...primitive.redisArgs(...args));
+    } catch (error) {
+      throw (error instanceof Error && primitive.redisError?.(error, key)) || error;
+    }
+    return primitive.fromRedis(reply, ...args);
   }
 
-  async unlock(key: string, token: string): Promise<boolean> {
-    return (await this.scripts.cashewsUnlock(key, token)) === 1;
-  }
-
-  async fixedWindow(key: string, limit: number, period: number, banTtl: number): Promise<WindowState> {
-    const [count, reset] = await this.scripts.cashewsFixedWindow(key, limit, period, banTtl);
-    return { allowed: count <= limit, remaining: Math.max(0, limit - count), reset };
-  }
-
-  async slidingWindow(key: string, limit: number, period: number): Promise<WindowState> {
-    const member = `${process.pid}:${++this.sequence}:${Math.random().toString(36).slice(2, 8)}`;
-    const [allowed, remaining, reset] = await this.scripts.cashewsSlidingWindow(key, limit, period, member);
-    return { allowed: allowed === 1, remaining, reset };
-  }
-
-  async circuit(key: string, op: CircuitOp, s: CircuitSettings): Promise<CircuitState> {
-    const [code, retryAfter] = await this.scripts.cashewsCircuit(
-      key,
-      op,
-      s.errorsRate,
-      s.period,
-      s.ttl,
-      s.minCalls,
-      s.halfOpenTtl,
-    );
-    return circuitState(code, retryAfter);
+  private script<A extends readonly unknown[], R>(primitive: Primitive<A, R>): ScriptCommand {
+    const known = this.scripts.get(primitive.name);
+    if (known?.lua === primitive.lua) return known.command;
+    if (known) {
+      // The command of that name runs the other script: running it would silently do something else.
+      throw new CashewsConfigError(
+        `Two primitives are named "${primitive.name}" with different scripts; give each primitive a unique name ` +
+          `(definePrimitive({ name: ... })).`,
+      );
+    }
+    const name = `cashews_${primitive.name}`;
+    this.client.defineCommand(name, { numberOfKeys: 1, lua: primitive.lua });
+    const command = (this.client as unknown as Record<string, ScriptCommand>)[name].bind(this.client);
+    this.scripts.set(primitive.name, { lua: primitive.lua, command });
+    return command;
   }
 
   // --- Tags (see lib/tags/redis-tag-scripts.ts) -----------------------------------------------------------

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { CacheService, StoreTtl } from '../cache.service.js';
 import { CashewsConfigError } from '../errors.js';
+import { engineOf } from '../engine/engine-of.js';
 import { trackProcessWide } from '../strategies/executor.js';
 
 /**
@@ -218,7 +219,7 @@ export class CacheManager {
       return ms === undefined ? undefined : Date.now() + (ms as number);
     };
     // `\0` keeps these flights apart from decorated methods' and getOrSet's, which share the same map.
-    return this.cache.singleFlight(`\0cache-manager:wrap\0${key}`, async () => {
+    return engineOf(this.cache).singleFlight(`\0cache-manager:wrap\0${key}`, async () => {
       const stored = await this.cache.get<T>(key);
       if (stored === undefined) {
         const value = await fn();
@@ -245,7 +246,7 @@ export class CacheManager {
 
   /** One background recompute per key at a time; a failure is logged and leaves the current value. */
   private refresh<T>(key: string, fn: () => T | Promise<T>, store: (value: T) => Promise<unknown>): void {
-    const work = this.cache
+    const work = engineOf(this.cache)
       .singleFlight(`\0cache-manager:refresh\0${key}`, async () => store(await fn()))
       .then(
         () => undefined,

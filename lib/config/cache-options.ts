@@ -1,3 +1,4 @@
+import type { CommandHook } from '../pipeline/command-hook.js';
 import type { Duration } from '../duration.js';
 
 /**
@@ -48,6 +49,11 @@ export interface CacheOptions {
    * the main URL. Object only (not a URL parameter).
    */
   prefixes?: Record<string, string>;
+  /**
+   * Command hooks, run in this order on every command of the instance before it reaches the backend (see
+   * {@link CommandHook} and the README, "Command hooks"). Object only (not a URL parameter).
+   */
+  hooks?: readonly CommandHook[];
 }
 
 /** Options after URL and object are merged and validated: every duration is in milliseconds. */
@@ -72,6 +78,8 @@ export interface ResolvedCacheConfig {
   clientSideSize: number;
   /** Routed backends from the `prefixes` option, longest prefix first. */
   prefixes?: Array<{ prefix: string; config: ResolvedCacheConfig }>;
+  /** Command hooks of the instance, in order (checked when the instance is created). */
+  hooks?: readonly CommandHook[];
   nodes: Array<{ host: string; port: number }>;
   db: number;
   username?: string;

@@ -1,5 +1,7 @@
 import { parseDuration } from '../duration.js';
 import { CashewsConfigError } from '../errors.js';
+import type { CommandHook } from '../pipeline/command-hook.js';
+import { checkHook } from '../pipeline/command-pipeline.js';
 import type { CacheOptions, ResolvedCacheConfig } from './cache-options.js';
 import { isCredentialName, redactUrl, splitUserinfo } from './redact-url.js';
 
@@ -30,7 +32,7 @@ const PARAMS: Record<string, ParamSpec> = {
   clientSideSize: { kind: 'int', schemes: ['redis', 'rediss'], min: 1 },
 };
 
-const NOT_PARAMS = new Set(['name', 'isGlobal', 'cacheManagerCompat', 'url', 'prefixes']);
+const NOT_PARAMS = new Set(['name', 'isGlobal', 'cacheManagerCompat', 'url', 'prefixes', 'hooks']);
 const SCHEMES = 'mem://, redis://, rediss://, redis+cluster://';
 const TRUE = new Set(['1', 'true', 'yes', 'on']);
 const FALSE = new Set(['0', 'false', 'no', 'off']);
@@ -215,6 +217,7 @@ export function resolveCacheConfig(url: string = 'mem://', options: CacheOptions
     notices,
     clientSide: values.clientSide as boolean,
     clientSideSize: values.clientSideSize as number,
+    hooks: checkHooks(options.hooks),
     nodes: [],
     db: 0,
     tls: scheme === 'rediss',
@@ -266,6 +269,18 @@ export function resolveCacheConfig(url: string = 'mem://', options: CacheOptions
     config.db = Number(db);
   }
   return withPrefixes(config, options.prefixes);
+}
+
+/** The `hooks` option: an array of `{ name, handle(call, next) }` objects, checked before anything connects. */
+function checkHooks(hooks: CacheOptions['hooks']): ResolvedCacheConfig['hooks'] {
+  if (hooks === undefined) return undefined;
+  if (!Array.isArray(hooks)) {
+    throw new CashewsConfigError(
+      `Invalid cache option "hooks": expected an array of command hooks ({ name, handle(call, next) }), ` +
+        `e.g. hooks: [lowerKeys].`,
+    );
+  }
+  return (hooks as readonly CommandHook[]).map(checkHook);
 }
 
 /** Parameters that belong to the whole instance (codec, safe mode), not to one routed backend. */

@@ -1,3 +1,4 @@
+import { engineOf } from '../engine/engine-of.js';
 import { jest } from '@jest/globals';
 import type { CacheService } from '../cache.service.js';
 import { createCache } from '../create-cache.js';
@@ -23,7 +24,7 @@ describe('cacheStrategy', () => {
     const call = fakeCall('k');
     const { reports } = call;
     const next = jest.fn(async () => 'v');
-    expect(await cacheStrategy(call, options(), cache, next)).toBe('v');
+    expect(await cacheStrategy(call, options(), engineOf(cache), next)).toBe('v');
     expect(next).toHaveBeenCalledTimes(1);
     expect(await cache.get('k')).toBe('v');
     const left = await cache.getExpire('k');
@@ -36,7 +37,7 @@ describe('cacheStrategy', () => {
     const call = fakeCall('k');
     const { reports } = call;
     const next = jest.fn(async () => 'v');
-    expect(await cacheStrategy(call, options(), cache, next)).toEqual({ a: 1 });
+    expect(await cacheStrategy(call, options(), engineOf(cache), next)).toEqual({ a: 1 });
     expect(next).not.toHaveBeenCalled();
     expect(reports).toEqual([{ strategy: 'cache' }]);
   });
@@ -44,7 +45,7 @@ describe('cacheStrategy', () => {
   it('a stored undefined is a hit, not a miss', async () => {
     await cache.set('k', undefined);
     const next = jest.fn(async () => 'v');
-    expect(await cacheStrategy(fakeCall('k'), options(), cache, next)).toBeUndefined();
+    expect(await cacheStrategy(fakeCall('k'), options(), engineOf(cache), next)).toBeUndefined();
     expect(next).not.toHaveBeenCalled();
   });
 
@@ -55,7 +56,9 @@ describe('cacheStrategy', () => {
       await gate;
       return 'v';
     });
-    const all = Promise.all(Array.from({ length: 10 }, () => cacheStrategy(fakeCall('k'), options(), cache, next)));
+    const all = Promise.all(
+      Array.from({ length: 10 }, () => cacheStrategy(fakeCall('k'), options(), engineOf(cache), next)),
+    );
     release();
     expect(await all).toEqual(Array(10).fill('v'));
     expect(next).toHaveBeenCalledTimes(1);
@@ -63,8 +66,8 @@ describe('cacheStrategy', () => {
 
   it('passes the result and the call arguments to condition', async () => {
     const condition = jest.fn((_result: unknown, args: readonly unknown[]) => args[0] === 'yes');
-    await cacheStrategy(fakeCall('a', ['yes']), options({ condition }), cache, async () => 1);
-    await cacheStrategy(fakeCall('b', ['no']), options({ condition }), cache, async () => 2);
+    await cacheStrategy(fakeCall('a', ['yes']), options({ condition }), engineOf(cache), async () => 1);
+    await cacheStrategy(fakeCall('b', ['no']), options({ condition }), engineOf(cache), async () => 2);
     expect(condition.mock.calls).toEqual([
       [1, ['yes']],
       [2, ['no']],
@@ -75,7 +78,7 @@ describe('cacheStrategy', () => {
 
   it('takes the ttl from a function of the result', async () => {
     const ttl = jest.fn((result: unknown) => (result as { ttl: number }).ttl);
-    await cacheStrategy(fakeCall('k'), options({ ttl }), cache, async () => ({ ttl: 500 }));
+    await cacheStrategy(fakeCall('k'), options({ ttl }), engineOf(cache), async () => ({ ttl: 500 }));
     expect(ttl).toHaveBeenCalledWith({ ttl: 500 });
     const left = await cache.getExpire('k');
     expect(left).toBeGreaterThan(0);
@@ -84,7 +87,7 @@ describe('cacheStrategy', () => {
 
   it('does not store a stream-like result (it could be replayed only once)', async () => {
     const stream = { pipe: () => undefined };
-    expect(await cacheStrategy(fakeCall('k'), options(), cache, async () => stream)).toBe(stream);
+    expect(await cacheStrategy(fakeCall('k'), options(), engineOf(cache), async () => stream)).toBe(stream);
     expect(await cache.exists('k')).toBe(false);
   });
 
@@ -92,8 +95,8 @@ describe('cacheStrategy', () => {
     const next = jest.fn(async () => {
       throw new Error('boom');
     });
-    await expect(cacheStrategy(fakeCall('k'), options(), cache, next)).rejects.toThrow('boom');
-    await expect(cacheStrategy(fakeCall('k'), options(), cache, next)).rejects.toThrow('boom');
+    await expect(cacheStrategy(fakeCall('k'), options(), engineOf(cache), next)).rejects.toThrow('boom');
+    await expect(cacheStrategy(fakeCall('k'), options(), engineOf(cache), next)).rejects.toThrow('boom');
     expect(next).toHaveBeenCalledTimes(2);
     expect(await cache.exists('k')).toBe(false);
   });
@@ -107,7 +110,7 @@ describe('cacheStrategy', () => {
         return value;
       };
       const run = async (key: string, ms: number, value: number) => {
-        const result = cacheStrategy(fakeCall(key), options({ timeCondition: 30 }), cache, taking(ms, value));
+        const result = cacheStrategy(fakeCall(key), options({ timeCondition: 30 }), engineOf(cache), taking(ms, value));
         await jest.advanceTimersByTimeAsync(ms);
         return result;
       };

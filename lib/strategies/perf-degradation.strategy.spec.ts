@@ -1,3 +1,4 @@
+import { engineOf } from '../engine/engine-of.js';
 import { jest } from '@jest/globals';
 import type { CacheService } from '../cache.service.js';
 import { createCache } from '../create-cache.js';
@@ -20,7 +21,7 @@ describe('perfDegradationStrategy (mem://)', () => {
   });
   /** The strategy around a method that takes `ms` of (fake) time and answers `ms`. */
   const timed = async (call: ReturnType<typeof fakeCall>, options: PerfOptions, ms: number): Promise<unknown> => {
-    const result = perfDegradationStrategy(call, options, cache, async () => {
+    const result = perfDegradationStrategy(call, options, engineOf(cache), async () => {
       await sleep(ms);
       return ms;
     });
@@ -37,7 +38,7 @@ describe('perfDegradationStrategy (mem://)', () => {
     expect(await timed(call, options, 60)).toBe(60);
     let runs = 0;
     const error = (await rejection(
-      perfDegradationStrategy(call, options, cache, async () => ++runs),
+      perfDegradationStrategy(call, options, engineOf(cache), async () => ++runs),
     )) as PerfDegradationError;
     expect(error).toBeInstanceOf(PerfDegradationError);
     expect(error.retryAfter).toBeGreaterThan(0);

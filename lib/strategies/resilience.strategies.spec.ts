@@ -1,4 +1,5 @@
 /** Unit specs of failover, hit, early, soft and locked strategies, called directly on a mem:// CacheService. */
+import { engineOf } from '../engine/engine-of.js';
 import { jest } from '@jest/globals';
 import type { CacheService } from '../cache.service.js';
 import { createCache } from '../create-cache.js';
@@ -22,10 +23,10 @@ afterEach(() => cache.close());
 
 describe('failoverStrategy', () => {
   it('stores every success and answers it when next fails', async () => {
-    await failoverStrategy(fakeCall('k'), { ttl: 10_000 }, cache, async () => 'v1');
+    await failoverStrategy(fakeCall('k'), { ttl: 10_000 }, engineOf(cache), async () => 'v1');
     const call = fakeCall('k');
     const { reports } = call;
-    expect(await failoverStrategy(call, { ttl: 10_000 }, cache, fail(new TypeError('x')))).toBe('v1');
+    expect(await failoverStrategy(call, { ttl: 10_000 }, engineOf(cache), fail(new TypeError('x')))).toBe('v1');
     expect(reports).toEqual([{ strategy: 'failover', stale: true, exception: 'TypeError' }]);
   });
 
@@ -34,7 +35,7 @@ describe('failoverStrategy', () => {
     await cache.set('k', 'v1');
     const call = fakeCall('k');
     const { reports } = call;
-    expect(await failoverStrategy(call, { ttl: 10_000 }, cache, fail(new UpstreamError('x')))).toBe('v1');
+    expect(await failoverStrategy(call, { ttl: 10_000 }, engineOf(cache), fail(new UpstreamError('x')))).toBe('v1');
     expect(reports).toEqual([expect.objectContaining({ exception: 'UpstreamError' })]);
   });
 
@@ -42,7 +43,7 @@ describe('failoverStrategy', () => {
     await cache.set('k', 'v1');
     const call = fakeCall('k');
     const { reports } = call;
-    expect(await failoverStrategy(call, { ttl: 10_000 }, cache, fail('plain string'))).toBe('v1');
+    expect(await failoverStrategy(call, { ttl: 10_000 }, engineOf(cache), fail('plain string'))).toBe('v1');
     expect(reports).toEqual([expect.objectContaining({ exception: 'string' })]);
   });
 
@@ -51,21 +52,23 @@ describe('failoverStrategy', () => {
     const call = fakeCall('k');
     const { reports } = call;
     const error = new RangeError('x');
-    await expect(failoverStrategy(call, { ttl: 10_000, exceptions: [TypeError] }, cache, fail(error))).rejects.toBe(
-      error,
-    );
+    await expect(
+      failoverStrategy(call, { ttl: 10_000, exceptions: [TypeError] }, engineOf(cache), fail(error)),
+    ).rejects.toBe(error);
     expect(reports).toEqual([]);
   });
 
   it('a stored undefined success is a valid fallback', async () => {
-    await failoverStrategy(fakeCall('k'), { ttl: 10_000 }, cache, async () => undefined);
-    expect(await failoverStrategy(fakeCall('k'), { ttl: 10_000 }, cache, fail(new Error('x')))).toBeUndefined();
+    await failoverStrategy(fakeCall('k'), { ttl: 10_000 }, engineOf(cache), async () => undefined);
+    expect(
+      await failoverStrategy(fakeCall('k'), { ttl: 10_000 }, engineOf(cache), fail(new Error('x'))),
+    ).toBeUndefined();
   });
 
   it('condition false keeps the previous success', async () => {
     const options = { ttl: 10_000, condition: (result: unknown) => result !== 'bad' };
-    await failoverStrategy(fakeCall('k'), options, cache, async () => 'good');
-    await failoverStrategy(fakeCall('k'), options, cache, async () => 'bad');
+    await failoverStrategy(fakeCall('k'), options, engineOf(cache), async () => 'good');
+    await failoverStrategy(fakeCall('k'), options, engineOf(cache), async () => 'bad');
     expect(await cache.get('k')).toBe('good');
   });
 });
@@ -80,28 +83,28 @@ describe('hitStrategy', () => {
 
   it('stores the value with a zeroed counter, then counts hits', async () => {
     const next = jest.fn(async () => 'v');
-    await hitStrategy(fakeCall('k'), options(), cache, next);
+    await hitStrategy(fakeCall('k'), options(), engineOf(cache), next);
     expect(await cache.get('k:hits')).toBe(0);
     const call = fakeCall('k');
     const { reports } = call;
-    expect(await hitStrategy(call, options(), cache, next)).toBe('v');
+    expect(await hitStrategy(call, options(), engineOf(cache), next)).toBe('v');
     expect(await cache.get('k:hits')).toBe(1);
     expect(reports).toEqual([{ strategy: 'hit' }]);
-    await hitStrategy(fakeCall('k'), options(), cache, next);
+    await hitStrategy(fakeCall('k'), options(), engineOf(cache), next);
     expect(next).toHaveBeenCalledTimes(1);
-    await hitStrategy(fakeCall('k'), options(), cache, next); // third hit > cacheHits 2
+    await hitStrategy(fakeCall('k'), options(), engineOf(cache), next); // third hit > cacheHits 2
     expect(next).toHaveBeenCalledTimes(2);
     expect(await cache.get('k:hits')).toBe(0);
   });
 
   it('schedules exactly one background refresh, at hit updateAfter', async () => {
     const next = jest.fn(async () => 'v');
-    await hitStrategy(fakeCall('k'), options({ cacheHits: 5, updateAfter: 2 }), cache, next);
+    await hitStrategy(fakeCall('k'), options({ cacheHits: 5, updateAfter: 2 }), engineOf(cache), next);
     const scheduled: Array<() => Promise<unknown>> = [];
     for (let i = 0; i < 4; i++) {
       const call = fakeCall('k');
       const { pending: background } = call;
-      await hitStrategy(call, options({ cacheHits: 5, updateAfter: 2 }), cache, next);
+      await hitStrategy(call, options({ cacheHits: 5, updateAfter: 2 }), engineOf(cache), next);
       scheduled.push(...background);
     }
     expect(scheduled).toHaveLength(1);
@@ -115,14 +118,14 @@ describe('hitStrategy', () => {
     await cache.set('k', 'old');
     await cache.set('k:hits', 'not a number');
     const next = jest.fn(async () => 'new');
-    expect(await hitStrategy(fakeCall('k'), options(), cache, next)).toBe('new');
+    expect(await hitStrategy(fakeCall('k'), options(), engineOf(cache), next)).toBe('new');
     expect(await cache.get('k:hits')).toBe(0);
   });
 
   it('a value stored without a counter starts counting from 1', async () => {
     await cache.set('k', 'old');
     const next = jest.fn(async () => 'new');
-    expect(await hitStrategy(fakeCall('k'), options(), cache, next)).toBe('old');
+    expect(await hitStrategy(fakeCall('k'), options(), engineOf(cache), next)).toBe('old');
     expect(next).not.toHaveBeenCalled();
   });
 });
@@ -137,7 +140,7 @@ describe('earlyStrategy', () => {
 
   it('stores an envelope whose refresh time is refreshAfter (earlyTtl) ahead', async () => {
     const before = Date.now();
-    await earlyStrategy(fakeCall('k'), options(), cache, async () => 'v');
+    await earlyStrategy(fakeCall('k'), options(), engineOf(cache), async () => 'v');
     const stored = (await cache.get('k')) as { v: unknown; at: number };
     expect(stored.v).toBe('v');
     expect(stored.at).toBeGreaterThanOrEqual(before + 1_000);
@@ -148,7 +151,7 @@ describe('earlyStrategy', () => {
     await cache.set('k', { v: 'old', at: Date.now() + 60_000 });
     const call = fakeCall('k');
     const { pending: background, reports } = call;
-    expect(await earlyStrategy(call, options(), cache, async () => 'new')).toBe('old');
+    expect(await earlyStrategy(call, options(), engineOf(cache), async () => 'new')).toBe('old');
     expect(background).toHaveLength(0);
     expect(reports).toEqual([{ strategy: 'early' }]);
   });
@@ -157,7 +160,7 @@ describe('earlyStrategy', () => {
     await cache.set('k', { v: 'old', at: Date.now() - 1 });
     const call = fakeCall('k');
     const { pending: background } = call;
-    expect(await earlyStrategy(call, options(), cache, async () => 'new')).toBe('old');
+    expect(await earlyStrategy(call, options(), engineOf(cache), async () => 'new')).toBe('old');
     expect(background).toHaveLength(1);
     await background[0]();
     expect(await cache.get('k')).toEqual({ v: 'new', at: expect.any(Number) });
@@ -169,7 +172,7 @@ describe('earlyStrategy', () => {
     const next = jest.fn(async () => 'new');
     const call = fakeCall('k');
     const { pending: background } = call;
-    await earlyStrategy(call, options(), cache, next);
+    await earlyStrategy(call, options(), engineOf(cache), next);
     await background[0]();
     expect(next).not.toHaveBeenCalled();
   });
@@ -178,7 +181,7 @@ describe('earlyStrategy', () => {
     await cache.set('k', { v: 'old', at: Date.now() - 1 });
     const call = fakeCall('k');
     const { pending: background } = call;
-    await earlyStrategy(call, options(), cache, fail(new Error('down')));
+    await earlyStrategy(call, options(), engineOf(cache), fail(new Error('down')));
     await expect(background[0]()).rejects.toThrow('down');
     expect(await cache.exists('k:early')).toBe(false);
     expect(await cache.get('k')).toEqual({ v: 'old', at: expect.any(Number) });
@@ -187,7 +190,7 @@ describe('earlyStrategy', () => {
   it('a value that is not an envelope is a miss', async () => {
     await cache.set('k', 'plain');
     const next = jest.fn(async () => 'computed');
-    expect(await earlyStrategy(fakeCall('k'), options(), cache, next)).toBe('computed');
+    expect(await earlyStrategy(fakeCall('k'), options(), engineOf(cache), next)).toBe('computed');
     expect(next).toHaveBeenCalledTimes(1);
   });
 });
@@ -205,14 +208,14 @@ describe('softStrategy', () => {
     const next = jest.fn(async () => 'new');
     const call = fakeCall('k');
     const { reports } = call;
-    expect(await softStrategy(call, options(), cache, next)).toBe('old');
+    expect(await softStrategy(call, options(), engineOf(cache), next)).toBe('old');
     expect(next).not.toHaveBeenCalled();
     expect(reports).toEqual([{ strategy: 'soft' }]);
   });
 
   it('a soft-expired envelope is recomputed and stored', async () => {
     await cache.set('k', { v: 'old', at: Date.now() - 1 });
-    expect(await softStrategy(fakeCall('k'), options(), cache, async () => 'new')).toBe('new');
+    expect(await softStrategy(fakeCall('k'), options(), engineOf(cache), async () => 'new')).toBe('new');
     expect(await cache.get('k')).toEqual({ v: 'new', at: expect.any(Number) });
   });
 
@@ -220,7 +223,7 @@ describe('softStrategy', () => {
     await cache.set('k', { v: 'old', at: Date.now() - 1 });
     const call = fakeCall('k');
     const { reports } = call;
-    expect(await softStrategy(call, options(), cache, fail(new TypeError('down')))).toBe('old');
+    expect(await softStrategy(call, options(), engineOf(cache), fail(new TypeError('down')))).toBe('old');
     expect(reports).toEqual([{ strategy: 'soft', stale: true, exception: 'TypeError' }]);
     expect(await cache.get('k')).toEqual({ v: 'old', at: expect.any(Number) });
   });
@@ -228,9 +231,9 @@ describe('softStrategy', () => {
   it('errors outside exceptions go through', async () => {
     await cache.set('k', { v: 'old', at: Date.now() - 1 });
     const error = new RangeError('bug');
-    await expect(softStrategy(fakeCall('k'), options({ exceptions: [TypeError] }), cache, fail(error))).rejects.toBe(
-      error,
-    );
+    await expect(
+      softStrategy(fakeCall('k'), options({ exceptions: [TypeError] }), engineOf(cache), fail(error)),
+    ).rejects.toBe(error);
   });
 
   it('reports the class name of an error subclass that does not set name', async () => {
@@ -238,19 +241,24 @@ describe('softStrategy', () => {
     await cache.set('k', { v: 'old', at: Date.now() - 1 });
     const call = fakeCall('k');
     const { reports } = call;
-    await softStrategy(call, options(), cache, fail(new UpstreamError('down')));
+    await softStrategy(call, options(), engineOf(cache), fail(new UpstreamError('down')));
     expect(reports).toEqual([expect.objectContaining({ exception: 'UpstreamError' })]);
   });
 });
 
 describe('lockedStrategy', () => {
   it('locks key:locked with the options and releases it', async () => {
-    const lock = jest.spyOn(cache, 'lock');
+    const lock = jest.spyOn(engineOf(cache), 'lock');
     let heldDuring = false;
-    const result = await lockedStrategy(fakeCall('k'), { ttl: 1_000, wait: false, step: 7 }, cache, async () => {
-      heldDuring = await cache.isLocked('k:locked');
-      return 'v';
-    });
+    const result = await lockedStrategy(
+      fakeCall('k'),
+      { ttl: 1_000, wait: false, step: 7 },
+      engineOf(cache),
+      async () => {
+        heldDuring = await cache.isLocked('k:locked');
+        return 'v';
+      },
+    );
     expect(result).toBe('v');
     expect(heldDuring).toBe(true);
     expect(lock).toHaveBeenCalledWith('k:locked', 1_000, expect.any(Function), { wait: false, step: 7 });

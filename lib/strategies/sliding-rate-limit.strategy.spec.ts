@@ -1,3 +1,4 @@
+import { engineOf } from '../engine/engine-of.js';
 import { jest } from '@jest/globals';
 import type { CacheService } from '../cache.service.js';
 import { createCache } from '../create-cache.js';
@@ -21,26 +22,26 @@ describe('slidingRateLimitStrategy (mem://)', () => {
   it('at most `limit` in any period: the edge burst that a fixed window lets through is refused', async () => {
     const call = fakeCall('s1');
     const options = { limit: 3, period: 200 };
-    expect(await slidingRateLimitStrategy(call, options, cache, ok)).toBe('ran');
+    expect(await slidingRateLimitStrategy(call, options, engineOf(cache), ok)).toBe('ran');
     await jest.advanceTimersByTimeAsync(150);
-    for (let i = 0; i < 2; i++) expect(await slidingRateLimitStrategy(call, options, cache, ok)).toBe('ran');
+    for (let i = 0; i < 2; i++) expect(await slidingRateLimitStrategy(call, options, engineOf(cache), ok)).toBe('ran');
     await jest.advanceTimersByTimeAsync(70); // the first call left the window; the two recent ones did not
-    expect(await slidingRateLimitStrategy(call, options, cache, ok)).toBe('ran');
-    const error = (await rejection(slidingRateLimitStrategy(call, options, cache, ok))) as RateLimitError;
+    expect(await slidingRateLimitStrategy(call, options, engineOf(cache), ok)).toBe('ran');
+    const error = (await rejection(slidingRateLimitStrategy(call, options, engineOf(cache), ok))) as RateLimitError;
     expect(error).toBeInstanceOf(RateLimitError);
     // Free again once the oldest allowed call in the window is `period` old (~130 ms from now).
     expect(error.retryAfter).toBeGreaterThan(50);
     expect(error.retryAfter).toBeLessThanOrEqual(200);
     await jest.advanceTimersByTimeAsync(error.retryAfter + 10);
-    expect(await slidingRateLimitStrategy(call, options, cache, ok)).toBe('ran');
+    expect(await slidingRateLimitStrategy(call, options, engineOf(cache), ok)).toBe('ran');
   });
 
   it('reports remaining and applies action', async () => {
     const call = fakeCall('s2', [7]);
     const options = { limit: 2, period: 1000, action: (n: unknown) => `busy ${String(n)}` };
-    await slidingRateLimitStrategy(call, options, cache, ok);
-    await slidingRateLimitStrategy(call, options, cache, ok);
-    expect(await slidingRateLimitStrategy(call, options, cache, ok)).toBe('busy 7');
+    await slidingRateLimitStrategy(call, options, engineOf(cache), ok);
+    await slidingRateLimitStrategy(call, options, engineOf(cache), ok);
+    expect(await slidingRateLimitStrategy(call, options, engineOf(cache), ok)).toBe('busy 7');
     expect(call.limits.map((l) => l.remaining)).toEqual([1, 0, 0]);
   });
 });

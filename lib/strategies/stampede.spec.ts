@@ -1,3 +1,4 @@
+import { engineOf } from '../engine/engine-of.js';
 import { jest } from '@jest/globals';
 import type { CacheService } from '../cache.service.js';
 import { createCache } from '../create-cache.js';
@@ -37,7 +38,7 @@ describe('computeOnce', () => {
     const fresh = jest.fn(async () => MISS);
     // All five join while the run is held open.
     const running = Array.from({ length: 5 }, () =>
-      computeOnce(call('k'), cache, { lock: false, lockTtl: 0, step: 0 }, fresh, compute),
+      computeOnce(call('k'), engineOf(cache), { lock: false, lockTtl: 0, step: 0 }, fresh, compute),
     );
     open();
     const results = await Promise.all(running);
@@ -48,14 +49,14 @@ describe('computeOnce', () => {
 
   it('with lock: the holder re-checks fresh() first and skips compute when another process stored meanwhile', async () => {
     const compute = jest.fn(async () => 'mine');
-    expect(await computeOnce(call('k'), cache, locked(), async () => 'theirs', compute)).toBe('theirs');
+    expect(await computeOnce(call('k'), engineOf(cache), locked(), async () => 'theirs', compute)).toBe('theirs');
     expect(compute).not.toHaveBeenCalled();
     expect(await cache.exists('k:stampede')).toBe(false);
   });
 
   it('with lock: the holder computes and releases the lock', async () => {
     const compute = jest.fn(async () => 'mine');
-    expect(await computeOnce(call('k'), cache, locked(), async () => MISS, compute)).toBe('mine');
+    expect(await computeOnce(call('k'), engineOf(cache), locked(), async () => MISS, compute)).toBe('mine');
     expect(compute).toHaveBeenCalledTimes(1);
     expect(await cache.exists('k:stampede')).toBe(false);
   });
@@ -64,7 +65,7 @@ describe('computeOnce', () => {
     await expect(
       computeOnce(
         call('k'),
-        cache,
+        engineOf(cache),
         locked(),
         async () => MISS,
         async () => {
@@ -81,7 +82,7 @@ describe('computeOnce', () => {
     let looks = 0;
     const fresh = async () => (++looks > 2 ? 'theirs' : MISS);
     const compute = jest.fn(async () => 'mine');
-    expect(await computeOnce(call('k'), cache, locked({ lockTtl: 1_000 }), fresh, compute)).toBe('theirs');
+    expect(await computeOnce(call('k'), engineOf(cache), locked({ lockTtl: 1_000 }), fresh, compute)).toBe('theirs');
     expect(looks).toBe(3);
     expect(compute).not.toHaveBeenCalled();
   });
@@ -90,15 +91,17 @@ describe('computeOnce', () => {
     await cache.setLock('k:stampede', 'dead-process', 10_000);
     const compute = jest.fn(async () => 'mine');
     const started = Date.now();
-    expect(await computeOnce(call('k'), cache, locked({ lockTtl: 60 }), async () => MISS, compute)).toBe('mine');
+    expect(await computeOnce(call('k'), engineOf(cache), locked({ lockTtl: 60 }), async () => MISS, compute)).toBe(
+      'mine',
+    );
     expect(compute).toHaveBeenCalledTimes(1);
     expect(Date.now() - started).toBeGreaterThanOrEqual(55);
   });
 
   it('when the backend cannot lock (safe mode), computes without the lock', async () => {
-    const failing: StrategyCache = Object.assign(Object.create(cache) as StrategyCache, {
+    const failing: StrategyCache = Object.assign(Object.create(engineOf(cache)) as StrategyCache, {
       tryLock: async () => 'failed' as const,
-      singleFlight: <T>(key: string, fn: () => Promise<T>) => cache.singleFlight(key, fn),
+      singleFlight: <T>(key: string, fn: () => Promise<T>) => engineOf(cache).singleFlight(key, fn),
     });
     const compute = jest.fn(async () => 'mine');
     expect(await computeOnce(call('k'), failing, locked(), async () => 'unused', compute)).toBe('mine');

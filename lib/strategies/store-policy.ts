@@ -71,7 +71,7 @@ const DECORATORS: Record<string, string> = {
 export function layerOptions<O>(layer: Layer<O>, instance: object): O {
   const build = (layer.options as Partial<Deferred<O>> | undefined)?.[BUILD];
   if (!build) return layer.options;
-  // A CacheService; typed loosely so that strategies keep depending on StrategyCache only.
+  // A cache engine; typed loosely so that strategies keep depending on StrategyCache only.
   const cache = instance as { readonly defaultTtl?: number; readonly name?: string };
   let perCache = resolved.get(layer as Layer);
   if (!perCache) resolved.set(layer as Layer, (perCache = new WeakMap()));

@@ -4,8 +4,8 @@ import type { CacheHit } from '../detect/cache-detect.js';
 import type { CircuitOp, CircuitSettings, CircuitState, WindowState } from '../backends/protect-types.js';
 
 /**
- * What strategies need from a cache instance. `CacheService` satisfies it; strategies depend on this
- * interface only, so they carry no Nest types and can be tested on any backend.
+ * What strategies need from a cache instance: the engine (lib/engine/cache-engine.ts) implements it.
+ * Strategies depend on this interface only, so they carry no Nest types and can be tested on any backend.
  */
 export interface StrategyCache {
   read(key: string): Promise<unknown>;

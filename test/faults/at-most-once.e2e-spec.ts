@@ -4,6 +4,7 @@
  * replies and then resets the connections). Every call uses a fresh key, so a double application is seen
  * exactly: a counter at 2, an incr that answered 2, a first call refused by its own rate limit or lock.
  */
+import { engineOf } from '../../lib/engine/engine-of.js';
 import { randomUUID } from 'node:crypto';
 import { CacheBackendError, LockedError, type CacheService, createCache } from '../../lib/index.js';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
@@ -143,7 +144,7 @@ describeRedisServer('faults: at most once per call', () => {
         gapMs: GAP_MS,
         fault: inject,
         op: async (n) => {
-          const state = await cache.fixedWindow(`${tag}:${n}`, 1, 60_000, 60_000);
+          const state = await engineOf(cache).fixedWindow(`${tag}:${n}`, 1, 60_000, 60_000);
           if (!state.allowed) refused.push(`${tag}:${n}`);
           return 'ok';
         },

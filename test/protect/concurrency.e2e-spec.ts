@@ -3,6 +3,7 @@
  * through a real Nest application (provider methods): exact counts for 200 concurrent calls, one circuit,
  * validation at decoration time, and the safe-mode fallback to per-process state when Redis is unreachable.
  */
+import { engineOf } from '../../lib/engine/engine-of.js';
 import { Injectable, Logger } from '@nestjs/common';
 import { jest } from '@jest/globals';
 import {
@@ -116,17 +117,25 @@ describe.each(cases())('circuit half-open transitions on $label', ({ url }) => {
     try {
       const key = `half-open:${process.pid}:${Date.now()}:circuit`;
       const s = { errorsRate: 100, period: 10_000, ttl: 300, minCalls: 1, halfOpenTtl: 2_000 };
-      await cache.circuit(key, 'fail', s);
-      expect(await cache.circuit(key, 'check', s)).toMatchObject({ state: 'open', allowed: false });
+      await engineOf(cache).circuit(key, 'fail', s);
+      expect(await engineOf(cache).circuit(key, 'check', s)).toMatchObject({ state: 'open', allowed: false });
       await sleep(500);
-      expect(await cache.circuit(key, 'check', s)).toMatchObject({ state: 'half-open', allowed: true, trial: true });
-      expect(await cache.circuit(key, 'check', s)).toMatchObject({ state: 'half-open', allowed: false });
-      await cache.circuit(key, 'trial-fail', s);
-      expect(await cache.circuit(key, 'check', s)).toMatchObject({ state: 'open', allowed: false });
+      expect(await engineOf(cache).circuit(key, 'check', s)).toMatchObject({
+        state: 'half-open',
+        allowed: true,
+        trial: true,
+      });
+      expect(await engineOf(cache).circuit(key, 'check', s)).toMatchObject({ state: 'half-open', allowed: false });
+      await engineOf(cache).circuit(key, 'trial-fail', s);
+      expect(await engineOf(cache).circuit(key, 'check', s)).toMatchObject({ state: 'open', allowed: false });
       await sleep(500);
-      expect(await cache.circuit(key, 'check', s)).toMatchObject({ trial: true });
-      await cache.circuit(key, 'trial-ok', s);
-      expect(await cache.circuit(key, 'check', s)).toMatchObject({ state: 'closed', allowed: true, trial: false });
+      expect(await engineOf(cache).circuit(key, 'check', s)).toMatchObject({ trial: true });
+      await engineOf(cache).circuit(key, 'trial-ok', s);
+      expect(await engineOf(cache).circuit(key, 'check', s)).toMatchObject({
+        state: 'closed',
+        allowed: true,
+        trial: false,
+      });
       await cache.delete(key);
     } finally {
       await cache.close();
@@ -178,14 +187,15 @@ describe('safe mode: Redis unreachable', () => {
     const cache = await createCache(`redis://127.0.0.1:${port}/1?connect_timeout=200ms`);
     try {
       const states = [];
-      for (let i = 0; i < 4; i++) states.push(await cache.fixedWindow('down:rate', 2, 60_000, 60_000));
+      for (let i = 0; i < 4; i++) states.push(await engineOf(cache).fixedWindow('down:rate', 2, 60_000, 60_000));
       expect(states.map((s) => s.allowed)).toEqual([true, true, false, false]);
       const sliding = [];
-      for (let i = 0; i < 3; i++) sliding.push((await cache.slidingWindow('down:sliding', 2, 60_000)).allowed);
+      for (let i = 0; i < 3; i++)
+        sliding.push((await engineOf(cache).slidingWindow('down:sliding', 2, 60_000)).allowed);
       expect(sliding).toEqual([true, true, false]);
       const settings = { errorsRate: 50, period: 60_000, ttl: 60_000, minCalls: 1, halfOpenTtl: 0 };
-      await cache.circuit('down:circuit', 'fail', settings);
-      expect((await cache.circuit('down:circuit', 'check', settings)).state).toBe('open');
+      await engineOf(cache).circuit('down:circuit', 'fail', settings);
+      expect((await engineOf(cache).circuit('down:circuit', 'check', settings)).state).toBe('open');
       const lines = warn.mock.calls.map((c) => String(c[0]));
       expect(lines.some((l) => /fixedWindow.*per-process memory state/.test(l))).toBe(true);
     } finally {
@@ -202,7 +212,7 @@ describe('safe mode: Redis unreachable', () => {
       return;
     }
     try {
-      await expect(cache.fixedWindow('k', 1, 1000, 1000)).rejects.toBeInstanceOf(CacheBackendError);
+      await expect(engineOf(cache).fixedWindow('k', 1, 1000, 1000)).rejects.toBeInstanceOf(CacheBackendError);
     } finally {
       await cache.close();
     }
@@ -217,14 +227,16 @@ describeCluster('protective primitives on Redis Cluster (single-key scripts)', (
       for (const n of [1, 2, 3]) {
         const key = `protect:${run}:${n}`;
         const fixed = [];
-        for (let i = 0; i < 3; i++) fixed.push((await cache.fixedWindow(`${key}:rate`, 2, 5_000, 5_000)).allowed);
+        for (let i = 0; i < 3; i++)
+          fixed.push((await engineOf(cache).fixedWindow(`${key}:rate`, 2, 5_000, 5_000)).allowed);
         expect(fixed).toEqual([true, true, false]);
         const sliding = [];
-        for (let i = 0; i < 3; i++) sliding.push((await cache.slidingWindow(`${key}:sliding`, 2, 5_000)).allowed);
+        for (let i = 0; i < 3; i++)
+          sliding.push((await engineOf(cache).slidingWindow(`${key}:sliding`, 2, 5_000)).allowed);
         expect(sliding).toEqual([true, true, false]);
         const s = { errorsRate: 100, period: 5_000, ttl: 5_000, minCalls: 1, halfOpenTtl: 0 };
-        await cache.circuit(`${key}:circuit`, 'fail', s);
-        expect((await cache.circuit(`${key}:circuit`, 'check', s)).allowed).toBe(false);
+        await engineOf(cache).circuit(`${key}:circuit`, 'fail', s);
+        expect((await engineOf(cache).circuit(`${key}:circuit`, 'check', s)).allowed).toBe(false);
         await expect(cache.resetProtection(`${key}:*`)).resolves.toBe(3);
       }
     } finally {

@@ -5,6 +5,7 @@
  * `resetProtection` removes it. Plus the HTTP case of issue #9: an `@Invalidate` POST must not restore a
  * client's `@RateLimit` quota.
  */
+import { engineOf } from '../../lib/engine/engine-of.js';
 import { Controller, Get, Injectable, Post, type INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
@@ -214,7 +215,7 @@ describeRedis('protection state on Redis is stored under the reserved prefix', (
     const cache = await createCache(redisUrl(DB));
     const raw = rawRedis(redisUrl(DB)!);
     try {
-      await cache.fixedWindow('user:1:rate', 5, 60_000, 60_000);
+      await engineOf(cache).fixedWindow('user:1:rate', 5, 60_000, 60_000);
       expect(await raw.keys('*')).toEqual([`${PROTECTED_PREFIX}user:1:rate`]);
       expect(await scanned(cache)).toEqual([]);
     } finally {
@@ -227,11 +228,11 @@ describeRedis('protection state on Redis is stored under the reserved prefix', (
     const cache = await createCache('mem://', { prefixes: { 'session:': redisUrl(DB)! } });
     const raw = rawRedis(redisUrl(DB)!);
     try {
-      await cache.fixedWindow('session:u1:rate', 1, 60_000, 60_000);
+      await engineOf(cache).fixedWindow('session:u1:rate', 1, 60_000, 60_000);
       expect(await raw.keys('*')).toEqual([`${PROTECTED_PREFIX}session:u1:rate`]);
       await cache.deleteMatch('session:*');
       await cache.deleteMatch('*');
-      expect((await cache.fixedWindow('session:u1:rate', 1, 60_000, 60_000)).allowed).toBe(false);
+      expect((await engineOf(cache).fixedWindow('session:u1:rate', 1, 60_000, 60_000)).allowed).toBe(false);
       expect(await cache.resetProtection('session:*')).toBe(1);
       expect(await raw.keys('*')).toEqual([]);
     } finally {
@@ -251,7 +252,7 @@ if (!clusterUrl()) {
       const cache = await createCache(clusterUrl());
       const raw = await rawCluster();
       try {
-        await cache.fixedWindow('{tenant7}:orders:rate', 5, 60_000, 60_000);
+        await engineOf(cache).fixedWindow('{tenant7}:orders:rate', 5, 60_000, 60_000);
         const stateKey = `${PROTECTED_PREFIX}{tenant7}:orders:rate`;
         await expect(raw.exists(stateKey)).resolves.toBe(1);
         const slotOf = (key: string) => raw.cluster('KEYSLOT', key) as Promise<number>;

@@ -1,5 +1,11 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { CashewsConfigError } from './errors.js';
+import { CashewsConfigError } from '../errors.js';
+import { MISS } from '../miss.js';
+import { circuitPrimitive } from '../primitives/circuit.primitive.js';
+import { fixedWindowPrimitive } from '../primitives/fixed-window.primitive.js';
+import { slidingWindowPrimitive } from '../primitives/sliding-window.primitive.js';
+import type { CommandCall, NextCommand } from './command.js';
+import type { PipelineGate } from './command-pipeline.js';
 
 /**
  * What can be switched off at run time (`cache.disable(...)`, `cache.disabling(...)`):
@@ -23,9 +29,11 @@ const BITS: Readonly<Record<SwitchCommand, number>> = { get: 1, set: 2, delete: 
 const CACHING = BITS.get | BITS.set;
 const ALL = 63;
 
-/** Bits of each `CacheService` command that a switch turns off (commands not listed are never switched off). */
+/** Bits of each pipeline command that a switch turns off (commands not listed are never switched off). */
 export const SWITCHED_OPS: Readonly<Record<string, number>> = {
   get: BITS.get,
+  readState: BITS.circuit,
+  writeState: BITS.circuit,
   getMany: BITS.get,
   exists: BITS.get,
   getExpire: BITS.get,
@@ -42,8 +50,42 @@ export const SWITCHED_OPS: Readonly<Record<string, number>> = {
   fixedWindow: BITS.limit,
   slidingWindow: BITS.limit,
   circuit: BITS.circuit,
-  perf: BITS.circuit,
 };
+
+/**
+ * What a switched-off command answers: reads miss, writes and deletes do nothing, locks are granted without
+ * being taken, windows allow and circuits stay closed (each primitive says what "off" means for it).
+ */
+function offAnswer(call: CommandCall): unknown {
+  switch (call.command) {
+    case 'get':
+    case 'readState':
+      return MISS;
+    case 'getMany':
+      return call.args[0].map(() => MISS);
+    case 'getExpire':
+      return -2;
+    case 'deleteMany':
+    case 'deleteMatch':
+    case 'deleteTags':
+      return 0;
+    case 'setMany':
+      return undefined;
+    case 'setLock':
+      return 'acquired';
+    case 'unlock':
+      return true;
+    case 'fixedWindow':
+      return fixedWindowPrimitive.off(call.args[1], call.args[2], call.args[3]);
+    case 'slidingWindow':
+      return slidingWindowPrimitive.off(call.args[1], call.args[2]);
+    case 'circuit':
+      return circuitPrimitive.off(call.args[1], call.args[2]);
+    default:
+      // set, expire, delete, exists, isLocked, writeState
+      return false;
+  }
+}
 
 /** Bits a decorator needs switched off to be skipped (see {@link SwitchCommand}); 0: never skipped. */
 const LAYER_BITS: Readonly<Record<string, number>> = {
@@ -76,15 +118,34 @@ function maskOf(commands: readonly unknown[], method: string, none: number): num
 /**
  * The run-time switch of one cache instance: commands turned off for the whole process (`disable`/`enable`)
  * or for everything called inside one function (`disabling`, task-local through AsyncLocalStorage: a
- * concurrent request outside it is unaffected). `CacheService` and the executor ask it one question per call;
- * until a command is switched off that costs a field read.
+ * concurrent request outside it is unaffected), and every command for good on an instance created with
+ * `enable=0`. It is the first step of the command pipeline (a {@link PipelineGate}), answering switched-off
+ * commands before any hook runs; the executor asks it whether a decorator is to be skipped. Until a command is
+ * switched off, that costs a field read per command.
  */
-export class RuntimeSwitch {
-  /** Commands off for the whole process. */
-  private global = 0;
+export class RuntimeSwitch implements PipelineGate {
+  readonly name = 'runtimeSwitch';
+  /** Commands off for the whole process; `enable=0` starts with all of them, for good. */
+  private global: number;
+  /** What {@link enable} cannot turn back on (`enable=0`). */
+  private readonly fixed: number;
   private readonly scope = new AsyncLocalStorage<number>();
   /** Set once a scope was entered: until then nobody pays for an AsyncLocalStorage read. */
   private scoped = false;
+
+  /** @param enabled `false` for an instance created with `enable=0`: every command off, for good. */
+  constructor(enabled = true) {
+    this.fixed = enabled ? 0 : ALL;
+    this.global = this.fixed;
+  }
+
+  active(): boolean {
+    return this.current() !== 0;
+  }
+
+  handle(call: CommandCall, next: NextCommand): Promise<unknown> {
+    return this.offFor(call.command) ? Promise.resolve(offAnswer(call)) : next(call);
+  }
 
   /** Turns `commands` off for the whole process; none named: `'get'` and `'set'` (caching). */
   disable(commands: readonly SwitchCommand[]): void {
@@ -93,7 +154,7 @@ export class RuntimeSwitch {
 
   /** Turns `commands` back on for the whole process; none named: every command. Scopes are not affected. */
   enable(commands: readonly SwitchCommand[]): void {
-    this.global &= ~maskOf(commands, 'enable', ALL);
+    this.global = (this.global & ~maskOf(commands, 'enable', ALL)) | this.fixed;
   }
 
   /** Runs `fn` with `commands` (none named: `'get'` and `'set'`) off for every call made inside it. Nests. */
@@ -115,7 +176,7 @@ export class RuntimeSwitch {
     return command === undefined ? (bits & CACHING) !== 0 : (bits & maskOf([command], 'isDisabled', 0)) !== 0;
   }
 
-  /** Whether `op` (a `CacheService` command name of {@link SWITCHED_OPS}, or bits) is off for the current call. */
+  /** Whether `op` (a command name of {@link SWITCHED_OPS}, or bits) is off for the current call. */
   offFor(op: string | number): boolean {
     const bits = this.current();
     if (bits === 0) return false;

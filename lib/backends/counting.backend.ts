@@ -1,0 +1,149 @@
+import { CacheBackendError, CashewsError } from '../errors.js';
+import { MISS } from '../miss.js';
+import type { Primitive } from '../primitives/primitive.js';
+import { BackendCounters } from '../stats/backend-counters.js';
+import type { Backend } from './backend.interface.js';
+
+/**
+ * Counts what reaches a backend (commands, failures, key hits and misses) for `cache.stats()`, by wrapping it:
+ * the engine talks to this wrapper and never counts by itself, so every path to storage is counted once, and
+ * a backend that routes to several others (the prefix router) counts per route by wrapping each of them.
+ *
+ * A usage error (a {@link CashewsError} other than {@link CacheBackendError}: a non-integer `incr`) is the
+ * caller's, not the backend's, and is not counted as a failure. A read counts a hit when the backend answered a
+ * value, even one the codec then refuses (tampered, outdated): the backend did serve it.
+ */
+export class CountingBackend implements Backend {
+  readonly kind: Backend['kind'];
+  readonly counters = new BackendCounters();
+  readonly getSync?: (key: string) => unknown;
+  readonly readLocal?: Backend['readLocal'];
+
+  constructor(readonly inner: Backend) {
+    this.kind = inner.kind;
+    const counters = this.counters;
+    const { getSync, readLocal } = inner;
+    if (getSync) {
+      this.getSync = (key) => {
+        const raw = getSync.call(inner, key);
+        counters.commands++;
+        counters.read(raw !== undefined);
+        return raw;
+      };
+    }
+    if (readLocal) {
+      this.readLocal = (key, decode) => {
+        const value = readLocal.call(inner, key, decode);
+        // A local hit is a read this backend served; a local miss goes on to `get`, which counts it.
+        if (value !== MISS) {
+          counters.commands++;
+          counters.hits++;
+        }
+        return value;
+      };
+    }
+  }
+
+  connect(): Promise<void> {
+    return this.inner.connect();
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+
+  get(key: string): Promise<unknown> {
+    const counters = this.counters;
+    counters.commands++;
+    return this.inner.get(key).then((raw) => {
+      counters.read(raw !== undefined);
+      return raw;
+    }, this.failed);
+  }
+
+  getMany(keys: readonly string[]): Promise<unknown[]> {
+    const counters = this.counters;
+    counters.commands++;
+    return this.inner.getMany(keys).then((raws) => {
+      for (const raw of raws) counters.read(raw !== undefined);
+      return raws;
+    }, this.failed);
+  }
+
+  set(key: string, raw: unknown, options?: { ttl?: number; exist?: boolean }): Promise<boolean> {
+    return this.count(this.inner.set(key, raw, options));
+  }
+
+  setMany(entries: ReadonlyArray<readonly [string, unknown]>, ttl?: number): Promise<void> {
+    return this.count(this.inner.setMany(entries, ttl));
+  }
+
+  delete(key: string): Promise<boolean> {
+    return this.count(this.inner.delete(key));
+  }
+
+  deleteMany(keys: readonly string[]): Promise<number> {
+    return this.count(this.inner.deleteMany(keys));
+  }
+
+  async *scan(pattern: string): AsyncIterable<string> {
+    this.counters.commands++;
+    try {
+      yield* this.inner.scan(pattern);
+    } catch (error) {
+      this.failed(error);
+    }
+  }
+
+  deleteMatch(pattern: string): Promise<number> {
+    return this.count(this.inner.deleteMatch(pattern));
+  }
+
+  expire(key: string, ttl: number): Promise<boolean> {
+    return this.count(this.inner.expire(key, ttl));
+  }
+
+  getExpire(key: string): Promise<number> {
+    return this.count(this.inner.getExpire(key));
+  }
+
+  exists(key: string): Promise<boolean> {
+    return this.count(this.inner.exists(key));
+  }
+
+  ping(message?: string): Promise<string> {
+    return this.count(this.inner.ping(message));
+  }
+
+  clear(): Promise<void> {
+    return this.count(this.inner.clear());
+  }
+
+  run<A extends readonly unknown[], R>(primitive: Primitive<A, R>, key: string, ...args: A): Promise<R> {
+    return this.count(this.inner.run(primitive, key, ...args));
+  }
+
+  setTagged(
+    key: string,
+    raw: unknown,
+    tags: readonly string[],
+    options?: { ttl?: number; exist?: boolean },
+  ): Promise<boolean> {
+    return this.count(this.inner.setTagged(key, raw, tags, options));
+  }
+
+  deleteTags(tags: readonly string[]): Promise<number> {
+    return this.count(this.inner.deleteTags(tags));
+  }
+
+  private count<T>(promise: Promise<T>): Promise<T> {
+    this.counters.commands++;
+    return promise.then(undefined, this.failed);
+  }
+
+  /** Counts a backend failure and rethrows it (a usage error is rethrown uncounted). */
+  private readonly failed = (error: unknown): never => {
+    if (!(error instanceof CashewsError) || error instanceof CacheBackendError) this.counters.errors++;
+    throw error;
+  };
+}

@@ -1,0 +1,545 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Logger } from '@nestjs/common';
+import type { Backend } from '../backends/backend.interface.js';
+import { CountingBackend } from '../backends/counting.backend.js';
+import { MemoryBackend } from '../backends/memory.backend.js';
+import type { CircuitOp, CircuitSettings, CircuitState, WindowState } from '../backends/protect-types.js';
+import { CloneCodec, INVALID, OUTDATED, StringCodec, type Codec } from '../codec/codec.js';
+import type { ResolvedCacheConfig } from '../config/cache-options.js';
+import { parseDuration, parsePositiveDuration, type Duration } from '../duration.js';
+import { CacheBackendError, CacheValueError, CashewsConfigError, CashewsError, LockedError } from '../errors.js';
+import { assertCacheKey, isProtectedKey, protectedKey, reservedKeyError } from '../keys/protected-keys.js';
+import { BurstLogger } from '../logging/burst-logger.js';
+import { LostLocks } from '../lost-locks.js';
+import { MISS } from '../miss.js';
+import type { CommandArgs, CommandCall, CommandName, CommandResults } from '../pipeline/command.js';
+import type { CommandHook } from '../pipeline/command-hook.js';
+import { CommandPipeline } from '../pipeline/command-pipeline.js';
+import { RuntimeSwitch } from '../pipeline/runtime-switch.js';
+import { circuitPrimitive } from '../primitives/circuit.primitive.js';
+import { fixedWindowPrimitive } from '../primitives/fixed-window.primitive.js';
+import { incrPrimitive } from '../primitives/incr.primitive.js';
+import type { Primitive } from '../primitives/primitive.js';
+import { setLockPrimitive } from '../primitives/set-lock.primitive.js';
+import { slidingWindowPrimitive } from '../primitives/sliding-window.primitive.js';
+import { unlockPrimitive } from '../primitives/unlock.primitive.js';
+import type { BackendCounters } from '../stats/backend-counters.js';
+import { StatsCollector } from '../stats/collector.js';
+import type { BackendStats } from '../stats/types.js';
+import type { StrategyCache } from '../strategies/strategy.js';
+import { checkTags } from '../tags/tag-keys.js';
+
+/** {@link CacheEngine.readNow}'s answer when the value cannot be known without waiting. */
+export const PENDING: unique symbol = Symbol('cashews.pending');
+
+/** The TTL of a stored value as commands take it (see `StoreTtl` in cache.service.ts). */
+type StoreTtl = Duration | 'never';
+type LockAttempt = CommandResults['setLock'];
+/** The engine's own step of each command: what runs once the pipeline has passed the call on. */
+type Steps = { [C in CommandName]: (...args: CommandArgs[C]) => Promise<CommandResults[C]> };
+
+/**
+ * The internals of one cache instance: codec and signing, safe mode, single flight, the fast read paths, the
+ * command pipeline, usage counting (a {@link CountingBackend} around the backend) and the protective commands
+ * strategies need. It is the port strategies run on ({@link StrategyCache}); users see the documented
+ * `CacheService` facade, which delegates here. Not exported from the package.
+ *
+ * Every command goes `method → pipeline (run-time switch, user hooks) → step (codec, safe mode) → backend`; the
+ * pipeline is skipped when it would change nothing (see {@link CommandPipeline.engaged}).
+ */
+export class CacheEngine implements StrategyCache {
+  readonly codec: Codec;
+  /** The backend wrapped in usage counting; every command reaches storage through it. */
+  readonly storage: Backend;
+  /** Usage statistics, fed by the executor (decorated calls) and the backend counters. */
+  readonly collector = new StatsCollector();
+  /** Commands switched off at run time (`disable`, `disabling`, `enable=0`); the first step of the pipeline. */
+  readonly runtime: RuntimeSwitch;
+  readonly pipeline: CommandPipeline;
+  private readonly counted?: CountingBackend;
+  private readonly logger: Logger;
+  private readonly failures: BurstLogger;
+  private readonly inflight = new Map<string, Promise<unknown>>();
+  private readonly sync?: (key: string) => unknown;
+  private readonly local?: NonNullable<Backend['readLocal']>;
+  private closed?: Promise<void>;
+  /** Per-process state of rate limits and circuits while the backend is unreachable (safe mode). */
+  private fallback?: MemoryBackend;
+  /** Locks possibly taken or kept without their holder knowing (lost reply, failed unlock); released when back. */
+  private readonly lostLocks = new LostLocks((key, token) =>
+    this.storage.run(unlockPrimitive, protectedKey(key), token),
+  );
+
+  constructor(
+    readonly backend: Backend,
+    readonly config: ResolvedCacheConfig,
+    hooks: readonly CommandHook[] = config.hooks ?? [],
+  ) {
+    this.codec = backend.kind === 'memory' && !config.secret ? new CloneCodec() : new StringCodec(config.secret);
+    this.logger = new Logger(config.name ? `Cashews:${config.name}` : 'Cashews');
+    this.failures = new BurstLogger(this.logger);
+    // A backend that counts per route (the prefix router) reports its own usage; any other is wrapped.
+    if (backend.usage) this.storage = backend;
+    else this.storage = this.counted = new CountingBackend(backend);
+    // Memory values are live copies only with the clone codec; a synchronous read of strings gains nothing.
+    if (this.storage.getSync && this.codec instanceof CloneCodec) this.sync = this.storage.getSync.bind(this.storage);
+    if (this.storage.readLocal) this.local = this.storage.readLocal.bind(this.storage);
+    this.runtime = new RuntimeSwitch(config.enable);
+    this.pipeline = new CommandPipeline(this.runtime, hooks);
+  }
+
+  get name(): string | undefined {
+    return this.config.name;
+  }
+
+  get defaultTtl(): number | undefined {
+    return this.config.ttl;
+  }
+
+  /** Sends a command through the pipeline when it is engaged, else straight to the engine's step. */
+  private command<C extends CommandName>(command: C, args: CommandArgs[C]): Promise<CommandResults[C]> {
+    const step = this.steps[command] as (...a: CommandArgs[C]) => Promise<CommandResults[C]>;
+    if (!this.pipeline.engaged()) return step(...args);
+    return this.pipeline.dispatch({ command, args } as CommandCall, this.terminal) as Promise<CommandResults[C]>;
+  }
+
+  /** The end of the pipeline: the engine's step of the call's command. */
+  private readonly terminal = (call: CommandCall): Promise<unknown> =>
+    (this.steps[call.command] as (...args: unknown[]) => Promise<unknown>)(...call.args);
+
+  // --- Reads --------------------------------------------------------------------------------------------
+  /** Reads a key: the value, or {@link MISS}. The path every `@Cache` hit takes. */
+  read(key: string): Promise<unknown> {
+    if (isProtectedKey(key)) return Promise.reject(reservedKeyError(key, 'get'));
+    if (this.pipeline.engaged()) return this.pipeline.dispatch({ command: 'get', args: [key] }, this.terminal);
+    return this.readStep(key);
+  }
+
+  /**
+   * The value of `key` (or {@link MISS}) when it is known without waiting: a memory backend or a client-side
+   * layer holding it, and nothing in the pipeline. {@link PENDING} otherwise: call {@link read}.
+   */
+  readNow(key: string): unknown {
+    if (!this.sync && !this.local) return PENDING;
+    if (this.pipeline.engaged() || isProtectedKey(key)) return PENDING;
+    if (this.sync) return this.readSync(key);
+    // A client-side layer that does not hold the key says MISS: the answer is then Redis's.
+    const value = this.local!(key, this.decodeLocal);
+    return value === MISS ? PENDING : value;
+  }
+
+  /** A memory read: no async machinery, no promise of the backend's own. */
+  private readSync(key: string): unknown {
+    // OUTDATED: an instance of a class redefined since it was stored, a miss as on Redis.
+    const raw = this.sync!(key);
+    const value = raw === undefined ? MISS : this.codec.decode(key, raw);
+    return value === OUTDATED ? MISS : value;
+  }
+
+  private readStep(key: string): Promise<unknown> {
+    if (this.sync) return Promise.resolve(this.readSync(key));
+    if (this.local) {
+      // Client-side cache hits: no round trip, decoded once per local entry.
+      const value = this.local(key, this.decodeLocal);
+      if (value !== MISS) return Promise.resolve(value);
+    }
+    // One promise hop instead of an async wrapper: this is the Redis hit path.
+    return this.storage.get(key).then(
+      (raw) => this.decode(key, raw),
+      (error: unknown) => {
+        this.fail('get', error, false);
+        return MISS;
+      },
+    );
+  }
+
+  getMany(keys: readonly string[]): Promise<unknown[]> {
+    for (const key of keys) assertCacheKey(key, 'getMany');
+    return this.command('getMany', [keys]);
+  }
+
+  exists(key: string): Promise<boolean> {
+    assertCacheKey(key, 'exists');
+    return this.command('exists', [key]);
+  }
+
+  getExpire(key: string): Promise<number> {
+    assertCacheKey(key, 'getExpire');
+    return this.command('getExpire', [key]);
+  }
+
+  scan(pattern: string): AsyncIterable<string> {
+    assertCacheKey(pattern, 'scan');
+    // The pipeline answers an iterable; iterating it is what reaches the backend.
+    const keys = () => this.command('scan', [pattern]);
+    return {
+      async *[Symbol.asyncIterator]() {
+        yield* await keys();
+      },
+    };
+  }
+
+  // --- Writes -------------------------------------------------------------------------------------------
+  set(
+    key: string,
+    value: unknown,
+    options: { ttl?: StoreTtl; exist?: boolean; tags?: readonly string[] } = {},
+  ): Promise<boolean> {
+    try {
+      assertCacheKey(key, 'set');
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.command('set', [key, value, options]);
+  }
+
+  setMany(entries: ReadonlyArray<readonly [string, unknown]>, options: { ttl?: StoreTtl } = {}): Promise<void> {
+    for (const [key] of entries) assertCacheKey(key, 'setMany');
+    return this.command('setMany', [entries, options]);
+  }
+
+  incr(key: string, by = 1, options: { ttl?: Duration } = {}): Promise<number> {
+    assertCacheKey(key, 'incr');
+    if (!Number.isSafeInteger(by)) {
+      throw new CacheValueError(
+        `incr("${key}"): "by" must be a safe integer such as 1 or -1 (got ${String(by)}); counters hold integers ` +
+          `only, so count fractions in smaller units (e.g. cents).`,
+      );
+    }
+    return this.command('incr', [key, by, options]);
+  }
+
+  expire(key: string, ttl: Duration): Promise<boolean> {
+    assertCacheKey(key, 'expire');
+    parsePositiveDuration(ttl, 'ttl');
+    return this.command('expire', [key, ttl]);
+  }
+
+  delete(key: string): Promise<boolean> {
+    assertCacheKey(key, 'delete');
+    return this.command('delete', [key]);
+  }
+
+  deleteMany(keys: readonly string[]): Promise<number> {
+    for (const key of keys) assertCacheKey(key, 'deleteMany');
+    return this.command('deleteMany', [keys]);
+  }
+
+  deleteMatch(pattern: string): Promise<number> {
+    assertCacheKey(pattern, 'deleteMatch');
+    return this.command('deleteMatch', [pattern]);
+  }
+
+  deleteTags(...tags: string[]): Promise<number> {
+    if (tags.length === 0) return Promise.resolve(0);
+    return this.command('deleteTags', [checkTags(tags, 'deleteTags')]);
+  }
+
+  ping(message?: string): Promise<string> {
+    return this.command('ping', [message]);
+  }
+
+  clear(): Promise<void> {
+    return this.command('clear', []);
+  }
+
+  // --- Compositions ---------------------------------------------------------------------------------------
+  /** Runs `fn` once per key among concurrent callers of this process; later callers share its promise. */
+  singleFlight<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const running = this.inflight.get(key);
+    if (running) return running as Promise<T>;
+    const promise = fn().finally(() => this.inflight.delete(key));
+    this.inflight.set(key, promise);
+    return promise;
+  }
+
+  async getOrSet<T>(
+    key: string,
+    valueOrFactory: T | (() => T | Promise<T>),
+    options: { ttl?: StoreTtl } = {},
+  ): Promise<T> {
+    const stored = await this.read(key);
+    if (stored !== MISS) return stored as T;
+    return this.singleFlight(key, async () => {
+      const value =
+        typeof valueOrFactory === 'function' ? await (valueOrFactory as () => T | Promise<T>)() : valueOrFactory;
+      await this.set(key, value, options);
+      return value;
+    });
+  }
+
+  async *getMatch<T>(pattern: string): AsyncIterable<[string, T]> {
+    for await (const key of this.scan(pattern)) {
+      const value = await this.read(key);
+      if (value !== MISS) yield [key, value as T];
+    }
+  }
+
+  // --- Locks --------------------------------------------------------------------------------------------
+  /**
+   * One lock attempt that tells a held lock (`'held'`) from a backend failure (`'failed'`, logged in safe
+   * mode), so callers can choose to proceed unlocked rather than wait on a backend that is down.
+   */
+  tryLock(key: string, token: string, ttl: number): Promise<LockAttempt> {
+    return this.command('setLock', [key, token, ttl]);
+  }
+
+  unlock(key: string, token: string): Promise<boolean> {
+    return this.command('unlock', [key, token]);
+  }
+
+  async isLocked(key: string, options: { wait?: Duration; step?: Duration } = {}): Promise<boolean> {
+    const wait = options.wait === undefined ? 0 : parseDuration(options.wait, 'wait');
+    const step = Math.max(1, parseDuration(options.step ?? 50, 'step'));
+    const deadline = Date.now() + wait;
+    for (;;) {
+      if (!(await this.command('isLocked', [key]))) return false;
+      if (Date.now() >= deadline) return true;
+      await sleep(Math.min(step, Math.max(1, deadline - Date.now())));
+    }
+  }
+
+  async lock<T>(
+    key: string,
+    ttl: Duration,
+    fn: () => T | Promise<T>,
+    options: { wait?: boolean | Duration; step?: Duration } = {},
+  ): Promise<T> {
+    const ttlMs = parsePositiveDuration(ttl, 'ttl');
+    const wait =
+      options.wait === false
+        ? 0
+        : options.wait === undefined || options.wait === true
+          ? ttlMs
+          : parseDuration(options.wait, 'wait');
+    const step = Math.max(1, parseDuration(options.step ?? 50, 'step'));
+    const token = randomUUID();
+    const deadline = Date.now() + wait;
+    for (;;) {
+      const attempt = await this.tryLock(key, token, ttlMs);
+      if (attempt === 'failed') return fn();
+      if (attempt === 'acquired') break;
+      if (Date.now() >= deadline) throw new LockedError(key);
+      await sleep(Math.min(step, Math.max(1, deadline - Date.now())));
+    }
+    try {
+      return await fn();
+    } finally {
+      await this.unlock(key, token);
+    }
+  }
+
+  // --- Protection state -----------------------------------------------------------------------------------
+  fixedWindow(key: string, limit: number, period: number, banTtl: number): Promise<WindowState> {
+    return this.command('fixedWindow', [key, limit, period, banTtl]);
+  }
+
+  slidingWindow(key: string, limit: number, period: number): Promise<WindowState> {
+    return this.command('slidingWindow', [key, limit, period]);
+  }
+
+  circuit(key: string, op: CircuitOp, settings: CircuitSettings): Promise<CircuitState> {
+    return this.command('circuit', [key, op, settings]);
+  }
+
+  readState(name: string): Promise<unknown> {
+    return this.command('readState', [name]);
+  }
+
+  writeState(name: string, value: unknown, ttl: number): Promise<boolean> {
+    return this.command('writeState', [name, value, ttl]);
+  }
+
+  resetProtection(pattern: string): Promise<number> {
+    return this.command('resetProtection', [pattern]);
+  }
+
+  // --- The engine's step of each command: codec, safe mode, backend ----------------------------------------
+  private readonly steps: Steps = {
+    get: (key) => this.readStep(key),
+    getMany: async (keys) => {
+      const raws = await this.guard('getMany', [] as unknown[], () => this.storage.getMany(keys));
+      return keys.map((key, i) => this.decode(key, raws[i]));
+    },
+    set: async (key, value, options) => {
+      const raw = this.codec.encode(key, value);
+      const ttl = storeTtl(options.ttl, this.config.ttl);
+      if (options.tags?.length) {
+        const tags = checkTags(options.tags, `set("${key}")`);
+        return this.guard('set', false, () => this.storage.setTagged(key, raw, tags, { ttl, exist: options.exist }));
+      }
+      return this.guard('set', false, () => this.storage.set(key, raw, { ttl, exist: options.exist }));
+    },
+    setMany: async (entries, options) => {
+      const raws = entries.map(([key, value]) => [key, this.codec.encode(key, value)] as const);
+      const ttl = storeTtl(options.ttl, this.config.ttl);
+      await this.guard('setMany', undefined, () => this.storage.setMany(raws, ttl));
+    },
+    // Always throws on backend failure, even in safe mode: no number would be honest.
+    incr: (key, by, options) =>
+      this.guard('incr', NaN, () => this.storage.run(incrPrimitive, key, by, ttlOf(options.ttl)), true),
+    delete: (key) => this.guard('delete', false, () => this.storage.delete(key)),
+    deleteMany: (keys) => this.guard('deleteMany', 0, () => this.storage.deleteMany(keys)),
+    deleteMatch: (pattern) => this.guard('deleteMatch', 0, () => this.storage.deleteMatch(pattern)),
+    deleteTags: (tags) => this.guard('deleteTags', 0, () => this.storage.deleteTags(tags)),
+    scan: (pattern) => Promise.resolve(this.safeScan(pattern)),
+    expire: (key, ttl) =>
+      this.guard('expire', false, () => this.storage.expire(key, parsePositiveDuration(ttl, 'ttl'))),
+    getExpire: (key) => this.guard('getExpire', -2, () => this.storage.getExpire(key)),
+    exists: (key) => this.guard('exists', false, () => this.storage.exists(key)),
+    ping: (message) => this.guard('ping', '', () => this.storage.ping(message), true),
+    clear: () => this.guard('clear', undefined, () => this.storage.clear()),
+    setLock: async (key, token, ttl) => {
+      try {
+        return (await this.storage.run(setLockPrimitive, protectedKey(key), token, ttl)) ? 'acquired' : 'held';
+      } catch (error) {
+        // The SET NX may have run with its reply lost: release it with our token once the backend is back.
+        this.lostLocks.remember(key, token, ttl);
+        this.fail('setLock', error, false);
+        return 'failed';
+      }
+    },
+    unlock: (key, token) =>
+      this.guard('unlock', false, () =>
+        this.storage.run(unlockPrimitive, protectedKey(key), token).catch((error: unknown) => {
+          this.lostLocks.remember(key, token);
+          throw error;
+        }),
+      ),
+    isLocked: (key) => this.guard('exists', false, () => this.storage.exists(protectedKey(key)), false),
+    fixedWindow: (key, limit, period, banTtl) =>
+      this.protect('fixedWindow', fixedWindowPrimitive, protectedKey(key), limit, period, banTtl),
+    slidingWindow: (key, limit, period) =>
+      this.protect('slidingWindow', slidingWindowPrimitive, protectedKey(key), limit, period),
+    circuit: (key, op, settings) => this.protect('circuit', circuitPrimitive, protectedKey(key), op, settings),
+    readState: (name) => {
+      const key = protectedKey(name);
+      return this.guard('get', undefined as unknown, () => this.storage.get(key)).then((raw) => this.decode(key, raw));
+    },
+    writeState: (name, value, ttl) => {
+      const key = protectedKey(name);
+      const raw = this.codec.encode(key, value);
+      return this.guard('set', false, () => this.storage.set(key, raw, { ttl }));
+    },
+    resetProtection: async (pattern) => {
+      const target = protectedKey(pattern);
+      const reset = (backend: Backend) =>
+        pattern.includes('*') ? backend.deleteMatch(target) : backend.delete(target).then(Number);
+      const removed = await this.guard('resetProtection', 0, () => reset(this.storage));
+      return removed + (this.fallback ? await reset(this.fallback) : 0);
+    },
+  };
+
+  private async *safeScan(pattern: string): AsyncIterable<string> {
+    try {
+      yield* this.storage.scan(pattern);
+    } catch (error) {
+      this.fail('scan', error, false);
+    }
+  }
+
+  /**
+   * Safe mode of the protective primitives: no answer made up on the spot would be honest (allowing every
+   * call would switch rate limits and circuits off silently), so a backend failure falls back to state in
+   * this process's memory, logged once per burst. Without safe mode the failure throws.
+   */
+  private async protect<A extends readonly unknown[], R>(
+    op: string,
+    primitive: Primitive<A, R>,
+    key: string,
+    ...args: A
+  ): Promise<R> {
+    try {
+      return await this.storage.run(primitive, key, ...args);
+    } catch (error) {
+      this.fail(op, error, false, 'per-process memory state used instead');
+      this.fallback ??= new MemoryBackend({ size: 10_000, checkInterval: 0 });
+      return this.fallback.run(primitive, key, ...args);
+    }
+  }
+
+  /** Decoder handed to a local layer: an invalid value is a local miss, logged when the Redis path decodes it. */
+  private readonly decodeLocal = (key: string, raw: unknown): unknown => {
+    const value = this.codec.decode(key, raw);
+    return value === INVALID || value === OUTDATED ? MISS : value;
+  };
+
+  private decode(key: string, raw: unknown): unknown {
+    if (raw === undefined) return MISS;
+    const value = this.codec.decode(key, raw);
+    if (value === OUTDATED) return MISS;
+    if (value === INVALID) {
+      this.failures.warn(
+        `Value at "${key}" is unsigned, tampered with or not in the cashews format; it is treated as a miss.`,
+      );
+      return MISS;
+    }
+    return value;
+  }
+
+  /** Safe mode in one place: backend failures become `fallback` (logged), or a {@link CacheBackendError}. */
+  private async guard<T>(op: string, fallback: T, run: () => Promise<T>, alwaysThrow = false): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      this.fail(op, error, alwaysThrow);
+      return fallback;
+    }
+  }
+
+  private fail(op: string, error: unknown, alwaysThrow: boolean, outcome = 'answered as a miss'): void {
+    // Our own errors (a non-integer incr, an unstorable value) are usage errors, not backend failures.
+    if (error instanceof CashewsError && !(error instanceof CacheBackendError)) throw error;
+    const reason = error instanceof Error ? error.message : String(error);
+    const wrapped = new CacheBackendError(`Cache backend ${this.config.displayUrl} failed on ${op}: ${reason}`, {
+      cause: error,
+    });
+    if (alwaysThrow || !this.config.safe) throw wrapped;
+    this.failures.warn(`${wrapped.message} (safe mode: ${outcome})`);
+  }
+
+  // --- Stats and lifecycle ----------------------------------------------------------------------------------
+  /** Usage per backend: one entry, or one per prefix route. */
+  backendStats(): BackendStats[] {
+    const of = (prefix: string, url: string, c: BackendCounters): BackendStats => ({
+      prefix,
+      url,
+      commands: c.commands,
+      errors: c.errors,
+      hits: c.hits,
+      misses: c.misses,
+    });
+    if (this.counted) return [of('', this.config.displayUrl, this.counted.counters)];
+    const urls = new Map((this.config.prefixes ?? []).map((route) => [route.prefix, route.config.displayUrl]));
+    return (this.storage.usage?.() ?? []).map(({ prefix, counters }) =>
+      of(prefix, prefix ? (urls.get(prefix) ?? '') : this.config.displayUrl, counters),
+    );
+  }
+
+  close(): Promise<void> {
+    this.collector.close();
+    this.lostLocks.close();
+    this.closed ??= this.backend.close();
+    return this.closed;
+  }
+}
+
+function ttlOf(ttl: Duration | undefined): number | undefined {
+  return ttl === undefined ? undefined : parsePositiveDuration(ttl, 'ttl');
+}
+
+/** The TTL in ms of a stored value (`undefined`: no expiry); see `StoreTtl`. */
+function storeTtl(ttl: StoreTtl | undefined, fallback: number | undefined): number | undefined {
+  if (ttl === undefined) return fallback;
+  if (ttl === 'never') return undefined;
+  try {
+    return parsePositiveDuration(ttl, 'ttl');
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new CashewsConfigError(
+      `${reason} For a key that never expires write { ttl: 'never' }; omit ttl for the instance's default ` +
+        `TTL (${fallback === undefined ? 'none configured: no expiry' : `${fallback} ms`}).`,
+    );
+  }
+}

@@ -1,0 +1,77 @@
+import { CashewsConfigError } from '../errors.js';
+import type { CommandCall, NextCommand } from './command.js';
+import type { CommandHook } from './command-hook.js';
+
+/** A switch in front of the user's hooks: the run-time switch, which answers switched-off commands. */
+export interface PipelineGate extends CommandHook {
+  /** `false` while the gate has nothing to do (nothing switched off): the pipeline may then be bypassed. */
+  active(): boolean;
+}
+
+/**
+ * The ordered chain every command of a cache instance passes through: the gate (the run-time switch), then the
+ * user's hooks in order, then the engine's own step that reaches the backend (codec, safe mode). When the gate
+ * is idle and there are no hooks, the engine calls its own step directly ({@link engaged}): a pipeline that
+ * would change nothing costs one branch per command, not a chain of promises.
+ */
+export class CommandPipeline {
+  private hooks: readonly CommandHook[];
+
+  constructor(
+    private readonly gate: PipelineGate,
+    hooks: readonly CommandHook[] = [],
+  ) {
+    this.hooks = hooks.map(checkHook);
+  }
+
+  /** Appends a hook after the existing ones. */
+  use(hook: CommandHook): void {
+    this.hooks = [...this.hooks, checkHook(hook)];
+  }
+
+  /** Names of the user's hooks, in order. */
+  names(): string[] {
+    return this.hooks.map((hook) => hook.name);
+  }
+
+  /** Whether a command must go through the chain (a hook is installed, or something is switched off). */
+  engaged(): boolean {
+    return this.hooks.length !== 0 || this.gate.active();
+  }
+
+  /** Runs `call` through the gate and every hook, ending in `terminal`. */
+  dispatch(call: CommandCall, terminal: NextCommand): Promise<unknown> {
+    const hooks = this.hooks;
+    const step =
+      (index: number): NextCommand =>
+      (current) => {
+        try {
+          return index === hooks.length ? terminal(current) : hooks[index].handle(current, step(index + 1));
+        } catch (error) {
+          // A hook that throws synchronously fails its call like one that rejects.
+          return Promise.reject(error);
+        }
+      };
+    try {
+      return this.gate.handle(call, step(0));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+}
+
+/** @throws CashewsConfigError unless `hook` is a `{ name, handle(call, next) }` object. */
+export function checkHook(hook: CommandHook): CommandHook {
+  if (!hook || typeof hook !== 'object' || typeof hook.handle !== 'function' || typeof hook.name !== 'string') {
+    throw new CashewsConfigError(
+      `Invalid command hook ${describe(hook)}: a hook is an object { name: string, handle(call, next) } ` +
+        `(see CommandHook in the README, "Command hooks").`,
+    );
+  }
+  return hook;
+}
+
+function describe(value: unknown): string {
+  if (value && typeof value === 'object' && 'name' in value) return `"${String(value.name)}"`;
+  return typeof value === 'function' ? 'given as a function' : `(${typeof value})`;
+}

@@ -1,0 +1,55 @@
+import type { WindowState } from '../backends/protect-types.js';
+import { definePrimitive, type MemoryEntries } from './primitive.js';
+
+/** Memory state of a window, told apart from stored values by class. */
+class FixedWindow {
+  count = 1;
+}
+
+/**
+ * Fixed-window rate limit (`@RateLimit`): counts one call in the key's window of `period` ms; the first call
+ * over `limit` bans the key for `banTtl` ms (the window's expiry is moved to then).
+ * @example
+ * ```ts
+ * // 100 calls a minute, a 5-minute ban for the first call over it.
+ * const window = await cache.backend.run(fixedWindowPrimitive, 'cashews:protect:api:ip1:rate', 100, 60_000, 300_000);
+ * console.log(window.allowed, window.remaining);
+ * ```
+ */
+export const fixedWindowPrimitive = definePrimitive<[limit: number, period: number, banTtl: number], WindowState>({
+  name: 'fixedWindow',
+  // The server's clock (PEXPIRE/PTTL), so every process agrees on the window. Answers {count, ms until reset}.
+  lua: `
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+if n == tonumber(ARGV[1]) + 1 then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]); ttl = tonumber(ARGV[2]) end
+return {n, ttl}`,
+  redisArgs: (limit, period, banTtl) => [limit, period, banTtl],
+  fromRedis(reply, limit) {
+    const [count, reset] = reply as [number, number];
+    return { allowed: count <= limit, remaining: Math.max(0, limit - count), reset };
+  },
+  memory(entries, key, limit, period, banTtl) {
+    const current = entries.get(key);
+    if (!(current instanceof FixedWindow)) {
+      entries.set(key, new FixedWindow(), period);
+      return { allowed: 1 <= limit, remaining: Math.max(0, limit - 1), reset: period };
+    }
+    const count = ++current.count;
+    let reset = remaining(entries, key, period);
+    if (count === limit + 1) {
+      entries.set(key, current, banTtl);
+      reset = banTtl;
+    }
+    return { allowed: count <= limit, remaining: Math.max(0, limit - count), reset };
+  },
+  // Never trips while switched off: decorated methods always run.
+  off: (limit, period) => ({ allowed: true, remaining: Math.max(0, limit - 1), reset: period }),
+});
+
+function remaining(entries: MemoryEntries, key: string, fallback: number): number {
+  const left = entries.ttlLeft(key);
+  return left !== undefined && Number.isFinite(left) && left > 0 ? Math.round(left) : fallback;
+}
