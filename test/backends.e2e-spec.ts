@@ -1,21 +1,11 @@
 /**
- * Runs the backend contract on every backend, plus Redis- and cluster-specific checks.
- * Redis isolation: this file uses databases 5 and 6 of the discovered Redis (flushed after the file) and the
- * private test cluster (flushed after the file). db 0 is never touched.
+ * Runs the backend contract on memory and Redis, plus Redis-specific checks (the cluster runs are in
+ * test/backends/contract-cluster.e2e-spec.ts). Redis isolation: this file uses databases 5 and 6 of the
+ * discovered Redis (flushed after the file). db 0 is never touched.
  */
 import { CacheService, createCache } from '../lib/index.js';
 import { backendContract, collect, type CacheFactoryOptions } from './support/backend-contract.js';
-import {
-  clusterUrl,
-  describeCluster,
-  describeRedis,
-  flushCluster,
-  flushRedisDb,
-  rawCluster,
-  rawRedis,
-  redisUrl,
-  withQuery,
-} from './support/redis.js';
+import { describeRedis, flushRedisDb, rawRedis, redisUrl, withQuery } from './support/redis.js';
 
 const PLAIN_DB = 5;
 const SIGNED_DB = 6;
@@ -127,88 +117,6 @@ describeRedis('redis backend', () => {
       } finally {
         client.disconnect();
       }
-    });
-  });
-});
-
-describeCluster('redis cluster backend', () => {
-  afterAll(async () => {
-    await flushCluster();
-  });
-
-  backendContract('redis+cluster://', () => createCache(must(clusterUrl())));
-  backendContract('redis+cluster:// with secret', () => createCache(must(clusterUrl()), { secret: SECRET }), {
-    secret: SECRET,
-    makeWith: (options: CacheFactoryOptions) => createCache(must(clusterUrl()), { secret: SECRET, ...options }),
-  });
-
-  describe('keys spread over every master', () => {
-    let cache: CacheService;
-    let cluster: Awaited<ReturnType<typeof rawCluster>>;
-    const keys = Array.from({ length: 60 }, (_, i) => `spread:${i}`);
-
-    /** How many of `keys` each master holds, read directly from the masters. */
-    async function perMaster(pattern: string): Promise<number[]> {
-      return Promise.all(cluster.nodes('master').map(async (node) => (await node.keys(pattern)).length));
-    }
-
-    beforeAll(async () => {
-      cluster = await rawCluster();
-    });
-
-    afterAll(() => {
-      cluster.disconnect();
-    });
-
-    beforeEach(async () => {
-      cache = await createCache(must(clusterUrl()));
-      await flushCluster();
-    });
-
-    afterEach(async () => {
-      await cache.close();
-    });
-
-    it('the test keys really live in different slots on all three masters', async () => {
-      const slots = new Set(await Promise.all(keys.map((key) => cluster.cluster('KEYSLOT', key))));
-      expect(slots.size).toBeGreaterThan(10);
-      await cache.setMany(keys.map((key, i): [string, number] => [key, i]));
-      const counts = await perMaster('spread:*');
-      expect(counts).toHaveLength(3);
-      expect(counts.every((count) => count > 0)).toBe(true);
-      expect(counts.reduce((a, b) => a + b, 0)).toBe(keys.length);
-    });
-
-    it('getMany, deleteMany and setMany with a ttl work across slots', async () => {
-      await cache.setMany(
-        keys.map((key, i): [string, number] => [key, i]),
-        { ttl: '1m' },
-      );
-      await expect(cache.getMany([...keys].reverse())).resolves.toEqual(keys.map((_, i) => i).reverse());
-      const ttls = await Promise.all(keys.slice(0, 10).map((key) => cluster.pttl(key)));
-      expect(ttls.every((ttl) => ttl > 0 && ttl <= 60_000)).toBe(true);
-      await expect(cache.deleteMany(keys.slice(0, 30))).resolves.toBe(30);
-      const left = await cache.getMany(keys);
-      expect(left.filter((value) => value === undefined)).toHaveLength(30);
-    });
-
-    it('scan, getMatch and deleteMatch reach every master', async () => {
-      await cache.setMany(keys.map((key, i): [string, number] => [key, i]));
-      await cache.set('elsewhere', 1);
-      const scanned = await collect(cache.scan('spread:*'));
-      expect([...scanned].sort()).toEqual([...keys].sort());
-      const pairs = await collect(cache.getMatch<number>('spread:*'));
-      expect(pairs).toHaveLength(keys.length);
-      expect(pairs.every(([key, value]) => keys[value] === key)).toBe(true);
-      await expect(cache.deleteMatch('spread:*')).resolves.toBe(keys.length);
-      await expect(perMaster('spread:*')).resolves.toEqual([0, 0, 0]);
-      await expect(cache.exists('elsewhere')).resolves.toBe(true);
-    });
-
-    it('clear empties every master', async () => {
-      await cache.setMany(keys.map((key, i): [string, number] => [key, i]));
-      await cache.clear();
-      await expect(perMaster('*')).resolves.toEqual([0, 0, 0]);
     });
   });
 });

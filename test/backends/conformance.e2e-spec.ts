@@ -1,26 +1,17 @@
 /**
  * The backend conformance suite (test/support/backend-conformance.ts) on every backend, directly (no CacheService):
- * memory, Redis, Redis Cluster, the prefix router over memory and over memory + Redis, the client-side backend,
- * and the chaos backend adding latency (no faults) over memory and over Redis.
- * Redis isolation: database 12 of the worker's Redis (flushed after the file) and the private test cluster.
+ * memory, Redis, the prefix router over memory and over memory + Redis, the client-side backend, and the chaos
+ * backend adding latency (no faults) over memory and over Redis (Redis Cluster: conformance-cluster.e2e-spec.ts).
+ * Redis isolation: database 12 of the worker's Redis (flushed after the file).
  */
 import { ChaosBackend } from '../../lib/backends/chaos.backend.js';
 import { ClientSideBackend } from '../../lib/backends/client-side.backend.js';
 import { MemoryBackend } from '../../lib/backends/memory.backend.js';
 import { PrefixRouterBackend } from '../../lib/backends/prefix-router.backend.js';
-import { RedisClusterBackend } from '../../lib/backends/redis-cluster.backend.js';
 import { RedisBackend } from '../../lib/backends/redis.backend.js';
 import { resolveCacheConfig } from '../../lib/config/cache-url.js';
 import { backendConformance } from '../support/backend-conformance.js';
-import {
-  clusterUrl,
-  describeCluster,
-  describeRedis,
-  flushCluster,
-  flushRedisDb,
-  redisUrl,
-  withQuery,
-} from '../support/redis.js';
+import { describeRedis, flushRedisDb, redisUrl, withQuery } from '../support/redis.js';
 
 const DB = 12;
 /** Latency the chaos backend adds to every command: enough to reorder concurrent calls. */
@@ -62,10 +53,4 @@ describeRedis('Redis backends', () => {
     () => new PrefixRouterBackend(memory(), [{ prefix: 'conf:', backend: redis() }]),
   );
   backendConformance(`chaos (latency only) over redis db ${DB}`, () => new ChaosBackend(redis(), { latency: LATENCY }));
-});
-
-describeCluster('Redis Cluster backend', () => {
-  afterAll(() => flushCluster());
-
-  backendConformance('redis+cluster://', () => new RedisClusterBackend(resolveCacheConfig(must(clusterUrl()))));
 });
