@@ -4,6 +4,7 @@ import { CashewsModule, type StatsRequest } from '../lib/index.js';
 import { AdminModule } from './admin/admin.module.js';
 import { CategoriesModule } from './categories/categories.module.js';
 import { ErrorFilter } from './common/error.filter.js';
+import { slowCommandLog } from './common/slow-command.hook.js';
 import { ProductsModule } from './products/products.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
 
@@ -27,6 +28,8 @@ function dashboardGuard(req: StatsRequest): boolean {
       cacheControl: true,
       metrics: { path: '/metrics' },
       dashboard: { path: '/cashews', guard: dashboardGuard },
+      // Command hooks see every command on its way to the backend; this one logs the slow ones.
+      hooks: [slowCommandLog(Number(process.env.SLOW_COMMAND_MS ?? 50))],
     }),
     // A second, small instance for per-visitor data, injected with @InjectCache('sessions'). Its default TTL
     // applies to every write and decorator on it that gives none.
