@@ -345,6 +345,9 @@ export class CacheService implements OnApplicationShutdown {
       methods: collector.methods(now),
       backends: this.#engine.backendStats(),
       history: collector.history(now),
+      hooks: this.#engine.pipeline
+        .list()
+        .flatMap((hook) => (hook.stats ? [{ name: hook.name, stats: { ...hook.stats() } }] : [])),
     };
   }
 

@@ -78,6 +78,14 @@ export { backgroundSettled } from './strategies/executor.js';
 // Testing an application: run-time switch and reset between tests (issue #11)
 export type { SwitchCommand } from './pipeline/runtime-switch.js';
 export type { CommandHook } from './pipeline/command-hook.js';
+export { addPrefix } from './pipeline/hooks/add-prefix.hook.js';
+export { lowerKeys } from './pipeline/hooks/lower-keys.hook.js';
+export {
+  valueSizeLimit,
+  type ValueSizeLimitOptions,
+  type ValueSizeLimitStats,
+} from './pipeline/hooks/value-size-limit.hook.js';
+export { onCommand, type CommandCallback } from './pipeline/hooks/on-command.hook.js';
 export type {
   CommandArgs,
   CommandCall,

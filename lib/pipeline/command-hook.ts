@@ -38,4 +38,6 @@ export interface CommandHook {
   readonly name: string;
   /** Handles one call: answer it, or pass it (possibly changed) to `next` and answer what that answers. */
   handle(call: CommandCall, next: NextCommand): Promise<unknown>;
+  /** Counters the hook keeps (e.g. writes it skipped), shown in `cache.stats().hooks`. */
+  stats?(): Readonly<Record<string, number>>;
 }

@@ -29,9 +29,9 @@ export class CommandPipeline {
     this.hooks = [...this.hooks, checkHook(hook)];
   }
 
-  /** Names of the user's hooks, in order. */
-  names(): string[] {
-    return this.hooks.map((hook) => hook.name);
+  /** The user's hooks, in order. */
+  list(): readonly CommandHook[] {
+    return this.hooks;
   }
 
   /** Whether a command must go through the chain (a hook is installed, or something is switched off). */

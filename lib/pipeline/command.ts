@@ -71,6 +71,34 @@ export interface CommandResults {
 /** Name of a command of the pipeline. */
 export type CommandName = keyof CommandArgs;
 
+/** Every command name, checked complete against {@link CommandArgs} at compile time. */
+export const COMMAND_NAMES: readonly CommandName[] = Object.keys({
+  get: 1,
+  getMany: 1,
+  set: 1,
+  setMany: 1,
+  incr: 1,
+  delete: 1,
+  deleteMany: 1,
+  deleteMatch: 1,
+  deleteTags: 1,
+  scan: 1,
+  expire: 1,
+  getExpire: 1,
+  exists: 1,
+  ping: 1,
+  clear: 1,
+  setLock: 1,
+  unlock: 1,
+  isLocked: 1,
+  fixedWindow: 1,
+  slidingWindow: 1,
+  circuit: 1,
+  readState: 1,
+  writeState: 1,
+  resetProtection: 1,
+} satisfies Record<CommandName, 1>) as CommandName[];
+
 /**
  * One command on its way to the backend. A union over every command, so `if (call.command === 'set')` narrows
  * `call.args` to `set`'s arguments.

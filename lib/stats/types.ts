@@ -80,6 +80,8 @@ export interface CacheStats {
   readonly backends: readonly BackendStats[];
   /** The last {@link HISTORY_BUCKETS} buckets of {@link HISTORY_BUCKET_MS}, oldest first; the last one is in progress. */
   readonly history: readonly HistoryBucket[];
+  /** Counters of the instance's command hooks that keep some (e.g. `valueSizeLimit`), in pipeline order. */
+  readonly hooks: ReadonlyArray<{ readonly name: string; readonly stats: Readonly<Record<string, number>> }>;
 }
 
 /**
