@@ -38,7 +38,7 @@ describe('jest.config.js projects', () => {
     expect(byName.get('cluster')?.setupFiles).toEqual(['<rootDir>/test/support/cluster-worker-setup.ts']);
     expect(byName.get('redis')?.setupFiles).toBeUndefined();
     const clusterFiles = byName.get('cluster')!.testMatch.map((glob) => glob.replace('<rootDir>/', ''));
-    expect(clusterFiles).toContain('test/backends.e2e-spec.ts');
+    expect(clusterFiles).toContain('test/backends/contract-cluster.e2e-spec.ts');
     for (const file of clusterFiles)
       expect(readFileSync(join(root, file), 'utf8')).toMatch(/describeCluster|clusterUrl/);
     // The redis project ignores them, so no file runs twice.

@@ -44,6 +44,16 @@ export interface CacheOptions {
   /** With `clientSide`: maximum number of locally held entries (LRU). Default 10 000. */
   clientSideSize?: number;
   /**
+   * `'cashews'` (default): the tagged format that round-trips dates, maps, sets, bigints, `undefined` and registered
+   * classes, and can be signed and compressed. `'json'`: plain JSON text, readable by services in any language
+   * (see the README, "Values"); values JSON cannot hold are refused with `CacheValueError`.
+   */
+  codec?: 'cashews' | 'json';
+  /** Redis only: compress values whose encoded text is at least `compressMin` long, with Node's zlib. */
+  compress?: 'gzip' | 'br';
+  /** With `compress`: smallest encoded value compressed, in bytes or `'1KB'`-style. Default 1 KB. */
+  compressMin?: number | string;
+  /**
    * Routes keys by prefix to other backends, each given by its own URL (longest prefix wins), e.g.
    * `{ 'session:': 'redis://10.0.0.2:6379/1', 'tmp:': 'mem://?size=100' }`. Keys without a listed prefix go to
    * the main URL. Object only (not a URL parameter).
@@ -76,6 +86,9 @@ export interface ResolvedCacheConfig {
   notices: string[];
   clientSide: boolean;
   clientSideSize: number;
+  codec: 'cashews' | 'json';
+  compress?: 'gzip' | 'br';
+  compressMin: number;
   /** Routed backends from the `prefixes` option, longest prefix first. */
   prefixes?: Array<{ prefix: string; config: ResolvedCacheConfig }>;
   /** Command hooks of the instance, in order (checked when the instance is created). */

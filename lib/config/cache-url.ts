@@ -1,4 +1,5 @@
 import { parseDuration } from '../duration.js';
+import { parseSize } from '../size.js';
 import { CashewsConfigError } from '../errors.js';
 import type { CommandHook } from '../pipeline/command-hook.js';
 import { checkHook } from '../pipeline/command-pipeline.js';
@@ -6,12 +7,14 @@ import type { CacheOptions, ResolvedCacheConfig } from './cache-options.js';
 import { isCredentialName, redactUrl, splitUserinfo } from './redact-url.js';
 
 type Scheme = ResolvedCacheConfig['scheme'];
-type Kind = 'bool' | 'int' | 'duration' | 'string';
+type Kind = 'bool' | 'int' | 'duration' | 'string' | 'enum' | 'size';
 
 interface ParamSpec {
   kind: Kind;
   schemes: readonly Scheme[];
   min?: number;
+  /** The accepted values of an `enum` parameter. */
+  values?: readonly string[];
 }
 
 const ALL: readonly Scheme[] = ['mem', 'redis', 'rediss', 'redis+cluster'];
@@ -30,6 +33,9 @@ const PARAMS: Record<string, ParamSpec> = {
   maxRetries: { kind: 'int', schemes: REDIS, min: 0 },
   clientSide: { kind: 'bool', schemes: REDIS },
   clientSideSize: { kind: 'int', schemes: ['redis', 'rediss'], min: 1 },
+  codec: { kind: 'enum', schemes: ALL, values: ['cashews', 'json'] },
+  compress: { kind: 'enum', schemes: REDIS, values: ['gzip', 'br'] },
+  compressMin: { kind: 'size', schemes: REDIS },
 };
 
 const NOT_PARAMS = new Set(['name', 'isGlobal', 'cacheManagerCompat', 'url', 'prefixes', 'hooks']);
@@ -47,6 +53,8 @@ const DEFAULTS = {
   maxRetries: 1,
   clientSide: false,
   clientSideSize: 10_000,
+  codec: 'cashews',
+  compressMin: 1024,
 };
 
 function camel(name: string): string {
@@ -66,6 +74,10 @@ function accepted(spec: ParamSpec, fromUrl: boolean): string {
       // Only the default TTL has a minimum: omitting it is how "no default" is said (set() then never expires).
       return spec.min ? `${forms}, greater than zero (omit it for no default)` : forms;
     }
+    case 'enum':
+      return (spec.values ?? []).map((value) => `'${value}'`).join(' or ');
+    case 'size':
+      return "a number of bytes, or a string with a unit B, KB, MB or GB such as '1KB'";
     default:
       return 'a non-empty string';
   }
@@ -101,6 +113,15 @@ function convert(name: string, spec: ParamSpec, value: unknown, fromUrl: boolean
       }
       return ms >= (spec.min ?? 0) ? ms : bad();
     }
+    case 'enum':
+      return typeof value === 'string' && spec.values?.includes(value.toLowerCase()) ? value.toLowerCase() : bad();
+    case 'size':
+      if (typeof value !== 'number' && typeof value !== 'string') return bad();
+      try {
+        return parseSize(typeof value === 'string' && fromUrl && /^\d+$/.test(value) ? Number(value) : value, name);
+      } catch {
+        return bad();
+      }
     default:
       return typeof value === 'string' && value.length > 0 ? value : bad();
   }
@@ -194,6 +215,18 @@ export function resolveCacheConfig(url: string = 'mem://', options: CacheOptions
   if (options.name !== undefined && (typeof options.name !== 'string' || !options.name)) {
     throw new CashewsConfigError(`Invalid cache option "name": expected a non-empty string.`);
   }
+  if (values.codec === 'json' && values.secret) {
+    throw new CashewsConfigError(
+      `codec=json stores plain JSON for readers in other languages, which could not verify a signature: ` +
+        `drop "secret", or keep the default codec (codec=cashews) to sign values.`,
+    );
+  }
+  if (values.codec === 'json' && values.compress) {
+    throw new CashewsConfigError(
+      `codec=json stores plain JSON for readers in other languages; "compress" would hide it from them. ` +
+        `Drop "compress", or keep the default codec (codec=cashews), whose compressed values every reader of it reads.`,
+    );
+  }
   if (scheme === 'redis+cluster' && values.clientSide) {
     throw new CashewsConfigError(
       `client_side is not supported on redis+cluster:// (Redis client tracking would be needed per node); ` +
@@ -217,6 +250,9 @@ export function resolveCacheConfig(url: string = 'mem://', options: CacheOptions
     notices,
     clientSide: values.clientSide as boolean,
     clientSideSize: values.clientSideSize as number,
+    codec: values.codec as 'cashews' | 'json',
+    compress: values.compress as 'gzip' | 'br' | undefined,
+    compressMin: values.compressMin as number,
     hooks: checkHooks(options.hooks),
     nodes: [],
     db: 0,
@@ -284,7 +320,7 @@ function checkHooks(hooks: CacheOptions['hooks']): ResolvedCacheConfig['hooks'] 
 }
 
 /** Parameters that belong to the whole instance (codec, safe mode), not to one routed backend. */
-const INSTANCE_ONLY = ['enable', 'safe', 'secret', 'ttl'];
+const INSTANCE_ONLY = ['enable', 'safe', 'secret', 'ttl', 'codec', 'compress', 'compressMin'];
 
 /**
  * Validates the `prefixes` option (`{ 'session:': 'redis://...' }`) with the same URL grammar, and attaches the

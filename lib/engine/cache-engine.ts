@@ -6,6 +6,7 @@ import { CountingBackend } from '../backends/counting.backend.js';
 import { MemoryBackend } from '../backends/memory.backend.js';
 import type { CircuitOp, CircuitSettings, CircuitState, WindowState } from '../backends/protect-types.js';
 import { CloneCodec, INVALID, OUTDATED, StringCodec, type Codec } from '../codec/codec.js';
+import { JsonCodec } from '../codec/json-codec.js';
 import type { ResolvedCacheConfig } from '../config/cache-options.js';
 import { parseDuration, parsePositiveDuration, type Duration } from '../duration.js';
 import { CacheBackendError, CacheValueError, CashewsConfigError, CashewsError, LockedError } from '../errors.js';
@@ -76,7 +77,7 @@ export class CacheEngine implements StrategyCache {
     readonly config: ResolvedCacheConfig,
     hooks: readonly CommandHook[] = config.hooks ?? [],
   ) {
-    this.codec = backend.kind === 'memory' && !config.secret ? new CloneCodec() : new StringCodec(config.secret);
+    this.codec = codecFor(backend, config);
     this.logger = new Logger(config.name ? `Cashews:${config.name}` : 'Cashews');
     this.failures = new BurstLogger(this.logger);
     // A backend that counts per route (the prefix router) reports its own usage; any other is wrapped.
@@ -523,6 +524,17 @@ export class CacheEngine implements StrategyCache {
     this.closed ??= this.backend.close();
     return this.closed;
   }
+}
+
+/**
+ * Memory keeps live copies (the clone codec) unless values must be signed or stored as plain JSON; Redis stores
+ * strings: the cashews format (signed, compressed when configured) or plain JSON (`codec=json`).
+ */
+function codecFor(backend: Backend, config: ResolvedCacheConfig): Codec {
+  if (config.codec === 'json') return new JsonCodec();
+  if (backend.kind === 'memory' && !config.secret) return new CloneCodec();
+  const compression = config.compress ? { algorithm: config.compress, min: config.compressMin } : undefined;
+  return new StringCodec(config.secret, compression);
 }
 
 function ttlOf(ttl: Duration | undefined): number | undefined {

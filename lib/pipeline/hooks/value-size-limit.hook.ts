@@ -1,5 +1,5 @@
 import { CashewsConfigError } from '../../errors.js';
-import { parseSize } from './size.js';
+import { parseSize } from '../../size.js';
 import type { CommandHook } from '../command-hook.js';
 
 /** Options of {@link valueSizeLimit}: sizes in bytes, or strings such as `'1KB'`, `'2MB'`. */

@@ -1,4 +1,4 @@
-import { CashewsConfigError } from '../../errors.js';
+import { CashewsConfigError } from './errors.js';
 
 const UNITS: Readonly<Record<string, number>> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
 
