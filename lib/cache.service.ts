@@ -138,6 +138,17 @@ export class CacheService implements OnApplicationShutdown {
   }
 
   /**
+   * Runs `fn` so that every cached value it depends on is recomputed: inside it, the first read of each key of
+   * this instance (`get`, `getMany`, and the reads of decorated methods, however deep) deletes the key and
+   * answers a miss, so decorated methods run and store their fresh result; later reads of the same key in the
+   * scope answer that fresh value. Task-local: concurrent calls outside `fn` are not affected.
+   * @example await cache.invalidateFurther(() => reports.monthly('2026-11')); // the report and what it reads
+   */
+  invalidateFurther<T>(fn: () => T | Promise<T>): Promise<T> {
+    return this.#engine.further.run(fn);
+  }
+
+  /**
    * Adds a command hook after the instance's others (the `hooks` option). Every command of the instance, decorated
    * methods' reads and writes included, passes through it from now on. See {@link CommandHook}.
    * @throws CashewsConfigError when `hook` is not a `{ name, handle(call, next) }` object.

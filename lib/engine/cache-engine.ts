@@ -17,6 +17,7 @@ import { MISS } from '../miss.js';
 import type { CommandArgs, CommandCall, CommandName, CommandResults } from '../pipeline/command.js';
 import type { CommandHook } from '../pipeline/command-hook.js';
 import { CommandPipeline } from '../pipeline/command-pipeline.js';
+import { InvalidateFurther } from '../pipeline/invalidate-further.js';
 import { RuntimeSwitch } from '../pipeline/runtime-switch.js';
 import { circuitPrimitive } from '../primitives/circuit.primitive.js';
 import { fixedWindowPrimitive } from '../primitives/fixed-window.primitive.js';
@@ -58,6 +59,8 @@ export class CacheEngine implements StrategyCache {
   /** Commands switched off at run time (`disable`, `disabling`, `enable=0`); the first step of the pipeline. */
   readonly runtime: RuntimeSwitch;
   readonly pipeline: CommandPipeline;
+  /** Scopes in which reads delete their key first (`invalidateFurther`); the second step of the pipeline. */
+  readonly further = new InvalidateFurther();
   private readonly counted?: CountingBackend;
   private readonly logger: Logger;
   private readonly failures: BurstLogger;
@@ -87,7 +90,7 @@ export class CacheEngine implements StrategyCache {
     if (this.storage.getSync && this.codec instanceof CloneCodec) this.sync = this.storage.getSync.bind(this.storage);
     if (this.storage.readLocal) this.local = this.storage.readLocal.bind(this.storage);
     this.runtime = new RuntimeSwitch(config.enable);
-    this.pipeline = new CommandPipeline(this.runtime, hooks);
+    this.pipeline = new CommandPipeline([this.runtime, this.further], hooks);
   }
 
   get name(): string | undefined {

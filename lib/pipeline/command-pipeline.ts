@@ -2,23 +2,27 @@ import { CashewsConfigError } from '../errors.js';
 import type { CommandCall, NextCommand } from './command.js';
 import type { CommandHook } from './command-hook.js';
 
-/** A switch in front of the user's hooks: the run-time switch, which answers switched-off commands. */
+/**
+ * A built-in step in front of the user's hooks: the run-time switch (answers switched-off commands) and
+ * `invalidateFurther` (turns reads into deletes inside its scope).
+ */
 export interface PipelineGate extends CommandHook {
-  /** `false` while the gate has nothing to do (nothing switched off): the pipeline may then be bypassed. */
+  /** `false` while the gate has nothing to do (nothing switched off, no scope): the pipeline may be bypassed. */
   active(): boolean;
 }
 
 /**
- * The ordered chain every command of a cache instance passes through: the gate (the run-time switch), then the
- * user's hooks in order, then the engine's own step that reaches the backend (codec, safe mode). When the gate
- * is idle and there are no hooks, the engine calls its own step directly ({@link engaged}): a pipeline that
- * would change nothing costs one branch per command, not a chain of promises.
+ * The ordered chain every command of a cache instance passes through: the built-in gates (the run-time switch,
+ * then `invalidateFurther`), then the user's hooks in order, then the engine's own step that reaches the
+ * backend (codec, safe mode). When every gate is idle and there are no hooks, the engine calls its own step
+ * directly ({@link engaged}): a pipeline that would change nothing costs a branch per command, not a chain of
+ * promises.
  */
 export class CommandPipeline {
   private hooks: readonly CommandHook[];
 
   constructor(
-    private readonly gate: PipelineGate,
+    private readonly gates: readonly PipelineGate[],
     hooks: readonly CommandHook[] = [],
   ) {
     this.hooks = hooks.map(checkHook);
@@ -36,12 +40,14 @@ export class CommandPipeline {
 
   /** Whether a command must go through the chain (a hook is installed, or something is switched off). */
   engaged(): boolean {
-    return this.hooks.length !== 0 || this.gate.active();
+    if (this.hooks.length !== 0) return true;
+    for (const gate of this.gates) if (gate.active()) return true;
+    return false;
   }
 
-  /** Runs `call` through the gate and every hook, ending in `terminal`. */
+  /** Runs `call` through the gates and every hook, ending in `terminal`. */
   dispatch(call: CommandCall, terminal: NextCommand): Promise<unknown> {
-    const hooks = this.hooks;
+    const hooks = [...this.gates, ...this.hooks];
     const step =
       (index: number): NextCommand =>
       (current) => {
@@ -52,11 +58,7 @@ export class CommandPipeline {
           return Promise.reject(error);
         }
       };
-    try {
-      return this.gate.handle(call, step(0));
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return step(0)(call);
   }
 }
 
