@@ -16,6 +16,7 @@ import {
   CashewsGlobalFilterModule,
   CashewsGlobalInterceptorsModule,
 } from './cashews-core.module.js';
+import { httpFeatures } from './detect/http-options.js';
 import { CashewsRegistry, parseShutdownTimeout, validateGlobals } from './cashews.registry.js';
 import { createCache } from './create-cache.js';
 import { CashewsConfigError } from './errors.js';
@@ -73,16 +74,27 @@ export class CashewsModule extends CashewsConfigurableModule {
           inject: [CASHEWS_MODULE_OPTIONS, ModulesContainer, CashewsRegistry],
           useFactory: async (options: CashewsModuleOptions, modules: ModulesContainer, registry: CashewsRegistry) => {
             refuseDuplicate(modules, token, extras.name);
-            const { url, classes, detectHeaders, cacheControl, clearSiteData, metrics, dashboard, ...rest } = options;
+            const {
+              url,
+              classes,
+              detectHeaders,
+              cacheControl,
+              clearSiteData,
+              keyContext,
+              metrics,
+              dashboard,
+              ...rest
+            } = options;
             const { shutdownTimeout, ...cacheOptions } = rest;
             validateStatsOptions({ metrics, dashboard });
+            httpFeatures([{ keyContext }]); // refuses a keyContext that is not a function, at bootstrap
             const timeout = parseShutdownTimeout(shutdownTimeout);
             for (const type of classes ?? []) registerCacheableClass(type);
             const cache = await createCache(url, { ...cacheOptions, name: extras.name });
             try {
               registry.register(extras.name, {
                 cache,
-                http: { detectHeaders, cacheControl, clearSiteData },
+                http: { detectHeaders, cacheControl, clearSiteData, keyContext },
                 stats: { metrics, dashboard },
                 globals,
                 shutdownTimeout: timeout,

@@ -55,6 +55,8 @@ export {
 export { CacheableClass, type CacheableClassOptions } from './decorators/cacheable-class.decorator.js';
 export { registerCacheableClass, unregisterCacheableClass, type CacheableClassType } from './codec/class-registry.js';
 export { FromCacheMiddleware } from './detect/from-cache.middleware.js';
+export { keyContext } from './keys/key-context.js';
+export type { KeyContextRequest } from './detect/http-options.js';
 export { CacheHeadersInterceptor } from './detect/cache-headers.interceptor.js';
 export type { CashewsHttpOptions } from './detect/http-options.js';
 export type { RequestDirectives } from './detect/request-directives.js';

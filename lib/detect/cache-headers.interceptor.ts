@@ -14,8 +14,9 @@ import { BurstLogger } from '../logging/burst-logger.js';
 import { CacheDetect, type DetectScope } from './cache-detect.js';
 import { cacheControlHeaders, etagMatches, etagOf, fromCacheHeaders } from './cache-headers.js';
 import { middlewareScope } from './from-cache.middleware.js';
-import type { HttpFeatures } from './http-options.js';
+import type { HttpFeatures, KeyContextRequest } from './http-options.js';
 import { parseDirectives } from './request-directives.js';
+import { keyContext } from '../keys/key-context.js';
 
 type HttpRequest = { method?: string; headers?: Record<string, string | string[] | undefined> };
 
@@ -68,7 +69,10 @@ export class CacheHeadersInterceptor implements NestInterceptor {
     const directives =
       features.cacheControl || features.clearSiteData ? parseDirectives(req.headers ?? {}, features) : undefined;
     const headers = features.detectHeaders || marked !== undefined;
-    if (!headers && !etag && !directives && !features.cacheControl) return next.handle();
+    const values = features.keyContext.length ? requestKeyContext(features.keyContext, req) : undefined;
+    if (!headers && !etag && !directives && !features.cacheControl) {
+      return values ? withKeyContext(values, () => next.handle()) : next.handle();
+    }
 
     // Fastify may run the handler outside the middleware's async context: re-enter it through the request.
     const scope: DetectScope = marked ? CacheDetect.scope(directives, marked) : CacheDetect.scope(directives);
@@ -88,9 +92,11 @@ export class CacheHeadersInterceptor implements NestInterceptor {
       }
       return result;
     };
-    return new Observable((subscriber) =>
-      CacheDetect.within(scope, () => next.handle().pipe(map(respond)).subscribe(subscriber)),
-    );
+    const handled = () =>
+      new Observable<unknown>((subscriber) =>
+        CacheDetect.within(scope, () => next.handle().pipe(map(respond)).subscribe(subscriber)),
+      );
+    return values ? withKeyContext(values, handled) : handled();
   }
 
   /**
@@ -106,4 +112,25 @@ export class CacheHeadersInterceptor implements NestInterceptor {
       this.headerErrors.warn(`Could not set cache headers on a response (sent without them): ${reason}`);
     }
   }
+}
+
+/** The key context of a request: every `keyContext` option's answer, merged in order. */
+function requestKeyContext(
+  fills: HttpFeatures['keyContext'],
+  req: HttpRequest,
+): Readonly<Record<string, unknown>> | undefined {
+  let values: Record<string, unknown> | undefined;
+  for (const fill of fills) {
+    const answer = fill(req as unknown as KeyContextRequest);
+    if (answer !== undefined && answer !== null) values = { ...values, ...answer };
+  }
+  return values;
+}
+
+/** Subscribes to the handler inside the key context, so the handler and everything it calls see it. */
+function withKeyContext(
+  values: Readonly<Record<string, unknown>>,
+  source: () => Observable<unknown>,
+): Observable<unknown> {
+  return new Observable((subscriber) => keyContext.run(values, () => source().subscribe(subscriber)));
 }

@@ -1,3 +1,5 @@
+import { CashewsConfigError } from '../errors.js';
+
 /** HTTP behaviour of `CashewsModule.forRoot` (module options; all off by default). */
 export interface CashewsHttpOptions {
   /**
@@ -13,6 +15,21 @@ export interface CashewsHttpOptions {
   cacheControl?: boolean | { public?: boolean };
   /** A request with `Clear-Site-Data: "cache"` (or `"*"`) deletes every key its cache reads touch. */
   clearSiteData?: boolean;
+  /**
+   * Fills the key context (`{@name}` in key templates, see `keyContext`) from each HTTP request, for the handler
+   * and everything it calls: `keyContext: (req) => ({ tenant: req.headers['x-tenant'] })`. The request is the
+   * adapter's (Express or Fastify); answer `undefined` for nothing.
+   */
+  keyContext?: (req: KeyContextRequest) => Readonly<Record<string, unknown>> | undefined;
+}
+
+/** What {@link CashewsHttpOptions.keyContext} reads: the adapter's request (Express or Fastify). */
+export interface KeyContextRequest {
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  readonly params?: Readonly<Record<string, string>>;
+  readonly query?: unknown;
+  readonly user?: unknown;
+  readonly [name: string]: unknown;
 }
 
 /** What an application has switched on, across every `forRoot` of it. */
@@ -21,6 +38,8 @@ export interface HttpFeatures {
   cacheControl: boolean;
   publicCache: boolean;
   clearSiteData: boolean;
+  /** The `keyContext` options of the application's `forRoot`s, applied in order (later names win). */
+  keyContext: ReadonlyArray<NonNullable<CashewsHttpOptions['keyContext']>>;
 }
 
 /**
@@ -33,12 +52,22 @@ export function httpFeatures(optionsList: Iterable<CashewsHttpOptions>): HttpFea
     cacheControl: false,
     publicCache: false,
     clearSiteData: false,
+    keyContext: [],
   };
   for (const options of optionsList) {
     features.detectHeaders ||= options.detectHeaders === true;
     features.cacheControl ||= Boolean(options.cacheControl);
     features.publicCache ||= typeof options.cacheControl === 'object' && options.cacheControl.public === true;
     features.clearSiteData ||= options.clearSiteData === true;
+    if (options.keyContext !== undefined) {
+      if (typeof options.keyContext !== 'function') {
+        throw new CashewsConfigError(
+          `Invalid CashewsModule option "keyContext": expected a function of the request answering the key ` +
+            `context, e.g. keyContext: (req) => ({ tenant: req.headers['x-tenant'] }).`,
+        );
+      }
+      features.keyContext = [...features.keyContext, options.keyContext];
+    }
   }
   return features;
 }

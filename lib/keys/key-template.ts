@@ -5,6 +5,7 @@
 import { CashewsConfigError, KeyPlaceholderError } from '../errors.js';
 import { escapeKeyPart } from './escape-key-part.js';
 import { isProtectedKey } from './protected-keys.js';
+import { keyContext } from './key-context.js';
 import { findKeyFormatter, keyFormatterNames, type KeyFormatter } from './formatters.js';
 import { REST_MARK } from './param-names.js';
 import { renderArg, renderKeyPart } from './stable-render.js';
@@ -258,7 +259,9 @@ function compilePlaceholder(ctx: Context, inner: string): KeyFunction {
   // `{name?}`: the value may be undefined (rendered `%undefined`); otherwise a strict key refuses undefined.
   const optional = pathPiece.endsWith('?');
   const pathText = optional ? pathPiece.slice(0, -1) : pathPiece;
-  const segments = pathText.split('.');
+  // `{@tenant}`: a value of the key context (keyContext.run), not of the call.
+  const contextual = pathText.startsWith('@');
+  const segments = (contextual ? pathText.slice(1) : pathText).split('.');
   for (const segment of segments) {
     if (FORBIDDEN_SEGMENTS.has(segment)) {
       throw placeholderError(ctx, inner, `reads "${segment}", which could reach an object's prototype`);
@@ -267,9 +270,10 @@ function compilePlaceholder(ctx: Context, inner: string): KeyFunction {
       throw placeholderError(ctx, inner, `has an invalid path segment ${JSON.stringify(segment)}`);
     }
   }
-  const root = resolveRoot(ctx, inner, segments);
+  const root: Resolver = contextual ? contextRoot(segments[0]) : resolveRoot(ctx, inner, segments);
   // The request is the framework's object: `ip`, `hostname`, Fastify's `headers` are getters it inherits.
-  const read = segments[0] === 'req' && root !== undefined && ctx.spec.allowRequest ? requestChild : child;
+  const read =
+    !contextual && segments[0] === 'req' && root !== undefined && ctx.spec.allowRequest ? requestChild : child;
   const walked = segments.length === 1 ? root : walk(root, segments.slice(1), read);
   const get = ctx.spec.strict && !optional ? required(ctx, inner, walked) : walked;
   const formatters = formatterNames.map((name) => lookupFormatter(ctx, inner, name));
@@ -297,6 +301,10 @@ function required(ctx: Context, inner: string, get: Resolver): Resolver {
 /** Formatters are typed to return strings, but a JavaScript one may not; rendering keeps the key well-formed. */
 function asText(value: unknown): string {
   return typeof value === 'string' ? value : renderArg(value);
+}
+
+function contextRoot(name: string): Resolver {
+  return () => keyContext.get(name);
 }
 
 function resolveRoot(ctx: Context, inner: string, segments: readonly string[]): Resolver {
