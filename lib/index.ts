@@ -99,6 +99,7 @@ export type {
 export { cacheInstances, resetCaches } from './testing.js';
 export type { ConditionOption, ExceptionsOption, TtlOption } from './strategies/strategy.js';
 export { registerKeyFormatter, type KeyFormatter } from './keys/formatters.js';
+export { registerKeyType, type KeyTypeRenderer } from './keys/key-types.js';
 export { RateLimit, type RateLimitDecoratorOptions } from './decorators/rate-limit.decorator.js';
 export { SlidingRateLimit, type SlidingRateLimitDecoratorOptions } from './decorators/sliding-rate-limit.decorator.js';
 export { CircuitBreaker, type CircuitBreakerDecoratorOptions } from './decorators/circuit-breaker.decorator.js';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { CacheValueError, CashewsConfigError } from '../errors.js';
 import { BUILT_IN_KEY_FORMATTERS, findKeyFormatter, registerKeyFormatter } from './formatters.js';
 
-function builtIn(name: string): (value: unknown) => string {
+function builtIn(name: string): (value: unknown, ...args: string[]) => string | undefined {
   const formatter = findKeyFormatter(name);
   if (formatter === undefined) throw new Error(`missing formatter ${name}`);
   return formatter;
@@ -37,12 +37,12 @@ describe('built-in key formatters', () => {
       date.toISOString(),
     ];
     values.push('\uD800', '\uDC00', '\uFFFD', "\u0000'42'", '\u000042', new Map(), 'Map{}', new Set(), 'Set[]');
-    expect(new Set(values.map(hash)).size).toBe(values.length);
+    expect(new Set(values.map((value) => hash(value))).size).toBe(values.length);
   });
 
   it('hash keeps null, undefined and their string spellings apart', () => {
     const hash = builtIn('hash');
-    const hashes = [null, undefined, 'null', 'undefined'].map(hash);
+    const hashes = [null, undefined, 'null', 'undefined'].map((value) => hash(value));
     expect(new Set(hashes).size).toBe(4);
     expect(hash(null)).toBe('%null');
   });
@@ -87,5 +87,26 @@ describe('registerKeyFormatter', () => {
     registerKeyFormatter('once', () => 'a');
     expect(() => registerKeyFormatter('once', () => 'b')).toThrow(/already registered/);
     expect(findKeyFormatter('once')?.(1)).toBe('a');
+  });
+});
+
+describe('formatters with arguments', () => {
+  it('hash(sha256) and hash(sha512) digest with that algorithm', () => {
+    const hash = builtIn('hash');
+    expect(hash('hello', 'sha256')).toBe(createHash('sha256').update('hello').digest('hex'));
+    expect(hash('hello', 'sha512')).toBe(createHash('sha512').update('hello').digest('hex'));
+  });
+
+  it('jwt(claim) reads a claim of the payload without verifying, undefined when it cannot', () => {
+    const jwt = builtIn('jwt');
+    const token = (payload: unknown) =>
+      `h.${Buffer.from(JSON.stringify(payload)).toString('base64url')}.signature-not-checked`;
+    expect(jwt(token({ sub: 'u-1', role: 'admin' }), 'sub')).toBe('u-1');
+    expect(jwt(`Bearer ${token({ sub: 42 })}`, 'sub')).toBe('42');
+    expect(jwt(token({ role: 'admin' }), 'sub')).toBeUndefined();
+    expect(jwt(token({ __proto__: { sub: 'inherited' } }), 'sub')).toBeUndefined();
+    expect(jwt('not-a-token', 'sub')).toBeUndefined();
+    expect(jwt('a.%%%.c', 'sub')).toBeUndefined();
+    expect(jwt(undefined, 'sub')).toBeUndefined();
   });
 });

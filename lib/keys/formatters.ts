@@ -6,8 +6,13 @@ import { createHash } from 'node:crypto';
 import { CacheValueError, CashewsConfigError } from '../errors.js';
 import { readsAsTyped, renderArg, renderKeyPart } from './stable-render.js';
 
-/** Turns a placeholder value into text; the key compiler escapes the result, so it may return anything. */
-export type KeyFormatter = (value: unknown) => string;
+/**
+ * Turns a placeholder value into text; the key compiler escapes the result, so it may return anything. `args` are
+ * the formatter's arguments in the template (`{q:hash(sha256)}` → `['sha256']`), fixed when the template is
+ * compiled. Answering `undefined` means "no value": a strict decorator key then refuses the call like a missing
+ * placeholder.
+ */
+export type KeyFormatter = (value: unknown, ...args: string[]) => string | undefined;
 
 function length(value: unknown): string {
   if (value === null || value === undefined) return '0';
@@ -33,6 +38,7 @@ function ambiguousText(text: string): boolean {
     first === '{' ||
     first === '[' ||
     first === '~' ||
+    first === '=' ||
     readsAsTyped(text) ||
     ISO_DATE.test(text) ||
     text === 'Invalid Date' ||
@@ -43,7 +49,9 @@ function ambiguousText(text: string): boolean {
   );
 }
 
-function hash(value: unknown): string {
+const HASHES = new Set(['sha1', 'sha256', 'sha512', 'md5']);
+
+function hash(value: unknown, algorithm = 'sha1'): string {
   // A 40-hex digest can never equal the markers, so null, undefined, 'null' and 'undefined' stay apart.
   if (value === null || value === undefined) return renderKeyPart(value);
   // What is hashed is renderArg's text (a string's is itself), so digests can be recomputed from it; a string
@@ -51,7 +59,46 @@ function hash(value: unknown): string {
   // which no other text starts with: 42 and '42', {a: 1} and '{"a":1}', '\uD800' and '\uFFFD' differ.
   const text =
     typeof value !== 'string' ? renderArg(value) : ambiguousText(value) ? `\u0000${renderKeyPart(value)}` : value;
-  return createHash('sha1').update(text).digest('hex');
+  return createHash(algorithm).update(text).digest('hex');
+}
+
+/**
+ * `{token:jwt(sub)}`: a claim of a JWT's payload, read WITHOUT verifying the signature (anyone can forge one), so
+ * only for keys of calls that an auth guard has already verified. `Bearer ` is stripped; a malformed token or a
+ * missing claim is "no value".
+ */
+function jwt(value: unknown, claim: string): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const token = value.startsWith('Bearer ') ? value.slice(7) : value;
+  const parts = token.split('.');
+  if (parts.length !== 3) return undefined;
+  try {
+    const payload = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8')) as unknown;
+    if (typeof payload !== 'object' || payload === null || !Object.hasOwn(payload, claim)) return undefined;
+    const found = (payload as Record<string, unknown>)[claim];
+    return found === undefined || found === null ? undefined : renderArg(found);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Checks a built-in formatter's arguments when a template is compiled: the error text, or `undefined`. */
+const CHECKS: ReadonlyMap<string, (args: readonly string[]) => string | undefined> = new Map([
+  [
+    'hash',
+    (args: readonly string[]) =>
+      args.length > 1 || (args.length === 1 && !HASHES.has(args[0]))
+        ? `hash takes one optional algorithm: ${[...HASHES].join(', ')} (default sha1)`
+        : undefined,
+  ],
+  ['jwt', (args: readonly string[]) => (args.length === 1 ? undefined : 'jwt takes the claim to read, e.g. jwt(sub)')],
+]);
+
+/** The error text for a built-in formatter given arguments it does not take, or `undefined`. */
+export function checkFormatterArgs(name: string, args: readonly string[]): string | undefined {
+  const check = CHECKS.get(name);
+  if (check) return check(args);
+  return BUILT_IN.has(name) && args.length ? `${name} takes no arguments` : undefined;
 }
 
 const BUILT_IN: ReadonlyMap<string, KeyFormatter> = new Map<string, KeyFormatter>([
@@ -59,13 +106,14 @@ const BUILT_IN: ReadonlyMap<string, KeyFormatter> = new Map<string, KeyFormatter
   ['lower', (value) => renderArg(value).toLowerCase()],
   ['upper', (value) => renderArg(value).toUpperCase()],
   ['len', length],
+  ['jwt', jwt as KeyFormatter],
 ]);
 
 const custom = new Map<string, KeyFormatter>();
 
 const FORMATTER_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-/** Names of the built-in formatters: `hash`, `lower`, `upper`, `len`. */
+/** Names of the built-in formatters: `hash`, `lower`, `upper`, `len`, `jwt`. */
 export const BUILT_IN_KEY_FORMATTERS: readonly string[] = [...BUILT_IN.keys()];
 
 /**

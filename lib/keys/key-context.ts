@@ -13,6 +13,7 @@ const storage = new AsyncLocalStorage<Readonly<Record<string, unknown>>>();
  * from each request.
  * @example
  * ```ts
+ * declare const reports: { monthly(month: string): Promise<string> }; // key: 'report:{@tenant}:{month}'
  * await keyContext.run({ tenant: 't1' }, () => reports.monthly('2026-11')); // key report:t1:…
  * console.log(keyContext.get('tenant')); // undefined outside run()
  * ```

@@ -6,7 +6,7 @@ import { CashewsConfigError, KeyPlaceholderError } from '../errors.js';
 import { escapeKeyPart } from './escape-key-part.js';
 import { isProtectedKey } from './protected-keys.js';
 import { keyContext } from './key-context.js';
-import { findKeyFormatter, keyFormatterNames, type KeyFormatter } from './formatters.js';
+import { checkFormatterArgs, findKeyFormatter, keyFormatterNames } from './formatters.js';
 import { REST_MARK } from './param-names.js';
 import { renderArg, renderKeyPart } from './stable-render.js';
 
@@ -278,13 +278,12 @@ function compilePlaceholder(ctx: Context, inner: string): KeyFunction {
   const get = ctx.spec.strict && !optional ? required(ctx, inner, walked) : walked;
   const formatters = formatterNames.map((name) => lookupFormatter(ctx, inner, name));
   if (formatters.length === 0) return (source) => renderKeyPart(get(source));
-  if (formatters.length === 1) {
-    const [format] = formatters;
-    return (source) => escapeKeyPart(asText(format(get(source))));
-  }
+  // A formatter answering undefined (a JWT without the claim) is a missing value too: strict keys refuse it.
+  const strict = ctx.spec.strict === true && !optional;
   return (source) => {
     let value: unknown = get(source);
     for (const format of formatters) value = format(value);
+    if (value === undefined && strict) throw new KeyPlaceholderError(ctx.spec.base, ctx.template, inner);
     return escapeKeyPart(asText(value));
   };
 }
@@ -382,7 +381,29 @@ function requestChild(value: unknown, segment: string): unknown {
   return typeof found === 'function' ? undefined : found;
 }
 
-function lookupFormatter(ctx: Context, inner: string, name: string): KeyFormatter {
+const FORMATTER_CALL = /^([A-Za-z_][A-Za-z0-9_]*)(?:\(([^()]*)\))?$/;
+const FORMATTER_ARG = /^[A-Za-z0-9_.-]+$/;
+
+/**
+ * A formatter with its arguments bound (`hash(sha256)`): arguments are plain words fixed in the template, checked
+ * here, so nothing in a key is ever evaluated from the template or from user input.
+ */
+function lookupFormatter(ctx: Context, inner: string, piece: string): (value: unknown) => unknown {
+  const match = FORMATTER_CALL.exec(piece);
+  if (!match) {
+    throw placeholderError(ctx, inner, `has a malformed formatter "${piece}"; write name or name(arg1,arg2)`, false);
+  }
+  const [, name, argText] = match;
+  const args = argText === undefined ? [] : argText.split(',').map((arg) => arg.trim());
+  const badArg = args.find((arg) => !FORMATTER_ARG.test(arg));
+  if (badArg !== undefined) {
+    throw placeholderError(
+      ctx,
+      inner,
+      `gives formatter "${name}" the argument ${JSON.stringify(badArg)}; arguments are letters, digits, "_", "." or "-"`,
+      false,
+    );
+  }
   const formatter = findKeyFormatter(name);
   if (formatter === undefined) {
     throw placeholderError(
@@ -392,7 +413,9 @@ function lookupFormatter(ctx: Context, inner: string, name: string): KeyFormatte
       false,
     );
   }
-  return formatter;
+  const wrong = checkFormatterArgs(name, args);
+  if (wrong !== undefined) throw placeholderError(ctx, inner, `uses ${wrong}`, false);
+  return args.length ? (value) => formatter(value, ...args) : formatter;
 }
 
 function templateError(ctx: Context, problem: string): CashewsConfigError {

@@ -2,6 +2,7 @@
  * Stable text for method arguments, used to build cache keys. Runs on every cached call (hits included), so
  * primitives take a branch-only fast path and only objects pay for sorting and recursion.
  */
+import { renderKeyType } from './key-types.js';
 import { CacheValueError } from '../errors.js';
 import { escapeKeyPart } from './escape-key-part.js';
 
@@ -169,6 +170,9 @@ function renderNested(value: unknown, stack: Set<object>): string {
 }
 
 function renderObject(obj: object, stack: Set<object>): string {
+  // `=` starts no other rendering: a registered type's text never equals a string's or another type's.
+  const typed = renderKeyType(obj);
+  if (typed !== undefined) return typed;
   const toJSON: unknown = (obj as { toJSON?: unknown }).toJSON;
   if (typeof toJSON === 'function') {
     const json: unknown = toJSON.call(obj, '');

@@ -29,7 +29,8 @@ export interface ValueSizeLimitStats {
  * @example
  * ```ts
  * const cache = await createCache('redis://127.0.0.1:6379/0', { hooks: [valueSizeLimit({ max: '512KB' })] });
- * await cache.set('report', hugeReport); // false when the report is over 512 KB
+ * const hugeReport = 'x'.repeat(1_000_000);
+ * await cache.set('report', hugeReport); // false: over 512 KB
  * console.log(cache.stats().hooks); // [{ name: 'valueSizeLimit', stats: { tooSmall: 0, tooLarge: 1 } }]
  * ```
  */
