@@ -20,6 +20,8 @@ export class CacheResolver implements ExecutorHooks {
   private readonly engines = new Map<string | undefined, CacheEngine>();
   /** Placeholders already reported as rendering `undefined`, per layer: each is logged once. */
   private readonly missingReported = new WeakMap<Layer, Set<string>>();
+  /** Configuration problems calls revealed, per layer: each kind is logged once. */
+  private readonly problemsReported = new WeakMap<Layer, Set<string>>();
 
   // Explicit tokens: DI must not depend on emitted type metadata (tsx, esbuild and vitest emit none).
   constructor(
@@ -81,6 +83,14 @@ export class CacheResolver implements ExecutorHooks {
     this.logger.warn(
       `@${layer.strategy} on ${target || layer.base}: key template "${error.template}" placeholder {${error.placeholder}} rendered undefined; ${consequence}. Logged once. Pass a value, or mark it optional ({${error.placeholder.replace(/^([^:]*)/, '$1?')}}) if such calls may share one key.`,
     );
+  }
+
+  onLayerProblem(layer: Layer, target: string, kind: string, message: string): void {
+    let reported = this.problemsReported.get(layer);
+    if (!reported) this.problemsReported.set(layer, (reported = new Set()));
+    if (reported.has(kind)) return;
+    reported.add(kind);
+    this.logger.error(`@${layer.strategy} on ${target || layer.base}: ${message} Logged once.`);
   }
 
   /** Background refreshes belong to the application: `app.close()` waits for them (see {@link CashewsRegistry}). */

@@ -75,6 +75,9 @@ export { Locked, type LockedDecoratorOptions } from './decorators/locked.decorat
 export { Soft, type SoftDecoratorOptions } from './decorators/soft.decorator.js';
 export type { KeyOptions } from './decorators/strategy-decorator.js';
 export type { StampedeDecoratorOptions } from './decorators/stampede-options.js';
+// Storing options on every storing decorator, caching errors (issue #12)
+export type { ErrorCachingOptions, StoringDecoratorOptions } from './decorators/storing-options.js';
+export type { CacheableErrorClass } from './strategies/cached-errors.js';
 export { CashewsInterceptor } from './interceptors/cashews.interceptor.js';
 export { backgroundSettled } from './strategies/executor.js';
 // Testing an application: run-time switch and reset between tests (issue #11)

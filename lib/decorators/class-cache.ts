@@ -34,7 +34,8 @@ export function cacheHandlers(
       throw new CashewsConfigError(
         `${where}: "${name}" names one handler's arguments, so it cannot apply to every handler. Give that ` +
           `handler its own @Cache({ ${name} }), which overrides the class's. Class-level options: ttl, ` +
-          'condition, timeCondition, methods, etag, prefix, cache, version, lock, lockTtl, step.',
+          'condition, timeCondition, cacheErrors, onlyErrors, errorTtl, methods, etag, prefix, cache, version, lock, ' +
+          'lockTtl, step.',
       );
     }
   }

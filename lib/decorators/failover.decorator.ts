@@ -1,23 +1,22 @@
+import { CashewsConfigError } from '../errors.js';
 import { failoverDefinition } from '../strategies/failover.strategy.js';
 import { withTtl } from '../strategies/store-policy.js';
-import type { ConditionOption, ExceptionsOption, TtlOption } from '../strategies/strategy.js';
-import { checkOptions, strategyDecorator, type KeyOptions } from './strategy-decorator.js';
+import type { ExceptionsOption } from '../strategies/strategy.js';
+import {
+  checkTags,
+  ERROR_OPTION_NAMES,
+  STORING_OPTION_NAMES,
+  storingDecorator,
+  type StoringDecoratorOptions,
+} from './storing-options.js';
+import { checkOptions, type KeyOptions } from './strategy-decorator.js';
 import type { TypedMethodDecorator } from './typed-decorator.js';
 
 /** Options of {@link Failover}: see each option, and the README section of the decorator. */
-export interface FailoverDecoratorOptions<
-  R = unknown,
-  A extends readonly unknown[] = readonly unknown[],
-> extends KeyOptions<A> {
-  /**
-   * How long the last success is kept as a fallback. Default: the cache instance's default TTL
-   * (`forRoot(url, { ttl })`).
-   */
-  ttl?: TtlOption<R>;
+export interface FailoverDecoratorOptions<R = unknown, A extends readonly unknown[] = readonly unknown[]>
+  extends KeyOptions<A>, StoringDecoratorOptions<R> {
   /** Errors that fall back to the stored success: error classes or a predicate. Default: any error. */
   exceptions?: ExceptionsOption;
-  /** Store only successes for which this holds. */
-  condition?: ConditionOption<R>;
 }
 
 /**
@@ -36,13 +35,26 @@ export function Failover<R = unknown, A extends readonly unknown[] = readonly un
   options: FailoverDecoratorOptions<R, A>,
 ): TypedMethodDecorator<R, A> {
   const where = '@Failover';
-  checkOptions(where, options, ['ttl', 'exceptions', 'condition']);
-  return strategyDecorator({
+  const errorOption = ERROR_OPTION_NAMES.find((name) => Object.hasOwn(options ?? {}, name));
+  if (errorOption) {
+    // It runs the method on every call: a stored error could only stand in for a failure, which would hide an
+    // outage behind an old answer, and the method's own error needs no cache.
+    throw new CashewsConfigError(
+      `${where}: ${errorOption} does not apply: @Failover runs the method on every call and only falls back on ` +
+        'failures, so a stored error would never be a fresher answer. Cache errors with @Cache, @HitCache, @Early ' +
+        'or @Soft (e.g. stacked under @Failover).',
+    );
+  }
+  checkOptions(where, options, [...STORING_OPTION_NAMES, 'exceptions']);
+  checkTags(where, options.tags);
+  return storingDecorator({
+    where,
     definition: failoverDefinition,
     options: {
       ...withTtl(where, options as FailoverDecoratorOptions, (policy) => policy),
       exceptions: options.exceptions,
     },
     keys: options,
-  });
+    tags: options.tags,
+  }) as TypedMethodDecorator<R, A>;
 }

@@ -1,22 +1,24 @@
 import { CashewsConfigError } from '../errors.js';
 import { hitDefinition } from '../strategies/hit.strategy.js';
 import { withTtl } from '../strategies/store-policy.js';
-import type { ConditionOption, TtlOption } from '../strategies/strategy.js';
-import { checkOptions, strategyDecorator, type KeyOptions } from './strategy-decorator.js';
+import {
+  checkTags,
+  ERROR_OPTION_NAMES,
+  STORING_OPTION_NAMES,
+  storingDecorator,
+  type ErrorCachingOptions,
+  type StoringDecoratorOptions,
+} from './storing-options.js';
+import { checkOptions, type KeyOptions } from './strategy-decorator.js';
 import type { TypedMethodDecorator } from './typed-decorator.js';
 
 /** Options of {@link HitCache}: see each option, and the README section of the decorator. */
-export interface HitCacheDecoratorOptions<
-  R = unknown,
-  A extends readonly unknown[] = readonly unknown[],
-> extends KeyOptions<A> {
-  /** Time to live of the stored result. Default: the cache instance's default TTL (`forRoot(url, { ttl })`). */
-  ttl?: TtlOption<R>;
-  /** How many times one stored result is served before it is recomputed. */
+export interface HitCacheDecoratorOptions<R = unknown, A extends readonly unknown[] = readonly unknown[]>
+  extends KeyOptions<A>, StoringDecoratorOptions<R>, ErrorCachingOptions {
+  /** How many times one stored result (or stored error) is served before it is recomputed. */
   cacheHits: number;
   /** After this many hits, refresh in the background while hits continue. */
   updateAfter?: number;
-  condition?: ConditionOption<R>;
 }
 
 /**
@@ -34,7 +36,8 @@ export function HitCache<R = unknown, A extends readonly unknown[] = readonly un
   options: HitCacheDecoratorOptions<R, A>,
 ): TypedMethodDecorator<R, A> {
   const where = '@HitCache';
-  checkOptions(where, options, ['ttl', 'cacheHits', 'updateAfter', 'condition']);
+  checkOptions(where, options, [...STORING_OPTION_NAMES, ...ERROR_OPTION_NAMES, 'cacheHits', 'updateAfter']);
+  checkTags(where, options.tags);
   const { cacheHits, updateAfter } = options;
   if (!Number.isInteger(cacheHits) || cacheHits < 1) {
     throw new CashewsConfigError(`${where} cacheHits must be an integer >= 1 (got ${JSON.stringify(cacheHits)}).`);
@@ -45,10 +48,12 @@ export function HitCache<R = unknown, A extends readonly unknown[] = readonly un
     );
   }
   const policy = withTtl(where, options as HitCacheDecoratorOptions, (store) => store);
-  return strategyDecorator({
+  return storingDecorator({
+    where,
     definition: hitDefinition,
     // In-process single flight only: a cross-process waiter cannot tell an exhausted value from a fresh one.
     options: { ...policy, cacheHits, updateAfter, lock: false, lockTtl: 0, step: 0 },
     keys: options,
-  });
+    tags: options.tags,
+  }) as TypedMethodDecorator<R, A>;
 }

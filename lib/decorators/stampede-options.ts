@@ -18,13 +18,29 @@ export interface StampedeDecoratorOptions {
 
 /**
  * The age after which `@Early` and `@Soft` refresh a value: `value`, or a third of `ttl` by default; it must be
- * shorter than `ttl`, or the value would expire before it is ever refreshed.
+ * shorter than `ttl`, or the value would expire before it is ever refreshed. With a ttl function, `value` (if
+ * given) is checked per call against each ttl the function answers, and `undefined` means a third of each.
+ * @throws CashewsConfigError for an age that is not a fixed duration, or not shorter than a fixed `ttl`.
  */
-export function refreshAge(where: string, option: string, value: Duration | undefined, ttl: number): number {
-  const age =
-    value === undefined ? Math.max(1, Math.floor(ttl / 3)) : parsePositiveDuration(value, `${where} ${option}`);
-  if (age >= ttl) throw new CashewsConfigError(`${where} ${option} (${age} ms) must be shorter than ttl (${ttl} ms).`);
-  return age;
+export function refreshAge(
+  where: string,
+  option: string,
+  value: Duration | undefined,
+  ttl: StorePolicy['ttl'],
+): number | undefined {
+  if (typeof value === 'function') {
+    throw new CashewsConfigError(
+      `${where} ${option} must be a fixed duration such as '1m' or 60000 (got a function); with a ttl function it ` +
+        'must be below every ttl the function answers.',
+    );
+  }
+  const age = value === undefined ? undefined : parsePositiveDuration(value, `${where} ${option}`);
+  if (typeof ttl !== 'number') return age;
+  const resolved = age ?? Math.max(1, Math.floor(ttl / 3));
+  if (resolved >= ttl) {
+    throw new CashewsConfigError(`${where} ${option} (${resolved} ms) must be shorter than ttl (${ttl} ms).`);
+  }
+  return resolved;
 }
 
 export const STAMPEDE_OPTION_NAMES = ['lock', 'lockTtl', 'step'] as const;

@@ -12,6 +12,8 @@ export interface CacheHit {
   stale?: boolean;
   /** Name of the error a failover value stood in for. */
   exception?: string;
+  /** Name of the stored error that was re-thrown instead of a result (`cacheErrors`). */
+  error?: string;
   /** Milliseconds since the entry was stored, when the layer's TTL is a fixed duration. */
   age?: number;
 }

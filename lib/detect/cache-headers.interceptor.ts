@@ -7,10 +7,11 @@ import {
   type NestInterceptor,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { map, Observable } from 'rxjs';
+import { map, Observable, tap } from 'rxjs';
 import { CashewsRegistry } from '../cashews.registry.js';
 import { getLayers } from '../decorators/strategy-metadata.js';
 import { BurstLogger } from '../logging/burst-logger.js';
+import { isErrorFromCache } from '../strategies/cached-errors.js';
 import { CacheDetect, type DetectScope } from './cache-detect.js';
 import { cacheControlHeaders, etagMatches, etagOf, fromCacheHeaders } from './cache-headers.js';
 import { middlewareScope } from './from-cache.middleware.js';
@@ -77,12 +78,20 @@ export class CacheHeadersInterceptor implements NestInterceptor {
     // Fastify may run the handler outside the middleware's async context: re-enter it through the request.
     const scope: DetectScope = marked ? CacheDetect.scope(directives, marked) : CacheDetect.scope(directives);
     const res = http.getResponse<object>();
-    const respond = (result: unknown): unknown => {
+    const describeHits = (): void => {
       const hits = scope.hits;
       if (hits.length) {
         if (headers) this.setHeaders(res, () => fromCacheHeaders(hits));
         if (features.cacheControl) this.setHeaders(res, () => cacheControlHeaders(hits, features.publicCache));
       }
+    };
+    // An error response is described only when the error itself was served from cache (`cacheErrors`): any other
+    // error is fresh, whatever else the handler read from the cache.
+    const failed = (error: unknown): void => {
+      if (isErrorFromCache(error)) describeHits();
+    };
+    const respond = (result: unknown): unknown => {
+      describeHits();
       if (!etag) return result;
       const tag = etagOf(result);
       if (tag === undefined) return result;
@@ -94,7 +103,12 @@ export class CacheHeadersInterceptor implements NestInterceptor {
     };
     const handled = () =>
       new Observable<unknown>((subscriber) =>
-        CacheDetect.within(scope, () => next.handle().pipe(map(respond)).subscribe(subscriber)),
+        CacheDetect.within(scope, () =>
+          next
+            .handle()
+            .pipe(map(respond), tap({ error: failed }))
+            .subscribe(subscriber),
+        ),
       );
     return values ? withKeyContext(values, handled) : handled();
   }

@@ -76,10 +76,10 @@ describe('cacheStrategy', () => {
     expect(await cache.exists('b')).toBe(false);
   });
 
-  it('takes the ttl from a function of the result', async () => {
-    const ttl = jest.fn((result: unknown) => (result as { ttl: number }).ttl);
-    await cacheStrategy(fakeCall('k'), options({ ttl }), engineOf(cache), async () => ({ ttl: 500 }));
-    expect(ttl).toHaveBeenCalledWith({ ttl: 500 });
+  it("takes the ttl from a function of the result and the call's arguments", async () => {
+    const ttl = jest.fn((result: unknown, _args: readonly unknown[]) => (result as { ttl: number }).ttl);
+    await cacheStrategy(fakeCall('k', ['a', 2]), options({ ttl }), engineOf(cache), async () => ({ ttl: 500 }));
+    expect(ttl).toHaveBeenCalledWith({ ttl: 500 }, ['a', 2]);
     const left = await cache.getExpire('k');
     expect(left).toBeGreaterThan(0);
     expect(left).toBeLessThanOrEqual(500);

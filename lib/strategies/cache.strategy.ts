@@ -1,40 +1,42 @@
-import type { KeyFunction } from '../keys/key-template.js';
 import { MISS } from '../miss.js';
-import { renderTags } from '../tags/tag-templates.js';
+import { Failure, fromStored, settle } from './cached-errors.js';
 import { computeOnce, type StampedeOptions } from './stampede.js';
-import { shouldStore, timed, ttlFor, type StorePolicy } from './store-policy.js';
-import type { Strategy } from './strategy.js';
+import { compute, storeOptions, type StorePolicy } from './store-policy.js';
+import { errorName, type Strategy } from './strategy.js';
 import { defineStrategy, fixedTtlOf, type StrategyDefinition } from './layer.js';
 
 export interface CacheStrategyOptions extends StorePolicy, StampedeOptions {
-  /** Compiled tag templates; each stored result is recorded under the rendered tags. */
-  tags?: readonly KeyFunction[];
   /** Controllers: the HTTP layer sends an ETag and answers 304 (read there, not by the strategy). */
   etag?: boolean;
 }
 
-/** Serve the stored result until it expires; on a miss run the method once and store its result. */
+/**
+ * Serve the stored result until it expires; on a miss run the method once and store its result. A stored error
+ * (`cacheErrors`) is re-thrown the same way.
+ */
 export const cacheStrategy: Strategy<CacheStrategyOptions> = async (call, options, cache, next) => {
-  const stored = await cache.read(call.key);
+  const stored = fromStored(options.errors, await cache.read(call.key));
   if (stored !== MISS) {
-    const reported = call.report({ strategy: 'cache' });
+    const reported = call.report(
+      stored instanceof Failure
+        ? { strategy: 'cache', error: errorName(stored.error), lifetime: options.errors?.ttl }
+        : { strategy: 'cache' },
+    );
     if (reported) await reported;
-    return stored;
+    return settle(stored);
   }
-  return computeOnce(
+  const answer = await computeOnce(
     call,
     cache,
     options,
-    () => cache.read(call.key),
+    async () => fromStored(options.errors, await cache.read(call.key)),
     async () => {
-      const { result, elapsed } = await timed(next);
-      if (shouldStore(options, result, call.args, elapsed)) {
-        const tags = renderTags(options.tags, call.source ?? { args: call.args });
-        await cache.set(call.key, result, { ttl: ttlFor(options, result), ...(tags ? { tags } : {}) });
-      }
-      return result;
+      const computed = await compute(call, options, next);
+      if (computed.store) await cache.set(call.key, computed.value, storeOptions(options, call, computed.ttl));
+      return computed.answer;
     },
   );
+  return settle(answer);
 };
 
 /** `cache` layers: stores results; entries live for the policy's fixed `ttl`. */

@@ -1,59 +1,115 @@
 import { randomUUID } from 'node:crypto';
 import { MISS } from '../miss.js';
-import { asEnvelope } from './envelope.js';
+import { Failure, fromStored, settle } from './cached-errors.js';
+import { asEnvelope, type Envelope } from './envelope.js';
 import { computeOnce, type StampedeOptions } from './stampede.js';
-import { shouldStore, timed, ttlFor, type StorePolicy } from './store-policy.js';
-import type { Next, Strategy, StrategyCache, StrategyCall } from './strategy.js';
+import { compute, refreshAgeFor, storeOptions, type Computed, type StorePolicy } from './store-policy.js';
+import { errorName, type Next, type Strategy, type StrategyCache, type StrategyCall } from './strategy.js';
 import { defineStrategy, fixedTtlOf, type StrategyDefinition } from './layer.js';
 
 export interface EarlyStrategyOptions extends StorePolicy, StampedeOptions {
-  /** Age (ms) after which one caller refreshes in the background (the decorator's `earlyTtl`: an age, not a TTL). */
-  refreshAfter: number;
+  /**
+   * Age (ms) after which one caller refreshes (the decorator's `earlyTtl`: an age, not a TTL). Unset: a third of
+   * each entry's ttl (a ttl function without `earlyTtl`).
+   */
+  refreshAfter?: number;
+  /** `false`: the caller that wins the refresh waits for it instead of leaving it to the background. Default `true`. */
+  background?: boolean;
 }
 
-async function refresh(call: StrategyCall, options: EarlyStrategyOptions, cache: StrategyCache, next: Next) {
-  const { result, elapsed } = await timed(next);
-  if (shouldStore(options, result, call.args, elapsed)) {
-    await cache.set(call.key, { v: result, at: Date.now() + options.refreshAfter }, { ttl: ttlFor(options, result) });
+/** The stored envelope of what a run gave; a stored error is not refreshed early: it is served until it expires. */
+function envelope(call: StrategyCall, options: EarlyStrategyOptions, computed: Computed): Envelope {
+  const age =
+    computed.answer instanceof Failure
+      ? undefined
+      : refreshAgeFor(call, 'earlyTtl', options.refreshAfter, computed.ttl);
+  return { v: computed.value, at: Date.now() + (age ?? computed.ttl) };
+}
+
+/** Runs the method and stores what it gave; `replacing`: a stored entry is being refreshed. */
+async function refresh(
+  call: StrategyCall,
+  options: EarlyStrategyOptions,
+  cache: StrategyCache,
+  next: Next,
+  replacing: boolean,
+): Promise<unknown> {
+  const computed = await compute(call, options, next);
+  if (computed.store) {
+    await cache.set(call.key, envelope(call, options, computed), storeOptions(options, call, computed.ttl));
+  } else if (computed.clears && replacing) {
+    // An `onlyErrors` layer whose method succeeded again: the stored error must not outlive the success.
+    await cache.delete(call.key);
   }
-  return result;
+  return computed.answer;
+}
+
+/** What {@link earlyRefresh} answers when another caller (in any process) holds the refresh. */
+const NOT_MINE = Symbol('not mine');
+
+/** The refresh of an early entry, run by the caller that wins the `<key>:early` lock across all processes. */
+async function earlyRefresh(
+  call: StrategyCall,
+  options: EarlyStrategyOptions,
+  cache: StrategyCache,
+  next: Next,
+): Promise<unknown> {
+  const lockKey = `${call.key}:early`;
+  const token = randomUUID();
+  // The lock is left to expire after a successful refresh: the new value is not early until `refreshAfter` has
+  // passed again, so nobody needs it sooner, and no late reader refreshes twice.
+  const lockTtl = options.refreshAfter ?? options.lockTtl;
+  if ((await cache.tryLock(lockKey, token, lockTtl)) !== 'acquired') return NOT_MINE;
+  try {
+    return await refresh(call, options, cache, next, true);
+  } catch (error) {
+    await cache.unlock(lockKey, token);
+    throw error;
+  }
 }
 
 /**
  * Serve the stored value; once it is older than `refreshAfter`, one caller across all processes (the one
- * that wins a backend lock) recomputes in the background while everyone keeps the current value.
+ * that wins a backend lock) recomputes in the background while everyone keeps the current value. With
+ * `background: false` that caller waits for the refresh and answers its result (or, when it fails, the
+ * current value, reported as stale).
  */
 export const earlyStrategy: Strategy<EarlyStrategyOptions> = async (call, options, cache, next) => {
   const stored = asEnvelope(await cache.read(call.key));
-  if (stored === MISS) {
-    return computeOnce(
+  const current = stored === MISS ? MISS : fromStored(options.errors, stored.v);
+  if (stored === MISS || current === MISS) {
+    const answer = await computeOnce(
       call,
       cache,
       options,
       async () => {
         const again = asEnvelope(await cache.read(call.key));
-        return again === MISS ? MISS : again.v;
+        return again === MISS ? MISS : fromStored(options.errors, again.v);
       },
-      () => refresh(call, options, cache, next),
+      // An entry that reads as a miss (a stored error that cannot be rebuilt) is still replaced.
+      () => refresh(call, options, cache, next, stored !== MISS),
     );
+    return settle(answer);
   }
   if (Date.now() >= stored.at) {
-    call.background(async () => {
-      const lockKey = `${call.key}:early`;
-      const token = randomUUID();
-      // The lock is left to expire after a successful refresh: the new value is not early until
-      // `refreshAfter` has passed again, so nobody needs it sooner, and no late reader refreshes twice.
-      if ((await cache.tryLock(lockKey, token, options.refreshAfter)) !== 'acquired') return;
+    if (options.background !== false) {
+      call.background(() => earlyRefresh(call, options, cache, next));
+    } else {
       try {
-        await refresh(call, options, cache, next);
+        const answer = await earlyRefresh(call, options, cache, next);
+        if (answer !== NOT_MINE) return settle(answer);
       } catch (error) {
-        await cache.unlock(lockKey, token);
-        throw error;
+        await call.report({ strategy: 'early', stale: true, exception: errorName(error) });
+        return settle(current);
       }
-    });
+    }
   }
-  await call.report({ strategy: 'early' });
-  return stored.v;
+  await call.report(
+    current instanceof Failure
+      ? { strategy: 'early', error: errorName(current.error), lifetime: options.errors?.ttl }
+      : { strategy: 'early' },
+  );
+  return settle(current);
 };
 
 /** `early` layers: stores results; entries live for the policy's fixed `ttl`. */

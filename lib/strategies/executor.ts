@@ -40,6 +40,11 @@ export interface ExecutorHooks {
    * limit counted the client instead). Adapters log it once per layer and placeholder.
    */
   onMissingKeyPart?(layer: Layer, target: string, error: KeyPlaceholderError, outcome: MissingKeyOutcome): void;
+  /**
+   * A configuration problem a call of `target` revealed (see `StrategyCall.reportProblem`): adapters log it once per
+   * layer and `kind`.
+   */
+  onLayerProblem?(layer: Layer, target: string, kind: string, message: string): void;
 }
 
 export type MissingKeyOutcome = 'skipped' | 'refused' | 'client';
@@ -174,11 +179,12 @@ function bind(layer: Layer, keyFor: () => string, invocation: Invocation, hooks:
         else stats.onHit();
         // Nothing to await when no detection scope listens: a hit then costs no extra promise.
         if (!CacheDetect.active()) return;
+        const { lifetime, ...reported } = hit;
         const served = hit.key ?? key;
         return cache.getExpire(served).then((ttl) => {
-          const full = layer.definition.traits(options).ttl;
+          const full = lifetime ?? layer.definition.traits(options).ttl;
           const age = full !== undefined && ttl >= 0 ? Math.max(0, full - ttl) : undefined;
-          CacheDetect.report({ ...hit, key: served, ttl, ...(age === undefined ? {} : { age }) });
+          CacheDetect.report({ ...reported, key: served, ttl, ...(age === undefined ? {} : { age }) });
         });
       },
       background(work) {
@@ -200,6 +206,9 @@ function bind(layer: Layer, keyFor: () => string, invocation: Invocation, hooks:
       },
       reportRejection() {
         stats.onRejected();
+      },
+      reportProblem(kind, message) {
+        hooks.onLayerProblem?.(layer, invocation.target, kind, message);
       },
     };
     return layer.run(call, options, cache, () => measure(stats, next, inBackground));

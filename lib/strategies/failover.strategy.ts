@@ -1,8 +1,9 @@
 import { MISS } from '../miss.js';
-import { shouldStore, timed, ttlFor, type StorePolicy } from './store-policy.js';
+import { compute, storeOptions, type StorePolicy } from './store-policy.js';
 import { errorName, matchesExceptions, type ExceptionsOption, type Strategy } from './strategy.js';
 import { defineStrategy, fixedTtlOf, type StrategyDefinition } from './layer.js';
 
+/** `@Failover` stores no errors (see its decorator): its policy never has `errors`. */
 export interface FailoverStrategyOptions extends StorePolicy {
   exceptions?: ExceptionsOption;
 }
@@ -13,11 +14,9 @@ export interface FailoverStrategyOptions extends StorePolicy {
  */
 export const failoverStrategy: Strategy<FailoverStrategyOptions> = async (call, options, cache, next) => {
   try {
-    const { result, elapsed } = await timed(next);
-    if (shouldStore(options, result, call.args, elapsed)) {
-      await cache.set(call.key, result, { ttl: ttlFor(options, result) });
-    }
-    return result;
+    const computed = await compute(call, options, next);
+    if (computed.store) await cache.set(call.key, computed.value, storeOptions(options, call, computed.ttl));
+    return computed.answer;
   } catch (error) {
     if (!matchesExceptions(options.exceptions, error)) throw error;
     const stored = await cache.read(call.key);

@@ -1,7 +1,8 @@
 import { MISS } from '../miss.js';
+import { Failure, fromStored, settle } from './cached-errors.js';
 import { computeOnce, type StampedeOptions } from './stampede.js';
-import { shouldStore, timed, ttlFor, type StorePolicy } from './store-policy.js';
-import type { Next, Strategy, StrategyCache, StrategyCall } from './strategy.js';
+import { compute, storeOptions, ttlFor, type StorePolicy } from './store-policy.js';
+import { errorName, type Next, type Strategy, type StrategyCache, type StrategyCall } from './strategy.js';
 import { defineStrategy, fixedTtlOf, type StrategyDefinition } from './layer.js';
 
 export interface HitStrategyOptions extends StorePolicy, StampedeOptions {
@@ -11,34 +12,54 @@ export interface HitStrategyOptions extends StorePolicy, StampedeOptions {
   updateAfter?: number;
 }
 
-async function store(call: StrategyCall, options: HitStrategyOptions, cache: StrategyCache, next: Next) {
-  const { result, elapsed } = await timed(next);
-  if (shouldStore(options, result, call.args, elapsed)) {
-    const ttl = ttlFor(options, result);
-    await cache.set(call.key, result, { ttl });
-    await cache.set(`${call.key}:hits`, 0, { ttl });
+/**
+ * Runs the method and stores what it gave with a fresh hit budget; answers it (a {@link Failure} is not thrown).
+ * `replacing`: an entry is stored (its budget is used up, or this is the `updateAfter` refresh).
+ */
+async function store(
+  call: StrategyCall,
+  options: HitStrategyOptions,
+  cache: StrategyCache,
+  next: Next,
+  replacing: boolean,
+) {
+  const computed = await compute(call, options, next);
+  if (computed.store) {
+    await cache.set(call.key, computed.value, storeOptions(options, call, computed.ttl));
+    await cache.set(`${call.key}:hits`, 0, { ttl: computed.ttl });
+  } else if (computed.clears && replacing) {
+    // An `onlyErrors` layer whose method succeeded again: the stored error it was recomputing is no answer now.
+    await cache.delete(call.key);
   }
-  return result;
+  return computed.answer;
 }
 
 /** Serve a stored result `cacheHits` times, then recompute; optionally refresh early after `updateAfter`. */
 export const hitStrategy: Strategy<HitStrategyOptions> = async (call, options, cache, next) => {
-  const stored = await cache.read(call.key);
+  const stored = fromStored(options.errors, await cache.read(call.key));
   if (stored !== MISS) {
+    const failed = stored instanceof Failure;
     // The counter lives in the backend so every process draws from the same budget.
-    const hits = await cache.incr(`${call.key}:hits`, 1, { ttl: ttlFor(options, stored) }).catch(() => undefined);
+    const ttl = failed ? options.errors!.ttl : ttlFor(options, stored, call.args);
+    const hits = await cache.incr(`${call.key}:hits`, 1, { ttl }).catch(() => undefined);
     if (hits !== undefined && hits <= options.cacheHits) {
-      if (hits === options.updateAfter) call.background(() => store(call, options, cache, next));
-      await call.report({ strategy: 'hit' });
-      return stored;
+      if (hits === options.updateAfter) call.background(() => store(call, options, cache, next, true));
+      await call.report(
+        failed
+          ? { strategy: 'hit', error: errorName(stored.error), lifetime: options.errors!.ttl }
+          : { strategy: 'hit' },
+      );
+      return settle(stored);
     }
   }
-  return computeOnce(
-    call,
-    cache,
-    options,
-    async () => MISS,
-    () => store(call, options, cache, next),
+  return settle(
+    await computeOnce(
+      call,
+      cache,
+      options,
+      async () => MISS,
+      () => store(call, options, cache, next, stored !== MISS),
+    ),
   );
 };
 

@@ -1,30 +1,65 @@
-import { parsePositiveDuration } from '../duration.js';
+import { parsePositiveDuration, type Duration } from '../duration.js';
 import { CashewsConfigError } from '../errors.js';
+import { errorPolicy, Failure, isCacheable, toStoredError, type ErrorPolicy } from './cached-errors.js';
+import type { KeyFunction } from '../keys/key-template.js';
+import { renderTags } from '../tags/tag-templates.js';
 import type { Layer } from './layer.js';
-import type { ConditionOption, TtlOption } from './strategy.js';
+import { errorName, type ConditionOption, type Next, type StrategyCall, type TtlOption } from './strategy.js';
 
 /** When and for how long a strategy stores a result; normalized once at decoration time. */
 export interface StorePolicy {
-  ttl: number | ((result: unknown) => number);
+  ttl: number | ((result: unknown, args: readonly unknown[]) => number);
   condition?: (result: unknown, args: readonly unknown[]) => boolean;
   /** Store only results whose computation took longer than this (ms). */
   timeCondition?: number;
+  /** Thrown errors stored and re-thrown on a hit (`cacheErrors`); unset when none are. */
+  errors?: ErrorPolicy;
+  /** Compiled tag templates (added by the decorator); each stored entry is recorded under the rendered tags. */
+  tags?: readonly KeyFunction[];
 }
 
-/** Validates the user's store options; `where` names the decorator in error messages. */
-export function storePolicy(
-  where: string,
-  options: { ttl: TtlOption; condition?: ConditionOption; timeCondition?: number | string },
-): StorePolicy {
+/** The store options every storing decorator accepts, as the user gave them. */
+export interface StoreOptions {
+  ttl?: TtlOption;
+  condition?: ConditionOption;
+  timeCondition?: Duration;
+  cacheErrors?: unknown;
+  onlyErrors?: unknown;
+  errorTtl?: unknown;
+}
+
+function describeValue(value: unknown): string {
+  if (typeof value === 'function') return 'a function';
+  return JSON.stringify(value) ?? String(value);
+}
+
+/**
+ * Validates the user's store options; `where` names the decorator in error messages.
+ * @throws CashewsConfigError naming the option and the forms it accepts.
+ */
+export function storePolicy(where: string, options: StoreOptions & { ttl: TtlOption }): StorePolicy {
   const { ttl, condition, timeCondition } = options;
+  if (typeof ttl !== 'function' && typeof ttl !== 'number' && typeof ttl !== 'string') {
+    throw new CashewsConfigError(
+      `${where}: ttl must be a duration such as '5m' or 300000, or a function (result, args) => duration ` +
+        `(got ${describeValue(ttl)}).`,
+    );
+  }
+  if (condition !== undefined && condition !== 'notNullish' && typeof condition !== 'function') {
+    throw new CashewsConfigError(
+      `${where}: condition must be 'notNullish' or a function (result, args) => boolean (got ${describeValue(condition)}).`,
+    );
+  }
+  const fixedTtl = typeof ttl === 'function' ? undefined : parsePositiveDuration(ttl, `${where} ttl`);
   return {
     ttl:
       typeof ttl === 'function'
-        ? (result: unknown) => parsePositiveDuration(ttl(result), `${where} ttl (returned by the ttl function)`)
-        : parsePositiveDuration(ttl, `${where} ttl`),
+        ? (result, args) => parsePositiveDuration(ttl(result, args), `${where} ttl (returned by the ttl function)`)
+        : (fixedTtl as number),
     condition: condition === 'notNullish' ? (result) => result !== null && result !== undefined : condition,
     timeCondition:
       timeCondition === undefined ? undefined : parsePositiveDuration(timeCondition, `${where} timeCondition`),
+    errors: errorPolicy(where, options, fixedTtl),
   };
 }
 
@@ -43,11 +78,7 @@ const PROBE_TTL = Number.MAX_SAFE_INTEGER;
  * spread next to the result (`{ ...withTtl(...), etag }`) are kept either way.
  * @example const options = withTtl('@Cache', options, (policy) => ({ ...policy, ...stampedeOptions(where, options, policy) }));
  */
-export function withTtl<O>(
-  where: string,
-  options: { ttl?: TtlOption; condition?: ConditionOption; timeCondition?: number | string },
-  build: (policy: StorePolicy) => O,
-): O {
+export function withTtl<O>(where: string, options: StoreOptions, build: (policy: StorePolicy) => O): O {
   if (options.ttl !== undefined) return build(storePolicy(where, { ...options, ttl: options.ttl }));
   build(storePolicy(where, { ...options, ttl: PROBE_TTL }));
   const deferred: Deferred<O> = { [BUILD]: (ttl) => build(storePolicy(where, { ...options, ttl })) };
@@ -128,13 +159,83 @@ export function shouldStore(
   return policy.condition ? policy.condition(result, args) : true;
 }
 
-export function ttlFor(policy: StorePolicy, result: unknown): number {
-  return typeof policy.ttl === 'function' ? policy.ttl(result) : policy.ttl;
+export function ttlFor(policy: StorePolicy, result: unknown, args: readonly unknown[]): number {
+  return typeof policy.ttl === 'function' ? policy.ttl(result, args) : policy.ttl;
 }
 
-/** Runs the method and reports its result with the time it took. */
-export async function timed(next: () => Promise<unknown>): Promise<{ result: unknown; elapsed: number }> {
+/** The `set` options of an entry stored for `ttl` ms by `call`: with its rendered tags, if the layer has any. */
+export function storeOptions(
+  policy: StorePolicy,
+  call: StrategyCall,
+  ttl: number,
+): { ttl: number; tags?: readonly string[] } {
+  const tags = renderTags(policy.tags, call.source ?? { args: call.args });
+  return tags ? { ttl, tags } : { ttl };
+}
+
+/** What one run of the method gave a storing layer. */
+export interface Computed {
+  /** What the caller gets: the result, or a {@link Failure} holding the cacheable error the method threw. */
+  readonly answer: unknown;
+  /** Whether {@link value} is to be stored. */
+  readonly store: boolean;
+  /** What to store: the result, or the stored form of the error. */
+  readonly value: unknown;
+  /** How long to store it (ms). */
+  readonly ttl: number;
+  /** A success of an `onlyErrors` layer: a refresh removes the stored error it replaces. */
+  readonly clears: boolean;
+}
+
+/**
+ * Runs the method under `policy`: a result is stored when the policy says so (never with `onlyErrors`), a thrown
+ * error of a `cacheErrors` class is stored under `errorTtl` and answered as a {@link Failure}; any other error is
+ * thrown. `condition`, `timeCondition` and a ttl function apply to results only.
+ */
+export async function compute(call: StrategyCall, policy: StorePolicy, next: Next): Promise<Computed> {
   const started = performance.now();
-  const result = await next();
-  return { result, elapsed: performance.now() - started };
+  let result: unknown;
+  try {
+    result = await next();
+  } catch (error) {
+    const errors = policy.errors;
+    if (!errors || !isCacheable(errors, error)) throw error;
+    const stored = toStoredError(error as Error);
+    if (!stored) {
+      call.reportProblem?.(
+        'unregistered-error',
+        `${errorName(error)} was not stored: no class on its prototype chain is registered any more ` +
+          '(unregisterCacheableClass); register it again to cache it.',
+      );
+      throw error;
+    }
+    return { answer: new Failure(error), store: true, value: stored, ttl: errors.ttl, clears: false };
+  }
+  if (policy.errors?.only) return { answer: result, store: false, value: undefined, ttl: 0, clears: true };
+  if (!shouldStore(policy, result, call.args, performance.now() - started)) {
+    return { answer: result, store: false, value: undefined, ttl: 0, clears: false };
+  }
+  return { answer: result, store: true, value: result, ttl: ttlFor(policy, result, call.args), clears: false };
+}
+
+/**
+ * The age (ms) after which an entry stored for `ttl` is refreshed (`@Early`) or recomputed (`@Soft`): the fixed
+ * `age` (`earlyTtl`/`softTtl`), or a third of `ttl` without one. `undefined` (no refresh: the entry is fresh until it
+ * expires) when a ttl function answered a ttl not above the fixed age; that is a configuration problem, reported.
+ */
+export function refreshAgeFor(
+  call: StrategyCall,
+  option: 'earlyTtl' | 'softTtl',
+  age: number | undefined,
+  ttl: number,
+): number | undefined {
+  if (age === undefined) return ttl > 1 ? Math.max(1, Math.floor(ttl / 3)) : undefined;
+  if (age < ttl) return age;
+  call.reportProblem?.(
+    option,
+    `the ttl function answered ${ttl} ms, not above ${option} (${age} ms): such values are stored for their ttl ` +
+      `without ${option === 'earlyTtl' ? 'an early refresh' : 'a soft expiry'}. Make every ttl the function ` +
+      `answers longer than ${option}, or leave ${option} out (a third of each ttl).`,
+  );
+  return undefined;
 }

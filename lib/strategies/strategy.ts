@@ -60,8 +60,11 @@ export interface StrategyCall {
   readonly key: string;
   /** What keys are built from: the arguments and, on controllers, the request (tags, invalidation patterns). */
   readonly source?: KeySource;
-  /** Records a value served from cache in the detection scope (no-op when nobody listens). */
-  report(hit: Omit<CacheHit, 'key' | 'ttl'> & { key?: string }): Promise<void> | void;
+  /**
+   * Records a value served from cache in the detection scope (no-op when nobody listens). `lifetime` is the TTL the
+   * served entry was stored with, when it is not the layer's fixed one (a stored error's `errorTtl`), for its age.
+   */
+  report(hit: Omit<CacheHit, 'key' | 'ttl'> & { key?: string; lifetime?: number }): Promise<void> | void;
   /** Runs work after the call has answered (background refresh); failures are logged, never thrown. */
   background(work: () => Promise<unknown>): void;
   /** Reports rate-limit state to the adapter (HTTP sets `X-RateLimit-*` headers); no-op elsewhere. */
@@ -70,6 +73,11 @@ export interface StrategyCall {
   reportCircuit?(state: CircuitState, check: boolean): void;
   /** Reports a call refused without running (a fast fail that no limit or circuit report covers), for statistics. */
   reportRejection?(): void;
+  /**
+   * A configuration problem only a call can reveal (a ttl function answering a ttl not above `earlyTtl`): the
+   * adapter logs it once per layer and `kind`. The call itself goes on.
+   */
+  reportProblem?(kind: string, message: string): void;
 }
 
 /** Runs the rest of the chain: the next strategy, or the decorated method itself. */
@@ -78,8 +86,11 @@ export type Next = () => Promise<unknown>;
 /** A strategy: a plain function of the call, its options, the cache and the rest of the chain. */
 export type Strategy<O> = (call: StrategyCall, options: O, cache: StrategyCache, next: Next) => Promise<unknown>;
 
-/** A TTL that may depend on the result, e.g. an upstream `expires_in`. */
-export type TtlOption<R = unknown> = Duration | ((result: R) => Duration);
+/**
+ * A TTL: a duration, or a function of the result and the call's arguments (e.g. an upstream `expires_in`); a
+ * function of the result alone fits too.
+ */
+export type TtlOption<R = unknown> = Duration | ((result: R, args: readonly unknown[]) => Duration);
 
 /** When a result may be stored: a predicate, or `'notNullish'`. */
 export type ConditionOption<R = unknown> = 'notNullish' | ((result: R, args: readonly unknown[]) => boolean);

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Cache, CircuitBreaker, CircuitOpenError, Failover, HitCache, Invalidate, Soft } from '../../lib/index.js';
 import { CatalogueUpstreamService } from '../upstream/catalogue-upstream.service.js';
-import { UpstreamError } from '../upstream/upstream.errors.js';
+import { ProductNotFoundError, UpstreamError } from '../upstream/upstream.errors.js';
 import type { PriceDto, ProductDto, ProductPageDto, StockDto, TopSellersDto } from './product.dto.js';
 
 const PAGE_SIZE = 5;
@@ -33,8 +33,17 @@ export class ProductsService {
    * expires under load, one caller (across every process sharing Redis) reloads it while the others wait
    * for the stored value, instead of all of them hitting the upstream at once.
    * The explicit key lets `DELETE /admin/cache/products` drop them all with `product:*`.
+   * An unknown id is remembered too (`cacheErrors`), for 30 s: a client or a crawler asking again and again for
+   * a product that does not exist gets the stored 404 without a call to the upstream.
    */
-  @Cache({ ttl: '5m', key: 'product:{id}', lock: true, tags: ['product:{id}'] })
+  @Cache({
+    ttl: '5m',
+    key: 'product:{id}',
+    lock: true,
+    tags: ['product:{id}'],
+    cacheErrors: [ProductNotFoundError],
+    errorTtl: '30s',
+  })
   findOne(id: string): Promise<ProductDto> {
     return this.upstream.fetchProduct(id);
   }

@@ -1,3 +1,5 @@
+import { CacheableClass } from '../../lib/index.js';
+
 /**
  * The upstream timed out or answered 5xx. This is the error class the resilience decorators are told to
  * absorb (`@Failover({ exceptions: [UpstreamError] })`); anything else still reaches the client.
@@ -9,7 +11,11 @@ export class UpstreamError extends Error {
   }
 }
 
-/** The upstream answered 404. Deliberately not an `UpstreamError`: no fallback should hide it. */
+/**
+ * The upstream answered 404. Deliberately not an `UpstreamError`: no fallback should hide it. Registered
+ * (`@CacheableClass`), so `findOne` can store it (`cacheErrors`) and a cached 404 comes back as this class.
+ */
+@CacheableClass({ name: 'ProductNotFoundError' })
 export class ProductNotFoundError extends Error {
   constructor(readonly productId: string) {
     super(`Product "${productId}" does not exist.`);

@@ -5,10 +5,27 @@
  * Every class name and key template here starts with "Er" (see test/support/strategy-fixtures.ts).
  */
 import { jest } from '@jest/globals';
-import { Injectable } from '@nestjs/common';
-import { backgroundSettled, Early, type EarlyDecoratorOptions } from '../../lib/index.js';
+import { Injectable, Logger } from '@nestjs/common';
+import {
+  backgroundSettled,
+  CacheableClass,
+  CacheDetect,
+  Early,
+  type CacheService,
+  type EarlyDecoratorOptions,
+} from '../../lib/index.js';
 import { storingScenarios, type StoringStrategy } from '../support/storing-scenarios.js';
-import { cleanup, closeApps, describeBackends, deferred, fakeClocks, startApp } from '../support/strategy-fixtures.js';
+import {
+  cleanup,
+  closeApps,
+  describeBackends,
+  deferred,
+  fakeClocks,
+  rejection,
+  sleep,
+  startApp,
+  storedKey,
+} from '../support/strategy-fixtures.js';
 
 const TAG = 'Er';
 
@@ -19,12 +36,19 @@ const EARLY: StoringStrategy = {
   envelope: true,
   hitCounter: false,
   stampedeLock: true,
-  ttlFunction: false,
+  cacheErrors: true,
 };
 
 describeBackends('@Early: storing scenarios', ({ url }) =>
   storingScenarios(EARLY, (options) => Early(options as EarlyDecoratorOptions), url),
 );
+
+@CacheableClass({ name: 'ErMissingError' })
+class ErMissingError extends Error {}
+
+class ErUpstreamError extends Error {
+  override name = 'ErUpstreamError';
+}
 
 @Injectable()
 class ErCatalogue {
@@ -32,26 +56,55 @@ class ErCatalogue {
   gate?: Promise<void>;
   failWith?: Error;
 
-  @Early({ ttl: '2s', earlyTtl: 600 })
-  async list(id: number) {
+  private async answer(id: number | string) {
     this.calls++;
     if (this.gate) await this.gate;
     if (this.failWith) throw this.failWith;
     return `${id}#${this.calls}`;
   }
+
+  @Early({ ttl: '2s', earlyTtl: 600 })
+  async list(id: number) {
+    return this.answer(id);
+  }
+
+  /** A ttl from the arguments and no earlyTtl: each value is refreshed after a third of its own ttl. */
+  @Early({ ttl: (_result, args) => args[1] as number })
+  async byTtl(id: number, _ttl: number) {
+    return this.answer(id);
+  }
+
+  /** A ttl from the arguments with a fixed earlyTtl, which every ttl it answers should exceed. */
+  @Early({ ttl: (_result, args) => args[1] as number, earlyTtl: 1_000 })
+  async fixedAge(id: number, _ttl: number) {
+    return this.answer(id);
+  }
+
+  @Early({ ttl: '2s', earlyTtl: 600, background: false })
+  async waited(id: number) {
+    return this.answer(id);
+  }
+
+  @Early({ ttl: '2s', earlyTtl: 600, cacheErrors: [ErMissingError] })
+  async missing(id: string) {
+    return this.answer(id);
+  }
 }
 
 describeBackends('@Early on a provider', ({ url }) => {
   let svc: ErCatalogue;
+  let cache: CacheService;
 
   beforeEach(async () => {
     await cleanup(url, TAG);
     const started = await startApp(url, [ErCatalogue]);
     svc = started.app.get(ErCatalogue);
+    cache = started.cache;
     fakeClocks('Date');
   });
   afterEach(async () => {
     jest.useRealTimers();
+    jest.restoreAllMocks();
     await backgroundSettled();
     await closeApps();
   });
@@ -124,5 +177,92 @@ describeBackends('@Early on a provider', ({ url }) => {
     await backgroundSettled();
     expect(svc.calls).toBe(3);
     expect(await svc.list(1)).toBe('1#3');
+  });
+
+  it('with a ttl function and no earlyTtl, a value is refreshed after a third of the ttl it was stored for', async () => {
+    // Issue #12: the refresh age was NaN with a ttl function, so such a value was never refreshed.
+    expect(await svc.byTtl(1, 3_000)).toBe('1#1');
+    expect(await svc.byTtl(2, 9_000)).toBe('2#2');
+    age(999);
+    expect(await svc.byTtl(1, 3_000)).toBe('1#1');
+    await backgroundSettled();
+    expect(svc.calls).toBe(2);
+    age(1);
+    expect(await svc.byTtl(1, 3_000)).toBe('1#1');
+    expect(await svc.byTtl(2, 9_000)).toBe('2#2'); // a third of 9 s is not over yet
+    await backgroundSettled();
+    expect(svc.calls).toBe(3);
+    expect(await svc.byTtl(1, 3_000)).toBe('1#3');
+  });
+
+  it('with a ttl function and earlyTtl, a ttl not above earlyTtl is logged once; such a value is not refreshed early', async () => {
+    const logged = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    expect(await svc.fixedAge(1, 800)).toBe('1#1');
+    expect(await svc.fixedAge(2, 1_000)).toBe('2#2');
+    expect(await svc.fixedAge(3, 5_000)).toBe('3#3');
+    const about = logged.mock.calls.map((call) => String(call[0])).filter((line) => line.includes('earlyTtl'));
+    expect(about).toHaveLength(1);
+    expect(about[0]).toMatch(
+      /@early on ErCatalogue\.fixedAge: the ttl function answered 800 ms, not above earlyTtl \(1000 ms\)/,
+    );
+    // Stored without an early refresh: its refresh time is its expiry. A ttl above earlyTtl refreshes after it.
+    const now = Date.now();
+    const envelope = async (id: string) =>
+      (await cache.get(await storedKey(cache, 'ErCatalogue:fixedAge', id))) as { at: number };
+    expect((await envelope('1:800')).at).toBe(now + 800);
+    expect((await envelope('2:1000')).at).toBe(now + 1_000);
+    expect((await envelope('3:5000')).at).toBe(now + 1_000);
+    age(799);
+    expect(await svc.fixedAge(1, 800)).toBe('1#1');
+    await backgroundSettled();
+    expect(svc.calls).toBe(3);
+    age(201);
+    expect(await svc.fixedAge(3, 5_000)).toBe('3#3');
+    await backgroundSettled();
+    expect(svc.calls).toBe(4);
+  });
+
+  it('background: false: the caller that wins the refresh waits for it and gets the new value; others do not wait', async () => {
+    expect(await svc.waited(1)).toBe('1#1');
+    age(800);
+    const gate = deferred();
+    svc.gate = gate.promise;
+    let settled = false;
+    const winner = svc.waited(1).finally(() => (settled = true));
+    // Polled in steps of real time (Date is faked here), at most 5 s.
+    for (let i = 0; i < 5_000 && svc.calls < 2; i++) await sleep(1);
+    expect(svc.calls).toBe(2);
+    // While the refresh is held open, another caller gets the current value at once.
+    expect(await svc.waited(1)).toBe('1#1');
+    expect(settled).toBe(false);
+    gate.resolve();
+    svc.gate = undefined;
+    expect(await winner).toBe('1#2');
+    expect(await svc.waited(1)).toBe('1#2');
+    expect(svc.calls).toBe(2);
+  });
+
+  it('background: false: when the refresh fails, the winner gets the current value, reported as stale', async () => {
+    expect(await svc.waited(1)).toBe('1#1');
+    age(800);
+    svc.failWith = new ErUpstreamError('upstream down');
+    const { result, hits } = await CacheDetect.run(() => svc.waited(1));
+    expect(result).toBe('1#1');
+    expect(hits).toEqual([expect.objectContaining({ strategy: 'early', stale: true, exception: 'ErUpstreamError' })]);
+    svc.failWith = undefined;
+    // The failed refresh released the lock: the next caller refreshes.
+    expect(await svc.waited(1)).toBe('1#3');
+  });
+
+  it('a stored error (cacheErrors) is served until it expires, without an early refresh', async () => {
+    svc.failWith = new ErMissingError('no such item');
+    await rejection(svc.missing('x'));
+    svc.failWith = undefined;
+    age(1_500);
+    const served = await rejection(svc.missing('x'));
+    expect(served).toBeInstanceOf(ErMissingError);
+    expect((served as Error).message).toBe('no such item');
+    await backgroundSettled();
+    expect(svc.calls).toBe(1);
   });
 });

@@ -18,7 +18,7 @@ const FAILOVER: StoringStrategy = {
   envelope: false,
   hitCounter: false,
   stampedeLock: false,
-  ttlFunction: true,
+  cacheErrors: false,
 };
 
 describeBackends('@Failover: storing scenarios', ({ url }) =>

@@ -4,14 +4,22 @@
  * Every class name and key template here starts with "Hc" (see test/support/strategy-fixtures.ts).
  */
 import { Injectable } from '@nestjs/common';
-import { backgroundSettled, HitCache, type CacheService, type HitCacheDecoratorOptions } from '../../lib/index.js';
+import {
+  backgroundSettled,
+  CacheableClass,
+  HitCache,
+  type CacheService,
+  type HitCacheDecoratorOptions,
+} from '../../lib/index.js';
 import { storingScenarios, type StoringStrategy } from '../support/storing-scenarios.js';
 import {
   cleanup,
   closeApps,
   describeBackends,
   deferred,
+  hasDefaultKey,
   heldCalls,
+  rejection,
   startApp,
   storedKey,
 } from '../support/strategy-fixtures.js';
@@ -25,7 +33,7 @@ const HIT: StoringStrategy = {
   envelope: false,
   hitCounter: true,
   stampedeLock: false,
-  ttlFunction: true,
+  cacheErrors: true,
 };
 
 // A budget the shared scenarios never use up: they count on a stored value being served.
@@ -33,10 +41,22 @@ describeBackends('@HitCache: storing scenarios', ({ url }) =>
   storingScenarios(HIT, (options) => HitCache({ cacheHits: 100, ...options } as HitCacheDecoratorOptions), url),
 );
 
+/** Registered, so a stored one comes back as itself. */
+@CacheableClass({ name: 'HcMissingError' })
+class HcMissingError extends Error {}
+
 @Injectable()
 class HcBoard {
   calls = 0;
   gate?: Promise<void>;
+  failWith?: Error;
+
+  @HitCache({ ttl: '10s', cacheHits: 2, cacheErrors: [HcMissingError], onlyErrors: true })
+  async missing(id: string) {
+    this.calls++;
+    if (this.failWith) throw this.failWith;
+    return `${id}#${this.calls}`;
+  }
 
   @HitCache({ ttl: '10s', cacheHits: 3 })
   async top(id: number) {
@@ -122,5 +142,18 @@ describeBackends('@HitCache on a provider', ({ url }) => {
     );
     expect(svc.calls).toBe(2);
     expect(settled.every((outcome) => outcome.status === 'fulfilled' && outcome.value === '1#2')).toBe(true);
+  });
+
+  it('a stored error is served cacheHits times like a result; with onlyErrors a success then removes it', async () => {
+    svc.failWith = new HcMissingError('not yet');
+    await rejection(svc.missing('a'));
+    svc.failWith = undefined;
+    expect(await rejection(svc.missing('a'))).toBeInstanceOf(HcMissingError);
+    expect(await rejection(svc.missing('a'))).toBeInstanceOf(HcMissingError);
+    expect(svc.calls).toBe(1);
+    // Budget used up: the method runs, succeeds, and the error it replaces is gone (a success is not stored).
+    expect(await svc.missing('a')).toBe('a#2');
+    expect(await hasDefaultKey(cache, 'HcBoard:missing', 'a')).toBe(false);
+    expect(await svc.missing('a')).toBe('a#3');
   });
 });

@@ -8,15 +8,24 @@
  * probe runs with the method set to fail: a served value proves the store held it (a hit strategy did not run
  * the method, `@Failover` ran it once), and the method's own error going through proves nothing was stored.
  *
+ * The options every storing decorator takes (`tags`, `condition`, `timeCondition`, `ttl` as a function of the result
+ * and the arguments) are checked on each strategy, and so are `cacheErrors`, `onlyErrors` and `errorTtl` on those that
+ * store errors (all but `@Failover`, which refuses them), with the decoration-time errors for invalid values.
+ *
  * Every class name and key template here starts with the strategy's tag then `St` (see strategy-fixtures.ts).
  */
 import { createHash } from 'node:crypto';
-import { Controller, Get, Injectable, Param, ServiceUnavailableException } from '@nestjs/common';
+import { jest } from '@jest/globals';
+import { Controller, Get, Injectable, NotFoundException, Param, ServiceUnavailableException } from '@nestjs/common';
 import request from 'supertest';
 import {
   backgroundSettled,
+  CacheableClass,
   CacheDetect,
   CashewsConfigError,
+  registerCacheableClass,
+  unregisterCacheableClass,
+  type CacheableErrorClass,
   type CacheService,
   type ConditionOption,
   type Duration,
@@ -28,6 +37,7 @@ import {
   closeApps,
   defaultKeyPattern,
   defaultKeysOf,
+  fakeClocks,
   hasDefaultKey,
   heldCalls,
   keysOf,
@@ -45,6 +55,11 @@ export interface StoringOptions {
   key?: string;
   prefix?: string;
   condition?: ConditionOption;
+  timeCondition?: Duration;
+  tags?: string[];
+  cacheErrors?: readonly CacheableErrorClass[];
+  onlyErrors?: boolean;
+  errorTtl?: Duration;
   lock?: boolean;
   step?: Duration;
 }
@@ -69,13 +84,38 @@ export interface StoringStrategy {
   hitCounter: boolean;
   /** Accepts `lock: true` (a stampede lock across processes); the others refuse the option at decoration. */
   stampedeLock: boolean;
-  /** Accepts a `ttl` computed from the result. */
-  ttlFunction: boolean;
+  /** Stores errors (`cacheErrors`, `onlyErrors`, `errorTtl`); the others refuse those options at decoration. */
+  cacheErrors: boolean;
 }
 
 /** What a probe's method throws: the probe expects it back when nothing was stored. */
 class StoringProbeError extends Error {}
 class StoringUpstreamError extends Error {}
+
+/** The "404 from upstream" the error scenarios store: registered, so it comes back as itself. */
+@CacheableClass({ name: 'StoringNotFoundError' })
+class StoringNotFoundError extends Error {
+  constructor(
+    readonly id: unknown,
+    readonly source = 'upstream',
+  ) {
+    super(`no item ${String(id)}`);
+  }
+}
+
+/** An unregistered subclass: stored under, and restored as, the registered class it extends. */
+class StoringGoneError extends StoringNotFoundError {
+  readonly gone = true;
+}
+
+/** Not among any decorator's `cacheErrors`: never stored. */
+class StoringConflictError extends Error {}
+
+/** Never registered: naming it in `cacheErrors` is refused when the decorator is applied. */
+class StoringUnregisteredError extends Error {}
+
+// Nest's own exception, for the handler that answers 404: registered by hand, as the README says.
+registerCacheableClass(NotFoundException);
 
 /** The state every subject shares: how often its methods ran, a gate that holds them, an error they throw. */
 class Upstream {
@@ -104,6 +144,8 @@ export function storingScenarios(strategy: StoringStrategy, decorate: Decorate, 
   const st = `${tag}St`;
   const fallback = strategy.serves === 'fallback';
   const seen: Array<{ result: unknown; args: readonly unknown[] }> = [];
+  /** The error options, for the strategies that store errors (the class is still defined for the others). */
+  const errorOptions = (given: StoringOptions): StoringOptions => (strategy.cacheErrors ? given : {});
 
   @Injectable()
   class Users extends Upstream {
@@ -210,13 +252,89 @@ export function storingScenarios(strategy: StoringStrategy, decorate: Decorate, 
     }
   }
 
-  const PROVIDERS = [Users, Orders, Keys, Conditions];
+  /** The options every storing decorator takes: tags, timeCondition, ttl as a function of the result and arguments. */
+  @Injectable()
+  class Options extends Upstream {
+    static {
+      rename(this, `${st}Options`);
+    }
+
+    @decorate({ ttl: '10s', tags: [`${st}Tag:{id}`, `${st}Tag:all`] })
+    async tagged(id: number) {
+      return this.run(() => ({ id, n: this.calls }));
+    }
+
+    /** Takes `ms` of the faked `performance` clock, the one call durations are measured with. */
+    @decorate({ ttl: '10s', timeCondition: '200ms' })
+    async timed(ms: number) {
+      return this.run(() => {
+        jest.advanceTimersByTime(ms);
+        return `${ms}#${this.calls}`;
+      });
+    }
+
+    @decorate({ ttl: (result) => (result as { expiresIn: number }).expiresIn })
+    async token(expiresIn: number) {
+      return this.run(() => ({ expiresIn, n: this.calls }));
+    }
+
+    @decorate({ ttl: (_result, args) => args[1] as number })
+    async byArgs(id: string, ttl: number) {
+      return this.run(() => `${id}/${ttl}#${this.calls}`);
+    }
+  }
+
+  /** Errors stored by the strategies that store them (see `errorScenarios`). */
+  @Injectable()
+  class Errors extends Upstream {
+    static {
+      rename(this, `${st}Errors`);
+    }
+
+    /** Throws what the test sets in `throwNext`, else answers. */
+    throwNext?: Error;
+
+    private answer(id: string) {
+      return this.run(() => {
+        const error = this.throwNext;
+        if (error) throw error;
+        return { id, n: this.calls };
+      });
+    }
+
+    @decorate({ ttl: '10s', ...errorOptions({ cacheErrors: [StoringNotFoundError] }) })
+    async find(id: string) {
+      return this.answer(id);
+    }
+
+    @decorate({ ttl: '10s', ...errorOptions({ cacheErrors: [StoringNotFoundError], onlyErrors: true }) })
+    async onlyErrors(id: string) {
+      return this.answer(id);
+    }
+
+    @decorate({ ttl: '10s', ...errorOptions({ cacheErrors: [StoringNotFoundError], errorTtl: 300 }) })
+    async shortErrors(id: string) {
+      return this.answer(id);
+    }
+
+    @decorate({
+      ttl: (_result, args) => (args[0] === 'long' ? 10_000 : 5_000),
+      ...errorOptions({ cacheErrors: [StoringNotFoundError], errorTtl: '2s' }),
+    })
+    async withTtlFunction(id: string) {
+      return this.answer(id);
+    }
+  }
+
+  const PROVIDERS = [Users, Orders, Keys, Conditions, Options, Errors];
 
   let cache: CacheService;
   let users: Users;
   let orders: Orders;
   let keys: Keys;
   let conditions: Conditions;
+  let options: Options;
+  let errors: Errors;
 
   beforeEach(async () => {
     seen.length = 0;
@@ -227,9 +345,12 @@ export function storingScenarios(strategy: StoringStrategy, decorate: Decorate, 
     orders = started.app.get(Orders);
     keys = started.app.get(Keys);
     conditions = started.app.get(Conditions);
+    options = started.app.get(Options);
+    errors = started.app.get(Errors);
   });
 
   afterEach(async () => {
+    jest.useRealTimers();
     await backgroundSettled();
     await closeApps();
   });
@@ -365,34 +486,6 @@ export function storingScenarios(strategy: StoringStrategy, decorate: Decorate, 
       expect(left).toBeLessThanOrEqual(FIVE_MINUTES);
       expect(await fromStore(defaults, () => defaults.get(1))).toEqual({ id: 1, n: 1 });
     });
-
-    if (strategy.ttlFunction) {
-      it('ttl may be computed from the result', async () => {
-        @Injectable()
-        class Tokens extends Upstream {
-          static {
-            rename(this, `${st}Tokens`);
-          }
-
-          @decorate({ ttl: (result) => (result as { expiresIn: number }).expiresIn })
-          async token(expiresIn: number) {
-            return this.run(() => ({ expiresIn, n: this.calls }));
-          }
-        }
-        const started = await startApp(backendUrl, [Tokens]);
-        const tokens = started.app.get(Tokens);
-        expect(await tokens.token(300)).toEqual({ expiresIn: 300, n: 1 });
-        expect(await tokens.token(10_000)).toEqual({ expiresIn: 10_000, n: 2 });
-        const short = await started.cache.getExpire(await storedKey(started.cache, `${st}Tokens:token`, '300'));
-        const long = await started.cache.getExpire(await storedKey(started.cache, `${st}Tokens:token`, '10000'));
-        expect(short).toBeGreaterThan(0);
-        expect(short).toBeLessThanOrEqual(300);
-        expect(long).toBeGreaterThan(5_000);
-        await sleep(500);
-        await expectNotStored(tokens, () => tokens.token(300));
-        expect(await fromStore(tokens, () => tokens.token(10_000))).toEqual({ expiresIn: 10_000, n: 2 });
-      });
-    }
   });
 
   describe('keys', () => {
@@ -515,6 +608,249 @@ export function storingScenarios(strategy: StoringStrategy, decorate: Decorate, 
     });
   });
 
+  describe('options every storing decorator takes', () => {
+    it('tags: each stored entry is recorded under its rendered tags, and deleting a tag removes it', async () => {
+      expect(await options.tagged(1)).toEqual({ id: 1, n: 1 });
+      expect(await options.tagged(2)).toEqual({ id: 2, n: 2 });
+      expect(await fromStore(options, () => options.tagged(1))).toEqual({ id: 1, n: 1 });
+      expect(await cache.deleteTags(`${st}Tag:1`)).toBe(1);
+      await expectNotStored(options, () => options.tagged(1));
+      expect(await fromStore(options, () => options.tagged(2))).toEqual({ id: 2, n: 2 });
+      // The entry of id 1 left every index it was in: the shared tag now holds id 2 alone.
+      expect(await cache.deleteTags(`${st}Tag:all`)).toBe(1);
+      await expectNotStored(options, () => options.tagged(2));
+    });
+
+    it("timeCondition '200ms' stores only results of calls that took 200 ms or more", async () => {
+      fakeClocks('performance');
+      expect(await options.timed(199)).toBe('199#1');
+      await expectNotStored(options, () => options.timed(199));
+      expect(await options.timed(200)).toBe('200#3');
+      expect(await fromStore(options, () => options.timed(200))).toBe('200#3');
+    });
+
+    it(
+      strategy.envelope
+        ? 'ttl may be a function of the result; without earlyTtl/softTtl the value is refreshed after a third of it'
+        : 'ttl may be a function of the result',
+      async () => {
+        const before = Date.now();
+        expect(await options.token(300)).toEqual({ expiresIn: 300, n: 1 });
+        const after = Date.now();
+        expect(await options.token(10_000)).toEqual({ expiresIn: 10_000, n: 2 });
+        const shortKey = await storedKey(cache, `${st}Options:token`, '300');
+        const short = await cache.getExpire(shortKey);
+        const long = await cache.getExpire(await storedKey(cache, `${st}Options:token`, '10000'));
+        expect(short).toBeGreaterThan(0);
+        expect(short).toBeLessThanOrEqual(300);
+        expect(long).toBeGreaterThan(5_000);
+        if (strategy.envelope) {
+          // Issue #12: the refresh age used to be NaN here (@Early never refreshed, @Soft recomputed every call).
+          const { at } = (await cache.get(shortKey)) as { at: number };
+          expect(at).toBeGreaterThanOrEqual(before + 100);
+          expect(at).toBeLessThanOrEqual(after + 100);
+        }
+        expect(await fromStore(options, () => options.token(10_000))).toEqual({ expiresIn: 10_000, n: 2 });
+        await sleep(500);
+        await expectNotStored(options, () => options.token(300));
+      },
+    );
+
+    it("ttl may be a function of the result and the call's arguments", async () => {
+      expect(await options.byArgs('a', 400)).toBe('a/400#1');
+      expect(await options.byArgs('b', 9_000)).toBe('b/9000#2');
+      const a = await cache.getExpire(await storedKey(cache, `${st}Options:byArgs`, 'a:400'));
+      const b = await cache.getExpire(await storedKey(cache, `${st}Options:byArgs`, 'b:9000'));
+      expect(a).toBeGreaterThan(0);
+      expect(a).toBeLessThanOrEqual(400);
+      expect(b).toBeGreaterThan(5_000);
+      expect(b).toBeLessThanOrEqual(9_000);
+      expect(await fromStore(options, () => options.byArgs('b', 9_000))).toBe('b/9000#2');
+    });
+  });
+
+  if (strategy.cacheErrors) {
+    describe('caching errors', () => {
+      it('an error of a cacheErrors class is stored and re-thrown on a hit, as its class with its message and fields', async () => {
+        const thrown = new StoringNotFoundError('x', 'db');
+        errors.throwNext = thrown;
+        expect(await rejection(errors.find('x'))).toBe(thrown);
+        errors.throwNext = undefined;
+        const key = await storedKey(cache, `${st}Errors:find`, 'x');
+        const calls = errors.calls;
+        errors.failWith = new StoringProbeError('the method ran and failed');
+        const { result: served, hits } = await CacheDetect.run(() => rejection(errors.find('x')));
+        errors.failWith = undefined;
+        expect(errors.calls).toBe(calls);
+        expect(served).toBeInstanceOf(StoringNotFoundError);
+        expect(served).not.toBe(thrown);
+        const error = served as StoringNotFoundError;
+        expect(error.message).toBe('no item x');
+        expect([error.id, error.source]).toEqual(['x', 'db']);
+        // As thrown: `super(message)` keeps the message out of the enumerable fields.
+        expect(Object.keys(error)).toEqual(['id', 'source']);
+        expect(error.stack).toContain('no item x');
+        expect(hits).toEqual([
+          expect.objectContaining({ key, strategy: strategy.name, error: 'StoringNotFoundError' }),
+        ]);
+        expect(hits[0].ttl).toBeGreaterThan(5_000);
+        expect(hits[0].ttl).toBeLessThanOrEqual(10_000);
+      });
+
+      it('results are stored next to errors; an error of another class is never stored', async () => {
+        expect(await errors.find('ok')).toEqual({ id: 'ok', n: 1 });
+        expect(await fromStore(errors, () => errors.find('ok'))).toEqual({ id: 'ok', n: 1 });
+        const conflict = new StoringConflictError('busy');
+        errors.throwNext = conflict;
+        expect(await rejection(errors.find('busy'))).toBe(conflict);
+        expect(await rejection(errors.find('busy'))).toBe(conflict);
+        expect(errors.calls).toBe(3);
+        expect(await hasDefaultKey(cache, `${st}Errors:find`, 'busy')).toBe(false);
+      });
+
+      it('concurrent callers of a run that throws a cacheErrors error all get it; it is stored once', async () => {
+        const thrown = new StoringNotFoundError('c');
+        errors.throwNext = thrown;
+        const settled = await heldCalls(errors, 20, () => errors.find('c'), joinedRun(cache, errors, 20));
+        errors.throwNext = undefined;
+        expect(settled.every((outcome) => outcome.status === 'rejected' && outcome.reason === thrown)).toBe(true);
+        expect(errors.calls).toBe(1);
+        expect(await rejection(errors.find('c'))).toBeInstanceOf(StoringNotFoundError);
+        expect(errors.calls).toBe(1);
+      });
+
+      it('onlyErrors: a result is never stored, an error is', async () => {
+        expect(await errors.onlyErrors('ok')).toEqual({ id: 'ok', n: 1 });
+        expect(await errors.onlyErrors('ok')).toEqual({ id: 'ok', n: 2 });
+        expect(await entriesOf(`${st}Errors:*`)).toEqual([]);
+        errors.throwNext = new StoringNotFoundError('gone');
+        await rejection(errors.onlyErrors('gone'));
+        errors.throwNext = undefined;
+        expect(await rejection(errors.onlyErrors('gone'))).toBeInstanceOf(StoringNotFoundError);
+        expect(errors.calls).toBe(3);
+        expect(await entriesOf(`${st}Errors:*`)).toHaveLength(1);
+      });
+
+      it('errorTtl: a stored error lives for errorTtl, a result for ttl', async () => {
+        errors.throwNext = new StoringNotFoundError('e');
+        await rejection(errors.shortErrors('e'));
+        errors.throwNext = undefined;
+        expect(await errors.shortErrors('ok')).toEqual({ id: 'ok', n: 2 });
+        const left = await cache.getExpire(await storedKey(cache, `${st}Errors:shortErrors`, 'e'));
+        expect(left).toBeGreaterThan(0);
+        expect(left).toBeLessThanOrEqual(300);
+        expect(await cache.getExpire(await storedKey(cache, `${st}Errors:shortErrors`, 'ok'))).toBeGreaterThan(5_000);
+        expect(await rejection(errors.shortErrors('e'))).toBeInstanceOf(StoringNotFoundError);
+        expect(errors.calls).toBe(2);
+        await sleep(500);
+        expect(await errors.shortErrors('e')).toEqual({ id: 'e', n: 3 });
+      });
+
+      it('with a ttl function, results live for what it answers and errors for errorTtl', async () => {
+        expect(await errors.withTtlFunction('long')).toEqual({ id: 'long', n: 1 });
+        errors.throwNext = new StoringNotFoundError('e');
+        await rejection(errors.withTtlFunction('e'));
+        errors.throwNext = undefined;
+        const result = await cache.getExpire(await storedKey(cache, `${st}Errors:withTtlFunction`, 'long'));
+        const error = await cache.getExpire(await storedKey(cache, `${st}Errors:withTtlFunction`, 'e'));
+        expect(result).toBeGreaterThan(5_000);
+        expect(error).toBeGreaterThan(1_000);
+        expect(error).toBeLessThanOrEqual(2_000);
+        expect(await rejection(errors.withTtlFunction('e'))).toBeInstanceOf(StoringNotFoundError);
+      });
+
+      it('an unregistered subclass comes back as the registered class it extends, with its own fields', async () => {
+        errors.throwNext = new StoringGoneError('g');
+        await rejection(errors.find('g'));
+        errors.throwNext = undefined;
+        const served = await rejection(errors.find('g'));
+        expect(served).toBeInstanceOf(StoringNotFoundError);
+        expect(served).not.toBeInstanceOf(StoringGoneError);
+        expect(served).toMatchObject({ id: 'g', gone: true, message: 'no item g' });
+        expect(errors.calls).toBe(1);
+      });
+
+      it('a stored error whose class was unregistered or redefined since reads as a miss: the method runs', async () => {
+        errors.throwNext = new StoringNotFoundError('r');
+        await rejection(errors.find('r'));
+        errors.throwNext = undefined;
+        unregisterCacheableClass(StoringNotFoundError);
+        try {
+          expect(await errors.find('r')).toEqual({ id: 'r', n: 2 });
+        } finally {
+          registerCacheableClass(StoringNotFoundError, 'StoringNotFoundError');
+        }
+        errors.throwNext = new StoringNotFoundError('s');
+        await rejection(errors.find('s'));
+        errors.throwNext = undefined;
+        // Another definition under the same name (a deploy that changed the class): its fingerprint differs.
+        class Redefined extends Error {
+          readonly other = true;
+        }
+        registerCacheableClass(Redefined, 'StoringNotFoundError');
+        try {
+          expect(await errors.find('s')).toEqual({ id: 's', n: 4 });
+        } finally {
+          unregisterCacheableClass(Redefined);
+          unregisterCacheableClass(StoringNotFoundError);
+          registerCacheableClass(StoringNotFoundError, 'StoringNotFoundError');
+        }
+      });
+    });
+  }
+
+  describe('invalid option values are refused when the decorator is applied, naming the option', () => {
+    const refuses = (given: Record<string, unknown>, message: RegExp) => {
+      let thrown: unknown;
+      try {
+        decorate(given as StoringOptions);
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toBeInstanceOf(CashewsConfigError);
+      expect((thrown as Error).message).toMatch(message);
+    };
+
+    it('ttl, condition, timeCondition and tags', () => {
+      refuses({ ttl: {} }, /^@\w+: ttl must be a duration such as '5m' or 300000, or a function \(result, args\)/);
+      refuses({ ttl: '10' }, /"@\w+ ttl": "10" has no unit/);
+      refuses({ ttl: '10s', condition: 'always' }, /condition must be 'notNullish' or a function \(result, args\)/);
+      refuses({ ttl: '10s', timeCondition: 'slow' }, /"@\w+ timeCondition".*Accepted: a number of milliseconds/);
+      refuses(
+        { ttl: '10s', tags: 'user:{id}' },
+        /tags must be an array of non-empty templates such as \['user:\{id\}'\]/,
+      );
+      refuses({ ttl: '10s', tags: [''] }, /tags must be an array of non-empty templates/);
+    });
+
+    if (strategy.cacheErrors) {
+      it('cacheErrors, onlyErrors and errorTtl', () => {
+        const classes = [StoringNotFoundError];
+        refuses(
+          { ttl: '10s', cacheErrors: StoringNotFoundError },
+          /cacheErrors must be a non-empty array of error classes/,
+        );
+        refuses({ ttl: '10s', cacheErrors: [] }, /cacheErrors must be a non-empty array/);
+        refuses({ ttl: '10s', cacheErrors: [Date] }, /cacheErrors accepts classes extending Error only/);
+        refuses(
+          { ttl: '10s', cacheErrors: [StoringUnregisteredError] },
+          /StoringUnregisteredError, which is not a registered class.*@CacheableClass\(\).*registerCacheableClass\(StoringUnregisteredError\)/,
+        );
+        refuses({ ttl: '10s', cacheErrors: classes, onlyErrors: 'yes' }, /onlyErrors must be true or false/);
+        refuses({ ttl: '10s', onlyErrors: true }, /onlyErrors applies to stored errors: give the error classes/);
+        refuses({ ttl: '10s', errorTtl: '1s' }, /errorTtl applies to stored errors/);
+        refuses({ ttl: '10s', cacheErrors: classes, errorTtl: 'soon' }, /"@\w+ errorTtl"/);
+        refuses({ ttl: () => 1000, cacheErrors: classes }, /with a ttl function, cacheErrors needs errorTtl/);
+      });
+    } else {
+      it('cacheErrors, onlyErrors and errorTtl do not apply', () => {
+        refuses({ ttl: '10s', cacheErrors: [StoringNotFoundError] }, /cacheErrors does not apply/);
+        refuses({ ttl: '10s', onlyErrors: true }, /onlyErrors does not apply/);
+        refuses({ ttl: '10s', errorTtl: '1s' }, /errorTtl does not apply/);
+      });
+    }
+  });
+
   describe('concurrency', () => {
     const runs = (count: number) => (fallback ? count : 1);
 
@@ -620,6 +956,76 @@ export function storingScenarios(strategy: StoringStrategy, decorate: Decorate, 
       await request(server).get(`${path}/8`).expect(503);
       expect(items.calls).toBe(fallback ? 3 : 2);
     });
+
+    it('on a controller handler: tags, condition, timeCondition and a ttl function of the route arguments', async () => {
+      @Controller(`${st.toLowerCase()}-opts`)
+      class Opts extends Upstream {
+        static {
+          rename(this, `${st}Opts`);
+        }
+
+        @Get(':id')
+        @decorate({
+          ttl: (_result, args) => (args[0] === 'short' ? 400 : 9_000),
+          tags: [`${st}Route:{id}`],
+          condition: (_result, args) => args[0] !== 'skip',
+          timeCondition: '100ms',
+        })
+        async item(@Param('id') id: string) {
+          try {
+            return await this.run(() => {
+              jest.advanceTimersByTime(id === 'fast' ? 10 : 100);
+              return { id, n: this.calls };
+            });
+          } catch {
+            throw new ServiceUnavailableException(`item ${id} is down`);
+          }
+        }
+      }
+      fakeClocks('performance');
+      const started = await startApp(backendUrl, [], { controllers: [Opts] });
+      const opts = started.app.get(Opts);
+      const server = started.app.getHttpServer();
+      const path = `/${st.toLowerCase()}-opts`;
+      for (const id of ['skip', 'short', 'long', 'fast']) await request(server).get(`${path}/${id}`).expect(200);
+      const stored = (await keysOf(started.cache, `${st}Opts:*`)).filter((key) => !key.endsWith(':hits'));
+      expect(stored).toHaveLength(2);
+      const lives = await Promise.all(stored.map((key) => started.cache.getExpire(key)));
+      expect(lives.sort((a, b) => a - b)[0]).toBeLessThanOrEqual(400);
+      expect(lives[1]).toBeGreaterThan(5_000);
+      opts.failWith = new StoringProbeError('down');
+      expect((await request(server).get(`${path}/long`).expect(200)).body).toEqual({ id: 'long', n: 3 });
+      for (const id of ['skip', 'fast']) await request(server).get(`${path}/${id}`).expect(503);
+      expect(await started.cache.deleteTags(`${st}Route:long`)).toBe(1);
+      await request(server).get(`${path}/long`).expect(503);
+    });
+
+    if (strategy.cacheErrors) {
+      it('on a controller handler, a 404 is stored and answered again, with its body, without running the handler', async () => {
+        @Controller(`${st.toLowerCase()}-missing`)
+        class Missing extends Upstream {
+          static {
+            rename(this, `${st}Missing`);
+          }
+
+          @Get(':id')
+          @decorate({ ttl: '10s', cacheErrors: [NotFoundException] })
+          async item(@Param('id') id: string) {
+            return this.run(() => {
+              throw new NotFoundException(`no item ${id}`);
+            });
+          }
+        }
+        const started = await startApp(backendUrl, [], { controllers: [Missing] });
+        const missing = started.app.get(Missing);
+        const server = started.app.getHttpServer();
+        const path = `/${st.toLowerCase()}-missing`;
+        const body = { statusCode: 404, error: 'Not Found', message: 'no item 7' };
+        expect((await request(server).get(`${path}/7`).expect(404)).body).toEqual(body);
+        expect((await request(server).get(`${path}/7`).expect(404)).body).toEqual(body);
+        expect(missing.calls).toBe(1);
+      });
+    }
 
     if (backendUrl.startsWith('redis')) {
       it('safe mode: on a Redis that does not answer, every call runs and answers, and nothing is served', async () => {

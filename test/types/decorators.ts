@@ -28,6 +28,8 @@ interface User {
   id: string;
 }
 
+class UpstreamError extends Error {}
+
 declare const token: Token;
 
 @Injectable()
@@ -175,6 +177,57 @@ export class TypedService {
   @Invalidate([TypedService, 'keyFunction'], { argsMap: { id: (id: number) => String(id) } })
   async updateWrong(user: User): Promise<void> {
     void user;
+  }
+
+  // Issue #12: every storing decorator takes ttl as a function of the result and the call's arguments, tags and
+  // timeCondition; the ones that store errors take cacheErrors (Error classes only), onlyErrors and errorTtl.
+  @Early({ ttl: (t: Token, args) => t.expiresIn * Number(args.length), tags: ['token'], timeCondition: '1s' })
+  async earlyByArgs(): Promise<Token> {
+    return token;
+  }
+
+  @Soft({ ttl: (t: Token) => t.expiresIn, softTtl: '1s', cacheErrors: [UpstreamError], errorTtl: '5s' })
+  async softWithErrors(): Promise<Token> {
+    return token;
+  }
+
+  @HitCache({ ttl: '1m', cacheHits: 3, cacheErrors: [UpstreamError], onlyErrors: true, tags: ['board'] })
+  async hitsWithErrors(): Promise<Token> {
+    return token;
+  }
+
+  @Failover({ ttl: (t: Token, args) => (args[0] === 'x' ? t.expiresIn : 1000), tags: ['last'], timeCondition: 50 })
+  async failoverTagged(id: string): Promise<Token> {
+    return { expiresIn: id.length };
+  }
+
+  @Early({ ttl: '1m', background: false })
+  async earlyWaited(): Promise<Token> {
+    return token;
+  }
+
+  // @ts-expect-error Early: the ttl function takes a Token
+  @Early({ ttl: (t: User) => t.id.length })
+  async earlyTtlWrong(): Promise<Token> {
+    return token;
+  }
+
+  // @ts-expect-error earlyTtl is a fixed duration, not a function
+  @Early({ ttl: (t: Token) => t.expiresIn, earlyTtl: () => 1000 })
+  async earlyAgeFunction(): Promise<Token> {
+    return token;
+  }
+
+  // @ts-expect-error cacheErrors takes Error classes
+  @Cache({ ttl: '1m', cacheErrors: [Date] })
+  async notAnError(): Promise<Token> {
+    return token;
+  }
+
+  // @ts-expect-error Failover stores no errors
+  @Failover({ ttl: '1m', cacheErrors: [UpstreamError] })
+  async failoverErrors(): Promise<Token> {
+    return token;
   }
 
   // A sync provider method compiles (controllers may stay synchronous); the explorer refuses it at bootstrap.
