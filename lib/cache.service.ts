@@ -339,6 +339,168 @@ export class CacheService implements OnApplicationShutdown {
     return this.#engine.resetProtection(pattern);
   }
 
+  // --- Bitmaps, sliding counters, sets, key count and size, raw values (issue #13) --------------------------
+  /**
+   * Reads the unsigned counters of `size` bits (1 to 16, default 1) at each of `indexes` of the bitmap at `key`:
+   * 0 for a missing key or past the end of the bitmap. On Redis, `BITFIELD GET u<size> #<index>` (a key holding a
+   * string is a bitmap of its bytes); in memory, a byte array laid out the same way.
+   * @throws CacheValueError for an index that is not an integer from 0 (counters must end within 2^32 bits), a
+   * `size` outside 1..16, or a key holding a set or a sliding counter.
+   * @example
+   * ```ts
+   * const [clicks, views] = await cache.getBits('stats:2024-06-01', [0, 1], { size: 16 });
+   * ```
+   */
+  async getBits(key: string, indexes: readonly number[], options: { size?: number } = {}): Promise<number[]> {
+    return this.#engine.getBits(key, indexes, options);
+  }
+
+  /**
+   * Adds `by` (default 1, negative to subtract) to the counter of `size` bits (1 to 16, default 1) at each of
+   * `indexes` and answers the new values. Counters saturate: never above `2^size - 1`, never below 0 (Redis
+   * `BITFIELD OVERFLOW SAT`). `ttl` applies when this call creates the bitmap; an existing one keeps its TTL. The
+   * building block of Bloom filters and of compact per-day counters. Like {@link incr}, always throws
+   * {@link CacheBackendError} on backend failure, even in safe mode: no counter value would be honest.
+   * @throws CacheValueError as {@link getBits}, and for a `by` that is not a safe integer.
+   * @example
+   * ```ts
+   * // A 1-bit Bloom filter: set the bits of an e-mail's hashes, test them later with getBits.
+   * const bits = [1_337, 90_210, 4_242].map((hash) => hash % 1_000_000);
+   * await cache.incrBits('bloom:emails', bits, { ttl: '30d' });
+   * const seen = (await cache.getBits('bloom:emails', bits)).every((bit) => bit === 1);
+   * ```
+   */
+  async incrBits(
+    key: string,
+    indexes: readonly number[],
+    options: { size?: number; by?: number; ttl?: Duration } = {},
+  ): Promise<number[]> {
+    return this.#engine.incrBits(key, indexes, options);
+  }
+
+  /**
+   * A sliding counter (cashews' `slice_incr`): drops the entries of `key` older than `start`, counts those from
+   * `start` to `end` (both included) and, only when that count is under `max`, adds one at `end`; answers the count
+   * after the call. That is `max` both for the call that reached it and for those refused after it, so give your
+   * limit + 1 as `max` and refuse counts above the limit (as cashews' own sliding rate limit does). `start` and
+   * `end` are numbers on one scale, usually times in ms. `ttl` (re)sets the key's TTL whenever an entry is added;
+   * a call whose `start` drops every entry starts a new key, without the former TTL. A sorted set on Redis. Like
+   * {@link incr}, always throws {@link CacheBackendError} on backend failure, even in safe mode: no count would be
+   * honest.
+   * @throws CacheValueError for a `start`/`end` that is not a finite number or a `start` after `end`, a `max` that
+   * is not an integer of at least 1, or a key holding another kind of value.
+   * @example
+   * ```ts
+   * // At most 100 exports per user in any hour (max 101: the 101st call and later ones answer 101).
+   * declare const userId: string;
+   * const now = Date.now();
+   * const count = await cache.sliceIncr(`exports:${userId}`, now - 3_600_000, now, { max: 101, ttl: '1h' });
+   * if (count > 100) throw new Error('Too many exports this hour');
+   * ```
+   */
+  async sliceIncr(key: string, start: number, end: number, options: { max: number; ttl?: Duration }): Promise<number> {
+    return this.#engine.sliceIncr(key, start, end, options);
+  }
+
+  /**
+   * Adds `members` to the set at `key` and answers how many were not in it yet. Members are strings, stored as
+   * given: nothing is encoded, signed or decoded. `ttl` (re)sets the key's TTL on every call; without it the key
+   * keeps its TTL (a new set gets none: the instance's default TTL does not apply, as for {@link incr}).
+   * @throws CacheValueError when `members` is not an array of strings, or the key holds another kind of value.
+   * @example
+   * ```ts
+   * await cache.setAdd('online', ['ada', 'grace'], { ttl: '5m' });
+   * ```
+   */
+  async setAdd(key: string, members: readonly string[], options: { ttl?: Duration } = {}): Promise<number> {
+    return this.#engine.setAdd(key, members, options);
+  }
+
+  /**
+   * Removes `members` from the set at `key` and answers how many were in it; a set left empty is removed.
+   * @throws CacheValueError when `members` is not an array of strings, or the key holds another kind of value.
+   * @example
+   * ```ts
+   * await cache.setRemove('online', ['ada']);
+   * ```
+   */
+  async setRemove(key: string, members: readonly string[]): Promise<number> {
+    return this.#engine.setRemove(key, members);
+  }
+
+  /**
+   * Removes and answers up to `count` members (default 1) of the set at `key`, in no particular order (random on
+   * Redis); fewer when it holds fewer, `[]` when it is missing. A set left empty is removed. There is no command
+   * reading a set without changing it, as in cashews.
+   * @throws CacheValueError when `count` is not an integer from 0, or the key holds another kind of value.
+   * @example
+   * ```ts
+   * const batch = await cache.setPop('pending-emails', 50);
+   * ```
+   */
+  async setPop(key: string, count = 1): Promise<string[]> {
+    return this.#engine.setPop(key, count);
+  }
+
+  /**
+   * How many keys the instance holds; protection state (rate limits, circuits, locks) and tag indexes are not
+   * counted. Exact on `mem://`. On Redis, the database's `DBSIZE` less those reserved keys, which takes a `SCAN` of
+   * the whole database (on every master of a cluster): O(keys) on the server, for monitoring rather than a hot
+   * path, and it counts every key of the database, this instance's or not. With prefix routes, the sum over
+   * routes of the keys each owns (a scan of each).
+   * @example
+   * ```ts
+   * console.log(`${await cache.getKeysCount()} keys cached`);
+   * ```
+   */
+  async getKeysCount(): Promise<number> {
+    return this.#engine.getKeysCount();
+  }
+
+  /**
+   * How many bytes the value at `key` takes as stored, `-1` when missing. On Redis, `MEMORY USAGE`: the server's
+   * own figure, key name and allocator overhead included (so even a short string weighs some 50 bytes; sampled
+   * for large sets). On `mem://`, an estimate of the content: UTF-8 bytes of strings (object keys included), 8 per
+   * number, byte length of binary data and bitmaps, summed over nested values; no engine overhead.
+   * @example
+   * ```ts
+   * const bytes = await cache.getSize('report:2024');
+   * ```
+   */
+  async getSize(key: string): Promise<number> {
+    return this.#engine.getSize(key);
+  }
+
+  /**
+   * The string stored at `key` exactly as the backend holds it, `undefined` when missing: no codec and no signature
+   * check, for exchanging values with programs in other languages. A value written by {@link set} answers its
+   * encoded form (`c1:…`, or `c1s:<mac>:…` when signed), a counter its digits. On `mem://` without `secret`
+   * nothing is encoded (values are kept as copies): a string stored by {@link set} or {@link setRaw} answers
+   * itself, any other value is refused.
+   * @throws CacheValueError when the key holds no string: a set or a sliding counter, or on `mem://` a JS value.
+   * @example
+   * ```ts
+   * const legacy = await cache.getRaw('php:session:42'); // written by another application
+   * ```
+   */
+  async getRaw(key: string): Promise<string | undefined> {
+    return this.#engine.getRaw(key);
+  }
+
+  /**
+   * Stores `raw` at `key` as given: no codec, no signature. `ttl` as in {@link set} (default: the instance's
+   * default TTL). {@link get} then decodes it as a cashews value: on Redis or with `secret`, a string not in that
+   * format reads as a miss (and is logged); on `mem://` without `secret` the string itself is the value.
+   * @throws CacheValueError when `raw` is not a string.
+   * @example
+   * ```ts
+   * await cache.setRaw('feature-flags', JSON.stringify({ beta: true }), { ttl: '1h' }); // read by a Go service
+   * ```
+   */
+  async setRaw(key: string, raw: string, options: { ttl?: StoreTtl } = {}): Promise<boolean> {
+    return this.#engine.setRaw(key, raw, options);
+  }
+
   /**
    * Usage statistics of this instance since it was created, in this process: per decorated method and
    * decorator (calls, hits, misses, stale values served, executions, executions avoided, errors, time saved,

@@ -13,6 +13,15 @@ export { unlockPrimitive } from './primitives/unlock.primitive.js';
 export { fixedWindowPrimitive } from './primitives/fixed-window.primitive.js';
 export { slidingWindowPrimitive } from './primitives/sliding-window.primitive.js';
 export { circuitPrimitive } from './primitives/circuit.primitive.js';
+// Bitmaps, sliding counters, sets, size and raw values (issue #13)
+export { getBitsPrimitive } from './primitives/get-bits.primitive.js';
+export { incrBitsPrimitive } from './primitives/incr-bits.primitive.js';
+export { sliceIncrPrimitive } from './primitives/slice-incr.primitive.js';
+export { setAddPrimitive } from './primitives/set-add.primitive.js';
+export { setRemovePrimitive } from './primitives/set-remove.primitive.js';
+export { setPopPrimitive } from './primitives/set-pop.primitive.js';
+export { getRawPrimitive } from './primitives/get-raw.primitive.js';
+export { getSizePrimitive } from './primitives/get-size.primitive.js';
 export { CacheService, type LockOptions, type SetOptions, type StoreTtl } from './cache.service.js';
 export { MISS, type Miss } from './miss.js';
 export { getCacheToken, InjectCache } from './cache.tokens.js';

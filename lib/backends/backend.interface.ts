@@ -77,4 +77,10 @@ export interface Backend {
    * engine then reports these instead of wrapping the backend in a counting one.
    */
   usage?(): ReadonlyArray<{ readonly prefix: string; readonly counters: BackendCounters }>;
+  /**
+   * How many cache keys the backend holds, protection state and tag indexes left out, counted cheaper than by a
+   * scan (memory: exactly; Redis: `DBSIZE` less its reserved keys). Without it the engine counts what `scan('*')`
+   * yields (see lib/backends/count-keys.ts), which is also how the prefix router counts the keys each route owns.
+   */
+  countKeys?(): Promise<number>;
 }

@@ -1,11 +1,6 @@
 import { CacheBackendError, CashewsConfigError } from '../errors.js';
-import { circuitPrimitive } from '../primitives/circuit.primitive.js';
-import { fixedWindowPrimitive } from '../primitives/fixed-window.primitive.js';
-import { incrPrimitive } from '../primitives/incr.primitive.js';
+import { BUILTIN_PRIMITIVES } from '../primitives/builtin.js';
 import type { Primitive } from '../primitives/primitive.js';
-import { setLockPrimitive } from '../primitives/set-lock.primitive.js';
-import { slidingWindowPrimitive } from '../primitives/sliding-window.primitive.js';
-import { unlockPrimitive } from '../primitives/unlock.primitive.js';
 import type { Backend } from './backend.interface.js';
 
 /** Options of {@link ChaosBackend}. Shares are probabilities per command, from 0 to 1. */
@@ -27,7 +22,8 @@ export interface ChaosBackendOptions {
   /**
    * The commands faults and latency apply to (default: all of them): names of {@link Backend} methods (`get`,
    * `set`, `scan`…; `run` for every primitive) or of the built-in primitives (`incr`, `setLock`, `unlock`,
-   * `fixedWindow`, `slidingWindow`, `circuit`). Other commands go straight through, counted.
+   * `fixedWindow`, `slidingWindow`, `circuit`, `getBits`, `incrBits`, `sliceIncr`, `setAdd`, `setRemove`, `setPop`,
+   * `getRaw`, `getSize`). Other commands go straight through, counted.
    */
   commands?: readonly string[];
 }
@@ -59,15 +55,9 @@ const METHODS = [
   'run',
   'setTagged',
   'deleteTags',
+  'countKeys',
 ] as const;
-const PRIMITIVES = [
-  incrPrimitive,
-  setLockPrimitive,
-  unlockPrimitive,
-  fixedWindowPrimitive,
-  slidingWindowPrimitive,
-  circuitPrimitive,
-].map((primitive) => primitive.name);
+const PRIMITIVES = BUILTIN_PRIMITIVES.map((primitive) => primitive.name);
 const COMMANDS = new Set<string>([...METHODS, ...PRIMITIVES]);
 const OPTIONS = new Set(['seed', 'failureRate', 'dropRate', 'latency', 'commands']);
 
@@ -103,6 +93,8 @@ export class ChaosBackend implements Backend {
   readonly kind: Backend['kind'];
   readonly seed: number;
   readonly usage?: Backend['usage'];
+  /** Present when the wrapped backend counts its keys; faulted like any command. */
+  readonly countKeys?: () => Promise<number>;
   private readonly failureRate: number;
   private readonly dropRate: number;
   private readonly latency: readonly [number, number];
@@ -125,6 +117,8 @@ export class ChaosBackend implements Backend {
     this.only = checked.commands && new Set(checked.commands);
     const usage = inner.usage;
     if (usage) this.usage = () => usage.call(inner);
+    const countKeys = inner.countKeys;
+    if (countKeys) this.countKeys = () => this.call(['countKeys'], () => countKeys.call(inner));
   }
 
   /**

@@ -18,11 +18,13 @@ export class CountingBackend implements Backend {
   readonly counters = new BackendCounters();
   readonly getSync?: (key: string) => unknown;
   readonly readLocal?: Backend['readLocal'];
+  readonly countKeys?: () => Promise<number>;
 
   constructor(readonly inner: Backend) {
     this.kind = inner.kind;
     const counters = this.counters;
-    const { getSync, readLocal } = inner;
+    const { getSync, readLocal, countKeys } = inner;
+    if (countKeys) this.countKeys = () => this.count(countKeys.call(inner));
     if (getSync) {
       this.getSync = (key) => {
         const raw = getSync.call(inner, key);

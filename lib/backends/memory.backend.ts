@@ -126,6 +126,13 @@ export class MemoryBackend implements Backend {
     return message ?? 'PONG';
   }
 
+  /** Exact: the live entries but protection state (tags are indexed apart from the entries, not counted). */
+  async countKeys(): Promise<number> {
+    let count = 0;
+    for (const key of this.lru.keys()) if (!isProtectedKey(key)) count++;
+    return count;
+  }
+
   async clear(): Promise<void> {
     this.lru.clear();
     this.tagIndex.clear();

@@ -4,12 +4,13 @@ import type { ResolvedCacheConfig } from '../config/cache-options.js';
 import { CashewsConfigError } from '../errors.js';
 import { toRedisGlob } from '../keys/pattern.js';
 import { isProtectedKey, scanSkipsProtected } from '../keys/protected-keys.js';
+import { BUILTIN_PRIMITIVES } from '../primitives/builtin.js';
 import type { Primitive } from '../primitives/primitive.js';
 import type { Backend } from './backend.interface.js';
 import { StallWatchdog } from './stall-watchdog.js';
 import { databaseCount, failUnansweredOnClose, refuseFailedSelect } from './connection-guards.js';
 import { defineTagScripts, type TagScriptCommands } from '../tags/redis-tag-scripts.js';
-import { TAG_BATCH, TAGS_OF_PREFIX, tagIndexKey, tagsOfKey } from '../tags/tag-keys.js';
+import { isTagKey, TAG_BATCH, TAGS_OF_PREFIX, tagIndexKey, tagsOfKey } from '../tags/tag-keys.js';
 
 type Client = Redis | Cluster;
 /** A primitive's script as ioredis defines it on the client: the key, then the script's `ARGV`. */
@@ -78,6 +79,10 @@ export class RedisBackend implements Backend {
     if (this.client instanceof Redis) failUnansweredOnClose(this.client);
     else this.client.on('+node', (node: Redis) => failUnansweredOnClose(node));
     defineTagScripts(this.client);
+    // On Cluster, ioredis auto-pipelines copy the client's script commands when they are opened: a command defined
+    // after one was opened (say, on first use, in the same tick as another command) cannot be queued there and
+    // throws. The library's own primitives are defined up front, before any pipeline exists.
+    for (const primitive of BUILTIN_PRIMITIVES) this.script(primitive);
     // Failures surface on the commands; an unhandled 'error' event would crash the process.
     this.client.on('error', () => undefined);
   }
@@ -265,6 +270,30 @@ export class RedisBackend implements Backend {
 
   async clear(): Promise<void> {
     await Promise.all(this.nodes().map((node) => node.flushdb()));
+  }
+
+  /**
+   * `DBSIZE` of every node that holds data, less the library's reserved keys (protection state, tag indexes, tag
+   * lists) found by a `SCAN MATCH cashews:*` of each node, 1000 keys a step: O(keys in the database) on the
+   * server, but only the reserved keys travel. A snapshot for monitoring, not a transaction: keys written or
+   * expiring meanwhile may be miscounted, and `DBSIZE` still counts expired keys Redis has not reclaimed yet.
+   */
+  async countKeys(): Promise<number> {
+    const counts = await Promise.all(
+      this.nodes().map(async (node) => {
+        const total = await node.dbsize();
+        // Every reserved prefix starts with "cashews:"; SCAN may repeat a key.
+        const reserved = new Set<string>();
+        let cursor = '0';
+        do {
+          const [next, keys] = await node.scan(cursor, 'MATCH', 'cashews:*', 'COUNT', 1000);
+          cursor = next;
+          for (const key of keys) if (isProtectedKey(key) || isTagKey(key)) reserved.add(key);
+        } while (cursor !== '0');
+        return Math.max(0, total - reserved.size);
+      }),
+    );
+    return counts.reduce((sum, n) => sum + n, 0);
   }
 
   /**

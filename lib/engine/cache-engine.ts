@@ -26,6 +26,25 @@ import type { Primitive } from '../primitives/primitive.js';
 import { setLockPrimitive } from '../primitives/set-lock.primitive.js';
 import { slidingWindowPrimitive } from '../primitives/sliding-window.primitive.js';
 import { unlockPrimitive } from '../primitives/unlock.primitive.js';
+import { countKeys } from '../backends/count-keys.js';
+import { getBitsPrimitive } from '../primitives/get-bits.primitive.js';
+import { getRawPrimitive } from '../primitives/get-raw.primitive.js';
+import { getSizePrimitive } from '../primitives/get-size.primitive.js';
+import { incrBitsPrimitive } from '../primitives/incr-bits.primitive.js';
+import { setAddPrimitive } from '../primitives/set-add.primitive.js';
+import { setPopPrimitive } from '../primitives/set-pop.primitive.js';
+import { setRemovePrimitive } from '../primitives/set-remove.primitive.js';
+import { sliceIncrPrimitive } from '../primitives/slice-incr.primitive.js';
+import {
+  checkBitSize,
+  checkBy,
+  checkCount,
+  checkIndexes,
+  checkMembers,
+  checkRaw,
+  checkSlice,
+  checkTtl,
+} from './command-checks.js';
 import type { BackendCounters } from '../stats/backend-counters.js';
 import { StatsCollector } from '../stats/collector.js';
 import type { BackendStats } from '../stats/types.js';
@@ -359,6 +378,73 @@ export class CacheEngine implements StrategyCache {
     return this.command('resetProtection', [pattern]);
   }
 
+  // --- Bitmaps, sliding counters, sets, key count and size, raw values (issue #13) --------------------------
+  // Arguments are checked here, before the pipeline: nothing malformed reaches a hook or a backend.
+  getBits(key: string, indexes: readonly number[], options: { size?: number } = {}): Promise<number[]> {
+    assertCacheKey(key, 'getBits');
+    checkIndexes('getBits', key, indexes, checkBitSize('getBits', key, options.size));
+    return this.command('getBits', [key, indexes, options]);
+  }
+
+  incrBits(
+    key: string,
+    indexes: readonly number[],
+    options: { size?: number; by?: number; ttl?: Duration } = {},
+  ): Promise<number[]> {
+    assertCacheKey(key, 'incrBits');
+    checkIndexes('incrBits', key, indexes, checkBitSize('incrBits', key, options.size));
+    checkBy('incrBits', key, options.by);
+    checkTtl(options.ttl);
+    return this.command('incrBits', [key, indexes, options]);
+  }
+
+  sliceIncr(key: string, start: number, end: number, options: { max: number; ttl?: Duration }): Promise<number> {
+    assertCacheKey(key, 'sliceIncr');
+    checkSlice(key, start, end, options?.max);
+    checkTtl(options.ttl);
+    return this.command('sliceIncr', [key, start, end, options]);
+  }
+
+  setAdd(key: string, members: readonly string[], options: { ttl?: Duration } = {}): Promise<number> {
+    assertCacheKey(key, 'setAdd');
+    checkMembers('setAdd', key, members);
+    checkTtl(options.ttl);
+    return this.command('setAdd', [key, members, options]);
+  }
+
+  setRemove(key: string, members: readonly string[]): Promise<number> {
+    assertCacheKey(key, 'setRemove');
+    checkMembers('setRemove', key, members);
+    return this.command('setRemove', [key, members]);
+  }
+
+  setPop(key: string, count = 1): Promise<string[]> {
+    assertCacheKey(key, 'setPop');
+    checkCount(key, count);
+    return this.command('setPop', [key, count]);
+  }
+
+  getKeysCount(): Promise<number> {
+    return this.command('getKeysCount', []);
+  }
+
+  getSize(key: string): Promise<number> {
+    assertCacheKey(key, 'getSize');
+    return this.command('getSize', [key]);
+  }
+
+  getRaw(key: string): Promise<string | undefined> {
+    assertCacheKey(key, 'getRaw');
+    return this.command('getRaw', [key]);
+  }
+
+  setRaw(key: string, raw: string, options: { ttl?: StoreTtl } = {}): Promise<boolean> {
+    assertCacheKey(key, 'setRaw');
+    checkRaw(key, raw);
+    storeTtl(options.ttl, this.config.ttl);
+    return this.command('setRaw', [key, raw, options]);
+  }
+
   // --- The engine's step of each command: codec, safe mode, backend ----------------------------------------
   private readonly steps: Steps = {
     get: (key) => this.readStep(key),
@@ -433,6 +519,38 @@ export class CacheEngine implements StrategyCache {
       const removed = await this.guard('resetProtection', 0, () => reset(this.storage));
       return removed + (this.fallback ? await reset(this.fallback) : 0);
     },
+    // Bitmaps, sliding counters, sets, key count and size, raw values (issue #13). Counters throw on backend
+    // failure even in safe mode, as incr does: no number made up on the spot would be honest.
+    getBits: (key, indexes, options) =>
+      this.guard(
+        'getBits',
+        indexes.map(() => 0),
+        () => this.storage.run(getBitsPrimitive, key, indexes, options.size ?? 1),
+      ),
+    incrBits: (key, indexes, options) =>
+      this.guard(
+        'incrBits',
+        [],
+        () => this.storage.run(incrBitsPrimitive, key, indexes, options.size ?? 1, options.by ?? 1, ttlOf(options.ttl)),
+        true,
+      ),
+    sliceIncr: (key, start, end, options) =>
+      this.guard(
+        'sliceIncr',
+        NaN,
+        () => this.storage.run(sliceIncrPrimitive, key, start, end, options.max, ttlOf(options.ttl)),
+        true,
+      ),
+    setAdd: (key, members, options) =>
+      this.guard('setAdd', 0, () => this.storage.run(setAddPrimitive, key, members, ttlOf(options.ttl))),
+    setRemove: (key, members) => this.guard('setRemove', 0, () => this.storage.run(setRemovePrimitive, key, members)),
+    setPop: (key, count) => this.guard('setPop', [] as string[], () => this.storage.run(setPopPrimitive, key, count)),
+    getKeysCount: () => this.guard('getKeysCount', 0, () => countKeys(this.storage)),
+    getSize: (key) => this.guard('getSize', -1, () => this.storage.run(getSizePrimitive, key)),
+    getRaw: (key) =>
+      this.guard('getRaw', undefined as string | undefined, () => this.storage.run(getRawPrimitive, key)),
+    setRaw: (key, raw, options) =>
+      this.guard('setRaw', false, () => this.storage.set(key, raw, { ttl: storeTtl(options.ttl, this.config.ttl) })),
   };
 
   private async *safeScan(pattern: string): AsyncIterable<string> {

@@ -34,6 +34,17 @@ export interface CommandArgs {
   readState: [name: string];
   writeState: [name: string, value: unknown, ttl: number];
   resetProtection: [pattern: string];
+  // Bitmaps, sliding counters, sets, key count and size, raw values (issue #13)
+  getBits: [key: string, indexes: readonly number[], options: { size?: number }];
+  incrBits: [key: string, indexes: readonly number[], options: { size?: number; by?: number; ttl?: Duration }];
+  sliceIncr: [key: string, start: number, end: number, options: { max: number; ttl?: Duration }];
+  setAdd: [key: string, members: readonly string[], options: { ttl?: Duration }];
+  setRemove: [key: string, members: readonly string[]];
+  setPop: [key: string, count: number];
+  getKeysCount: [];
+  getSize: [key: string];
+  getRaw: [key: string];
+  setRaw: [key: string, raw: string, options: { ttl?: Ttl }];
 }
 
 /**
@@ -66,6 +77,17 @@ export interface CommandResults {
   readState: unknown;
   writeState: boolean;
   resetProtection: number;
+  // Bitmaps, sliding counters, sets, key count and size, raw values (issue #13)
+  getBits: number[];
+  incrBits: number[];
+  sliceIncr: number;
+  setAdd: number;
+  setRemove: number;
+  setPop: string[];
+  getKeysCount: number;
+  getSize: number;
+  getRaw: string | undefined;
+  setRaw: boolean;
 }
 
 /** Name of a command of the pipeline. */
@@ -97,6 +119,16 @@ export const COMMAND_NAMES: readonly CommandName[] = Object.keys({
   readState: 1,
   writeState: 1,
   resetProtection: 1,
+  getBits: 1,
+  incrBits: 1,
+  sliceIncr: 1,
+  setAdd: 1,
+  setRemove: 1,
+  setPop: 1,
+  getKeysCount: 1,
+  getSize: 1,
+  getRaw: 1,
+  setRaw: 1,
 } satisfies Record<CommandName, 1>) as CommandName[];
 
 /**

@@ -3,6 +3,9 @@ import { CashewsConfigError } from '../errors.js';
 import { MISS } from '../miss.js';
 import { circuitPrimitive } from '../primitives/circuit.primitive.js';
 import { fixedWindowPrimitive } from '../primitives/fixed-window.primitive.js';
+import { getBitsPrimitive } from '../primitives/get-bits.primitive.js';
+import { incrBitsPrimitive } from '../primitives/incr-bits.primitive.js';
+import { sliceIncrPrimitive } from '../primitives/slice-incr.primitive.js';
 import { slidingWindowPrimitive } from '../primitives/sliding-window.primitive.js';
 import type { CommandCall, NextCommand } from './command.js';
 import type { PipelineGate } from './command-pipeline.js';
@@ -50,6 +53,17 @@ export const SWITCHED_OPS: Readonly<Record<string, number>> = {
   fixedWindow: BITS.limit,
   slidingWindow: BITS.limit,
   circuit: BITS.circuit,
+  // Bitmaps, sliding counters, sets, key count and size, raw values (issue #13)
+  getBits: BITS.get,
+  getKeysCount: BITS.get,
+  getSize: BITS.get,
+  getRaw: BITS.get,
+  incrBits: BITS.set,
+  sliceIncr: BITS.set,
+  setAdd: BITS.set,
+  setRaw: BITS.set,
+  setRemove: BITS.delete,
+  setPop: BITS.delete,
 };
 
 /**
@@ -81,6 +95,23 @@ function offAnswer(call: CommandCall): unknown {
       return slidingWindowPrimitive.off(call.args[1], call.args[2]);
     case 'circuit':
       return circuitPrimitive.off(call.args[1], call.args[2]);
+    // Bitmaps, sliding counters, sets, key count and size, raw values (issue #13)
+    case 'getBits':
+      return getBitsPrimitive.off(call.args[1], call.args[2].size ?? 1);
+    case 'incrBits':
+      return incrBitsPrimitive.off(call.args[1], call.args[2].size ?? 1, call.args[2].by ?? 1, undefined);
+    case 'sliceIncr':
+      return sliceIncrPrimitive.off(call.args[1], call.args[2], call.args[3].max, undefined);
+    case 'setAdd':
+    case 'setRemove':
+    case 'getKeysCount':
+      return 0;
+    case 'setPop':
+      return [];
+    case 'getSize':
+      return -1;
+    case 'getRaw':
+      return undefined;
     default:
       // set, expire, delete, exists, isLocked, writeState
       return false;

@@ -20,6 +20,11 @@ export function tagsOfKey(key: string): string {
   return TAGS_OF_PREFIX + key;
 }
 
+/** Whether `key` is storage of the tags (a tag index or a key's tag list), not a cache key. */
+export function isTagKey(key: string): boolean {
+  return key.startsWith(TAG_INDEX_PREFIX) || key.startsWith(TAGS_OF_PREFIX);
+}
+
 /** Keys removed per round trip when a tag is deleted. */
 export const TAG_BATCH = 1000;
 

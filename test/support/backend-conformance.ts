@@ -19,6 +19,15 @@ import { incrPrimitive } from '../../lib/primitives/incr.primitive.js';
 import { setLockPrimitive } from '../../lib/primitives/set-lock.primitive.js';
 import { slidingWindowPrimitive } from '../../lib/primitives/sliding-window.primitive.js';
 import { unlockPrimitive } from '../../lib/primitives/unlock.primitive.js';
+import { countKeys } from '../../lib/backends/count-keys.js';
+import { getBitsPrimitive } from '../../lib/primitives/get-bits.primitive.js';
+import { getRawPrimitive } from '../../lib/primitives/get-raw.primitive.js';
+import { getSizePrimitive } from '../../lib/primitives/get-size.primitive.js';
+import { incrBitsPrimitive } from '../../lib/primitives/incr-bits.primitive.js';
+import { setAddPrimitive } from '../../lib/primitives/set-add.primitive.js';
+import { setPopPrimitive } from '../../lib/primitives/set-pop.primitive.js';
+import { setRemovePrimitive } from '../../lib/primitives/set-remove.primitive.js';
+import { sliceIncrPrimitive } from '../../lib/primitives/slice-incr.primitive.js';
 
 export interface ConformanceOptions {
   /** Run the tests whose subject is time on Jest's fake timers (memory backends only). */
@@ -590,6 +599,234 @@ export function backendConformance(
           PERIOD,
           async () => (await t.b.run(circuitPrimitive, t.k('c'), 'check', s)).state === 'closed',
         );
+      });
+    });
+
+    // Bitmaps, sliding counters, sets, key count, size and raw values (issue #13).
+    describe('data structures', () => {
+      const t = lifecycle(false);
+      const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i + 1);
+
+      it('getBits reads zeros from a missing bitmap and creates nothing', async () => {
+        await expect(t.b.run(getBitsPrimitive, t.k('bits'), [0, 5, 1_000], 4)).resolves.toEqual([0, 0, 0]);
+        await expect(t.b.run(getBitsPrimitive, t.k('bits'), [], 1)).resolves.toEqual([]);
+        await expect(t.b.exists(t.k('bits'))).resolves.toBe(false);
+      });
+
+      it('incrBits counts per index in the order given and saturates at 0 and 2^size - 1', async () => {
+        const key = t.k('bits');
+        await expect(t.b.run(incrBitsPrimitive, key, [3, 0, 3], 4, 1, undefined)).resolves.toEqual([1, 1, 2]);
+        await expect(t.b.run(incrBitsPrimitive, key, [3, 7], 4, 20, undefined)).resolves.toEqual([15, 15]);
+        await expect(t.b.run(incrBitsPrimitive, key, [0, 3], 4, -5, undefined)).resolves.toEqual([0, 10]);
+        await expect(t.b.run(getBitsPrimitive, key, [0, 1, 3, 7, 8], 4)).resolves.toEqual([0, 0, 10, 15, 0]);
+        await expect(t.b.run(incrBitsPrimitive, key, [1], 1, 1, undefined)).resolves.toEqual([1]);
+        await expect(t.b.run(incrBitsPrimitive, key, [1], 1, 1, undefined)).resolves.toEqual([1]);
+        await expect(t.b.run(incrBitsPrimitive, key, [100], 16, 70_000, undefined)).resolves.toEqual([65_535]);
+        await expect(t.b.run(incrBitsPrimitive, key, [2], 2, 0, undefined)).resolves.toEqual([0]);
+      });
+
+      it('bits are laid out as Redis lays out a string: a string key is a bitmap of its bytes', async () => {
+        await t.b.set(t.k('s'), 'A'); // 0x41: 0100 0001
+        await expect(t.b.run(getBitsPrimitive, t.k('s'), [0, 1, 2, 7, 8], 1)).resolves.toEqual([0, 1, 0, 1, 0]);
+        await expect(t.b.run(getBitsPrimitive, t.k('s'), [0, 1], 4)).resolves.toEqual([4, 1]);
+        await expect(t.b.run(incrBitsPrimitive, t.k('s'), [0], 8, 1, undefined)).resolves.toEqual([66]);
+        await expect(t.b.run(getRawPrimitive, t.k('s'))).resolves.toBe('B');
+        await t.b.run(incrBitsPrimitive, t.k('n'), [1, 2], 8, 0x41, undefined);
+        await expect(t.b.run(getRawPrimitive, t.k('n'))).resolves.toBe('\0AA');
+        // A counter of 3 bits across a byte boundary: bits 6..8.
+        await t.b.run(incrBitsPrimitive, t.k('x'), [2], 3, 5, undefined);
+        await expect(t.b.run(getBitsPrimitive, t.k('x'), [6, 7, 8], 1)).resolves.toEqual([1, 0, 1]);
+      });
+
+      it('incrBits applies its ttl only when it creates the bitmap', async () => {
+        await t.b.run(incrBitsPrimitive, t.k('b'), [1], 1, 1, 60_000);
+        const first = await t.b.getExpire(t.k('b'));
+        expect(first).toBeGreaterThan(0);
+        expect(first).toBeLessThanOrEqual(60_000);
+        await t.b.run(incrBitsPrimitive, t.k('b'), [90_000], 1, 1, 600_000);
+        const second = await t.b.getExpire(t.k('b'));
+        expect(second).toBeGreaterThan(0);
+        expect(second).toBeLessThanOrEqual(first);
+        await t.b.run(incrBitsPrimitive, t.k('forever'), [1], 1, 1, undefined);
+        await t.b.run(incrBitsPrimitive, t.k('forever'), [2], 1, 1, 60_000);
+        await expect(t.b.getExpire(t.k('forever'))).resolves.toBe(-1);
+      });
+
+      it(`${CONCURRENCY} concurrent incrBits on one counter each see a distinct value`, async () => {
+        const answers = await Promise.all(
+          Array.from({ length: CONCURRENCY }, () => t.b.run(incrBitsPrimitive, t.k('b'), [5], 16, 1, undefined)),
+        );
+        expect(answers.map(([value]) => value).sort((a, b) => a - b)).toEqual(range(CONCURRENCY));
+        await expect(t.b.run(getBitsPrimitive, t.k('b'), [5], 16)).resolves.toEqual([CONCURRENCY]);
+      });
+
+      it('sliceIncr drops entries before start, counts start..end (both included), adds only under max', async () => {
+        const slice = (start: number, end: number, max = 5) =>
+          t.b.run(sliceIncrPrimitive, t.k('s'), start, end, max, undefined);
+        await expect(slice(0, 10)).resolves.toBe(1);
+        await expect(slice(0, 20)).resolves.toBe(2);
+        // 10 is dropped; 20 counted; 30 added.
+        await expect(slice(15, 30)).resolves.toBe(2);
+        // 30 lies after this end: kept, not counted.
+        await expect(slice(15, 25)).resolves.toBe(2);
+        await expect(slice(15, 30)).resolves.toBe(4);
+        // An entry at `start` is counted; two entries at one `end` are two.
+        await expect(slice(20, 30)).resolves.toBe(5);
+        await expect(slice(20, 30)).resolves.toBe(5);
+        await expect(slice(31, 40, 1)).resolves.toBe(1);
+        await expect(slice(31, 40, 1)).resolves.toBe(1);
+        await expect(slice(0, 40, 100)).resolves.toBe(2);
+      });
+
+      it(`sliceIncr: of ${CONCURRENCY} concurrent calls with max 50, exactly 50 are counted`, async () => {
+        const answers = await Promise.all(
+          Array.from({ length: CONCURRENCY }, () => t.b.run(sliceIncrPrimitive, t.k('s'), 0, 1_000, 50, 60_000)),
+        );
+        expect([...answers].sort((a, b) => a - b)).toEqual([...range(50), ...Array(CONCURRENCY - 50).fill(50)]);
+        await expect(t.b.run(sliceIncrPrimitive, t.k('s'), 0, 1_000, 51, 60_000)).resolves.toBe(51);
+      });
+
+      it('sliceIncr sets the ttl when it adds an entry; without one the key keeps none', async () => {
+        await t.b.run(sliceIncrPrimitive, t.k('s'), 0, 1, 5, 60_000);
+        const left = await t.b.getExpire(t.k('s'));
+        expect(left).toBeGreaterThan(0);
+        expect(left).toBeLessThanOrEqual(60_000);
+        await t.b.run(sliceIncrPrimitive, t.k('none'), 0, 1, 5, undefined);
+        await expect(t.b.getExpire(t.k('none'))).resolves.toBe(-1);
+        // A call without ttl keeps the key's TTL, unless `start` emptied the key (a new key then, as on Redis).
+        await t.b.run(sliceIncrPrimitive, t.k('s'), 0, 2, 5, undefined);
+        expect(await t.b.getExpire(t.k('s'))).toBeGreaterThan(0);
+        await expect(t.b.run(sliceIncrPrimitive, t.k('s'), 3, 4, 5, undefined)).resolves.toBe(1);
+        await expect(t.b.getExpire(t.k('s'))).resolves.toBe(-1);
+      });
+
+      it('setAdd counts new members, setRemove removed ones, setPop takes them; an empty set is gone', async () => {
+        const key = t.k('set');
+        await expect(t.b.run(setAddPrimitive, key, ['a', 'b', 'a'], undefined)).resolves.toBe(2);
+        await expect(t.b.run(setAddPrimitive, key, ['b', 'c', '', 'é 🥜'], undefined)).resolves.toBe(3);
+        await expect(t.b.run(setAddPrimitive, key, [], undefined)).resolves.toBe(0);
+        await expect(t.b.run(setRemovePrimitive, key, ['a', 'zzz'])).resolves.toBe(1);
+        await expect(t.b.run(setPopPrimitive, key, 0)).resolves.toEqual([]);
+        const popped = await t.b.run(setPopPrimitive, key, 2);
+        expect(popped).toHaveLength(2);
+        const rest = await t.b.run(setPopPrimitive, key, 10);
+        expect(sorted([...popped, ...rest])).toEqual(sorted(['b', 'c', '', 'é 🥜']));
+        await expect(t.b.exists(key)).resolves.toBe(false);
+        await expect(t.b.run(setPopPrimitive, key, 3)).resolves.toEqual([]);
+        await t.b.run(setAddPrimitive, key, ['x'], undefined);
+        await expect(t.b.run(setRemovePrimitive, key, ['x'])).resolves.toBe(1);
+        await expect(t.b.exists(key)).resolves.toBe(false);
+        await expect(t.b.run(setRemovePrimitive, key, ['x'])).resolves.toBe(0);
+      });
+
+      it('setAdd with a ttl sets it on every call; without one the key keeps its TTL', async () => {
+        await t.b.run(setAddPrimitive, t.k('set'), ['a'], 60_000);
+        await t.b.run(setAddPrimitive, t.k('set'), ['b'], undefined);
+        const kept = await t.b.getExpire(t.k('set'));
+        expect(kept).toBeGreaterThan(0);
+        expect(kept).toBeLessThanOrEqual(60_000);
+        await t.b.run(setAddPrimitive, t.k('set'), ['a'], 600_000);
+        expect(await t.b.getExpire(t.k('set'))).toBeGreaterThan(60_000);
+        await t.b.run(setAddPrimitive, t.k('none'), ['a'], undefined);
+        await expect(t.b.getExpire(t.k('none'))).resolves.toBe(-1);
+      });
+
+      it(`${CONCURRENCY} concurrent setAdd and setPop calls lose and repeat no member`, async () => {
+        const members = range(CONCURRENCY).map(String);
+        const added = await Promise.all(members.map((m) => t.b.run(setAddPrimitive, t.k('set'), [m], undefined)));
+        expect(added.reduce((sum, n) => sum + n, 0)).toBe(CONCURRENCY);
+        const popped = await Promise.all(
+          Array.from({ length: CONCURRENCY + 50 }, () => t.b.run(setPopPrimitive, t.k('set'), 1)),
+        );
+        expect(sorted(popped.flat())).toEqual(sorted(members));
+        await expect(t.b.exists(t.k('set'))).resolves.toBe(false);
+      });
+
+      it('a structure command on a key of another kind rejects with CacheValueError and leaves it', async () => {
+        await t.b.run(setAddPrimitive, t.k('set'), ['a'], undefined);
+        await t.b.run(sliceIncrPrimitive, t.k('slice'), 0, 1, 5, undefined);
+        await t.b.run(incrBitsPrimitive, t.k('bits'), [1], 1, 1, undefined);
+        await t.b.set(t.k('value'), 'v');
+        const refused: Array<Promise<unknown>> = [
+          t.b.run(incrBitsPrimitive, t.k('set'), [1], 1, 1, undefined),
+          t.b.run(getBitsPrimitive, t.k('slice'), [1], 1),
+          t.b.run(sliceIncrPrimitive, t.k('set'), 0, 1, 5, undefined),
+          t.b.run(sliceIncrPrimitive, t.k('bits'), 0, 1, 5, undefined),
+          t.b.run(setAddPrimitive, t.k('value'), ['b'], undefined),
+          t.b.run(setRemovePrimitive, t.k('bits'), ['b']),
+          t.b.run(setPopPrimitive, t.k('slice'), 1),
+          t.b.run(getRawPrimitive, t.k('set')),
+          t.b.run(getRawPrimitive, t.k('slice')),
+        ];
+        for (const call of refused) await expect(call).rejects.toBeInstanceOf(CacheValueError);
+        await expect(t.b.run(setPopPrimitive, t.k('set'), 5)).resolves.toEqual(['a']);
+        await expect(t.b.run(sliceIncrPrimitive, t.k('slice'), 0, 1, 5, undefined)).resolves.toBe(2);
+        await expect(t.b.run(getBitsPrimitive, t.k('bits'), [1], 1)).resolves.toEqual([1]);
+        await expect(t.b.get(t.k('value'))).resolves.toBe('v');
+      });
+
+      it('getRaw answers the stored string, an integer counter as its digits, undefined when missing', async () => {
+        await expect(t.b.run(getRawPrimitive, t.k('missing'))).resolves.toBeUndefined();
+        await t.b.set(t.k('s'), 'c1:p{"a":1} é');
+        await expect(t.b.run(getRawPrimitive, t.k('s'))).resolves.toBe('c1:p{"a":1} é');
+        await t.b.run(incrPrimitive, t.k('n'), 41, undefined);
+        await expect(t.b.run(getRawPrimitive, t.k('n'))).resolves.toBe('41');
+      });
+
+      it('getSize: -1 when missing, at least the bytes of a stored string, more than 0 for a set', async () => {
+        await expect(t.b.run(getSizePrimitive, t.k('missing'))).resolves.toBe(-1);
+        await t.b.set(t.k('s'), 'é'.repeat(500)); // 1000 bytes in UTF-8
+        const size = await t.b.run(getSizePrimitive, t.k('s'));
+        expect(size).toBeGreaterThanOrEqual(1_000);
+        expect(size).toBeLessThan(2_000);
+        await t.b.run(setAddPrimitive, t.k('set'), ['a', 'b'], undefined);
+        expect(await t.b.run(getSizePrimitive, t.k('set'))).toBeGreaterThan(0);
+        await t.b.run(incrBitsPrimitive, t.k('bits'), [8_000 - 1], 1, 1, undefined);
+        expect(await t.b.run(getSizePrimitive, t.k('bits'))).toBeGreaterThanOrEqual(1_000);
+      });
+
+      it('countKeys counts each key once; protection state and tag indexes are not keys', async () => {
+        const before = await countKeys(t.b);
+        await t.b.setMany([
+          [t.k('a'), '1'],
+          [t.k('b'), '2'],
+        ]);
+        await t.b.setTagged(t.k('tagged'), 'v', [`${t.k('')}tag`]);
+        await t.b.set(protectedKey(t.k('lock')), 'token');
+        await t.b.run(setAddPrimitive, t.k('set'), ['a'], undefined);
+        await t.b.run(incrBitsPrimitive, t.k('bits'), [1], 1, 1, undefined);
+        await expect(countKeys(t.b)).resolves.toBe(before + 5);
+        await t.b.delete(t.k('a'));
+        await t.b.run(setPopPrimitive, t.k('set'), 1);
+        await expect(countKeys(t.b)).resolves.toBe(before + 3);
+      });
+    });
+
+    describe('data structures over time', () => {
+      const t = lifecycle(true);
+      const TTL = 400;
+
+      it('a bitmap, a sliding counter and a set expire after their ttl and start again', async () => {
+        await t.b.run(incrBitsPrimitive, t.k('bits'), [3], 4, 7, TTL);
+        await t.b.run(sliceIncrPrimitive, t.k('slice'), 0, 1, 1, TTL);
+        await t.b.run(setAddPrimitive, t.k('set'), ['a', 'b'], TTL);
+        await t.time.justBefore(TTL);
+        await expect(t.b.run(getBitsPrimitive, t.k('bits'), [3], 4)).resolves.toEqual([7]);
+        await expect(t.b.run(sliceIncrPrimitive, t.k('slice'), 0, 1, 1, TTL)).resolves.toBe(1);
+        await t.time.eventually(t.time.fake ? 1 : TTL, async () => !(await t.b.exists(t.k('bits'))));
+        await t.time.eventually(0, async () => !(await t.b.exists(t.k('slice'))));
+        await t.time.eventually(0, async () => !(await t.b.exists(t.k('set'))));
+        await expect(t.b.run(getBitsPrimitive, t.k('bits'), [3], 4)).resolves.toEqual([0]);
+        await expect(t.b.run(sliceIncrPrimitive, t.k('slice'), 0, 1, 1, undefined)).resolves.toBe(1);
+        await expect(t.b.run(setPopPrimitive, t.k('set'), 5)).resolves.toEqual([]);
+      });
+
+      it('countKeys stops counting a key once it expired', async () => {
+        const before = await countKeys(t.b);
+        await t.b.set(t.k('short'), 'v', { ttl: TTL });
+        await t.b.set(t.k('long'), 'v');
+        await expect(countKeys(t.b)).resolves.toBe(before + 2);
+        await t.time.eventually(TTL, async () => (await countKeys(t.b)) === before + 1);
       });
     });
   });

@@ -28,6 +28,7 @@ export function rewriteKeys(
       };
     case 'ping':
     case 'clear':
+    case 'getKeysCount':
       return call;
     default: {
       // Every other command takes its key (or pattern, or protection name) first.
