@@ -44,7 +44,8 @@ class StrategyController {
   }
 
   @Get('early')
-  @Early({ ttl: '1m', earlyTtl: '300ms', prefix: PREFIX })
+  // 1.5 s: the first two requests must both land inside the window, also on a loaded CI machine.
+  @Early({ ttl: '1m', earlyTtl: '1500ms', prefix: PREFIX })
   async early() {
     const result = run('early');
     if (earlyGate) await earlyGate;
@@ -52,7 +53,8 @@ class StrategyController {
   }
 
   @Get('soft')
-  @Soft({ ttl: '1m', softTtl: '300ms', prefix: PREFIX })
+  // As for @Early: a window wide enough for two requests on a loaded machine.
+  @Soft({ ttl: '1m', softTtl: '1500ms', prefix: PREFIX })
   soft() {
     return run('soft');
   }
@@ -114,7 +116,7 @@ describeCases('strategy decorators on controllers', allCases(), (c) => {
     expect(await body('/s/early')).toEqual({ n: 1 });
     expect(await body('/s/early')).toEqual({ n: 1 });
     expect(calls.get('early')).toBe(1);
-    await sleep(500);
+    await sleep(1_700);
     // The refresh is held open while the early requests answer: they never wait for it.
     let release!: () => void;
     earlyGate = new Promise<void>((resolve) => (release = resolve));
@@ -135,7 +137,7 @@ describeCases('strategy decorators on controllers', allCases(), (c) => {
     expect(await body('/s/soft')).toEqual({ n: 1 });
     expect(await body('/s/soft')).toEqual({ n: 1 });
     expect(calls.get('soft')).toBe(1);
-    await sleep(500);
+    await sleep(1_700);
     failing.add('soft');
     expect(await body('/s/soft')).toEqual({ n: 1 });
     expect(calls.get('soft')).toBe(2);
