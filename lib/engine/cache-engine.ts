@@ -146,27 +146,31 @@ export class CacheEngine implements StrategyCache {
   readNow(key: string): unknown {
     if (!this.sync && !this.local) return PENDING;
     if (this.pipeline.engaged() || isProtectedKey(key)) return PENDING;
-    if (this.sync) return this.readSync(key);
-    // A client-side layer that does not hold the key says MISS: the answer is then Redis's.
-    const value = this.local!(key, this.decodeLocal);
-    return value === MISS ? PENDING : value;
+    return this.readInProcess(key);
   }
 
-  /** A memory read: no async machinery, no promise of the backend's own. */
-  private readSync(key: string): unknown {
-    // OUTDATED: an instance of a class redefined since it was stored, a miss as on Redis.
-    const raw = this.sync!(key);
-    const value = raw === undefined ? MISS : this.codec.decode(key, raw);
-    return value === OUTDATED ? MISS : value;
+  /**
+   * A read that needs no round trip: memory (no async machinery, no promise of the backend's own), or a
+   * client-side layer holding the key (decoded once per local entry). {@link PENDING} when only Redis can answer.
+   */
+  private readInProcess(key: string): unknown {
+    if (this.sync) {
+      // OUTDATED: an instance of a class redefined since it was stored, a miss as on Redis.
+      const raw = this.sync(key);
+      const value = raw === undefined ? MISS : this.codec.decode(key, raw);
+      return value === OUTDATED ? MISS : value;
+    }
+    if (this.local) {
+      // A client-side layer that does not hold the key says MISS: the answer is then Redis's.
+      const value = this.local(key, this.decodeLocal);
+      return value === MISS ? PENDING : value;
+    }
+    return PENDING;
   }
 
   private readStep(key: string): Promise<unknown> {
-    if (this.sync) return Promise.resolve(this.readSync(key));
-    if (this.local) {
-      // Client-side cache hits: no round trip, decoded once per local entry.
-      const value = this.local(key, this.decodeLocal);
-      if (value !== MISS) return Promise.resolve(value);
-    }
+    const now = this.readInProcess(key);
+    if (now !== PENDING) return Promise.resolve(now);
     // One promise hop instead of an async wrapper: this is the Redis hit path.
     return this.storage.get(key).then(
       (raw) => this.decode(key, raw),

@@ -20,17 +20,21 @@ export interface PipelineGate extends CommandHook {
  */
 export class CommandPipeline {
   private hooks: readonly CommandHook[];
+  /** The gates then the hooks: the whole chain, rebuilt when a hook is added rather than on every command. */
+  private chain: readonly CommandHook[];
 
   constructor(
     private readonly gates: readonly PipelineGate[],
     hooks: readonly CommandHook[] = [],
   ) {
     this.hooks = hooks.map(checkHook);
+    this.chain = [...gates, ...this.hooks];
   }
 
   /** Appends a hook after the existing ones. */
   use(hook: CommandHook): void {
     this.hooks = [...this.hooks, checkHook(hook)];
+    this.chain = [...this.gates, ...this.hooks];
   }
 
   /** The user's hooks, in order. */
@@ -47,7 +51,7 @@ export class CommandPipeline {
 
   /** Runs `call` through the gates and every hook, ending in `terminal`. */
   dispatch(call: CommandCall, terminal: NextCommand): Promise<unknown> {
-    const hooks = [...this.gates, ...this.hooks];
+    const hooks = this.chain;
     const step =
       (index: number): NextCommand =>
       (current) => {
