@@ -19,10 +19,18 @@ class FixedWindow {
 export const fixedWindowPrimitive = definePrimitive<[limit: number, period: number, banTtl: number], WindowState>({
   name: 'fixedWindow',
   // The server's clock (PEXPIRE/PTTL), so every process agrees on the window. Answers {count, ms until reset}.
+  // A call that sets the expiry answers the duration it set, as the memory code does: a PTTL read right after
+  // PEXPIRE may already be a few ms short on a busy server (Redis 7.0 does not freeze time inside a script).
   lua: `
 local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-if n == tonumber(ARGV[1]) + 1 then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
+if n == 1 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return {n, tonumber(ARGV[2])}
+end
+if n == tonumber(ARGV[1]) + 1 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[3])
+  return {n, tonumber(ARGV[3])}
+end
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]); ttl = tonumber(ARGV[2]) end
 return {n, ttl}`,
