@@ -188,9 +188,13 @@ describeRedis('client-side cache on one Redis', () => {
         const id = which === 'invalidation' ? backend.invalidationClientId : Number(await backend.client.client('ID'));
         expect(id).toBeDefined();
         await raw.client('KILL', 'ID', String(id));
-        // Written while this process has no working tracking: it must not serve 1 any more (a miss is fine
-        // while the data connection is reconnecting).
+        // Written while this process has no working tracking. The close is noticed when this process reads it,
+        // and Redis may close the killed socket only after answering the KILL: the SET's reply can be read in
+        // the same instant as the close, the same race as a write acknowledged to someone else (README). Once
+        // the close is read, 1 is never served again (a miss is fine while the data connection reconnects).
         await raw.set('cs:kill', '2');
+        // The local copy is flushed when the close is read (and stays empty: nothing reads in between).
+        expect(await pollUntil(async () => backend.localSize === 0, 1_000, 0)).toBe(true);
         expect([2, undefined]).toContain(await cache.get('cs:kill'));
         expect(await pollUntil(async () => backend.trackingActive, 5_000, 20)).toBe(true);
         // Recovered: cached again, and invalidated again.
