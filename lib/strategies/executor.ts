@@ -5,7 +5,7 @@ import type { KeySource } from '../keys/key-template.js';
 import type { Layer } from './layer.js';
 import { NO_OBSERVER, type ExecutionObserver, type LayerObserver } from './observer.js';
 import { layerOptions } from './store-policy.js';
-import type { Next, StrategyCache, StrategyCall, LimitInfo } from './strategy.js';
+import type { Next, RunReport, StrategyCache, StrategyCall, LimitInfo } from './strategy.js';
 
 export type { Layer } from './layer.js';
 
@@ -148,8 +148,12 @@ function withoutKey(
   return skip ? next() : Promise.reject(error);
 }
 
+/**
+ * One layer of the chain. `outer` is the report of the run (of the layer above) this call belongs to: a hit of this
+ * layer, or anything served below it within the run, marks it, so that no layer above stores a served value.
+ */
 function bind(layer: Layer, keyFor: () => string, invocation: Invocation, hooks: ExecutorHooks, next: Next): Next {
-  return () => {
+  return (outer) => {
     const base = hooks.cacheFor(layer);
     // Run-time switch (`cache.disabling()`, `cache.disable()`): a layer whose commands are all off steps aside.
     if (base.runtime?.skips(layer)) return next();
@@ -175,6 +179,7 @@ function bind(layer: Layer, keyFor: () => string, invocation: Invocation, hooks:
       key,
       source: invocation.source,
       report(hit) {
+        if (outer) outer.served = true;
         if (hit.stale) stats.onStale();
         else stats.onHit();
         // Nothing to await when no detection scope listens: a hit then costs no extra promise.
@@ -211,7 +216,20 @@ function bind(layer: Layer, keyFor: () => string, invocation: Invocation, hooks:
         hooks.onLayerProblem?.(layer, invocation.target, kind, message);
       },
     };
-    return layer.run(call, options, cache, () => measure(stats, next, inBackground));
+    return layer.run(call, options, cache, (run) => measure(stats, () => next(linked(run, outer)), inBackground));
+  };
+}
+
+/** The report a run below hands on: marking it marks the strategy's own `run` and the run this call belongs to. */
+function linked(run: RunReport | undefined, outer: RunReport | undefined): RunReport | undefined {
+  if (!run || !outer) return run ?? outer;
+  return {
+    get served() {
+      return run.served;
+    },
+    set served(value) {
+      run.served = outer.served = value;
+    },
   };
 }
 

@@ -4,7 +4,14 @@ import { errorPolicy, Failure, isCacheable, toStoredError, type ErrorPolicy } fr
 import type { KeyFunction } from '../keys/key-template.js';
 import { renderTags } from '../tags/tag-templates.js';
 import type { Layer } from './layer.js';
-import { errorName, type ConditionOption, type Next, type StrategyCall, type TtlOption } from './strategy.js';
+import {
+  errorName,
+  type ConditionOption,
+  type Next,
+  type RunReport,
+  type StrategyCall,
+  type TtlOption,
+} from './strategy.js';
 
 /** When and for how long a strategy stores a result; normalized once at decoration time. */
 export interface StorePolicy {
@@ -194,10 +201,13 @@ export interface Computed {
  */
 export async function compute(call: StrategyCall, policy: StorePolicy, next: Next): Promise<Computed> {
   const started = performance.now();
+  const run: RunReport = {};
   let result: unknown;
   try {
-    result = await next();
+    result = await next(run);
   } catch (error) {
+    // A stored error a layer below re-threw is not this layer's to store again.
+    if (run.served) throw error;
     const errors = policy.errors;
     if (!errors || !isCacheable(errors, error)) throw error;
     const stored = toStoredError(error as Error);
@@ -211,6 +221,8 @@ export async function compute(call: StrategyCall, policy: StorePolicy, next: Nex
     }
     return { answer: new Failure(error), store: true, value: stored, ttl: errors.ttl, clears: false };
   }
+  // Served by a layer below (stacked decorators): passed on, never stored here.
+  if (run.served) return { answer: result, store: false, value: undefined, ttl: 0, clears: false };
   if (policy.errors?.only) return { answer: result, store: false, value: undefined, ttl: 0, clears: true };
   if (!shouldStore(policy, result, call.args, performance.now() - started)) {
     return { answer: result, store: false, value: undefined, ttl: 0, clears: false };

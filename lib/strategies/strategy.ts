@@ -80,8 +80,20 @@ export interface StrategyCall {
   reportProblem?(kind: string, message: string): void;
 }
 
-/** Runs the rest of the chain: the next strategy, or the decorated method itself. */
-export type Next = () => Promise<unknown>;
+/**
+ * What one run of the rest of the chain tells the layer that started it. A layer below that answered from its cache
+ * or with a stand-in (a hit, an early or stale value, a failover value, a stored error) sets `served`: the answer was
+ * not computed by this run, so a storing layer above does not store it (it would keep a stale value for its own TTL).
+ */
+export interface RunReport {
+  served?: boolean;
+}
+
+/**
+ * Runs the rest of the chain: the next strategy, or the decorated method itself. A strategy that stores what it gets
+ * passes a {@link RunReport} and reads it once the run settled (see `compute` in store-policy.ts).
+ */
+export type Next = (run?: RunReport) => Promise<unknown>;
 
 /** A strategy: a plain function of the call, its options, the cache and the rest of the chain. */
 export type Strategy<O> = (call: StrategyCall, options: O, cache: StrategyCache, next: Next) => Promise<unknown>;

@@ -177,7 +177,8 @@ describeBackends('stacked decorators on a provider', ({ url }) => {
   it('@Failover above @Cache: inner layers store first, the outer Failover catches an error from inside', async () => {
     expect(await svc.failoverCacheKeyed(1)).toBe('1#1');
     expect(seen).toEqual(['cache', 'failover']);
-    expect(await svc.failoverCacheKeyed(1)).toBe('1#1'); // cache hit: Failover still stores what it got
+    expect(await svc.failoverCacheKeyed(1)).toBe('1#1'); // a Cache hit: Failover does not store it again
+    expect(seen).toEqual(['cache', 'failover']);
     expect(svc.calls).toBe(1);
     await sleep(500); // the Cache entry expired; Failover's did not
     svc.failWith = new StUpstreamError('down');
