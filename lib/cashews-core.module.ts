@@ -43,7 +43,8 @@ export class CashewsGlobalInterceptorsModule {}
 /** The global exception filter, imported by every `forRoot` unless `globalFilter: false`. */
 @Module({
   providers: [
-    // Maps RateLimitError (429), CircuitOpenError / PerfDegradationError (503) and LockedError (409).
+    // Maps RateLimitError (429), CircuitOpenError / PerfDegradationError (503), LockedError (409) and
+    // CacheTimeoutError (504).
     { provide: APP_FILTER, useClass: CashewsExceptionFilter },
   ],
 })

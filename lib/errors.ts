@@ -225,3 +225,31 @@ export class PerfDegradationError extends CashewsError {
     super(message);
   }
 }
+
+/**
+ * A `@Cache` call with `hardTimeout` ran longer than that: the caller gets this error, the run goes on in the
+ * background and stores its result when it finishes. HTTP maps it to 504.
+ * @example
+ * ```ts
+ * // a service method decorated with Cache({ ttl: '1m', hardTimeout: '2s' })
+ * async function quoteOrNothing(quotes: { quote(id: string): Promise<number> }, id: string): Promise<number | null> {
+ *   try {
+ *     return await quotes.quote(id);
+ *   } catch (error) {
+ *     if (error instanceof CacheTimeoutError) return null; // slower than 2 s: answer without a quote
+ *     throw error;
+ *   }
+ * }
+ * ```
+ */
+export class CacheTimeoutError extends CashewsError {
+  override readonly code = 'CASHEWS_TIMEOUT';
+
+  constructor(
+    readonly target: string,
+    readonly timeout: number,
+    message = `${target} did not answer within its hardTimeout of ${timeout} ms (it goes on in the background).`,
+  ) {
+    super(message);
+  }
+}

@@ -43,6 +43,7 @@ export { parseDuration, type Duration } from './duration.js';
 export {
   CacheBackendError,
   CacheKeyError,
+  CacheTimeoutError,
   CacheValueError,
   CashewsConfigError,
   CashewsError,

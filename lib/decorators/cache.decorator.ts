@@ -1,6 +1,7 @@
 import { CashewsConfigError } from '../errors.js';
 import { cacheDefinition } from '../strategies/cache.strategy.js';
 import { withTtl } from '../strategies/store-policy.js';
+import { TIMEOUT_OPTION_NAMES, timeoutsOf, type TimeoutDecoratorOptions } from '../strategies/timeouts.js';
 import { STAMPEDE_OPTION_NAMES, stampedeOptions, type StampedeDecoratorOptions } from './stampede-options.js';
 import { cacheHandlers, type ClassType } from './class-cache.js';
 import {
@@ -20,7 +21,12 @@ import type { TypedMethodDecorator } from './typed-decorator.js';
  * against the decorated method.
  */
 export interface CacheDecoratorOptions<R = unknown, A extends readonly unknown[] = readonly unknown[]>
-  extends KeyOptions<A>, StoringDecoratorOptions<R>, ErrorCachingOptions, StampedeDecoratorOptions {
+  extends
+    KeyOptions<A>,
+    StoringDecoratorOptions<R>,
+    ErrorCachingOptions,
+    StampedeDecoratorOptions,
+    TimeoutDecoratorOptions {
   /** Controllers only: HTTP methods whose responses are cached. Default `['GET', 'HEAD']`. */
   methods?: string[];
   /**
@@ -52,11 +58,14 @@ export function Cache<R = unknown, A extends readonly unknown[] = readonly unkno
     'methods',
     'etag',
     ...STAMPEDE_OPTION_NAMES,
+    ...TIMEOUT_OPTION_NAMES,
   ]);
+  const timeouts = timeoutsOf(where, options);
   checkTags(where, options.tags);
   const store = withTtl(where, options as CacheDecoratorOptions, (policy) => ({
     ...policy,
     ...stampedeOptions(where, options, policy),
+    ...(timeouts ? { timeouts } : {}),
   }));
   if (options.etag !== undefined && typeof options.etag !== 'boolean') {
     throw new CashewsConfigError(`${where}: etag must be true or false.`);

@@ -1,10 +1,18 @@
 import { Catch, HttpStatus, Inject, Injectable, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { throwError, type Observable } from 'rxjs';
-import { CircuitOpenError, LockedError, PerfDegradationError, RateLimitError, type CashewsError } from '../errors.js';
+import {
+  CacheTimeoutError,
+  CircuitOpenError,
+  LockedError,
+  PerfDegradationError,
+  RateLimitError,
+  type CashewsError,
+} from '../errors.js';
 
 /** The errors {@link CashewsExceptionFilter} maps. */
-export type MappedCashewsError = RateLimitError | CircuitOpenError | PerfDegradationError | LockedError;
+export type MappedCashewsError =
+  RateLimitError | CircuitOpenError | PerfDegradationError | LockedError | CacheTimeoutError;
 
 /**
  * The one place where the package's errors become HTTP responses, registered globally by `CashewsModule`:
@@ -14,6 +22,7 @@ export type MappedCashewsError = RateLimitError | CircuitOpenError | PerfDegrada
  * | `RateLimitError` | 429 | `Retry-After`, `X-RateLimit-Limit`, `X-RateLimit-Remaining: 0`, `X-RateLimit-Reset` |
  * | `CircuitOpenError`, `PerfDegradationError` | 503 | `Retry-After` |
  * | `LockedError` | 409 | — |
+ * | `CacheTimeoutError` (`@Cache` `hardTimeout`) | 504 | — |
  *
  * `Retry-After` and `X-RateLimit-Reset` are whole seconds. The body is Nest's usual
  * `{ statusCode, error, message }`. Outside HTTP (RPC, GraphQL) the errors pass through unchanged.
@@ -33,7 +42,7 @@ export type MappedCashewsError = RateLimitError | CircuitOpenError | PerfDegrada
  * app.useGlobalFilters(new ConflictAsTeapotFilter(app.get(HttpAdapterHost)));
  * ```
  */
-@Catch(RateLimitError, CircuitOpenError, PerfDegradationError, LockedError)
+@Catch(RateLimitError, CircuitOpenError, PerfDegradationError, LockedError, CacheTimeoutError)
 @Injectable()
 export class CashewsExceptionFilter implements ExceptionFilter<MappedCashewsError> {
   constructor(@Inject(HttpAdapterHost) protected readonly adapterHost: HttpAdapterHost) {}
@@ -54,12 +63,13 @@ export class CashewsExceptionFilter implements ExceptionFilter<MappedCashewsErro
   protected status(error: MappedCashewsError): number {
     if (error instanceof RateLimitError) return HttpStatus.TOO_MANY_REQUESTS;
     if (error instanceof LockedError) return HttpStatus.CONFLICT;
+    if (error instanceof CacheTimeoutError) return HttpStatus.GATEWAY_TIMEOUT;
     return HttpStatus.SERVICE_UNAVAILABLE;
   }
 
   /** Response headers of an error. */
   protected headers(error: MappedCashewsError): Record<string, string> {
-    if (error instanceof LockedError) return {};
+    if (error instanceof LockedError || error instanceof CacheTimeoutError) return {};
     const seconds = String(Math.max(1, Math.ceil(error.retryAfter / 1000)));
     if (!(error instanceof RateLimitError)) return { 'Retry-After': seconds };
     return {

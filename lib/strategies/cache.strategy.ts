@@ -1,13 +1,17 @@
 import { MISS } from '../miss.js';
 import { Failure, fromStored, settle } from './cached-errors.js';
+import { asEnvelope } from './envelope.js';
 import { computeOnce, type StampedeOptions } from './stampede.js';
 import { compute, storeOptions, type StorePolicy } from './store-policy.js';
-import { errorName, type Strategy } from './strategy.js';
+import { errorName, type Next, type Strategy, type StrategyCache, type StrategyCall } from './strategy.js';
 import { defineStrategy, fixedTtlOf, type StrategyDefinition } from './layer.js';
+import { withinTimeouts, type Timeouts } from './timeouts.js';
 
 export interface CacheStrategyOptions extends StorePolicy, StampedeOptions {
   /** Controllers: the HTTP layer sends an ETag and answers 304 (read there, not by the strategy). */
   etag?: boolean;
+  /** `staleTtl`, `timeout`, `hardTimeout`; unset when none is given (the plain, fastest path). */
+  timeouts?: Timeouts;
 }
 
 /**
@@ -15,6 +19,7 @@ export interface CacheStrategyOptions extends StorePolicy, StampedeOptions {
  * (`cacheErrors`) is re-thrown the same way.
  */
 export const cacheStrategy: Strategy<CacheStrategyOptions> = async (call, options, cache, next) => {
+  if (options.timeouts) return timedCache(call, options, options.timeouts, cache, next);
   const stored = fromStored(options.errors, await cache.read(call.key));
   if (stored !== MISS) {
     const reported = call.report(
@@ -38,6 +43,66 @@ export const cacheStrategy: Strategy<CacheStrategyOptions> = async (call, option
   );
   return settle(answer);
 };
+
+/** A stored value read by {@link timedCache}: fresh (served as a hit) or past its ttl (a stale stand-in). */
+interface Read {
+  fresh: unknown;
+  stale: unknown;
+  /** What is left of a fresh envelope's ttl (ms). */
+  left?: number;
+}
+
+/**
+ * `@Cache` with timeouts. With `staleTtl` an entry is stored as an envelope `{ v, at }` (`at`: end of its ttl) for
+ * `ttl + staleTtl`, so that a value past its ttl is still there to answer a slow recompute after `timeout`.
+ * A stored error (`cacheErrors`) is never a stale stand-in.
+ */
+async function timedCache(
+  call: StrategyCall,
+  options: CacheStrategyOptions,
+  timeouts: Timeouts,
+  cache: StrategyCache,
+  next: Next,
+): Promise<unknown> {
+  const staleTtl = timeouts.staleTtl;
+  const lifetime = (ttl: number) => ttl + (staleTtl ?? 0);
+  const read = async (): Promise<Read> => {
+    const raw = await cache.read(call.key);
+    if (staleTtl === undefined) return { fresh: fromStored(options.errors, raw), stale: MISS };
+    const entry = asEnvelope(raw);
+    const value = entry === MISS ? MISS : fromStored(options.errors, entry.v);
+    if (entry === MISS || value === MISS) return { fresh: MISS, stale: MISS };
+    const left = entry.at - Date.now();
+    if (left > 0) return { fresh: value, stale: MISS, left };
+    return { fresh: MISS, stale: value instanceof Failure ? MISS : value };
+  };
+  const { fresh, stale, left } = await read();
+  if (fresh !== MISS) {
+    // With staleTtl the entry outlives its ttl in the backend: what is left of the ttl is known from the envelope.
+    const remaining = left === undefined ? {} : { remaining: left };
+    await call.report(
+      fresh instanceof Failure
+        ? { strategy: 'cache', error: errorName(fresh.error), lifetime: options.errors?.ttl, ...remaining }
+        : { strategy: 'cache', ...remaining },
+    );
+    return settle(fresh);
+  }
+  const work = computeOnce(
+    call,
+    cache,
+    options,
+    async () => (await read()).fresh,
+    async () => {
+      const computed = await compute(call, options, next);
+      if (computed.store) {
+        const value = staleTtl === undefined ? computed.value : { v: computed.value, at: Date.now() + computed.ttl };
+        await cache.set(call.key, value, storeOptions(options, call, lifetime(computed.ttl)));
+      }
+      return computed.answer;
+    },
+  );
+  return settle(await withinTimeouts(call, timeouts, work, stale));
+}
 
 /** `cache` layers: stores results; entries live for the policy's fixed `ttl`. */
 export const cacheDefinition: StrategyDefinition<CacheStrategyOptions> = defineStrategy<CacheStrategyOptions>({

@@ -184,9 +184,10 @@ function bind(layer: Layer, keyFor: () => string, invocation: Invocation, hooks:
         else stats.onHit();
         // Nothing to await when no detection scope listens: a hit then costs no extra promise.
         if (!CacheDetect.active()) return;
-        const { lifetime, ...reported } = hit;
+        const { lifetime, remaining, ...reported } = hit;
         const served = hit.key ?? key;
-        return cache.getExpire(served).then((ttl) => {
+        const left = remaining === undefined ? cache.getExpire(served) : Promise.resolve(remaining);
+        return left.then((ttl) => {
           const full = lifetime ?? layer.definition.traits(options).ttl;
           const age = full !== undefined && ttl >= 0 ? Math.max(0, full - ttl) : undefined;
           CacheDetect.report({ ...reported, key: served, ttl, ...(age === undefined ? {} : { age }) });

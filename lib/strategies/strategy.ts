@@ -63,8 +63,12 @@ export interface StrategyCall {
   /**
    * Records a value served from cache in the detection scope (no-op when nobody listens). `lifetime` is the TTL the
    * served entry was stored with, when it is not the layer's fixed one (a stored error's `errorTtl`), for its age.
+   * `remaining` is what is left of that lifetime (ms) when the strategy knows it better than the backend's expiry
+   * (an entry kept past its ttl as a stale stand-in); the backend is then not asked.
    */
-  report(hit: Omit<CacheHit, 'key' | 'ttl'> & { key?: string; lifetime?: number }): Promise<void> | void;
+  report(
+    hit: Omit<CacheHit, 'key' | 'ttl'> & { key?: string; lifetime?: number; remaining?: number },
+  ): Promise<void> | void;
   /** Runs work after the call has answered (background refresh); failures are logged, never thrown. */
   background(work: () => Promise<unknown>): void;
   /** Reports rate-limit state to the adapter (HTTP sets `X-RateLimit-*` headers); no-op elsewhere. */

@@ -29,6 +29,13 @@ export interface StockDto {
   asOf: string;
 }
 
+export interface RatingDto {
+  productId: string;
+  stars: number;
+  reviews: number;
+  computedAt: string;
+}
+
 export interface TopSellerDto {
   rank: number;
   productId: string;

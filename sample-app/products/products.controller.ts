@@ -1,7 +1,7 @@
 import { Body, Controller, DefaultValuePipe, Get, Headers, Param, ParseIntPipe, Put, Query } from '@nestjs/common';
 import { Cache, CacheDetect, Invalidate, RateLimit, type CacheHit } from '../../lib/index.js';
 import { RecentlyViewedService } from '../sessions/recently-viewed.service.js';
-import type { PriceDto, ProductDto, ProductPageDto, StockDto, TopSellersDto } from './product.dto.js';
+import type { PriceDto, ProductDto, ProductPageDto, RatingDto, StockDto, TopSellersDto } from './product.dto.js';
 import { ProductsService } from './products.service.js';
 
 /** `GET /products/:id/detect`: the product plus where it came from. */
@@ -75,5 +75,10 @@ export class ProductsController {
   @Get(':id/stock')
   stock(@Param('id') id: string): Promise<StockDto> {
     return this.products.stock(id);
+  }
+
+  @Get(':id/rating')
+  rating(@Param('id') id: string): Promise<RatingDto> {
+    return this.products.rating(id);
   }
 }

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Cache, CircuitBreaker, CircuitOpenError, Failover, HitCache, Invalidate, Soft } from '../../lib/index.js';
 import { CatalogueUpstreamService } from '../upstream/catalogue-upstream.service.js';
 import { ProductNotFoundError, UpstreamError } from '../upstream/upstream.errors.js';
-import type { PriceDto, ProductDto, ProductPageDto, StockDto, TopSellersDto } from './product.dto.js';
+import type { PriceDto, ProductDto, ProductPageDto, RatingDto, StockDto, TopSellersDto } from './product.dto.js';
 
 const PAGE_SIZE = 5;
 
@@ -88,6 +88,17 @@ export class ProductsService {
   @Soft({ ttl: '10m', softTtl: '15s' })
   stock(id: string): Promise<StockDto> {
     return this.upstream.fetchStock(id);
+  }
+
+  /**
+   * Ratings are fresh for 5 s. After that the next call refetches them, and the upstream always takes longer than
+   * 100 ms: the caller gets the previous rating at 100 ms (kept 10 minutes past its ttl, marked stale with
+   * `X-From-Cache-Exc: CacheTimeoutError`) while the refetch finishes in the background and stores the new one.
+   * Nobody waits more than 2 s: without a previous rating, a slower upstream is a 504 (`CacheTimeoutError`).
+   */
+  @Cache({ ttl: '5s', staleTtl: '10m', timeout: '100ms', hardTimeout: '2s', key: 'rating:{id}' })
+  rating(id: string): Promise<RatingDto> {
+    return this.upstream.fetchRating(id);
   }
 
   /**

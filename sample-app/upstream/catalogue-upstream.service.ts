@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable, Logger } from '@nestjs/common';
-import type { PriceDto, ProductDto, StockDto, TopSellersDto } from '../products/product.dto.js';
+import type { PriceDto, ProductDto, RatingDto, StockDto, TopSellersDto } from '../products/product.dto.js';
 import { BASE_PRICES, PRODUCTS } from './catalogue.data.js';
 import { ProductNotFoundError, UpstreamError } from './upstream.errors.js';
 
@@ -66,6 +66,19 @@ export class CatalogueUpstreamService {
     await this.roundTrip(`fetchStock(${id})`);
     this.product(id);
     return { productId: id, available: Math.floor(Math.random() * 200), asOf: new Date().toISOString() };
+  }
+
+  /** The review summary: an aggregation the upstream takes its time over (200–400 ms, like every call here). */
+  async fetchRating(id: string): Promise<RatingDto> {
+    await this.roundTrip(`fetchRating(${id})`);
+    this.product(id);
+    const stars = Math.round((3 + Math.random() * 2) * 10) / 10;
+    return {
+      productId: id,
+      stars,
+      reviews: 10 + Math.floor(Math.random() * 500),
+      computedAt: new Date().toISOString(),
+    };
   }
 
   async fetchTopSellers(): Promise<TopSellersDto> {

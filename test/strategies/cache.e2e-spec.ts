@@ -22,3 +22,12 @@ const CACHE: StoringStrategy = {
 };
 
 describeBackends('@Cache: storing scenarios', ({ url }) => storingScenarios(CACHE, (options) => Cache(options), url));
+
+// With timeouts (`staleTtl` + `timeout`) values are stored as envelopes; every shared scenario holds there too.
+describeBackends('@Cache with staleTtl and timeout: storing scenarios', ({ url }) =>
+  storingScenarios(
+    { ...CACHE, tag: 'Ct', envelope: true, keptPastTtl: 60_000 },
+    (options) => Cache({ ...options, staleTtl: '1m', timeout: '5s' }),
+    url,
+  ),
+);

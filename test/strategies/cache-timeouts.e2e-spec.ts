@@ -1,0 +1,235 @@
+/**
+ * `@Cache` timeouts with a stale fallback: `staleTtl` keeps a value past its ttl, `timeout` answers it when a
+ * recompute is slow, `hardTimeout` fails a call with CacheTimeoutError; either way the run goes on in the background
+ * and stores its result. Providers and a controller, on mem:// and Redis db 8; names start with "Cw".
+ * The upstream is held by a gate, not slowed by a sleep: a caller that answers while it is held was answered by the
+ * timeout.
+ */
+import { Controller, Get, Injectable } from '@nestjs/common';
+import request from 'supertest';
+import {
+  backgroundSettled,
+  Cache,
+  CacheDetect,
+  CacheTimeoutError,
+  CashewsConfigError,
+  type CacheService,
+} from '../../lib/index.js';
+import {
+  cleanup,
+  closeApps,
+  deferred,
+  describeBackends,
+  rejection,
+  sleep,
+  startApp,
+} from '../support/strategy-fixtures.js';
+
+const TAG = 'Cw';
+
+/** An upstream that can be held (`hold()`) until released, or made to fail. */
+class Upstream {
+  calls = 0;
+  failWith?: Error;
+  private gate?: Promise<void>;
+  private open?: () => void;
+
+  hold(): void {
+    const held = deferred();
+    this.gate = held.promise;
+    this.open = held.resolve;
+  }
+
+  release(): void {
+    this.open?.();
+    this.gate = this.open = undefined;
+  }
+
+  protected async run(id: number): Promise<string> {
+    const n = ++this.calls;
+    if (this.gate) await this.gate;
+    if (this.failWith) throw this.failWith;
+    return `${id}#${n}`;
+  }
+}
+
+@Injectable()
+class CwQuotes extends Upstream {
+  /** Fresh for 500 ms, then kept 1 min as a stale stand-in for a recompute slower than 250 ms. */
+  @Cache({ ttl: 500, staleTtl: '1m', timeout: 250, key: 'CwQuote:{id}' })
+  quote(id: number): Promise<string> {
+    return this.run(id);
+  }
+
+  /** No stale value kept: a call waiting longer than 300 ms fails. */
+  @Cache({ ttl: '1m', hardTimeout: 300, key: 'CwHard:{id}' })
+  hard(id: number): Promise<string> {
+    return this.run(id);
+  }
+
+  /** Both: the stale value at 250 ms when there is one, CacheTimeoutError at 700 ms when there is none. */
+  @Cache({ ttl: 500, staleTtl: '1m', timeout: 250, hardTimeout: 700, key: 'CwBoth:{id}' })
+  both(id: number): Promise<string> {
+    return this.run(id);
+  }
+}
+
+@Controller('cw')
+class CwController extends Upstream {
+  @Get('hard')
+  @Cache({ ttl: '1m', hardTimeout: 300, key: 'CwHttpHard' })
+  hardRoute(): Promise<string> {
+    return this.run(1);
+  }
+
+  @Get('stale')
+  @Cache({ ttl: 500, staleTtl: '1m', timeout: 250, key: 'CwHttpStale' })
+  staleRoute(): Promise<string> {
+    return this.run(1);
+  }
+}
+
+describe('@Cache timeouts: options', () => {
+  const decorate = (options: Record<string, unknown>) => () =>
+    Cache({ ttl: '1m', ...options })({}, 'method', { value: () => undefined });
+
+  it.each([
+    [{ timeout: '200ms' }, /timeout answers a stale value, and none is kept without staleTtl/],
+    [{ staleTtl: '10m' }, /staleTtl keeps values for timeout to answer .* no timeout is given/],
+    [{ staleTtl: '10m', timeout: '1s', hardTimeout: '1s' }, /hardTimeout \(1000 ms\) must be longer than timeout/],
+    [{ staleTtl: 'forever', timeout: '1s' }, /staleTtl/],
+    [{ staleTtl: '10m', timeout: -5 }, /timeout/],
+    [{ hardTimeout: {} }, /hardTimeout/],
+  ])('%j is refused with a CashewsConfigError naming the option', (options, message) => {
+    expect(decorate(options)).toThrow(CashewsConfigError);
+    expect(decorate(options)).toThrow(message);
+  });
+});
+
+describeBackends('@Cache timeouts', ({ url }) => {
+  let cache: CacheService;
+  let quotes: CwQuotes;
+  let app: Awaited<ReturnType<typeof startApp>>['app'];
+
+  beforeEach(async () => {
+    await cleanup(url, TAG);
+    ({ app, cache } = await startApp(url, [CwQuotes], { controllers: [CwController] }));
+    quotes = app.get(CwQuotes);
+  });
+  afterEach(async () => {
+    quotes.release();
+    app.get(CwController).release();
+    await backgroundSettled();
+    await closeApps();
+  });
+
+  /** Stores a first value, then waits until it is past its 500 ms ttl (kept as a stale stand-in). */
+  async function staleQuote(method: 'quote' | 'both' = 'quote'): Promise<void> {
+    expect(await quotes[method](1)).toBe('1#1');
+    await sleep(600);
+  }
+
+  it('before its ttl a value is a hit, with what is left of the ttl (not of staleTtl) reported', async () => {
+    expect(await quotes.quote(1)).toBe('1#1');
+    const { result, hits } = await CacheDetect.run(() => quotes.quote(1));
+    expect(result).toBe('1#1');
+    expect(quotes.calls).toBe(1);
+    expect(hits).toEqual([expect.objectContaining({ key: 'CwQuote:1', strategy: 'cache' })]);
+    expect(hits[0].ttl).toBeGreaterThan(0);
+    expect(hits[0].ttl).toBeLessThanOrEqual(500);
+    expect(hits[0].stale).toBeUndefined();
+    // The entry itself stays for ttl + staleTtl.
+    expect(await cache.getExpire('CwQuote:1')).toBeGreaterThan(59_000);
+  });
+
+  it('past its ttl, a recompute slower than timeout answers the stale value; the run stores its result later', async () => {
+    await staleQuote();
+    quotes.hold();
+    const { result, hits } = await CacheDetect.run(() => quotes.quote(1));
+    // The upstream is still held: only the timeout can have answered.
+    expect(result).toBe('1#1');
+    expect(hits).toEqual([
+      expect.objectContaining({ key: 'CwQuote:1', strategy: 'cache', stale: true, exception: 'CacheTimeoutError' }),
+    ]);
+    expect(quotes.calls).toBe(2);
+    quotes.release();
+    await backgroundSettled();
+    // The slow run finished in the background and stored its result: a fresh hit now.
+    expect(await quotes.quote(1)).toBe('1#2');
+    expect(quotes.calls).toBe(2);
+  });
+
+  it('a recompute faster than timeout answers its own result, not the stale one', async () => {
+    await staleQuote();
+    const { result, hits } = await CacheDetect.run(() => quotes.quote(1));
+    expect(result).toBe('1#2');
+    expect(hits).toEqual([]);
+  });
+
+  it('concurrent callers of a slow recompute all get the stale value, and the upstream runs once', async () => {
+    await staleQuote();
+    quotes.hold();
+    const started = performance.now();
+    const latencies: number[] = [];
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, async () => {
+        const answer = await quotes.quote(1);
+        latencies.push(performance.now() - started);
+        return answer;
+      }),
+    );
+    expect(answers).toEqual(Array(50).fill('1#1'));
+    expect(quotes.calls).toBe(2);
+    // Bounded by the timeout, not by the upstream (still held): the slowest caller is far from any upstream time.
+    latencies.sort((a, b) => a - b);
+    expect(latencies[Math.floor(latencies.length * 0.99)]).toBeLessThan(2_000);
+  });
+
+  it('a background run that fails after the timeout is logged, not thrown; the stale value keeps answering', async () => {
+    await staleQuote();
+    quotes.hold();
+    quotes.failWith = new Error('upstream down');
+    expect(await quotes.quote(1)).toBe('1#1');
+    quotes.release();
+    await backgroundSettled();
+    // Still stale, nothing stored by the failed run: the next slow recompute is answered by the timeout again.
+    quotes.hold();
+    expect(await quotes.quote(1)).toBe('1#1');
+    expect(quotes.calls).toBe(3);
+  });
+
+  it('a failing recompute faster than timeout fails the call: staleTtl is no failover', async () => {
+    await staleQuote();
+    quotes.failWith = new Error('upstream down');
+    expect(await rejection(quotes.quote(1))).toEqual(new Error('upstream down'));
+  });
+
+  it('hardTimeout without a stale value fails the call with CacheTimeoutError; the run still stores', async () => {
+    quotes.hold();
+    const error = await rejection(quotes.hard(1));
+    expect(error).toBeInstanceOf(CacheTimeoutError);
+    expect(error).toMatchObject({ code: 'CASHEWS_TIMEOUT', timeout: 300, target: 'CwQuotes.hard' });
+    quotes.release();
+    await backgroundSettled();
+    expect(await quotes.hard(1)).toBe('1#1');
+    expect(quotes.calls).toBe(1);
+  });
+
+  it('timeout and hardTimeout: the stale value when there is one, CacheTimeoutError when there is none', async () => {
+    await staleQuote('both');
+    quotes.hold();
+    expect(await quotes.both(1)).toBe('1#1');
+    expect(await rejection(quotes.both(2))).toBeInstanceOf(CacheTimeoutError);
+  });
+
+  it('on a controller: a stale body at the timeout, 504 at the hardTimeout', async () => {
+    const controller = app.get(CwController);
+    const server = app.getHttpServer();
+    await request(server).get('/cw/stale').expect(200, '1#1');
+    await sleep(600);
+    controller.hold();
+    await request(server).get('/cw/stale').expect(200, '1#1');
+    const timedOut = await request(server).get('/cw/hard').expect(504);
+    expect(timedOut.body).toMatchObject({ statusCode: 504, error: 'CacheTimeoutError' });
+  });
+});
