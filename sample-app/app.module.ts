@@ -9,6 +9,14 @@ import { ProductsModule } from './products/products.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
 
 /** The stats page is for operators: a shared token when DASHBOARD_TOKEN is set, else loopback callers only. */
+/** The regions shipping is quoted for; any other X-Region (or none) is 'eu', so a header cannot grow the cache. */
+const REGIONS = new Set(['eu', 'us', 'apac']);
+
+function regionOf(header: string | string[] | undefined): string {
+  const region = String(header ?? '').toLowerCase();
+  return REGIONS.has(region) ? region : 'eu';
+}
+
 function dashboardGuard(req: StatsRequest): boolean {
   const token = process.env.DASHBOARD_TOKEN;
   if (token) return req.headers['x-dashboard-token'] === token;
@@ -28,6 +36,8 @@ function dashboardGuard(req: StatsRequest): boolean {
       cacheControl: true,
       metrics: { path: '/metrics' },
       dashboard: { path: '/cashews', guard: dashboardGuard },
+      // The key context of each request: `{@region}` in a key template reads it (see ProductsService.shipping).
+      keyContext: (req) => ({ region: regionOf(req.headers['x-region']) }),
       // Command hooks see every command on its way to the backend; this one logs the slow ones.
       hooks: [slowCommandLog(Number(process.env.SLOW_COMMAND_MS ?? 50))],
     }),

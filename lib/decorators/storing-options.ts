@@ -27,6 +27,13 @@ export interface StoringDecoratorOptions<R = unknown> {
    * `@Invalidate({ tags: ['user:{id}'] })` removes every key of a tag without scanning.
    */
   tags?: string[];
+  /**
+   * A method returning a stream (an async iterable, an RxJS Observable, a Node readable stream, a `StreamableFile`)
+   * is recorded chunk by chunk while its caller reads it, and stored once it ends; past this many bytes in all the
+   * recording stops and nothing is stored (the caller still gets every chunk). A number of bytes or `'256KB'`,
+   * `'1MB'`. Default `'1MB'`.
+   */
+  maxBytes?: number | string;
 }
 
 /**
@@ -47,7 +54,7 @@ export interface ErrorCachingOptions {
 }
 
 /** Option names of {@link StoringDecoratorOptions}. */
-export const STORING_OPTION_NAMES = ['ttl', 'condition', 'timeCondition', 'tags'] as const;
+export const STORING_OPTION_NAMES = ['ttl', 'condition', 'timeCondition', 'tags', 'maxBytes'] as const;
 
 /** Option names of {@link ErrorCachingOptions}. */
 export const ERROR_OPTION_NAMES = ['cacheErrors', 'onlyErrors', 'errorTtl'] as const;

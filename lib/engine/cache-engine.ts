@@ -331,7 +331,7 @@ export class CacheEngine implements StrategyCache {
     key: string,
     ttl: Duration,
     fn: () => T | Promise<T>,
-    options: { wait?: boolean | Duration; step?: Duration } = {},
+    options: { wait?: boolean | Duration; step?: Duration; holdUntil?: (result: T) => Promise<void> | undefined } = {},
   ): Promise<T> {
     const ttlMs = parsePositiveDuration(ttl, 'ttl');
     const wait =
@@ -350,10 +350,14 @@ export class CacheEngine implements StrategyCache {
       if (Date.now() >= deadline) throw new LockedError(key);
       await sleep(Math.min(step, Math.max(1, deadline - Date.now())));
     }
+    let held: Promise<void> | undefined;
     try {
-      return await fn();
+      const result = await fn();
+      held = options.holdUntil?.(result);
+      return result;
     } finally {
-      await this.unlock(key, token);
+      if (held) void held.then(() => this.unlock(key, token)).catch(() => undefined);
+      else await this.unlock(key, token);
     }
   }
 

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
+import { defer, mergeMap, Observable } from 'rxjs';
 import { CacheResolver } from '../cache-resolver.js';
 import {
   markApplied,
@@ -91,25 +92,62 @@ export class CashewsExplorer implements OnModuleInit {
       this.resolver.cacheFor(layer);
     }
     const original = originalMethod(instance[name]) as Method;
-    refuseSync(instance, name, original, target, layers);
+    const shape = returnShape(instance, name, original);
+    if (shape === 'value') refuseSync(instance, name, original, target, layers);
     const resolver = this.resolver;
     const logger = this.logger;
     let checked = false;
     const run = (self: unknown, args: unknown[]): unknown => {
       const result = original.apply(self, args);
-      if (!checked) {
+      if (!checked && shape === 'value') {
         checked = true;
         // Backstop for what refuseSync cannot see (no return type annotation): said once, loudly.
         if (!isThenable(result)) logger.error(syncMessage(target, layers, 'returned a plain value'));
       }
       return result;
     };
-    const decorated = function (this: unknown, ...args: unknown[]) {
-      return execute(layers, { target, source: { args } }, resolver, async () => run(this, args));
-    };
+    const call = (self: unknown, args: unknown[]) =>
+      execute(layers, { target, source: { args } }, resolver, async () => run(self, args));
+    // Streams keep their type for the caller: an async generator method still returns an async iterable (run when
+    // first read, like the generator), an Observable method an Observable (run when subscribed).
+    const decorated =
+      shape === 'iterable'
+        ? function (this: unknown, ...args: unknown[]) {
+            return lazyIterable(() => call(this, args));
+          }
+        : shape === 'observable'
+          ? function (this: unknown, ...args: unknown[]) {
+              return defer(() => call(this, args)).pipe(mergeMap((result) => result as Observable<unknown>));
+            }
+          : function (this: unknown, ...args: unknown[]) {
+              return call(this, args);
+            };
     Object.defineProperty(decorated, 'name', { value: name });
     instance[name] = decorated;
   }
+}
+
+/**
+ * What a provider method returns, as far as its wrapper must keep it: an async iterable (an `async *` method), an
+ * Observable (declared `Observable<T>`: emitDecoratorMetadata's `design:returntype`), or a value or promise.
+ */
+function returnShape(instance: object, name: string, original: Method): 'iterable' | 'observable' | 'value' {
+  if (Object.prototype.toString.call(original) === '[object AsyncGeneratorFunction]') return 'iterable';
+  const declared: unknown = Reflect.getMetadata('design:returntype', Object.getPrototypeOf(instance) as object, name);
+  // By shape, not identity: the application may load another copy of rxjs than this package (CommonJS and ESM).
+  const prototype =
+    typeof declared === 'function' ? (declared as { prototype?: { subscribe?: unknown } }).prototype : undefined;
+  return declared === Observable ||
+    ((declared as { name?: string } | undefined)?.name === 'Observable' && typeof prototype?.subscribe === 'function')
+    ? 'observable'
+    : 'value';
+}
+
+/** An async iterable that runs `start` when first read and yields what the iterable it resolves to yields. */
+function lazyIterable(start: () => Promise<unknown>): AsyncIterable<unknown> {
+  return (async function* () {
+    yield* (await start()) as AsyncIterable<unknown>;
+  })();
 }
 
 function isThenable(value: unknown): boolean {

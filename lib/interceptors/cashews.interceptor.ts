@@ -7,7 +7,7 @@ import {
   type NestInterceptor,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { defer, lastValueFrom, type Observable } from 'rxjs';
+import { defer, isObservable, lastValueFrom, mergeMap, of, type Observable } from 'rxjs';
 import { CacheResolver } from '../cache-resolver.js';
 import { argsFromRequest, readRouteArgs, type RouteArgs } from '../decorators/route-args.js';
 import { getLayers } from '../decorators/strategy-metadata.js';
@@ -26,6 +26,9 @@ const CACHEABLE_METHODS: readonly string[] = ['GET', 'HEAD'];
  */
 const RAN = Symbol('CashewsInterceptor');
 
+/** Metadata `@Sse()` puts on a handler (`SSE_METADATA` of @nestjs/common, not exported from its entry point). */
+const SSE_METADATA = '__sse__';
+
 type HttpRequest = {
   method?: string;
   url?: string;
@@ -40,6 +43,7 @@ type HttpRequest = {
  * @example
  * ```ts
  * import { UseInterceptors } from '@nestjs/common';
+
  *
  * // registered globally by CashewsModule; with `globalInterceptors: false`, mount it on each controller
  * // (next to its Controller decorator; the handler's Get decorator goes next to Cache)
@@ -72,13 +76,17 @@ export class CashewsInterceptor implements NestInterceptor {
     marks[RAN] = true;
     const route = this.routeOf(context.getClass(), handler as (...args: unknown[]) => unknown);
     const target = route.target;
-    const run = () => lastValueFrom(next.handle(), { defaultValue: undefined });
+    // A server-sent events route streams its Observable: the layers get (and may record) the stream itself.
+    const sse = Reflect.getMetadata(SSE_METADATA, handler) === true;
+    const run = sse ? async () => next.handle() : () => lastValueFrom(next.handle(), { defaultValue: undefined });
+    const flatten = (result: Observable<unknown>) =>
+      sse ? result.pipe(mergeMap((value) => (isObservable(value) ? value : of(value)))) : result;
 
     const type = context.getType<string>();
     if (type !== 'http') {
       // RPC: the payload; GraphQL: the args object. Templates address them as {0} / {0.field}.
       const args = [context.getArgByIndex(type === 'graphql' ? 1 : 0)];
-      return defer(() => execute(layers, { target, source: { args } }, this.resolver, run));
+      return flatten(defer(() => execute(layers, { target, source: { args } }, this.resolver, run)));
     }
 
     const req = context.switchToHttp().getRequest<HttpRequest>();
@@ -94,7 +102,7 @@ export class CashewsInterceptor implements NestInterceptor {
       keyOf: (layer) => this.keyOf(layer, source, method, req, target),
       onLimit: this.limitHeaders(context.switchToHttp().getResponse()),
     };
-    return defer(() => execute(active, invocation, this.resolver, run));
+    return flatten(defer(() => execute(active, invocation, this.resolver, run)));
   }
 
   /** Default controller keys name the route and the whole query string (parameters sorted). */

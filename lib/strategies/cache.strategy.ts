@@ -2,7 +2,7 @@ import { MISS } from '../miss.js';
 import { Failure, fromStored, settle } from './cached-errors.js';
 import { asEnvelope } from './envelope.js';
 import { computeOnce, type StampedeOptions } from './stampede.js';
-import { compute, storeOptions, type StorePolicy } from './store-policy.js';
+import { compute, storeOptions, storeWhenRecorded, type StorePolicy } from './store-policy.js';
 import { errorName, type Next, type Strategy, type StrategyCache, type StrategyCall } from './strategy.js';
 import { defineStrategy, fixedTtlOf, type StrategyDefinition } from './layer.js';
 import { withinTimeouts, type Timeouts } from './timeouts.js';
@@ -37,7 +37,9 @@ export const cacheStrategy: Strategy<CacheStrategyOptions> = async (call, option
     async () => fromStored(options.errors, await cache.read(call.key)),
     async () => {
       const computed = await compute(call, options, next);
-      if (computed.store) await cache.set(call.key, computed.value, storeOptions(options, call, computed.ttl));
+      const save = (value: unknown, ttl: number) => cache.set(call.key, value, storeOptions(options, call, ttl));
+      if (computed.store) await save(computed.value, computed.ttl);
+      storeWhenRecorded(call, computed, save);
       return computed.answer;
     },
   );
@@ -94,10 +96,14 @@ async function timedCache(
     async () => (await read()).fresh,
     async () => {
       const computed = await compute(call, options, next);
-      if (computed.store) {
-        const value = staleTtl === undefined ? computed.value : { v: computed.value, at: Date.now() + computed.ttl };
-        await cache.set(call.key, value, storeOptions(options, call, lifetime(computed.ttl)));
-      }
+      const save = (value: unknown, ttl: number) =>
+        cache.set(
+          call.key,
+          staleTtl === undefined ? value : { v: value, at: Date.now() + ttl },
+          storeOptions(options, call, lifetime(ttl)),
+        );
+      if (computed.store) await save(computed.value, computed.ttl);
+      storeWhenRecorded(call, computed, save);
       return computed.answer;
     },
   );

@@ -3,6 +3,8 @@ import { toTagged } from '../codec/value-walker.js';
 import { parsePositiveDuration } from '../duration.js';
 import { CashewsConfigError } from '../errors.js';
 import { MISS } from '../miss.js';
+import { Recording } from '../streams/recording.js';
+import { replay, StoredStream } from '../streams/stored-stream.js';
 
 /** An error class whose thrown instances a storing decorator keeps (`cacheErrors`). */
 export type CacheableErrorClass = abstract new (...args: never[]) => Error;
@@ -54,9 +56,15 @@ export function isErrorFromCache(error: unknown): boolean {
   return typeof error === 'object' && error !== null && restored.has(error);
 }
 
-/** The answer: the result, or the error of a {@link Failure} thrown. */
+/**
+ * What one caller gets: the result, the error of a {@link Failure} thrown, its own replay of a stored stream, or its
+ * own stream of a run being recorded (several callers may share one run or one stored entry).
+ */
 export function settle(answer: unknown): unknown {
+  if (typeof answer !== 'object' || answer === null) return answer;
   if (answer instanceof Failure) throw answer.error;
+  if (answer instanceof Recording) return answer.consumer();
+  if (answer instanceof StoredStream) return replay(answer);
   return answer;
 }
 

@@ -3,7 +3,14 @@ import { MISS } from '../miss.js';
 import { Failure, fromStored, settle } from './cached-errors.js';
 import { asEnvelope, type Envelope } from './envelope.js';
 import { computeOnce, type StampedeOptions } from './stampede.js';
-import { compute, refreshAgeFor, storeOptions, type Computed, type StorePolicy } from './store-policy.js';
+import {
+  compute,
+  refreshAgeFor,
+  storeOptions,
+  storeWhenRecorded,
+  type Computed,
+  type StorePolicy,
+} from './store-policy.js';
 import { errorName, type Next, type Strategy, type StrategyCache, type StrategyCall } from './strategy.js';
 import { defineStrategy, fixedTtlOf, type StrategyDefinition } from './layer.js';
 
@@ -35,6 +42,9 @@ async function refresh(
   replacing: boolean,
 ): Promise<unknown> {
   const computed = await compute(call, options, next);
+  storeWhenRecorded(call, computed, (value, ttl) =>
+    cache.set(call.key, envelope(call, options, { ...computed, value, ttl }), storeOptions(options, call, ttl)),
+  );
   if (computed.store) {
     await cache.set(call.key, envelope(call, options, computed), storeOptions(options, call, computed.ttl));
   } else if (computed.clears && replacing) {

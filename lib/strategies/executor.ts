@@ -5,6 +5,7 @@ import type { KeySource } from '../keys/key-template.js';
 import type { Layer } from './layer.js';
 import { NO_OBSERVER, type ExecutionObserver, type LayerObserver } from './observer.js';
 import { layerOptions } from './store-policy.js';
+import { Recording } from '../streams/recording.js';
 import type { Next, RunReport, StrategyCache, StrategyCall, LimitInfo } from './strategy.js';
 
 export type { Layer } from './layer.js';
@@ -197,7 +198,8 @@ function bind(layer: Layer, keyFor: () => string, invocation: Invocation, hooks:
         // Runs of `next` from here on are background refreshes, not executions made for this caller.
         inBackground = true;
         const task = work().then(
-          () => undefined,
+          // A streamed result nobody reads (a background refresh) is read here, so that it is recorded and stored.
+          (result) => (result instanceof Recording ? result.drain() : undefined),
           (error: unknown) => hooks.onBackgroundError(invocation.target, error),
         );
         if (hooks.trackBackground) hooks.trackBackground(invocation.target, task);

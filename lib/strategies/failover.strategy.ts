@@ -1,5 +1,6 @@
 import { MISS } from '../miss.js';
-import { compute, storeOptions, type StorePolicy } from './store-policy.js';
+import { settle } from './cached-errors.js';
+import { compute, storeOptions, storeWhenRecorded, type StorePolicy } from './store-policy.js';
 import { errorName, matchesExceptions, type ExceptionsOption, type Strategy } from './strategy.js';
 import { defineStrategy, fixedTtlOf, type StrategyDefinition } from './layer.js';
 
@@ -15,14 +16,16 @@ export interface FailoverStrategyOptions extends StorePolicy {
 export const failoverStrategy: Strategy<FailoverStrategyOptions> = async (call, options, cache, next) => {
   try {
     const computed = await compute(call, options, next);
-    if (computed.store) await cache.set(call.key, computed.value, storeOptions(options, call, computed.ttl));
-    return computed.answer;
+    const save = (value: unknown, ttl: number) => cache.set(call.key, value, storeOptions(options, call, ttl));
+    if (computed.store) await save(computed.value, computed.ttl);
+    storeWhenRecorded(call, computed, save);
+    return settle(computed.answer);
   } catch (error) {
     if (!matchesExceptions(options.exceptions, error)) throw error;
     const stored = await cache.read(call.key);
     if (stored === MISS) throw error;
     await call.report({ strategy: 'failover', stale: true, exception: errorName(error) });
-    return stored;
+    return settle(stored);
   }
 };
 

@@ -1,7 +1,7 @@
 import { MISS } from '../miss.js';
 import { Failure, fromStored, settle } from './cached-errors.js';
 import { computeOnce, type StampedeOptions } from './stampede.js';
-import { compute, storeOptions, ttlFor, type StorePolicy } from './store-policy.js';
+import { compute, storeOptions, storeWhenRecorded, ttlFor, type StorePolicy } from './store-policy.js';
 import { errorName, type Next, type Strategy, type StrategyCache, type StrategyCall } from './strategy.js';
 import { defineStrategy, fixedTtlOf, type StrategyDefinition } from './layer.js';
 
@@ -24,9 +24,13 @@ async function store(
   replacing: boolean,
 ) {
   const computed = await compute(call, options, next);
+  const save = async (value: unknown, ttl: number) => {
+    await cache.set(call.key, value, storeOptions(options, call, ttl));
+    await cache.set(`${call.key}:hits`, 0, { ttl });
+  };
+  storeWhenRecorded(call, computed, save);
   if (computed.store) {
-    await cache.set(call.key, computed.value, storeOptions(options, call, computed.ttl));
-    await cache.set(`${call.key}:hits`, 0, { ttl: computed.ttl });
+    await save(computed.value, computed.ttl);
   } else if (computed.clears && replacing) {
     // An `onlyErrors` layer whose method succeeded again: the stored error it was recomputing is no answer now.
     await cache.delete(call.key);

@@ -261,7 +261,11 @@ describe('lockedStrategy', () => {
     );
     expect(result).toBe('v');
     expect(heldDuring).toBe(true);
-    expect(lock).toHaveBeenCalledWith('k:locked', 1_000, expect.any(Function), { wait: false, step: 7 });
+    expect(lock).toHaveBeenCalledWith('k:locked', 1_000, expect.any(Function), {
+      wait: false,
+      step: 7,
+      holdUntil: expect.any(Function),
+    });
     expect(await cache.isLocked('k:locked')).toBe(false);
   });
 });

@@ -2,7 +2,7 @@ import { MISS } from '../miss.js';
 import { Failure, fromStored, settle } from './cached-errors.js';
 import { asEnvelope } from './envelope.js';
 import { computeOnce, type StampedeOptions } from './stampede.js';
-import { compute, refreshAgeFor, storeOptions, type StorePolicy } from './store-policy.js';
+import { compute, refreshAgeFor, storeOptions, storeWhenRecorded, type StorePolicy } from './store-policy.js';
 import { errorName, matchesExceptions, type ExceptionsOption, type Strategy } from './strategy.js';
 import { defineStrategy, fixedTtlOf, type StrategyDefinition } from './layer.js';
 
@@ -45,13 +45,13 @@ export const softStrategy: Strategy<SoftStrategyOptions> = async (call, options,
       },
       async () => {
         const computed = await compute(call, options, next);
+        const save = (value: unknown, ttl: number, failed = false) => {
+          const age = failed ? undefined : refreshAgeFor(call, 'softTtl', options.freshFor, ttl);
+          return cache.set(call.key, { v: value, at: Date.now() + (age ?? ttl) }, storeOptions(options, call, ttl));
+        };
+        storeWhenRecorded(call, computed, save);
         if (computed.store) {
-          const age =
-            computed.answer instanceof Failure
-              ? undefined
-              : refreshAgeFor(call, 'softTtl', options.freshFor, computed.ttl);
-          const entry = { v: computed.value, at: Date.now() + (age ?? computed.ttl) };
-          await cache.set(call.key, entry, storeOptions(options, call, computed.ttl));
+          await save(computed.value, computed.ttl, computed.answer instanceof Failure);
         } else if (computed.clears && stored !== MISS) {
           // An `onlyErrors` layer whose method succeeded again: the stored error must not outlive the success.
           await cache.delete(call.key);
@@ -62,7 +62,7 @@ export const softStrategy: Strategy<SoftStrategyOptions> = async (call, options,
   } catch (error) {
     if (current === MISS || current instanceof Failure || !matchesExceptions(options.exceptions, error)) throw error;
     await call.report({ strategy: 'soft', stale: true, exception: errorName(error) });
-    return current;
+    return settle(current);
   }
   return settle(answer);
 };

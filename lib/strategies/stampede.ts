@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MISS } from '../miss.js';
+import { Recording } from '../streams/recording.js';
 import type { StrategyCache, StrategyCall } from './strategy.js';
 
 /** Stampede protection settings shared by `@Cache`, `@Early` and `@Soft`. */
@@ -25,26 +26,64 @@ export function computeOnce(
   fresh: () => Promise<unknown>,
   compute: () => Promise<unknown>,
 ): Promise<unknown> {
+  // A streamed result is stored only once read to its end: until then a caller that misses joins the run being
+  // recorded (and reads it from its first chunk) instead of starting another one.
+  const live = liveRecordings(cache);
+  const joined = live.get(call.key);
+  if (joined?.joinable()) return Promise.resolve(joined);
   return cache.singleFlight(call.key, async () => {
-    if (!options.lock) return compute();
-    const lockKey = `${call.key}:stampede`;
-    const token = randomUUID();
-    const deadline = Date.now() + options.lockTtl;
-    while (Date.now() < deadline) {
-      const attempt = await cache.tryLock(lockKey, token, options.lockTtl);
-      if (attempt === 'failed') return compute();
-      if (attempt === 'acquired') {
-        try {
-          const stored = await fresh();
-          return stored === MISS ? await compute() : stored;
-        } finally {
-          await cache.unlock(lockKey, token);
-        }
-      }
-      await sleep(options.step);
-      const stored = await fresh();
-      if (stored !== MISS) return stored;
+    const answer = await computeLocked(call, cache, options, fresh, compute);
+    if (answer instanceof Recording && answer.joinable() && !live.has(call.key)) {
+      live.set(call.key, answer);
+      void answer.settled().then(() => {
+        if (live.get(call.key) === answer) live.delete(call.key);
+      });
     }
-    return compute();
+    return answer;
   });
+}
+
+/** Runs of streamed results being recorded, per cache instance and key. */
+const recordings = new WeakMap<object, Map<string, Recording>>();
+
+function liveRecordings(cache: StrategyCache): Map<string, Recording> {
+  let live = recordings.get(cache);
+  if (!live) recordings.set(cache, (live = new Map()));
+  return live;
+}
+
+/** {@link computeOnce} inside the single flight: the cross-process lock when `lock` is on. */
+async function computeLocked(
+  call: StrategyCall,
+  cache: StrategyCache,
+  options: StampedeOptions,
+  fresh: () => Promise<unknown>,
+  compute: () => Promise<unknown>,
+): Promise<unknown> {
+  if (!options.lock) return compute();
+  const lockKey = `${call.key}:stampede`;
+  const token = randomUUID();
+  const deadline = Date.now() + options.lockTtl;
+  while (Date.now() < deadline) {
+    const attempt = await cache.tryLock(lockKey, token, options.lockTtl);
+    if (attempt === 'failed') return compute();
+    if (attempt === 'acquired') {
+      // A streamed result is stored once read to its end: the lock is held until then, so waiters keep polling.
+      let recording: Recording | undefined;
+      try {
+        const stored = await fresh();
+        if (stored !== MISS) return stored;
+        const answer = await compute();
+        if (answer instanceof Recording) recording = answer;
+        return answer;
+      } finally {
+        if (recording) void recording.settled().then(() => cache.unlock(lockKey, token));
+        else await cache.unlock(lockKey, token);
+      }
+    }
+    await sleep(options.step);
+    const stored = await fresh();
+    if (stored !== MISS) return stored;
+  }
+  return compute();
 }

@@ -3,6 +3,10 @@ import { CashewsConfigError } from '../errors.js';
 import { errorPolicy, Failure, isCacheable, toStoredError, type ErrorPolicy } from './cached-errors.js';
 import type { KeyFunction } from '../keys/key-template.js';
 import { renderTags } from '../tags/tag-templates.js';
+import { parseSize } from '../size.js';
+import { Recording } from '../streams/recording.js';
+import { registerStoredStream, type StoredStream } from '../streams/stored-stream.js';
+import { streamKindOf } from '../streams/stream-kind.js';
 import type { Layer } from './layer.js';
 import {
   errorName,
@@ -23,6 +27,8 @@ export interface StorePolicy {
   errors?: ErrorPolicy;
   /** Compiled tag templates (added by the decorator); each stored entry is recorded under the rendered tags. */
   tags?: readonly KeyFunction[];
+  /** Largest recording of a streamed result that is stored (bytes). Default 1 MiB. */
+  maxBytes?: number;
 }
 
 /** The store options every storing decorator accepts, as the user gave them. */
@@ -33,7 +39,11 @@ export interface StoreOptions {
   cacheErrors?: unknown;
   onlyErrors?: unknown;
   errorTtl?: unknown;
+  maxBytes?: number | string;
 }
+
+/** Default `maxBytes`: a recorded stream larger than this is passed through and not stored. */
+const DEFAULT_MAX_BYTES = 1024 * 1024;
 
 function describeValue(value: unknown): string {
   if (typeof value === 'function') return 'a function';
@@ -58,6 +68,8 @@ export function storePolicy(where: string, options: StoreOptions & { ttl: TtlOpt
     );
   }
   const fixedTtl = typeof ttl === 'function' ? undefined : parsePositiveDuration(ttl, `${where} ttl`);
+  // Registered here, at decoration, so that a stream stored by another process reads back in this one.
+  registerStoredStream();
   return {
     ttl:
       typeof ttl === 'function'
@@ -67,6 +79,7 @@ export function storePolicy(where: string, options: StoreOptions & { ttl: TtlOpt
     timeCondition:
       timeCondition === undefined ? undefined : parsePositiveDuration(timeCondition, `${where} timeCondition`),
     errors: errorPolicy(where, options, fixedTtl),
+    maxBytes: options.maxBytes === undefined ? undefined : parseSize(options.maxBytes, `${where} maxBytes`),
   };
 }
 
@@ -161,7 +174,8 @@ export function shouldStore(
   args: readonly unknown[],
   elapsedMs: number,
 ): boolean {
-  if (isStream(result)) return false;
+  // Streams of the recorded kinds are stored once read to their end (see compute); other stream-likes never are.
+  if (isStream(result) && !streamKindOf(result)) return false;
   if (policy.timeCondition !== undefined && elapsedMs < policy.timeCondition) return false;
   return policy.condition ? policy.condition(result, args) : true;
 }
@@ -192,6 +206,11 @@ export interface Computed {
   readonly ttl: number;
   /** A success of an `onlyErrors` layer: a refresh removes the stored error it replaces. */
   readonly clears: boolean;
+  /**
+   * A streamed result: {@link answer} is its {@link Recording}, and this gives what to store (under {@link ttl}) once
+   * the callers have read it to its end, or `undefined` when there is nothing to store. See {@link storeWhenRecorded}.
+   */
+  readonly recorded?: Promise<StoredStream | undefined>;
 }
 
 /**
@@ -221,13 +240,43 @@ export async function compute(call: StrategyCall, policy: StorePolicy, next: Nex
     }
     return { answer: new Failure(error), store: true, value: stored, ttl: errors.ttl, clears: false };
   }
+  // A stream is read once: every caller sharing this run gets its own replay of one recording.
+  const kind = streamKindOf(result);
+  const answer = (keep: boolean) =>
+    kind ? new Recording(result, kind, { maxBytes: keep ? (policy.maxBytes ?? DEFAULT_MAX_BYTES) : 0 }) : result;
   // Served by a layer below (stacked decorators): passed on, never stored here.
-  if (run.served) return { answer: result, store: false, value: undefined, ttl: 0, clears: false };
-  if (policy.errors?.only) return { answer: result, store: false, value: undefined, ttl: 0, clears: true };
+  if (run.served) return { answer: answer(false), store: false, value: undefined, ttl: 0, clears: false };
+  if (policy.errors?.only) return { answer: answer(false), store: false, value: undefined, ttl: 0, clears: true };
   if (!shouldStore(policy, result, call.args, performance.now() - started)) {
-    return { answer: result, store: false, value: undefined, ttl: 0, clears: false };
+    return { answer: answer(false), store: false, value: undefined, ttl: 0, clears: false };
   }
-  return { answer: result, store: true, value: result, ttl: ttlFor(policy, result, call.args), clears: false };
+  const ttl = ttlFor(policy, result, call.args);
+  if (kind) {
+    const recording = answer(true) as Recording;
+    return { answer: recording, store: false, value: undefined, ttl, clears: false, recorded: recording.done };
+  }
+  return { answer: result, store: true, value: result, ttl, clears: false };
+}
+
+/**
+ * Stores a streamed result with `save` once it has been read to its end within `maxBytes` (in the background: the
+ * callers already have their streams). Nothing happens for a plain result, nor for a stream that failed, was
+ * abandoned or grew too large.
+ */
+export function storeWhenRecorded(
+  call: StrategyCall,
+  computed: Computed,
+  save: (value: unknown, ttl: number) => Promise<unknown>,
+): void {
+  const recording = computed.answer instanceof Recording ? computed.answer : undefined;
+  void computed.recorded?.then((stored) => {
+    if (!stored) return;
+    call.background(() => {
+      const saving = save(stored, computed.ttl);
+      recording?.holdFor(saving);
+      return saving;
+    });
+  });
 }
 
 /**

@@ -22,11 +22,12 @@ export interface StrategyCache {
   getExpire(key: string): Promise<number>;
   tryLock(key: string, token: string, ttl: number): Promise<'acquired' | 'held' | 'failed'>;
   unlock(key: string, token: string): Promise<boolean>;
+  /** `holdUntil`: the lock outlives `fn` until the promise it gives for the result settles (a streamed result). */
   lock<T>(
     key: string,
     ttl: Duration,
     fn: () => T | Promise<T>,
-    options?: { wait?: boolean | Duration; step?: Duration },
+    options?: { wait?: boolean | Duration; step?: Duration; holdUntil?: (result: T) => Promise<void> | undefined },
   ): Promise<T>;
   singleFlight<T>(key: string, fn: () => Promise<T>): Promise<T>;
   /** Atomic fixed-window count (`@RateLimit`); safe mode falls back to per-process memory state. */

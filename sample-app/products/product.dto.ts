@@ -36,6 +36,15 @@ export interface RatingDto {
   computedAt: string;
 }
 
+export interface ShippingDto {
+  productId: string;
+  region: string;
+  amount: number;
+  currency: string;
+  days: number;
+  quotedAt: string;
+}
+
 export interface TopSellerDto {
   rank: number;
   productId: string;

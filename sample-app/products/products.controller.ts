@@ -1,7 +1,26 @@
-import { Body, Controller, DefaultValuePipe, Get, Headers, Param, ParseIntPipe, Put, Query } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  DefaultValuePipe,
+  Get,
+  Headers,
+  Param,
+  ParseIntPipe,
+  Put,
+  Query,
+  StreamableFile,
+} from '@nestjs/common';
 import { Cache, CacheDetect, Invalidate, RateLimit, type CacheHit } from '../../lib/index.js';
 import { RecentlyViewedService } from '../sessions/recently-viewed.service.js';
-import type { PriceDto, ProductDto, ProductPageDto, RatingDto, StockDto, TopSellersDto } from './product.dto.js';
+import type {
+  PriceDto,
+  ProductDto,
+  ProductPageDto,
+  RatingDto,
+  ShippingDto,
+  StockDto,
+  TopSellersDto,
+} from './product.dto.js';
 import { ProductsService } from './products.service.js';
 
 /** `GET /products/:id/detect`: the product plus where it came from. */
@@ -42,6 +61,12 @@ export class ProductsController {
     return this.products.topSellers();
   }
 
+  /** A file download, cached as the bytes it streamed (see ProductsService.exportCsv). */
+  @Get('export.csv')
+  exportCsv(): Promise<StreamableFile> {
+    return this.products.exportCsv();
+  }
+
   @Get(':id')
   async findOne(@Param('id') id: string, @Headers('x-session-id') sessionId?: string): Promise<ProductDto> {
     const product = await this.products.findOne(id);
@@ -75,6 +100,12 @@ export class ProductsController {
   @Get(':id/stock')
   stock(@Param('id') id: string): Promise<StockDto> {
     return this.products.stock(id);
+  }
+
+  /** `X-Region: eu | us | apac` picks the region of the quote (app.module.ts puts it in the key context). */
+  @Get(':id/shipping')
+  shipping(@Param('id') id: string): Promise<ShippingDto> {
+    return this.products.shipping(id);
   }
 
   @Get(':id/rating')

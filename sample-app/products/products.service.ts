@@ -1,8 +1,27 @@
 import { Injectable } from '@nestjs/common';
-import { Cache, CircuitBreaker, CircuitOpenError, Failover, HitCache, Invalidate, Soft } from '../../lib/index.js';
+import { Readable } from 'node:stream';
+import { StreamableFile } from '@nestjs/common';
+import {
+  Cache,
+  CircuitBreaker,
+  CircuitOpenError,
+  Failover,
+  HitCache,
+  Invalidate,
+  keyContext,
+  Soft,
+} from '../../lib/index.js';
 import { CatalogueUpstreamService } from '../upstream/catalogue-upstream.service.js';
 import { ProductNotFoundError, UpstreamError } from '../upstream/upstream.errors.js';
-import type { PriceDto, ProductDto, ProductPageDto, RatingDto, StockDto, TopSellersDto } from './product.dto.js';
+import type {
+  PriceDto,
+  ProductDto,
+  ProductPageDto,
+  RatingDto,
+  ShippingDto,
+  StockDto,
+  TopSellersDto,
+} from './product.dto.js';
 
 const PAGE_SIZE = 5;
 
@@ -99,6 +118,33 @@ export class ProductsService {
   @Cache({ ttl: '5s', staleTtl: '10m', timeout: '100ms', hardTimeout: '2s', key: 'rating:{id}' })
   rating(id: string): Promise<RatingDto> {
     return this.upstream.fetchRating(id);
+  }
+
+  /**
+   * Shipping depends on the visitor's region, which no parameter carries: app.module.ts fills the key context from
+   * the `X-Region` header (module option `keyContext`), and `{@region}` keeps each region's quote apart, here and
+   * in every provider method called while serving the request.
+   */
+  @Cache({ ttl: '5m', key: 'shipping:{@region}:{id}' })
+  shipping(id: string): Promise<ShippingDto> {
+    return this.upstream.fetchShipping(id, String(keyContext.get('region')));
+  }
+
+  /**
+   * The catalogue as CSV, streamed line by line. The first download is recorded while it streams; the next ones
+   * for a minute replay the recorded bytes (with the same content type and file name) without touching the upstream.
+   */
+  @Cache({ ttl: '1m', key: 'catalogue-csv', maxBytes: '256KB' })
+  async exportCsv(): Promise<StreamableFile> {
+    const products = await this.upstream.listProducts();
+    const lines = (function* () {
+      yield 'id,name,category\n';
+      for (const p of products) yield `${p.id},${JSON.stringify(p.name)},${p.category}\n`;
+    })();
+    return new StreamableFile(Readable.from(lines, { objectMode: false }), {
+      type: 'text/csv',
+      disposition: 'attachment; filename="catalogue.csv"',
+    });
   }
 
   /**

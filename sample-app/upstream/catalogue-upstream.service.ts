@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable, Logger } from '@nestjs/common';
-import type { PriceDto, ProductDto, RatingDto, StockDto, TopSellersDto } from '../products/product.dto.js';
+import type { PriceDto, ProductDto, RatingDto, ShippingDto, StockDto, TopSellersDto } from '../products/product.dto.js';
 import { BASE_PRICES, PRODUCTS } from './catalogue.data.js';
 import { ProductNotFoundError, UpstreamError } from './upstream.errors.js';
 
@@ -79,6 +79,15 @@ export class CatalogueUpstreamService {
       reviews: 10 + Math.floor(Math.random() * 500),
       computedAt: new Date().toISOString(),
     };
+  }
+
+  /** A shipping quote to a region: the same product costs a different amount to ship to each. */
+  async fetchShipping(id: string, region: string): Promise<ShippingDto> {
+    await this.roundTrip(`fetchShipping(${id}, ${region})`);
+    this.product(id);
+    const base = { eu: 4.9, us: 9.9, apac: 14.9 }[region] ?? 19.9;
+    const days = { eu: 2, us: 5, apac: 7 }[region] ?? 10;
+    return { productId: id, region, amount: base, currency: 'EUR', days, quotedAt: new Date().toISOString() };
   }
 
   async fetchTopSellers(): Promise<TopSellersDto> {

@@ -1,13 +1,14 @@
 /**
  * @Cache on controller handlers, over Express and Fastify, on mem:// and Redis (db 10, keys under `hb:`):
  * hits skip the handler, the default key holds the route and the whole (sorted) query string, only GET/HEAD
- * are cached unless `methods` says otherwise, and `@Res()` handlers and streams are never cached.
+ * are cached unless `methods` says otherwise, `@Res()` handlers are never cached, and a StreamableFile is replayed.
  */
 import { Readable } from 'node:stream';
 import { Controller, Get, Post, Res, StreamableFile } from '@nestjs/common';
 import request from 'supertest';
 import { Cache } from '../../lib/index.js';
 import { allCases, clearPrefix, Counter, createTestApp, describeCases, keysUnder, type TestApp } from './harness.js';
+import { pollUntil } from '../support/redis.js';
 
 const PREFIX = 'hb';
 const calls = new Counter();
@@ -113,12 +114,14 @@ describeCases('@Cache on controllers', allCases(), (c) => {
     expect(await keysUnder(t.cache, PREFIX)).toEqual([]);
   });
 
-  it('does not cache a StreamableFile result (each request streams a fresh body)', async () => {
+  it('caches a StreamableFile result once streamed: a hit replays its bytes with its content type (issue #12)', async () => {
     const first = await request(t.server).get('/items/stream').buffer(true).expect(200);
-    const second = await request(t.server).get('/items/stream').buffer(true).expect(200);
     expect(first.text).toBe('chunk-1');
-    expect(second.text).toBe('chunk-2');
-    expect(calls.get('stream')).toBe(2);
-    expect(await keysUnder(t.cache, PREFIX)).toEqual([]);
+    // Stored in the background once the first response has been streamed.
+    expect(await pollUntil(async () => (await keysUnder(t.cache, PREFIX)).length === 1, 2_000, 10)).toBe(true);
+    const second = await request(t.server).get('/items/stream').buffer(true).expect(200);
+    expect(second.text).toBe('chunk-1');
+    expect(second.headers['content-type']).toMatch(/^text\/plain/);
+    expect(calls.get('stream')).toBe(1);
   });
 });

@@ -1,0 +1,341 @@
+/**
+ * Streamed results (issue #12): async generators, Observables and readable streams from providers, and server-sent
+ * events from a controller (a StreamableFile is in test/http/cache-basics.e2e-spec.ts). The first run reaches its
+ * caller chunk by chunk while it is recorded; a hit replays the chunks without running the method; a run that fails,
+ * is abandoned or grows past maxBytes stores nothing; locks are held until the stream has been read.
+ * mem:// and Redis db 8; names start with "Sr".
+ */
+import { Readable } from 'node:stream';
+import { Controller, Injectable, Sse, type MessageEvent } from '@nestjs/common';
+import { Observable } from 'rxjs';
+import request from 'supertest';
+import {
+  backgroundSettled,
+  Cache,
+  CacheDetect,
+  Early,
+  Failover,
+  HitCache,
+  Locked,
+  LockedError,
+  Soft,
+  type CacheService,
+} from '../../lib/index.js';
+import { pollUntil } from '../support/redis.js';
+import { cleanup, closeApps, deferred, describeBackends, rejection, startApp } from '../support/strategy-fixtures.js';
+
+const TAG = 'Sr';
+
+class SrUpstreamError extends Error {}
+
+/** A source of chunks that can be held between two chunks, fail after some, and tells whether it was released. */
+class Source {
+  runs = 0;
+  released = 0;
+  failAfter?: number;
+  private gate?: Promise<void>;
+  private open?: () => void;
+
+  hold(): void {
+    const held = deferred();
+    this.gate = held.promise;
+    this.open = held.resolve;
+  }
+
+  release(): void {
+    this.open?.();
+    this.gate = this.open = undefined;
+  }
+
+  async *chunks(count = 3): AsyncGenerator<{ run: number; i: number }> {
+    const run = ++this.runs;
+    try {
+      for (let i = 1; i <= count; i++) {
+        if (this.failAfter !== undefined && i > this.failAfter) throw new SrUpstreamError(`failed after ${i - 1}`);
+        yield { run, i };
+        if (i === 1 && this.gate) await this.gate;
+      }
+    } finally {
+      this.released++;
+    }
+  }
+}
+
+@Injectable()
+class SrStreams extends Source {
+  @Cache({ ttl: '1m', key: 'SrGen:{id}' })
+  async *generated(id: number): AsyncGenerator<{ run: number; i: number }> {
+    void id;
+    yield* this.chunks();
+  }
+
+  @Cache({ ttl: '1m', key: 'SrBig', maxBytes: 40 })
+  async *big(): AsyncGenerator<string> {
+    for await (const chunk of this.chunks(5)) yield `${chunk.run}:${chunk.i}:${'x'.repeat(10)}`;
+  }
+
+  @Cache({ ttl: '1m', key: 'SrObs' })
+  ticks(): Observable<number> {
+    return new Observable<number>((subscriber) => {
+      const run = ++this.runs;
+      subscriber.next(run * 10 + 1);
+      const timer = setTimeout(() => {
+        subscriber.next(run * 10 + 2);
+        subscriber.complete();
+      }, 5);
+      return () => clearTimeout(timer);
+    });
+  }
+
+  @Cache({ ttl: '1m', key: 'SrBytes' })
+  async bytes(): Promise<Readable> {
+    const run = ++this.runs;
+    return Readable.from([Buffer.from(`r${run}-`), Buffer.from('tail')], { objectMode: false });
+  }
+
+  @Locked({ ttl: '5s', wait: false, key: 'SrLock' })
+  async *locked(): AsyncGenerator<{ run: number; i: number }> {
+    yield* this.chunks();
+  }
+
+  @Cache({ ttl: '1m', lock: true, key: 'SrStamp' })
+  async *stamped(): AsyncGenerator<{ run: number; i: number }> {
+    yield* this.chunks();
+  }
+
+  @Soft({ ttl: '1m', softTtl: '30s', key: 'SrSoft' })
+  async *soft(): AsyncGenerator<{ run: number; i: number }> {
+    yield* this.chunks();
+  }
+
+  @Early({ ttl: '1m', earlyTtl: '30s', key: 'SrEarly' })
+  async *early(): AsyncGenerator<{ run: number; i: number }> {
+    yield* this.chunks();
+  }
+
+  @HitCache({ ttl: '1m', cacheHits: 10, key: 'SrHit' })
+  async *hit(): AsyncGenerator<{ run: number; i: number }> {
+    yield* this.chunks();
+  }
+
+  down = false;
+
+  /** Fails before it returns its stream when `down` (a stream that fails while read reaches its reader as the error). */
+  @Failover({ ttl: '1m', key: 'SrFailover' })
+  async failover(): Promise<AsyncIterable<{ run: number; i: number }>> {
+    if (this.down) throw new SrUpstreamError('down');
+    return this.chunks();
+  }
+}
+
+@Controller('sr')
+class SrEvents {
+  runs = 0;
+
+  @Sse('events')
+  @Cache({ ttl: '1m', key: 'SrSse' })
+  events(): Observable<MessageEvent> {
+    return new Observable<MessageEvent>((subscriber) => {
+      const run = ++this.runs;
+      subscriber.next({ data: `run ${run} first` });
+      setTimeout(() => {
+        subscriber.next({ data: `run ${run} second` });
+        subscriber.complete();
+      }, 5);
+    });
+  }
+}
+
+async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const chunk of iterable) out.push(chunk);
+  return out;
+}
+
+function collectObservable<T>(observable: Observable<T>): Promise<T[]> {
+  return new Promise((resolve, reject) => {
+    const out: T[] = [];
+    observable.subscribe({ next: (value) => out.push(value), error: reject, complete: () => resolve(out) });
+  });
+}
+
+async function readAll(stream: Readable): Promise<string> {
+  const parts: Buffer[] = [];
+  for await (const chunk of stream) parts.push(Buffer.from(chunk as Buffer));
+  return Buffer.concat(parts).toString();
+}
+
+const RUN_1 = [
+  { run: 1, i: 1 },
+  { run: 1, i: 2 },
+  { run: 1, i: 3 },
+];
+
+describeBackends('streamed results', ({ url }) => {
+  let cache: CacheService;
+  let svc: SrStreams;
+  let app: Awaited<ReturnType<typeof startApp>>['app'];
+
+  beforeEach(async () => {
+    await cleanup(url, TAG);
+    ({ app, cache } = await startApp(url, [SrStreams], { controllers: [SrEvents] }));
+    svc = app.get(SrStreams);
+  });
+  afterEach(async () => {
+    svc.release();
+    await backgroundSettled();
+    await closeApps();
+  });
+
+  const stored = (key: string) => pollUntil(async () => cache.exists(key), 2_000, 5);
+
+  it('an async generator: the first run reaches its caller chunk by chunk, a hit replays it without running', async () => {
+    svc.hold();
+    const iterator = svc.generated(1)[Symbol.asyncIterator]();
+    // The first chunk arrives while the method is still held before its second: it was passed through, not buffered.
+    await expect(iterator.next()).resolves.toEqual({ done: false, value: { run: 1, i: 1 } });
+    expect(await cache.exists('SrGen:1')).toBe(false);
+    svc.release();
+    const rest = await collect({ [Symbol.asyncIterator]: () => iterator });
+    expect(rest).toEqual(RUN_1.slice(1));
+    expect(await stored('SrGen:1')).toBe(true);
+
+    const { result, hits } = await CacheDetect.run(() => collect(svc.generated(1)));
+    expect(result).toEqual(RUN_1);
+    expect(hits).toEqual([expect.objectContaining({ key: 'SrGen:1', strategy: 'cache' })]);
+    expect(svc.runs).toBe(1);
+    // Each hit is its own replay.
+    expect(await collect(svc.generated(1))).toEqual(RUN_1);
+  });
+
+  it('a run that fails midway reaches its caller as the error and stores nothing', async () => {
+    svc.failAfter = 1;
+    const seen: unknown[] = [];
+    const error = await rejection(
+      (async () => {
+        for await (const chunk of svc.generated(2)) seen.push(chunk);
+      })(),
+    );
+    expect(error).toBeInstanceOf(SrUpstreamError);
+    expect(seen).toEqual([{ run: 1, i: 1 }]);
+    svc.failAfter = undefined;
+    expect(await collect(svc.generated(2))).toEqual(RUN_1.map((chunk) => ({ ...chunk, run: 2 })));
+    expect(svc.runs).toBe(2);
+  });
+
+  it('a caller that stops reading early releases the source and stores nothing', async () => {
+    for await (const chunk of svc.generated(3)) {
+      expect(chunk).toEqual({ run: 1, i: 1 });
+      break;
+    }
+    expect(await pollUntil(async () => svc.released === 1, 1_000, 5)).toBe(true);
+    await backgroundSettled();
+    expect(await cache.exists('SrGen:3')).toBe(false);
+    expect(await collect(svc.generated(3))).toHaveLength(3);
+    expect(svc.runs).toBe(2);
+  });
+
+  it('past maxBytes every chunk still reaches the caller, and nothing is stored', async () => {
+    const first = await collect(svc.big());
+    expect(first).toHaveLength(5);
+    await backgroundSettled();
+    expect(await cache.exists('SrBig')).toBe(false);
+    const second = await collect(svc.big());
+    expect(second).toEqual(first.map((chunk) => chunk.replace(/^1:/, '2:')));
+    expect(svc.runs).toBe(2);
+  });
+
+  it('concurrent callers share one run, and each reads it whole', async () => {
+    svc.hold();
+    const both = Promise.all([collect(svc.generated(4)), collect(svc.generated(4))]);
+    await pollUntil(async () => svc.runs === 1, 1_000, 1);
+    svc.release();
+    expect(await both).toEqual([RUN_1, RUN_1]);
+    expect(svc.runs).toBe(1);
+  });
+
+  it('an Observable (declared Observable<T>): recorded as it emits, replayed on a hit', async () => {
+    const first = svc.ticks();
+    expect(first).toBeInstanceOf(Observable);
+    expect(await collectObservable(first)).toEqual([11, 12]);
+    expect(await stored('SrObs')).toBe(true);
+    expect(await collectObservable(svc.ticks())).toEqual([11, 12]);
+    expect(svc.runs).toBe(1);
+  });
+
+  it('a readable byte stream: replayed as bytes, in byte mode', async () => {
+    const first = await svc.bytes();
+    expect(await readAll(first)).toBe('r1-tail');
+    expect(await stored('SrBytes')).toBe(true);
+    const second = await svc.bytes();
+    expect(second).toBeInstanceOf(Readable);
+    expect(second.readableObjectMode).toBe(false);
+    expect(await readAll(second)).toBe('r1-tail');
+    expect(svc.runs).toBe(1);
+  });
+
+  it('@Locked holds its lock until the stream has been read, not until the method returned it', async () => {
+    svc.hold();
+    const iterator = svc.locked()[Symbol.asyncIterator]();
+    await iterator.next();
+    expect(await cache.isLocked('SrLock:locked')).toBe(true);
+    expect(await rejection(collect(svc.locked()))).toBeInstanceOf(LockedError);
+    svc.release();
+    await collect({ [Symbol.asyncIterator]: () => iterator });
+    expect(await pollUntil(async () => !(await cache.isLocked('SrLock:locked')), 1_000, 5)).toBe(true);
+    expect(await collect(svc.locked())).toHaveLength(3);
+  });
+
+  it('the stampede lock of @Cache({ lock: true }) is held until the recording is stored', async () => {
+    svc.hold();
+    const iterator = svc.stamped()[Symbol.asyncIterator]();
+    await iterator.next();
+    expect(await cache.isLocked('SrStamp:stampede')).toBe(true);
+    svc.release();
+    await collect({ [Symbol.asyncIterator]: () => iterator });
+    expect(await pollUntil(async () => !(await cache.isLocked('SrStamp:stampede')), 1_000, 5)).toBe(true);
+    expect(await cache.exists('SrStamp')).toBe(true);
+  });
+
+  it.each([['soft'], ['early'], ['hit']] as const)('@%s stores a stream and replays it', async (method) => {
+    expect(await collect(svc[method]())).toEqual(RUN_1);
+    expect(await stored(`Sr${method === 'hit' ? 'Hit' : method === 'soft' ? 'Soft' : 'Early'}`)).toBe(true);
+    expect(await collect(svc[method]())).toEqual(RUN_1);
+    expect(svc.runs).toBe(1);
+  });
+
+  it('@Failover replays the last stream that ran to its end when the method fails', async () => {
+    expect(await collect(await svc.failover())).toEqual(RUN_1);
+    expect(await stored('SrFailover')).toBe(true);
+    svc.down = true;
+    const { result, hits } = await CacheDetect.run(async () => collect(await svc.failover()));
+    expect(result).toEqual(RUN_1);
+    expect(hits).toEqual([expect.objectContaining({ key: 'SrFailover', stale: true, exception: 'SrUpstreamError' })]);
+    expect(svc.runs).toBe(1);
+  });
+
+  it('a server-sent events route: the events are recorded and a hit replays them', async () => {
+    const server = app.getHttpServer();
+    const first = await request(server).get('/sr/events').buffer(true).expect(200);
+    expect(first.text).toContain('data: run 1 first');
+    expect(first.text).toContain('data: run 1 second');
+    expect(await stored('SrSse')).toBe(true);
+    const second = await request(server).get('/sr/events').buffer(true).expect(200);
+    expect(second.text).toContain('data: run 1 first');
+    expect(second.text).toContain('data: run 1 second');
+    expect(app.get(SrEvents).runs).toBe(1);
+  });
+});
+
+describe('streamed results with codec=json', () => {
+  afterEach(() => closeApps());
+
+  it('are not stored (a stream is a typed value), and still reach their reader whole, every time', async () => {
+    const { app, cache } = await startApp('mem://?codec=json', [SrStreams]);
+    const svc = app.get(SrStreams);
+    expect(await collect(svc.generated(1))).toEqual(RUN_1);
+    await backgroundSettled();
+    expect(await cache.exists('SrGen:1')).toBe(false);
+    expect(await collect(svc.generated(1))).toEqual(RUN_1.map((chunk) => ({ ...chunk, run: 2 })));
+  });
+});
