@@ -119,8 +119,9 @@ export class CashewsExplorer implements OnModuleInit {
           ? function (this: unknown, ...args: unknown[]) {
               return defer(() => call(this, args)).pipe(mergeMap((result) => result as Observable<unknown>));
             }
-          : function (this: unknown, ...args: unknown[]) {
-              return call(this, args);
+          : // The hot path (a plain async method): no extra call between the caller and execute.
+            function (this: unknown, ...args: unknown[]) {
+              return execute(layers, { target, source: { args } }, resolver, async () => run(this, args));
             };
     Object.defineProperty(decorated, 'name', { value: name });
     instance[name] = decorated;
