@@ -4,6 +4,7 @@
 // here the builds run interleaved, 15 rounds of 200k calls each, and the median of per-round time ratios
 // (B / A) is printed with its range. Used for the "no slower than before" checks of hot-path changes.
 import 'reflect-metadata';
+import { performance } from 'node:perf_hooks';
 import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 async function subject(dist) {
