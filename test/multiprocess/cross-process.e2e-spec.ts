@@ -1,6 +1,7 @@
 /**
  * Several Node processes sharing one Redis (db 11, flushed before and after this file): cross-process
- * stampede lock of @Cache, a single background refresh of @Early, and mutual exclusion of @Locked.
+ * stampede lock of @Cache (on a value and on a streamed result), a single background refresh of @Early, and
+ * mutual exclusion of @Locked.
  *
  * Workers (test/fixtures/mp-worker.ts) start, report `ready`, and wait for a `go` key, so their calls really
  * race. Every wait is bounded and every worker is killed in afterEach/afterAll.
@@ -102,6 +103,16 @@ describeRedis('multi-process strategies on one Redis', () => {
     expect(Number(await raw.get(`mp:${run}:early-runs`))).toBe(2);
     const stored = await cache.get<{ v: { gen: number } }>(`mp:${run}:early`);
     expect(stored?.v.gen).toBe(2);
+  }, 90_000);
+
+  it('@Cache({ lock: true }) on an async generator: 3 processes x 20 readers, the stream runs once and everyone reads it whole', async () => {
+    const run = randomUUID();
+    const results = await race(run, 'stream', 3, 20, 300);
+    expect(Number(await raw.get(`mp:${run}:stream-runs`))).toBe(1);
+    expect(results.reduce((sum, r) => sum + (r.calls as number), 0)).toBe(60);
+    // Every reader got the three chunks in order, all produced by the one process that ran the method.
+    for (const r of results) expect(r.shapes).toEqual(['1,2,3']);
+    expect(new Set(results.flatMap((r) => r.pids as number[])).size).toBe(1);
   }, 90_000);
 
   it('@Locked: executions in 3 processes (2 concurrent calls each) never overlap', async () => {
