@@ -77,6 +77,8 @@ export function Cache<R = unknown, A extends readonly unknown[] = readonly unkno
     keys: options,
     tags: options.tags,
     methods: options.methods?.map((method) => method.toUpperCase()),
+    // Entries kept past their ttl are envelopes: default keys change with staleTtl (see storedForm).
+    storedForm: timeouts?.staleTtl === undefined ? undefined : 'stale',
   });
   return ((target: object, propertyKey?: string | symbol, descriptor?: PropertyDescriptor) => {
     if (propertyKey === undefined || descriptor === undefined) {

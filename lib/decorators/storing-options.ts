@@ -77,6 +77,8 @@ export interface StoringDecoratorSpec<O extends StorePolicy> {
   keys: KeyOptions;
   tags?: readonly string[];
   methods?: readonly string[];
+  /** See `StrategyDecoratorSpec.storedForm`. */
+  storedForm?: string;
 }
 
 /**
@@ -97,6 +99,7 @@ export function storingDecorator<O extends StorePolicy>(
       options: tags ? { ...spec.options, tags } : spec.options,
       keys: spec.keys,
       methods: spec.methods,
+      storedForm: spec.storedForm,
       usesRequest: templates !== undefined && usesRequest(templates),
     })(target, propertyKey, descriptor);
   };

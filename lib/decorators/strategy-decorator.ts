@@ -131,6 +131,12 @@ export interface StrategyDecoratorSpec<O> {
   methods?: readonly string[];
   /** Default key without a template: the method alone, or (HTTP) the method plus the client. See {@link Layer}. */
   defaultKey?: 'method' | 'client';
+  /**
+   * How entries are stored, when options make it differ from the strategy's usual form (`@Cache` with `staleTtl`
+   * stores envelopes): appended to the default key's version, so that code of a previous deploy that stores the
+   * other form never reads these entries, nor these code its entries.
+   */
+  storedForm?: string;
 }
 
 /**
@@ -158,7 +164,9 @@ export function strategyDecorator<O>(spec: StrategyDecoratorSpec<O>): MethodDeco
     const skipArgs = skippedArgs(where, spec, params);
     const fixedKey = given === undefined && spec.defaultKey ? keyHead({ prefix: spec.keys.prefix, base }) : undefined;
     // Only stored results are versioned: a lock (@Locked) must stay shared by old and new code.
-    const version = spec.definition.storesResult ? keyVersion(where, spec.keys, method as AnyFunction) : undefined;
+    const version = spec.definition.storesResult
+      ? [keyVersion(where, spec.keys, method as AnyFunction), spec.storedForm].filter(Boolean).join('-')
+      : undefined;
     let key: Layer['key'];
     if (fixedKey !== undefined) key = () => fixedKey;
     else if (typeof given === 'function') key = compileKeyFunction({ base, prefix: spec.keys.prefix }, given);

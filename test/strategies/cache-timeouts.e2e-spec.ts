@@ -20,6 +20,7 @@ import {
   closeApps,
   deferred,
   describeBackends,
+  keysOf,
   rejection,
   sleep,
   startApp,
@@ -74,6 +75,20 @@ class CwQuotes extends Upstream {
   }
 }
 
+/** Default keys: an entry kept past its ttl is an envelope, so staleTtl is part of the key's version. */
+@Injectable()
+class CwDefaultKeys extends Upstream {
+  @Cache({ ttl: 500, staleTtl: '1m', timeout: 250, version: 'v1' })
+  withStale(id: number): Promise<string> {
+    return this.run(id);
+  }
+
+  @Cache({ ttl: 500, version: 'v1' })
+  plain(id: number): Promise<string> {
+    return this.run(id);
+  }
+}
+
 @Controller('cw')
 class CwController extends Upstream {
   @Get('hard')
@@ -113,7 +128,7 @@ describeBackends('@Cache timeouts', ({ url }) => {
 
   beforeEach(async () => {
     await cleanup(url, TAG);
-    ({ app, cache } = await startApp(url, [CwQuotes], { controllers: [CwController] }));
+    ({ app, cache } = await startApp(url, [CwQuotes, CwDefaultKeys], { controllers: [CwController] }));
     quotes = app.get(CwQuotes);
   });
   afterEach(async () => {
@@ -220,6 +235,16 @@ describeBackends('@Cache timeouts', ({ url }) => {
     quotes.hold();
     expect(await quotes.both(1)).toBe('1#1');
     expect(await rejection(quotes.both(2))).toBeInstanceOf(CacheTimeoutError);
+  });
+
+  it('a default key carries staleTtl in its version: a deploy without it never reads these envelopes', async () => {
+    const service = app.get(CwDefaultKeys);
+    await service.withStale(1);
+    await service.plain(1);
+    expect((await keysOf(cache, 'CwDefaultKeys*')).sort()).toEqual([
+      'CwDefaultKeys:plain:vv1:1',
+      'CwDefaultKeys:withStale:vv1-stale:1',
+    ]);
   });
 
   it('on a controller: a stale body at the timeout, 504 at the hardTimeout', async () => {
