@@ -77,8 +77,13 @@ async function computeLocked(
         if (answer instanceof Recording) recording = answer;
         return answer;
       } finally {
-        if (recording) void recording.settled().then(() => cache.unlock(lockKey, token));
-        else await cache.unlock(lockKey, token);
+        if (recording) {
+          // An unlock that fails leaves the lock to its ttl: never an unhandled rejection.
+          void recording
+            .settled()
+            .then(() => cache.unlock(lockKey, token))
+            .catch(() => undefined);
+        } else await cache.unlock(lockKey, token);
       }
     }
     await sleep(options.step);

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { StreamableFile } from '@nestjs/common';
 import { Observable, type Subscription } from 'rxjs';
+import { toTagged } from '../codec/value-walker.js';
 import { StoredStream, type StreamShape } from './stored-stream.js';
 import type { StreamKind } from './stream-kind.js';
 
@@ -9,6 +10,9 @@ export interface RecordingOptions {
   /** Keep the chunks for storing, up to this many bytes in all; past it nothing is stored. `0`: keep nothing. */
   maxBytes: number;
 }
+
+/** Chunks a reader may run ahead of the slowest one when they are not kept for storing. */
+const MAX_BACKLOG = 256;
 
 /** A consumer's place in the chunks. */
 interface Reader {
@@ -43,6 +47,12 @@ export class Recording {
   private subscription?: Subscription;
   private readonly shape: StreamShape;
   private saving?: Promise<unknown>;
+  /** The source's own `return()`, kept when it is wrapped by {@link own}: the recording's way to release it. */
+  private returnSource?: () => Promise<unknown>;
+  /** The stream of a `StreamableFile` source, taken over by {@link own}. */
+  private fileStream?: Readable;
+  /** The source was ended from outside (see {@link own}). */
+  private cancelled = false;
 
   constructor(
     private readonly source: unknown,
@@ -51,6 +61,7 @@ export class Recording {
   ) {
     this.keeping = options.maxBytes > 0;
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
+    this.own(source);
     this.shape =
       kind === 'readable'
         ? { objectMode: (source as Readable).readableObjectMode }
@@ -111,9 +122,15 @@ export class Recording {
   async drain(): Promise<void> {
     const chunks = this.read();
     try {
-      while (!(await chunks.next()).done);
+      // Read on only while there is something to store or another reader: an oversized (or endless) run nobody
+      // reads is released instead.
+      while (this.keeping || this.readers.size > 1 || this.state !== 'open') {
+        if ((await chunks.next()).done) return;
+      }
     } catch {
       // The failure is the run's; `done` reports that nothing is stored.
+    } finally {
+      await chunks.return?.();
     }
   }
 
@@ -130,6 +147,12 @@ export class Recording {
     if (this.base > 0) {
       throw new Error('This stream is past its recording size and its first chunks are gone: it cannot be replayed.');
     }
+    if (this.state === 'abandoned') {
+      // Never a short stream that looks complete: the run was released before this caller started reading.
+      throw new Error(
+        'This stream was left by every other reader and released before this caller read it: call again.',
+      );
+    }
     const reader: Reader = { at: 0 };
     this.readers.add(reader);
     let closed = false;
@@ -138,7 +161,12 @@ export class Recording {
       closed = true;
       this.readers.delete(reader);
       this.trim();
-      if (this.readers.size === 0 && this.state === 'open') this.abandon();
+      // A caller sharing the run may be about to start reading (it got the run a moment ago): give it a turn.
+      if (this.readers.size === 0 && this.state === 'open') {
+        setImmediate(() => {
+          if (this.readers.size === 0 && this.state === 'open') this.abandon();
+        });
+      }
     };
     const ended = { done: true, value: undefined } as const;
     const iterator: AsyncIterableIterator<unknown> = {
@@ -180,6 +208,9 @@ export class Recording {
       if (this.base + this.chunks.length !== seen || this.state !== 'open') return Promise.resolve();
       return new Promise((resolve) => this.wake.push(resolve));
     }
+    // Not kept for storing: a reader ahead of the slowest one by MAX_BACKLOG chunks waits for it, so the chunks held
+    // for slow readers stay bounded.
+    if (!this.keeping && this.chunks.length >= MAX_BACKLOG) return new Promise((resolve) => this.wake.push(resolve));
     this.pulling ??= this.pull().finally(() => (this.pulling = undefined));
     return this.pulling;
   }
@@ -189,7 +220,9 @@ export class Recording {
       this.iterator ??= this.openIterator();
       const step = await this.iterator.next();
       if (this.state !== 'open') return;
-      if (step.done) this.finish();
+      if (step.done && this.cancelled) {
+        this.fail(new Error('The stream was cancelled from outside before its end (its response closed): not stored.'));
+      } else if (step.done) this.finish();
       else this.push(step.value);
     } catch (error) {
       this.fail(error);
@@ -197,8 +230,7 @@ export class Recording {
   }
 
   private openIterator(): AsyncIterator<unknown> {
-    const iterable =
-      this.kind === 'file' ? (this.source as StreamableFile).getStream() : (this.source as AsyncIterable<unknown>);
+    const iterable = this.kind === 'file' ? this.fileStream! : (this.source as AsyncIterable<unknown>);
     return iterable[Symbol.asyncIterator]();
   }
 
@@ -246,6 +278,7 @@ export class Recording {
     if (drop > 0) {
       this.chunks.splice(0, drop);
       this.base += drop;
+      this.notify();
     }
   }
 
@@ -267,17 +300,58 @@ export class Recording {
     this.state = 'abandoned';
     this.resolveDone(undefined);
     this.subscription?.unsubscribe();
-    void Promise.resolve(this.iterator?.return?.()).catch(() => undefined);
+    // What the source reads from is released now, even with a read pending (a generator's return() would wait for it).
+    if (this.kind === 'readable') (this.source as Readable).destroy();
+    else if (this.kind === 'file') this.fileStream?.destroy();
+    else if (this.kind === 'iterable') {
+      const iterator = this.iterator ?? (this.source as Partial<AsyncIterator<unknown>>);
+      void Promise.resolve(this.returnSource?.() ?? iterator.return?.()).catch(() => undefined);
+    }
     this.notify();
+  }
+
+  /**
+   * The recording owns the source from now on. Nest 12 releases a handler's own stream once that request's response
+   * is over; shared with other readers, that would cut their run short, and a generator cut by `return()` ends as if
+   * complete. So the source is marked locked (Nest then leaves it to its reader, as it does a locked web stream), and
+   * a `return()` from outside marks the run cancelled: it fails instead of being stored short.
+   */
+  private own(source: unknown): void {
+    if (this.kind === 'file') {
+      // Nest destroys the stream of a handler's StreamableFile once that request is over: the recording keeps the
+      // stream, and the file answers an empty one from now on.
+      const file = source as StreamableFile;
+      this.fileStream = file.getStream();
+      Object.defineProperty(file, 'getStream', { configurable: true, value: () => Readable.from([]) });
+      return;
+    }
+    const target = source as Record<string, unknown> | undefined;
+    if (!target || !Object.isExtensible(target)) return;
+    if (!('locked' in target)) Object.defineProperty(target, 'locked', { value: true, configurable: true });
+    const original = target.return;
+    if (this.kind === 'iterable' && typeof original === 'function') {
+      this.returnSource = () => (original as (value?: unknown) => Promise<unknown>).call(target);
+      Object.defineProperty(target, 'return', {
+        configurable: true,
+        writable: true,
+        value: (value?: unknown) => {
+          if (this.state === 'open') this.cancelled = true;
+          return (original as (value?: unknown) => Promise<unknown>).call(target, value);
+        },
+      });
+    }
   }
 }
 
-/** Bytes a chunk adds to a recording: its length for bytes and text, its JSON length for anything else. */
+/**
+ * Bytes a chunk adds to a recording: its length for bytes and text, else the length of its stored form (the codec's
+ * tagged tree, so that a `Map`, a `Set` or a typed array counts its content); unstorable counts as too large.
+ */
 function sizeOf(chunk: unknown): number {
   if (typeof chunk === 'string') return Buffer.byteLength(chunk);
   if (chunk instanceof Uint8Array) return chunk.byteLength;
   try {
-    return Buffer.byteLength(JSON.stringify(chunk) ?? '');
+    return Buffer.byteLength(JSON.stringify(toTagged(chunk)) ?? '');
   } catch {
     return Infinity;
   }

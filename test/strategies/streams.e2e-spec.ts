@@ -6,7 +6,8 @@
  * mem:// and Redis db 8; names start with "Sr".
  */
 import { Readable } from 'node:stream';
-import { Controller, Injectable, Sse, type MessageEvent } from '@nestjs/common';
+import http from 'node:http';
+import { Controller, Get, Injectable, Sse, type MessageEvent } from '@nestjs/common';
 import { Observable } from 'rxjs';
 import request from 'supertest';
 import {
@@ -93,6 +94,25 @@ class SrStreams extends Source {
     return Readable.from([Buffer.from(`r${run}-`), Buffer.from('tail')], { objectMode: false });
   }
 
+  readonly opened: Readable[] = [];
+
+  /** An idle source (a socket or a file being tailed): it has one chunk and waits for more. */
+  @Cache({ ttl: '1m', key: 'SrIdle:{id}' })
+  async idle(id: number): Promise<Readable> {
+    void id;
+    const source = new Readable({ read() {} });
+    source.push(Buffer.from('first-'));
+    this.opened.push(source);
+    return source;
+  }
+
+  /** Chunks whose JSON text is tiny but whose content is not: maxBytes counts what is stored. */
+  @Cache({ ttl: '1m', key: 'SrMaps', maxBytes: '1KB' })
+  async *maps(): AsyncGenerator<Map<number, string>> {
+    this.runs++;
+    for (let i = 0; i < 5; i++) yield new Map([[i, 'x'.repeat(10_000)]]);
+  }
+
   @Locked({ ttl: '5s', wait: false, key: 'SrLock' })
   async *locked(): AsyncGenerator<{ run: number; i: number }> {
     yield* this.chunks();
@@ -131,6 +151,18 @@ class SrStreams extends Source {
 @Controller('sr')
 class SrEvents {
   runs = 0;
+  rowRuns = 0;
+
+  /** Nest 12 streams an async iterable a handler returns, and releases the handler's own once the response is over. */
+  @Get('rows')
+  @Cache({ ttl: '1m', key: 'SrRows' })
+  async *rows(): AsyncGenerator<string> {
+    this.rowRuns++;
+    for (let i = 0; i < 10; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      yield `row${i}\n`;
+    }
+  }
 
   @Sse('events')
   @Cache({ ttl: '1m', key: 'SrSse' })
@@ -312,6 +344,59 @@ describeBackends('streamed results', ({ url }) => {
     expect(result).toEqual(RUN_1);
     expect(hits).toEqual([expect.objectContaining({ key: 'SrFailover', stale: true, exception: 'SrUpstreamError' })]);
     expect(svc.runs).toBe(1);
+  });
+
+  it('every reader leaving releases the source at once, even with a read pending on it', async () => {
+    const first = await svc.idle(1);
+    first.destroy(); // the caller went away before reading
+    const second = await svc.idle(2);
+    await new Promise((resolve) => second.once('data', resolve));
+    second.destroy(); // read one chunk; the source has no more yet
+    expect(await pollUntil(async () => svc.opened.every((source) => source.destroyed), 1_000, 5)).toBe(true);
+    await backgroundSettled();
+    expect([await cache.exists('SrIdle:1'), await cache.exists('SrIdle:2')]).toEqual([false, false]);
+  });
+
+  it('maxBytes counts what a chunk stores, not its JSON text (a Map of 10 KB is not 2 bytes)', async () => {
+    expect(await collect(svc.maps())).toHaveLength(5);
+    await backgroundSettled();
+    expect(await cache.exists('SrMaps')).toBe(false);
+  });
+
+  it('a request that joined the run of another reads it whole when the first client disconnects', async () => {
+    const server = app.getHttpServer() as http.Server;
+    if (!server.listening) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    const get = () =>
+      new Promise<string>((resolve, reject) => {
+        http
+          .get({ host: '127.0.0.1', port, path: '/sr/rows' }, (res) => {
+            let text = '';
+            res.on('data', (chunk) => (text += String(chunk)));
+            res.on('end', () => resolve(text));
+          })
+          .on('error', reject);
+      });
+    const all = Array.from({ length: 10 }, (_, i) => `row${i}\n`).join('');
+    // A reads the first row and hangs up; B, sent meanwhile, shares A's run.
+    const firstRow = new Promise<void>((resolve) => {
+      const a = http.get({ host: '127.0.0.1', port, path: '/sr/rows' }, (res) =>
+        res.once('data', () => {
+          a.destroy();
+          resolve();
+        }),
+      );
+      a.on('error', () => undefined);
+    });
+    const b = get();
+    await firstRow;
+    expect(await b).toBe(all);
+    await backgroundSettled();
+    expect(await stored('SrRows')).toBe(true);
+    // What was stored is the whole stream, not what was read when A left.
+    expect(await get()).toBe(all);
+    expect(app.get(SrEvents).rowRuns).toBe(1);
+    await new Promise((resolve) => server.close(resolve));
   });
 
   it('a server-sent events route: the events are recorded and a hit replays them', async () => {
