@@ -90,6 +90,8 @@ export type { ErrorCachingOptions, StoringDecoratorOptions } from './decorators/
 export type { CacheableErrorClass } from './strategies/cached-errors.js';
 export { CashewsInterceptor } from './interceptors/cashews.interceptor.js';
 export { backgroundSettled } from './strategies/executor.js';
+export { Bloom, type BloomDecoratorOptions } from './decorators/bloom.decorator.js';
+export { bloomFilter, type BloomHandle } from './explorer/bloom-handle.js';
 // Testing an application: run-time switch and reset between tests (issue #11)
 export type { SwitchCommand } from './pipeline/runtime-switch.js';
 export type { CommandHook } from './pipeline/command-hook.js';

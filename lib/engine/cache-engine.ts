@@ -378,6 +378,26 @@ export class CacheEngine implements StrategyCache {
     return this.command('readState', [name]);
   }
 
+  async readBits(key: string, indexes: readonly number[]): Promise<number[] | undefined> {
+    try {
+      return await this.command('getBits', [key, indexes, { size: 1, strict: true }]);
+    } catch (error) {
+      if (!(error instanceof CacheBackendError)) throw error;
+      // Zeros would answer "not a member" for everyone: the filter steps aside and the method runs.
+      this.failures.warn(`${error.message} (Bloom filter ${key} unreadable: the method runs)`);
+      return undefined;
+    }
+  }
+
+  async addBits(key: string, indexes: readonly number[], ttl: number | undefined, strict: boolean): Promise<void> {
+    try {
+      await this.command('incrBits', [key, indexes, ttl === undefined ? { size: 1 } : { size: 1, ttl }]);
+    } catch (error) {
+      if (strict || !(error instanceof CacheBackendError)) throw error;
+      this.failures.warn(`${error.message} (Bloom filter ${key} did not learn this answer)`);
+    }
+  }
+
   writeState(name: string, value: unknown, ttl: number): Promise<boolean> {
     return this.command('writeState', [name, value, ttl]);
   }
@@ -534,6 +554,7 @@ export class CacheEngine implements StrategyCache {
         'getBits',
         indexes.map(() => 0),
         () => this.storage.run(getBitsPrimitive, key, indexes, options.size ?? 1),
+        options.strict === true,
       ),
     incrBits: (key, indexes, options) =>
       this.guard(

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import { defer, mergeMap, Observable } from 'rxjs';
 import { CacheResolver } from '../cache-resolver.js';
+import { attachBloomHandle } from './bloom-handle.js';
 import {
   markApplied,
   markRequestScoped,
@@ -124,6 +125,8 @@ export class CashewsExplorer implements OnModuleInit {
               return execute(layers, { target, source: { args } }, resolver, async () => run(this, args));
             };
     Object.defineProperty(decorated, 'name', { value: name });
+    const bloom = layers.find((layer) => layer.strategy === 'bloom');
+    if (bloom) attachBloomHandle(decorated, bloom, target, () => resolver.cacheFor(bloom));
     instance[name] = decorated;
   }
 }

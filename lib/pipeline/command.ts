@@ -35,7 +35,8 @@ export interface CommandArgs {
   writeState: [name: string, value: unknown, ttl: number];
   resetProtection: [pattern: string];
   // Bitmaps, sliding counters, sets, key count and size, raw values (issue #13)
-  getBits: [key: string, indexes: readonly number[], options: { size?: number }];
+  /** `strict` (Bloom filters): a backend failure throws instead of answering zeros in safe mode. */
+  getBits: [key: string, indexes: readonly number[], options: { size?: number; strict?: boolean }];
   incrBits: [key: string, indexes: readonly number[], options: { size?: number; by?: number; ttl?: Duration }];
   sliceIncr: [key: string, start: number, end: number, options: { max: number; ttl?: Duration }];
   setAdd: [key: string, members: readonly string[], options: { ttl?: Duration }];

@@ -36,6 +36,13 @@ export interface StrategyCache {
   slidingWindow(key: string, limit: number, period: number): Promise<WindowState>;
   /** One atomic circuit-breaker step (`@CircuitBreaker`); safe mode falls back to per-process memory state. */
   circuit(key: string, op: CircuitOp, settings: CircuitSettings): Promise<CircuitState>;
+  /** Bits of a Bloom filter (1-bit counters at `indexes`); `undefined` when the backend failed (logged). */
+  readBits(key: string, indexes: readonly number[]): Promise<number[] | undefined>;
+  /**
+   * Sets bits of a Bloom filter (`ttl` ms from its creation, if given). A backend failure throws with `strict`, else it
+   * is logged.
+   */
+  addBits(key: string, indexes: readonly number[], ttl: number | undefined, strict: boolean): Promise<void>;
   /** A protection state value (`@PerfDegradation`'s marker), out of reach of cache commands; MISS when none. */
   readState(name: string): Promise<unknown>;
   /** Stores a protection state value for `ttl` ms. */

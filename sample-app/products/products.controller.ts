@@ -102,6 +102,12 @@ export class ProductsController {
     return this.products.stock(id);
   }
 
+  /** `true` or `false`, learned by a Bloom filter (see ProductsService.exists). */
+  @Get(':id/exists')
+  exists(@Param('id') id: string): Promise<boolean> {
+    return this.products.exists(id);
+  }
+
   /** `X-Region: eu | us | apac` picks the region of the quote (app.module.ts puts it in the key context). */
   @Get(':id/shipping')
   shipping(@Param('id') id: string): Promise<ShippingDto> {

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Readable } from 'node:stream';
 import { StreamableFile } from '@nestjs/common';
 import {
+  Bloom,
   Cache,
   CircuitBreaker,
   CircuitOpenError,
@@ -118,6 +119,22 @@ export class ProductsService {
   @Cache({ ttl: '5s', staleTtl: '10m', timeout: '100ms', hardTimeout: '2s', key: 'rating:{id}' })
   rating(id: string): Promise<RatingDto> {
     return this.upstream.fetchRating(id);
+  }
+
+  /**
+   * Whether a product id exists, for links from outside (bots try every id): a dual Bloom filter learns the answers,
+   * so an id asked before is answered from the filter's bits without a round trip to the upstream. A 404 from the
+   * upstream is a `false` answer; an upstream failure is no answer and is not learned.
+   */
+  @Bloom({ capacity: 10_000, falsePositiveRate: 0.001, dual: true, name: 'products', key: '{id}' })
+  async exists(id: string): Promise<boolean> {
+    try {
+      await this.upstream.fetchProduct(id);
+      return true;
+    } catch (error) {
+      if (error instanceof ProductNotFoundError) return false;
+      throw error;
+    }
   }
 
   /**
