@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { StreamableFile } from '@nestjs/common';
 import { Observable, type Subscription } from 'rxjs';
 import { toTagged } from '../codec/value-walker.js';
-import { StoredStream, type StreamShape } from './stored-stream.js';
+import { readable, StoredStream, type StreamShape } from './stored-stream.js';
 import type { StreamKind } from './stream-kind.js';
 
 /** How a {@link Recording} keeps what flows through it. */
@@ -64,7 +64,10 @@ export class Recording {
     this.own(source);
     this.shape =
       kind === 'readable'
-        ? { objectMode: (source as Readable).readableObjectMode }
+        ? {
+            objectMode: (source as Readable).readableObjectMode,
+            ...((source as Readable).readableEncoding ? { encoding: (source as Readable).readableEncoding! } : {}),
+          }
         : kind === 'file'
           ? { file: { ...(source as StreamableFile).options } }
           : {};
@@ -90,7 +93,7 @@ export class Recording {
           return () => void chunks.return?.();
         });
       case 'readable':
-        return Readable.from(this.iterable(), { objectMode: this.shape.objectMode === true });
+        return readable(this.iterable(), this.shape.objectMode === true, this.shape.encoding);
       case 'file':
         return new StreamableFile(Readable.from(this.iterable(), { objectMode: false }), this.shape.file);
       default:

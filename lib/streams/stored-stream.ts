@@ -11,6 +11,8 @@ export type StreamableFileOptions = StreamableFile['options'];
 export interface StreamShape {
   /** A readable stream of objects rather than bytes. */
   objectMode?: boolean;
+  /** The text encoding a byte stream was read with (`setEncoding`): its chunks are strings, and so are the replay's. */
+  encoding?: BufferEncoding;
   /** `StreamableFile` options (content type, disposition, length). */
   file?: StreamableFileOptions;
 }
@@ -44,7 +46,7 @@ export function replay(stored: StoredStream): unknown {
     case 'observable':
       return from(chunks) as Observable<unknown>;
     case 'readable':
-      return Readable.from(chunks, { objectMode: stored.s?.objectMode === true });
+      return readable(chunks, stored.s?.objectMode === true, stored.s?.encoding);
     case 'file':
       return new StreamableFile(Readable.from(chunks, { objectMode: false }), fileOptions(stored.s?.file));
     default:
@@ -52,6 +54,17 @@ export function replay(stored: StoredStream): unknown {
         yield* chunks;
       })();
   }
+}
+
+/** A readable stream of `chunks` in the recorded mode: objects, bytes, or text in an encoding Node knows. */
+export function readable(
+  chunks: Iterable<unknown> | AsyncIterable<unknown>,
+  objectMode: boolean,
+  encoding: unknown,
+): Readable {
+  const stream = Readable.from(chunks, { objectMode });
+  if (!objectMode && typeof encoding === 'string' && Buffer.isEncoding(encoding)) stream.setEncoding(encoding);
+  return stream;
 }
 
 /** The file options of a stored stream, keeping only fields of the expected types (it was read from the backend). */

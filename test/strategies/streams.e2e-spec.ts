@@ -113,6 +113,15 @@ class SrStreams extends Source {
     for (let i = 0; i < 5; i++) yield new Map([[i, 'x'.repeat(10_000)]]);
   }
 
+  /** A byte stream read as text (`setEncoding`): its chunks are strings, and so are a replay's. */
+  @Cache({ ttl: '1m', key: 'SrText' })
+  async text(): Promise<Readable> {
+    const run = ++this.runs;
+    const source = Readable.from([Buffer.from(`t${run}-`), Buffer.from('é')], { objectMode: false });
+    source.setEncoding('utf8');
+    return source;
+  }
+
   @Locked({ ttl: '5s', wait: false, key: 'SrLock' })
   async *locked(): AsyncGenerator<{ run: number; i: number }> {
     yield* this.chunks();
@@ -303,6 +312,22 @@ describeBackends('streamed results', ({ url }) => {
     expect(second).toBeInstanceOf(Readable);
     expect(second.readableObjectMode).toBe(false);
     expect(await readAll(second)).toBe('r1-tail');
+    expect(svc.runs).toBe(1);
+  });
+
+  it('a byte stream read as text replays as text', async () => {
+    const chunks = async (stream: Readable) => {
+      const out: unknown[] = [];
+      for await (const chunk of stream) out.push(chunk);
+      return out;
+    };
+    const first = await chunks(await svc.text());
+    expect(first.every((chunk) => typeof chunk === 'string') && first.join('')).toBe('t1-é');
+    expect(await stored('SrText')).toBe(true);
+    const replay = await svc.text();
+    expect(replay.readableEncoding).toBe('utf8');
+    const again = await chunks(replay);
+    expect(again.every((chunk) => typeof chunk === 'string') && again.join('')).toBe('t1-é');
     expect(svc.runs).toBe(1);
   });
 
