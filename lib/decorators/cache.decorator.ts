@@ -66,6 +66,8 @@ export function Cache<R = unknown, A extends readonly unknown[] = readonly unkno
     ...policy,
     ...stampedeOptions(where, options, policy),
     ...(timeouts ? { timeouts } : {}),
+    // A run that hangs past hardTimeout is not joined by later callers: they start their own.
+    ...(timeouts?.hardTimeout === undefined ? {} : { shareFor: timeouts.hardTimeout }),
   }));
   if (options.etag !== undefined && typeof options.etag !== 'boolean') {
     throw new CashewsConfigError(`${where}: etag must be true or false.`);

@@ -83,7 +83,8 @@ export class CacheEngine implements StrategyCache {
   private readonly counted?: CountingBackend;
   private readonly logger: Logger;
   private readonly failures: BurstLogger;
-  private readonly inflight = new Map<string, Promise<unknown>>();
+  /** Runs in flight per key, with when they started (`shareFor`). */
+  private readonly inflight = new Map<string, { promise: Promise<unknown>; started: number }>();
   private readonly sync?: (key: string) => unknown;
   private readonly local?: NonNullable<Backend['readLocal']>;
   private closed?: Promise<void>;
@@ -273,12 +274,17 @@ export class CacheEngine implements StrategyCache {
 
   // --- Compositions ---------------------------------------------------------------------------------------
   /** Runs `fn` once per key among concurrent callers of this process; later callers share its promise. */
-  singleFlight<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  singleFlight<T>(key: string, fn: () => Promise<T>, shareFor?: number): Promise<T> {
     const running = this.inflight.get(key);
-    if (running) return running as Promise<T>;
-    const promise = fn().finally(() => this.inflight.delete(key));
-    this.inflight.set(key, promise);
-    return promise;
+    if (running && (shareFor === undefined || performance.now() - running.started < shareFor)) {
+      return running.promise as Promise<T>;
+    }
+    const flight = { promise: undefined as unknown as Promise<T>, started: performance.now() };
+    flight.promise = fn().finally(() => {
+      if (this.inflight.get(key) === flight) this.inflight.delete(key);
+    });
+    this.inflight.set(key, flight);
+    return flight.promise;
   }
 
   async getOrSet<T>(

@@ -126,6 +126,8 @@ const LAYER_BITS: Readonly<Record<string, number>> = {
   'circuit-breaker': BITS.circuit,
   'perf-degradation': BITS.circuit,
   invalidate: BITS.delete,
+  // A filter whose bits read as zeros would answer false for every member: with reads off the method runs.
+  bloom: BITS.get,
 };
 
 function maskOf(commands: readonly unknown[], method: string, none: number): number {

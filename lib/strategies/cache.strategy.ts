@@ -52,6 +52,8 @@ interface Read {
   stale: unknown;
   /** What is left of a fresh envelope's ttl (ms). */
   left?: number;
+  /** How long ago a stale envelope's ttl ended (ms). */
+  overdue?: number;
 }
 
 /**
@@ -76,9 +78,9 @@ async function timedCache(
     if (entry === MISS || value === MISS) return { fresh: MISS, stale: MISS };
     const left = entry.at - Date.now();
     if (left > 0) return { fresh: value, stale: MISS, left };
-    return { fresh: MISS, stale: value instanceof Failure ? MISS : value };
+    return { fresh: MISS, stale: value instanceof Failure ? MISS : value, overdue: -left };
   };
-  const { fresh, stale, left } = await read();
+  const { fresh, stale, left, overdue } = await read();
   if (fresh !== MISS) {
     // With staleTtl the entry outlives its ttl in the backend: what is left of the ttl is known from the envelope.
     const remaining = left === undefined ? {} : { remaining: left };
@@ -107,7 +109,10 @@ async function timedCache(
       return computed.answer;
     },
   );
-  return settle(await withinTimeouts(call, timeouts, work, stale));
+  // A stale answer is reported as expired: nothing left of its ttl, and its age past the ttl when the ttl is fixed.
+  const fixed = fixedTtlOf(options);
+  const staleHit = { remaining: 0, ...(fixed === undefined ? {} : { lifetime: fixed + (overdue ?? 0) }) };
+  return settle(await withinTimeouts(call, timeouts, work, stale, staleHit));
 }
 
 /** `cache` layers: stores results; entries live for the policy's fixed `ttl`. */

@@ -143,10 +143,11 @@ function withoutKey(
   hooks: ExecutorHooks,
   error: KeyPlaceholderError,
   next: Next,
+  outer: RunReport | undefined,
 ) {
   const skip = layer.storesResult || layer.defaultKey === 'method';
   hooks.onMissingKeyPart?.(layer, invocation.target, error, skip ? 'skipped' : 'refused');
-  return skip ? next() : Promise.reject(error);
+  return skip ? next(outer) : Promise.reject(error);
 }
 
 /**
@@ -157,7 +158,7 @@ function bind(layer: Layer, keyFor: () => string, invocation: Invocation, hooks:
   return (outer) => {
     const base = hooks.cacheFor(layer);
     // Run-time switch (`cache.disabling()`, `cache.disable()`): a layer whose commands are all off steps aside.
-    if (base.runtime?.skips(layer)) return next();
+    if (base.runtime?.skips(layer)) return next(outer);
     // A decorator without `ttl` runs with options built from this instance's default TTL.
     const options = layerOptions(layer, base);
     // Usage statistics: one handle per layer and instance, looked up (not created) after the first call.
@@ -172,13 +173,16 @@ function bind(layer: Layer, keyFor: () => string, invocation: Invocation, hooks:
       // A key function that throws (or returns a non-string) fails this call as a rejection, not synchronously.
       return Promise.reject(error);
     }
-    if (typeof key !== 'string') return withoutKey(layer, invocation, hooks, key, next);
+    if (typeof key !== 'string') return withoutKey(layer, invocation, hooks, key, next, outer);
     let inBackground = false;
     const call: StrategyCall = {
       target: invocation.target,
       args: invocation.source.args,
       key,
       source: invocation.source,
+      markServed() {
+        if (outer) outer.served = true;
+      },
       report(hit) {
         if (outer) outer.served = true;
         if (hit.stale) stats.onStale();

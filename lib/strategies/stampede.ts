@@ -12,6 +12,11 @@ export interface StampedeOptions {
   lockTtl: number;
   /** Polling interval of waiters (ms). */
   step: number;
+  /**
+   * A run older than this (ms) is not joined by a new caller, who starts one of its own (`@Cache`'s `hardTimeout`:
+   * a run that hangs must not fail every later caller). Default: any run in flight is joined.
+   */
+  shareFor?: number;
 }
 
 /**
@@ -31,16 +36,39 @@ export function computeOnce(
   const live = liveRecordings(cache);
   const joined = live.get(call.key);
   if (joined?.joinable()) return Promise.resolve(joined);
-  return cache.singleFlight(call.key, async () => {
-    const answer = await computeLocked(call, cache, options, fresh, compute);
-    if (answer instanceof Recording && answer.joinable() && !live.has(call.key)) {
-      live.set(call.key, answer);
-      void answer.settled().then(() => {
-        if (live.get(call.key) === answer) live.delete(call.key);
-      });
-    }
+  const flight = cache.singleFlight(
+    call.key,
+    async (): Promise<Shared> => {
+      const answer = await computeLocked(call, cache, options, fresh, compute);
+      if (answer instanceof Recording && answer.joinable() && !live.has(call.key)) {
+        live.set(call.key, answer);
+        void answer.settled().then(() => {
+          if (live.get(call.key) === answer) live.delete(call.key);
+        });
+      }
+      return { answer, served: servedRuns.has(call) };
+    },
+    options.shareFor,
+  );
+  return flight.then(({ answer, served }) => {
+    // Every caller of a shared run that a layer below served (or another process stored) is served, not computed.
+    if (served) call.markServed?.();
     return answer;
   });
+}
+
+/** What a shared run answers: the answer, and whether it was served rather than computed. */
+interface Shared {
+  answer: unknown;
+  served: boolean;
+}
+
+/** Calls whose run was served (see {@link markRunServed}). */
+const servedRuns = new WeakSet<StrategyCall>();
+
+/** Records that `call`'s run was served by a layer below (`compute`), for the callers sharing it. */
+export function markRunServed(call: StrategyCall): void {
+  servedRuns.add(call);
 }
 
 /** Runs of streamed results being recorded, per cache instance and key. */
@@ -72,7 +100,10 @@ async function computeLocked(
       let recording: Recording | undefined;
       try {
         const stored = await fresh();
-        if (stored !== MISS) return stored;
+        if (stored !== MISS) {
+          markRunServed(call);
+          return stored;
+        }
         const answer = await compute();
         if (answer instanceof Recording) recording = answer;
         return answer;
@@ -88,7 +119,11 @@ async function computeLocked(
     }
     await sleep(options.step);
     const stored = await fresh();
-    if (stored !== MISS) return stored;
+    if (stored !== MISS) {
+      // Stored by the process that held the lock: served, not computed here.
+      markRunServed(call);
+      return stored;
+    }
   }
   return compute();
 }

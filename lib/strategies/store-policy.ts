@@ -5,6 +5,7 @@ import type { KeyFunction } from '../keys/key-template.js';
 import { renderTags } from '../tags/tag-templates.js';
 import { parseSize } from '../size.js';
 import { Recording } from '../streams/recording.js';
+import { markRunServed } from './stampede.js';
 import { registerStoredStream, type StoredStream } from '../streams/stored-stream.js';
 import { streamKindOf } from '../streams/stream-kind.js';
 import type { Layer } from './layer.js';
@@ -226,7 +227,10 @@ export async function compute(call: StrategyCall, policy: StorePolicy, next: Nex
     result = await next(run);
   } catch (error) {
     // A stored error a layer below re-threw is not this layer's to store again.
-    if (run.served) throw error;
+    if (run.served) {
+      markRunServed(call);
+      throw error;
+    }
     const errors = policy.errors;
     if (!errors || !isCacheable(errors, error)) throw error;
     const stored = toStoredError(error as Error);
@@ -245,6 +249,7 @@ export async function compute(call: StrategyCall, policy: StorePolicy, next: Nex
   const answer = (keep: boolean) =>
     kind ? new Recording(result, kind, { maxBytes: keep ? (policy.maxBytes ?? DEFAULT_MAX_BYTES) : 0 }) : result;
   // Served by a layer below (stacked decorators): passed on, never stored here.
+  if (run.served) markRunServed(call);
   if (run.served) return { answer: answer(false), store: false, value: undefined, ttl: 0, clears: false };
   if (policy.errors?.only) return { answer: answer(false), store: false, value: undefined, ttl: 0, clears: true };
   if (!shouldStore(policy, result, call.args, performance.now() - started)) {

@@ -29,7 +29,8 @@ export interface StrategyCache {
     fn: () => T | Promise<T>,
     options?: { wait?: boolean | Duration; step?: Duration; holdUntil?: (result: T) => Promise<void> | undefined },
   ): Promise<T>;
-  singleFlight<T>(key: string, fn: () => Promise<T>): Promise<T>;
+  /** One run of `fn` per key in this process; a run older than `shareFor` ms is not joined. */
+  singleFlight<T>(key: string, fn: () => Promise<T>, shareFor?: number): Promise<T>;
   /** Atomic fixed-window count (`@RateLimit`); safe mode falls back to per-process memory state. */
   fixedWindow(key: string, limit: number, period: number, banTtl: number): Promise<WindowState>;
   /** Atomic sliding-window count (`@SlidingRateLimit`); safe mode falls back to per-process memory state. */
@@ -77,6 +78,12 @@ export interface StrategyCall {
   report(
     hit: Omit<CacheHit, 'key' | 'ttl'> & { key?: string; lifetime?: number; remaining?: number },
   ): Promise<void> | void;
+  /**
+   * Says that this call's answer was served rather than computed, though not by this layer's own hit (a run shared
+   * with a concurrent caller that a layer below served, a value another process stored while this one waited): the
+   * layers above then do not store it.
+   */
+  markServed?(): void;
   /** Runs work after the call has answered (background refresh); failures are logged, never thrown. */
   background(work: () => Promise<unknown>): void;
   /** Reports rate-limit state to the adapter (HTTP sets `X-RateLimit-*` headers); no-op elsewhere. */

@@ -76,6 +76,7 @@ export function withinTimeouts(
   timeouts: Timeouts,
   work: Promise<unknown>,
   stale: unknown,
+  staleHit: { remaining?: number; lifetime?: number } = {},
 ): Promise<unknown> {
   const soft = stale === MISS ? undefined : timeouts.timeout;
   const hard = timeouts.hardTimeout;
@@ -105,7 +106,8 @@ export function withinTimeouts(
       timers.push(
         setTimeout(() => {
           if (!giveUp()) return;
-          Promise.resolve(call.report({ strategy: 'cache', stale: true, exception: CacheTimeoutError.name })).then(
+          const report = { strategy: 'cache', stale: true, exception: CacheTimeoutError.name, ...staleHit };
+          Promise.resolve(call.report(report)).then(
             () => resolve(stale),
             () => resolve(stale),
           );

@@ -120,6 +120,14 @@ describeBackends('@Bloom', ({ url }) => {
     expect(await bloomFilter(users.exists).mightContain('nobody@example.com')).toBe(false);
   });
 
+  it('with reads switched off (cache.disabling) the method runs: bits that read as zeros are no answer', async () => {
+    users.existing.add('eve@example.com');
+    await bloomFilter(users.exists).add('eve@example.com');
+    expect(await cache.disabling(['get'], () => users.exists('eve@example.com'))).toBe(true);
+    expect(await cache.disabling(() => users.mightExist('eve@example.com'))).toBe(true);
+    expect(users.runs).toBe(2);
+  });
+
   it('method.set(...args) adds a member, as in cashews', async () => {
     const set = (users.exists as unknown as { set: (email: string) => Promise<void> }).set;
     await set('cy@example.com');

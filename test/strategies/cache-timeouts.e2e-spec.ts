@@ -34,6 +34,7 @@ class Upstream {
   failWith?: Error;
   private gate?: Promise<void>;
   private open?: () => void;
+  private stillHeld?: () => void;
 
   hold(): void {
     const held = deferred();
@@ -43,6 +44,13 @@ class Upstream {
 
   release(): void {
     this.open?.();
+    this.stillHeld?.();
+    this.gate = this.open = this.stillHeld = undefined;
+  }
+
+  /** Runs started from now on go through; those already held stay held until `release()`. */
+  letNewRunsThrough(): void {
+    this.stillHeld = this.open;
     this.gate = this.open = undefined;
   }
 
@@ -166,6 +174,9 @@ describeBackends('@Cache timeouts', ({ url }) => {
     expect(hits).toEqual([
       expect.objectContaining({ key: 'CwQuote:1', strategy: 'cache', stale: true, exception: 'CacheTimeoutError' }),
     ]);
+    // Reported as expired, not as fresh for the rest of staleTtl: nothing left, older than its 500 ms ttl.
+    expect(hits[0].ttl).toBe(0);
+    expect(hits[0].age).toBeGreaterThanOrEqual(500);
     expect(quotes.calls).toBe(2);
     quotes.release();
     await backgroundSettled();
@@ -228,6 +239,13 @@ describeBackends('@Cache timeouts', ({ url }) => {
     await backgroundSettled();
     expect(await quotes.hard(1)).toBe('1#1');
     expect(quotes.calls).toBe(1);
+  });
+
+  it('a run hanging past hardTimeout is not joined by later callers: they start their own', async () => {
+    quotes.hold();
+    expect(await rejection(quotes.hard(7))).toBeInstanceOf(CacheTimeoutError);
+    quotes.letNewRunsThrough(); // the first run stays hung
+    expect(await quotes.hard(7)).toBe('7#2');
   });
 
   it('timeout and hardTimeout: the stale value when there is one, CacheTimeoutError when there is none', async () => {

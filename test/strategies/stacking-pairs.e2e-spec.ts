@@ -8,6 +8,7 @@ import request from 'supertest';
 import {
   backgroundSettled,
   Cache,
+  RateLimit,
   CacheDetect,
   Early,
   Failover,
@@ -72,6 +73,37 @@ function stacked(outer: Storing, inner: Storing): new () => Pair {
 
 const classes = new Map(PAIRS.map(([outer, inner]) => [`${outer}/${inner}`, stacked(outer, inner)]));
 
+/** Stacks where a layer steps aside, shares a run, or waits on another process's lock. */
+@Injectable()
+class SpEdges {
+  calls = 0;
+
+  /** RateLimit between the two: switched off at run time, it must still hand the run report on. */
+  @Failover({ ttl: '30s', key: 'SpEdgeFo:{id}' })
+  @RateLimit({ limit: 100, period: '1m', key: 'SpEdgeRl:{id}' })
+  @Cache({ ttl: '30s', key: 'SpEdgeCa:{id}' })
+  async throughLimit(id: number): Promise<string> {
+    return `${id}#${++this.calls}`;
+  }
+
+  /** A middle Cache whose run concurrent callers share; the innermost one serves it. */
+  @Failover({ ttl: '30s', key: 'SpShareFo:{id}:{tag}' })
+  @Cache({ ttl: '30s', key: 'SpShareMid:{id}' })
+  @Cache({ ttl: '30s', key: 'SpShareIn:{id}' })
+  async shared(id: number, tag: string): Promise<string> {
+    void tag;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    return `${id}#${++this.calls}`;
+  }
+
+  /** A stampede-locked Cache: a waiter gets what the lock holder (another process) stored. */
+  @Failover({ ttl: '30s', key: 'SpLockFo:{id}' })
+  @Cache({ ttl: '30s', key: 'SpLockCa:{id}', lock: true, lockTtl: '5s', step: 10 })
+  async locked(id: number): Promise<string> {
+    return `${id}#${++this.calls}`;
+  }
+}
+
 @Controller('sp')
 class SpController {
   calls = 0;
@@ -94,7 +126,7 @@ describeBackends('stacked storing decorators', ({ url }) => {
 
   beforeEach(async () => {
     await cleanup(url, TAG);
-    ({ app, cache } = await startApp(url, [...classes.values()], { controllers: [SpController] }));
+    ({ app, cache } = await startApp(url, [...classes.values(), SpEdges], { controllers: [SpController] }));
   });
   afterEach(async () => {
     await backgroundSettled();
@@ -129,6 +161,37 @@ describeBackends('stacked storing decorators', ({ url }) => {
     expect([await cache.exists(keys.outer), await cache.exists(keys.inner)]).toEqual([true, true]);
     // The outer layer now serves that run by itself (Failover serves only when the method fails).
     if (outer !== 'Failover') await expect(svc.get(1)).resolves.toBe(fresh);
+  });
+
+  it('a layer switched off at run time still hands the report on: the outer layer does not store a hit', async () => {
+    const edges = app.get(SpEdges);
+    expect(await edges.throughLimit(1)).toBe('1#1');
+    await cache.delete('SpEdgeFo:1');
+    expect(await cache.disabling(['limit'], () => edges.throughLimit(1))).toBe('1#1');
+    expect(await cache.exists('SpEdgeFo:1')).toBe(false);
+  });
+
+  it('callers sharing a run that a layer below served are all served: no outer layer stores it', async () => {
+    const edges = app.get(SpEdges);
+    expect(await edges.shared(1, 'x')).toBe('1#1');
+    await cache.delete('SpShareMid:1');
+    // Two callers with their own outer keys share the middle layer's run; the innermost Cache serves it.
+    expect(await Promise.all([edges.shared(1, 'a'), edges.shared(1, 'b')])).toEqual(['1#1', '1#1']);
+    expect([await cache.exists('SpShareFo:1:a'), await cache.exists('SpShareFo:1:b')]).toEqual([false, false]);
+    expect(edges.calls).toBe(1);
+  });
+
+  it('a value a stampede-lock waiter gets from the lock holder is served: the outer layer does not store it', async () => {
+    const edges = app.get(SpEdges);
+    // Another process holds the stampede lock and stores its value while this one waits.
+    const token = 'other-process';
+    expect(await cache.setLock('SpLockCa:1:stampede', token, '5s')).toBe(true);
+    setTimeout(() => {
+      void cache.set('SpLockCa:1', 'from the other process').then(() => cache.unlock('SpLockCa:1:stampede', token));
+    }, 100);
+    expect(await edges.locked(1)).toBe('from the other process');
+    expect(edges.calls).toBe(0);
+    expect(await cache.exists('SpLockFo:1')).toBe(false);
   });
 
   it('a controller: @Cache above @Failover does not cache the failover body served while the handler fails', async () => {
