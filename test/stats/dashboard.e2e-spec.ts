@@ -143,10 +143,14 @@ describeBrowser(title, () => {
     await service.item(1);
     await service.item(1);
     await service.item(3);
-    // Polled through locators: the page's CSP (no 'unsafe-eval') refuses evaluated strings.
+    // Polled through locators: the page's CSP (no 'unsafe-eval') refuses evaluated strings. A refresh already in
+    // flight when the calls were made shows the old counts: wait for one that shows the new ones.
     const deadline = Date.now() + 10_000;
-    while (Number(await page.locator('body').getAttribute('data-generation')) <= generation) {
-      if (Date.now() > deadline) throw new Error('the page did not refresh within 10 s');
+    while (
+      Number(await page.locator('body').getAttribute('data-generation')) <= generation ||
+      (await cell(page, 'CatalogueService.item', 'cache', 'calls')) !== '7'
+    ) {
+      if (Date.now() > deadline) throw new Error('the page did not show the new calls within 10 s');
       await page.waitForTimeout(100);
     }
     expect(await cell(page, 'CatalogueService.item', 'cache', 'calls')).toBe('7');
