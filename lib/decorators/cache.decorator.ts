@@ -1,5 +1,5 @@
 import { CashewsConfigError } from '../errors.js';
-import { cacheDefinition } from '../strategies/cache.strategy.js';
+import { cacheDefinition, timedCacheDefinition } from '../strategies/cache.strategy.js';
 import { withTtl } from '../strategies/store-policy.js';
 import { TIMEOUT_OPTION_NAMES, timeoutsOf, type TimeoutDecoratorOptions } from '../strategies/timeouts.js';
 import { STAMPEDE_OPTION_NAMES, stampedeOptions, type StampedeDecoratorOptions } from './stampede-options.js';
@@ -74,7 +74,7 @@ export function Cache<R = unknown, A extends readonly unknown[] = readonly unkno
   }
   const decorate = storingDecorator({
     where,
-    definition: cacheDefinition,
+    definition: timeouts ? timedCacheDefinition : cacheDefinition,
     options: { ...store, etag: options.etag === true },
     keys: options,
     tags: options.tags,

@@ -19,7 +19,6 @@ export interface CacheStrategyOptions extends StorePolicy, StampedeOptions {
  * (`cacheErrors`) is re-thrown the same way.
  */
 export const cacheStrategy: Strategy<CacheStrategyOptions> = async (call, options, cache, next) => {
-  if (options.timeouts) return timedCache(call, options, options.timeouts, cache, next);
   const stored = fromStored(options.errors, await cache.read(call.key));
   if (stored !== MISS) {
     const reported = call.report(
@@ -114,6 +113,21 @@ async function timedCache(
   const staleHit = { remaining: 0, ...(fixed === undefined ? {} : { lifetime: fixed + (overdue ?? 0) }) };
   return settle(await withinTimeouts(call, timeouts, work, stale, staleHit));
 }
+
+/**
+ * `@Cache` with `staleTtl`/`timeout`/`hardTimeout`: a definition of its own, chosen at decoration, so that the plain
+ * `@Cache` hit path carries no branch for them.
+ */
+export const timedCacheStrategy: Strategy<CacheStrategyOptions> = (call, options, cache, next) =>
+  timedCache(call, options, options.timeouts ?? {}, cache, next);
+
+/** `cache` layers with timeouts: as {@link cacheDefinition}, run by {@link timedCacheStrategy}. */
+export const timedCacheDefinition: StrategyDefinition<CacheStrategyOptions> = defineStrategy<CacheStrategyOptions>({
+  name: 'cache',
+  run: timedCacheStrategy,
+  storesResult: true,
+  traits: (options) => ({ ttl: fixedTtlOf(options), etag: options.etag === true }),
+});
 
 /** `cache` layers: stores results; entries live for the policy's fixed `ttl`. */
 export const cacheDefinition: StrategyDefinition<CacheStrategyOptions> = defineStrategy<CacheStrategyOptions>({

@@ -61,12 +61,9 @@ export function isErrorFromCache(error: unknown): boolean {
  * own stream of a run being recorded (several callers may share one run or one stored entry).
  */
 export function settle(answer: unknown): unknown {
-  if (typeof answer !== 'object' || answer === null) return answer;
-  // On the hit path: one prototype read instead of a walk up the chain per class (none of these is subclassed).
-  const proto: unknown = Object.getPrototypeOf(answer);
-  if (proto === Failure.prototype) throw (answer as Failure).error;
-  if (proto === Recording.prototype) return (answer as Recording).consumer();
-  if (proto === StoredStream.prototype) return replay(answer as StoredStream);
+  if (answer instanceof Failure) throw answer.error;
+  if (answer instanceof Recording) return answer.consumer();
+  if (answer instanceof StoredStream) return replay(answer);
   return answer;
 }
 

@@ -2,6 +2,7 @@ import { CacheDetect } from '../detect/cache-detect.js';
 import { KeyPlaceholderError } from '../errors.js';
 import { directedCache } from '../detect/directed-cache.js';
 import type { KeySource } from '../keys/key-template.js';
+import type { CircuitState } from '../backends/protect-types.js';
 import type { Layer } from './layer.js';
 import { NO_OBSERVER, type ExecutionObserver, type LayerObserver } from './observer.js';
 import { layerOptions } from './store-policy.js';
@@ -174,57 +175,85 @@ function bind(layer: Layer, keyFor: () => string, invocation: Invocation, hooks:
       return Promise.reject(error);
     }
     if (typeof key !== 'string') return withoutKey(layer, invocation, hooks, key, next, outer);
-    let inBackground = false;
-    const call: StrategyCall = {
-      target: invocation.target,
-      args: invocation.source.args,
-      key,
-      source: invocation.source,
-      markServed() {
-        if (outer) outer.served = true;
-      },
-      report(hit) {
-        if (outer) outer.served = true;
-        if (hit.stale) stats.onStale();
-        else stats.onHit();
-        // Nothing to await when no detection scope listens: a hit then costs no extra promise.
-        if (!CacheDetect.active()) return;
-        const { lifetime, remaining, ...reported } = hit;
-        const served = hit.key ?? key;
-        const left = remaining === undefined ? cache.getExpire(served) : Promise.resolve(remaining);
-        return left.then((ttl) => {
-          const full = lifetime ?? layer.definition.traits(options).ttl;
-          const age = full !== undefined && ttl >= 0 ? Math.max(0, full - ttl) : undefined;
-          CacheDetect.report({ ...reported, key: served, ttl, ...(age === undefined ? {} : { age }) });
-        });
-      },
-      background(work) {
-        // Runs of `next` from here on are background refreshes, not executions made for this caller.
-        inBackground = true;
-        const task = work().then(
-          // A streamed result nobody reads (a background refresh) is read here, so that it is recorded and stored.
-          (result) => (result instanceof Recording ? result.drain() : undefined),
-          (error: unknown) => hooks.onBackgroundError(invocation.target, error),
-        );
-        if (hooks.trackBackground) hooks.trackBackground(invocation.target, task);
-        else trackProcessWide(task);
-      },
-      reportLimit(info: LimitInfo) {
-        if (!info.allowed) stats.onRejected();
-        invocation.onLimit?.(info);
-      },
-      reportCircuit(state, check) {
-        stats.onCircuit(state, check);
-      },
-      reportRejection() {
-        stats.onRejected();
-      },
-      reportProblem(kind, message) {
-        hooks.onLayerProblem?.(layer, invocation.target, kind, message);
-      },
-    };
-    return layer.run(call, options, cache, (run) => measure(stats, () => next(linked(run, outer)), inBackground));
+    const call = new LayerCall(layer, invocation, key, options, stats, cache, hooks, outer);
+    return layer.run(call, options, cache, (run) => measure(stats, () => next(linked(run, outer)), call.inBackground));
   };
+}
+
+/**
+ * One call as a layer's strategy sees it. A class rather than an object of closures: on the hit path it is one
+ * allocation per layer and call instead of one per method.
+ */
+class LayerCall implements StrategyCall {
+  readonly target: string;
+  readonly args: readonly unknown[];
+  readonly source: KeySource;
+  /** Runs of `next` from here on are background refreshes, not executions made for this caller. */
+  inBackground = false;
+
+  constructor(
+    private readonly layer: Layer,
+    private readonly invocation: Invocation,
+    readonly key: string,
+    private readonly options: unknown,
+    private readonly stats: LayerObserver,
+    private readonly cache: { getExpire(key: string): Promise<number> },
+    private readonly hooks: ExecutorHooks,
+    private readonly outer: RunReport | undefined,
+  ) {
+    this.target = invocation.target;
+    this.args = invocation.source.args;
+    this.source = invocation.source;
+  }
+
+  markServed(): void {
+    if (this.outer) this.outer.served = true;
+  }
+
+  report(hit: Parameters<StrategyCall['report']>[0]): Promise<void> | void {
+    if (this.outer) this.outer.served = true;
+    if (hit.stale) this.stats.onStale();
+    else this.stats.onHit();
+    // Nothing to await when no detection scope listens: a hit then costs no extra promise.
+    if (!CacheDetect.active()) return;
+    const { lifetime, remaining, ...reported } = hit;
+    const served = hit.key ?? this.key;
+    const left = remaining === undefined ? this.cache.getExpire(served) : Promise.resolve(remaining);
+    return left.then((ttl) => {
+      const full = lifetime ?? this.layer.definition.traits(this.options).ttl;
+      const age = full !== undefined && ttl >= 0 ? Math.max(0, full - ttl) : undefined;
+      CacheDetect.report({ ...reported, key: served, ttl, ...(age === undefined ? {} : { age }) });
+    });
+  }
+
+  background(work: () => Promise<unknown>): void {
+    this.inBackground = true;
+    const { hooks, invocation } = this;
+    const task = work().then(
+      // A streamed result nobody reads (a background refresh) is read here, so that it is recorded and stored.
+      (result) => (result instanceof Recording ? result.drain() : undefined),
+      (error: unknown) => hooks.onBackgroundError(invocation.target, error),
+    );
+    if (hooks.trackBackground) hooks.trackBackground(invocation.target, task);
+    else trackProcessWide(task);
+  }
+
+  reportLimit(info: LimitInfo): void {
+    if (!info.allowed) this.stats.onRejected();
+    this.invocation.onLimit?.(info);
+  }
+
+  reportCircuit(state: CircuitState, check: boolean): void {
+    this.stats.onCircuit(state, check);
+  }
+
+  reportRejection(): void {
+    this.stats.onRejected();
+  }
+
+  reportProblem(kind: string, message: string): void {
+    this.hooks.onLayerProblem?.(this.layer, this.invocation.target, kind, message);
+  }
 }
 
 /** The report a run below hands on: marking it marks the strategy's own `run` and the run this call belongs to. */
