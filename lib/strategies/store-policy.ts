@@ -249,8 +249,10 @@ export async function compute(call: StrategyCall, policy: StorePolicy, next: Nex
   const answer = (keep: boolean) =>
     kind ? new Recording(result, kind, { maxBytes: keep ? (policy.maxBytes ?? DEFAULT_MAX_BYTES) : 0 }) : result;
   // Served by a layer below (stacked decorators): passed on, never stored here.
-  if (run.served) markRunServed(call);
-  if (run.served) return { answer: answer(false), store: false, value: undefined, ttl: 0, clears: false };
+  if (run.served) {
+    markRunServed(call);
+    return { answer: answer(false), store: false, value: undefined, ttl: 0, clears: false };
+  }
   if (policy.errors?.only) return { answer: answer(false), store: false, value: undefined, ttl: 0, clears: true };
   if (!shouldStore(policy, result, call.args, performance.now() - started)) {
     return { answer: answer(false), store: false, value: undefined, ttl: 0, clears: false };

@@ -18,7 +18,7 @@ import {
 import {
   cleanup,
   closeApps,
-  deferred,
+  Gate,
   describeBackends,
   keysOf,
   rejection,
@@ -28,35 +28,15 @@ import {
 
 const TAG = 'Cw';
 
-/** An upstream that can be held (`hold()`) until released, or made to fail. */
+/** An upstream whose runs can be held (`gate`) until released, or made to fail. */
 class Upstream {
   calls = 0;
   failWith?: Error;
-  private gate?: Promise<void>;
-  private open?: () => void;
-  private stillHeld?: () => void;
-
-  hold(): void {
-    const held = deferred();
-    this.gate = held.promise;
-    this.open = held.resolve;
-  }
-
-  release(): void {
-    this.open?.();
-    this.stillHeld?.();
-    this.gate = this.open = this.stillHeld = undefined;
-  }
-
-  /** Runs started from now on go through; those already held stay held until `release()`. */
-  letNewRunsThrough(): void {
-    this.stillHeld = this.open;
-    this.gate = this.open = undefined;
-  }
+  readonly gate = new Gate();
 
   protected async run(id: number): Promise<string> {
     const n = ++this.calls;
-    if (this.gate) await this.gate;
+    await this.gate.wait();
     if (this.failWith) throw this.failWith;
     return `${id}#${n}`;
   }
@@ -140,8 +120,8 @@ describeBackends('@Cache timeouts', ({ url }) => {
     quotes = app.get(CwQuotes);
   });
   afterEach(async () => {
-    quotes.release();
-    app.get(CwController).release();
+    quotes.gate.release();
+    app.get(CwController).gate.release();
     await backgroundSettled();
     await closeApps();
   });
@@ -167,7 +147,7 @@ describeBackends('@Cache timeouts', ({ url }) => {
 
   it('past its ttl, a recompute slower than timeout answers the stale value; the run stores its result later', async () => {
     await staleQuote();
-    quotes.hold();
+    quotes.gate.hold();
     const { result, hits } = await CacheDetect.run(() => quotes.quote(1));
     // The upstream is still held: only the timeout can have answered.
     expect(result).toBe('1#1');
@@ -178,7 +158,7 @@ describeBackends('@Cache timeouts', ({ url }) => {
     expect(hits[0].ttl).toBe(0);
     expect(hits[0].age).toBeGreaterThanOrEqual(500);
     expect(quotes.calls).toBe(2);
-    quotes.release();
+    quotes.gate.release();
     await backgroundSettled();
     // The slow run finished in the background and stored its result: a fresh hit now.
     expect(await quotes.quote(1)).toBe('1#2');
@@ -194,7 +174,7 @@ describeBackends('@Cache timeouts', ({ url }) => {
 
   it('concurrent callers of a slow recompute all get the stale value, and the upstream runs once', async () => {
     await staleQuote();
-    quotes.hold();
+    quotes.gate.hold();
     const started = performance.now();
     const latencies: number[] = [];
     const answers = await Promise.all(
@@ -213,13 +193,13 @@ describeBackends('@Cache timeouts', ({ url }) => {
 
   it('a background run that fails after the timeout is logged, not thrown; the stale value keeps answering', async () => {
     await staleQuote();
-    quotes.hold();
+    quotes.gate.hold();
     quotes.failWith = new Error('upstream down');
     expect(await quotes.quote(1)).toBe('1#1');
-    quotes.release();
+    quotes.gate.release();
     await backgroundSettled();
     // Still stale, nothing stored by the failed run: the next slow recompute is answered by the timeout again.
-    quotes.hold();
+    quotes.gate.hold();
     expect(await quotes.quote(1)).toBe('1#1');
     expect(quotes.calls).toBe(3);
   });
@@ -231,26 +211,26 @@ describeBackends('@Cache timeouts', ({ url }) => {
   });
 
   it('hardTimeout without a stale value fails the call with CacheTimeoutError; the run still stores', async () => {
-    quotes.hold();
+    quotes.gate.hold();
     const error = await rejection(quotes.hard(1));
     expect(error).toBeInstanceOf(CacheTimeoutError);
     expect(error).toMatchObject({ code: 'CASHEWS_TIMEOUT', timeout: 300, target: 'CwQuotes.hard' });
-    quotes.release();
+    quotes.gate.release();
     await backgroundSettled();
     expect(await quotes.hard(1)).toBe('1#1');
     expect(quotes.calls).toBe(1);
   });
 
   it('a run hanging past hardTimeout is not joined by later callers: they start their own', async () => {
-    quotes.hold();
+    quotes.gate.hold();
     expect(await rejection(quotes.hard(7))).toBeInstanceOf(CacheTimeoutError);
-    quotes.letNewRunsThrough(); // the first run stays hung
+    quotes.gate.letNewRunsThrough(); // the first run stays hung
     expect(await quotes.hard(7)).toBe('7#2');
   });
 
   it('timeout and hardTimeout: the stale value when there is one, CacheTimeoutError when there is none', async () => {
     await staleQuote('both');
-    quotes.hold();
+    quotes.gate.hold();
     expect(await quotes.both(1)).toBe('1#1');
     expect(await rejection(quotes.both(2))).toBeInstanceOf(CacheTimeoutError);
   });
@@ -270,7 +250,7 @@ describeBackends('@Cache timeouts', ({ url }) => {
     const server = app.getHttpServer();
     await request(server).get('/cw/stale').expect(200, '1#1');
     await sleep(600);
-    controller.hold();
+    controller.gate.hold();
     await request(server).get('/cw/stale').expect(200, '1#1');
     const timedOut = await request(server).get('/cw/hard').expect(504);
     expect(timedOut.body).toMatchObject({ statusCode: 504, error: 'CacheTimeoutError' });

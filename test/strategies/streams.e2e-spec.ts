@@ -23,7 +23,7 @@ import {
   type CacheService,
 } from '../../lib/index.js';
 import { pollUntil } from '../support/redis.js';
-import { cleanup, closeApps, deferred, describeBackends, rejection, startApp } from '../support/strategy-fixtures.js';
+import { cleanup, closeApps, describeBackends, Gate, rejection, startApp } from '../support/strategy-fixtures.js';
 
 const TAG = 'Sr';
 
@@ -34,19 +34,7 @@ class Source {
   runs = 0;
   released = 0;
   failAfter?: number;
-  private gate?: Promise<void>;
-  private open?: () => void;
-
-  hold(): void {
-    const held = deferred();
-    this.gate = held.promise;
-    this.open = held.resolve;
-  }
-
-  release(): void {
-    this.open?.();
-    this.gate = this.open = undefined;
-  }
+  readonly gate = new Gate();
 
   async *chunks(count = 3): AsyncGenerator<{ run: number; i: number }> {
     const run = ++this.runs;
@@ -54,7 +42,7 @@ class Source {
       for (let i = 1; i <= count; i++) {
         if (this.failAfter !== undefined && i > this.failAfter) throw new SrUpstreamError(`failed after ${i - 1}`);
         yield { run, i };
-        if (i === 1 && this.gate) await this.gate;
+        if (i === 1) await this.gate.wait();
       }
     } finally {
       this.released++;
@@ -223,7 +211,7 @@ describeBackends('streamed results', ({ url }) => {
     svc = app.get(SrStreams);
   });
   afterEach(async () => {
-    svc.release();
+    svc.gate.release();
     await backgroundSettled();
     await closeApps();
   });
@@ -231,12 +219,12 @@ describeBackends('streamed results', ({ url }) => {
   const stored = (key: string) => pollUntil(async () => cache.exists(key), 2_000, 5);
 
   it('an async generator: the first run reaches its caller chunk by chunk, a hit replays it without running', async () => {
-    svc.hold();
+    svc.gate.hold();
     const iterator = svc.generated(1)[Symbol.asyncIterator]();
     // The first chunk arrives while the method is still held before its second: it was passed through, not buffered.
     await expect(iterator.next()).resolves.toEqual({ done: false, value: { run: 1, i: 1 } });
     expect(await cache.exists('SrGen:1')).toBe(false);
-    svc.release();
+    svc.gate.release();
     const rest = await collect({ [Symbol.asyncIterator]: () => iterator });
     expect(rest).toEqual(RUN_1.slice(1));
     expect(await stored('SrGen:1')).toBe(true);
@@ -287,10 +275,10 @@ describeBackends('streamed results', ({ url }) => {
   });
 
   it('concurrent callers share one run, and each reads it whole', async () => {
-    svc.hold();
+    svc.gate.hold();
     const both = Promise.all([collect(svc.generated(4)), collect(svc.generated(4))]);
     await pollUntil(async () => svc.runs === 1, 1_000, 1);
-    svc.release();
+    svc.gate.release();
     expect(await both).toEqual([RUN_1, RUN_1]);
     expect(svc.runs).toBe(1);
   });
@@ -332,23 +320,23 @@ describeBackends('streamed results', ({ url }) => {
   });
 
   it('@Locked holds its lock until the stream has been read, not until the method returned it', async () => {
-    svc.hold();
+    svc.gate.hold();
     const iterator = svc.locked()[Symbol.asyncIterator]();
     await iterator.next();
     expect(await cache.isLocked('SrLock:locked')).toBe(true);
     expect(await rejection(collect(svc.locked()))).toBeInstanceOf(LockedError);
-    svc.release();
+    svc.gate.release();
     await collect({ [Symbol.asyncIterator]: () => iterator });
     expect(await pollUntil(async () => !(await cache.isLocked('SrLock:locked')), 1_000, 5)).toBe(true);
     expect(await collect(svc.locked())).toHaveLength(3);
   });
 
   it('the stampede lock of @Cache({ lock: true }) is held until the recording is stored', async () => {
-    svc.hold();
+    svc.gate.hold();
     const iterator = svc.stamped()[Symbol.asyncIterator]();
     await iterator.next();
     expect(await cache.isLocked('SrStamp:stampede')).toBe(true);
-    svc.release();
+    svc.gate.release();
     await collect({ [Symbol.asyncIterator]: () => iterator });
     expect(await pollUntil(async () => !(await cache.isLocked('SrStamp:stampede')), 1_000, 5)).toBe(true);
     expect(await cache.exists('SrStamp')).toBe(true);

@@ -94,6 +94,35 @@ export async function keysOf(cache: CacheService, pattern = '*'): Promise<string
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** A promise with its resolve/reject exposed, for holding a method open. */
+/**
+ * Holds the runs of a test upstream: while held, `wait()` gives a promise that `release()` resolves for every run
+ * held so far; `letNewRunsThrough()` lets later runs pass while those already held stay held.
+ */
+export class Gate {
+  private held?: ReturnType<typeof deferred<void>>;
+  private stillHeld: Array<() => void> = [];
+
+  hold(): void {
+    this.held = deferred();
+  }
+
+  release(): void {
+    this.held?.resolve();
+    for (const resolve of this.stillHeld) resolve();
+    this.held = undefined;
+    this.stillHeld = [];
+  }
+
+  letNewRunsThrough(): void {
+    if (this.held) this.stillHeld.push(this.held.resolve);
+    this.held = undefined;
+  }
+
+  wait(): Promise<void> | undefined {
+    return this.held?.promise;
+  }
+}
+
 export function deferred<T = void>() {
   let resolve!: (value: T) => void;
   let reject!: (error: unknown) => void;
