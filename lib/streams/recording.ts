@@ -93,11 +93,11 @@ export class Recording {
           return () => void chunks.return?.();
         });
       case 'readable':
-        return readable(this.iterable(), this.shape.objectMode === true, this.shape.encoding);
+        return readable(this.read(), this.shape.objectMode === true, this.shape.encoding);
       case 'file':
-        return new StreamableFile(Readable.from(this.iterable(), { objectMode: false }), this.shape.file);
+        return new StreamableFile(Readable.from(this.read(), { objectMode: false }), this.shape.file);
       default:
-        return this.iterable();
+        return this.read();
     }
   }
 
@@ -135,10 +135,6 @@ export class Recording {
     } finally {
       await chunks.return?.();
     }
-  }
-
-  private iterable(): AsyncIterable<unknown> {
-    return this.read();
   }
 
   /**
