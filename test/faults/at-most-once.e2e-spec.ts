@@ -16,7 +16,16 @@ import {
   withQuery,
   type RedisServerHandle,
 } from '../support/redis.js';
-import { NONE, killClients, rawValues, summary, underFaults, unhandledRejections, within } from './fault-support.js';
+import {
+  FAULT_TEST_TIMEOUT_MS,
+  NONE,
+  killClients,
+  rawValues,
+  summary,
+  underFaults,
+  unhandledRejections,
+  within,
+} from './fault-support.js';
 
 const WORKERS = 200;
 const ROUNDS = 8;
@@ -71,88 +80,100 @@ describeRedisServer('faults: at most once per call', () => {
   }
 
   describe.each(faults)('under %s', (_label, target) => {
-    it('an incr that resolved ran exactly once; one that failed ran at most once', async () => {
-      const cache = await open(await target());
-      const tag = `incr-${randomUUID().slice(0, 8)}`;
-      const answers = new Map<string, number>();
-      let failures = 0;
-      const { calls } = await underFaults({
-        workers: WORKERS,
-        rounds: ROUNDS,
-        gapMs: GAP_MS,
-        fault: inject,
-        op: async (n) => {
-          const key = `${tag}:${n}`;
-          try {
-            answers.set(key, await cache.incr(key, 1, { ttl: '1m' }));
-            return 'ok';
-          } catch (error) {
-            expect(error).toBeInstanceOf(CacheBackendError);
-            failures++;
-            return 'failed';
-          }
-        },
-      });
-      const stored = await rawValues(server.url, tag);
-      // A fresh counter answers 1, never 2, and holds 1: the call was applied once.
-      expect(summary([...answers.values()].filter((value) => value !== 1))).toEqual(NONE);
-      expect(summary([...answers.keys()].filter((key) => stored.get(key) !== '1'))).toEqual(NONE);
-      // A failed call may have run (its reply was lost), but only once.
-      expect(summary([...stored.values()].filter((value) => value !== '1'))).toEqual(NONE);
-      expect(answers.size + failures).toBe(calls);
-      expect(failures).toBeGreaterThan(0); // the faults did hit calls in flight
-      expect(answers.size).toBeGreaterThan(0);
-    });
+    it(
+      'an incr that resolved ran exactly once; one that failed ran at most once',
+      async () => {
+        const cache = await open(await target());
+        const tag = `incr-${randomUUID().slice(0, 8)}`;
+        const answers = new Map<string, number>();
+        let failures = 0;
+        const { calls } = await underFaults({
+          workers: WORKERS,
+          rounds: ROUNDS,
+          gapMs: GAP_MS,
+          fault: inject,
+          op: async (n) => {
+            const key = `${tag}:${n}`;
+            try {
+              answers.set(key, await cache.incr(key, 1, { ttl: '1m' }));
+              return 'ok';
+            } catch (error) {
+              expect(error).toBeInstanceOf(CacheBackendError);
+              failures++;
+              return 'failed';
+            }
+          },
+        });
+        const stored = await rawValues(server.url, tag);
+        // A fresh counter answers 1, never 2, and holds 1: the call was applied once.
+        expect(summary([...answers.values()].filter((value) => value !== 1))).toEqual(NONE);
+        expect(summary([...answers.keys()].filter((key) => stored.get(key) !== '1'))).toEqual(NONE);
+        // A failed call may have run (its reply was lost), but only once.
+        expect(summary([...stored.values()].filter((value) => value !== '1'))).toEqual(NONE);
+        expect(answers.size + failures).toBe(calls);
+        expect(failures).toBeGreaterThan(0); // the faults did hit calls in flight
+        expect(answers.size).toBeGreaterThan(0);
+      },
+      FAULT_TEST_TIMEOUT_MS,
+    );
 
-    it('a lock on an unused key is never refused, and no lock outlives the fault', async () => {
-      const cache = await open(await target());
-      const tag = `lock-${randomUUID().slice(0, 8)}`;
-      const refused: unknown[] = [];
-      await underFaults({
-        workers: WORKERS,
-        rounds: ROUNDS,
-        gapMs: GAP_MS,
-        fault: inject,
-        op: async (n) => {
-          try {
-            await cache.lock(`${tag}:${n}`, '60s', () => sleep(1), { wait: false });
-            return 'ok';
-          } catch (error) {
-            refused.push(error);
-            return 'failed';
-          }
-        },
-      });
-      // Safe mode: a lock whose backend failed runs the function unlocked; a LockedError means the lock met
-      // itself (its SET NX re-sent after the reply was lost).
-      expect(summary(refused.filter((error) => error instanceof LockedError))).toEqual(NONE);
-      expect(summary(refused)).toEqual(NONE);
-      // Locks whose acquisition or release reply was lost are released with their own token once the
-      // connection is back: well before their 60 s TTL.
-      const released = await pollUntil(async () => (await rawValues(server.url, tag)).size === 0, 10_000, 200);
-      expect(summary((await rawValues(server.url, tag)).keys())).toEqual(NONE);
-      expect(released).toBe(true);
-    });
+    it(
+      'a lock on an unused key is never refused, and no lock outlives the fault',
+      async () => {
+        const cache = await open(await target());
+        const tag = `lock-${randomUUID().slice(0, 8)}`;
+        const refused: unknown[] = [];
+        await underFaults({
+          workers: WORKERS,
+          rounds: ROUNDS,
+          gapMs: GAP_MS,
+          fault: inject,
+          op: async (n) => {
+            try {
+              await cache.lock(`${tag}:${n}`, '60s', () => sleep(1), { wait: false });
+              return 'ok';
+            } catch (error) {
+              refused.push(error);
+              return 'failed';
+            }
+          },
+        });
+        // Safe mode: a lock whose backend failed runs the function unlocked; a LockedError means the lock met
+        // itself (its SET NX re-sent after the reply was lost).
+        expect(summary(refused.filter((error) => error instanceof LockedError))).toEqual(NONE);
+        expect(summary(refused)).toEqual(NONE);
+        // Locks whose acquisition or release reply was lost are released with their own token once the
+        // connection is back: well before their 60 s TTL.
+        const released = await pollUntil(async () => (await rawValues(server.url, tag)).size === 0, 10_000, 200);
+        expect(summary((await rawValues(server.url, tag)).keys())).toEqual(NONE);
+        expect(released).toBe(true);
+      },
+      FAULT_TEST_TIMEOUT_MS,
+    );
 
-    it('a rate-limit window counts each call once: a first call is never over its limit', async () => {
-      const cache = await open(await target());
-      const tag = `rate-${randomUUID().slice(0, 8)}`;
-      const refused: string[] = [];
-      await underFaults({
-        workers: WORKERS,
-        rounds: ROUNDS,
-        gapMs: GAP_MS,
-        fault: inject,
-        op: async (n) => {
-          const state = await engineOf(cache).fixedWindow(`${tag}:${n}`, 1, 60_000, 60_000);
-          if (!state.allowed) refused.push(`${tag}:${n}`);
-          return 'ok';
-        },
-      });
-      expect(summary(refused)).toEqual(NONE);
-      const counts = [...(await rawValues(server.url, tag)).values()];
-      expect(counts.length).toBeGreaterThan(0);
-      expect(summary(counts.filter((count) => count !== '1'))).toEqual(NONE);
-    });
+    it(
+      'a rate-limit window counts each call once: a first call is never over its limit',
+      async () => {
+        const cache = await open(await target());
+        const tag = `rate-${randomUUID().slice(0, 8)}`;
+        const refused: string[] = [];
+        await underFaults({
+          workers: WORKERS,
+          rounds: ROUNDS,
+          gapMs: GAP_MS,
+          fault: inject,
+          op: async (n) => {
+            const state = await engineOf(cache).fixedWindow(`${tag}:${n}`, 1, 60_000, 60_000);
+            if (!state.allowed) refused.push(`${tag}:${n}`);
+            return 'ok';
+          },
+        });
+        expect(summary(refused)).toEqual(NONE);
+        const counts = [...(await rawValues(server.url, tag)).values()];
+        expect(counts.length).toBeGreaterThan(0);
+        expect(summary(counts.filter((count) => count !== '1'))).toEqual(NONE);
+      },
+      FAULT_TEST_TIMEOUT_MS,
+    );
   });
 });

@@ -17,7 +17,16 @@ import {
   type RedisServerHandle,
 } from '../support/redis.js';
 import { closeApps, startApp } from '../support/strategy-fixtures.js';
-import { NONE, killClients, rawValues, summary, underFaults, unhandledRejections, within } from './fault-support.js';
+import {
+  FAULT_TEST_TIMEOUT_MS,
+  NONE,
+  killClients,
+  rawValues,
+  summary,
+  underFaults,
+  unhandledRejections,
+  within,
+} from './fault-support.js';
 
 /** Calls of @HitCache per id: the first stores, the next ones count hits. */
 const HIT_CALLS = 3;
@@ -117,82 +126,86 @@ describeRedisServer('faults: decorated traffic', () => {
     unhandled.stop();
   });
 
-  it.each(FAULTS)('under $label', async (fault) => {
-    if (fault.viaProxy) proxy = await startFaultProxy(server.port);
-    const url = withQuery(proxy?.url ?? server.url, { command_timeout: '300ms', connect_timeout: '500ms' });
-    const { app, cache } = await startApp(url, [FaultTraffic]);
-    const traffic = app.get(FaultTraffic);
+  it.each(FAULTS)(
+    'under $label',
+    async (fault) => {
+      if (fault.viaProxy) proxy = await startFaultProxy(server.port);
+      const url = withQuery(proxy?.url ?? server.url, { command_timeout: '300ms', connect_timeout: '500ms' });
+      const { app, cache } = await startApp(url, [FaultTraffic]);
+      const traffic = app.get(FaultTraffic);
 
-    const violations: unknown[] = [];
-    const counted: number[] = [];
-    let counterFailures = 0;
-    const expectId = (id: number, got: number, what: string) => {
-      if (got !== id) violations.push(`${what}(${id}) answered ${got}`);
-    };
-    await underFaults({
-      workers: 100,
-      rounds: fault.rounds,
-      gapMs: 250,
-      fault: () => fault.inject(server, proxy),
-      op: async (n) => {
-        const id = n;
-        try {
-          // Safe mode: no backend failure may reach a decorated caller.
-          if (n % 4 === 0) expectId(id, await traffic.limited(id), 'limited');
-          if (n % 4 === 1) for (let i = 0; i < HIT_CALLS; i++) expectId(id, await traffic.hit(id), 'hit');
-          if (n % 4 === 2) expectId(id, await traffic.locked(id), 'locked');
-          if (n % 4 === 3) expectId(id, await traffic.cached(id), 'cached');
-        } catch (error) {
-          violations.push(error);
-        }
-        try {
-          counted.push(await cache.incr('ft-counter'));
-          return 'ok';
-        } catch (error) {
-          // incr has no honest fallback: it throws, and may or may not have run.
-          if (!(error instanceof CacheBackendError)) violations.push(error);
-          counterFailures++;
-          return 'failed';
-        }
-      },
-    });
+      const violations: unknown[] = [];
+      const counted: number[] = [];
+      let counterFailures = 0;
+      const expectId = (id: number, got: number, what: string) => {
+        if (got !== id) violations.push(`${what}(${id}) answered ${got}`);
+      };
+      await underFaults({
+        workers: 100,
+        rounds: fault.rounds,
+        gapMs: 250,
+        fault: () => fault.inject(server, proxy),
+        op: async (n) => {
+          const id = n;
+          try {
+            // Safe mode: no backend failure may reach a decorated caller.
+            if (n % 4 === 0) expectId(id, await traffic.limited(id), 'limited');
+            if (n % 4 === 1) for (let i = 0; i < HIT_CALLS; i++) expectId(id, await traffic.hit(id), 'hit');
+            if (n % 4 === 2) expectId(id, await traffic.locked(id), 'locked');
+            if (n % 4 === 3) expectId(id, await traffic.cached(id), 'cached');
+          } catch (error) {
+            violations.push(error);
+          }
+          try {
+            counted.push(await cache.incr('ft-counter'));
+            return 'ok';
+          } catch (error) {
+            // incr has no honest fallback: it throws, and may or may not have run.
+            if (!(error instanceof CacheBackendError)) violations.push(error);
+            counterFailures++;
+            return 'failed';
+          }
+        },
+      });
 
-    // Recovery without restarting the application.
-    const recovered = await pollUntil(
-      async () => (await traffic.limited(-1)) === -1 && (await cache.ping()) === 'PONG',
-      10_000,
-      100,
-    );
-    expect(recovered).toBe(true);
+      // Recovery without restarting the application.
+      const recovered = await pollUntil(
+        async () => (await traffic.limited(-1)) === -1 && (await cache.ping()) === 'PONG',
+        10_000,
+        100,
+      );
+      expect(recovered).toBe(true);
 
-    expect(summary(violations)).toEqual(NONE);
-    expect(unhandled.seen).toEqual([]);
+      expect(summary(violations)).toEqual(NONE);
+      expect(unhandled.seen).toEqual([]);
 
-    // Exact rate-limit counts: each id was called once, so each window holds 1.
-    const windows = await rawValues(server.url, 'ft-rate:');
-    expect(windows.size).toBeGreaterThan(0);
-    expect(summary([...windows].filter(([key, count]) => !key.includes(':-1') && count !== '1'))).toEqual(NONE);
+      // Exact rate-limit counts: each id was called once, so each window holds 1.
+      const windows = await rawValues(server.url, 'ft-rate:');
+      expect(windows.size).toBeGreaterThan(0);
+      expect(summary([...windows].filter(([key, count]) => !key.includes(':-1') && count !== '1'))).toEqual(NONE);
 
-    // Hit counters never exceed the calls that read them.
-    const hits = [...(await rawValues(server.url, 'ft-hit:'))].filter(([key]) => key.endsWith(':hits'));
-    expect(summary(hits.filter(([, count]) => Number(count) > HIT_CALLS - 1))).toEqual(NONE);
+      // Hit counters never exceed the calls that read them.
+      const hits = [...(await rawValues(server.url, 'ft-hit:'))].filter(([key]) => key.endsWith(':hits'));
+      expect(summary(hits.filter(([, count]) => Number(count) > HIT_CALLS - 1))).toEqual(NONE);
 
-    // No orphaned lock: @Locked and the stampede locks of @Cache are gone long before their 60 s TTL.
-    const locksLeft = async () => [
-      ...(await rawValues(server.url, 'ft-lock:')).keys(),
-      ...[...(await rawValues(server.url, 'ft-cache:')).keys()].filter((key) => key.endsWith(':stampede')),
-    ];
-    await pollUntil(async () => (await locksLeft()).length === 0, 10_000, 200);
-    expect(summary(await locksLeft())).toEqual(NONE);
+      // No orphaned lock: @Locked and the stampede locks of @Cache are gone long before their 60 s TTL.
+      const locksLeft = async () => [
+        ...(await rawValues(server.url, 'ft-lock:')).keys(),
+        ...[...(await rawValues(server.url, 'ft-cache:')).keys()].filter((key) => key.endsWith(':stampede')),
+      ];
+      await pollUntil(async () => (await locksLeft()).length === 0, 10_000, 200);
+      expect(summary(await locksLeft())).toEqual(NONE);
 
-    // incr: every answer that came back is distinct, and the counter holds each resolved call once; a failed
-    // call may have run (reply lost), once at most. (A restart without persistence starts the counter over.)
-    if (fault.keepsData) {
-      expect(new Set(counted).size).toBe(counted.length);
-      const final = Number((await rawValues(server.url, 'ft-counter')).get('ft-counter'));
-      expect(final).toBeGreaterThanOrEqual(counted.length);
-      expect(final).toBeLessThanOrEqual(counted.length + counterFailures);
-      expect(Math.max(...counted)).toBeLessThanOrEqual(final);
-    }
-  });
+      // incr: every answer that came back is distinct, and the counter holds each resolved call once; a failed
+      // call may have run (reply lost), once at most. (A restart without persistence starts the counter over.)
+      if (fault.keepsData) {
+        expect(new Set(counted).size).toBe(counted.length);
+        const final = Number((await rawValues(server.url, 'ft-counter')).get('ft-counter'));
+        expect(final).toBeGreaterThanOrEqual(counted.length);
+        expect(final).toBeLessThanOrEqual(counted.length + counterFailures);
+        expect(Math.max(...counted)).toBeLessThanOrEqual(final);
+      }
+    },
+    FAULT_TEST_TIMEOUT_MS,
+  );
 });

@@ -18,10 +18,24 @@ export async function within<T>(promise: Promise<T>, ms: number, label: string):
   }
 }
 
+/** Longest the fault rounds of one `underFaults` run may take before it stops injecting (see below). */
+const ROUNDS_BUDGET_MS = 10_000;
+/** Rounds always injected, however slow the machine. */
+const MIN_ROUNDS = 3;
+
+/**
+ * Jest timeout of a fault test: above the sum of its own bounded waits (opening ≤10 s, fault rounds ≈10 s plus
+ * one slow round, stopping the loops ≤15 s, waiting for recovery ≤10 s), so a slow run fails on what it asserts.
+ */
+export const FAULT_TEST_TIMEOUT_MS = 60_000;
+
 /**
  * Runs `workers` concurrent loops of `op(n)` (n unique across all loops) while `fault(round)` is injected
  * `rounds` times, `gapMs` apart; then stops the loops and waits for them (bounded). A failed op pauses its
  * loop briefly, so an outage does not turn into a busy loop.
+ *
+ * On a loaded machine a round can take seconds (reconnects, command timeouts): past `ROUNDS_BUDGET_MS` no
+ * further round starts once `MIN_ROUNDS` are done, so the test's own assertions, not Jest's timeout, decide it.
  */
 export async function underFaults(options: {
   workers: number;
@@ -29,7 +43,7 @@ export async function underFaults(options: {
   gapMs: number;
   op: (n: number) => Promise<'ok' | 'failed'>;
   fault: (round: number) => Promise<void>;
-}): Promise<{ calls: number }> {
+}): Promise<{ calls: number; rounds: number }> {
   let next = 0;
   let stopped = false;
   const loops = Array.from({ length: options.workers }, async () => {
@@ -39,17 +53,20 @@ export async function underFaults(options: {
       else await new Promise((resolve) => setImmediate(resolve));
     }
   });
+  const started = Date.now();
+  let rounds = 0;
   try {
-    for (let round = 0; round < options.rounds; round++) {
+    while (rounds < options.rounds) {
+      if (rounds >= MIN_ROUNDS && Date.now() - started > ROUNDS_BUDGET_MS) break;
       await sleep(options.gapMs);
-      await options.fault(round);
+      await options.fault(rounds++);
     }
     await sleep(options.gapMs);
   } finally {
     stopped = true;
     await within(Promise.all(loops), 15_000, 'traffic loops');
   }
-  return { calls: next };
+  return { calls: next, rounds };
 }
 
 /** Collects unhandled promise rejections of this process between `start()` and `stop()`. */
