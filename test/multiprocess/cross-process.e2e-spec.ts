@@ -3,22 +3,26 @@
  * stampede lock of @Cache (on a value and on a streamed result), a single background refresh of @Early, and
  * mutual exclusion of @Locked.
  *
- * Workers (test/fixtures/mp-worker.ts) start, report `ready`, and wait for a `go` key, so their calls really
- * race. Every wait is bounded and every worker is killed in afterEach/afterAll.
+ * Four workers (test/fixtures/mp-worker.ts) are started once for the file and run one job per scenario, each in a
+ * Nest app of its own with keys of its own run. In a race, every worker of the scenario reports `ready` and waits
+ * for a `go` key, so their calls really race. Every wait is bounded and every worker is killed in afterAll.
  */
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { createCache, type CacheService } from '../../lib/index.js';
 import { describeRedis, flushRedisDb, pollUntil, rawRedis, redisUrl, sleep } from '../support/redis.js';
-import { buildLib, describeFailure, killAll, startWorker, type LibBuild, type WorkerResult } from './processes.js';
+import { buildLib, killAll, startJobWorker, type JobWorker, type LibBuild } from './processes.js';
 
 const DB = 11;
+/** The most processes a scenario races. */
+const WORKERS = 4;
 
 describeRedis('multi-process strategies on one Redis', () => {
   let build: LibBuild;
   let raw: Redis;
   let cache: CacheService;
   let url: string;
+  let workers: JobWorker[] = [];
 
   beforeAll(async () => {
     url = redisUrl(DB)!;
@@ -26,9 +30,9 @@ describeRedis('multi-process strategies on one Redis', () => {
     raw = rawRedis(url);
     cache = await createCache(url);
     build = await buildLib();
+    const env = { CASHEWS_LIB: build.entry, REDIS_URL: url };
+    workers = Array.from({ length: WORKERS }, () => startJobWorker(build.fixture('mp-worker'), env));
   }, 120_000);
-
-  afterEach(() => killAll());
 
   afterAll(async () => {
     killAll();
@@ -38,7 +42,7 @@ describeRedis('multi-process strategies on one Redis', () => {
     await flushRedisDb(DB);
   });
 
-  /** Starts `processes` workers, waits until all are ready, then releases them at once. */
+  /** Gives the job to `processes` workers, waits until all are ready, then releases them at once. */
   async function race(
     run: string,
     mode: string,
@@ -48,31 +52,20 @@ describeRedis('multi-process strategies on one Redis', () => {
     notBefore = 0,
   ): Promise<Array<Record<string, unknown>>> {
     const key = (name: string) => `mp:${run}:${name}`;
-    const workers = Array.from({ length: processes }, () =>
-      startWorker({
-        CASHEWS_LIB: build.entry,
-        REDIS_URL: url,
-        RUN: run,
-        MODE: mode,
-        CALLS: String(calls),
-        WORK_MS: String(workMs),
-      }),
-    );
-    let exited = false;
-    void Promise.race(workers.map((w) => w.done)).then(() => (exited = true));
-    const ready = await pollUntil(async () => exited || Number(await raw.get(key('ready'))) >= processes, 30_000, 20);
-    if (!ready || exited) {
+    const jobs = workers.slice(0, processes).map((worker) => worker.run({ run, mode, calls, workMs }));
+    let failed = false;
+    // A job that fails before `go` (e.g. its app did not start) ends the wait at once; its error is rethrown below.
+    const settled = Promise.all(jobs).catch(() => (failed = true));
+    const ready = await pollUntil(async () => failed || Number(await raw.get(key('ready'))) >= processes, 30_000, 20);
+    if (failed) await Promise.all(jobs);
+    if (!ready) {
       killAll();
-      const results = await Promise.all(workers.map((w) => w.done));
-      throw new Error(`workers not ready:\n${results.map(describeFailure).join('\n')}`);
+      throw new Error(`${processes} workers not ready within 30 s`);
     }
     if (Date.now() < notBefore) await sleep(notBefore - Date.now());
     await raw.set(key('go'), '1', 'EX', 60);
-    const results: WorkerResult[] = await Promise.all(workers.map((w) => w.done));
-    for (const result of results) {
-      if (result.code !== 0 || !result.result) throw new Error(describeFailure(result));
-    }
-    return results.map((result) => result.result!);
+    await settled;
+    return Promise.all(jobs);
   }
 
   it('@Cache({ lock: true }): 4 processes x 250 concurrent cold calls run the method exactly once', async () => {
@@ -86,10 +79,9 @@ describeRedis('multi-process strategies on one Redis', () => {
 
   it('@Early: 4 processes calling in the early window trigger exactly one background refresh', async () => {
     const run = randomUUID();
-    // One process computes the first value; its early window opens 1 s later.
-    const seeder = startWorker({ CASHEWS_LIB: build.entry, REDIS_URL: url, RUN: run, MODE: 'early-seed' });
-    const seeded = await seeder.done;
-    if (seeded.code !== 0) throw new Error(describeFailure(seeded));
+    // One process computes the first value (in an app of its own, closed before the race); its early window opens
+    // 1 s later.
+    await workers[0].run({ run, mode: 'early-seed', workMs: 100 });
     expect(Number(await raw.get(`mp:${run}:early-runs`))).toBe(1);
 
     // `go` is not given before the early window opens (1 s after the seed was stored).

@@ -1,37 +1,44 @@
 /**
- * Helpers of the multi-process suites: a throw-away build of lib/ (child processes run through tsx,
- * which emits no decorator metadata, so they load the compiled library), and child processes that are
- * bounded in time and always killed.
+ * Helpers of the multi-process suites: one build of lib/ and of the worker fixtures per test run (child processes
+ * need decorator metadata, which tsx does not emit, so they load compiled JavaScript), and long-lived worker
+ * processes that run one job after another, bounded in time and always killed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { ERROR_MARK, RESULT_MARK } from '../fixtures/worker-protocol.js';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import ts from 'typescript';
+import { JOB_MARK, type JobReply } from '../fixtures/worker-protocol.js';
+import { ENV } from '../support/global-setup.js';
 
 export const ROOT = resolve(process.cwd());
-export const WORKER = join(ROOT, 'test', 'fixtures', 'mp-worker.ts');
+
+/** The worker fixtures compiled with lib/ (worker-protocol.ts is what they import). */
+const FIXTURES = ['mp-worker.ts', 'protect-worker.ts', 'worker-protocol.ts'].map((name) =>
+  join(ROOT, 'test', 'fixtures', name),
+);
 
 export interface LibBuild {
   /** Absolute path of the built `index.js`. */
   entry: string;
+  /** Absolute path of a compiled worker fixture, e.g. `fixture('mp-worker')`. */
+  fixture(name: string): string;
+  /** Removes a build of its own (no shared run directory); a shared one goes with the run (global teardown). */
   remove(): void;
 }
 
-/**
- * Transpiles lib/ file by file (TypeScript's transpileModule, which emits decorator metadata) into a temporary
- * directory. The sources are written for isolated transpiling (`isolatedModules`), so this is what tsc emits,
- * without a type check per suite: `npm run typecheck` does that once, and a full tsc run here cost each
- * multi-process suite tens of seconds of CPU on a 2-core machine.
- */
-export async function buildLib(): Promise<LibBuild> {
-  const dir = mkdtempSync(join(tmpdir(), 'cashews-mp-'));
-  const out = join(dir, 'lib');
-  mkdirSync(out);
-  // The build resolves @nestjs/*, ioredis, ... from the repository's node_modules.
-  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module' }));
+function compilerOptions(): { options: ts.CompilerOptions; fileNames: string[] } {
   const config = ts.getParsedCommandLineOfConfigFile(
     join(ROOT, 'tsconfig.build.json'),
     {},
@@ -44,81 +51,153 @@ export async function buildLib(): Promise<LibBuild> {
   );
   if (!config) throw new Error('tsconfig.build.json could not be read');
   // ES modules, as tsc emits them under the package's "type": "module" (transpileModule alone cannot tell).
-  const options = {
-    ...config.options,
-    module: ts.ModuleKind.ES2022,
-    declaration: false,
-    sourceMap: false,
-    inlineSourceMap: false,
-  };
-  const libRoot = join(ROOT, 'lib');
-  for (const file of config.fileNames) {
+  const options = { ...config.options, module: ts.ModuleKind.ES2022, declaration: false, sourceMap: false };
+  return { options: { ...options, inlineSourceMap: false }, fileNames: config.fileNames };
+}
+
+/**
+ * Transpiles lib/ and the worker fixtures file by file (TypeScript's transpileModule, which emits decorator
+ * metadata) into `dir`. The sources are written for isolated transpiling (`isolatedModules`), so this is what tsc
+ * emits, without a type check: `npm run typecheck` does that once.
+ */
+function transpileInto(dir: string, options: ts.CompilerOptions, files: string[]): void {
+  mkdirSync(dir, { recursive: true });
+  // The build resolves @nestjs/*, ioredis, ... from the repository's node_modules.
+  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module' }));
+  for (const file of files) {
     const { outputText } = ts.transpileModule(readFileSync(file, 'utf8'), { compilerOptions: options, fileName: file });
-    const target = join(out, relative(libRoot, file)).replace(/\.ts$/, '.js');
+    const target = join(dir, relative(ROOT, file)).replace(/\.ts$/, '.js');
     mkdirSync(dirname(target), { recursive: true });
     writeFileSync(target, outputText);
   }
-  const entry = join(out, 'index.js');
-  if (!existsSync(entry)) {
-    rmSync(dir, { recursive: true, force: true });
-    throw new Error(`the build did not emit ${entry}`);
+  if (!existsSync(join(dir, 'lib', 'index.js'))) throw new Error(`the build did not emit ${dir}/lib/index.js`);
+}
+
+const sleep = (ms: number) => new Promise<void>((resolveSleep) => setTimeout(resolveSleep, ms));
+
+function libBuild(dir: string, remove: () => void): LibBuild {
+  return {
+    entry: join(dir, 'lib', 'index.js'),
+    fixture: (name) => join(dir, 'test', 'fixtures', `${name}.js`),
+    remove,
+  };
+}
+
+/**
+ * The build of lib/ and the worker fixtures. Under global setup, one build per test run and per content of the
+ * sources, in the run's temporary directory: the multi-process files run in parallel workers, so the first one
+ * builds (under a lock directory) and the others wait for it, instead of each paying the ~5 s of CPU of a build.
+ * Without global setup (no run directory), a build of its own, removed by `remove()`.
+ */
+export async function buildLib(): Promise<LibBuild> {
+  const { options, fileNames } = compilerOptions();
+  const files = [...fileNames, ...FIXTURES];
+  const runDir = process.env[ENV.runDir];
+  if (!runDir) {
+    const dir = mkdtempSync(join(tmpdir(), 'cashews-mp-'));
+    try {
+      transpileInto(dir, options, files);
+    } catch (error) {
+      rmSync(dir, { recursive: true, force: true });
+      throw error;
+    }
+    return libBuild(dir, () => rmSync(dir, { recursive: true, force: true }));
   }
-  return { entry, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  const hash = createHash('sha256');
+  for (const file of [join(ROOT, 'tsconfig.build.json'), ...files]) hash.update(file).update(readFileSync(file));
+  const final = join(runDir, `build-${hash.digest('hex').slice(0, 16)}`);
+  const lock = `${final}.lock`;
+  const deadline = Date.now() + 120_000;
+  while (!existsSync(final)) {
+    if (Date.now() > deadline) throw new Error(`no build of lib/ in ${final} within 120 s (lock ${lock})`);
+    try {
+      mkdirSync(lock);
+    } catch {
+      await sleep(100); // another file is building it
+      continue;
+    }
+    try {
+      if (existsSync(final)) break;
+      const partial = `${final}.${process.pid}`;
+      rmSync(partial, { recursive: true, force: true });
+      transpileInto(partial, options, files);
+      renameSync(partial, final);
+    } finally {
+      rmSync(lock, { recursive: true, force: true });
+    }
+  }
+  return libBuild(final, () => undefined);
 }
 
-export interface WorkerResult {
-  code: number | null;
-  result?: Record<string, unknown>;
-  error?: string;
-  stdout: string;
-  stderr: string;
-}
-
-export interface Worker {
-  child: ChildProcess;
-  done: Promise<WorkerResult>;
+export interface JobWorker {
+  readonly pid: number | undefined;
+  /** Sends one job; resolves with its result, rejects with its error (the worker is killed past `timeoutMs`). */
+  run(job: Record<string, unknown>, timeoutMs?: number): Promise<Record<string, unknown>>;
 }
 
 const live = new Set<ChildProcess>();
 
-/** Starts one worker (`script`, default mp-worker.ts); `done` resolves when it exits (killed after `timeoutMs`). */
-export function startWorker(env: Record<string, string>, timeoutMs = 45_000, script = WORKER): Worker {
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+/**
+ * Starts a long-lived worker: `node <script>` (a compiled fixture, see {@link buildLib}) answering jobs sent as JSON
+ * lines on its stdin (test/fixtures/worker-protocol.ts). One process runs many scenarios, each in a Nest app of
+ * its own, so a file pays for a process start (~2 s of CPU) once per worker, not once per scenario.
+ */
+export function startJobWorker(script: string, env: Record<string, string>): JobWorker {
+  const child = spawn(process.execPath, [script], {
     cwd: ROOT,
     env: { ...process.env, NODE_OPTIONS: '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
   live.add(child);
   let stdout = '';
   let stderr = '';
-  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  const waiting = new Map<number, { resolve: (value: Record<string, unknown>) => void; reject: (e: Error) => void }>();
+  const failure = (why: string) =>
+    new Error(`worker ${child.pid}: ${why}\nstdout:\n${stdout.slice(-4000)}\nstderr:\n${stderr.slice(-4000)}`);
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  const done = new Promise<WorkerResult>((resolveDone) => {
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      live.delete(child);
-      const resultLine = stdout.split('\n').find((line) => line.startsWith(RESULT_MARK));
-      const errorLine = stdout.split(`\n${ERROR_MARK}`)[1];
-      resolveDone({
-        code,
-        result: resultLine ? (JSON.parse(resultLine.slice(RESULT_MARK.length)) as Record<string, unknown>) : undefined,
-        error: errorLine ?? (stdout.startsWith(ERROR_MARK) ? stdout.slice(ERROR_MARK.length) : undefined),
-        stdout,
-        stderr,
-      });
-    });
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    if (!line.startsWith(JOB_MARK)) {
+      stdout += `${line}\n`;
+      return;
+    }
+    const reply = JSON.parse(line.slice(JOB_MARK.length)) as JobReply;
+    const pending = waiting.get(reply.id);
+    waiting.delete(reply.id);
+    if (reply.error !== undefined) pending?.reject(failure(`job failed: ${reply.error}`));
+    else pending?.resolve(reply.result as Record<string, unknown>);
   });
-  return { child, done };
+  child.once('exit', (code, signal) => {
+    live.delete(child);
+    for (const pending of waiting.values()) pending.reject(failure(`exited with ${code ?? signal}`));
+    waiting.clear();
+  });
+  let next = 0;
+  return {
+    pid: child.pid,
+    run: (job, timeoutMs = 45_000) =>
+      new Promise((resolveJob, rejectJob) => {
+        const id = next++;
+        const timer = setTimeout(() => {
+          rejectJob(failure(`job ${JSON.stringify(job)} did not finish within ${timeoutMs} ms`));
+          child.kill('SIGKILL');
+        }, timeoutMs);
+        waiting.set(id, {
+          resolve: (value) => (clearTimeout(timer), resolveJob(value)),
+          reject: (error) => (clearTimeout(timer), rejectJob(error)),
+        });
+        if (child.exitCode !== null || child.signalCode !== null) {
+          waiting.get(id)!.reject(failure('not running'));
+          waiting.delete(id);
+          return;
+        }
+        child.stdin!.write(`${JSON.stringify({ ...job, id })}\n`);
+      }),
+  };
 }
 
-/** Kills every worker still running (afterEach/afterAll). */
+/** Kills every worker still running (afterAll; a worker also exits by itself once its stdin closes). */
 export function killAll(): void {
   for (const child of live) child.kill('SIGKILL');
   live.clear();
-}
-
-/** Asserts-friendly summary of a failed worker. */
-export function describeFailure(result: WorkerResult): string {
-  return `worker exited with ${result.code}: ${result.error ?? ''}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`;
 }

@@ -37,6 +37,9 @@ export const ENV = {
   clusterSkip: 'CASHEWS_TEST_CLUSTER_SKIP_REASON',
   serverBin: 'CASHEWS_TEST_REDIS_SERVER',
   serverSkip: 'CASHEWS_TEST_SERVER_SKIP_REASON',
+  /** A temporary directory of this run, removed by teardown: what test files share, e.g. the build of lib/ for
+   * child processes (test/multiprocess/processes.ts). */
+  runDir: 'CASHEWS_TEST_RUN_DIR',
 } as const;
 
 const LOOPBACK = '127.0.0.1';
@@ -399,6 +402,8 @@ export interface GlobalRedisState {
   /** Clusters by Jest worker id, started on demand by the broker. */
   clusters?: Map<string, Promise<ClusterHandle>>;
   broker?: HttpServer;
+  /** The run's temporary directory ({@link ENV}.runDir). */
+  runDir?: string;
   /** Stops all of the above; called by global teardown (which has no imports, see the file comment). */
   stop?: () => Promise<void>;
 }
@@ -421,6 +426,8 @@ async function stopAll(state: GlobalRedisState): Promise<void> {
   state.clusters = undefined;
   const singles = state.singles ?? [];
   state.singles = undefined;
+  if (state.runDir) rmSync(state.runDir, { recursive: true, force: true });
+  state.runDir = undefined;
   const results = await Promise.allSettled([
     ...clusters.map(async (cluster) => (await cluster.catch(() => undefined))?.stop()),
     ...singles.map((server) => server.stop()),
@@ -491,6 +498,8 @@ export default async function globalSetup(globalConfig?: { maxWorkers?: number }
   const cliBin = findOnPath('redis-cli');
 
   for (const key of Object.values(ENV)) delete process.env[key];
+  state.runDir = mkdtempSync(join(tmpdir(), 'cashews-test-run-'));
+  process.env[ENV.runDir] = state.runDir;
   if (serverBin) process.env[ENV.serverBin] = serverBin;
   else process.env[ENV.serverSkip] = 'Redis fault suites skipped: no redis-server on PATH';
 

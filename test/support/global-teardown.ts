@@ -1,7 +1,7 @@
 /**
  * Jest global teardown: stops the broker, the per-worker clusters and the per-worker redis-servers that global setup
- * started (if any) and removes their temp dirs, through the `stop` that setup left in the shared state. Never touches
- * a Redis it did not start. No relative imports: see global-setup.ts.
+ * started (if any) and removes their temp dirs and the run's temporary directory, through the `stop` that setup left
+ * in the shared state. Never touches a Redis it did not start. No relative imports: see global-setup.ts.
  */
 interface GlobalRedisState {
   stop?: () => Promise<void>;
