@@ -32,7 +32,10 @@ export const FAULT_TEST_TIMEOUT_MS = 60_000;
 /**
  * Runs `workers` concurrent loops of `op(n)` (n unique across all loops) while `fault(round)` is injected
  * `rounds` times, `gapMs` apart; then stops the loops and waits for them (bounded). A failed op pauses its
- * loop briefly, so an outage does not turn into a busy loop.
+ * loop briefly, so an outage does not turn into a busy loop; so does an op that succeeded while `offline()` says
+ * the connection is down (a fallback answered in memory): such an op never reaches Redis, and hundreds of loops
+ * spinning on it only slow the rounds down. The loops resume within 10 ms of the reconnect, so the next fault still
+ * meets all of them with commands in flight.
  *
  * On a loaded machine a round can take seconds (reconnects, command timeouts): past `ROUNDS_BUDGET_MS` no
  * further round starts once `MIN_ROUNDS` are done, so the test's own assertions, not Jest's timeout, decide it.
@@ -43,13 +46,16 @@ export async function underFaults(options: {
   gapMs: number;
   op: (n: number) => Promise<'ok' | 'failed'>;
   fault: (round: number) => Promise<void>;
+  /** Whether the connection under test is down (then an op's success came from a fallback). */
+  offline?: () => boolean;
 }): Promise<{ calls: number; rounds: number }> {
   let next = 0;
   let stopped = false;
+  const offline = options.offline ?? (() => false);
   const loops = Array.from({ length: options.workers }, async () => {
     while (!stopped) {
       // Yield to timers either way: a fallback answered in memory would otherwise starve the event loop.
-      if ((await options.op(next++)) === 'failed') await sleep(10);
+      if ((await options.op(next++)) === 'failed' || offline()) await sleep(10);
       else await new Promise((resolve) => setImmediate(resolve));
     }
   });
@@ -81,7 +87,8 @@ export function unhandledRejections() {
 }
 
 /**
- * Every key of `url`'s database whose name contains `marker`, with its string value (SCAN + GET). A reading that
+ * Every key of `url`'s database whose name contains `marker`, with its string value (SCAN, then one MGET per batch
+ * of keys: a test can leave tens of thousands of them, and one GET each cost seconds of CPU). A reading that
  * fails (a connection refused or cut on a loaded machine) is retried, at most 3 times: the assertion is about what
  * Redis holds, not about the reading connection.
  */
@@ -104,7 +111,9 @@ async function readValues(url: string, marker: string): Promise<Map<string, stri
     do {
       const [next, keys] = await raw.scan(cursor, 'MATCH', `*${marker}*`, 'COUNT', 1000);
       cursor = next;
-      for (const key of keys) values.set(key, await raw.get(key));
+      if (keys.length === 0) continue;
+      const read = await raw.mget(keys);
+      keys.forEach((key, i) => values.set(key, read[i]));
     } while (cursor !== '0');
     return values;
   } finally {
