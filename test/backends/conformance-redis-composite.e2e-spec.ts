@@ -20,7 +20,11 @@ function must(url: string | undefined): string {
   return url;
 }
 
-const memory = (): MemoryBackend => new MemoryBackend({ size: 100_000, checkInterval: 0 });
+/**
+ * The default size of mem://: well above the most keys one test writes (1,200), since each test has fresh backends.
+ * (A size of 100,000 cost ~20 ms of lru-cache allocation and clearing per backend, seconds over the suite.)
+ */
+const memory = (): MemoryBackend => new MemoryBackend({ size: 10_000, checkInterval: 0 });
 const redis = (): RedisBackend => new RedisBackend(resolveCacheConfig(must(redisUrl(DB))));
 
 describeRedis('Redis backends', () => {
