@@ -1,5 +1,7 @@
 /**
- * Jest runs Nest 12 (ESM-only) in ESM mode: NODE_OPTIONS=--experimental-vm-modules is set by `npm test`.
+ * Jest runs Nest 12 (ESM-only) in ESM mode: NODE_OPTIONS=--experimental-vm-modules is set by `npm test`, with
+ * --max-semi-space-size=64 (MB): every test file loads Nest, ioredis and lib/ afresh in its own module registry, and
+ * the larger young generation spends less CPU collecting (about 6% of the whole run on a 2-core machine).
  *
  * Four projects, in parallel workers:
  * - unit: lib/**\/*.spec.ts and test/**\/*.spec.ts — no Redis, no global setup (`jest lib/keys` starts nothing);
