@@ -9,6 +9,7 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   renameSync,
   rmSync,
@@ -18,7 +19,7 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import ts from 'typescript';
+import type ts from 'typescript';
 import { JOB_MARK, type JobReply } from '../fixtures/worker-protocol.js';
 import { ENV } from '../support/global-setup.js';
 
@@ -38,7 +39,15 @@ export interface LibBuild {
   remove(): void;
 }
 
-function compilerOptions(): { options: ts.CompilerOptions; fileNames: string[] } {
+/**
+ * TypeScript, loaded only by the file that builds: inside Jest it costs ~2 s of CPU to load, which a file that
+ * finds the run's build already made need not pay.
+ */
+async function typescript(): Promise<typeof ts> {
+  return (await import('typescript')).default;
+}
+
+function compilerOptions(ts: typeof import('typescript')): { options: ts.CompilerOptions; fileNames: string[] } {
   const config = ts.getParsedCommandLineOfConfigFile(
     join(ROOT, 'tsconfig.build.json'),
     {},
@@ -60,7 +69,10 @@ function compilerOptions(): { options: ts.CompilerOptions; fileNames: string[] }
  * metadata) into `dir`. The sources are written for isolated transpiling (`isolatedModules`), so this is what tsc
  * emits, without a type check: `npm run typecheck` does that once.
  */
-function transpileInto(dir: string, options: ts.CompilerOptions, files: string[]): void {
+async function transpileInto(dir: string): Promise<void> {
+  const ts = await typescript();
+  const { options, fileNames } = compilerOptions(ts);
+  const files = [...fileNames, ...FIXTURES];
   mkdirSync(dir, { recursive: true });
   // The build resolves @nestjs/*, ioredis, ... from the repository's node_modules.
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
@@ -91,21 +103,27 @@ function libBuild(dir: string, remove: () => void): LibBuild {
  * Without global setup (no run directory), a build of its own, removed by `remove()`.
  */
 export async function buildLib(): Promise<LibBuild> {
-  const { options, fileNames } = compilerOptions();
-  const files = [...fileNames, ...FIXTURES];
   const runDir = process.env[ENV.runDir];
   if (!runDir) {
     const dir = mkdtempSync(join(tmpdir(), 'cashews-mp-'));
     try {
-      transpileInto(dir, options, files);
+      await transpileInto(dir);
     } catch (error) {
       rmSync(dir, { recursive: true, force: true });
       throw error;
     }
     return libBuild(dir, () => rmSync(dir, { recursive: true, force: true }));
   }
+  // What the build reads, hashed without TypeScript: every file under lib/ (spec files too: a superset of what
+  // tsconfig.build.json includes), the fixtures and the two tsconfig files.
+  const libFiles = readdirSync(join(ROOT, 'lib'), { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name))
+    .sort();
   const hash = createHash('sha256');
-  for (const file of [join(ROOT, 'tsconfig.build.json'), ...files]) hash.update(file).update(readFileSync(file));
+  for (const file of [join(ROOT, 'tsconfig.json'), join(ROOT, 'tsconfig.build.json'), ...FIXTURES, ...libFiles]) {
+    hash.update(file).update(readFileSync(file));
+  }
   const final = join(runDir, `build-${hash.digest('hex').slice(0, 16)}`);
   const lock = `${final}.lock`;
   const deadline = Date.now() + 120_000;
@@ -121,7 +139,7 @@ export async function buildLib(): Promise<LibBuild> {
       if (existsSync(final)) break;
       const partial = `${final}.${process.pid}`;
       rmSync(partial, { recursive: true, force: true });
-      transpileInto(partial, options, files);
+      await transpileInto(partial);
       renameSync(partial, final);
     } finally {
       rmSync(lock, { recursive: true, force: true });
