@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type ts from 'typescript';
-import { JOB_MARK, type JobReply } from '../fixtures/worker-protocol.js';
+import { ERROR_MARK, JOB_MARK, RESULT_MARK, type JobReply } from '../fixtures/worker-protocol.js';
 import { ENV } from '../support/global-setup.js';
 
 export const ROOT = resolve(process.cwd());
@@ -214,7 +214,61 @@ export function startJobWorker(script: string, env: Record<string, string>): Job
   };
 }
 
-/** Kills every worker still running (afterAll; a worker also exits by itself once its stdin closes). */
+export interface WorkerResult {
+  code: number | null;
+  result?: Record<string, unknown>;
+  error?: string;
+  stdout: string;
+  stderr: string;
+}
+
+export interface Worker {
+  child: ChildProcess;
+  done: Promise<WorkerResult>;
+}
+
+/**
+ * Starts a one-shot worker, `node --import tsx <script>` (a fixture run from its TypeScript source, answering with
+ * worker-protocol.ts's runWorker); `done` resolves when it exits (killed after `timeoutMs`). For a fixture that
+ * needs no decorator metadata, or a test about the process itself (killed mid-way); scenarios that only need
+ * several processes are cheaper on {@link startJobWorker}.
+ */
+export function startWorker(env: Record<string, string>, timeoutMs = 45_000, script: string): Worker {
+  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+    cwd: ROOT,
+    env: { ...process.env, NODE_OPTIONS: '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  live.add(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const done = new Promise<WorkerResult>((resolveDone) => {
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      live.delete(child);
+      const resultLine = stdout.split('\n').find((line) => line.startsWith(RESULT_MARK));
+      const errorLine = stdout.split(`\n${ERROR_MARK}`)[1];
+      resolveDone({
+        code,
+        result: resultLine ? (JSON.parse(resultLine.slice(RESULT_MARK.length)) as Record<string, unknown>) : undefined,
+        error: errorLine ?? (stdout.startsWith(ERROR_MARK) ? stdout.slice(ERROR_MARK.length) : undefined),
+        stdout,
+        stderr,
+      });
+    });
+  });
+  return { child, done };
+}
+
+/** Asserts-friendly summary of a failed one-shot worker. */
+export function describeFailure(result: WorkerResult): string {
+  return `worker exited with ${result.code}: ${result.error ?? ''}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`;
+}
+
+/** Kills every worker still running, of both kinds (a job worker also exits by itself once its stdin closes). */
 export function killAll(): void {
   for (const child of live) child.kill('SIGKILL');
   live.clear();
