@@ -253,3 +253,19 @@ export class CacheTimeoutError extends CashewsError {
     super(message);
   }
 }
+
+/**
+ * A transaction was used in a way it cannot honour: a write after `rollback()`, or `clear()` inside it.
+ * @example
+ * ```ts
+ * const cache = await createCache('mem://');
+ * try {
+ *   await cache.transaction(async () => cache.clear());
+ * } catch (error) {
+ *   if (error instanceof TransactionError) console.log(error.code); // 'CASHEWS_TRANSACTION'
+ * }
+ * ```
+ */
+export class TransactionError extends CashewsError {
+  override readonly code = 'CASHEWS_TRANSACTION';
+}

@@ -53,7 +53,10 @@ export {
   LockedError,
   PerfDegradationError,
   RateLimitError,
+  TransactionError,
 } from './errors.js';
+export type { Transaction, TransactionMode, TransactionOptions } from './transactions/transaction.js';
+export { Transactional, type TransactionalOptions } from './decorators/transactional.decorator.js';
 export { CacheDetect, type CacheHit, type DetectScope } from './detect/cache-detect.js';
 // Invalidation, tags, versioned keys and classes, detection headers (issue #5)
 export {

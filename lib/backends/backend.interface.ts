@@ -1,5 +1,6 @@
 import type { Primitive } from '../primitives/primitive.js';
 import type { BackendCounters } from '../stats/backend-counters.js';
+import type { BatchWrite } from '../transactions/batch-write.js';
 
 /**
  * The storage contract every backend implements. Backends store opaque *raw* values produced by the
@@ -83,4 +84,9 @@ export interface Backend {
    * yields (see lib/backends/count-keys.ts), which is also how the prefix router counts the keys each route owns.
    */
   countKeys?(): Promise<number>;
+  /**
+   * Applies a transaction's writes all or nothing (memory: in one synchronous step; Redis: one `MULTI`/`EXEC`).
+   * Without it a commit applies them one by one (see lib/transactions/batch-write.ts), which is not atomic.
+   */
+  commit?(writes: readonly BatchWrite[]): Promise<void>;
 }

@@ -1,3 +1,4 @@
+import { applyInOrder, type BatchWrite } from '../transactions/batch-write.js';
 import type { Backend } from './backend.interface.js';
 import { CountingBackend } from './counting.backend.js';
 import { MISS } from '../miss.js';
@@ -88,6 +89,19 @@ export class PrefixRouterBackend implements Backend {
     const routed = routingKey(key);
     for (const route of this.routes) if (routed.startsWith(route.prefix)) return route;
     return this.main;
+  }
+
+  /**
+   * Each backend commits the writes of the keys it owns (atomically where it can): atomic per backend, not across
+   * backends.
+   */
+  async commit(writes: readonly BatchWrite[]): Promise<void> {
+    await Promise.all(
+      this.split(writes, (write) => write.key).map(([{ backend }, indexes]) => {
+        const own = indexes.map((i) => writes[i]);
+        return backend.commit ? backend.commit(own) : applyInOrder(backend, own);
+      }),
+    );
   }
 
   async connect(): Promise<void> {

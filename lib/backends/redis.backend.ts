@@ -6,6 +6,8 @@ import { toRedisGlob } from '../keys/pattern.js';
 import { isProtectedKey, scanSkipsProtected } from '../keys/protected-keys.js';
 import { BUILTIN_PRIMITIVES } from '../primitives/builtin.js';
 import type { Primitive } from '../primitives/primitive.js';
+import { incrPrimitive } from '../primitives/incr.primitive.js';
+import type { BatchWrite } from '../transactions/batch-write.js';
 import type { Backend } from './backend.interface.js';
 import { StallWatchdog } from './stall-watchdog.js';
 import { databaseCount, failUnansweredOnClose, refuseFailedSelect } from './connection-guards.js';
@@ -329,6 +331,52 @@ export class RedisBackend implements Backend {
     this.scripts.set(primitive.name, { lua: primitive.lua, command });
     return command;
   }
+
+  // --- Transactions ------------------------------------------------------------------------------------------
+  /**
+   * One `MULTI`/`EXEC`: Redis applies every write or none (a connection lost before `EXEC` discards them all). The
+   * commands are the ones the single commands use (the tag scripts, the counter script), queued in the
+   * transaction. As in any `EXEC`, a command that fails at run time (an increment of a value that is no integer,
+   * written by someone else since the transaction read it) fails alone; that failure is thrown after the others
+   * are applied.
+   */
+  async commit(writes: readonly BatchWrite[]): Promise<void> {
+    this.script(incrPrimitive); // defines the counter script on the client, so the transaction has it too
+    const multi = this.client.multi() as unknown as Record<string, (...args: Array<string | number>) => unknown> & {
+      exec(): Promise<Array<[Error | null, unknown]> | null>;
+    };
+    for (const write of writes) {
+      if (write.op === 'set') {
+        if (write.tags?.length) {
+          const indexes = write.tags.map(tagIndexKey);
+          const raw = write.raw as string;
+          multi.cashewsSetTagged(2 + indexes.length, write.key, tagsOfKey(write.key), ...indexes, raw, write.ttl ?? 0, '');
+        } else if (write.ttl) multi.set(write.key, write.raw as string, 'PX', write.ttl);
+        else multi.set(write.key, write.raw as string);
+      } else if (write.op === 'delete') {
+        this.queueDelete(multi, write.key);
+      } else if (write.op === 'incr') {
+        multi[`cashews_${incrPrimitive.name}`](write.key, ...incrPrimitive.redisArgs(write.by, write.ttl));
+      } else {
+        multi.pexpire(write.key, write.ttl);
+      }
+    }
+    const replies = await multi.exec();
+    if (!replies) throw new Error('The transaction was aborted by the server (EXEC answered nothing).');
+    await this.afterCommit(writes.filter((write) => write.op === 'delete').map((write) => write.key));
+    const index = replies.findIndex(([error]) => error);
+    if (index === -1) return;
+    const error = replies[index][0] as Error;
+    throw incrPrimitive.redisError?.(error, writes[index].key) ?? error;
+  }
+
+  /** Queues the removal of a key in a commit: the key and its place in its tags' indexes, in one script. */
+  protected queueDelete(multi: Record<string, (...args: Array<string | number>) => unknown>, key: string): void {
+    multi.cashewsDeleteTagged(1, key, TAGS_OF_PREFIX);
+  }
+
+  /** What a commit leaves to do once `EXEC` answered, for the keys it removed (nothing on one server). */
+  protected async afterCommit(_deleted: readonly string[]): Promise<void> {}
 
   // --- Tags (see lib/tags/redis-tag-scripts.ts) -----------------------------------------------------------
   protected get tagScripts(): TagScriptCommands {

@@ -19,6 +19,15 @@ import type { CommandHook } from '../pipeline/command-hook.js';
 import { CommandPipeline } from '../pipeline/command-pipeline.js';
 import { InvalidateFurther } from '../pipeline/invalidate-further.js';
 import { RuntimeSwitch } from '../pipeline/runtime-switch.js';
+import { applyInOrder, type BatchWrite } from '../transactions/batch-write.js';
+import { TransactionGate } from '../transactions/transaction-gate.js';
+import {
+  TransactionState,
+  type Transaction,
+  type TransactionOptions,
+  type TransactionPort,
+  type TransactionWrite,
+} from '../transactions/transaction.js';
 import { circuitPrimitive } from '../primitives/circuit.primitive.js';
 import { fixedWindowPrimitive } from '../primitives/fixed-window.primitive.js';
 import { incrPrimitive } from '../primitives/incr.primitive.js';
@@ -80,6 +89,8 @@ export class CacheEngine implements StrategyCache {
   readonly pipeline: CommandPipeline;
   /** Scopes in which reads delete their key first (`invalidateFurther`); the second step of the pipeline. */
   readonly further = new InvalidateFurther();
+  /** The running transaction of each async context (`transaction`); the last step of the pipeline. */
+  readonly transactions = new TransactionGate();
   private readonly counted?: CountingBackend;
   private readonly logger: Logger;
   private readonly failures: BurstLogger;
@@ -110,7 +121,7 @@ export class CacheEngine implements StrategyCache {
     if (this.storage.getSync && this.codec instanceof CloneCodec) this.sync = this.storage.getSync.bind(this.storage);
     if (this.storage.readLocal) this.local = this.storage.readLocal.bind(this.storage);
     this.runtime = new RuntimeSwitch(config.enable);
-    this.pipeline = new CommandPipeline([this.runtime, this.further], hooks);
+    this.pipeline = new CommandPipeline([this.runtime, this.further], hooks, [this.transactions]);
   }
 
   get name(): string | undefined {
@@ -307,6 +318,76 @@ export class CacheEngine implements StrategyCache {
       const value = await this.read(key);
       if (value !== MISS) yield [key, value as T];
     }
+  }
+
+  // --- Transactions ----------------------------------------------------------------------------------------
+  /**
+   * Runs `fn` in a transaction: its writes are kept (and read back by its own reads) until `fn` resolves, then
+   * committed together; discarded when it throws or calls `rollback()`. A transaction already running in this
+   * async context is joined (its mode applies).
+   */
+  async transaction<T>(fn: (tx: Transaction) => T | Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    const joined = this.transactions.current();
+    if (joined) return fn(joined);
+    const mode = options.mode ?? 'locked';
+    if (!['fast', 'locked', 'serializable'].includes(mode)) {
+      throw new CashewsConfigError(
+        `Transaction mode "${String(mode)}" is not one of 'fast', 'locked' (default) or 'serializable'.`,
+      );
+    }
+    const state = new TransactionState(
+      mode,
+      this.transactionPort,
+      parseDuration(options.timeout ?? '10s', 'transaction timeout'),
+      parsePositiveDuration(options.lockTtl ?? '1m', 'transaction lockTtl'),
+    );
+    let result: T;
+    try {
+      await state.begin();
+      result = await this.transactions.run(state, async () => fn(state));
+    } catch (error) {
+      await state.abort();
+      throw error;
+    }
+    await state.commit();
+    return result;
+  }
+
+  private readonly transactionPort: TransactionPort = {
+    storeTtl: (ttl) => storeTtl(ttl, this.config.ttl),
+    tryLock: (name, token, ttl) => this.tryLock(name, token, ttl),
+    unlock: (name, token) => this.unlock(name, token),
+    commit: (writes, deletedTags) => this.commitWrites(writes, deletedTags),
+  };
+
+  /**
+   * A transaction's commit: tag deletions, then every write at once through the backend's atomic `commit` when it
+   * has one, else one by one. Always throws on failure, safe mode or not: a commit that did not happen must not
+   * look like one that did.
+   */
+  private async commitWrites(writes: readonly TransactionWrite[], deletedTags: readonly string[]): Promise<void> {
+    const batch: BatchWrite[] = writes.map((write) =>
+      write.op === 'set'
+        ? {
+            op: 'set',
+            key: write.key,
+            raw: this.codec.encode(write.key, write.value),
+            ttl: write.ttl,
+            tags: write.tags?.length ? checkTags(write.tags, `set("${write.key}")`) : undefined,
+          }
+        : write,
+    );
+    await this.guard(
+      'commit',
+      undefined,
+      async () => {
+        if (deletedTags.length) await this.storage.deleteTags(deletedTags);
+        if (batch.length === 0) return;
+        if (this.storage.commit) await this.storage.commit(batch);
+        else await applyInOrder(this.storage, batch);
+      },
+      true,
+    );
   }
 
   // --- Locks --------------------------------------------------------------------------------------------
