@@ -119,7 +119,10 @@ export class RedisClusterBackend extends RedisBackend {
   }
 
   /** The tag list and indexes live in other slots: a commit unlinks the key alone, and untags it after `EXEC`. */
-  protected override queueDelete(multi: Record<string, (...args: Array<string | number>) => unknown>, key: string): void {
+  protected override queueDelete(
+    multi: Record<string, (...args: Array<string | number>) => unknown>,
+    key: string,
+  ): void {
     multi.unlink(key);
   }
 

@@ -7,7 +7,13 @@ import { incrPrimitive } from '../primitives/incr.primitive.js';
  * again).
  */
 export type BatchWrite =
-  | { readonly op: 'set'; readonly key: string; readonly raw: unknown; readonly ttl?: number; readonly tags?: readonly string[] }
+  | {
+      readonly op: 'set';
+      readonly key: string;
+      readonly raw: unknown;
+      readonly ttl?: number;
+      readonly tags?: readonly string[];
+    }
   | { readonly op: 'delete'; readonly key: string }
   /** Adds `by` to the counter at `key`; `ttl` applies only when this creates it (as `incr`). */
   | { readonly op: 'incr'; readonly key: string; readonly by: number; readonly ttl?: number }

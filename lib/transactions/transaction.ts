@@ -52,7 +52,13 @@ export interface Transaction {
 
 /** A write of a transaction as the engine commits it: decoded values, TTLs in ms. */
 export type TransactionWrite =
-  | { readonly op: 'set'; readonly key: string; readonly value: unknown; readonly ttl?: number; readonly tags?: readonly string[] }
+  | {
+      readonly op: 'set';
+      readonly key: string;
+      readonly value: unknown;
+      readonly ttl?: number;
+      readonly tags?: readonly string[];
+    }
   | { readonly op: 'delete'; readonly key: string }
   | { readonly op: 'incr'; readonly key: string; readonly by: number; readonly ttl?: number }
   | { readonly op: 'expire'; readonly key: string; readonly ttl: number };
@@ -354,7 +360,8 @@ export class TransactionState implements Transaction {
       }
       case 'counter': {
         const writes: TransactionWrite[] = [{ op: 'incr', key, by: entry.by, ttl: entry.ttl }];
-        if (entry.expire) writes.push({ op: 'expire', key, ttl: Math.max(1, entry.expire.at + entry.expire.ttl - now) });
+        if (entry.expire)
+          writes.push({ op: 'expire', key, ttl: Math.max(1, entry.expire.at + entry.expire.ttl - now) });
         return writes;
       }
       case 'expire':
