@@ -56,6 +56,7 @@ export {
   TransactionError,
 } from './errors.js';
 export type { Transaction, TransactionMode, TransactionOptions } from './transactions/transaction.js';
+export type { BatchWrite } from './backends/batch-write.js';
 export { Transactional, type TransactionalOptions } from './decorators/transactional.decorator.js';
 export { CacheDetect, type CacheHit, type DetectScope } from './detect/cache-detect.js';
 // Invalidation, tags, versioned keys and classes, detection headers (issue #5)

@@ -1,6 +1,6 @@
 import type { Primitive } from '../primitives/primitive.js';
 import type { BackendCounters } from '../stats/backend-counters.js';
-import type { BatchWrite } from '../transactions/batch-write.js';
+import type { BatchWrite } from './batch-write.js';
 
 /**
  * The storage contract every backend implements. Backends store opaque *raw* values produced by the

@@ -5,7 +5,7 @@ import { isProtectedKey, scanSkipsProtected } from '../keys/protected-keys.js';
 import { MemoryTagIndex } from '../tags/memory-tag-index.js';
 import type { MemoryEntries, Primitive } from '../primitives/primitive.js';
 import type { Backend } from './backend.interface.js';
-import type { BatchWrite } from '../transactions/batch-write.js';
+import type { BatchWrite } from './batch-write.js';
 import { incrPrimitive } from '../primitives/incr.primitive.js';
 
 /** Options of {@link MemoryBackend}. */

@@ -1,4 +1,5 @@
-import { applyInOrder, type BatchWrite } from '../transactions/batch-write.js';
+import type { BatchWrite } from './batch-write.js';
+import { applyInOrder } from '../transactions/apply-in-order.js';
 import type { Backend } from './backend.interface.js';
 import { CountingBackend } from './counting.backend.js';
 import { MISS } from '../miss.js';

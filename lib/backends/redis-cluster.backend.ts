@@ -1,6 +1,7 @@
 import { Cluster, type Redis } from 'ioredis';
 import keySlot from 'cluster-key-slot';
-import { applyInOrder, type BatchWrite } from '../transactions/batch-write.js';
+import type { BatchWrite } from './batch-write.js';
+import { applyInOrder } from '../transactions/apply-in-order.js';
 import type { ResolvedCacheConfig } from '../config/cache-options.js';
 import { tagIndexKey, tagsOfKey } from '../tags/tag-keys.js';
 import { RedisBackend, redisConnectionOptions } from './redis.backend.js';

@@ -7,7 +7,7 @@ import { isProtectedKey, scanSkipsProtected } from '../keys/protected-keys.js';
 import { BUILTIN_PRIMITIVES } from '../primitives/builtin.js';
 import type { Primitive } from '../primitives/primitive.js';
 import { incrPrimitive } from '../primitives/incr.primitive.js';
-import type { BatchWrite } from '../transactions/batch-write.js';
+import type { BatchWrite } from './batch-write.js';
 import type { Backend } from './backend.interface.js';
 import { StallWatchdog } from './stall-watchdog.js';
 import { databaseCount, failUnansweredOnClose, refuseFailedSelect } from './connection-guards.js';
@@ -350,7 +350,15 @@ export class RedisBackend implements Backend {
         if (write.tags?.length) {
           const indexes = write.tags.map(tagIndexKey);
           const raw = write.raw as string;
-          multi.cashewsSetTagged(2 + indexes.length, write.key, tagsOfKey(write.key), ...indexes, raw, write.ttl ?? 0, '');
+          multi.cashewsSetTagged(
+            2 + indexes.length,
+            write.key,
+            tagsOfKey(write.key),
+            ...indexes,
+            raw,
+            write.ttl ?? 0,
+            '',
+          );
         } else if (write.ttl) multi.set(write.key, write.raw as string, 'PX', write.ttl);
         else multi.set(write.key, write.raw as string);
       } else if (write.op === 'delete') {

@@ -19,7 +19,8 @@ import type { CommandHook } from '../pipeline/command-hook.js';
 import { CommandPipeline } from '../pipeline/command-pipeline.js';
 import { InvalidateFurther } from '../pipeline/invalidate-further.js';
 import { RuntimeSwitch } from '../pipeline/runtime-switch.js';
-import { applyInOrder, type BatchWrite } from '../transactions/batch-write.js';
+import type { BatchWrite } from '../backends/batch-write.js';
+import { applyInOrder } from '../transactions/apply-in-order.js';
 import { TransactionGate } from '../transactions/transaction-gate.js';
 import {
   TransactionState,
