@@ -73,7 +73,9 @@ export class RedisBackend implements Backend {
     } else {
       // A single server gets the cheaper StallWatchdog instead of ioredis's timer per command.
       const { commandTimeout, ...options } = redisConnectionOptions(config);
-      const redis = new Redis({ ...options, ...config.nodes[0], db: config.db });
+      // Auto-pipelining: commands issued in the same tick leave in one write (one syscall and, on the server,
+      // one read for many commands). Unrelated to resending: an unanswered command is still never written again.
+      const redis = new Redis({ ...options, ...config.nodes[0], db: config.db, enableAutoPipelining: true });
       if (commandTimeout) this.watchdog = new StallWatchdog(redis, commandTimeout);
       this.client = redis;
       this.guardDatabase(config, redis);
