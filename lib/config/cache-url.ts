@@ -17,8 +17,10 @@ interface ParamSpec {
   values?: readonly string[];
 }
 
-const ALL: readonly Scheme[] = ['mem', 'redis', 'rediss', 'redis+cluster'];
-const REDIS: readonly Scheme[] = ['redis', 'rediss', 'redis+cluster'];
+const ALL: readonly Scheme[] = ['mem', 'redis', 'rediss', 'redis+cluster', 'redis+sentinel'];
+const REDIS: readonly Scheme[] = ['redis', 'rediss', 'redis+cluster', 'redis+sentinel'];
+/** One master at a time (not Cluster): a connection whose writes a `WAIT` can confirm. */
+const SINGLE_MASTER: readonly Scheme[] = ['redis', 'rediss', 'redis+sentinel'];
 
 /** The single list of parameters; both the URL and the options object are checked against it. */
 const PARAMS: Record<string, ParamSpec> = {
@@ -33,13 +35,18 @@ const PARAMS: Record<string, ParamSpec> = {
   maxRetries: { kind: 'int', schemes: REDIS, min: 0 },
   clientSide: { kind: 'bool', schemes: REDIS },
   clientSideSize: { kind: 'int', schemes: ['redis', 'rediss'], min: 1 },
+  waitReplicas: { kind: 'int', schemes: SINGLE_MASTER, min: 0 },
+  sentinelPassword: { kind: 'string', schemes: ['redis+sentinel'] },
   codec: { kind: 'enum', schemes: ALL, values: ['cashews', 'json'] },
   compress: { kind: 'enum', schemes: REDIS, values: ['gzip', 'br'] },
   compressMin: { kind: 'size', schemes: REDIS },
 };
 
 const NOT_PARAMS = new Set(['name', 'isGlobal', 'cacheManagerCompat', 'url', 'prefixes', 'hooks']);
-const SCHEMES = 'mem://, redis://, rediss://, redis+cluster://';
+const SCHEMES = 'mem://, redis://, rediss://, redis+cluster://, redis+sentinel://';
+const SENTINEL_EXAMPLE = "'redis+sentinel://10.0.0.1:26379,10.0.0.2:26379/mymaster/0'";
+/** Sentinel's own default port. */
+const SENTINEL_PORT = 26379;
 const TRUE = new Set(['1', 'true', 'yes', 'on']);
 const FALSE = new Set(['0', 'false', 'no', 'off']);
 
@@ -55,6 +62,7 @@ const DEFAULTS = {
   clientSideSize: 10_000,
   codec: 'cashews',
   compressMin: 1024,
+  waitReplicas: 0,
 };
 
 function camel(name: string): string {
@@ -152,11 +160,11 @@ function parsePort(text: string, url: string): number {
   return port;
 }
 
-function parseHostPort(item: string, url: string): { host: string; port: number } {
-  const match = /^(\[[^\]]+\]|[^:/?#\s]+)(?::(\d*))?$/.exec(item);
+function parseHostPort(item: string, url: string, defaultPort = 6379): { host: string; port: number } {
+  const match = /^(\[[^\]]+\]|[^:/?#\s]+)(?::([^:]*))?$/.exec(item);
   if (!match) throw new CashewsConfigError(`Malformed host "${item}" in cache URL ${url}. Expected host:port.`);
   const host = match[1].replace(/^\[|\]$/g, '');
-  return { host, port: match[2] ? parsePort(match[2], url) : 6379 };
+  return { host, port: match[2] ? parsePort(match[2], url) : defaultPort };
 }
 
 /**
@@ -253,6 +261,8 @@ export function resolveCacheConfig(url: string = 'mem://', options: CacheOptions
     codec: values.codec as 'cashews' | 'json',
     compress: values.compress as 'gzip' | 'br' | undefined,
     compressMin: values.compressMin as number,
+    waitReplicas: values.waitReplicas as number,
+    sentinelPassword: values.sentinelPassword as string | undefined,
     hooks: checkHooks(options.hooks),
     nodes: [],
     db: 0,
@@ -279,6 +289,7 @@ export function resolveCacheConfig(url: string = 'mem://', options: CacheOptions
     }
   }
   const items = hosts ? hosts.split(',') : [];
+  if (scheme === 'redis+sentinel') return withPrefixes(withSentinels(config, items, path), options.prefixes);
   if (scheme === 'redis+cluster' && items.length === 0) {
     throw new CashewsConfigError(
       `redis+cluster:// needs at least one seed node, e.g. 'redis+cluster://10.0.0.1:7000,10.0.0.2:7001'.`,
@@ -286,7 +297,8 @@ export function resolveCacheConfig(url: string = 'mem://', options: CacheOptions
   }
   if (scheme !== 'redis+cluster' && items.length > 1) {
     throw new CashewsConfigError(
-      `Several hosts in "${config.displayUrl}": use redis+cluster://host1:port1,host2:port2.`,
+      `Several hosts in "${config.displayUrl}": use redis+cluster://host1:port1,host2:port2 for Redis Cluster, ` +
+        `or redis+sentinel://host1:port1,host2:port2/<master name> for Sentinel.`,
     );
   }
   config.nodes = items.length
@@ -297,14 +309,59 @@ export function resolveCacheConfig(url: string = 'mem://', options: CacheOptions
     if (scheme === 'redis+cluster') {
       throw new CashewsConfigError(`redis+cluster:// takes no database number (Redis Cluster only has db 0).`);
     }
-    if (!/^\d+$/.test(db)) {
-      throw new CashewsConfigError(
-        `Invalid database "${db}" in cache URL ${config.displayUrl}. Accepted: a number such as /0.`,
-      );
-    }
-    config.db = Number(db);
+    config.db = parseDb(db, config.displayUrl);
   }
   return withPrefixes(config, options.prefixes);
+}
+
+function parseDb(text: string, url: string): number {
+  if (!/^\d+$/.test(text)) {
+    throw new CashewsConfigError(`Invalid database "${text}" in cache URL ${url}. Accepted: a number such as /0.`);
+  }
+  return Number(text);
+}
+
+/**
+ * `redis+sentinel://[user:password@]sentinel1:26379,sentinel2:26379/<master name>[/db]`: the hosts are Sentinels
+ * (port 26379 unless given), the first path segment names the master group, the optional second one is the
+ * database. The user info is the master's; a Sentinel that requires a password gets `sentinel_password`.
+ */
+function withSentinels(config: ResolvedCacheConfig, items: string[], path: string): ResolvedCacheConfig {
+  const url = config.displayUrl;
+  if (items.length === 0 || items.some((item) => !item)) {
+    throw new CashewsConfigError(
+      `redis+sentinel:// needs the Sentinels' host:port list (got "${url}"), e.g. ${SENTINEL_EXAMPLE}.`,
+    );
+  }
+  const [name, db, ...rest] = path.split('/').slice(1);
+  if (!name) {
+    throw new CashewsConfigError(
+      `redis+sentinel:// needs the master name as the first path segment (got "${url}"), e.g. ${SENTINEL_EXAMPLE}.`,
+    );
+  }
+  if (rest.length > 0 || db === '') {
+    throw new CashewsConfigError(
+      `Malformed path in cache URL ${url}: expected /<master name> or /<master name>/<db>, e.g. ${SENTINEL_EXAMPLE}.`,
+    );
+  }
+  let masterName: string;
+  try {
+    masterName = decodeURIComponent(name);
+  } catch {
+    throw new CashewsConfigError(`Malformed percent-encoding in the master name of cache URL ${url}.`);
+  }
+  if (config.clientSide) {
+    throw new CashewsConfigError(
+      `client_side is not supported on redis+sentinel:// (after a failover its two connections could land on ` +
+        `different servers and miss invalidations); use it with redis:// or rediss://.`,
+    );
+  }
+  return {
+    ...config,
+    nodes: items.map((item) => parseHostPort(item, url, SENTINEL_PORT)),
+    sentinelName: masterName,
+    db: db === undefined ? 0 : parseDb(db, url),
+  };
 }
 
 /** The `hooks` option: an array of `{ name, handle(call, next) }` objects, checked before anything connects. */
