@@ -1,4 +1,12 @@
 export type { Backend } from './backends/backend.interface.js';
+export type {
+  BackendFactory,
+  BackendParamKind,
+  BackendParams,
+  BackendParamValue,
+  CustomBackendConfig,
+} from './backends/custom-backend-config.js';
+export { registerBackend, type RegisterBackendOptions } from './config/register-backend.js';
 export { DisabledBackend } from './backends/disabled.backend.js';
 export { MemoryBackend, type MemoryBackendOptions } from './backends/memory.backend.js';
 export { RedisBackend } from './backends/redis.backend.js';
@@ -53,6 +61,7 @@ export {
   LockedError,
   PerfDegradationError,
   RateLimitError,
+  UnsupportedPrimitiveError,
 } from './errors.js';
 export { CacheDetect, type CacheHit, type DetectScope } from './detect/cache-detect.js';
 // Invalidation, tags, versioned keys and classes, detection headers (issue #5)
