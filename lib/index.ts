@@ -120,7 +120,7 @@ export type {
   CommandResults,
   NextCommand,
 } from './pipeline/command.js';
-export { cacheInstances, resetCaches } from './testing.js';
+export { cacheInstances, resetCaches } from './testing/app-caches.js';
 export type { ConditionOption, ExceptionsOption, TtlOption } from './strategies/strategy.js';
 export { registerKeyFormatter, type KeyFormatter } from './keys/formatters.js';
 export { registerKeyType, type KeyTypeRenderer } from './keys/key-types.js';
