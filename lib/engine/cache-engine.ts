@@ -519,8 +519,10 @@ export class CacheEngine implements StrategyCache {
       try {
         return (await this.storage.run(setLockPrimitive, protectedKey(key), token, ttl)) ? 'acquired' : 'held';
       } catch (error) {
-        // The SET NX may have run with its reply lost: release it with our token once the backend is back.
-        this.lostLocks.remember(key, token, ttl);
+        // The SET NX may have run with its reply lost: release it with our token once the backend is back. A usage
+        // error (a backend declining the primitive: UnsupportedPrimitiveError) means it never ran.
+        if (!(error instanceof CashewsError) || error instanceof CacheBackendError)
+          this.lostLocks.remember(key, token, ttl);
         this.fail('setLock', error, false);
         return 'failed';
       }
