@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { Backend } from './backends/backend.interface.js';
 import { ClientSideBackend } from './backends/client-side.backend.js';
+import { createCustomBackend } from './backends/create-custom-backend.js';
 import { DisabledBackend } from './backends/disabled.backend.js';
 import { MemoryBackend } from './backends/memory.backend.js';
 import { PrefixRouterBackend } from './backends/prefix-router.backend.js';
@@ -27,6 +28,8 @@ function createSingleBackend(config: ResolvedCacheConfig): Backend {
       return new MemoryBackend({ size: config.size, checkInterval: config.checkInterval });
     case 'redis+cluster':
       return new RedisClusterBackend(config);
+    case 'custom':
+      return createCustomBackend(config);
     default:
       return config.clientSide ? new ClientSideBackend(config) : new RedisBackend(config);
   }

@@ -1,3 +1,4 @@
+/* global fetch */
 // 50 concurrent cold requests to one cached route whose handler takes 100 ms: how many times the handler runs.
 // Ours must run it once (single flight); @nestjs/cache-manager's CacheInterceptor is shown for comparison.
 import { startApp } from '../http/apps.mjs';

@@ -15,6 +15,7 @@ import type { Backend } from './backend.interface.js';
  */
 export class CountingBackend implements Backend {
   readonly kind: Backend['kind'];
+  readonly stores?: Backend['stores'];
   readonly counters = new BackendCounters();
   readonly getSync?: (key: string) => unknown;
   readonly readLocal?: Backend['readLocal'];
@@ -23,6 +24,7 @@ export class CountingBackend implements Backend {
 
   constructor(readonly inner: Backend) {
     this.kind = inner.kind;
+    this.stores = inner.stores;
     const counters = this.counters;
     const { getSync, readLocal, countKeys, commit } = inner;
     if (countKeys) this.countKeys = () => this.count(countKeys.call(inner));

@@ -2,6 +2,7 @@ import type { BatchWrite } from './batch-write.js';
 import { applyInOrder } from '../transactions/apply-in-order.js';
 import type { Backend } from './backend.interface.js';
 import { CountingBackend } from './counting.backend.js';
+import { storesValues } from './stores-values.js';
 import { MISS } from '../miss.js';
 import { routingKey } from '../keys/protected-keys.js';
 import type { Primitive } from '../primitives/primitive.js';
@@ -25,8 +26,9 @@ const BATCH = 500;
  * A backend only *owns* the keys that route to it: scans yield (and `deleteMatch` deletes) only those, so two
  * routes sharing one Redis database never see each other's keys twice.
  *
- * Kind and codec: the router reports `memory` only when every routed backend is memory (values then stay live
- * copies, as on `mem://`); as soon as one backend is Redis it reports `redis`, so the instance uses the string
+ * Kind and codec: the router reports `memory` only when every routed backend keeps JS values (memory, or a custom
+ * backend with `stores: 'values'`; values then stay live copies, as on `mem://`); as soon as one backend needs
+ * strings (Redis, most custom backends) it reports `redis`, so the instance uses the string
  * codec everywhere (memory backends behind it then hold strings). One codec per instance keeps `secret`, value
  * types and `CacheService.backend` behaving the same whichever backend a key lands on.
  *
@@ -63,7 +65,7 @@ export class PrefixRouterBackend implements Backend {
       .map(({ prefix, backend }) => ({ prefix, backend: new CountingBackend(backend) }));
     this.main = { prefix: '', backend: new CountingBackend(fallback) };
     this.entries = [this.main, ...this.routes];
-    this.kind = this.entries.every(({ backend }) => backend.kind === 'memory') ? 'memory' : 'redis';
+    this.kind = this.entries.every(({ backend }) => storesValues(backend)) ? 'memory' : 'redis';
     if (this.entries.every(({ backend }) => backend.getSync)) {
       this.getSync = (key) => this.pick(key).backend.getSync!(key);
     }

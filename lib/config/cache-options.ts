@@ -1,3 +1,4 @@
+import type { CustomBackendConfig } from '../backends/custom-backend-config.js';
 import type { CommandHook } from '../pipeline/command-hook.js';
 import type { Duration } from '../duration.js';
 
@@ -76,7 +77,8 @@ export interface CacheOptions {
 
 /** Options after URL and object are merged and validated: every duration is in milliseconds. */
 export interface ResolvedCacheConfig {
-  scheme: 'mem' | 'redis' | 'rediss' | 'redis+cluster' | 'redis+sentinel';
+  /** `custom` for a scheme registered with `registerBackend` (its name and URL parts are in {@link custom}). */
+  scheme: 'mem' | 'redis' | 'rediss' | 'redis+cluster' | 'redis+sentinel' | 'custom';
   /** The URL with any password replaced by `***`, for logs and errors. */
   displayUrl: string;
   name?: string;
@@ -112,4 +114,6 @@ export interface ResolvedCacheConfig {
   username?: string;
   password?: string;
   tls: boolean;
+  /** With `scheme: 'custom'`: what the registered factory receives. */
+  custom?: CustomBackendConfig;
 }

@@ -4,7 +4,9 @@ import { CashewsConfigError } from '../errors.js';
 import type { CommandHook } from '../pipeline/command-hook.js';
 import { checkHook } from '../pipeline/command-pipeline.js';
 import type { CacheOptions, ResolvedCacheConfig } from './cache-options.js';
+import { customBackendConfig } from './custom-url.js';
 import { isCredentialName, redactUrl, splitUserinfo } from './redact-url.js';
+import { registeredBackend, registeredSchemes, type BackendRegistration } from '../backends/backend-registry.js';
 
 type Scheme = ResolvedCacheConfig['scheme'];
 type Kind = 'bool' | 'int' | 'duration' | 'string' | 'enum' | 'size';
@@ -41,6 +43,21 @@ const PARAMS: Record<string, ParamSpec> = {
   compress: { kind: 'enum', schemes: REDIS, values: ['gzip', 'br'] },
   compressMin: { kind: 'size', schemes: REDIS },
 };
+
+/**
+ * The built-in parameters a custom scheme (`registerBackend`) accepts: those the instance applies itself, whatever
+ * the backend (its switch, safe mode, codec and signing, default TTL, the connect budget). Everything else in its URL
+ * must be a parameter the scheme declared: a typo is refused, never ignored.
+ */
+const CUSTOM_COMMON = ['enable', 'safe', 'secret', 'ttl', 'codec', 'compress', 'compressMin', 'connectTimeout'];
+
+/**
+ * Whether a custom scheme cannot declare parameter `name` (camelCase): a common one, or an option of the instance.
+ * Built-in parameters of other schemes (`size`, `command_timeout`) are free for a scheme to declare with its meaning.
+ */
+export function isReservedParameter(name: string): boolean {
+  return CUSTOM_COMMON.includes(name) || NOT_PARAMS.has(name);
+}
 
 const NOT_PARAMS = new Set(['name', 'isGlobal', 'cacheManagerCompat', 'url', 'prefixes', 'hooks']);
 const SCHEMES = 'mem://, redis://, rediss://, redis+cluster://, redis+sentinel://';
@@ -135,6 +152,26 @@ function convert(name: string, spec: ParamSpec, value: unknown, fromUrl: boolean
   }
 }
 
+/**
+ * Parameter `raw` of a custom scheme: one of {@link CUSTOM_COMMON} (`own: false`) or one the scheme declared
+ * (`own: true`, handed to its factory).
+ */
+function customParam(
+  raw: string,
+  custom: BackendRegistration,
+  where: string,
+): { name: string; spec: ParamSpec; own: boolean } {
+  const name = camel(raw);
+  const declared = Object.hasOwn(custom.params, name) ? custom.params[name] : undefined;
+  if (declared) return { name, spec: { kind: declared, schemes: [] }, own: true };
+  if (CUSTOM_COMMON.includes(name)) return { name, spec: PARAMS[name], own: false };
+  const known = [...CUSTOM_COMMON, ...Object.keys(custom.params)].join(', ');
+  throw new CashewsConfigError(
+    `Unknown cache parameter "${raw}" in ${where}. Accepted for ${custom.scheme}://: ${known} ` +
+      `(the scheme's own parameters are declared in registerBackend(scheme, factory, { params })).`,
+  );
+}
+
 function checkName(raw: string, scheme: Scheme, where: string): string {
   const name = camel(raw);
   const spec = PARAMS[name];
@@ -185,7 +222,7 @@ export function resolveCacheConfig(url: string = 'mem://', options: CacheOptions
   const displayUrl = redactUrl(url);
   // The user info is cut off first (at its last '@'), so a password may hold ':', '@', '/', '?' or '#'.
   const { head, userinfo, tail } = splitUserinfo(url.trim());
-  const match = /^([a-z+]+):\/\/([^/?#]*)(\/[^?#]*)?(?:\?([^#]*))?$/i.exec(head + tail);
+  const match = /^([a-z][a-z0-9+.-]*):\/\/([^/?#]*)(\/[^?#]*)?(?:\?([^#]*))?$/i.exec(head + tail);
   if (!match) {
     throw new CashewsConfigError(
       `Malformed cache URL "${displayUrl}". Accepted schemes: ${SCHEMES} (e.g. 'redis://127.0.0.1:6379/0').`,
@@ -193,24 +230,42 @@ export function resolveCacheConfig(url: string = 'mem://', options: CacheOptions
   }
   const [, rawScheme, hosts, path = '', query = ''] = match;
   const authority = userinfo === undefined ? hosts : `${userinfo}@${hosts}`;
-  const scheme = rawScheme.toLowerCase() as Scheme;
-  if (!ALL.includes(scheme)) {
+  const lower = rawScheme.toLowerCase();
+  // A custom scheme is checked against its registration; its config reads `scheme: 'custom'` (see customParam).
+  const custom = ALL.includes(lower as Scheme) ? undefined : registeredBackend(lower);
+  const scheme = (custom ? 'custom' : lower) as Scheme;
+  if (!custom && !ALL.includes(scheme)) {
+    const own = registeredSchemes().map((name) => `, ${name}://`);
     throw new CashewsConfigError(
-      `Unknown cache URL scheme "${rawScheme}://" in "${displayUrl}". Accepted: ${SCHEMES}.`,
+      `Unknown cache URL scheme "${rawScheme}://" in "${displayUrl}". Accepted: ${SCHEMES}${own.join('')}. ` +
+        `A backend of your own is registered with registerBackend('${lower}', factory) before the cache is created.`,
     );
   }
 
   const values: Record<string, unknown> = { ...DEFAULTS };
+  const ownParams: Record<string, unknown> = {};
   const params = new URLSearchParams(query);
   for (const [raw, value] of params) {
     // The value of an unknown parameter is not shown either: it may be a mistyped secret.
-    const name = checkName(raw, scheme, `URL "${redactUrl(url, (other) => other === raw)}"`);
+    const where = `URL "${redactUrl(url, (other) => other === raw)}"`;
+    if (custom) {
+      const { name, spec, own } = customParam(raw, custom, where);
+      (own ? ownParams : values)[name] = convert(raw, spec, value, true);
+      continue;
+    }
+    const name = checkName(raw, scheme, where);
     values[name] = convert(raw, PARAMS[name], value, true);
   }
   for (const [key, value] of Object.entries(options)) {
     if (NOT_PARAMS.has(key) || value === undefined) continue;
-    const name = checkName(key, scheme, 'options');
-    values[name] = convert(key, PARAMS[name], value, false);
+    const name = custom ? customParam(key, custom, 'options') : { name: checkName(key, scheme, 'options'), own: false };
+    if (name.own) {
+      // CacheOptions has no field for a custom scheme's own parameters: they are URL-only.
+      throw new CashewsConfigError(
+        `Cache option "${key}" is a parameter of ${custom?.scheme}://: give it in the URL (?${key}=…), not in options.`,
+      );
+    }
+    values[name.name] = convert(key, PARAMS[name.name], value, false);
   }
   const notices: string[] = [];
   if (params.has('max_retries') || params.has('maxRetries') || options.maxRetries !== undefined) {
@@ -268,6 +323,12 @@ export function resolveCacheConfig(url: string = 'mem://', options: CacheOptions
     db: 0,
     tls: scheme === 'rediss',
   };
+  if (custom) {
+    return withPrefixes(
+      { ...config, custom: customBackendConfig(custom.scheme, config, { userinfo, hosts, path }, ownParams) },
+      options.prefixes,
+    );
+  }
   if (scheme === 'mem') {
     if (authority || (path && path !== '/')) {
       throw new CashewsConfigError(`mem:// takes no host or path (got "${displayUrl}"). Example: 'mem://?size=1000'.`);

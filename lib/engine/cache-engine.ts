@@ -4,6 +4,7 @@ import { Logger } from '@nestjs/common';
 import type { Backend } from '../backends/backend.interface.js';
 import { CountingBackend } from '../backends/counting.backend.js';
 import { MemoryBackend } from '../backends/memory.backend.js';
+import { storesValues } from '../backends/stores-values.js';
 import type { CircuitOp, CircuitSettings, CircuitState, WindowState } from '../backends/protect-types.js';
 import { CloneCodec, INVALID, OUTDATED, StringCodec, type Codec } from '../codec/codec.js';
 import { JsonCodec } from '../codec/json-codec.js';
@@ -600,8 +601,10 @@ export class CacheEngine implements StrategyCache {
       try {
         return (await this.storage.run(setLockPrimitive, protectedKey(key), token, ttl)) ? 'acquired' : 'held';
       } catch (error) {
-        // The SET NX may have run with its reply lost: release it with our token once the backend is back.
-        this.lostLocks.remember(key, token, ttl);
+        // The SET NX may have run with its reply lost: release it with our token once the backend is back. A usage
+        // error (a backend declining the primitive: UnsupportedPrimitiveError) means it never ran.
+        if (!(error instanceof CashewsError) || error instanceof CacheBackendError)
+          this.lostLocks.remember(key, token, ttl);
         this.fail('setLock', error, false);
         return 'failed';
       }
@@ -766,11 +769,12 @@ export class CacheEngine implements StrategyCache {
 
 /**
  * Memory keeps live copies (the clone codec) unless values must be signed or stored as plain JSON; Redis stores
- * strings: the cashews format (signed, compressed when configured) or plain JSON (`codec=json`).
+ * strings: the cashews format (signed, compressed when configured) or plain JSON (`codec=json`). A custom backend
+ * is treated as memory only when it declares `stores: 'values'` (see lib/backends/stores-values.ts).
  */
 function codecFor(backend: Backend, config: ResolvedCacheConfig): Codec {
   if (config.codec === 'json') return new JsonCodec();
-  if (backend.kind === 'memory' && !config.secret) return new CloneCodec();
+  if (storesValues(backend) && !config.secret) return new CloneCodec();
   const compression = config.compress ? { algorithm: config.compress, min: config.compressMin } : undefined;
   return new StringCodec(config.secret, compression);
 }

@@ -6,7 +6,8 @@
 import { RedisBackend } from '../../lib/backends/redis.backend.js';
 import { resolveCacheConfig } from '../../lib/config/cache-url.js';
 import { CacheBackendError, createCache, type CacheService } from '../../lib/index.js';
-import { backendConformance } from '../support/backend-conformance.js';
+import { runBackendConformance } from '../../lib/testing/index.js';
+import { jestTest } from '../support/jest-runner.js';
 import { describeRedisServer, rawRedis } from '../support/redis.js';
 import { startSentinelDeployment, type SentinelDeployment } from '../support/sentinel.js';
 
@@ -94,5 +95,9 @@ describeRedisServer('redis+sentinel://', () => {
     });
   });
 
-  backendConformance('redis+sentinel://', () => new RedisBackend(resolveCacheConfig(url(5))));
+  runBackendConformance({
+    name: 'redis+sentinel://',
+    create: () => new RedisBackend(resolveCacheConfig(url(5))),
+    test: jestTest,
+  });
 });
