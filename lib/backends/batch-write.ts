@@ -10,6 +10,8 @@ export type BatchWrite =
       readonly raw: unknown;
       readonly ttl?: number;
       readonly tags?: readonly string[];
+      /** `false`: only if the key is missing (`SET NX`); `true`: only if it exists (`XX`); the write is skipped else. */
+      readonly exist?: boolean;
     }
   | { readonly op: 'delete'; readonly key: string }
   /** Adds `by` to the counter at `key`; `ttl` applies only when this creates it (as `incr`). */

@@ -177,6 +177,7 @@ export class MemoryBackend implements Backend {
     let failure: unknown;
     for (const write of writes) {
       if (write.op === 'set') {
+        if (write.exist !== undefined && this.lru.has(write.key) !== write.exist) continue;
         this.lru.set(write.key, write.raw as NonNullable<unknown>, { ttl: write.ttl ?? 0 });
         if (write.tags?.length) this.tagIndex.add(write.key, write.tags);
       } else if (write.op === 'delete') {

@@ -13,7 +13,12 @@ import { ReplicaWait } from './replica-wait.js';
 import { serverAddress } from './server-address.js';
 import { StallWatchdog } from './stall-watchdog.js';
 import { databaseCount, failUnansweredOnClose, refuseFailedSelect } from './connection-guards.js';
-import { defineTagScripts, type TagScriptCommands } from '../tags/redis-tag-scripts.js';
+import {
+  DELETE_TAGGED_SCRIPT,
+  SET_TAGGED_SCRIPT,
+  defineTagScripts,
+  type TagScriptCommands,
+} from '../tags/redis-tag-scripts.js';
 import { isTagKey, TAG_BATCH, TAGS_OF_PREFIX, tagIndexKey, tagsOfKey } from '../tags/tag-keys.js';
 
 type Client = Redis | Cluster;
@@ -357,36 +362,32 @@ export class RedisBackend implements Backend {
   // --- Transactions ------------------------------------------------------------------------------------------
   /**
    * One `MULTI`/`EXEC`: Redis applies every write or none (a connection lost before `EXEC` discards them all). The
-   * commands are the ones the single commands use (the tag scripts, the counter script), queued in the
-   * transaction. As in any `EXEC`, a command that fails at run time (an increment of a value that is no integer,
-   * written by someone else since the transaction read it) fails alone; that failure is thrown after the others
-   * are applied.
+   * scripts (tags, counters) are queued as `EVAL` with their source, not by SHA: a server that lost its script cache
+   * (a restart, `SCRIPT FLUSH`) would otherwise fail those commands alone inside the `EXEC` and apply the rest. As
+   * in any `EXEC`, a command that fails at run time (an increment of a value that is no integer, written by someone
+   * else since the transaction read it) fails alone; that failure is thrown after the others are applied.
    */
   async commit(writes: readonly BatchWrite[]): Promise<void> {
-    this.script(incrPrimitive); // defines the counter script on the client, so the transaction has it too
     const multi = this.client.multi() as unknown as Record<string, (...args: Array<string | number>) => unknown> & {
       exec(): Promise<Array<[Error | null, unknown]> | null>;
     };
     for (const write of writes) {
       if (write.op === 'set') {
+        const mode = write.exist === true ? 'XX' : write.exist === false ? 'NX' : '';
         if (write.tags?.length) {
           const indexes = write.tags.map(tagIndexKey);
-          const raw = write.raw as string;
-          multi.cashewsSetTagged(
-            2 + indexes.length,
-            write.key,
-            tagsOfKey(write.key),
-            ...indexes,
-            raw,
-            write.ttl ?? 0,
-            '',
-          );
-        } else if (write.ttl) multi.set(write.key, write.raw as string, 'PX', write.ttl);
-        else multi.set(write.key, write.raw as string);
+          const keys = [write.key, tagsOfKey(write.key), ...indexes];
+          multi.eval(SET_TAGGED_SCRIPT, keys.length, ...keys, write.raw as string, write.ttl ?? 0, mode);
+        } else {
+          const args: Array<string | number> = [write.key, write.raw as string];
+          if (write.ttl) args.push('PX', write.ttl);
+          if (mode) args.push(mode);
+          multi.set(...args);
+        }
       } else if (write.op === 'delete') {
         this.queueDelete(multi, write.key);
       } else if (write.op === 'incr') {
-        multi[`cashews_${incrPrimitive.name}`](write.key, ...incrPrimitive.redisArgs(write.by, write.ttl));
+        multi.eval(incrPrimitive.lua, 1, write.key, ...incrPrimitive.redisArgs(write.by, write.ttl));
       } else {
         multi.pexpire(write.key, write.ttl);
       }
@@ -397,12 +398,19 @@ export class RedisBackend implements Backend {
     const index = replies.findIndex(([error]) => error);
     if (index === -1) return;
     const error = replies[index][0] as Error;
-    throw incrPrimitive.redisError?.(error, writes[index].key) ?? error;
+    throw (
+      incrPrimitive.redisError?.(error, writes[index].key) ??
+      new Error(
+        `write ${index + 1} of ${writes.length} of the commit (${writes[index].op} "${writes[index].key}") failed ` +
+          `inside EXEC, the others were applied: ${error.message}`,
+        { cause: error },
+      )
+    );
   }
 
   /** Queues the removal of a key in a commit: the key and its place in its tags' indexes, in one script. */
   protected queueDelete(multi: Record<string, (...args: Array<string | number>) => unknown>, key: string): void {
-    multi.cashewsDeleteTagged(1, key, TAGS_OF_PREFIX);
+    multi.eval(DELETE_TAGGED_SCRIPT, 1, key, TAGS_OF_PREFIX);
   }
 
   /** What a commit leaves to do once `EXEC` answered, for the keys it removed (nothing on one server). */

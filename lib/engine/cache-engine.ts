@@ -28,7 +28,6 @@ import {
   type Transaction,
   type TransactionOptions,
   type TransactionPort,
-  type TransactionWrite,
 } from '../transactions/transaction.js';
 import { circuitPrimitive } from '../primitives/circuit.primitive.js';
 import { fixedWindowPrimitive } from '../primitives/fixed-window.primitive.js';
@@ -288,6 +287,9 @@ export class CacheEngine implements StrategyCache {
   // --- Compositions ---------------------------------------------------------------------------------------
   /** Runs `fn` once per key among concurrent callers of this process; later callers share its promise. */
   singleFlight<T>(key: string, fn: () => Promise<T>, shareFor?: number): Promise<T> {
+    // A run inside a transaction sees (and stores) that transaction's writes: it is shared only within it.
+    const tx = this.transactions.current();
+    if (tx) key = `${tx.id}\n${key}`;
     const running = this.inflight.get(key);
     if (running && (shareFor === undefined || performance.now() - running.started < shareFor)) {
       return running.promise as Promise<T>;
@@ -329,20 +331,17 @@ export class CacheEngine implements StrategyCache {
    * async context is joined (its mode applies).
    */
   async transaction<T>(fn: (tx: Transaction) => T | Promise<T>, options: TransactionOptions = {}): Promise<T> {
-    const joined = this.transactions.current();
-    if (joined) return fn(joined);
     const mode = options.mode ?? 'locked';
     if (!['fast', 'locked', 'serializable'].includes(mode)) {
       throw new CashewsConfigError(
         `Transaction mode "${String(mode)}" is not one of 'fast', 'locked' (default) or 'serializable'.`,
       );
     }
-    const state = new TransactionState(
-      mode,
-      this.transactionPort,
-      parseDuration(options.timeout ?? '10s', 'transaction timeout'),
-      parsePositiveDuration(options.lockTtl ?? '1m', 'transaction lockTtl'),
-    );
+    const timeout = parseDuration(options.timeout ?? '10s', 'transaction timeout');
+    const lockTtl = parsePositiveDuration(options.lockTtl ?? '1m', 'transaction lockTtl');
+    const joined = this.transactions.current();
+    if (joined) return joined.nested(() => fn(joined), mode);
+    const state = new TransactionState(mode, this.transactionPort, timeout, lockTtl);
     let result: T;
     try {
       await state.begin();
@@ -357,8 +356,19 @@ export class CacheEngine implements StrategyCache {
 
   private readonly transactionPort: TransactionPort = {
     storeTtl: (ttl) => storeTtl(ttl, this.config.ttl),
-    tryLock: (name, token, ttl) => this.tryLock(name, token, ttl),
-    unlock: (name, token) => this.unlock(name, token),
+    encode: (key, value) => this.codec.encode(key, value),
+    decode: (key, raw) => this.decode(key, raw),
+    checkTags: (key, tags) => checkTags(tags, `set("${key}")`),
+    readStrict: (key) => {
+      const now = this.readInProcess(key);
+      if (now !== PENDING) return Promise.resolve(now);
+      return this.guard('get', undefined as unknown, () => this.storage.get(key), true).then((raw) =>
+        this.decode(key, raw),
+      );
+    },
+    // The steps, not the pipeline: a switched-off `lock` must not switch a transaction's isolation off.
+    tryLock: (name, token, ttl) => this.steps.setLock(name, token, ttl),
+    unlock: (name, token) => this.steps.unlock(name, token),
     commit: (writes, deletedTags) => this.commitWrites(writes, deletedTags),
   };
 
@@ -367,18 +377,7 @@ export class CacheEngine implements StrategyCache {
    * has one, else one by one. Always throws on failure, safe mode or not: a commit that did not happen must not
    * look like one that did.
    */
-  private async commitWrites(writes: readonly TransactionWrite[], deletedTags: readonly string[]): Promise<void> {
-    const batch: BatchWrite[] = writes.map((write) =>
-      write.op === 'set'
-        ? {
-            op: 'set',
-            key: write.key,
-            raw: this.codec.encode(write.key, write.value),
-            ttl: write.ttl,
-            tags: write.tags?.length ? checkTags(write.tags, `set("${write.key}")`) : undefined,
-          }
-        : write,
-    );
+  private async commitWrites(batch: readonly BatchWrite[], deletedTags: readonly string[]): Promise<void> {
     await this.guard(
       'commit',
       undefined,

@@ -11,8 +11,9 @@ export async function applyInOrder(backend: Backend, writes: readonly BatchWrite
   for (const write of writes) {
     switch (write.op) {
       case 'set':
-        if (write.tags?.length) await backend.setTagged(write.key, write.raw, write.tags, { ttl: write.ttl });
-        else await backend.set(write.key, write.raw, { ttl: write.ttl });
+        if (write.tags?.length) {
+          await backend.setTagged(write.key, write.raw, write.tags, { ttl: write.ttl, exist: write.exist });
+        } else await backend.set(write.key, write.raw, { ttl: write.ttl, exist: write.exist });
         break;
       case 'delete':
         await backend.delete(write.key);

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { CacheValueError, LockedError, TransactionError } from '../errors.js';
+import { CacheBackendError, CacheValueError, LockedError, TransactionError } from '../errors.js';
+import type { BatchWrite } from '../backends/batch-write.js';
 import { toRegExp } from '../keys/pattern.js';
 import { MISS } from '../miss.js';
 import type { CommandCall, NextCommand } from '../pipeline/command.js';
@@ -50,41 +51,52 @@ export interface Transaction {
   readonly rolledBack: boolean;
 }
 
-/** A write of a transaction as the engine commits it: decoded values, TTLs in ms. */
-export type TransactionWrite =
-  | {
-      readonly op: 'set';
-      readonly key: string;
-      readonly value: unknown;
-      readonly ttl?: number;
-      readonly tags?: readonly string[];
-    }
-  | { readonly op: 'delete'; readonly key: string }
-  | { readonly op: 'incr'; readonly key: string; readonly by: number; readonly ttl?: number }
-  | { readonly op: 'expire'; readonly key: string; readonly ttl: number };
-
 /** What a transaction needs from its cache instance (the engine implements it). */
 export interface TransactionPort {
   /** The TTL in ms a `set` with this `ttl` option stores (the instance default when omitted). */
   storeTtl(ttl: Duration | 'never' | undefined): number | undefined;
+  /**
+   * The value as the backend will store it (codec, signing): done when the value is written, so that a value the
+   * codec refuses fails its `set`, and later changes to the caller's object do not change what is committed.
+   */
+  encode(key: string, value: unknown): unknown;
+  /** A stored form back to a value; `MISS` when it cannot be read. */
+  decode(key: string, raw: unknown): unknown;
+  /** Validated tags of a `set` (throws as `set` would). */
+  checkTags(key: string, tags: readonly string[]): readonly string[];
+  /** The stored value of `key` (MISS when missing); a backend failure throws, safe mode or not. */
+  readStrict(key: string): Promise<unknown>;
+  /** A lock attempt that no hook and no run-time switch can answer in its place. */
   tryLock(name: string, token: string, ttl: number): Promise<'acquired' | 'held' | 'failed'>;
   unlock(name: string, token: string): Promise<boolean>;
   /** Writes everything at once: tag deletions first, then the writes (atomically where the backend can). */
-  commit(writes: readonly TransactionWrite[], deletedTags: readonly string[]): Promise<void>;
+  commit(writes: readonly BatchWrite[], deletedTags: readonly string[]): Promise<void>;
 }
 
 /** What the transaction holds for one key, in place of the backend's value. */
 type Entry =
-  /** Written: the value, with when it expires (`Date.now()` ms; `undefined`: never). */
-  | { kind: 'value'; value: unknown; expiresAt?: number; tags?: readonly string[] }
+  /** Written: the stored form, with when it expires (`Date.now()` ms; `undefined`: never). */
+  | { kind: 'value'; raw: unknown; expiresAt?: number; tags?: readonly string[]; exist?: boolean }
   | { kind: 'deleted' }
-  /** Counted on top of the stored counter: committed as an increment, so concurrent counts are not lost. */
-  | { kind: 'counter'; base: number; by: number; ttl?: number; expire?: { ttl: number; at: number } }
+  /**
+   * Counted on top of the stored counter: committed as an increment, so concurrent counts are not lost. `created`:
+   * the counter did not exist when read (its `ttl` then starts at `at`).
+   */
+  | {
+      kind: 'counter';
+      base: number;
+      by: number;
+      ttl?: number;
+      created: boolean;
+      at: number;
+      expire?: { ttl: number; at: number };
+    }
   /** The stored value with a new TTL. */
   | { kind: 'expire'; ttl: number; at: number };
 
 const LOCK_STEP_MS = 50;
 const SERIALIZABLE_LOCK = 'tx:all';
+const STRENGTH: Record<TransactionMode, number> = { fast: 0, locked: 1, serializable: 2 };
 
 /**
  * The state of one running transaction: what it wrote (an overlay in front of the backend that its own reads
@@ -93,14 +105,19 @@ const SERIALIZABLE_LOCK = 'tx:all';
  */
 export class TransactionState implements Transaction {
   readonly id = randomUUID();
-  private readonly entries = new Map<string, Entry>();
-  private readonly deletedTags = new Set<string>();
-  private readonly locks = new Set<string>();
+  private entries = new Map<string, Entry>();
+  private deletedTags = new Set<string>();
+  /** Locks held, and locks being taken (concurrent writes of one key in this transaction share the attempt). */
+  private readonly locks = new Map<string, Promise<void>>();
+  /** Commands of this transaction not answered yet: the commit waits for them. */
+  private readonly pending = new Set<Promise<unknown>>();
+  /** A failure that dooms the transaction even if the caller caught it (a lock not obtained). */
+  private failure?: unknown;
   private ended = false;
   rolledBack = false;
 
   constructor(
-    readonly mode: TransactionMode,
+    public mode: TransactionMode,
     private readonly port: TransactionPort,
     private readonly timeout: number,
     private readonly lockTtl: number,
@@ -122,10 +139,36 @@ export class TransactionState implements Transaction {
     if (this.mode === 'serializable') await this.lock(SERIALIZABLE_LOCK);
   }
 
+  /**
+   * Runs `fn` as a nested transaction: it shares this one's writes and locks, but what it wrote is undone when it
+   * throws (a savepoint). A stricter mode than this transaction's raises it from here on (its locks are taken).
+   */
+  async nested<T>(fn: () => T | Promise<T>, mode: TransactionMode): Promise<T> {
+    if (STRENGTH[mode] > STRENGTH[this.mode]) {
+      this.mode = mode;
+      if (mode === 'serializable') await this.lock(SERIALIZABLE_LOCK);
+      else for (const key of [...this.entries.keys()]) await this.lock(`tx:key:${key}`);
+    }
+    const entries = new Map([...this.entries].map(([key, entry]) => [key, { ...entry }] as [string, Entry]));
+    const deletedTags = new Set(this.deletedTags);
+    try {
+      return await fn();
+    } catch (error) {
+      await this.settle();
+      if (!this.rolledBack) {
+        this.entries = entries;
+        this.deletedTags = deletedTags;
+      }
+      throw error;
+    }
+  }
+
   /** Commits (unless rolled back) and releases the locks, whatever happens. */
   async commit(): Promise<void> {
+    await this.settle();
     this.ended = true;
     try {
+      if (this.failure !== undefined) throw this.failure;
       if (this.rolledBack) return;
       const writes = [...this.entries].flatMap(([key, entry]) => this.toWrites(key, entry));
       if (writes.length || this.deletedTags.size) await this.port.commit(writes, [...this.deletedTags]);
@@ -136,13 +179,27 @@ export class TransactionState implements Transaction {
 
   /** Discards everything (the function threw) and releases the locks. */
   async abort(): Promise<void> {
+    await this.settle();
     this.ended = true;
     this.rollback();
     await this.release();
   }
 
+  /** Waits for this transaction's commands still in flight (a write waiting for its lock), whatever they answer. */
+  private async settle(): Promise<void> {
+    while (this.pending.size) await Promise.allSettled([...this.pending]);
+  }
+
   /** Handles a command made inside the transaction; commands it does not keep go straight on. */
   handle(call: CommandCall, next: NextCommand): Promise<unknown> {
+    const answer = this.dispatch(call, next);
+    this.pending.add(answer);
+    const done = () => this.pending.delete(answer);
+    answer.then(done, done);
+    return answer;
+  }
+
+  private dispatch(call: CommandCall, next: NextCommand): Promise<unknown> {
     switch (call.command) {
       case 'get':
         return this.get(call.args[0], next);
@@ -159,7 +216,7 @@ export class TransactionState implements Transaction {
       case 'setMany':
         return this.setMany(call.args[0], call.args[1]);
       case 'incr':
-        return this.incr(call.args[0], call.args[1], call.args[2].ttl, next);
+        return this.incr(call.args[0], call.args[1], call.args[2].ttl);
       case 'delete':
         return this.delete(call.args[0], next);
       case 'deleteMany':
@@ -194,7 +251,7 @@ export class TransactionState implements Transaction {
     if (!entry || entry.kind === 'expire') return next({ command: 'get', args: [key] });
     if (entry.kind === 'deleted') return MISS;
     if (entry.kind === 'counter') return entry.base + entry.by;
-    return entry.value;
+    return this.port.decode(key, entry.raw);
   }
 
   private async getMany(keys: readonly string[], next: NextCommand): Promise<unknown[]> {
@@ -221,6 +278,8 @@ export class TransactionState implements Transaction {
     if (entry.kind === 'expire') return left(entry.at, entry.ttl);
     if (entry.kind === 'value') return entry.expiresAt === undefined ? -1 : Math.max(0, entry.expiresAt - Date.now());
     if (entry.expire) return left(entry.expire.at, entry.expire.ttl);
+    // A counter this transaction creates: the TTL it is created with, or none.
+    if (entry.created) return entry.ttl === undefined ? -1 : left(entry.at, entry.ttl);
     return next({ command: 'getExpire', args: [key] }) as Promise<number>;
   }
 
@@ -245,9 +304,13 @@ export class TransactionState implements Transaction {
     next: NextCommand,
   ): Promise<boolean> {
     const ttl = this.port.storeTtl(options.ttl);
+    const raw = this.port.encode(key, value);
+    const tags = options.tags?.length ? this.port.checkTags(key, options.tags) : undefined;
     await this.writing(key);
     if (options.exist !== undefined && (await this.exists(key, next)) !== options.exist) return false;
-    this.put(key, value, ttl, options.tags);
+    // Checked again at commit (SET NX/XX): someone else may create or delete the key meanwhile.
+    const exist = options.exist !== undefined && !this.entries.has(key) ? options.exist : undefined;
+    this.put(key, raw, ttl, tags, exist);
     return true;
   }
 
@@ -256,38 +319,48 @@ export class TransactionState implements Transaction {
     options: { ttl?: Duration | 'never' },
   ): Promise<void> {
     const ttl = this.port.storeTtl(options.ttl);
+    const raws = entries.map(([key, value]) => [key, this.port.encode(key, value)] as const);
     for (const [key] of entries) await this.writing(key);
-    for (const [key, value] of entries) this.put(key, value, ttl);
+    for (const [key, raw] of raws) this.put(key, raw, ttl);
   }
 
-  private put(key: string, value: unknown, ttl: number | undefined, tags?: readonly string[]): void {
+  private put(key: string, raw: unknown, ttl: number | undefined, tags?: readonly string[], exist?: boolean): void {
     this.entries.set(key, {
       kind: 'value',
-      value,
+      raw,
       expiresAt: ttl === undefined ? undefined : Date.now() + ttl,
-      tags: tags?.length ? tags : undefined,
+      tags,
+      exist,
     });
   }
 
-  private async incr(key: string, by: number, ttlOption: Duration | undefined, next: NextCommand): Promise<number> {
-    await this.writing(key);
+  /**
+   * Takes no lock: increments commute, and a counter is committed as an increment. Written or deleted in this
+   * transaction (under its lock), the counter's whole value is known here and committed as a value.
+   */
+  private async incr(key: string, by: number, ttlOption: Duration | undefined): Promise<number> {
+    this.refuseAfterRollback();
     const ttl = ttlOption === undefined ? undefined : this.port.storeTtl(ttlOption);
-    const entry = this.live(key);
-    if (entry?.kind === 'counter') {
+    let entry = this.live(key);
+    if (!entry || entry.kind === 'expire') {
+      const stored = await this.port.readStrict(key);
+      // Another command of this transaction may have written the key while this one read it.
+      entry = this.live(key);
+      if (!entry || entry.kind === 'expire') {
+        const base = stored === MISS ? 0 : integer(key, stored);
+        const expire = entry?.kind === 'expire' ? { ttl: entry.ttl, at: entry.at } : undefined;
+        this.entries.set(key, { kind: 'counter', base, by, ttl, created: stored === MISS, at: Date.now(), expire });
+        return base + by;
+      }
+    }
+    if (entry.kind === 'counter') {
       entry.by += by;
       return entry.base + entry.by;
     }
-    if (entry?.kind === 'value' || entry?.kind === 'deleted') {
-      // Written or deleted in this transaction: the counter's whole value is known here.
-      const base = entry.kind === 'value' ? integer(key, entry.value) : 0;
-      if (entry.kind === 'value') entry.value = base + by;
-      else this.put(key, by, ttl);
-      return base + by;
-    }
-    const stored = await next({ command: 'get', args: [key] });
-    const base = stored === MISS ? 0 : integer(key, stored);
-    const expire = entry?.kind === 'expire' ? { ttl: entry.ttl, at: entry.at } : undefined;
-    this.entries.set(key, { kind: 'counter', base, by, ttl, expire });
+    const base = entry.kind === 'value' ? integer(key, this.port.decode(key, entry.raw)) : 0;
+    const expiresAt = entry.kind === 'value' ? entry.expiresAt : ttl === undefined ? undefined : Date.now() + ttl;
+    const tags = entry.kind === 'value' ? entry.tags : undefined;
+    this.entries.set(key, { kind: 'value', raw: this.port.encode(key, base + by), expiresAt, tags });
     return base + by;
   }
 
@@ -306,6 +379,7 @@ export class TransactionState implements Transaction {
 
   /** The keys matching now, in this transaction and in the backend, are deleted at commit. */
   private async deleteMatch(pattern: string, next: NextCommand): Promise<number> {
+    this.refuseAfterRollback();
     const keys: string[] = [];
     for await (const key of this.scan(pattern, next)) keys.push(key);
     return this.deleteMany(keys, next);
@@ -329,8 +403,8 @@ export class TransactionState implements Transaction {
   }
 
   private async expire(key: string, ttl: Duration, next: NextCommand): Promise<boolean> {
-    await this.writing(key);
     const ms = this.port.storeTtl(ttl) as number;
+    await this.writing(key);
     const entry = this.live(key);
     if (entry?.kind === 'deleted') return false;
     if (entry?.kind === 'value') {
@@ -347,7 +421,7 @@ export class TransactionState implements Transaction {
   }
 
   // --- Commit and locks ------------------------------------------------------------------------------------
-  private toWrites(key: string, entry: Entry): TransactionWrite[] {
+  private toWrites(key: string, entry: Entry): BatchWrite[] {
     const now = Date.now();
     switch (entry.kind) {
       case 'deleted':
@@ -356,10 +430,10 @@ export class TransactionState implements Transaction {
         // A value whose TTL ran out before the commit is gone, as it would be in the backend.
         if (entry.expiresAt !== undefined && entry.expiresAt <= now) return [{ op: 'delete', key }];
         const ttl = entry.expiresAt === undefined ? undefined : entry.expiresAt - now;
-        return [{ op: 'set', key, value: entry.value, ttl, tags: entry.tags }];
+        return [{ op: 'set', key, raw: entry.raw, ttl, tags: entry.tags, exist: entry.exist }];
       }
       case 'counter': {
-        const writes: TransactionWrite[] = [{ op: 'incr', key, by: entry.by, ttl: entry.ttl }];
+        const writes: BatchWrite[] = [{ op: 'incr', key, by: entry.by, ttl: entry.ttl }];
         if (entry.expire)
           writes.push({ op: 'expire', key, ttl: Math.max(1, entry.expire.at + entry.expire.ttl - now) });
         return writes;
@@ -369,26 +443,46 @@ export class TransactionState implements Transaction {
     }
   }
 
-  /** Before a write: refuses writes after `rollback()`, and in `locked` mode takes the key's lock. */
-  private async writing(name: string, what: 'key' | 'tag' = 'key'): Promise<void> {
+  private refuseAfterRollback(): void {
     if (this.rolledBack) {
       throw new TransactionError(
         `Transaction ${this.id} was rolled back: a write after rollback() would be discarded too. Return after ` +
           `calling rollback(), or start a new transaction.`,
       );
     }
+  }
+
+  /** Before a write: refuses writes after `rollback()`, and in `locked` mode takes the key's lock. */
+  private async writing(name: string, what: 'key' | 'tag' = 'key'): Promise<void> {
+    this.refuseAfterRollback();
     if (this.mode === 'locked') await this.lock(`tx:${what}:${name}`);
   }
 
-  private async lock(name: string): Promise<void> {
-    if (this.locks.has(name)) return;
+  /** Takes `name` once per transaction; concurrent writes of one key share the attempt. */
+  private lock(name: string): Promise<void> {
+    let taking = this.locks.get(name);
+    if (!taking) {
+      taking = this.acquire(name);
+      this.locks.set(name, taking);
+      // A lock not obtained dooms the transaction, even if its caller catches the error.
+      taking.catch((error: unknown) => {
+        this.locks.delete(name);
+        this.failure ??= error;
+      });
+    }
+    return taking;
+  }
+
+  private async acquire(name: string): Promise<void> {
     const deadline = Date.now() + this.timeout;
     for (;;) {
       const attempt = await this.port.tryLock(name, this.id, this.lockTtl);
-      // `failed`: the backend is down (logged); the commit will tell whether writing is possible.
-      if (attempt !== 'held') {
-        if (attempt === 'acquired') this.locks.add(name);
-        return;
+      if (attempt === 'acquired') return;
+      if (attempt === 'failed') {
+        // Without its lock the transaction cannot keep its promise: it fails rather than run unprotected.
+        throw new CacheBackendError(
+          `Transaction ${this.id} (${this.mode}) could not take lock "${name}": the backend failed (see the log).`,
+        );
       }
       if (Date.now() >= deadline) {
         throw new LockedError(
@@ -403,10 +497,16 @@ export class TransactionState implements Transaction {
   }
 
   private async release(): Promise<void> {
-    const locks = [...this.locks];
+    const names = [...this.locks.keys()];
+    const attempts = [...this.locks.values()];
     this.locks.clear();
-    // A failed unlock is retried by the engine with this token (lost locks); nothing to do here.
-    await Promise.all(locks.map((name) => this.port.unlock(name, this.id).catch(() => false)));
+    const held = await Promise.allSettled(attempts);
+    // A failed unlock is retried by the engine with this token (lost locks); nothing more to do here.
+    await Promise.all(
+      names.map((name, i) =>
+        held[i].status === 'fulfilled' ? this.port.unlock(name, this.id).catch(() => false) : false,
+      ),
+    );
   }
 }
 

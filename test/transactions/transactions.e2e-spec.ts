@@ -309,6 +309,188 @@ function transactionSuite({ label, url, key: keyOf }: Target): void {
       }
     });
 
+    it('concurrent commands of one transaction: increments add up, and writes of one key share its lock', async () => {
+      await cache.incr(k('c'), 10);
+      for (const mode of ['fast', 'locked'] as const) {
+        await cache.transaction(
+          async () => {
+            await Promise.all([
+              cache.incr(k('c')),
+              cache.incr(k('c')),
+              cache.set(k('s'), mode),
+              cache.set(k('s'), mode),
+            ]);
+          },
+          { mode, timeout: '300ms' },
+        );
+      }
+      expect(await cache.get(k('c'))).toBe(14);
+      expect(await cache.get(k('s'))).toBe('locked');
+    });
+
+    it('increments take no lock: concurrent locked transactions counting one key both commit', async () => {
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      const first = cache.transaction(async () => {
+        await cache.incr(k('hits'));
+        await held;
+      });
+      await sleep(20);
+      await cache.transaction(() => cache.incr(k('hits')), { timeout: '100ms' });
+      release();
+      await first;
+      expect(await cache.get(k('hits'))).toBe(2);
+    });
+
+    it('a nested transaction that throws undoes its own writes only; a stricter mode raises the outer one', async () => {
+      await cache.transaction(
+        async (tx) => {
+          await cache.set(k('outer'), 1);
+          await cache
+            .transaction(async () => {
+              await cache.set(k('inner'), 1);
+              await cache.set(k('outer'), 'changed by inner');
+              throw new Error('inner fails');
+            })
+            .catch(() => undefined);
+          expect(await cache.get(k('inner'))).toBeUndefined();
+          expect(await cache.get(k('outer'))).toBe(1);
+          await cache.transaction(async () => cache.set(k('kept'), 1), { mode: 'serializable' });
+          expect(tx.mode).toBe('serializable');
+        },
+        { mode: 'fast' },
+      );
+      expect(await cache.getMany([k('outer'), k('inner'), k('kept')])).toEqual([1, undefined, 1]);
+      // Raised to serializable, outer fast transactions doing read-modify-write lose no update.
+      await Promise.all(
+        Array.from({ length: 6 }, () =>
+          cache.transaction(
+            () =>
+              cache.transaction(
+                async () => {
+                  const value = ((await cache.get(k('rmw'))) as number | undefined) ?? 0;
+                  await sleep(2);
+                  await cache.set(k('rmw'), value + 1);
+                },
+                { mode: 'serializable' },
+              ),
+            { mode: 'fast' },
+          ),
+        ),
+      );
+      expect(await cache.get(k('rmw'))).toBe(6);
+    });
+
+    it('a write still in flight when fn returns is committed, and leaves no lock behind', async () => {
+      await cache.transaction(async () => {
+        void cache.set(k('late'), 'late');
+      });
+      expect(await cache.get(k('late'))).toBe('late');
+      await cache.transaction(() => cache.set(k('late'), 'next'), { timeout: 0 });
+      expect(await cache.get(k('late'))).toBe('next');
+    });
+
+    it('set with exist is checked again at commit: a key created meanwhile by someone else is kept', async () => {
+      let go!: () => void;
+      const started = new Promise<void>((resolve) => (go = resolve));
+      const other = started.then(() => cache.set(k('nx'), 'theirs'));
+      await cache.transaction(
+        async () => {
+          expect(await cache.set(k('nx'), 'ours', { exist: false })).toBe(true);
+          go();
+          await other;
+        },
+        { mode: 'fast' },
+      );
+      expect(await cache.get(k('nx'))).toBe('theirs');
+    });
+
+    it('a value is taken when written: changing the object afterwards changes nothing', async () => {
+      const value = { n: 1 };
+      await cache.transaction(async () => {
+        await cache.set(k('obj'), value);
+        value.n = 2;
+        expect(await cache.get(k('obj'))).toEqual({ n: 1 });
+      });
+      expect(await cache.get(k('obj'))).toEqual({ n: 1 });
+    });
+
+    it('a run shared by concurrent callers (single flight) is not shared across the transaction boundary', async () => {
+      let runs = 0;
+      const factory = async () => {
+        runs++;
+        await sleep(30);
+        return ((await cache.get(k('price'))) as number) * 3;
+      };
+      await cache.set(k('price'), 10);
+      let go!: () => void;
+      const started = new Promise<void>((resolve) => (go = resolve));
+      const outside = started.then(() => cache.getOrSet(k('derived'), factory));
+      await expect(
+        cache.transaction(async () => {
+          await cache.set(k('price'), 99);
+          const inside = cache.getOrSet(k('derived'), factory);
+          go();
+          expect(await inside).toBe(297);
+          throw new Error('rolled back');
+        }),
+      ).rejects.toThrow('rolled back');
+      expect(await outside).toBe(30);
+      expect(runs).toBe(2);
+    });
+
+    it('a lock not obtained fails the transaction even when fn catches the LockedError', async () => {
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      const first = cache.transaction(async () => {
+        await cache.set(k('a'), 'first');
+        await held;
+      });
+      await sleep(20);
+      await expect(
+        cache.transaction(
+          async () => {
+            await cache.set(k('b'), 'b');
+            await cache.set(k('a'), 'second').catch(() => undefined);
+          },
+          { timeout: '50ms' },
+        ),
+      ).rejects.toThrow(LockedError);
+      release();
+      await first;
+      expect(await cache.getMany([k('a'), k('b')])).toEqual(['first', undefined]);
+    });
+
+    it("switching 'lock' off at run time does not switch a transaction's locks off", async () => {
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      cache.disable('lock');
+      try {
+        const first = cache.transaction(async () => {
+          await cache.set(k('a'), 'first');
+          await held;
+        });
+        await sleep(20);
+        await expect(cache.transaction(() => cache.set(k('a'), 'second'), { timeout: '50ms' })).rejects.toThrow(
+          LockedError,
+        );
+        release();
+        await first;
+      } finally {
+        cache.enable('lock');
+      }
+    });
+
+    it('a counter created in the transaction answers its TTL', async () => {
+      await cache.transaction(async () => {
+        await cache.incr(k('fresh'), 1, { ttl: '30s' });
+        expect(await cache.getExpire(k('fresh'))).toBeGreaterThan(25_000);
+        await cache.incr(k('forever'));
+        expect(await cache.getExpire(k('forever'))).toBe(-1);
+      });
+      expect(await cache.getExpire(k('fresh'))).toBeGreaterThan(20_000);
+    });
+
     it('refuses a bad mode and bad durations by name', async () => {
       await expect(cache.transaction(async () => 1, { mode: 'eventual' as never })).rejects.toThrow(
         /Transaction mode "eventual" is not one of 'fast', 'locked' \(default\) or 'serializable'/,
@@ -374,6 +556,43 @@ describe('@Transactional on a provider', () => {
       /@Transactional: unknown option "ttl"\. Accepted: mode, timeout, lockTtl, cache/,
     );
     expect(() => Transactional({ mode: 'eventual' as never })).toThrow(/mode must be 'fast', 'locked'/);
+  });
+});
+
+describeRedisServer('transactions against a server of their own', () => {
+  it('a server that lost its scripts (SCRIPT FLUSH) still applies the whole commit', async () => {
+    const server = await startRedisServer();
+    const cache = await createCache(server.url);
+    try {
+      await cache.incr('tx-noscript:n'); // the counter script has run (and is cached) on this connection
+      await cache.set('tx-noscript:old', 1, { tags: ['t'] });
+      await cache.transaction(async () => {
+        await cache.set('tx-noscript:a', 1, { tags: ['t2'] });
+        await cache.incr('tx-noscript:n', 5);
+        await cache.delete('tx-noscript:old');
+        await (cache.backend as unknown as { client: { script(op: string): Promise<unknown> } }).client.script('FLUSH');
+      });
+      expect(await cache.getMany(['tx-noscript:a', 'tx-noscript:n', 'tx-noscript:old'])).toEqual([1, 6, undefined]);
+    } finally {
+      await cache.close();
+      await server.stop();
+    }
+  });
+
+  it('an increment inside a transaction fails like one outside when the backend cannot be read (safe mode)', async () => {
+    const server = await startRedisServer();
+    const cache = await createCache(`${server.url}?command_timeout=300ms`);
+    try {
+      await cache.incr('tx-down:n', 40);
+      server.pause();
+      await expect(cache.transaction(() => cache.incr('tx-down:n'), { mode: 'fast' })).rejects.toThrow(
+        CacheBackendError,
+      );
+    } finally {
+      server.resume();
+      await cache.close();
+      await server.stop();
+    }
   });
 });
 
