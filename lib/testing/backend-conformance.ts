@@ -19,6 +19,7 @@ import { setLockPrimitive } from '../primitives/set-lock.primitive.js';
 import { slidingWindowPrimitive } from '../primitives/sliding-window.primitive.js';
 import { unlockPrimitive } from '../primitives/unlock.primitive.js';
 import { countKeys } from '../backends/count-keys.js';
+import { applyInOrder } from '../transactions/apply-in-order.js';
 import { getBitsPrimitive } from '../primitives/get-bits.primitive.js';
 import { getRawPrimitive } from '../primitives/get-raw.primitive.js';
 import { getSizePrimitive } from '../primitives/get-size.primitive.js';
@@ -349,6 +350,70 @@ export function runBackendConformance(options: BackendConformanceOptions): void 
         assert.equal(await t.b.deleteTags([tag]), 1);
         assert.equal(await t.b.get(t.k('gone')), 'recreated without tags');
         assert.equal(await t.b.exists(t.k('kept')), false);
+      });
+    });
+
+    describe('transaction commit', () => {
+      const t = lifecycle(false);
+      /** The backend's own all-or-nothing `commit`, or what the engine does without one. */
+      const commit = (writes: Parameters<NonNullable<Backend['commit']>>[0]): Promise<void> =>
+        t.b.commit ? t.b.commit(writes) : applyInOrder(t.b, writes);
+
+      it('applies sets (TTL, tags, NX/XX), deletes, increments and expiries in one commit', async () => {
+        const tag = `${t.k('')}tag`;
+        await t.b.set(t.k('old'), 'old');
+        await t.b.setTagged(t.k('tagged-before'), 'x', [tag]);
+        await t.b.run(incrPrimitive, t.k('n'), 5, undefined);
+        await t.b.set(t.k('taken'), 'theirs');
+        await t.b.set(t.k('to-expire'), 'e');
+        await commit([
+          { op: 'set', key: t.k('a'), raw: 'A', ttl: 60_000 },
+          { op: 'set', key: t.k('b'), raw: 'B', tags: [tag] },
+          { op: 'set', key: t.k('taken'), raw: 'ours', exist: false },
+          { op: 'set', key: t.k('absent'), raw: 'xx', exist: true },
+          { op: 'delete', key: t.k('old') },
+          { op: 'incr', key: t.k('n'), by: 3 },
+          { op: 'incr', key: t.k('fresh'), by: 2, ttl: 60_000 },
+          { op: 'expire', key: t.k('to-expire'), ttl: 30_000 },
+        ]);
+        assert.deepEqual(await t.b.getMany([t.k('a'), t.k('b'), t.k('taken'), t.k('absent'), t.k('old')]), [
+          'A',
+          'B',
+          'theirs',
+          undefined,
+          undefined,
+        ]);
+        assert.equal(await t.b.run(incrPrimitive, t.k('n'), 0, undefined), 8);
+        assert.equal(await t.b.run(incrPrimitive, t.k('fresh'), 0, undefined), 2);
+        assertAbove(await t.b.getExpire(t.k('a')), 50_000);
+        assertAbove(await t.b.getExpire(t.k('fresh')), 50_000);
+        const expiry = await t.b.getExpire(t.k('to-expire'));
+        assertAbove(expiry, 20_000);
+        assertAtMost(expiry, 30_000);
+        // The commit indexed the tagged write: deleting the tag removes it with the key tagged before.
+        assert.equal(await t.b.deleteTags([tag]), 2);
+        assert.equal(await t.b.get(t.k('b')), undefined);
+      });
+
+      it('a delete then an increment of one key starts the counter over', async () => {
+        await t.b.run(incrPrimitive, t.k('c'), 10, undefined);
+        await commit([
+          { op: 'delete', key: t.k('c') },
+          { op: 'incr', key: t.k('c'), by: 1 },
+        ]);
+        assert.equal(await t.b.run(incrPrimitive, t.k('c'), 0, undefined), 1);
+      });
+
+      it('an increment of a value that is no integer fails, and the other writes are applied', async () => {
+        await t.b.set(t.k('text'), 'not a number');
+        await assert.rejects(
+          commit([
+            { op: 'set', key: t.k('a'), raw: 'A' },
+            { op: 'incr', key: t.k('text'), by: 1 },
+            { op: 'set', key: t.k('b'), raw: 'B' },
+          ]),
+        );
+        assert.deepEqual(await t.b.getMany([t.k('a'), t.k('text'), t.k('b')]), ['A', 'not a number', 'B']);
       });
     });
 
