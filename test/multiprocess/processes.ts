@@ -53,6 +53,7 @@ export async function buildLib(): Promise<LibBuild> {
   };
   const libRoot = join(ROOT, 'lib');
   for (const file of config.fileNames) {
+    if (file.endsWith('.d.ts')) continue; // declarations only (lib/backends/cluster-key-slot.d.ts): nothing to emit
     const { outputText } = ts.transpileModule(readFileSync(file, 'utf8'), { compilerOptions: options, fileName: file });
     const target = join(out, relative(libRoot, file)).replace(/\.ts$/, '.js');
     mkdirSync(dirname(target), { recursive: true });
