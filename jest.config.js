@@ -6,6 +6,8 @@
  * Four projects, in parallel workers:
  * - unit: lib/**\/*.spec.ts and test/**\/*.spec.ts — no Redis, no global setup (`jest lib/keys` starts nothing);
  * - redis: test/**\/*.e2e-spec.ts — global setup starts one private redis-server per worker (test/support/global-setup.ts);
+ *   the Sentinel files (test/sentinel/) are here too: each starts its own master, replica and Sentinel from the same
+ *   redis-server binary (test/support/sentinel.ts), and fails rather than skips under CI=true without it;
  * - multi-process: the e2e files under a `multiprocess` folder or name (child processes; same Redis setup);
  * - cluster: the e2e files that mention the cluster helpers (CLUSTER below); each worker gets its own private
  *   3-master cluster, started on demand by test/support/cluster-worker-setup.ts, so only this project starts one.

@@ -9,6 +9,7 @@ import { CashewsConfigError } from './errors.js';
 import { MISS } from './miss.js';
 import type { CommandHook } from './pipeline/command-hook.js';
 import type { SwitchCommand } from './pipeline/runtime-switch.js';
+import type { Transaction, TransactionOptions } from './transactions/transaction.js';
 import type { CacheStats } from './stats/types.js';
 
 /**
@@ -146,6 +147,25 @@ export class CacheService implements OnApplicationShutdown {
    */
   invalidateFurther<T>(fn: () => T | Promise<T>): Promise<T> {
     return this.#engine.further.run(fn);
+  }
+
+  /**
+   * Runs `fn` in a transaction of this instance: its writes (`set`, `setMany`, `incr`, `delete`, `deleteMany`,
+   * `deleteMatch`, `deleteTags`, `expire`, and those of decorated methods it calls) are kept until `fn` resolves,
+   * read back by its own reads, then committed together (one `MULTI`/`EXEC` on Redis: all or nothing). They are
+   * discarded when `fn` throws or calls `tx.rollback()`. A transaction already running in the same async context
+   * is joined. Modes: `'locked'` (default: a lock per written key), `'fast'` (no locks), `'serializable'` (one
+   * lock for the instance); see the README, "Transactions", for what each promises.
+   * @throws LockedError when a lock was not free within `timeout` (the transaction is rolled back).
+   * @throws CacheBackendError when the commit failed (safe mode or not).
+   * @example
+   * await cache.transaction(async () => {
+   *   await cache.set('cart:7', { items: 3 });
+   *   await cache.incr('carts:open');
+   * }, { mode: 'locked', timeout: '2s' });
+   */
+  transaction<T>(fn: (tx: Transaction) => T | Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    return this.#engine.transaction(fn, options);
   }
 
   /**

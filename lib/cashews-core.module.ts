@@ -5,6 +5,7 @@ import { CashewsRegistry } from './cashews.registry.js';
 import { CacheHeadersInterceptor } from './detect/cache-headers.interceptor.js';
 import { CashewsExplorer } from './explorer/cashews.explorer.js';
 import { CashewsExceptionFilter } from './filters/cashews-exception.filter.js';
+import { CashewsGlobalInterceptor } from './interceptors/cashews-global.interceptor.js';
 import { CashewsInterceptor } from './interceptors/cashews.interceptor.js';
 import { CashewsStatsRoutes } from './stats/stats-routes.js';
 
@@ -32,10 +33,11 @@ export class CashewsCoreModule {}
 @Module({
   imports: [CashewsCoreModule],
   providers: [
-    // Detection headers, Cache-Control, Clear-Site-Data and ETag; registered first so it wraps the
-    // strategy interceptor and sees what controller-level decorators served.
-    { provide: APP_INTERCEPTOR, useClass: CacheHeadersInterceptor },
-    { provide: APP_INTERCEPTOR, useClass: CashewsInterceptor },
+    // One global step: detection headers, Cache-Control, Clear-Site-Data and ETag wrapping the strategies, so the
+    // headers see what controller-level decorators served.
+    CacheHeadersInterceptor,
+    CashewsInterceptor,
+    { provide: APP_INTERCEPTOR, useClass: CashewsGlobalInterceptor },
   ],
 })
 export class CashewsGlobalInterceptorsModule {}

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { Backend } from './backends/backend.interface.js';
 import { ClientSideBackend } from './backends/client-side.backend.js';
+import { createCustomBackend } from './backends/create-custom-backend.js';
 import { DisabledBackend } from './backends/disabled.backend.js';
 import { MemoryBackend } from './backends/memory.backend.js';
 import { PrefixRouterBackend } from './backends/prefix-router.backend.js';
@@ -27,6 +28,8 @@ function createSingleBackend(config: ResolvedCacheConfig): Backend {
       return new MemoryBackend({ size: config.size, checkInterval: config.checkInterval });
     case 'redis+cluster':
       return new RedisClusterBackend(config);
+    case 'custom':
+      return createCustomBackend(config);
     default:
       return config.clientSide ? new ClientSideBackend(config) : new RedisBackend(config);
   }
@@ -67,8 +70,12 @@ export async function createCache(url: string = 'mem://', options: CacheOptions 
   const backend = createBackend(config);
   const service = new CacheService(backend, config);
   try {
-    // Cluster discovery needs a few round trips; give it more than one connect timeout.
-    const budget = (c: ResolvedCacheConfig) => c.connectTimeout * (c.scheme === 'redis+cluster' ? 3 : 1) + 250;
+    // Cluster discovery needs a few round trips, Sentinel one connection to a Sentinel before the master's: give
+    // them more than one connect timeout.
+    const rounds = { 'redis+cluster': 3, 'redis+sentinel': 2 } as Partial<
+      Record<ResolvedCacheConfig['scheme'], number>
+    >;
+    const budget = (c: ResolvedCacheConfig) => c.connectTimeout * (rounds[c.scheme] ?? 1) + 250;
     await connectWithin(backend, Math.max(budget(config), ...(config.prefixes ?? []).map((p) => budget(p.config))));
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);

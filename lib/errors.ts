@@ -253,3 +253,48 @@ export class CacheTimeoutError extends CashewsError {
     super(message);
   }
 }
+
+/**
+ * A transaction was used in a way it cannot honour: a write after `rollback()`, or `clear()` inside it.
+ * @example
+ * ```ts
+ * const cache = await createCache('mem://');
+ * try {
+ *   await cache.transaction(async () => cache.clear());
+ * } catch (error) {
+ *   if (error instanceof TransactionError) console.log(error.code); // 'CASHEWS_TRANSACTION'
+ * }
+ * ```
+ */
+export class TransactionError extends CashewsError {
+  override readonly code = 'CASHEWS_TRANSACTION';
+}
+
+/**
+ * A backend of your own (see `registerBackend`) cannot run an atomic primitive (a counter, a lock, a rate-limit
+ * window…) atomically, and says so instead of answering something that only looks right. The engine passes it on
+ * even in safe mode: a rate limit or a lock that silently did nothing would be worse than a failure. Thrown by the
+ * backend's `run`, at the first command that needs the primitive.
+ * @example
+ * ```ts
+ * // In a backend's run(): this store has no atomic read-modify-write for bitmaps.
+ * function refuse(primitive: { name: string }): never {
+ *   throw new UnsupportedPrimitiveError(primitive.name, 'memcached');
+ * }
+ * ```
+ */
+export class UnsupportedPrimitiveError extends CashewsError {
+  override readonly code = 'CASHEWS_UNSUPPORTED_PRIMITIVE';
+
+  constructor(
+    /** The primitive's `name` (`incr`, `setLock`, `fixedWindow`…). */
+    readonly primitive: string,
+    /** The backend's scheme or name, for the message. */
+    readonly backend: string,
+    message = `The ${backend} backend cannot run the primitive "${primitive}" atomically, so the commands and ` +
+      `decorators built on it do not work on it. Route their keys to a backend that runs it with the "prefixes" ` +
+      `option, or implement it in the backend's run().`,
+  ) {
+    super(message);
+  }
+}

@@ -1,4 +1,12 @@
 export type { Backend } from './backends/backend.interface.js';
+export type {
+  BackendFactory,
+  BackendParamKind,
+  BackendParams,
+  BackendParamValue,
+  CustomBackendConfig,
+} from './backends/custom-backend-config.js';
+export { registerBackend, type RegisterBackendOptions } from './config/register-backend.js';
 export { DisabledBackend } from './backends/disabled.backend.js';
 export { MemoryBackend, type MemoryBackendOptions } from './backends/memory.backend.js';
 export { RedisBackend } from './backends/redis.backend.js';
@@ -53,7 +61,12 @@ export {
   LockedError,
   PerfDegradationError,
   RateLimitError,
+  TransactionError,
+  UnsupportedPrimitiveError,
 } from './errors.js';
+export type { Transaction, TransactionMode, TransactionOptions } from './transactions/transaction.js';
+export type { BatchWrite } from './backends/batch-write.js';
+export { Transactional, type TransactionalOptions } from './decorators/transactional.decorator.js';
 export { CacheDetect, type CacheHit, type DetectScope } from './detect/cache-detect.js';
 // Invalidation, tags, versioned keys and classes, detection headers (issue #5)
 export {
@@ -111,7 +124,7 @@ export type {
   CommandResults,
   NextCommand,
 } from './pipeline/command.js';
-export { cacheInstances, resetCaches } from './testing.js';
+export { cacheInstances, resetCaches } from './testing/app-caches.js';
 export type { ConditionOption, ExceptionsOption, TtlOption } from './strategies/strategy.js';
 export { registerKeyFormatter, type KeyFormatter } from './keys/formatters.js';
 export { registerKeyType, type KeyTypeRenderer } from './keys/key-types.js';

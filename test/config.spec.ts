@@ -62,8 +62,58 @@ describe('createCache URL validation', () => {
     ['redis-only parameter on mem://', 'mem://?command_timeout=1s', [/command_timeout|commandTimeout/]],
     ['mem-only parameter on redis://', `${NOWHERE}?size=10`, [/size/]],
     ['cluster without hosts', 'redis+cluster://', [/cluster|host/i]],
+    ['several hosts on redis://', 'redis://127.0.0.1:1,127.0.0.1:2', [/redis\+cluster/, /redis\+sentinel/]],
+    ['sentinel without master name', 'redis+sentinel://127.0.0.1:1', [/master name/, /redis\+sentinel:\/\/10/]],
+    ['sentinel without master name (slash)', 'redis+sentinel://127.0.0.1:1/', [/master name/]],
+    ['sentinel without hosts', 'redis+sentinel:///mymaster', [/Sentinels' host:port/]],
+    ['sentinel empty host in the list', 'redis+sentinel://127.0.0.1:1,/mymaster', [/host:port/]],
+    ['sentinel port out of range', 'redis+sentinel://127.0.0.1:99999/mymaster', [/port "99999"/, /1-65535/]],
+    ['sentinel port not a number', 'redis+sentinel://127.0.0.1:abc/mymaster', [/port "abc"/, /1-65535/]],
+    ['sentinel database not a number', 'redis+sentinel://127.0.0.1:1/mymaster/x', [/database "x"/]],
+    ['sentinel path too long', 'redis+sentinel://127.0.0.1:1/mymaster/0/1', [/<master name>\/<db>/]],
+    ['mem-only parameter on sentinel', 'redis+sentinel://127.0.0.1:1/m?size=10', [/size/, /redis\+sentinel/]],
+    ['client_side on sentinel', 'redis+sentinel://127.0.0.1:1/m?client_side=1', [/client_side/, /redis:\/\//]],
+    ['client_side_size on sentinel', 'redis+sentinel://127.0.0.1:1/m?client_side_size=5', [/client_side_size/]],
+    ['sentinel_password on redis://', `${NOWHERE}?sentinel_password=x`, [/sentinel_password/, /redis\+sentinel/]],
+    ['wait_replicas on cluster', 'redis+cluster://127.0.0.1:1?wait_replicas=1', [/wait_replicas/, /redis\+sentinel/]],
+    ['wait_replicas not an integer', `${NOWHERE}?wait_replicas=all`, [/wait_replicas/, /integer/]],
   ])('%s: %j', async (_label, url, mentions) => {
     expectConfigError(await configFailure(createCache(url)), mentions);
+  });
+});
+
+describe('redis+sentinel:// URLs', () => {
+  it('parses the Sentinels (default port 26379), the master name, the database and the Sentinel password', () => {
+    const config = resolveCacheConfig(
+      'redis+sentinel://app:s3cret@10.0.0.1,10.0.0.2:26380/my%2Dmaster/3?sentinel_password=hush&wait_replicas=1',
+    );
+    expect(config).toMatchObject({
+      scheme: 'redis+sentinel',
+      nodes: [
+        { host: '10.0.0.1', port: 26379 },
+        { host: '10.0.0.2', port: 26380 },
+      ],
+      sentinelName: 'my-master',
+      db: 3,
+      username: 'app',
+      password: 's3cret',
+      sentinelPassword: 'hush',
+      waitReplicas: 1,
+    });
+    expect(config.displayUrl).toBe(
+      'redis+sentinel://app:***@10.0.0.1,10.0.0.2:26380/my%2Dmaster/3?sentinel_password=***&wait_replicas=1',
+    );
+  });
+
+  it('defaults to database 0 and no waiting for replicas', () => {
+    expect(resolveCacheConfig('redis+sentinel://127.0.0.1:26379/mymaster')).toMatchObject({ db: 0, waitReplicas: 0 });
+  });
+
+  it('never shows a wrong sentinel_password in the error', () => {
+    expect(() => resolveCacheConfig(NOWHERE, { sentinelPassword: 'leak-me' })).toThrow(CashewsConfigError);
+    expect(() => resolveCacheConfig('redis+sentinel://h/m', { sentinelPassword: 42 as unknown as string })).toThrow(
+      /not shown/,
+    );
   });
 });
 

@@ -1,7 +1,8 @@
 /**
  * Issue #11: "Every public export has TSDoc with an example that compiles when pasted".
  *
- * The rule checked here, over every export of lib/index.ts (aliases resolved to their declarations):
+ * The rule checked here, over every export of lib/index.ts and of lib/testing/index.ts (the `nestjs-cashews/testing`
+ * subpath; aliases resolved to their declarations):
  * - every export has a TSDoc summary;
  * - every export that is a value a user calls, constructs, decorates with or reads (a function, a class — errors
  *   included —, a decorator factory, a const) also has an `@example` holding a fenced ```ts block;
@@ -10,7 +11,7 @@
  *
  * Every fenced ```ts example in lib/ (exported or not, members included) must COMPILE as pasted: each becomes a
  * virtual module, type-checked in one in-process program with the repo's compiler options, 'nestjs-cashews' mapped
- * to lib/index.ts. Each module sees, unless it imports or declares the name itself:
+ * to lib/index.ts and 'nestjs-cashews/testing' to lib/testing/index.ts. Each module sees, unless it imports or declares the name itself:
  * - every export of 'nestjs-cashews' and the Nest names in NEST_NAMES (as if the user had imported them);
  * - the ambient stubs in STUBS (the application's own classes an example talks about, and `cache`, `app`).
  * An example documenting an internal helper also sees the exports of the lib/ file it is written in.
@@ -25,6 +26,7 @@ import ts from 'typescript';
 
 const ROOT = process.cwd();
 const INDEX = join(ROOT, 'lib', 'index.ts');
+const TESTING_INDEX = join(ROOT, 'lib', 'testing', 'index.ts');
 const VIRTUAL = join(ROOT, 'test', '__examples__');
 const STUBS_FILE = join(VIRTUAL, 'stubs.d.ts');
 
@@ -76,10 +78,10 @@ const options: ts.CompilerOptions = {
   declaration: false,
   sourceMap: false,
   baseUrl: ROOT,
-  paths: { 'nestjs-cashews': ['lib/index.ts'] },
+  paths: { 'nestjs-cashews': ['lib/index.ts'], 'nestjs-cashews/testing': ['lib/testing/index.ts'] },
 };
 const baseHost = ts.createCompilerHost(options, true);
-const libProgram = ts.createProgram([INDEX], options, baseHost);
+const libProgram = ts.createProgram([INDEX, TESTING_INDEX], options, baseHost);
 const checker = libProgram.getTypeChecker();
 const where = (node: ts.Node): string => {
   const source = node.getSourceFile();
@@ -94,8 +96,12 @@ interface PublicExport {
   summary: string;
   examples: string[];
 }
-const moduleSymbol = checker.getSymbolAtLocation(libProgram.getSourceFile(INDEX)!)!;
-const exportsOfIndex: PublicExport[] = checker.getExportsOfModule(moduleSymbol).map((exported) => {
+const exportsOf = (index: string): ts.Symbol[] =>
+  checker.getExportsOfModule(checker.getSymbolAtLocation(libProgram.getSourceFile(index)!)!);
+const mainSymbols = exportsOf(INDEX);
+/** What only the testing subpath exports (it re-exports a few names of the main entry too). */
+const testingSymbols = exportsOf(TESTING_INDEX).filter((t) => !mainSymbols.some((m) => m.name === t.name));
+const exportsOfIndex: PublicExport[] = [...mainSymbols, ...testingSymbols].map((exported) => {
   const symbol = exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported;
   const declaration = symbol.declarations?.[0];
   const value = ts.SymbolFlags.Function | ts.SymbolFlags.Class | ts.SymbolFlags.Variable;
@@ -111,6 +117,8 @@ const exportsOfIndex: PublicExport[] = checker.getExportsOfModule(moduleSymbol).
   };
 });
 const exportNames = exportsOfIndex.map((e) => e.name);
+const mainNames = mainSymbols.map((symbol) => symbol.name);
+const testingNames = testingSymbols.map((symbol) => symbol.name);
 
 // ---- every fenced example in lib/
 interface Example {
@@ -179,10 +187,12 @@ function exampleModule({ code, file }: Example): string {
   const internalPath = relative(VIRTUAL, file).replace(/\.ts$/, '.js');
   const members = /^;@[A-Z]/m.test(code) && !/^(export |;@Module|;@Injectable|;@Controller)/m.test(code);
   const body = members ? `class Example {\n  [member: string]: any;\n${code}\n}` : code;
-  const cashews = exportNames.filter((name) => !own.has(name));
+  const cashews = mainNames.filter((name) => !own.has(name));
+  const testing = testingNames.filter((name) => !own.has(name));
   const nest = NEST_NAMES.filter((name) => !own.has(name));
   return [
     `import { ${cashews.join(', ')} } from 'nestjs-cashews';`,
+    testing.length > 0 ? `import { ${testing.join(', ')} } from 'nestjs-cashews/testing';` : '',
     `import { ${nest.join(', ')} } from '@nestjs/common';`,
     internal.length > 0 ? `import { ${internal.join(', ')} } from '${internalPath}';` : '',
     body,

@@ -1,5 +1,6 @@
 import type { Primitive } from '../primitives/primitive.js';
 import type { BackendCounters } from '../stats/backend-counters.js';
+import type { BatchWrite } from './batch-write.js';
 
 /**
  * The storage contract every backend implements. Backends store opaque *raw* values produced by the
@@ -14,8 +15,18 @@ import type { BackendCounters } from '../stats/backend-counters.js';
  * when present.
  */
 export interface Backend {
-  /** `memory`, `redis` or `cluster`: decides the codec (memory keeps live copies, Redis needs strings). */
-  readonly kind: 'memory' | 'redis' | 'cluster' | 'disabled';
+  /**
+   * What the backend is: decides the codec (memory keeps live copies, Redis needs strings). A backend of your own
+   * (see `registerBackend`) is `custom` and says what it can hold with {@link stores}.
+   */
+  readonly kind: 'memory' | 'redis' | 'cluster' | 'disabled' | 'custom';
+  /**
+   * `custom` backends only: `'strings'` (the default) when values must reach it as strings (anything sent over a
+   * network or written to disk: the instance then uses the string codec, which can sign and compress), `'values'`
+   * when it keeps the JS values it is given in this process, as `mem://` does (the instance then stores live
+   * copies, and refuses `compress`). Ignored for the built-in kinds.
+   */
+  readonly stores?: 'strings' | 'values';
   /** Opens connections; resolves when the backend can answer commands. */
   connect(): Promise<void>;
   /** Closes connections and timers; idempotent. */
@@ -44,6 +55,11 @@ export interface Backend {
   /**
    * Runs an atomic primitive on `key` (counters, locks, rate-limit windows, circuits: see lib/primitives/). A
    * backend routes it by `key` like any keyed command and needs to know nothing else about it.
+   *
+   * Every primitive must be atomic for every process sharing the storage: Redis-compatible servers run its `lua`,
+   * a store living in this process only may run its `memory` code (atomic between two awaits). A backend that
+   * cannot do either for some primitive rejects with `UnsupportedPrimitiveError`: the engine passes that error on
+   * (safe mode included) instead of answering something made up.
    */
   run<A extends readonly unknown[], R>(primitive: Primitive<A, R>, key: string, ...args: A): Promise<R>;
 
@@ -83,4 +99,9 @@ export interface Backend {
    * yields (see lib/backends/count-keys.ts), which is also how the prefix router counts the keys each route owns.
    */
   countKeys?(): Promise<number>;
+  /**
+   * Applies a transaction's writes all or nothing (memory: in one synchronous step; Redis: one `MULTI`/`EXEC`).
+   * Without it a commit applies them one by one (see lib/transactions/batch-write.ts), which is not atomic.
+   */
+  commit?(writes: readonly BatchWrite[]): Promise<void>;
 }

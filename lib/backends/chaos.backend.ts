@@ -91,6 +91,7 @@ const PASS: Fault = { kind: 'pass', delay: 0 };
  */
 export class ChaosBackend implements Backend {
   readonly kind: Backend['kind'];
+  readonly stores?: Backend['stores'];
   readonly seed: number;
   readonly usage?: Backend['usage'];
   /** Present when the wrapped backend counts its keys; faulted like any command. */
@@ -109,6 +110,7 @@ export class ChaosBackend implements Backend {
   ) {
     const checked = checkOptions(options);
     this.kind = inner.kind;
+    this.stores = inner.stores;
     this.seed = checked.seed;
     this.state = checked.seed >>> 0;
     this.failureRate = checked.failureRate;

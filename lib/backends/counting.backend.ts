@@ -15,16 +15,21 @@ import type { Backend } from './backend.interface.js';
  */
 export class CountingBackend implements Backend {
   readonly kind: Backend['kind'];
+  readonly stores?: Backend['stores'];
   readonly counters = new BackendCounters();
   readonly getSync?: (key: string) => unknown;
   readonly readLocal?: Backend['readLocal'];
   readonly countKeys?: () => Promise<number>;
+  readonly commit?: Backend['commit'];
 
   constructor(readonly inner: Backend) {
     this.kind = inner.kind;
+    this.stores = inner.stores;
     const counters = this.counters;
-    const { getSync, readLocal, countKeys } = inner;
+    const { getSync, readLocal, countKeys, commit } = inner;
     if (countKeys) this.countKeys = () => this.count(countKeys.call(inner));
+    // A commit is one command, however many writes it carries (one MULTI/EXEC round trip on Redis).
+    if (commit) this.commit = (writes) => this.count(commit.call(inner, writes));
     if (getSync) {
       this.getSync = (key) => {
         const raw = getSync.call(inner, key);

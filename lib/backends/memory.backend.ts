@@ -5,6 +5,8 @@ import { isProtectedKey, scanSkipsProtected } from '../keys/protected-keys.js';
 import { MemoryTagIndex } from '../tags/memory-tag-index.js';
 import type { MemoryEntries, Primitive } from '../primitives/primitive.js';
 import type { Backend } from './backend.interface.js';
+import type { BatchWrite } from './batch-write.js';
+import { incrPrimitive } from '../primitives/incr.primitive.js';
 
 /** Options of {@link MemoryBackend}. */
 export interface MemoryBackendOptions {
@@ -163,6 +165,35 @@ export class MemoryBackend implements Backend {
       }
     }
     return count;
+  }
+
+  // --- Transactions -----------------------------------------------------------------------------------------
+  /**
+   * All or nothing because nothing else runs in this process meanwhile: every write is applied before this
+   * returns. As in Redis's `EXEC`, an increment of a value that is no integer (overwritten by someone else since
+   * the transaction read it) fails alone, after the other writes are applied.
+   */
+  async commit(writes: readonly BatchWrite[]): Promise<void> {
+    let failure: unknown;
+    for (const write of writes) {
+      if (write.op === 'set') {
+        if (write.exist !== undefined && this.lru.has(write.key) !== write.exist) continue;
+        this.lru.set(write.key, write.raw as NonNullable<unknown>, { ttl: write.ttl ?? 0 });
+        if (write.tags?.length) this.tagIndex.add(write.key, write.tags);
+      } else if (write.op === 'delete') {
+        this.lru.delete(write.key);
+      } else if (write.op === 'expire') {
+        const raw = this.lru.get(write.key);
+        if (raw !== undefined) this.lru.set(write.key, raw, { ttl: write.ttl });
+      } else {
+        try {
+          incrPrimitive.memory(this.entries, write.key, write.by, write.ttl);
+        } catch (error) {
+          failure ??= error;
+        }
+      }
+    }
+    if (failure) throw failure;
   }
 
   // --- Primitives (lib/primitives/) -------------------------------------------------------------------------

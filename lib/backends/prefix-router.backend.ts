@@ -1,5 +1,8 @@
+import type { BatchWrite } from './batch-write.js';
+import { applyInOrder } from '../transactions/apply-in-order.js';
 import type { Backend } from './backend.interface.js';
 import { CountingBackend } from './counting.backend.js';
+import { storesValues } from './stores-values.js';
 import { MISS } from '../miss.js';
 import { routingKey } from '../keys/protected-keys.js';
 import type { Primitive } from '../primitives/primitive.js';
@@ -23,8 +26,9 @@ const BATCH = 500;
  * A backend only *owns* the keys that route to it: scans yield (and `deleteMatch` deletes) only those, so two
  * routes sharing one Redis database never see each other's keys twice.
  *
- * Kind and codec: the router reports `memory` only when every routed backend is memory (values then stay live
- * copies, as on `mem://`); as soon as one backend is Redis it reports `redis`, so the instance uses the string
+ * Kind and codec: the router reports `memory` only when every routed backend keeps JS values (memory, or a custom
+ * backend with `stores: 'values'`; values then stay live copies, as on `mem://`); as soon as one backend needs
+ * strings (Redis, most custom backends) it reports `redis`, so the instance uses the string
  * codec everywhere (memory backends behind it then hold strings). One codec per instance keeps `secret`, value
  * types and `CacheService.backend` behaving the same whichever backend a key lands on.
  *
@@ -61,7 +65,7 @@ export class PrefixRouterBackend implements Backend {
       .map(({ prefix, backend }) => ({ prefix, backend: new CountingBackend(backend) }));
     this.main = { prefix: '', backend: new CountingBackend(fallback) };
     this.entries = [this.main, ...this.routes];
-    this.kind = this.entries.every(({ backend }) => backend.kind === 'memory') ? 'memory' : 'redis';
+    this.kind = this.entries.every(({ backend }) => storesValues(backend)) ? 'memory' : 'redis';
     if (this.entries.every(({ backend }) => backend.getSync)) {
       this.getSync = (key) => this.pick(key).backend.getSync!(key);
     }
@@ -88,6 +92,19 @@ export class PrefixRouterBackend implements Backend {
     const routed = routingKey(key);
     for (const route of this.routes) if (routed.startsWith(route.prefix)) return route;
     return this.main;
+  }
+
+  /**
+   * Each backend commits the writes of the keys it owns (atomically where it can): atomic per backend, not across
+   * backends.
+   */
+  async commit(writes: readonly BatchWrite[]): Promise<void> {
+    await Promise.all(
+      this.split(writes, (write) => write.key).map(([{ backend }, indexes]) => {
+        const own = indexes.map((i) => writes[i]);
+        return backend.commit ? backend.commit(own) : applyInOrder(backend, own);
+      }),
+    );
   }
 
   async connect(): Promise<void> {

@@ -1,4 +1,7 @@
 import { Cluster, type Redis } from 'ioredis';
+import keySlot from 'cluster-key-slot';
+import type { BatchWrite } from './batch-write.js';
+import { applyInOrder } from '../transactions/apply-in-order.js';
 import type { ResolvedCacheConfig } from '../config/cache-options.js';
 import { tagIndexKey, tagsOfKey } from '../tags/tag-keys.js';
 import { RedisBackend, redisConnectionOptions } from './redis.backend.js';
@@ -67,9 +70,15 @@ export class RedisClusterBackend extends RedisBackend {
    */
   private async unlinkTagged(key: string): Promise<number> {
     const removed = await this.client.unlink(key);
+    await this.untagRemoved(key);
+    return removed;
+  }
+
+  /** Takes a removed key out of its tags' indexes (see {@link unlinkTagged}). */
+  private async untagRemoved(key: string): Promise<void> {
     const tagsOf = tagsOfKey(key);
     const indexes = await this.tagScripts.cashewsTakeTags(tagsOf);
-    if (indexes.length === 0) return removed;
+    if (indexes.length === 0) return;
     await Promise.all(indexes.map((index) => this.tagScripts.cashewsUntag(index, key)));
     const ttl = await this.client.pttl(key);
     if (ttl !== -2) {
@@ -77,7 +86,6 @@ export class RedisClusterBackend extends RedisBackend {
       await Promise.all(indexes.map((index) => this.tagScripts.cashewsIndexTag(index, key, keep)));
       await this.tagScripts.cashewsListTags(tagsOf, keep, ...indexes);
     }
-    return removed;
   }
 
   /**
@@ -97,5 +105,29 @@ export class RedisClusterBackend extends RedisBackend {
     await Promise.all(indexes.map((index) => this.tagScripts.cashewsIndexTag(index, key, options.ttl ?? 0)));
     await this.tagScripts.cashewsListTags(tagsOfKey(key), options.ttl ?? 0, ...indexes);
     return true;
+  }
+
+  /**
+   * A `MULTI`/`EXEC` needs every key in one hash slot: a commit whose keys share a slot (keys with the same
+   * `{hash tag}`) and carry no tags is atomic; any other is applied write by write (a tag index lives in a slot of
+   * its own), so a process dying midway leaves the writes before that point applied.
+   */
+  override async commit(writes: readonly BatchWrite[]): Promise<void> {
+    const slots = new Set(writes.map((write) => keySlot(write.key)));
+    const tagged = writes.some((write) => write.op === 'set' && write.tags?.length);
+    if (slots.size === 1 && !tagged) return super.commit(writes);
+    await applyInOrder(this, writes);
+  }
+
+  /** The tag list and indexes live in other slots: a commit unlinks the key alone, and untags it after `EXEC`. */
+  protected override queueDelete(
+    multi: Record<string, (...args: Array<string | number>) => unknown>,
+    key: string,
+  ): void {
+    multi.unlink(key);
+  }
+
+  protected override async afterCommit(deleted: readonly string[]): Promise<void> {
+    await Promise.all(deleted.map((key) => this.untagRemoved(key)));
   }
 }

@@ -6,10 +6,19 @@ import { toRedisGlob } from '../keys/pattern.js';
 import { isProtectedKey, scanSkipsProtected } from '../keys/protected-keys.js';
 import { BUILTIN_PRIMITIVES } from '../primitives/builtin.js';
 import type { Primitive } from '../primitives/primitive.js';
+import { incrPrimitive } from '../primitives/incr.primitive.js';
+import type { BatchWrite } from './batch-write.js';
 import type { Backend } from './backend.interface.js';
+import { ReplicaWait } from './replica-wait.js';
+import { serverAddress } from './server-address.js';
 import { StallWatchdog } from './stall-watchdog.js';
 import { databaseCount, failUnansweredOnClose, refuseFailedSelect } from './connection-guards.js';
-import { defineTagScripts, type TagScriptCommands } from '../tags/redis-tag-scripts.js';
+import {
+  DELETE_TAGGED_SCRIPT,
+  SET_TAGGED_SCRIPT,
+  defineTagScripts,
+  type TagScriptCommands,
+} from '../tags/redis-tag-scripts.js';
 import { isTagKey, TAG_BATCH, TAGS_OF_PREFIX, tagIndexKey, tagsOfKey } from '../tags/tag-keys.js';
 
 type Client = Redis | Cluster;
@@ -46,7 +55,8 @@ export function redisConnectionOptions(config: ResolvedCacheConfig): RedisOption
 }
 
 /**
- * Backend on one Redis server (`redis://`, `rediss://`). Values are strings from the string codec.
+ * Backend on one Redis master (`redis://`, `rediss://`, or the master Sentinels name for `redis+sentinel://`).
+ * Values are strings from the string codec.
  * {@link RedisClusterBackend} overrides the operations that touch several keys or every node.
  * @example
  * ```ts
@@ -58,6 +68,8 @@ export class RedisBackend implements Backend {
   readonly kind: 'redis' | 'cluster' = 'redis';
   readonly client: Client;
   private readonly watchdog?: StallWatchdog;
+  /** `wait_replicas`: confirms each write on that many replicas (see {@link written}). */
+  private readonly replicaWait?: ReplicaWait;
   /** Primitives whose script is defined on the client (as `cashews_<name>`): the script and its command. */
   private readonly scripts = new Map<string, { lua: string; command: ScriptCommand }>();
   /** The server's refusal of the URL's database, until a connection selects it (see {@link connect}). */
@@ -71,8 +83,15 @@ export class RedisBackend implements Backend {
     } else {
       // A single server gets the cheaper StallWatchdog instead of ioredis's timer per command.
       const { commandTimeout, ...options } = redisConnectionOptions(config);
-      const redis = new Redis({ ...options, ...config.nodes[0], db: config.db });
+      // Auto-pipelining: commands issued in the same tick leave in one write (one syscall and, on the server,
+      // one read for many commands). Unrelated to resending: an unanswered command is still never written again.
+      const redis = new Redis({ ...options, ...serverAddress(config), db: config.db, enableAutoPipelining: true });
       if (commandTimeout) this.watchdog = new StallWatchdog(redis, commandTimeout);
+      // WAIT holds the connection: it must answer (or give up) well before the watchdog declares a stall.
+      if (config.waitReplicas) {
+        const waitMs = commandTimeout ? Math.max(1, Math.floor(commandTimeout / 2)) : 1_000;
+        this.replicaWait = new ReplicaWait(redis, config.waitReplicas, waitMs);
+      }
       this.client = redis;
       this.guardDatabase(config, redis);
     }
@@ -126,7 +145,7 @@ export class RedisBackend implements Backend {
       const { commandTimeout, ...options } = redisConnectionOptions(config);
       const probe = new Redis({
         ...options,
-        ...config.nodes[0],
+        ...serverAddress(config),
         commandTimeout: commandTimeout ?? config.connectTimeout,
         db: 0,
         retryStrategy: () => null,
@@ -165,6 +184,14 @@ export class RedisBackend implements Backend {
     clearTimeout(timer);
   }
 
+  /**
+   * Every write comes here: with `wait_replicas` it answers once that many replicas hold it (see
+   * {@link ReplicaWait}); otherwise it is the write itself.
+   */
+  protected written<T>(write: () => Promise<T>): Promise<T> {
+    return this.replicaWait ? this.replicaWait.confirm(write) : write();
+  }
+
   /** Not `async`: an extra async frame costs a promise hop on the hit path. */
   get(key: string): Promise<unknown> {
     return this.client.get(key).then(orUndefined);
@@ -181,7 +208,9 @@ export class RedisBackend implements Backend {
     if (options.ttl) args.push('PX', options.ttl);
     if (options.exist === true) args.push('XX');
     if (options.exist === false) args.push('NX');
-    const reply = await (this.client.set as (...a: unknown[]) => Promise<string | null>)(key, raw as string, ...args);
+    const reply = await this.written(() =>
+      (this.client.set as (...a: unknown[]) => Promise<string | null>)(key, raw as string, ...args),
+    );
     return reply === 'OK';
   }
 
@@ -192,7 +221,7 @@ export class RedisBackend implements Backend {
       if (ttl) pipeline.set(key, raw as string, 'PX', ttl);
       else pipeline.set(key, raw as string);
     }
-    await pipeline.exec();
+    await this.written(() => pipeline.exec());
   }
 
   /** Removes the key from its tag indexes too (see {@link unlinkAll}). */
@@ -249,11 +278,11 @@ export class RedisBackend implements Backend {
    * list names, so no index outlives its keys (see lib/tags/redis-tag-scripts.ts). Answers how many existed.
    */
   protected async unlinkAll(keys: string[]): Promise<number> {
-    return this.tagScripts.cashewsDeleteTagged(keys.length, ...keys, TAGS_OF_PREFIX);
+    return this.written(() => this.tagScripts.cashewsDeleteTagged(keys.length, ...keys, TAGS_OF_PREFIX));
   }
 
   async expire(key: string, ttl: number): Promise<boolean> {
-    return (await this.client.pexpire(key, ttl)) === 1;
+    return (await this.written(() => this.client.pexpire(key, ttl))) === 1;
   }
 
   async getExpire(key: string): Promise<number> {
@@ -269,7 +298,7 @@ export class RedisBackend implements Backend {
   }
 
   async clear(): Promise<void> {
-    await Promise.all(this.nodes().map((node) => node.flushdb()));
+    await this.written(() => Promise.all(this.nodes().map((node) => node.flushdb())));
   }
 
   /**
@@ -306,7 +335,7 @@ export class RedisBackend implements Backend {
     const command = this.script(primitive);
     let reply: unknown;
     try {
-      reply = await command(key, ...primitive.redisArgs(...args));
+      reply = await this.written(() => command(key, ...primitive.redisArgs(...args)));
     } catch (error) {
       throw (error instanceof Error && primitive.redisError?.(error, key)) || error;
     }
@@ -330,6 +359,63 @@ export class RedisBackend implements Backend {
     return command;
   }
 
+  // --- Transactions ------------------------------------------------------------------------------------------
+  /**
+   * One `MULTI`/`EXEC`: Redis applies every write or none (a connection lost before `EXEC` discards them all). The
+   * scripts (tags, counters) are queued as `EVAL` with their source, not by SHA: a server that lost its script cache
+   * (a restart, `SCRIPT FLUSH`) would otherwise fail those commands alone inside the `EXEC` and apply the rest. As
+   * in any `EXEC`, a command that fails at run time (an increment of a value that is no integer, written by someone
+   * else since the transaction read it) fails alone; that failure is thrown after the others are applied.
+   */
+  async commit(writes: readonly BatchWrite[]): Promise<void> {
+    const multi = this.client.multi() as unknown as Record<string, (...args: Array<string | number>) => unknown> & {
+      exec(): Promise<Array<[Error | null, unknown]> | null>;
+    };
+    for (const write of writes) {
+      if (write.op === 'set') {
+        const mode = write.exist === true ? 'XX' : write.exist === false ? 'NX' : '';
+        if (write.tags?.length) {
+          const indexes = write.tags.map(tagIndexKey);
+          const keys = [write.key, tagsOfKey(write.key), ...indexes];
+          multi.eval(SET_TAGGED_SCRIPT, keys.length, ...keys, write.raw as string, write.ttl ?? 0, mode);
+        } else {
+          const args: Array<string | number> = [write.key, write.raw as string];
+          if (write.ttl) args.push('PX', write.ttl);
+          if (mode) args.push(mode);
+          multi.set(...args);
+        }
+      } else if (write.op === 'delete') {
+        this.queueDelete(multi, write.key);
+      } else if (write.op === 'incr') {
+        multi.eval(incrPrimitive.lua, 1, write.key, ...incrPrimitive.redisArgs(write.by, write.ttl));
+      } else {
+        multi.pexpire(write.key, write.ttl);
+      }
+    }
+    const replies = await this.written(() => multi.exec());
+    if (!replies) throw new Error('The transaction was aborted by the server (EXEC answered nothing).');
+    await this.afterCommit(writes.filter((write) => write.op === 'delete').map((write) => write.key));
+    const index = replies.findIndex(([error]) => error);
+    if (index === -1) return;
+    const error = replies[index][0] as Error;
+    throw (
+      incrPrimitive.redisError?.(error, writes[index].key) ??
+      new Error(
+        `write ${index + 1} of ${writes.length} of the commit (${writes[index].op} "${writes[index].key}") failed ` +
+          `inside EXEC, the others were applied: ${error.message}`,
+        { cause: error },
+      )
+    );
+  }
+
+  /** Queues the removal of a key in a commit: the key and its place in its tags' indexes, in one script. */
+  protected queueDelete(multi: Record<string, (...args: Array<string | number>) => unknown>, key: string): void {
+    multi.eval(DELETE_TAGGED_SCRIPT, 1, key, TAGS_OF_PREFIX);
+  }
+
+  /** What a commit leaves to do once `EXEC` answered, for the keys it removed (nothing on one server). */
+  protected async afterCommit(_deleted: readonly string[]): Promise<void> {}
+
   // --- Tags (see lib/tags/redis-tag-scripts.ts) -----------------------------------------------------------
   protected get tagScripts(): TagScriptCommands {
     return this.client as unknown as TagScriptCommands;
@@ -347,16 +433,18 @@ export class RedisBackend implements Backend {
   ): Promise<boolean> {
     const mode = options.exist === true ? 'XX' : options.exist === false ? 'NX' : '';
     const indexes = tags.map(tagIndexKey);
-    const written = await this.tagScripts.cashewsSetTagged(
-      2 + indexes.length,
-      key,
-      tagsOfKey(key),
-      ...indexes,
-      raw as string,
-      options.ttl ?? 0,
-      mode,
+    const stored = await this.written(() =>
+      this.tagScripts.cashewsSetTagged(
+        2 + indexes.length,
+        key,
+        tagsOfKey(key),
+        ...indexes,
+        raw as string,
+        options.ttl ?? 0,
+        mode,
+      ),
     );
-    return written === 1;
+    return stored === 1;
   }
 
   /**
@@ -365,20 +453,23 @@ export class RedisBackend implements Backend {
    * tagging new keys meanwhile cannot keep it looping. Expired members cost one pop each and count nothing.
    */
   async deleteTags(tags: readonly string[]): Promise<number> {
-    const counts = await Promise.all(
-      [...new Set(tags)].map(async (tag) => {
-        const index = tagIndexKey(tag);
-        let budget = await this.client.zcard(index);
-        let count = 0;
-        while (budget > 0) {
-          const popped = await this.client.zpopmin(index, Math.min(budget, TAG_BATCH));
-          if (popped.length === 0) break;
-          const keys = popped.filter((_, i) => i % 2 === 0);
-          budget -= keys.length;
-          count += await this.unlinkAll(keys);
-        }
-        return count;
-      }),
+    // The index pops are writes too, confirmed with the whole operation.
+    const counts = await this.written(() =>
+      Promise.all(
+        [...new Set(tags)].map(async (tag) => {
+          const index = tagIndexKey(tag);
+          let budget = await this.client.zcard(index);
+          let count = 0;
+          while (budget > 0) {
+            const popped = await this.client.zpopmin(index, Math.min(budget, TAG_BATCH));
+            if (popped.length === 0) break;
+            const keys = popped.filter((_, i) => i % 2 === 0);
+            budget -= keys.length;
+            count += await this.unlinkAll(keys);
+          }
+          return count;
+        }),
+      ),
     );
     return counts.reduce((sum, n) => sum + n, 0);
   }

@@ -1,3 +1,4 @@
+import type { CustomBackendConfig } from '../backends/custom-backend-config.js';
 import type { CommandHook } from '../pipeline/command-hook.js';
 import type { Duration } from '../duration.js';
 
@@ -44,6 +45,14 @@ export interface CacheOptions {
   /** With `clientSide`: maximum number of locally held entries (LRU). Default 10 000. */
   clientSideSize?: number;
   /**
+   * `redis://`, `rediss://`, `redis+sentinel://`: a write answers only once `WAIT` reports that this many replicas
+   * hold it (and fails otherwise, as any backend failure), so a failover to one of them cannot lose it. Default `0`
+   * (replication stays asynchronous). See the README, "Sentinel".
+   */
+  waitReplicas?: number;
+  /** `redis+sentinel://` only: the password of the Sentinels (the URL's user info is the master's). */
+  sentinelPassword?: string;
+  /**
    * `'cashews'` (default): the tagged format that round-trips dates, maps, sets, bigints, `undefined` and registered
    * classes, and can be signed and compressed. `'json'`: plain JSON text, readable by services in any language
    * (see the README, "Values"); values JSON cannot hold are refused with `CacheValueError`.
@@ -68,7 +77,8 @@ export interface CacheOptions {
 
 /** Options after URL and object are merged and validated: every duration is in milliseconds. */
 export interface ResolvedCacheConfig {
-  scheme: 'mem' | 'redis' | 'rediss' | 'redis+cluster';
+  /** `custom` for a scheme registered with `registerBackend` (its name and URL parts are in {@link custom}). */
+  scheme: 'mem' | 'redis' | 'rediss' | 'redis+cluster' | 'redis+sentinel' | 'custom';
   /** The URL with any password replaced by `***`, for logs and errors. */
   displayUrl: string;
   name?: string;
@@ -93,9 +103,17 @@ export interface ResolvedCacheConfig {
   prefixes?: Array<{ prefix: string; config: ResolvedCacheConfig }>;
   /** Command hooks of the instance, in order (checked when the instance is created). */
   hooks?: readonly CommandHook[];
+  /** `redis+sentinel://`: the Sentinels; otherwise the server or the cluster's seed nodes. */
   nodes: Array<{ host: string; port: number }>;
+  /** `redis+sentinel://` only: the master group name the Sentinels monitor. */
+  sentinelName?: string;
+  sentinelPassword?: string;
+  /** Replicas that must hold a write before it answers (`WAIT`); 0: no waiting. */
+  waitReplicas: number;
   db: number;
   username?: string;
   password?: string;
   tls: boolean;
+  /** With `scheme: 'custom'`: what the registered factory receives. */
+  custom?: CustomBackendConfig;
 }

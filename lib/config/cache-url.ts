@@ -4,7 +4,9 @@ import { CashewsConfigError } from '../errors.js';
 import type { CommandHook } from '../pipeline/command-hook.js';
 import { checkHook } from '../pipeline/command-pipeline.js';
 import type { CacheOptions, ResolvedCacheConfig } from './cache-options.js';
+import { customBackendConfig } from './custom-url.js';
 import { isCredentialName, redactUrl, splitUserinfo } from './redact-url.js';
+import { registeredBackend, registeredSchemes, type BackendRegistration } from '../backends/backend-registry.js';
 
 type Scheme = ResolvedCacheConfig['scheme'];
 type Kind = 'bool' | 'int' | 'duration' | 'string' | 'enum' | 'size';
@@ -17,8 +19,10 @@ interface ParamSpec {
   values?: readonly string[];
 }
 
-const ALL: readonly Scheme[] = ['mem', 'redis', 'rediss', 'redis+cluster'];
-const REDIS: readonly Scheme[] = ['redis', 'rediss', 'redis+cluster'];
+const ALL: readonly Scheme[] = ['mem', 'redis', 'rediss', 'redis+cluster', 'redis+sentinel'];
+const REDIS: readonly Scheme[] = ['redis', 'rediss', 'redis+cluster', 'redis+sentinel'];
+/** One master at a time (not Cluster): a connection whose writes a `WAIT` can confirm. */
+const SINGLE_MASTER: readonly Scheme[] = ['redis', 'rediss', 'redis+sentinel'];
 
 /** The single list of parameters; both the URL and the options object are checked against it. */
 const PARAMS: Record<string, ParamSpec> = {
@@ -33,13 +37,33 @@ const PARAMS: Record<string, ParamSpec> = {
   maxRetries: { kind: 'int', schemes: REDIS, min: 0 },
   clientSide: { kind: 'bool', schemes: REDIS },
   clientSideSize: { kind: 'int', schemes: ['redis', 'rediss'], min: 1 },
+  waitReplicas: { kind: 'int', schemes: SINGLE_MASTER, min: 0 },
+  sentinelPassword: { kind: 'string', schemes: ['redis+sentinel'] },
   codec: { kind: 'enum', schemes: ALL, values: ['cashews', 'json'] },
   compress: { kind: 'enum', schemes: REDIS, values: ['gzip', 'br'] },
   compressMin: { kind: 'size', schemes: REDIS },
 };
 
+/**
+ * The built-in parameters a custom scheme (`registerBackend`) accepts: those the instance applies itself, whatever
+ * the backend (its switch, safe mode, codec and signing, default TTL, the connect budget). Everything else in its URL
+ * must be a parameter the scheme declared: a typo is refused, never ignored.
+ */
+const CUSTOM_COMMON = ['enable', 'safe', 'secret', 'ttl', 'codec', 'compress', 'compressMin', 'connectTimeout'];
+
+/**
+ * Whether a custom scheme cannot declare parameter `name` (camelCase): a common one, or an option of the instance.
+ * Built-in parameters of other schemes (`size`, `command_timeout`) are free for a scheme to declare with its meaning.
+ */
+export function isReservedParameter(name: string): boolean {
+  return CUSTOM_COMMON.includes(name) || NOT_PARAMS.has(name);
+}
+
 const NOT_PARAMS = new Set(['name', 'isGlobal', 'cacheManagerCompat', 'url', 'prefixes', 'hooks']);
-const SCHEMES = 'mem://, redis://, rediss://, redis+cluster://';
+const SCHEMES = 'mem://, redis://, rediss://, redis+cluster://, redis+sentinel://';
+const SENTINEL_EXAMPLE = "'redis+sentinel://10.0.0.1:26379,10.0.0.2:26379/mymaster/0'";
+/** Sentinel's own default port. */
+const SENTINEL_PORT = 26379;
 const TRUE = new Set(['1', 'true', 'yes', 'on']);
 const FALSE = new Set(['0', 'false', 'no', 'off']);
 
@@ -55,6 +79,7 @@ const DEFAULTS = {
   clientSideSize: 10_000,
   codec: 'cashews',
   compressMin: 1024,
+  waitReplicas: 0,
 };
 
 function camel(name: string): string {
@@ -127,6 +152,26 @@ function convert(name: string, spec: ParamSpec, value: unknown, fromUrl: boolean
   }
 }
 
+/**
+ * Parameter `raw` of a custom scheme: one of {@link CUSTOM_COMMON} (`own: false`) or one the scheme declared
+ * (`own: true`, handed to its factory).
+ */
+function customParam(
+  raw: string,
+  custom: BackendRegistration,
+  where: string,
+): { name: string; spec: ParamSpec; own: boolean } {
+  const name = camel(raw);
+  const declared = Object.hasOwn(custom.params, name) ? custom.params[name] : undefined;
+  if (declared) return { name, spec: { kind: declared, schemes: [] }, own: true };
+  if (CUSTOM_COMMON.includes(name)) return { name, spec: PARAMS[name], own: false };
+  const known = [...CUSTOM_COMMON, ...Object.keys(custom.params)].join(', ');
+  throw new CashewsConfigError(
+    `Unknown cache parameter "${raw}" in ${where}. Accepted for ${custom.scheme}://: ${known} ` +
+      `(the scheme's own parameters are declared in registerBackend(scheme, factory, { params })).`,
+  );
+}
+
 function checkName(raw: string, scheme: Scheme, where: string): string {
   const name = camel(raw);
   const spec = PARAMS[name];
@@ -152,11 +197,11 @@ function parsePort(text: string, url: string): number {
   return port;
 }
 
-function parseHostPort(item: string, url: string): { host: string; port: number } {
-  const match = /^(\[[^\]]+\]|[^:/?#\s]+)(?::(\d*))?$/.exec(item);
+function parseHostPort(item: string, url: string, defaultPort = 6379): { host: string; port: number } {
+  const match = /^(\[[^\]]+\]|[^:/?#\s]+)(?::([^:]*))?$/.exec(item);
   if (!match) throw new CashewsConfigError(`Malformed host "${item}" in cache URL ${url}. Expected host:port.`);
   const host = match[1].replace(/^\[|\]$/g, '');
-  return { host, port: match[2] ? parsePort(match[2], url) : 6379 };
+  return { host, port: match[2] ? parsePort(match[2], url) : defaultPort };
 }
 
 /**
@@ -177,7 +222,7 @@ export function resolveCacheConfig(url: string = 'mem://', options: CacheOptions
   const displayUrl = redactUrl(url);
   // The user info is cut off first (at its last '@'), so a password may hold ':', '@', '/', '?' or '#'.
   const { head, userinfo, tail } = splitUserinfo(url.trim());
-  const match = /^([a-z+]+):\/\/([^/?#]*)(\/[^?#]*)?(?:\?([^#]*))?$/i.exec(head + tail);
+  const match = /^([a-z][a-z0-9+.-]*):\/\/([^/?#]*)(\/[^?#]*)?(?:\?([^#]*))?$/i.exec(head + tail);
   if (!match) {
     throw new CashewsConfigError(
       `Malformed cache URL "${displayUrl}". Accepted schemes: ${SCHEMES} (e.g. 'redis://127.0.0.1:6379/0').`,
@@ -185,24 +230,42 @@ export function resolveCacheConfig(url: string = 'mem://', options: CacheOptions
   }
   const [, rawScheme, hosts, path = '', query = ''] = match;
   const authority = userinfo === undefined ? hosts : `${userinfo}@${hosts}`;
-  const scheme = rawScheme.toLowerCase() as Scheme;
-  if (!ALL.includes(scheme)) {
+  const lower = rawScheme.toLowerCase();
+  // A custom scheme is checked against its registration; its config reads `scheme: 'custom'` (see customParam).
+  const custom = ALL.includes(lower as Scheme) ? undefined : registeredBackend(lower);
+  const scheme = (custom ? 'custom' : lower) as Scheme;
+  if (!custom && !ALL.includes(scheme)) {
+    const own = registeredSchemes().map((name) => `, ${name}://`);
     throw new CashewsConfigError(
-      `Unknown cache URL scheme "${rawScheme}://" in "${displayUrl}". Accepted: ${SCHEMES}.`,
+      `Unknown cache URL scheme "${rawScheme}://" in "${displayUrl}". Accepted: ${SCHEMES}${own.join('')}. ` +
+        `A backend of your own is registered with registerBackend('${lower}', factory) before the cache is created.`,
     );
   }
 
   const values: Record<string, unknown> = { ...DEFAULTS };
+  const ownParams: Record<string, unknown> = {};
   const params = new URLSearchParams(query);
   for (const [raw, value] of params) {
     // The value of an unknown parameter is not shown either: it may be a mistyped secret.
-    const name = checkName(raw, scheme, `URL "${redactUrl(url, (other) => other === raw)}"`);
+    const where = `URL "${redactUrl(url, (other) => other === raw)}"`;
+    if (custom) {
+      const { name, spec, own } = customParam(raw, custom, where);
+      (own ? ownParams : values)[name] = convert(raw, spec, value, true);
+      continue;
+    }
+    const name = checkName(raw, scheme, where);
     values[name] = convert(raw, PARAMS[name], value, true);
   }
   for (const [key, value] of Object.entries(options)) {
     if (NOT_PARAMS.has(key) || value === undefined) continue;
-    const name = checkName(key, scheme, 'options');
-    values[name] = convert(key, PARAMS[name], value, false);
+    const name = custom ? customParam(key, custom, 'options') : { name: checkName(key, scheme, 'options'), own: false };
+    if (name.own) {
+      // CacheOptions has no field for a custom scheme's own parameters: they are URL-only.
+      throw new CashewsConfigError(
+        `Cache option "${key}" is a parameter of ${custom?.scheme}://: give it in the URL (?${key}=…), not in options.`,
+      );
+    }
+    values[name.name] = convert(key, PARAMS[name.name], value, false);
   }
   const notices: string[] = [];
   if (params.has('max_retries') || params.has('maxRetries') || options.maxRetries !== undefined) {
@@ -253,11 +316,19 @@ export function resolveCacheConfig(url: string = 'mem://', options: CacheOptions
     codec: values.codec as 'cashews' | 'json',
     compress: values.compress as 'gzip' | 'br' | undefined,
     compressMin: values.compressMin as number,
+    waitReplicas: values.waitReplicas as number,
+    sentinelPassword: values.sentinelPassword as string | undefined,
     hooks: checkHooks(options.hooks),
     nodes: [],
     db: 0,
     tls: scheme === 'rediss',
   };
+  if (custom) {
+    return withPrefixes(
+      { ...config, custom: customBackendConfig(custom.scheme, config, { userinfo, hosts, path }, ownParams) },
+      options.prefixes,
+    );
+  }
   if (scheme === 'mem') {
     if (authority || (path && path !== '/')) {
       throw new CashewsConfigError(`mem:// takes no host or path (got "${displayUrl}"). Example: 'mem://?size=1000'.`);
@@ -279,6 +350,7 @@ export function resolveCacheConfig(url: string = 'mem://', options: CacheOptions
     }
   }
   const items = hosts ? hosts.split(',') : [];
+  if (scheme === 'redis+sentinel') return withPrefixes(withSentinels(config, items, path), options.prefixes);
   if (scheme === 'redis+cluster' && items.length === 0) {
     throw new CashewsConfigError(
       `redis+cluster:// needs at least one seed node, e.g. 'redis+cluster://10.0.0.1:7000,10.0.0.2:7001'.`,
@@ -286,7 +358,8 @@ export function resolveCacheConfig(url: string = 'mem://', options: CacheOptions
   }
   if (scheme !== 'redis+cluster' && items.length > 1) {
     throw new CashewsConfigError(
-      `Several hosts in "${config.displayUrl}": use redis+cluster://host1:port1,host2:port2.`,
+      `Several hosts in "${config.displayUrl}": use redis+cluster://host1:port1,host2:port2 for Redis Cluster, ` +
+        `or redis+sentinel://host1:port1,host2:port2/<master name> for Sentinel.`,
     );
   }
   config.nodes = items.length
@@ -297,14 +370,59 @@ export function resolveCacheConfig(url: string = 'mem://', options: CacheOptions
     if (scheme === 'redis+cluster') {
       throw new CashewsConfigError(`redis+cluster:// takes no database number (Redis Cluster only has db 0).`);
     }
-    if (!/^\d+$/.test(db)) {
-      throw new CashewsConfigError(
-        `Invalid database "${db}" in cache URL ${config.displayUrl}. Accepted: a number such as /0.`,
-      );
-    }
-    config.db = Number(db);
+    config.db = parseDb(db, config.displayUrl);
   }
   return withPrefixes(config, options.prefixes);
+}
+
+function parseDb(text: string, url: string): number {
+  if (!/^\d+$/.test(text)) {
+    throw new CashewsConfigError(`Invalid database "${text}" in cache URL ${url}. Accepted: a number such as /0.`);
+  }
+  return Number(text);
+}
+
+/**
+ * `redis+sentinel://[user:password@]sentinel1:26379,sentinel2:26379/<master name>[/db]`: the hosts are Sentinels
+ * (port 26379 unless given), the first path segment names the master group, the optional second one is the
+ * database. The user info is the master's; a Sentinel that requires a password gets `sentinel_password`.
+ */
+function withSentinels(config: ResolvedCacheConfig, items: string[], path: string): ResolvedCacheConfig {
+  const url = config.displayUrl;
+  if (items.length === 0 || items.some((item) => !item)) {
+    throw new CashewsConfigError(
+      `redis+sentinel:// needs the Sentinels' host:port list (got "${url}"), e.g. ${SENTINEL_EXAMPLE}.`,
+    );
+  }
+  const [name, db, ...rest] = path.split('/').slice(1);
+  if (!name) {
+    throw new CashewsConfigError(
+      `redis+sentinel:// needs the master name as the first path segment (got "${url}"), e.g. ${SENTINEL_EXAMPLE}.`,
+    );
+  }
+  if (rest.length > 0 || db === '') {
+    throw new CashewsConfigError(
+      `Malformed path in cache URL ${url}: expected /<master name> or /<master name>/<db>, e.g. ${SENTINEL_EXAMPLE}.`,
+    );
+  }
+  let masterName: string;
+  try {
+    masterName = decodeURIComponent(name);
+  } catch {
+    throw new CashewsConfigError(`Malformed percent-encoding in the master name of cache URL ${url}.`);
+  }
+  if (config.clientSide) {
+    throw new CashewsConfigError(
+      `client_side is not supported on redis+sentinel:// (after a failover its two connections could land on ` +
+        `different servers and miss invalidations); use it with redis:// or rediss://.`,
+    );
+  }
+  return {
+    ...config,
+    nodes: items.map((item) => parseHostPort(item, url, SENTINEL_PORT)),
+    sentinelName: masterName,
+    db: db === undefined ? 0 : parseDb(db, url),
+  };
 }
 
 /** The `hooks` option: an array of `{ name, handle(call, next) }` objects, checked before anything connects. */

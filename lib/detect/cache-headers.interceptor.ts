@@ -48,6 +48,8 @@ const RAN = Symbol('CacheHeadersInterceptor');
 @Injectable()
 export class CacheHeadersInterceptor implements NestInterceptor {
   private features?: HttpFeatures;
+  /** Whether a handler asks for an ETag, found once per handler (its layers never change after decoration). */
+  private readonly etags = new WeakMap<object, boolean>();
   private readonly headerErrors = new BurstLogger(new Logger('Cashews'));
 
   constructor(
@@ -64,9 +66,7 @@ export class CacheHeadersInterceptor implements NestInterceptor {
     const http = context.switchToHttp();
     const req = http.getRequest<HttpRequest>();
     const marked = middlewareScope(req);
-    const etag = (getLayers(context.getHandler()) ?? []).some(
-      (layer) => layer.definition.traits(layer.options).etag === true,
-    );
+    const etag = this.etagOf(context.getHandler());
     const directives =
       features.cacheControl || features.clearSiteData ? parseDirectives(req.headers ?? {}, features) : undefined;
     const headers = features.detectHeaders || marked !== undefined;
@@ -111,6 +111,15 @@ export class CacheHeadersInterceptor implements NestInterceptor {
         ),
       );
     return values ? withKeyContext(values, handled) : handled();
+  }
+
+  private etagOf(handler: object): boolean {
+    let etag = this.etags.get(handler);
+    if (etag === undefined) {
+      etag = (getLayers(handler) ?? []).some((layer) => layer.definition.traits(layer.options).etag === true);
+      this.etags.set(handler, etag);
+    }
+    return etag;
   }
 
   /**

@@ -4,6 +4,7 @@ import { Logger } from '@nestjs/common';
 import type { Backend } from '../backends/backend.interface.js';
 import { CountingBackend } from '../backends/counting.backend.js';
 import { MemoryBackend } from '../backends/memory.backend.js';
+import { storesValues } from '../backends/stores-values.js';
 import type { CircuitOp, CircuitSettings, CircuitState, WindowState } from '../backends/protect-types.js';
 import { CloneCodec, INVALID, OUTDATED, StringCodec, type Codec } from '../codec/codec.js';
 import { JsonCodec } from '../codec/json-codec.js';
@@ -19,6 +20,15 @@ import type { CommandHook } from '../pipeline/command-hook.js';
 import { CommandPipeline } from '../pipeline/command-pipeline.js';
 import { InvalidateFurther } from '../pipeline/invalidate-further.js';
 import { RuntimeSwitch } from '../pipeline/runtime-switch.js';
+import type { BatchWrite } from '../backends/batch-write.js';
+import { applyInOrder } from '../transactions/apply-in-order.js';
+import { TransactionGate } from '../transactions/transaction-gate.js';
+import {
+  TransactionState,
+  type Transaction,
+  type TransactionOptions,
+  type TransactionPort,
+} from '../transactions/transaction.js';
 import { circuitPrimitive } from '../primitives/circuit.primitive.js';
 import { fixedWindowPrimitive } from '../primitives/fixed-window.primitive.js';
 import { incrPrimitive } from '../primitives/incr.primitive.js';
@@ -80,6 +90,8 @@ export class CacheEngine implements StrategyCache {
   readonly pipeline: CommandPipeline;
   /** Scopes in which reads delete their key first (`invalidateFurther`); the second step of the pipeline. */
   readonly further = new InvalidateFurther();
+  /** The running transaction of each async context (`transaction`); the last step of the pipeline. */
+  readonly transactions = new TransactionGate();
   private readonly counted?: CountingBackend;
   private readonly logger: Logger;
   private readonly failures: BurstLogger;
@@ -110,7 +122,7 @@ export class CacheEngine implements StrategyCache {
     if (this.storage.getSync && this.codec instanceof CloneCodec) this.sync = this.storage.getSync.bind(this.storage);
     if (this.storage.readLocal) this.local = this.storage.readLocal.bind(this.storage);
     this.runtime = new RuntimeSwitch(config.enable);
-    this.pipeline = new CommandPipeline([this.runtime, this.further], hooks);
+    this.pipeline = new CommandPipeline([this.runtime, this.further], hooks, [this.transactions]);
   }
 
   get name(): string | undefined {
@@ -275,6 +287,9 @@ export class CacheEngine implements StrategyCache {
   // --- Compositions ---------------------------------------------------------------------------------------
   /** Runs `fn` once per key among concurrent callers of this process; later callers share its promise. */
   singleFlight<T>(key: string, fn: () => Promise<T>, shareFor?: number): Promise<T> {
+    // A run inside a transaction sees (and stores) that transaction's writes: it is shared only within it.
+    const tx = this.transactions.current();
+    if (tx) key = `${tx.id}\n${key}`;
     const running = this.inflight.get(key);
     if (running && (shareFor === undefined || performance.now() - running.started < shareFor)) {
       return running.promise as Promise<T>;
@@ -307,6 +322,73 @@ export class CacheEngine implements StrategyCache {
       const value = await this.read(key);
       if (value !== MISS) yield [key, value as T];
     }
+  }
+
+  // --- Transactions ----------------------------------------------------------------------------------------
+  /**
+   * Runs `fn` in a transaction: its writes are kept (and read back by its own reads) until `fn` resolves, then
+   * committed together; discarded when it throws or calls `rollback()`. A transaction already running in this
+   * async context is joined (its mode applies).
+   */
+  async transaction<T>(fn: (tx: Transaction) => T | Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    const mode = options.mode ?? 'locked';
+    if (!['fast', 'locked', 'serializable'].includes(mode)) {
+      throw new CashewsConfigError(
+        `Transaction mode "${String(mode)}" is not one of 'fast', 'locked' (default) or 'serializable'.`,
+      );
+    }
+    const timeout = parseDuration(options.timeout ?? '10s', 'transaction timeout');
+    const lockTtl = parsePositiveDuration(options.lockTtl ?? '1m', 'transaction lockTtl');
+    const joined = this.transactions.current();
+    if (joined) return joined.nested(() => fn(joined), mode);
+    const state = new TransactionState(mode, this.transactionPort, timeout, lockTtl);
+    let result: T;
+    try {
+      await state.begin();
+      result = await this.transactions.run(state, async () => fn(state));
+    } catch (error) {
+      await state.abort();
+      throw error;
+    }
+    await state.commit();
+    return result;
+  }
+
+  private readonly transactionPort: TransactionPort = {
+    storeTtl: (ttl) => storeTtl(ttl, this.config.ttl),
+    encode: (key, value) => this.codec.encode(key, value),
+    decode: (key, raw) => this.decode(key, raw),
+    checkTags: (key, tags) => checkTags(tags, `set("${key}")`),
+    readStrict: (key) => {
+      const now = this.readInProcess(key);
+      if (now !== PENDING) return Promise.resolve(now);
+      return this.guard('get', undefined as unknown, () => this.storage.get(key), true).then((raw) =>
+        this.decode(key, raw),
+      );
+    },
+    // The steps, not the pipeline: a switched-off `lock` must not switch a transaction's isolation off.
+    tryLock: (name, token, ttl) => this.steps.setLock(name, token, ttl),
+    unlock: (name, token) => this.steps.unlock(name, token),
+    commit: (writes, deletedTags) => this.commitWrites(writes, deletedTags),
+  };
+
+  /**
+   * A transaction's commit: tag deletions, then every write at once through the backend's atomic `commit` when it
+   * has one, else one by one. Always throws on failure, safe mode or not: a commit that did not happen must not
+   * look like one that did.
+   */
+  private async commitWrites(batch: readonly BatchWrite[], deletedTags: readonly string[]): Promise<void> {
+    await this.guard(
+      'commit',
+      undefined,
+      async () => {
+        if (deletedTags.length) await this.storage.deleteTags(deletedTags);
+        if (batch.length === 0) return;
+        if (this.storage.commit) await this.storage.commit(batch);
+        else await applyInOrder(this.storage, batch);
+      },
+      true,
+    );
   }
 
   // --- Locks --------------------------------------------------------------------------------------------
@@ -518,8 +600,10 @@ export class CacheEngine implements StrategyCache {
       try {
         return (await this.storage.run(setLockPrimitive, protectedKey(key), token, ttl)) ? 'acquired' : 'held';
       } catch (error) {
-        // The SET NX may have run with its reply lost: release it with our token once the backend is back.
-        this.lostLocks.remember(key, token, ttl);
+        // The SET NX may have run with its reply lost: release it with our token once the backend is back. A usage
+        // error (a backend declining the primitive: UnsupportedPrimitiveError) means it never ran.
+        if (!(error instanceof CashewsError) || error instanceof CacheBackendError)
+          this.lostLocks.remember(key, token, ttl);
         this.fail('setLock', error, false);
         return 'failed';
       }
@@ -684,11 +768,12 @@ export class CacheEngine implements StrategyCache {
 
 /**
  * Memory keeps live copies (the clone codec) unless values must be signed or stored as plain JSON; Redis stores
- * strings: the cashews format (signed, compressed when configured) or plain JSON (`codec=json`).
+ * strings: the cashews format (signed, compressed when configured) or plain JSON (`codec=json`). A custom backend
+ * is treated as memory only when it declares `stores: 'values'` (see lib/backends/stores-values.ts).
  */
 function codecFor(backend: Backend, config: ResolvedCacheConfig): Codec {
   if (config.codec === 'json') return new JsonCodec();
-  if (backend.kind === 'memory' && !config.secret) return new CloneCodec();
+  if (storesValues(backend) && !config.secret) return new CloneCodec();
   const compression = config.compress ? { algorithm: config.compress, min: config.compressMin } : undefined;
   return new StringCodec(config.secret, compression);
 }

@@ -13,8 +13,8 @@ export interface PipelineGate extends CommandHook {
 
 /**
  * The ordered chain every command of a cache instance passes through: the built-in gates (the run-time switch,
- * then `invalidateFurther`), then the user's hooks in order, then the engine's own step that reaches the
- * backend (codec, safe mode). When every gate is idle and there are no hooks, the engine calls its own step
+ * then `invalidateFurther`), then the user's hooks in order, then the built-in tail gates (the running
+ * transaction), then the engine's own step that reaches the backend (codec, safe mode). When every gate is idle and there are no hooks, the engine calls its own step
  * directly ({@link engaged}): a pipeline that would change nothing costs a branch per command, not a chain of
  * promises.
  */
@@ -26,15 +26,16 @@ export class CommandPipeline {
   constructor(
     private readonly gates: readonly PipelineGate[],
     hooks: readonly CommandHook[] = [],
+    private readonly tail: readonly PipelineGate[] = [],
   ) {
     this.hooks = hooks.map(checkHook);
-    this.chain = [...gates, ...this.hooks];
+    this.chain = [...gates, ...this.hooks, ...tail];
   }
 
-  /** Appends a hook after the existing ones. */
+  /** Appends a hook after the existing ones (and before the tail gates). */
   use(hook: CommandHook): void {
     this.hooks = [...this.hooks, checkHook(hook)];
-    this.chain = [...this.gates, ...this.hooks];
+    this.chain = [...this.gates, ...this.hooks, ...this.tail];
   }
 
   /** The user's hooks, in order. */
@@ -46,6 +47,7 @@ export class CommandPipeline {
   engaged(): boolean {
     if (this.hooks.length !== 0) return true;
     for (const gate of this.gates) if (gate.active()) return true;
+    for (const gate of this.tail) if (gate.active()) return true;
     return false;
   }
 

@@ -1,4 +1,5 @@
 import type { Duration } from '../duration.js';
+import type { TransactionOptions } from '../transactions/transaction.js';
 import type { KeySource } from '../keys/key-template.js';
 import type { CacheHit } from '../detect/cache-detect.js';
 import type { CircuitOp, CircuitSettings, CircuitState, WindowState } from '../backends/protect-types.js';
@@ -48,6 +49,8 @@ export interface StrategyCache {
   readState(name: string): Promise<unknown>;
   /** Stores a protection state value for `ttl` ms. */
   writeState(name: string, value: unknown, ttl: number): Promise<boolean>;
+  /** Runs `fn` in a transaction of this instance, or in the one already running in this async context. */
+  transaction<T>(fn: () => Promise<T>, options: TransactionOptions): Promise<T>;
 }
 
 /** Rate-limit state of one call, for adapters that report it (HTTP `X-RateLimit-*` headers). */

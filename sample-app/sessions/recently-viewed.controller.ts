@@ -4,6 +4,8 @@ import { RecentlyViewedService } from './recently-viewed.service.js';
 export interface RecentlyViewedDto {
   sessionId: string;
   productIds: string[];
+  /** Product pages opened in this session (written with the list, in one transaction). */
+  views: number;
 }
 
 @Controller('me')
@@ -14,6 +16,10 @@ export class RecentlyViewedController {
   @Get('recently-viewed')
   async list(@Headers('x-session-id') sessionId?: string): Promise<RecentlyViewedDto> {
     if (!sessionId) throw new BadRequestException('Send an X-Session-Id header.');
-    return { sessionId, productIds: await this.recentlyViewed.list(sessionId) };
+    const [productIds, views] = await Promise.all([
+      this.recentlyViewed.list(sessionId),
+      this.recentlyViewed.views(sessionId),
+    ]);
+    return { sessionId, productIds, views };
   }
 }

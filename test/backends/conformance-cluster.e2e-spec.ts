@@ -1,11 +1,13 @@
 /**
- * The backend conformance suite (test/support/backend-conformance.ts) on Redis Cluster, directly (no CacheService).
+ * The backend conformance suite as nestjs-cashews/testing exports it (lib/testing/backend-conformance.ts), on Redis
+ * Cluster, directly (no CacheService).
  * Apart from conformance.e2e-spec.ts so that only this file lands in the cluster Jest project.
  * Isolation: the private test cluster, flushed after the file.
  */
 import { RedisClusterBackend } from '../../lib/backends/redis-cluster.backend.js';
 import { resolveCacheConfig } from '../../lib/config/cache-url.js';
-import { backendConformance } from '../support/backend-conformance.js';
+import { runBackendConformance } from '../../lib/testing/index.js';
+import { jestTest } from '../support/jest-runner.js';
 import { clusterUrl, describeCluster, flushCluster } from '../support/redis.js';
 
 function must(url: string | undefined): string {
@@ -16,5 +18,9 @@ function must(url: string | undefined): string {
 describeCluster('Redis Cluster backend', () => {
   afterAll(() => flushCluster());
 
-  backendConformance('redis+cluster://', () => new RedisClusterBackend(resolveCacheConfig(must(clusterUrl()))));
+  runBackendConformance({
+    name: 'redis+cluster://',
+    create: () => new RedisClusterBackend(resolveCacheConfig(must(clusterUrl()))),
+    test: jestTest,
+  });
 });

@@ -1,5 +1,6 @@
 /**
- * The backend conformance suite (test/support/backend-conformance.ts) on every backend, directly (no CacheService):
+ * The backend conformance suite as nestjs-cashews/testing exports it (lib/testing/backend-conformance.ts), on every
+ * backend, directly (no CacheService):
  * the prefix router over memory + Redis, and the chaos backend (latency only) over Redis.
  * Redis isolation: database 14 of the worker's Redis (flushed after the file).
  */
@@ -8,7 +9,8 @@ import { MemoryBackend } from '../../lib/backends/memory.backend.js';
 import { PrefixRouterBackend } from '../../lib/backends/prefix-router.backend.js';
 import { RedisBackend } from '../../lib/backends/redis.backend.js';
 import { resolveCacheConfig } from '../../lib/config/cache-url.js';
-import { backendConformance } from '../support/backend-conformance.js';
+import { runBackendConformance } from '../../lib/testing/index.js';
+import { jestTest } from '../support/jest-runner.js';
 import { describeRedis, flushRedisDb, redisUrl } from '../support/redis.js';
 
 const DB = 14;
@@ -30,9 +32,14 @@ const redis = (): RedisBackend => new RedisBackend(resolveCacheConfig(must(redis
 describeRedis('Redis backends', () => {
   afterAll(() => flushRedisDb(DB));
 
-  backendConformance(
-    `prefix router: memory, conf: to redis db ${DB}`,
-    () => new PrefixRouterBackend(memory(), [{ prefix: 'conf:', backend: redis() }]),
-  );
-  backendConformance(`chaos (latency only) over redis db ${DB}`, () => new ChaosBackend(redis(), { latency: LATENCY }));
+  runBackendConformance({
+    name: `prefix router: memory, conf: to redis db ${DB}`,
+    create: () => new PrefixRouterBackend(memory(), [{ prefix: 'conf:', backend: redis() }]),
+    test: jestTest,
+  });
+  runBackendConformance({
+    name: `chaos (latency only) over redis db ${DB}`,
+    create: () => new ChaosBackend(redis(), { latency: LATENCY }),
+    test: jestTest,
+  });
 });

@@ -2,7 +2,7 @@
  * The commands of issue #13 through CacheService (bitmaps, sliding counters, sets, key count and size, raw values):
  * what they answer, that bad arguments and protected keys are refused before anything reaches the backend, that
  * each passes through the pipeline (hooks, run-time switch), and what safe mode does when the backend fails. The
- * semantics of each structure on every backend are in the conformance suite (test/support/backend-conformance.ts).
+ * semantics of each structure on every backend are in the conformance suite (lib/testing/backend-conformance.ts).
  * Runs on mem:// and Redis (db 0 of the worker's Redis, keys under a random prefix, deleted after each test).
  */
 import { jest } from '@jest/globals';

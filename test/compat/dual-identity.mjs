@@ -65,4 +65,23 @@ await products.find(1);
 assert.equal(products.runs, 1, 'a method decorated through one format is cached by the module of the other');
 assert.equal(app.get(cjs.CacheService), app.get(esm.CacheService));
 await app.close();
+
+// nestjs-cashews/testing: each format loads its build, and the helpers the main entry exports too are its objects.
+assert.match(
+  require.resolve('nestjs-cashews/testing'),
+  /dist[\\/]cjs[\\/]/,
+  'require of /testing loads the CommonJS build',
+);
+assert.match(import.meta.resolve('nestjs-cashews/testing'), /dist\/esm\//, 'import of /testing loads the ESM build');
+const cjsTesting = require('nestjs-cashews/testing');
+const esmTesting = await import('nestjs-cashews/testing');
+for (const testing of [cjsTesting, esmTesting]) {
+  assert.equal(
+    typeof testing.runBackendConformance,
+    'function',
+    'nestjs-cashews/testing exports runBackendConformance',
+  );
+  assert.equal(testing.resetCaches, esm.resetCaches, 'resetCaches of /testing is the main entry one');
+  assert.equal(testing.cacheInstances, esm.cacheInstances, 'cacheInstances of /testing is the main entry one');
+}
 console.log(`${order}: require() and import() of nestjs-cashews give the same ${names.length} exports`);

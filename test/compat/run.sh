@@ -7,10 +7,12 @@
 #        nest12-esm     NestJS 12, "type": "module", Jest 30 in ESM mode (as this repository runs it), TypeScript 6
 #      each is built with tsc, booted (test/compat/boot-check.mjs: GET twice, the @Cache provider runs once) and
 #      runs its own Jest tests (test/compat/app: the same app for all three; CommonJS projects drop the .js
-#      suffixes of relative imports, as `nest new` writes them, and add a jest.isolateModules test);
-#   2. require() and import() of the package in one process give the same objects, in both load orders
-#      (test/compat/dual-identity.mjs), on NestJS 11 and on NestJS 12;
-#   3. a consumer (test/compat/types/consumer.ts, plus test/types/*.ts when present) type-checks with tsc --noEmit
+#      suffixes of relative imports, as `nest new` writes them, and add a jest.isolateModules test), the backend
+#      conformance suite of nestjs-cashews/testing among them;
+#   2. require() and import() of the package in one process give the same objects, in both load orders, and
+#      nestjs-cashews/testing loads in both formats (test/compat/dual-identity.mjs), on NestJS 11 and on NestJS 12;
+#   3. a consumer (test/compat/types/consumer.ts, plus test/types/*.ts when present; it imports nestjs-cashews/testing
+#      too) type-checks with tsc --noEmit
 #      under module/moduleResolution commonjs/node10, node16/node16, nodenext/nodenext and esnext/bundler.
 # The three installs run in parallel. Set COMPAT_KEEP=1 to keep the scratch directory.
 set -euo pipefail

@@ -78,6 +78,7 @@ async function transpileInto(dir: string): Promise<void> {
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module' }));
   for (const file of files) {
+    if (file.endsWith('.d.ts')) continue; // declarations only (lib/backends/cluster-key-slot.d.ts): nothing to emit
     const { outputText } = ts.transpileModule(readFileSync(file, 'utf8'), { compilerOptions: options, fileName: file });
     const target = join(dir, relative(ROOT, file)).replace(/\.ts$/, '.js');
     mkdirSync(dirname(target), { recursive: true });

@@ -182,6 +182,11 @@ export interface StartRedisOptions {
   dir?: string;
   /** Extra arguments, e.g. cluster flags. */
   extraArgs?: (port: number, dir: string) => string[];
+  /**
+   * Writes a config file and answers its path, passed first (before the other arguments). Sentinel needs one: it
+   * rewrites it with what it learns, and refuses to start without it.
+   */
+  configFile?: (port: number, dir: string) => string;
 }
 
 const children = new Set<ChildProcess>();
@@ -239,10 +244,17 @@ function logTail(logFile: string): string {
   }
 }
 
-async function spawnServer(bin: string, port: number, dir: string, extraArgs: string[]): Promise<ChildProcess> {
+async function spawnServer(
+  bin: string,
+  port: number,
+  dir: string,
+  extraArgs: string[],
+  configFile?: string,
+): Promise<ChildProcess> {
   installExitHook();
   const logFile = join(dir, `redis-${port}.log`);
   const args = [
+    ...(configFile ? [configFile] : []),
     '--port',
     String(port),
     '--bind',
@@ -282,6 +294,7 @@ export async function startRedisServer(options: StartRedisOptions = {}): Promise
   const ownDir = options.dir === undefined;
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'cashews-redis-'));
   const extra = (port: number): string[] => options.extraArgs?.(port, dir) ?? [];
+  const config = (port: number): string | undefined => options.configFile?.(port, dir);
 
   let port = options.port ?? 0;
   let child: ChildProcess | undefined;
@@ -289,7 +302,7 @@ export async function startRedisServer(options: StartRedisOptions = {}): Promise
   for (let attempt = 0; attempt < (options.port ? 1 : 3) && !child; attempt++) {
     if (!options.port) port = await freePort({ clusterBus: true });
     try {
-      child = await spawnServer(bin, port, dir, extra(port));
+      child = await spawnServer(bin, port, dir, extra(port), config(port));
     } catch (error) {
       lastError = error;
     }
@@ -321,7 +334,7 @@ export async function startRedisServer(options: StartRedisOptions = {}): Promise
       if (current) await killChild(current);
       current = undefined;
       mkdirSync(dir, { recursive: true });
-      current = await spawnServer(bin, port, dir, extra(port));
+      current = await spawnServer(bin, port, dir, extra(port), config(port));
     },
   };
   return handle;

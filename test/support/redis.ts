@@ -129,7 +129,9 @@ export function describeRedisServer(name: string, fn: () => void): void {
  * Starts a private `redis-server` on a free loopback port; `stop()` it in afterEach/afterAll. `extraArgs` is
  * called again on every `restart()`, so a test can restart the server with other settings.
  */
-export function startRedisServer(options: Pick<StartRedisOptions, 'extraArgs'> = {}): Promise<RedisServerHandle> {
+export function startRedisServer(
+  options: Pick<StartRedisOptions, 'extraArgs' | 'configFile'> = {},
+): Promise<RedisServerHandle> {
   return startServerProcess(options);
 }
 

@@ -9,11 +9,14 @@ import {
   CashewsConfigError,
   CashewsModule,
   InjectCache,
+  MemoryBackend,
   MISS,
   parseDuration,
+  registerBackend,
   type CacheOptions,
   type Duration,
 } from 'nestjs-cashews';
+import { resetCaches, runBackendConformance, type TestFunctions } from 'nestjs-cashews/testing';
 
 const ttl: Duration = '5m';
 const ms: number = parseDuration(ttl, 'ttl');
@@ -39,3 +42,12 @@ export class PricesModule {}
 
 export const isConfigError = (error: unknown): error is CashewsConfigError => error instanceof CashewsConfigError;
 export const checks: unknown[] = [ms, options, MISS];
+
+// A backend of one's own: a declared parameter arrives typed (`size` a number) and the subpath types resolve.
+registerBackend('consumer-mem', (config) => new MemoryBackend({ size: config.params.size ?? 10, checkInterval: 0 }), {
+  params: { size: 'int' },
+});
+export function conformance(test: TestFunctions): void {
+  runBackendConformance({ name: 'consumer', create: () => new MemoryBackend({ size: 10, checkInterval: 0 }), test });
+}
+export const reset: typeof resetCaches = resetCaches;

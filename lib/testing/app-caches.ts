@@ -1,7 +1,7 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { ModulesContainer } from '@nestjs/core';
-import { CacheService } from './cache.service.js';
-import { backgroundSettled } from './strategies/executor.js';
+import { CacheService } from '../cache.service.js';
+import { backgroundSettled } from '../strategies/executor.js';
 
 /**
  * Every cache instance of an application or testing module: the default one, named ones, and any

@@ -1,0 +1,84 @@
+// One NestJS HTTP app of the HTTP scenarios (bench/scenarios/http-*.mjs), run in its own process so the load
+// generator (autocannon, in the bench process) does not share its event loop:
+//   node bench/http/app-child.mjs <variant> <cache url> <library entry>
+// Variants:
+//   plain          no CashewsModule at all
+//   cashews        CashewsModule.forRoot(url), no HTTP features
+//   cashews-headers  the same with detectHeaders and cacheControl
+//   cache-manager  @nestjs/cache-manager's CacheModule (memory) and its CacheInterceptor on /cached and /slow
+// Routes: GET /bare (no decorator), /const (no decorator, constant), /cached (cached, 1 min), /slow (cached, a
+// 100 ms "upstream"), /runs (how many times /slow's handler ran). Prints `listening <port>` once ready.
+import 'reflect-metadata';
+import { Controller, Get, Inject, Injectable, Module, UseInterceptors } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { pathToFileURL } from 'node:url';
+
+const [variant, url, entry] = process.argv.slice(2);
+const lib = await import(pathToFileURL(entry).href);
+const PRODUCT = Object.freeze({
+  id: 42,
+  name: 'Espresso machine',
+  price: 349.9,
+  tags: ['kitchen', 'coffee', 'appliance'],
+  stock: { warehouse: 12, shops: 3 },
+});
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const decorate = (decorators, proto, name) => {
+  let descriptor = Object.getOwnPropertyDescriptor(proto, name);
+  for (const decorator of [...decorators].reverse()) descriptor = decorator(proto, name, descriptor) ?? descriptor;
+  Object.defineProperty(proto, name, descriptor);
+};
+
+let runs = 0;
+class ProductsController {
+  bare() {
+    return { ...PRODUCT };
+  }
+  const() {
+    return PRODUCT;
+  }
+  cached() {
+    return { ...PRODUCT };
+  }
+  async slow() {
+    runs++;
+    await sleep(100);
+    return { ...PRODUCT };
+  }
+  runs() {
+    return { runs };
+  }
+}
+const proto = ProductsController.prototype;
+decorate([Get('bare')], proto, 'bare');
+decorate([Get('const')], proto, 'const');
+decorate([Get('runs')], proto, 'runs');
+const imports = [];
+if (variant === 'cache-manager') {
+  const { CacheModule, CacheInterceptor } = await import('@nestjs/cache-manager');
+  decorate([Get('cached'), UseInterceptors(CacheInterceptor)], proto, 'cached');
+  decorate([Get('slow'), UseInterceptors(CacheInterceptor)], proto, 'slow');
+  imports.push(CacheModule.register({ ttl: 60_000 }));
+} else {
+  if (variant !== 'plain') {
+    decorate([Get('cached'), lib.Cache({ ttl: '1m' })], proto, 'cached');
+    decorate([Get('slow'), lib.Cache({ ttl: '1m' })], proto, 'slow');
+    const http = variant === 'cashews-headers' ? { detectHeaders: true, cacheControl: true } : {};
+    imports.push(lib.CashewsModule.forRoot(url, http));
+  } else {
+    decorate([Get('cached')], proto, 'cached');
+    decorate([Get('slow')], proto, 'slow');
+  }
+}
+Controller('p')(ProductsController);
+class AppModule {}
+Module({ imports, controllers: [ProductsController] })(AppModule);
+
+const app = await NestFactory.create(AppModule, { logger: false });
+await app.listen(0, '127.0.0.1');
+process.stdout.write(`listening ${app.getHttpServer().address().port}\n`);
+process.on('SIGTERM', () => void app.close().then(() => process.exit(0)));
+// Unused imports kept out of the way of linters.
+void Inject;
+void Injectable;
