@@ -6,181 +6,25 @@
  *   Writes the old master acknowledged in the moment between the replica's promotion and the client's move may be
  *   lost; this test does not claim otherwise (the README says so);
  * - `wait_replicas=1` (one replica): every write that was acknowledged at all is there, and no incr ran twice.
- * A fresh deployment per test (a failover changes it for good). Each test takes some 15 s: Sentinel demotes the old
- * master about 10 s after the switch, and until then the new master has no replica.
+ * This file holds the default (asynchronous replication) case; the other case is in its sibling file, so that Jest runs the two side by side (each
+ * takes some 20 s, mostly waiting on Sentinel). Shared setup: failover-support.ts.
  */
-import { randomUUID } from 'node:crypto';
-import { CacheBackendError, createCache, type CacheService } from '../../lib/index.js';
-import { within, summary, NONE, unhandledRejections } from '../faults/fault-support.js';
-import { describeRedisServer, pollUntil, rawRedis, sleep, type RedisServerHandle } from '../support/redis.js';
-import { startSentinelDeployment, type SentinelDeployment } from '../support/sentinel.js';
+import { NONE, summary } from '../faults/fault-support.js';
+import { describeFailover, missingOn, TEST_TIMEOUT_MS } from './failover-support.js';
 
-const WORKERS = 40;
-const TEST_TIMEOUT_MS = 90_000;
-
-interface Traffic {
-  /** Keys whose `set` answered true or whose `incr` answered, with when the answer came. */
-  acknowledged: Array<{ key: string; at: number; value: string }>;
-  /** Anything thrown other than a CacheBackendError by `incr`. */
-  unexpected: unknown[];
-  calls: number;
-  stop(): Promise<void>;
-}
-
-/** Fresh keys only: a lost write shows as a missing key, a doubled incr as a value other than 1. */
-function startTraffic(cache: CacheService, marker: string): Traffic {
-  let stopped = false;
-  const traffic: Omit<Traffic, 'stop'> = { acknowledged: [], unexpected: [], calls: 0 };
-  const loops = Array.from({ length: WORKERS }, async (_, worker) => {
-    for (let i = 0; !stopped; i++) {
-      const key = `${marker}:${worker}:${i}`;
-      traffic.calls += 1;
-      try {
-        if (i % 2 === 0) {
-          const value = await cache.incr(`${key}:n`);
-          if (value !== 1) traffic.unexpected.push(new Error(`incr of a fresh key answered ${value}`));
-          traffic.acknowledged.push({ key: `${key}:n`, at: Date.now(), value: '1' });
-        } else if (await cache.set(`${key}:s`, 'v')) {
-          traffic.acknowledged.push({ key: `${key}:s`, at: Date.now(), value: 'v' });
-        }
-      } catch (error) {
-        if (!(i % 2 === 0 && error instanceof CacheBackendError)) traffic.unexpected.push(error);
-      }
-      try {
-        // A read in safe mode answers, whatever happens: a value or a miss.
-        await cache.get(`${key}:s`);
-      } catch (error) {
-        traffic.unexpected.push(error);
-      }
-      await sleep(10);
-    }
-  });
-  return {
-    ...traffic,
-    get calls() {
-      return traffic.calls;
-    },
-    async stop() {
-      stopped = true;
-      await within(Promise.all(loops), 20_000, 'traffic loops');
-    },
-  };
-}
-
-/** The keys of `wanted` missing (or with another value) on the server, read through a raw connection. */
-async function missingOn(server: RedisServerHandle, wanted: Traffic['acknowledged']): Promise<string[]> {
-  const raw = rawRedis(server.url);
-  try {
-    const missing: string[] = [];
-    for (let i = 0; i < wanted.length; i += 500) {
-      const batch = wanted.slice(i, i + 500);
-      const values = await raw.mget(...batch.map((entry) => entry.key));
-      batch.forEach((entry, j) => {
-        const value = values[j];
-        // `set` values are encoded by the codec: only their presence is compared.
-        const ok = entry.value === '1' ? value === '1' : value !== null;
-        if (!ok) missing.push(`${entry.key}=${value}`);
-      });
-    }
-    return missing;
-  } finally {
-    raw.disconnect();
-  }
-}
-
-describeRedisServer('redis+sentinel:// failover during traffic', () => {
-  let deployment: SentinelDeployment | undefined;
-  const caches: CacheService[] = [];
-  const unhandled = unhandledRejections();
-
-  beforeEach(async () => {
-    unhandled.start();
-    deployment = await startSentinelDeployment();
-    await deployment.ready();
-  }, 60_000);
-  afterEach(async () => {
-    await Promise.all(caches.splice(0).map((cache) => within(cache.close(), 5_000, 'close').catch(() => undefined)));
-    await deployment?.stop();
-    deployment = undefined;
-    unhandled.stop();
-    expect(unhandled.seen).toEqual([]);
-  });
-
-  async function open(url: string): Promise<CacheService> {
-    const cache = await within(createCache(url), 10_000, 'createCache');
-    caches.push(cache);
-    return cache;
-  }
-
-  /**
-   * Runs traffic, fails over, and waits until a write made through `cache` is found on the new master; answers the
-   * traffic (stopped) and when the client was seen there.
-   */
-  async function failoverUnderTraffic(
-    d: SentinelDeployment,
-    cache: CacheService,
-  ): Promise<{ traffic: Traffic; followedAt: number }> {
-    const marker = randomUUID().slice(0, 8);
-    const traffic = startTraffic(cache, marker);
-    let followedAt = 0;
-    try {
-      await sleep(500);
-      const newMaster = await d.failover();
-      expect(newMaster).toBe(d.second.port);
-      // The client follows: a probe written through it lands on the new master (bounded wait).
-      const probe = rawRedis(d.second.url);
-      try {
-        const followed = await pollUntil(
-          async () => {
-            const key = `${marker}:probe:${Date.now()}`;
-            if (!(await cache.set(key, 'p'))) return false;
-            return (await probe.exists(key)) === 1;
-          },
-          30_000,
-          100,
-        );
-        expect(followed).toBe(true);
-        followedAt = Date.now();
-      } finally {
-        probe.disconnect();
-      }
-      await sleep(500);
-    } finally {
-      await traffic.stop();
-    }
-    expect(summary(traffic.unexpected)).toEqual(NONE);
-    // ROLE: the Sentinel's choice is what the servers say.
-    expect(await d.role(d.second)).toBe('master');
-    return { traffic, followedAt };
-  }
-
+describeFailover('redis+sentinel:// failover during traffic', (context) => {
   it(
     'default: safe mode answers, the client follows the new master, writes acknowledged there are kept',
     async () => {
-      const d = deployment as SentinelDeployment;
-      const cache = await open(d.url(0));
-      const { traffic, followedAt } = await failoverUnderTraffic(d, cache);
+      const d = context.deployment();
+      const cache = await context.open(d.url(0));
+      const { traffic, followedAt } = await context.failoverUnderTraffic(d, cache);
       // Sentinel demotes the old master some 10 s after the switch; it then resynchronises from the new one.
       await d.replicating(d.first, 30_000);
       expect(await d.role(d.first)).toBe('slave');
       const after = traffic.acknowledged.filter((entry) => entry.at > followedAt);
       expect(after.length).toBeGreaterThan(0);
       expect(summary(await missingOn(d.second, after))).toEqual(NONE);
-    },
-    TEST_TIMEOUT_MS,
-  );
-
-  it(
-    'wait_replicas=1: every acknowledged write is on the new master, and no incr ran twice',
-    async () => {
-      const d = deployment as SentinelDeployment;
-      const cache = await open(d.url(0, { wait_replicas: '1' }));
-      const { traffic } = await failoverUnderTraffic(d, cache);
-      expect(traffic.acknowledged.length).toBeGreaterThan(0);
-      // Acknowledged by the old master and its replica before the switch, or by the new master and the old one
-      // once it had been demoted: every one of them is on the new master.
-      expect(summary(await missingOn(d.second, traffic.acknowledged))).toEqual(NONE);
-      expect(await d.role(d.first)).toBe('slave');
     },
     TEST_TIMEOUT_MS,
   );
