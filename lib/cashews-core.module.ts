@@ -24,19 +24,24 @@ import { CashewsStatsRoutes } from './stats/stats-routes.js';
     CashewsExplorer,
     // Metrics and the stats page, when a forRoot asks for them (`metrics`, `dashboard`).
     CashewsStatsRoutes,
+    // What the interceptors attached to decorated methods (CashewsRouteInterceptor) and the global one run.
+    CacheHeadersInterceptor,
+    CashewsInterceptor,
   ],
-  exports: [CashewsRegistry, CacheResolver],
+  exports: [CashewsRegistry, CacheResolver, CacheHeadersInterceptor, CashewsInterceptor],
 })
 export class CashewsCoreModule {}
 
-/** The global interceptors, imported by every `forRoot` unless `globalInterceptors: false`. */
+/**
+ * The global interceptor, for what concerns routes without decorators too: the HTTP options (detection headers for
+ * cached services a handler calls, `Cache-Control`, `Clear-Site-Data`, key contexts from the request). Imported by
+ * a `forRoot` that uses one of them, or with `globalInterceptors: true` (see `needsGlobalInterceptor`).
+ */
 @Module({
   imports: [CashewsCoreModule],
   providers: [
     // One global step: detection headers, Cache-Control, Clear-Site-Data and ETag wrapping the strategies, so the
     // headers see what controller-level decorators served.
-    CacheHeadersInterceptor,
-    CashewsInterceptor,
     { provide: APP_INTERCEPTOR, useClass: CashewsGlobalInterceptor },
   ],
 })

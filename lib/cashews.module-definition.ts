@@ -38,10 +38,12 @@ export interface CashewsModuleExtras {
    */
   cacheManagerCompat?: boolean;
   /**
-   * Register `CashewsInterceptor` (strategy decorators on controllers) and `CacheHeadersInterceptor` (HTTP options)
-   * as global interceptors. `false`: mount them where needed with
-   * `@UseInterceptors(CacheHeadersInterceptor, CashewsInterceptor)`. Applies to the whole application: every
-   * `forRoot` of it must agree. Default `true`.
+   * The global interceptor (detection headers, `Cache-Control`, `Clear-Site-Data` and request key contexts on
+   * every route). Decorated handlers never need it: each decorator attaches `CashewsRouteInterceptor` to its
+   * method. Default: registered when this `forRoot` uses `detectHeaders`, `cacheControl`, `clearSiteData` or
+   * `keyContext` (always for `forRootAsync`, whose options are known only at start-up), so that routes without
+   * decorators cost nothing otherwise. `true`: always; `false`: never (mount `CacheHeadersInterceptor` where
+   * needed). Applies to the whole application: every `forRoot` of it must agree on `false`.
    */
   globalInterceptors?: boolean;
   /**
@@ -60,7 +62,7 @@ export const {
 } = new ConfigurableModuleBuilder<CashewsModuleOptions>({ moduleName: 'Cashews' })
   .setClassMethodName('forRoot')
   .setExtras<CashewsModuleExtras>(
-    { isGlobal: true, name: undefined, cacheManagerCompat: false, globalInterceptors: true, globalFilter: true },
+    { isGlobal: true, name: undefined, cacheManagerCompat: false, globalInterceptors: undefined, globalFilter: true },
     (definition, extras) => ({
       ...definition,
       global: extras.isGlobal ?? true,

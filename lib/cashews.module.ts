@@ -63,7 +63,7 @@ export class CashewsModule extends CashewsConfigurableModule {
         ...(module.imports ?? []),
         CashewsCoreModule,
         // Static modules: imported by several forRoots, still registered once per application.
-        ...(globals.globalInterceptors === false ? [] : [CashewsGlobalInterceptorsModule]),
+        ...(needsGlobalInterceptor(extras) ? [CashewsGlobalInterceptorsModule] : []),
         ...(globals.globalFilter === false ? [] : [CashewsGlobalFilterModule]),
       ],
       providers: [
@@ -143,4 +143,18 @@ function refuseDuplicate(modules: ModulesContainer, token: unknown, name: string
       `would be used. Import it once (it is global), or give each further instance its own "name" option ` +
       `(CashewsModule.forRoot(url, { name: 'sessions' })) and inject it with @InjectCache('sessions').`,
   );
+}
+
+/**
+ * Whether a `forRoot` registers the global interceptor. Decorated methods never need it (each decorator attaches
+ * `CashewsRouteInterceptor` to its method); what does is an HTTP option that concerns every route (detection
+ * headers for cached services any handler calls, `Cache-Control`, `Clear-Site-Data`, a request key context).
+ * `globalInterceptors: true` registers it anyway, `false` never; `forRootAsync` registers it unless `false`, since
+ * its options are only known once the application starts. Without it, a route without decorators costs nothing.
+ */
+function needsGlobalInterceptor(extras: CashewsModuleExtras): boolean {
+  if (extras.globalInterceptors !== undefined) return extras.globalInterceptors;
+  const options = extras as CashewsModuleExtras & Record<string, unknown>;
+  if ('useFactory' in options || 'useClass' in options || 'useExisting' in options) return true;
+  return ['detectHeaders', 'cacheControl', 'clearSiteData', 'keyContext'].some((name) => Boolean(options[name]));
 }

@@ -125,11 +125,12 @@ export function validateGlobals(globals: CashewsGlobals): void {
     const value = globals[option];
     if (value !== undefined && typeof value !== 'boolean') {
       throw new CashewsConfigError(
-        `Invalid CashewsModule option ${option}: ${JSON.stringify(value)}. Accepted: true (default: registered ` +
-          `globally) or false (not registered; mount it with ${
+        `Invalid CashewsModule option ${option}: ${JSON.stringify(value)}. Accepted: true (registered globally${
+            option === 'globalFilter' ? ', the default' : ''
+          }) or false (not registered; mount it with ${
             option === 'globalFilter'
               ? '@UseFilters(CashewsExceptionFilter)'
-              : '@UseInterceptors(CacheHeadersInterceptor, CashewsInterceptor)'
+              : '@UseInterceptors(CacheHeadersInterceptor)'
           } where needed).`,
       );
     }

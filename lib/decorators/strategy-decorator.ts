@@ -1,4 +1,6 @@
 import { CashewsConfigError } from '../errors.js';
+import { INTERCEPTORS_METADATA } from '@nestjs/common/constants.js';
+import { CashewsRouteInterceptor } from '../interceptors/cashews-route.interceptor.js';
 import { compileKey, compileKeyFunction, keyHead } from '../keys/key-template.js';
 import { functionFingerprint } from '../keys/fingerprint.js';
 import { parameterNames, REST_MARK, type AnyFunction } from '../keys/param-names.js';
@@ -211,5 +213,17 @@ export function strategyDecorator<O>(spec: StrategyDecoratorSpec<O>): MethodDeco
     if (guard !== previous && own?.value === previous)
       Object.defineProperty(target, propertyKey, { ...own, value: guard });
     addLayer(guard, layer as Layer);
+    attachRouteInterceptor(guard);
   };
+}
+
+/**
+ * Puts {@link CashewsRouteInterceptor} first in the method's interceptor metadata (once), as `@UseInterceptors`
+ * would: a decorated handler runs its strategies with no global interceptor, whatever other interceptors the
+ * method has (those run inside it, as they did inside the global one).
+ */
+function attachRouteInterceptor(method: object): void {
+  const current = (Reflect.getMetadata(INTERCEPTORS_METADATA, method) as unknown[] | undefined) ?? [];
+  if (current.includes(CashewsRouteInterceptor)) return;
+  Reflect.defineMetadata(INTERCEPTORS_METADATA, [CashewsRouteInterceptor, ...current], method);
 }

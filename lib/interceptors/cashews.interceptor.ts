@@ -45,8 +45,8 @@ type HttpRequest = {
  * import { UseInterceptors } from '@nestjs/common';
 
  *
- * // registered globally by CashewsModule; with `globalInterceptors: false`, mount it on each controller
- * // (next to its Controller decorator; the handler's Get decorator goes next to Cache)
+ * // attached to every decorated method by its decorator (through CashewsRouteInterceptor); mounting it by hand
+ * // (next to the Controller decorator; the handler's Get decorator goes next to Cache) changes nothing
  * ;@UseInterceptors(CacheHeadersInterceptor, CashewsInterceptor)
  * export class ProductsController {
  *   constructor(private readonly products: ProductsService) {}

@@ -1,0 +1,130 @@
+/**
+ * Issue #15, "no cost where nothing is decorated": decorators attach the library's interceptor to their own
+ * methods, so an application without HTTP options has no global interceptor and a route without decorators never
+ * enters the library; an HTTP option (which concerns every route) registers the global one; `globalInterceptors`
+ * forces either way. Counted by wrapping the interceptors' `intercept` for the duration of each test.
+ */
+import { Controller, Get, Injectable, Module, type DynamicModule } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import request from 'supertest';
+import { Cache, CacheHeadersInterceptor, CashewsInterceptor, CashewsModule } from '../../lib/index.js';
+
+@Injectable()
+class Catalogue {
+  runs = 0;
+
+  @Cache({ ttl: '1m', key: 'route-interceptor:{id}' })
+  async product(id: string): Promise<{ id: string; run: number }> {
+    return { id, run: ++this.runs };
+  }
+}
+
+@Controller('ri')
+class ProductsController {
+  handlerRuns = 0;
+
+  constructor(private readonly catalogue: Catalogue) {}
+
+  @Get('bare')
+  bare(): { ok: boolean } {
+    return { ok: true };
+  }
+
+  @Get('service')
+  service(): Promise<{ id: string; run: number }> {
+    return this.catalogue.product('7');
+  }
+
+  @Get('cached')
+  @Cache({ ttl: '1m' })
+  cached(): { run: number } {
+    return { run: ++this.handlerRuns };
+  }
+}
+
+async function start(root: DynamicModule) {
+  @Module({ imports: [root], controllers: [ProductsController], providers: [Catalogue] })
+  class AppModule {}
+  const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
+  const app = moduleRef.createNestApplication({ logger: false });
+  await app.init();
+  return app;
+}
+
+/** Counts the calls of the library's interceptors (headers and strategies) while the test runs. */
+function countInterceptors() {
+  const counts = { headers: 0, strategies: 0 };
+  const headers = CacheHeadersInterceptor.prototype.intercept;
+  const strategies = CashewsInterceptor.prototype.intercept;
+  CacheHeadersInterceptor.prototype.intercept = function (...args) {
+    counts.headers++;
+    return headers.apply(this, args);
+  };
+  CashewsInterceptor.prototype.intercept = function (...args) {
+    counts.strategies++;
+    return strategies.apply(this, args);
+  };
+  return {
+    counts,
+    restore() {
+      CacheHeadersInterceptor.prototype.intercept = headers;
+      CashewsInterceptor.prototype.intercept = strategies;
+    },
+  };
+}
+
+describe('the library interceptor on decorated methods only', () => {
+  let spy: ReturnType<typeof countInterceptors>;
+  beforeEach(() => (spy = countInterceptors()));
+  afterEach(() => spy.restore());
+
+  it('without HTTP options: a route without decorators never enters the library; a decorated one is cached', async () => {
+    const app = await start(CashewsModule.forRoot('mem://'));
+    try {
+      await request(app.getHttpServer()).get('/ri/bare').expect(200, { ok: true });
+      await request(app.getHttpServer()).get('/ri/service').expect(200, { id: '7', run: 1 });
+      expect(spy.counts).toEqual({ headers: 0, strategies: 0 });
+      await request(app.getHttpServer()).get('/ri/cached').expect(200, { run: 1 });
+      await request(app.getHttpServer()).get('/ri/cached').expect(200, { run: 1 }); // a hit: the handler did not run
+      expect(spy.counts).toEqual({ headers: 2, strategies: 2 });
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('with detectHeaders: every route passes the global interceptor; a decorated one still runs once per call', async () => {
+    const app = await start(CashewsModule.forRoot('mem://', { detectHeaders: true }));
+    try {
+      await request(app.getHttpServer()).get('/ri/service').expect(200);
+      const hit = await request(app.getHttpServer()).get('/ri/service').expect(200, { id: '7', run: 1 });
+      expect(hit.headers['x-from-cache']).toBe("route-interceptor:'7'");
+      await request(app.getHttpServer()).get('/ri/cached').expect(200, { run: 1 });
+      const cached = await request(app.getHttpServer()).get('/ri/cached').expect(200, { run: 1 });
+      expect(cached.headers['x-from-cache']).toMatch(/^ProductsController:cached:/);
+      // The undecorated route passes the global interceptor (once).
+      spy.counts.headers = 0;
+      await request(app.getHttpServer()).get('/ri/bare').expect(200);
+      expect(spy.counts.headers).toBe(1);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('globalInterceptors: true registers the global interceptor without HTTP options; false never', async () => {
+    for (const [globalInterceptors, expected] of [
+      [true, 1],
+      [false, 0],
+    ] as const) {
+      spy.counts.headers = 0;
+      const app = await start(CashewsModule.forRoot('mem://', { globalInterceptors }));
+      try {
+        await request(app.getHttpServer()).get('/ri/bare').expect(200);
+        expect(spy.counts.headers).toBe(expected);
+        // A decorated handler is cached either way.
+        await request(app.getHttpServer()).get('/ri/cached').expect(200);
+      } finally {
+        await app.close();
+      }
+    }
+  });
+});
