@@ -126,12 +126,12 @@ export function validateGlobals(globals: CashewsGlobals): void {
     if (value !== undefined && typeof value !== 'boolean') {
       throw new CashewsConfigError(
         `Invalid CashewsModule option ${option}: ${JSON.stringify(value)}. Accepted: true (registered globally${
-            option === 'globalFilter' ? ', the default' : ''
-          }) or false (not registered; mount it with ${
-            option === 'globalFilter'
-              ? '@UseFilters(CashewsExceptionFilter)'
-              : '@UseInterceptors(CacheHeadersInterceptor)'
-          } where needed).`,
+          option === 'globalFilter' ? ', the default' : ''
+        }) or false (not registered; mount it with ${
+          option === 'globalFilter'
+            ? '@UseFilters(CashewsExceptionFilter)'
+            : '@UseInterceptors(CacheHeadersInterceptor)'
+        } where needed).`,
       );
     }
   }
