@@ -39,7 +39,7 @@ export const median = (values) => {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
 
-const stats = (values) => ({
+export const stats = (values) => ({
   median: median(values),
   min: Math.min(...values),
   max: Math.max(...values),

@@ -1,6 +1,6 @@
 // The X-From-Cache / Cache-Control headers on a cached GET must cost little (issue #15: "headers without a
 // tax"): the same @Cache hit with detectHeaders + cacheControl on vs off, in interleaved paired rounds.
-import { closeClients, httpContender, startApp } from '../http/apps.mjs';
+import { closeClients, compareHttp, startApp } from '../http/apps.mjs';
 
 export const name = 'http-headers';
 export const description = 'HTTP: @Cache hit with X-From-Cache and Cache-Control headers vs without (req/s)';
@@ -10,11 +10,11 @@ export async function run(ctx) {
   const off = await startApp('cashews');
   const on = await startApp('cashews-headers');
   try {
-    return await ctx.compare({
+    return await compareHttp(ctx, {
       anchor: 'hit without headers',
       contenders: [
-        httpContender('hit without headers', `${off.base}/p/cached`),
-        httpContender('hit with headers', `${on.base}/p/cached`),
+        { name: 'hit without headers', url: `${off.base}/p/cached` },
+        { name: 'hit with headers', url: `${on.base}/p/cached` },
       ],
       targets: [{ contender: 'hit with headers', min: 0.95, label: '>= 0.95x without headers' }],
     });
