@@ -1,9 +1,9 @@
-// The X-From-Cache / Cache-Control headers on a cached GET must cost little (issue #15: "headers without a
-// tax"): the same @Cache hit with detectHeaders + cacheControl on vs off, in interleaved paired rounds.
+// The X-From-Cache headers on a cached GET must cost little (issue #15: "headers without a
+// tax"): the same @Cache hit with detectHeaders on vs off, in interleaved paired rounds.
 import { closeClients, compareHttp, startApp } from '../http/apps.mjs';
 
 export const name = 'http-headers';
-export const description = 'HTTP: @Cache hit with X-From-Cache and Cache-Control headers vs without (req/s)';
+export const description = 'HTTP: @Cache hit with X-From-Cache headers (detectHeaders) vs without (req/s)';
 
 export async function run(ctx) {
   await ctx.lib('CashewsModule');
