@@ -83,6 +83,8 @@ export interface Backend {
   // --- Optional capabilities ------------------------------------------------------------------------------
   /** A synchronous read (memory): a hit then costs no promise of the backend's own. */
   getSync?(key: string): unknown;
+  /** {@link getExpire} answered synchronously (memory): reporting a hit's remaining TTL then costs no promise. */
+  getExpireSync?(key: string): number;
   /**
    * A read from an in-process layer of values already decoded (`client_side`): the value, or `MISS` when the
    * layer does not hold `key` (the caller then goes on to {@link get}).

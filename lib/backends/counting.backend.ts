@@ -18,6 +18,7 @@ export class CountingBackend implements Backend {
   readonly stores?: Backend['stores'];
   readonly counters = new BackendCounters();
   readonly getSync?: (key: string) => unknown;
+  readonly getExpireSync?: (key: string) => number;
   readonly readLocal?: Backend['readLocal'];
   readonly countKeys?: () => Promise<number>;
   readonly commit?: Backend['commit'];
@@ -26,7 +27,13 @@ export class CountingBackend implements Backend {
     this.kind = inner.kind;
     this.stores = inner.stores;
     const counters = this.counters;
-    const { getSync, readLocal, countKeys, commit } = inner;
+    const { getSync, readLocal, countKeys, commit, getExpireSync } = inner;
+    if (getExpireSync) {
+      this.getExpireSync = (key) => {
+        counters.commands++;
+        return getExpireSync.call(inner, key);
+      };
+    }
     if (countKeys) this.countKeys = () => this.count(countKeys.call(inner));
     // A commit is one command, however many writes it carries (one MULTI/EXEC round trip on Redis).
     if (commit) this.commit = (writes) => this.count(commit.call(inner, writes));

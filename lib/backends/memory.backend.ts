@@ -115,6 +115,10 @@ export class MemoryBackend implements Backend {
   }
 
   async getExpire(key: string): Promise<number> {
+    return this.getExpireSync(key);
+  }
+
+  getExpireSync(key: string): number {
     if (!this.lru.has(key)) return -2;
     const left = this.lru.getRemainingTTL(key);
     return Number.isFinite(left) ? Math.max(0, Math.round(left)) : -1;

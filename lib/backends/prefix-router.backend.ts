@@ -44,6 +44,8 @@ export class PrefixRouterBackend implements Backend {
   readonly kind: 'memory' | 'redis';
   /** Present when every routed backend reads synchronously (all memory). */
   readonly getSync?: (key: string) => unknown;
+  /** Present when every routed backend answers expiries synchronously (all memory). */
+  readonly getExpireSync?: (key: string) => number;
   /** Present when a routed backend has a local layer (`client_side`); keys of the others answer `MISS`. */
   readonly readLocal?: (key: string, decode: (key: string, raw: unknown) => unknown) => unknown;
   /** The prefix routes, longest prefix first. */
@@ -68,6 +70,9 @@ export class PrefixRouterBackend implements Backend {
     this.kind = this.entries.every(({ backend }) => storesValues(backend)) ? 'memory' : 'redis';
     if (this.entries.every(({ backend }) => backend.getSync)) {
       this.getSync = (key) => this.pick(key).backend.getSync!(key);
+    }
+    if (this.entries.every(({ backend }) => backend.getExpireSync)) {
+      this.getExpireSync = (key) => this.pick(key).backend.getExpireSync!(key);
     }
     if (this.entries.some(({ backend }) => backend.readLocal)) {
       this.readLocal = (key, decode) => {

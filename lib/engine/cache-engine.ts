@@ -156,6 +156,20 @@ export class CacheEngine implements StrategyCache {
    * The value of `key` (or {@link MISS}) when it is known without waiting: a memory backend or a client-side
    * layer holding it, and nothing in the pipeline. {@link PENDING} otherwise: call {@link read}.
    */
+  /**
+   * The remaining TTL of `key` (as {@link getExpire}) when the backend answers it synchronously and nothing in the
+   * pipeline must see the command; `undefined` otherwise (call {@link getExpire}).
+   */
+  expireNow(key: string): number | undefined {
+    const sync = this.storage.getExpireSync;
+    if (!sync || this.pipeline.engaged() || isProtectedKey(key)) return undefined;
+    try {
+      return sync.call(this.storage, key);
+    } catch {
+      return undefined;
+    }
+  }
+
   readNow(key: string): unknown {
     if (!this.sync && !this.local) return PENDING;
     if (this.pipeline.engaged() || isProtectedKey(key)) return PENDING;

@@ -25,6 +25,8 @@ export interface Invocation {
 export interface ExecutorHooks {
   cacheFor(layer: Layer): StrategyCache & {
     getExpire(key: string): Promise<number>;
+    /** The remaining TTL when known without waiting (memory), else `undefined`. */
+    expireNow?(key: string): number | undefined;
     /** Commands switched off at run time (`CacheService.disabling`); layers always run without it. */
     readonly runtime?: { skips(layer: Layer): boolean };
     /** Usage statistics of the instance (`CacheService.stats()`); calls are not observed without it. */
@@ -197,7 +199,10 @@ class LayerCall implements StrategyCall {
     readonly key: string,
     private readonly options: unknown,
     private readonly stats: LayerObserver,
-    private readonly cache: { getExpire(key: string): Promise<number> },
+    private readonly cache: {
+      getExpire(key: string): Promise<number>;
+      expireNow?(key: string): number | undefined;
+    },
     private readonly hooks: ExecutorHooks,
     private readonly outer: RunReport | undefined,
   ) {
@@ -218,12 +223,15 @@ class LayerCall implements StrategyCall {
     if (!CacheDetect.active()) return;
     const { lifetime, remaining, ...reported } = hit;
     const served = hit.key ?? this.key;
-    const left = remaining === undefined ? this.cache.getExpire(served) : Promise.resolve(remaining);
-    return left.then((ttl) => {
+    const record = (ttl: number): void => {
       const full = lifetime ?? this.layer.definition.traits(this.options).ttl;
       const age = full !== undefined && ttl >= 0 ? Math.max(0, full - ttl) : undefined;
       CacheDetect.report({ ...reported, key: served, ttl, ...(age === undefined ? {} : { age }) });
-    });
+    };
+    // Known without a command (the strategy's own figure, or a memory backend's expiry): no promise per hit.
+    const now = remaining ?? this.cache.expireNow?.(served);
+    if (now !== undefined) return record(now);
+    return this.cache.getExpire(served).then(record);
   }
 
   background(work: () => Promise<unknown>): void {
