@@ -19,7 +19,7 @@ class Prices {
 
 async function start(url: string, hooks = false) {
   const commands: string[] = [];
-  const options = hooks ? { hooks: [onCommand('getExpire', (key) => void commands.push(key))] } : {};
+  const options = hooks ? { hooks: [onCommand('getExpire', (key) => void commands.push(String(key)))] } : {};
   @Module({ imports: [CashewsModule.forRoot(url, options)], providers: [Prices] })
   class AppModule {}
   const app = await Test.createTestingModule({ imports: [AppModule] }).compile();
