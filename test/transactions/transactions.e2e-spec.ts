@@ -28,6 +28,7 @@ import {
   startRedisServer,
   describeRedisServer,
 } from '../support/redis.js';
+import { deferred } from '../support/strategy-fixtures.js';
 
 interface Target {
   label: string;
@@ -62,8 +63,7 @@ function transactionSuite({ label, url, key: keyOf }: Target): void {
       await cache.set(k('gone'), 'x');
       // Reads started from outside the transaction's async context (promise continuations keep the context they
       // were attached in, so these run outside it even though the transaction triggers them).
-      let go!: () => void;
-      const started = new Promise<void>((resolve) => (go = resolve));
+      const { promise: started, resolve: go } = deferred();
       const outsideRead = started.then(() => Promise.all([cache.get(k('a')), cache.get(k('b')), cache.get(k('gone'))]));
       let outside: unknown[] = [];
       const inside = await cache.transaction(async () => {
@@ -89,8 +89,7 @@ function transactionSuite({ label, url, key: keyOf }: Target): void {
 
     it('counters are committed as increments: counts made outside meanwhile are kept', async () => {
       await cache.incr(k('n'), 10);
-      let go!: () => void;
-      const started = new Promise<void>((resolve) => (go = resolve));
+      const { promise: started, resolve: go } = deferred();
       const outsideCount = started.then(() => cache.incr(k('n'), 100));
       await cache.transaction(async () => {
         expect(await cache.incr(k('n'), 2)).toBe(12);
@@ -216,8 +215,7 @@ function transactionSuite({ label, url, key: keyOf }: Target): void {
     });
 
     it('locked: a second transaction writing the same key waits for the first, then LockedError after timeout', async () => {
-      let release!: () => void;
-      const held = new Promise<void>((resolve) => (release = resolve));
+      const { promise: held, resolve: release } = deferred();
       const first = cache.transaction(async () => {
         await cache.set(k('a'), 'first');
         await held;
@@ -246,8 +244,7 @@ function transactionSuite({ label, url, key: keyOf }: Target): void {
     });
 
     it('fast: no locks, the later commit wins; serializable: read-modify-write loses no update', async () => {
-      let release!: () => void;
-      const held = new Promise<void>((resolve) => (release = resolve));
+      const { promise: held, resolve: release } = deferred();
       const slow = cache.transaction(
         async () => {
           await cache.set(k('a'), 'slow');
@@ -329,8 +326,7 @@ function transactionSuite({ label, url, key: keyOf }: Target): void {
     });
 
     it('increments take no lock: concurrent locked transactions counting one key both commit', async () => {
-      let release!: () => void;
-      const held = new Promise<void>((resolve) => (release = resolve));
+      const { promise: held, resolve: release } = deferred();
       const first = cache.transaction(async () => {
         await cache.incr(k('hits'));
         await held;
@@ -391,8 +387,7 @@ function transactionSuite({ label, url, key: keyOf }: Target): void {
     });
 
     it('set with exist is checked again at commit: a key created meanwhile by someone else is kept', async () => {
-      let go!: () => void;
-      const started = new Promise<void>((resolve) => (go = resolve));
+      const { promise: started, resolve: go } = deferred();
       const other = started.then(() => cache.set(k('nx'), 'theirs'));
       await cache.transaction(
         async () => {
@@ -423,8 +418,7 @@ function transactionSuite({ label, url, key: keyOf }: Target): void {
         return ((await cache.get(k('price'))) as number) * 3;
       };
       await cache.set(k('price'), 10);
-      let go!: () => void;
-      const started = new Promise<void>((resolve) => (go = resolve));
+      const { promise: started, resolve: go } = deferred();
       const outside = started.then(() => cache.getOrSet(k('derived'), factory));
       await expect(
         cache.transaction(async () => {
@@ -440,8 +434,7 @@ function transactionSuite({ label, url, key: keyOf }: Target): void {
     });
 
     it('a lock not obtained fails the transaction even when fn catches the LockedError', async () => {
-      let release!: () => void;
-      const held = new Promise<void>((resolve) => (release = resolve));
+      const { promise: held, resolve: release } = deferred();
       const first = cache.transaction(async () => {
         await cache.set(k('a'), 'first');
         await held;
@@ -462,8 +455,7 @@ function transactionSuite({ label, url, key: keyOf }: Target): void {
     });
 
     it("switching 'lock' off at run time does not switch a transaction's locks off", async () => {
-      let release!: () => void;
-      const held = new Promise<void>((resolve) => (release = resolve));
+      const { promise: held, resolve: release } = deferred();
       cache.disable('lock');
       try {
         const first = cache.transaction(async () => {
