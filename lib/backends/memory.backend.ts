@@ -74,8 +74,19 @@ export class MemoryBackend implements Backend {
   }
 
   async set(key: string, raw: unknown, options: { ttl?: number; exist?: boolean } = {}): Promise<boolean> {
+    return this.write(key, raw, options);
+  }
+
+  /** `set` and `setTagged` without a promise: a commit applies them in one synchronous step. */
+  private write(
+    key: string,
+    raw: unknown,
+    options: { ttl?: number; exist?: boolean },
+    tags?: readonly string[],
+  ): boolean {
     if (options.exist !== undefined && this.lru.has(key) !== options.exist) return false;
     this.lru.set(key, raw as NonNullable<unknown>, { ttl: options.ttl ?? 0 });
+    if (tags?.length) this.tagIndex.add(key, tags);
     return true;
   }
 
@@ -108,6 +119,10 @@ export class MemoryBackend implements Backend {
   }
 
   async expire(key: string, ttl: number): Promise<boolean> {
+    return this.expireNow(key, ttl);
+  }
+
+  private expireNow(key: string, ttl: number): boolean {
     const raw = this.lru.get(key);
     if (raw === undefined) return false;
     this.lru.set(key, raw, { ttl });
@@ -154,9 +169,7 @@ export class MemoryBackend implements Backend {
     tags: readonly string[],
     options: { ttl?: number; exist?: boolean } = {},
   ): Promise<boolean> {
-    const written = await this.set(key, raw, options);
-    if (written) this.tagIndex.add(key, tags);
-    return written;
+    return this.write(key, raw, options, tags);
   }
 
   async deleteTags(tags: readonly string[]): Promise<number> {
@@ -180,16 +193,10 @@ export class MemoryBackend implements Backend {
   async commit(writes: readonly BatchWrite[]): Promise<void> {
     let failure: unknown;
     for (const write of writes) {
-      if (write.op === 'set') {
-        if (write.exist !== undefined && this.lru.has(write.key) !== write.exist) continue;
-        this.lru.set(write.key, write.raw as NonNullable<unknown>, { ttl: write.ttl ?? 0 });
-        if (write.tags?.length) this.tagIndex.add(write.key, write.tags);
-      } else if (write.op === 'delete') {
-        this.lru.delete(write.key);
-      } else if (write.op === 'expire') {
-        const raw = this.lru.get(write.key);
-        if (raw !== undefined) this.lru.set(write.key, raw, { ttl: write.ttl });
-      } else {
+      if (write.op === 'set') this.write(write.key, write.raw, write, write.tags);
+      else if (write.op === 'delete') this.lru.delete(write.key);
+      else if (write.op === 'expire') this.expireNow(write.key, write.ttl);
+      else {
         try {
           incrPrimitive.memory(this.entries, write.key, write.by, write.ttl);
         } catch (error) {

@@ -54,6 +54,25 @@ export function redisConnectionOptions(config: ResolvedCacheConfig): RedisOption
   };
 }
 
+/** `SET`'s arguments for a write: `PX` for a TTL, `XX`/`NX` for `exist`. */
+function setArgs(key: string, raw: unknown, options: { ttl?: number; exist?: boolean }): Array<string | number> {
+  const args: Array<string | number> = [key, raw as string];
+  if (options.ttl) args.push('PX', options.ttl);
+  if (options.exist === true) args.push('XX');
+  if (options.exist === false) args.push('NX');
+  return args;
+}
+
+/** The set-tagged script's keys (see lib/tags/redis-tag-scripts.ts): the key, its tag list, each tag's index. */
+function setTaggedKeys(key: string, tags: readonly string[]): string[] {
+  return [key, tagsOfKey(key), ...tags.map(tagIndexKey)];
+}
+
+/** The set-tagged script's arguments: the value, the TTL (0: none) and `XX`/`NX`/''. */
+function setTaggedArgs(raw: unknown, options: { ttl?: number; exist?: boolean }): Array<string | number> {
+  return [raw as string, options.ttl ?? 0, options.exist === true ? 'XX' : options.exist === false ? 'NX' : ''];
+}
+
 /**
  * Backend on one Redis master (`redis://`, `rediss://`, or the master Sentinels name for `redis+sentinel://`).
  * Values are strings from the string codec.
@@ -204,12 +223,8 @@ export class RedisBackend implements Backend {
   }
 
   async set(key: string, raw: unknown, options: { ttl?: number; exist?: boolean } = {}): Promise<boolean> {
-    const args: Array<string | number> = [];
-    if (options.ttl) args.push('PX', options.ttl);
-    if (options.exist === true) args.push('XX');
-    if (options.exist === false) args.push('NX');
     const reply = await this.written(() =>
-      (this.client.set as (...a: unknown[]) => Promise<string | null>)(key, raw as string, ...args),
+      (this.client.set as (...a: unknown[]) => Promise<string | null>)(...setArgs(key, raw, options)),
     );
     return reply === 'OK';
   }
@@ -373,17 +388,10 @@ export class RedisBackend implements Backend {
     };
     for (const write of writes) {
       if (write.op === 'set') {
-        const mode = write.exist === true ? 'XX' : write.exist === false ? 'NX' : '';
         if (write.tags?.length) {
-          const indexes = write.tags.map(tagIndexKey);
-          const keys = [write.key, tagsOfKey(write.key), ...indexes];
-          multi.eval(SET_TAGGED_SCRIPT, keys.length, ...keys, write.raw as string, write.ttl ?? 0, mode);
-        } else {
-          const args: Array<string | number> = [write.key, write.raw as string];
-          if (write.ttl) args.push('PX', write.ttl);
-          if (mode) args.push(mode);
-          multi.set(...args);
-        }
+          const keys = setTaggedKeys(write.key, write.tags);
+          multi.eval(SET_TAGGED_SCRIPT, keys.length, ...keys, ...setTaggedArgs(write.raw, write));
+        } else multi.set(...setArgs(write.key, write.raw, write));
       } else if (write.op === 'delete') {
         this.queueDelete(multi, write.key);
       } else if (write.op === 'incr') {
@@ -431,18 +439,9 @@ export class RedisBackend implements Backend {
     tags: readonly string[],
     options: { ttl?: number; exist?: boolean } = {},
   ): Promise<boolean> {
-    const mode = options.exist === true ? 'XX' : options.exist === false ? 'NX' : '';
-    const indexes = tags.map(tagIndexKey);
+    const keys = setTaggedKeys(key, tags);
     const stored = await this.written(() =>
-      this.tagScripts.cashewsSetTagged(
-        2 + indexes.length,
-        key,
-        tagsOfKey(key),
-        ...indexes,
-        raw as string,
-        options.ttl ?? 0,
-        mode,
-      ),
+      this.tagScripts.cashewsSetTagged(keys.length, ...keys, ...setTaggedArgs(raw, options)),
     );
     return stored === 1;
   }

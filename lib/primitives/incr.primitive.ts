@@ -8,6 +8,16 @@ function notAnInteger(key: string, cause?: unknown): CacheValueError {
 }
 
 /**
+ * The counter a stored value holds (an integer, or an integer written as a string), as every backend reads it;
+ * @throws CacheValueError for anything else.
+ */
+export function counterValue(key: string, value: unknown): number {
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return value;
+  if (typeof value === 'string' && INTEGER.test(value)) return Number(value);
+  throw notAnInteger(key);
+}
+
+/**
  * Atomically adds `by` to the integer at the key and answers the new value; `ttl` (ms) applies only when this
  * call creates the counter, an existing one keeps its remaining TTL. A stored value that is not an integer is
  * left unchanged and the call throws {@link CacheValueError}, on every backend.
@@ -34,10 +44,7 @@ return value`,
       entries.set(key, by, ttl);
       return by;
     }
-    let base: number;
-    if (typeof current === 'number' && Number.isSafeInteger(current)) base = current;
-    else if (typeof current === 'string' && INTEGER.test(current)) base = Number(current);
-    else throw notAnInteger(key);
+    const base = counterValue(key, current);
     // Keep the remaining TTL: incrementing must not extend or clear the expiry.
     const left = entries.ttlLeft(key);
     entries.set(key, base + by, left !== undefined && Number.isFinite(left) ? Math.max(1, left) : undefined);

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { CacheBackendError, CacheValueError, LockedError, TransactionError } from '../errors.js';
+import { CacheBackendError, LockedError, TransactionError } from '../errors.js';
+import { counterValue } from '../primitives/incr.primitive.js';
 import type { BatchWrite } from '../backends/batch-write.js';
 import { toRegExp } from '../keys/pattern.js';
 import { MISS } from '../miss.js';
@@ -347,7 +348,7 @@ export class TransactionState implements Transaction {
       // Another command of this transaction may have written the key while this one read it.
       entry = this.live(key);
       if (!entry || entry.kind === 'expire') {
-        const base = stored === MISS ? 0 : integer(key, stored);
+        const base = stored === MISS ? 0 : counterValue(key, stored);
         const expire = entry?.kind === 'expire' ? { ttl: entry.ttl, at: entry.at } : undefined;
         this.entries.set(key, { kind: 'counter', base, by, ttl, created: stored === MISS, at: Date.now(), expire });
         return base + by;
@@ -357,7 +358,7 @@ export class TransactionState implements Transaction {
       entry.by += by;
       return entry.base + entry.by;
     }
-    const base = entry.kind === 'value' ? integer(key, this.port.decode(key, entry.raw)) : 0;
+    const base = entry.kind === 'value' ? counterValue(key, this.port.decode(key, entry.raw)) : 0;
     const expiresAt = entry.kind === 'value' ? entry.expiresAt : ttl === undefined ? undefined : Date.now() + ttl;
     const tags = entry.kind === 'value' ? entry.tags : undefined;
     this.entries.set(key, { kind: 'value', raw: this.port.encode(key, base + by), expiresAt, tags });
@@ -508,10 +509,4 @@ export class TransactionState implements Transaction {
       ),
     );
   }
-}
-
-function integer(key: string, value: unknown): number {
-  if (typeof value === 'number' && Number.isSafeInteger(value)) return value;
-  if (typeof value === 'string' && /^-?\d{1,16}$/.test(value)) return Number(value);
-  throw new CacheValueError(`Cannot increment "${key}": the stored value is not an integer.`);
 }
