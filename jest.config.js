@@ -12,10 +12,15 @@
  * - cluster: the e2e files that mention the cluster helpers (CLUSTER below); each worker gets its own private
  *   3-master cluster, started on demand by test/support/cluster-worker-setup.ts, so only this project starts one.
  * A shared Redis (`REDIS_URL`, or 127.0.0.1:6379 when no redis-server is on PATH) means one worker.
+ *
+ * Suites live in `*.e2e.ts` modules, and a folder's `*.e2e-spec.ts` file imports them: every Jest file loads Nest,
+ * ioredis and lib/ again (about 1.5 s of CPU each), so one file per group of suites halves the CPU of a run. A
+ * group's project is decided by what its suites contain (`suiteText`), and test/support/sequencer.js starts the
+ * largest groups first.
  */
 import { accessSync, constants, readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { delimiter, join, relative } from 'node:path';
+import { delimiter, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
@@ -40,8 +45,21 @@ function e2eFiles(dir) {
   });
 }
 
+/** The suite modules a group file imports (`import './x.e2e.js'`), as paths relative to the repository. */
+export function suiteModules(file) {
+  const text = readFileSync(join(root, file), 'utf8');
+  return [...text.matchAll(/^import '(\.{1,2}\/[^']+\.e2e)\.js';$/gm)].map((match) =>
+    relative(root, join(root, dirname(file), `${match[1]}.ts`)),
+  );
+}
+
+/** A Jest file's own text and that of the suites it imports. */
+export function suiteText(file) {
+  return [file, ...suiteModules(file)].map((path) => readFileSync(join(root, path), 'utf8')).join('\n');
+}
+
 const e2e = e2eFiles(join(root, 'test'));
-const clusterFiles = e2e.filter((file) => CLUSTER.test(readFileSync(join(root, file), 'utf8')));
+const clusterFiles = e2e.filter((file) => CLUSTER.test(suiteText(file)));
 const multiProcessFiles = e2e.filter((file) => /multiprocess/.test(file) && !clusterFiles.includes(file));
 const escape = (file) => `<rootDir>/${file}`.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') + '$';
 
@@ -72,6 +90,7 @@ export default {
   // worker gets its own redis-server, and a cluster of 3 more once it runs a cluster file).
   maxWorkers: sharedRedis ? 1 : Math.min(8, Math.max(2, availableParallelism() * 2)),
   testTimeout: 30000,
+  testSequencer: '<rootDir>/test/support/sequencer.js',
   projects: [
     {
       ...common,

@@ -2,7 +2,7 @@
  * The test set-up itself (issue #10, item 6): Jest projects split so that only the cluster project starts a
  * cluster and the unit project starts nothing, and every Jest worker reads its own private Redis.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ENV } from './support/global-setup.js';
 import { clusterSkipReason, redisSkipReason, redisUrl } from './support/redis.js';
@@ -17,8 +17,15 @@ interface ProjectConfig {
 
 const root = process.cwd();
 
+interface JestConfigModule {
+  default: { projects: ProjectConfig[] };
+  suiteModules(file: string): string[];
+  suiteText(file: string): string;
+}
+
+const config = (await import(join(root, 'jest.config.js'))) as JestConfigModule;
+
 async function projects(): Promise<Map<string, ProjectConfig>> {
-  const config = (await import(join(root, 'jest.config.js'))) as { default: { projects: ProjectConfig[] } };
   return new Map(config.default.projects.map((project) => [project.displayName, project]));
 }
 
@@ -38,15 +45,26 @@ describe('jest.config.js projects', () => {
     expect(byName.get('cluster')?.setupFiles).toEqual(['<rootDir>/test/support/cluster-worker-setup.ts']);
     expect(byName.get('redis')?.setupFiles).toBeUndefined();
     const clusterFiles = byName.get('cluster')!.testMatch.map((glob) => glob.replace('<rootDir>/', ''));
-    expect(clusterFiles).toContain('test/backends/contract-cluster.e2e-spec.ts');
-    for (const file of clusterFiles)
-      expect(readFileSync(join(root, file), 'utf8')).toMatch(/describeCluster|clusterUrl/);
+    expect(clusterFiles).toContain('test/backends/cluster.e2e-spec.ts');
+    for (const file of clusterFiles) expect(config.suiteText(file)).toMatch(/describeCluster|clusterUrl/);
     // The redis project ignores them, so no file runs twice.
     const ignored = byName
       .get('redis')!
       .testPathIgnorePatterns!.map((pattern) => new RegExp(pattern.replace('<rootDir>', root)));
     for (const file of clusterFiles) expect(ignored.some((re) => re.test(join(root, file)))).toBe(true);
-    expect(ignored.some((re) => re.test(join(root, 'test/secrets.e2e-spec.ts')))).toBe(false);
+    expect(ignored.some((re) => re.test(join(root, 'test/core.e2e-spec.ts')))).toBe(false);
+  });
+
+  it('every suite module is imported by exactly one Jest file, so none runs twice and none is left out', () => {
+    const suites = readdirSync(join(root, 'test'), { recursive: true, encoding: 'utf8' })
+      .filter((file) => file.endsWith('.e2e.ts') && !file.startsWith('compat'))
+      .map((file) => join('test', file));
+    const jestFiles = readdirSync(join(root, 'test'), { recursive: true, encoding: 'utf8' })
+      .filter((file) => file.endsWith('.e2e-spec.ts') && !file.startsWith('compat'))
+      .map((file) => join('test', file));
+    const imported = jestFiles.flatMap((file) => config.suiteModules(file));
+    expect(suites.length).toBeGreaterThan(40);
+    expect([...imported].sort()).toEqual([...suites].sort());
   });
 });
 

@@ -1,6 +1,6 @@
 /**
  * Streamed results (issue #12): async generators, Observables and readable streams from providers, and server-sent
- * events from a controller (a StreamableFile is in test/http/cache-basics.e2e-spec.ts). The first run reaches its
+ * events from a controller (a StreamableFile is in test/http/cache-basics.e2e.ts). The first run reaches its
  * caller chunk by chunk while it is recorded; a hit replays the chunks without running the method; a run that fails,
  * is abandoned or grows past maxBytes stores nothing; locks are held until the stream has been read.
  * mem:// and Redis db 8; names start with "Sr".

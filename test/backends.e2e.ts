@@ -1,6 +1,6 @@
 /**
  * Runs the backend contract on memory and Redis, plus Redis-specific checks (the cluster runs are in
- * test/backends/contract-cluster.e2e-spec.ts). Redis isolation: this file uses databases 5 and 6 of the
+ * test/backends/contract-cluster.e2e.ts). Redis isolation: this file uses databases 5 and 6 of the
  * discovered Redis (flushed after the file). db 0 is never touched.
  */
 import { CacheService, createCache } from '../lib/index.js';
