@@ -1,0 +1,277 @@
+// Scale curves: what one `get` hit costs as the number of concurrent callers grows (1 → 1,000) and as the
+// keyspace grows (1k → 1M keys), on mem:// and redis://, through CacheService.get and through a provider
+// method decorated with @Cache. Informational (no target): prints a table and writes an SVG chart to
+// bench/results/scale-curves.svg.
+//
+// Cost per call = wall time of a batch / calls in it, all callers together (the inverse of throughput).
+// Keys are read in a pseudo-random order over the whole keyspace, so a large keyspace cannot hide in the CPU
+// caches. Every read is checked: a miss (or a run of the decorated method) throws, it can never look fast.
+import 'reflect-metadata';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Injectable, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Redis } from 'ioredis';
+import { median } from '../harness.mjs';
+import { renderScaleChart } from '../scale-chart.mjs';
+
+export const name = 'scale-curves';
+export const description =
+  'cost per get hit vs concurrent callers (1..1000) and keyspace (1k..1M), mem:// and redis://';
+
+const CALLERS = [1, 10, 100, 1000];
+/** BENCH_SCALE_MAX_KEYS lowers the largest keyspace (e.g. 100000 on a small machine). */
+const MAX_KEYS = Math.max(1_000, Number(process.env.BENCH_SCALE_MAX_KEYS) || 1_000_000);
+const KEYSPACES = [1_000, 10_000, 100_000, 1_000_000].filter((k) => k <= MAX_KEYS);
+/** The concurrency curve reads this many keys; the keyspace curve runs at this many callers. */
+const CURVE_KEYS = 10_000;
+const CURVE_CALLERS = 100;
+/** Short rounds: 16 points per backend must fit in about a minute. */
+const ROUNDS = 5;
+const ROUND_MS = 100;
+const TTL_MS = 600_000;
+const FILL_BATCH = 10_000;
+const VALUE = { id: 1, name: 'x', tags: ['a', 'b'] };
+const PATHS = ['get', '@Cache'];
+
+/** xorshift32: a key index per call for a few nanoseconds, the same cost at every keyspace. */
+let seed = 0x9e3779b9;
+function nextIndex(keys) {
+  seed ^= seed << 13;
+  seed ^= seed >>> 17;
+  seed ^= seed << 5;
+  return (seed >>> 0) % keys;
+}
+
+/** Runs `n` calls as `callers` async loops of n / callers sequential calls over the first `keys` keys. */
+async function concurrently(n, callers, keys, call, who) {
+  const perCaller = Math.max(1, Math.round(n / callers));
+  let misses = 0;
+  const caller = async () => {
+    for (let j = 0; j < perCaller; j++) {
+      if ((await call(nextIndex(keys))) === undefined) misses++;
+    }
+  };
+  await Promise.all(Array.from({ length: callers }, caller));
+  if (misses) throw new Error(`${who}: ${misses} of ${perCaller * callers} calls missed`);
+}
+
+/** A provider whose `find(id)` is cached under exactly the key CacheService reads: `${prefix}${id}`. */
+function productsClass(lib, prefix) {
+  class Products {
+    loads = 0;
+    async find(id) {
+      if (!Number.isInteger(id)) throw new Error(`find(${id}): not a key index`);
+      this.loads++;
+      return VALUE;
+    }
+  }
+  const find = Object.getOwnPropertyDescriptor(Products.prototype, 'find');
+  lib.Cache({ ttl: TTL_MS, key: `${prefix}{id}` })(Products.prototype, 'find', find);
+  Injectable()(Products);
+  return Products;
+}
+
+async function startApp(lib, url, prefix) {
+  const Products = productsClass(lib, prefix);
+  class ScaleModule {}
+  Module({ imports: [lib.CashewsModule.forRoot(url)], providers: [Products] })(ScaleModule);
+  const app = await NestFactory.createApplicationContext(ScaleModule, { logger: false });
+  return { app, cache: app.get(lib.CacheService), products: app.get(Products) };
+}
+
+/**
+ * Measures one backend: fills the keyspace step by step (1k, 10k, ...), measures the keyspace point at each
+ * step and, at CURVE_KEYS, the concurrency curve. `fill(from, to)` stores keys [from, to).
+ */
+async function measureBackend(ctx, backend, { cache, products }, keyOf, fill) {
+  const opts = { rounds: Math.min(ctx.rounds, ROUNDS), roundMs: Math.min(ctx.roundMs, ROUND_MS), log: () => {} };
+  const get = async (i) => cache.get(keyOf(i));
+  const find = (i) => products.find(i);
+  const contender = (path, callers, keys) => ({
+    name: `${path} x${callers}`,
+    quantum: callers,
+    batch: (n) => concurrently(n, callers, keys, path === 'get' ? get : find, `${backend} ${path}`),
+  });
+  const nsPerCall = (c) => ({
+    median: 1e9 / c.opsPerSec.median,
+    min: 1e9 / c.opsPerSec.max,
+    max: 1e9 / c.opsPerSec.min,
+  });
+  const points = [];
+  let filled = 0;
+  for (const keys of KEYSPACES) {
+    const t0 = Date.now();
+    await fill(filled, keys);
+    filled = keys;
+    const sample = await cache.get(keyOf(keys - 1));
+    if (JSON.stringify(sample) !== JSON.stringify(VALUE)) throw new Error(`${backend}: fill answered ${sample}`);
+    ctx.log(`  ${backend}: ${keys} keys stored (${((Date.now() - t0) / 1000).toFixed(1)}s)`);
+
+    const loads = products.loads;
+    const byKeys = await ctx.compare(
+      { anchor: 'get', contenders: PATHS.map((path) => ({ ...contender(path, CURVE_CALLERS, keys), name: path })) },
+      opts,
+    );
+    for (const c of byKeys.contenders) {
+      points.push({ backend, path: c.name, curve: 'keyspace', x: keys, nsPerCall: nsPerCall(c) });
+    }
+    if (keys === CURVE_KEYS) {
+      const byCallers = await ctx.compare(
+        { anchor: `get x1`, contenders: PATHS.flatMap((path) => CALLERS.map((n) => contender(path, n, keys))) },
+        opts,
+      );
+      for (const c of byCallers.contenders) {
+        const [path, x] = c.name.split(' x');
+        const first = byCallers.contenders.find((o) => o.name === `${path} x${CALLERS[0]}`).opsPerSec.rounds;
+        // Cost against the same path at 1 caller, paired per round: the figure least moved by machine noise.
+        const vsOneCaller = median(c.opsPerSec.rounds.map((ops, r) => first[r] / ops));
+        points.push({ backend, path, curve: 'concurrency', x: Number(x), nsPerCall: nsPerCall(c), vsOneCaller });
+      }
+    }
+    if (products.loads !== loads) throw new Error(`${backend}: the decorated method ran ${products.loads - loads}x`);
+    ctx.log(`  ${backend}: ${keys} keys measured`);
+  }
+  return points;
+}
+
+async function memoryCurves(ctx, lib, keyOf, prefix) {
+  const running = await startApp(lib, `mem://?size=${MAX_KEYS + 1_000}`, prefix);
+  try {
+    return await measureBackend(ctx, 'memory', running, keyOf, async (from, to) => {
+      for (let start = from; start < to; start += FILL_BATCH) {
+        const end = Math.min(to, start + FILL_BATCH);
+        const entries = Array.from({ length: end - start }, (_, j) => [keyOf(start + j), VALUE]);
+        await running.cache.setMany(entries, { ttl: TTL_MS });
+      }
+    });
+  } finally {
+    await running.app.close();
+  }
+}
+
+async function redisCurves(ctx, lib, keyOf, prefix) {
+  const url = ctx.redisUrl();
+  const raw = new Redis(url, { lazyConnect: true, connectTimeout: 2_000, maxRetriesPerRequest: 1 });
+  let lastError;
+  raw.on('error', (error) => (lastError = error));
+  try {
+    await raw.connect();
+    await raw.ping();
+  } catch (error) {
+    raw.disconnect();
+    throw ctx.skip(`Redis not reachable at ${url.replace(/\/\/[^@/]*@/, '//***@')}: ${(lastError ?? error).message}`);
+  }
+  let filled = 0;
+  let running;
+  try {
+    running = await startApp(lib, url, prefix);
+    // The bytes CacheService writes for VALUE (the codec does not depend on the key): the fill sends them
+    // with pipelined SETs instead of a million set() calls.
+    if ((await running.cache.set(keyOf(0), VALUE, { ttl: TTL_MS })) === false) throw new Error('set failed');
+    filled = 1;
+    const encoded = await raw.getBuffer(keyOf(0));
+    return await measureBackend(ctx, 'redis', running, keyOf, async (from, to) => {
+      for (let start = from; start < to; start += FILL_BATCH) {
+        const end = Math.min(to, start + FILL_BATCH);
+        const pipeline = raw.pipeline();
+        for (let i = start; i < end; i++) pipeline.set(keyOf(i), encoded, 'PX', TTL_MS);
+        for (const [error] of await pipeline.exec()) if (error) throw error;
+        filled = end;
+      }
+    });
+  } finally {
+    // Exactly the keys written here (each also carries a 10 minute TTL, should this cleanup not run).
+    for (let start = 0; start < filled; start += FILL_BATCH) {
+      const keys = Array.from({ length: Math.min(filled, start + FILL_BATCH) - start }, (_, j) => keyOf(start + j));
+      await raw.unlink(...keys).catch(() => undefined);
+    }
+    await running?.app.close();
+    await raw.quit().catch(() => raw.disconnect());
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Report
+
+const fmtUs = (ns) => {
+  const us = ns / 1000;
+  return us >= 100 ? us.toFixed(0) : us >= 10 ? us.toFixed(1) : us.toFixed(2);
+};
+const fmtCount = (n) => (n >= 1e6 ? `${n / 1e6}M` : n >= 1e3 ? `${n / 1e3}k` : String(n));
+
+function table(header, rows) {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+/** One table: a row per point, a column per backend × path: median µs per call (range over the rounds). */
+function formatTable(points, series) {
+  const header = ['point', ...series.map((s) => `${s.backend} ${s.path}`)];
+  const rows = [];
+  for (const [curve, xs, label] of [
+    ['concurrency', CALLERS, (x) => `${x} caller${x === 1 ? '' : 's'}, ${fmtCount(CURVE_KEYS)} keys`],
+    ['keyspace', KEYSPACES, (x) => `${fmtCount(x)} keys, ${CURVE_CALLERS} callers`],
+  ]) {
+    for (const x of xs) {
+      const cells = series.map((s) => {
+        const p = points.find((q) => q.curve === curve && q.x === x && q.backend === s.backend && q.path === s.path);
+        return p ? `${fmtUs(p.nsPerCall.median)} (${fmtUs(p.nsPerCall.min)}..${fmtUs(p.nsPerCall.max)})` : '-';
+      });
+      rows.push([label(x), ...cells]);
+    }
+  }
+  return table(header, rows);
+}
+
+export async function run(ctx) {
+  const lib = await ctx.lib('Cache', 'CashewsModule', 'CacheService');
+  const started = Date.now();
+  const load = loadavg()[0];
+  // One key list for both backends (unique per run: the Redis cleanup deletes exactly these keys).
+  const prefix = `bench:scale:${process.pid}:${Date.now()}:`;
+  const keyNames = Array.from({ length: MAX_KEYS }, (_, i) => `${prefix}${i}`);
+  const keyOf = (i) => keyNames[i];
+
+  const points = await memoryCurves(ctx, lib, keyOf, prefix);
+  let redisSkipped;
+  try {
+    points.push(...(await redisCurves(ctx, lib, keyOf, prefix)));
+  } catch (error) {
+    if (error?.name !== 'SkipError') throw error;
+    redisSkipped = error.message;
+    ctx.log(`  redis curves skipped: ${redisSkipped}`);
+  }
+
+  const series = ['memory', 'redis'].flatMap((backend) =>
+    PATHS.filter(() => points.some((p) => p.backend === backend)).map((path) => ({ backend, path })),
+  );
+  const seconds = (Date.now() - started) / 1000;
+  const conditions =
+    `node ${process.version}, load ${load.toFixed(2)} at start, ${Math.min(ctx.rounds, ROUNDS)} rounds of ` +
+    `~${Math.min(ctx.roundMs, ROUND_MS)}ms per point, ${seconds.toFixed(0)}s, ${new Date(started).toISOString()}`;
+  const svg = renderScaleChart({
+    points,
+    series,
+    callers: CALLERS,
+    keyspaces: KEYSPACES,
+    conditions,
+    curveKeys: CURVE_KEYS,
+    curveCallers: CURVE_CALLERS,
+  });
+  const dir = new URL('../results/', import.meta.url);
+  await mkdir(dir, { recursive: true });
+  const chart = new URL('scale-curves.svg', dir);
+  await writeFile(chart, svg);
+
+  const text = [
+    `µs per call, median of the rounds (min..max); concurrency curve over ${fmtCount(CURVE_KEYS)} keys, keyspace curve at ${CURVE_CALLERS} callers`,
+    formatTable(points, series),
+    ...(redisSkipped ? [`  redis skipped: ${redisSkipped}`] : []),
+    `  ${conditions}`,
+    `  chart: ${fileURLToPath(chart)}`,
+  ].join('\n');
+  return { info: true, text, conditions, points, chart: fileURLToPath(chart) };
+}
