@@ -15,13 +15,14 @@ const esc = (text) =>
 const fmtCount = (n) => (n >= 1e6 ? `${n / 1e6}M` : n >= 1e3 ? `${n / 1e3}k` : String(n));
 const fmtUs = (us) => (us >= 100 ? us.toFixed(0) : us >= 10 ? us.toFixed(1) : us.toFixed(2));
 
-/** A round axis maximum (1, 2, 2.5, 5 × 10^k) at or above `value`, and its tick step. */
+/** A round tick step (1, 2, 2.5 or 5 × 10^k) giving at most 6 ticks up to `value`, and the axis maximum. */
 function niceAxis(value) {
-  const pow = 10 ** Math.floor(Math.log10(value || 1));
-  for (const m of [1, 2, 2.5, 5, 10]) {
-    if (m * pow >= value) return { max: m * pow, step: (m * pow) / (m === 2.5 ? 5 : m === 2 ? 4 : 5) };
+  const pow = 10 ** Math.floor(Math.log10(value || 1) - 1);
+  for (const m of [1, 2, 2.5, 5, 10, 20, 25, 50, 100]) {
+    const step = m * pow;
+    if (value / step <= 6) return { max: Math.ceil(value / step) * step, step };
   }
-  return { max: 10 * pow, step: 2 * pow };
+  return { max: value, step: value / 5 };
 }
 
 function panel({ x0, y0, title, xs, xLabel, lines }) {
@@ -45,7 +46,7 @@ function panel({ x0, y0, title, xs, xLabel, lines }) {
   for (let v = 0; v <= axis.max + axis.step / 2; v += axis.step) {
     const y = py(v).toFixed(1);
     out.push(`<line x1="${left}" x2="${left + w}" y1="${y}" y2="${y}" stroke="#e3e3e3"/>`);
-    out.push(`<text x="${left - 6}" y="${y}" dy="4" text-anchor="end" font-size="11">${esc(fmtUs(v))}</text>`);
+    out.push(`<text x="${left - 6}" y="${y}" dy="4" text-anchor="end" font-size="11">${+v.toFixed(2)}</text>`);
   }
   for (const x of xs) {
     const xp = px(x).toFixed(1);
