@@ -6,7 +6,7 @@
 const PANEL_W = 420;
 const PANEL_H = 230;
 const MARGIN = { left: 64, right: 44, top: 40, bottom: 46 };
-const HEADER = 78;
+const HEADER = 96;
 const COLORS = { get: '#1f6fb4', '@Cache': '#d0452b' };
 const FONT = 'font-family="DejaVu Sans, Helvetica, Arial, sans-serif"';
 
@@ -104,13 +104,15 @@ export function renderScaleChart({ points, series, callers, keyspaces, condition
     `<text x="16" y="24" font-size="16" font-weight="bold">nestjs-cashews scale curves: cost per cache hit</text>`,
     `<text x="16" y="42" font-size="11" fill="#444">${esc(conditions)}</text>`,
     `<text x="16" y="58" font-size="11" fill="#444">Cost per call = batch wall time / calls (all callers together). ` +
-      `Dot: median over rounds; bar: min..max (capped at the top when cut).</text>`,
+      `The points of a panel run in interleaved rounds.</text>`,
+    `<text x="16" y="72" font-size="11" fill="#444">Dot: median over the rounds; bar: min..max (capped when cut). ` +
+      `Compare points within a panel: load moves between panels.</text>`,
   ];
   paths.forEach((path, i) => {
     const x = width - 330 + i * 165;
     out.push(
-      `<line x1="${x}" x2="${x + 20}" y1="70" y2="70" stroke="${COLORS[path] ?? '#555'}" stroke-width="3"/>`,
-      `<text x="${x + 26}" y="74" font-size="11">${esc(label[path] ?? path)}</text>`,
+      `<line x1="${x}" x2="${x + 20}" y1="86" y2="86" stroke="${COLORS[path] ?? '#555'}" stroke-width="3"/>`,
+      `<text x="${x + 26}" y="90" font-size="11">${esc(label[path] ?? path)}</text>`,
     );
   });
   backends.forEach((backend, row) => {
@@ -137,7 +139,7 @@ export function renderScaleChart({ points, series, callers, keyspaces, condition
         y0,
         title: `${name} — keyspace (${curveCallers} callers)`,
         xs: keyspaces,
-        xLabel: 'keys stored and read at random (log scale)',
+        xLabel: 'keys read at random (log scale)',
         lines: lines('keyspace'),
       }),
     );

@@ -21,12 +21,12 @@ export const description =
   'cost per get hit vs concurrent callers (1..1000) and keyspace (1k..1M), mem:// and redis://';
 
 const CALLERS = [1, 10, 100, 1000];
-/** BENCH_SCALE_MAX_KEYS lowers the largest keyspace (e.g. 100000 on a small machine). */
-const MAX_KEYS = Math.max(1_000, Number(process.env.BENCH_SCALE_MAX_KEYS) || 1_000_000);
-const KEYSPACES = [1_000, 10_000, 100_000, 1_000_000].filter((k) => k <= MAX_KEYS);
 /** The concurrency curve reads this many keys; the keyspace curve runs at this many callers. */
 const CURVE_KEYS = 10_000;
 const CURVE_CALLERS = 100;
+/** BENCH_SCALE_MAX_KEYS lowers the largest keyspace (e.g. 100000 on a small machine). */
+const MAX_KEYS = Math.max(CURVE_KEYS, Number(process.env.BENCH_SCALE_MAX_KEYS) || 1_000_000);
+const KEYSPACES = [1_000, 10_000, 100_000, 1_000_000].filter((k) => k <= MAX_KEYS);
 /** Short rounds: 16 points per backend must fit in about a minute. */
 const ROUNDS = 5;
 const ROUND_MS = 100;
@@ -95,82 +95,112 @@ async function startApp(lib, url, prefix) {
 }
 
 /**
- * Measures one backend: fills the keyspace step by step (1k, 10k, ...), measures the keyspace point at each
- * step and, at CURVE_KEYS, the concurrency curve. `fill(from, to)` stores keys [from, to).
+ * Measures one backend. `storeFor(keys)` answers a store ({ cache, products }) holding keys [0, keys), filling
+ * it first if needed. Each curve's points run in one compare: interleaved rounds, so every point meets the same
+ * machine, and each point's cost is also given as a paired per-round ratio against the curve's first point.
  */
-async function measureBackend(ctx, backend, { cache, products }, keyOf, fill) {
+async function measureBackend(ctx, backend, keyOf, storeFor) {
   // No full GC before each batch (the harness default): with a million entries in the heap it takes ~0.5 s and
   // leaves the next tens of milliseconds slow, which a 100 ms batch would book as the cost of a get. One full GC
-  // after each fill instead; calibration and warm-up absorb its aftermath.
+  // after the fills instead; calibration and warm-up absorb its aftermath.
   const opts = {
     rounds: Math.min(ctx.rounds, ROUNDS),
     roundMs: Math.min(ctx.roundMs, ROUND_MS),
     log: () => {},
     gc: false,
   };
-  const get = async (i) => cache.get(keyOf(i));
-  const find = (i) => products.find(i);
-  const contender = (path, callers, keys) => ({
-    name: `${path} x${callers}`,
-    quantum: callers,
-    batch: (n) => concurrently(n, callers, keys, path === 'get' ? get : find, `${backend} ${path}`),
-  });
-  const nsPerCall = (c) => ({
-    median: 1e9 / c.opsPerSec.median,
-    min: 1e9 / c.opsPerSec.max,
-    max: 1e9 / c.opsPerSec.min,
-  });
+  const contender = (name, path, { cache, products }, callers, keys) => {
+    const call = path === 'get' ? (i) => cache.get(keyOf(i)) : (i) => products.find(i);
+    return { name, quantum: callers, batch: (n) => concurrently(n, callers, keys, call, `${backend} ${path}`) };
+  };
   const points = [];
-  let filled = 0;
-  for (const keys of KEYSPACES) {
-    const t0 = Date.now();
-    await fill(filled, keys);
-    filled = keys;
-    const sample = await cache.get(keyOf(keys - 1));
-    if (JSON.stringify(sample) !== JSON.stringify(VALUE)) throw new Error(`${backend}: fill answered ${sample}`);
-    ctx.log(`  ${backend}: ${keys} keys stored (${((Date.now() - t0) / 1000).toFixed(1)}s)`);
-    fullGc();
-
-    const loads = products.loads;
-    const byKeys = await ctx.compare(
-      { anchor: 'get', contenders: PATHS.map((path) => ({ ...contender(path, CURVE_CALLERS, keys), name: path })) },
-      opts,
-    );
-    for (const c of byKeys.contenders) {
-      points.push({ backend, path: c.name, curve: 'keyspace', x: keys, nsPerCall: nsPerCall(c) });
-    }
-    if (keys === CURVE_KEYS) {
-      const byCallers = await ctx.compare(
-        { anchor: `get x1`, contenders: PATHS.flatMap((path) => CALLERS.map((n) => contender(path, n, keys))) },
-        opts,
-      );
-      for (const c of byCallers.contenders) {
-        const [path, x] = c.name.split(' x');
-        const first = byCallers.contenders.find((o) => o.name === `${path} x${CALLERS[0]}`).opsPerSec.rounds;
-        // Cost against the same path at 1 caller, paired per round: the figure least moved by machine noise.
-        const vsOneCaller = median(c.opsPerSec.rounds.map((ops, r) => first[r] / ops));
-        points.push({ backend, path, curve: 'concurrency', x: Number(x), nsPerCall: nsPerCall(c), vsOneCaller });
+  const collect = (curve, result, xs, nameOf) => {
+    for (const path of PATHS) {
+      const first = result.contenders.find((c) => c.name === nameOf(path, xs[0])).opsPerSec.rounds;
+      for (const x of xs) {
+        const c = result.contenders.find((o) => o.name === nameOf(path, x));
+        const nsPerCall = { median: 1e9 / c.opsPerSec.median, min: 1e9 / c.opsPerSec.max, max: 1e9 / c.opsPerSec.min };
+        // Cost against the same path at the curve's first point, paired per round: the least noisy figure.
+        const vsFirst = median(c.opsPerSec.rounds.map((ops, r) => first[r] / ops));
+        points.push({ backend, path, curve, x, nsPerCall, vsFirst });
       }
     }
-    if (products.loads !== loads) throw new Error(`${backend}: the decorated method ran ${products.loads - loads}x`);
-    ctx.log(`  ${backend}: ${keys} keys measured (${((Date.now() - t0) / 1000).toFixed(1)}s with the fill)`);
-  }
+  };
+  const loaded = async (keys) => {
+    const t0 = Date.now();
+    const store = await storeFor(keys);
+    const sample = await store.cache.get(keyOf(keys - 1));
+    if (JSON.stringify(sample) !== JSON.stringify(VALUE)) throw new Error(`${backend}: fill answered ${sample}`);
+    ctx.log(`  ${backend}: ${fmtCount(keys)} keys stored (${((Date.now() - t0) / 1000).toFixed(1)}s)`);
+    return store;
+  };
+  const checkNoLoads = async (stores, run) => {
+    const before = stores.map((s) => s.products.loads);
+    const result = await run();
+    stores.forEach((s, i) => {
+      const runs = s.products.loads - before[i];
+      if (runs) throw new Error(`${backend}: the decorated method ran ${runs}x: a hit was a miss`);
+    });
+    return result;
+  };
+
+  // Concurrency curve, at CURVE_KEYS keys, while the heap is still small.
+  let t0 = Date.now();
+  const curveStore = await loaded(CURVE_KEYS);
+  fullGc();
+  const byCallers = await checkNoLoads([curveStore], () =>
+    ctx.compare(
+      {
+        anchor: `get x${CALLERS[0]}`,
+        contenders: PATHS.flatMap((path) =>
+          CALLERS.map((n) => contender(`${path} x${n}`, path, curveStore, n, CURVE_KEYS)),
+        ),
+      },
+      opts,
+    ),
+  );
+  collect('concurrency', byCallers, CALLERS, (path, n) => `${path} x${n}`);
+  ctx.log(`  ${backend}: concurrency curve measured (${((Date.now() - t0) / 1000).toFixed(1)}s)`);
+
+  // Keyspace curve: every keyspace stored at once, measured in interleaved rounds.
+  t0 = Date.now();
+  const stores = [];
+  for (const keys of KEYSPACES) stores.push(await loaded(keys));
+  fullGc();
+  const byKeys = await checkNoLoads(stores, () =>
+    ctx.compare(
+      {
+        anchor: `get ${KEYSPACES[0]}`,
+        contenders: PATHS.flatMap((path) =>
+          KEYSPACES.map((keys, i) => contender(`${path} ${keys}`, path, stores[i], CURVE_CALLERS, keys)),
+        ),
+      },
+      opts,
+    ),
+  );
+  collect('keyspace', byKeys, KEYSPACES, (path, keys) => `${path} ${keys}`);
+  ctx.log(`  ${backend}: keyspace curve measured (${((Date.now() - t0) / 1000).toFixed(1)}s with the fills)`);
   return points;
 }
 
+/** mem://: one store (a Nest app with its own @Cache provider) per keyspace, sized to it. */
 async function memoryCurves(ctx, lib, prefix) {
   const keyOf = keyNames(prefix);
-  const running = await startApp(lib, `mem://?size=${MAX_KEYS + 1_000}`, prefix);
+  const apps = new Map();
   try {
-    return await measureBackend(ctx, 'memory', running, keyOf, async (from, to) => {
-      for (let start = from; start < to; start += FILL_BATCH) {
-        const end = Math.min(to, start + FILL_BATCH);
+    return await measureBackend(ctx, 'memory', keyOf, async (keys) => {
+      if (apps.has(keys)) return apps.get(keys);
+      const running = await startApp(lib, `mem://?size=${keys}`, prefix);
+      apps.set(keys, running);
+      for (let start = 0; start < keys; start += FILL_BATCH) {
+        const end = Math.min(keys, start + FILL_BATCH);
         const entries = Array.from({ length: end - start }, (_, j) => [keyOf(start + j), VALUE]);
         await running.cache.setMany(entries, { ttl: TTL_MS });
       }
+      return running;
     });
   } finally {
-    await running.app.close();
+    for (const running of apps.values()) await running.app.close();
   }
 }
 
@@ -197,14 +227,16 @@ async function redisCurves(ctx, lib, prefix) {
     filled = 1;
     if ((await running.cache.set(keyOf(0), VALUE, { ttl: TTL_MS })) === false) throw new Error('set failed');
     const encoded = await raw.getBuffer(keyOf(0));
-    return await measureBackend(ctx, 'redis', running, keyOf, async (from, to) => {
-      for (let start = from; start < to; start += REDIS_FILL_BATCH) {
+    // One database: the keyspace-k point reads keys [0, k) of the keys stored so far.
+    return await measureBackend(ctx, 'redis', keyOf, async (to) => {
+      for (let start = filled; start < to; start += REDIS_FILL_BATCH) {
         const end = Math.min(to, start + REDIS_FILL_BATCH);
         const keys = Array.from({ length: end - start }, (_, j) => keyOf(start + j));
         filled = end; // before the call: a batch that failed half-way is deleted too
         const stored = await raw.eval(FILL_SCRIPT, keys.length, ...keys, encoded, TTL_MS);
         if (stored !== keys.length) throw new Error(`fill stored ${stored} of ${keys.length} keys`);
       }
+      return running;
     });
   } finally {
     // Exactly the keys written here (each also carries a 10 minute TTL, should this cleanup not run).
@@ -232,7 +264,7 @@ function table(header, rows) {
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
-/** One table: a row per point, a column per backend × path: median µs per call (range over the rounds). */
+/** One table: a row per point, a column per backend × path: median µs per call (paired ratio to the first point). */
 function formatTable(points, series) {
   const header = ['point', ...series.map((s) => `${s.backend} ${s.path}`)];
   const rows = [];
@@ -243,7 +275,7 @@ function formatTable(points, series) {
     for (const x of xs) {
       const cells = series.map((s) => {
         const p = points.find((q) => q.curve === curve && q.x === x && q.backend === s.backend && q.path === s.path);
-        return p ? `${fmtUs(p.nsPerCall.median)} (${fmtUs(p.nsPerCall.min)}..${fmtUs(p.nsPerCall.max)})` : '-';
+        return p ? `${fmtUs(p.nsPerCall.median)} (${p.vsFirst.toFixed(2)}x)` : '-';
       });
       rows.push([label(x), ...cells]);
     }
@@ -290,7 +322,7 @@ export async function run(ctx) {
   await writeFile(chart, svg);
 
   const text = [
-    `µs per call, median of the rounds (min..max); concurrency curve over ${fmtCount(CURVE_KEYS)} keys, keyspace curve at ${CURVE_CALLERS} callers`,
+    `µs per call, median of the rounds (in brackets: cost / cost at the curve's first point, median of per-round ratios)`,
     formatTable(points, series),
     ...(redisSkipped ? [`  redis skipped: ${redisSkipped}`] : []),
     `  ${conditions}`,
