@@ -7,7 +7,9 @@ const PANEL_W = 420;
 const PANEL_H = 230;
 const MARGIN = { left: 64, right: 44, top: 40, bottom: 46 };
 const HEADER = 96;
-const COLORS = { get: '#1f6fb4', '@Cache': '#d0452b' };
+const COLORS = { get: '#1f6fb4', '@Cache': '#d0452b', 'lru-cache': '#8a8a8a' };
+/** The floor is drawn dashed: a reference, not a path of the library. */
+const DASH = { 'lru-cache': ' stroke-dasharray="5 4"' };
 const FONT = 'font-family="DejaVu Sans, Helvetica, Arial, sans-serif"';
 
 const esc = (text) =>
@@ -38,7 +40,10 @@ function panel({ x0, y0, title, xs, xLabel, lines }) {
   const py = (us) => top + h - (Math.min(us, axis.max) / axis.max) * h;
   /** Whether another line's median at `x` is above this one: then this label goes below its dot. */
   const lower = (line, p) =>
-    lines.some((o) => o !== line && o.points.some((q) => q.x === p.x && q.nsPerCall.median > p.nsPerCall.median));
+    lines.some(
+      (o) =>
+        o !== line && !DASH[o.path] && o.points.some((q) => q.x === p.x && q.nsPerCall.median > p.nsPerCall.median),
+    );
   const out = [
     `<text x="${x0 + PANEL_W / 2}" y="${y0 + 22}" text-anchor="middle" font-size="14" font-weight="bold">${esc(title)}</text>`,
     `<rect x="${left}" y="${top}" width="${w}" height="${h}" fill="#fafafa" stroke="#bbb"/>`,
@@ -62,7 +67,7 @@ function panel({ x0, y0, title, xs, xLabel, lines }) {
     const pts = line.points.filter((p) => xs.includes(p.x)).sort((a, b) => a.x - b.x);
     if (pts.length === 0) continue;
     const path = pts.map((p) => `${px(p.x).toFixed(1)},${py(p.nsPerCall.median / 1000).toFixed(1)}`).join(' ');
-    out.push(`<polyline points="${path}" fill="none" stroke="${color}" stroke-width="2"/>`);
+    out.push(`<polyline points="${path}" fill="none" stroke="${color}" stroke-width="2"${DASH[line.path] ?? ''}/>`);
     for (const p of pts) {
       const x = px(p.x);
       const y = py(p.nsPerCall.median / 1000);
@@ -76,7 +81,11 @@ function panel({ x0, y0, title, xs, xLabel, lines }) {
             ]
           : []),
         `<circle cx="${x.toFixed(1)}" cy="${y.toFixed(1)}" r="3.5" fill="${color}"/>`,
-        // The label of the higher line sits above its dot, the lower one's below, so close curves stay readable.
+      );
+      // The label of the higher line sits above its dot, the lower one's below, so close curves stay readable.
+      // A floor (dashed) gets no labels: the table has its figures, and three rows of labels would collide.
+      if (DASH[line.path]) continue;
+      out.push(
         `<text x="${(x + 6).toFixed(1)}" y="${(y + (lower(line, p) ? 15 : -7)).toFixed(1)}" font-size="10" fill="${color}">` +
           `${esc(fmtUs(p.nsPerCall.median / 1000))}</text>`,
       );
@@ -97,7 +106,7 @@ export function renderScaleChart({ points, series, callers, keyspaces, condition
   const paths = [...new Set(series.map((s) => s.path))];
   const width = PANEL_W * 2;
   const height = HEADER + PANEL_H * backends.length + 10;
-  const label = { get: 'CacheService.get hit', '@Cache': '@Cache provider hit' };
+  const label = { get: 'CacheService.get hit', '@Cache': '@Cache provider hit', 'lru-cache': 'await lru.get() floor' };
   const out = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ${FONT}>`,
     `<rect width="100%" height="100%" fill="#fff"/>`,
@@ -109,9 +118,9 @@ export function renderScaleChart({ points, series, callers, keyspaces, condition
       `Compare points within a panel: load moves between panels.</text>`,
   ];
   paths.forEach((path, i) => {
-    const x = width - 330 + i * 165;
+    const x = width - paths.length * 165 + i * 165;
     out.push(
-      `<line x1="${x}" x2="${x + 20}" y1="86" y2="86" stroke="${COLORS[path] ?? '#555'}" stroke-width="3"/>`,
+      `<line x1="${x}" x2="${x + 20}" y1="86" y2="86" stroke="${COLORS[path] ?? '#555'}" stroke-width="3"${DASH[path] ?? ''}/>`,
       `<text x="${x + 26}" y="90" font-size="11">${esc(label[path] ?? path)}</text>`,
     );
   });

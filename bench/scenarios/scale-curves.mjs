@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Redis } from 'ioredis';
+import { LRUCache } from 'lru-cache';
 import { fullGc, median } from '../harness.mjs';
 import { renderScaleChart } from '../scale-chart.mjs';
 
@@ -36,7 +37,8 @@ const FILL_BATCH = 10_000;
 const REDIS_FILL_BATCH = 5_000;
 const FILL_SCRIPT = "for i = 1, #KEYS do redis.call('SET', KEYS[i], ARGV[1], 'PX', ARGV[2]) end return #KEYS";
 const VALUE = { id: 1, name: 'x', tags: ['a', 'b'] };
-const PATHS = ['get', '@Cache'];
+/** Memory adds a floor: `await lru.get(key)` on a raw lru-cache holding the same keys (growth that is not ours). */
+const PATHS = { memory: ['get', '@Cache', 'lru-cache'], redis: ['get', '@Cache'] };
 
 /** xorshift32: a key index per call for a few nanoseconds, the same cost at every keyspace. */
 let seed = 0x9e3779b9;
@@ -100,6 +102,7 @@ async function startApp(lib, url, prefix) {
  * machine, and each point's cost is also given as a paired per-round ratio against the curve's first point.
  */
 async function measureBackend(ctx, backend, keyOf, storeFor) {
+  const paths = PATHS[backend];
   // No full GC before each batch (the harness default): with a million entries in the heap it takes ~0.5 s and
   // leaves the next tens of milliseconds slow, which a 100 ms batch would book as the cost of a get. One full GC
   // after the fills instead; calibration and warm-up absorb its aftermath.
@@ -109,13 +112,18 @@ async function measureBackend(ctx, backend, keyOf, storeFor) {
     log: () => {},
     gc: false,
   };
-  const contender = (name, path, { cache, products }, callers, keys) => {
-    const call = path === 'get' ? (i) => cache.get(keyOf(i)) : (i) => products.find(i);
+  const contender = (name, path, { cache, products, lru }, callers, keys) => {
+    const call =
+      path === 'get'
+        ? (i) => cache.get(keyOf(i))
+        : path === '@Cache'
+          ? (i) => products.find(i)
+          : (i) => lru.get(keyOf(i));
     return { name, quantum: callers, batch: (n) => concurrently(n, callers, keys, call, `${backend} ${path}`) };
   };
   const points = [];
   const collect = (curve, result, xs, nameOf) => {
-    for (const path of PATHS) {
+    for (const path of paths) {
       const first = result.contenders.find((c) => c.name === nameOf(path, xs[0])).opsPerSec.rounds;
       for (const x of xs) {
         const c = result.contenders.find((o) => o.name === nameOf(path, x));
@@ -152,7 +160,7 @@ async function measureBackend(ctx, backend, keyOf, storeFor) {
     ctx.compare(
       {
         anchor: `get x${CALLERS[0]}`,
-        contenders: PATHS.flatMap((path) =>
+        contenders: paths.flatMap((path) =>
           CALLERS.map((n) => contender(`${path} x${n}`, path, curveStore, n, CURVE_KEYS)),
         ),
       },
@@ -171,7 +179,7 @@ async function measureBackend(ctx, backend, keyOf, storeFor) {
     ctx.compare(
       {
         anchor: `get ${KEYSPACES[0]}`,
-        contenders: PATHS.flatMap((path) =>
+        contenders: paths.flatMap((path) =>
           KEYSPACES.map((keys, i) => contender(`${path} ${keys}`, path, stores[i], CURVE_CALLERS, keys)),
         ),
       },
@@ -183,7 +191,7 @@ async function measureBackend(ctx, backend, keyOf, storeFor) {
   return points;
 }
 
-/** mem://: one store (a Nest app with its own @Cache provider) per keyspace, sized to it. */
+/** mem://: one store (a Nest app with its own @Cache provider, and a raw lru-cache) per keyspace, sized to it. */
 async function memoryCurves(ctx, lib, prefix) {
   const keyOf = keyNames(prefix);
   const apps = new Map();
@@ -191,11 +199,13 @@ async function memoryCurves(ctx, lib, prefix) {
     return await measureBackend(ctx, 'memory', keyOf, async (keys) => {
       if (apps.has(keys)) return apps.get(keys);
       const running = await startApp(lib, `mem://?size=${keys}`, prefix);
+      running.lru = new LRUCache({ max: keys, ttl: TTL_MS });
       apps.set(keys, running);
       for (let start = 0; start < keys; start += FILL_BATCH) {
         const end = Math.min(keys, start + FILL_BATCH);
         const entries = Array.from({ length: end - start }, (_, j) => [keyOf(start + j), VALUE]);
         await running.cache.setMany(entries, { ttl: TTL_MS });
+        for (const [key, value] of entries) running.lru.set(key, value);
       }
       return running;
     });
@@ -301,7 +311,7 @@ export async function run(ctx) {
   }
 
   const series = ['memory', 'redis'].flatMap((backend) =>
-    PATHS.filter(() => points.some((p) => p.backend === backend)).map((path) => ({ backend, path })),
+    PATHS[backend].filter(() => points.some((p) => p.backend === backend)).map((path) => ({ backend, path })),
   );
   const seconds = (Date.now() - started) / 1000;
   const conditions =
