@@ -46,20 +46,20 @@ export const stats = (values) => ({
   rounds: values,
 });
 
-/** Runs `batch(n)` once and answers the elapsed nanoseconds as a Number. */
-async function timeBatch(contender, n) {
-  fullGc();
+/** Runs `batch(n)` once (after a full GC unless `gc` is false) and answers the elapsed nanoseconds as a Number. */
+async function timeBatch(contender, n, gc = true) {
+  if (gc) fullGc();
   const start = process.hrtime.bigint();
   await contender.batch(n);
   return Number(process.hrtime.bigint() - start);
 }
 
 /** Grows `n` until one batch takes at least ~minMs, then scales it to ~roundMs. */
-async function calibrate(contender, roundMs, start = 64) {
+async function calibrate(contender, roundMs, start = 64, gc = true) {
   const minNs = Math.min(roundMs, 50) * 1e6;
   let n = start;
   for (;;) {
-    const ns = await timeBatch(contender, n);
+    const ns = await timeBatch(contender, n, gc);
     if (ns >= minNs || n >= 1e9) return Math.max(1, Math.round((n * roundMs * 1e6) / Math.max(ns, 1)));
     n *= ns > 0 ? Math.min(16, Math.ceil(minNs / ns) + 1) : 16;
   }
@@ -76,20 +76,22 @@ async function calibrate(contender, roundMs, start = 64) {
  * @param {Array<{contender: string, min: number, label: string}>} [spec.targets]
  *        pass when median(contender ops/s / anchor ops/s per round) >= min
  * @param {Array<[string, string]>} [spec.pairs]  extra "a vs b" ratios to report (no target)
- * @param {{rounds: number, roundMs: number}} opts
+ * @param {{rounds: number, roundMs: number, gc?: boolean}} opts
+ *        `gc: false` skips the full GC before each batch: in a heap holding a million entries it takes ~0.5 s
+ *        and slows the next tens of milliseconds, which a short batch would count as the cost of its operations.
  */
 export async function compare(spec, opts) {
   const { anchor, contenders, targets = [], pairs = [] } = spec;
-  const { rounds, roundMs, log = () => {} } = opts;
+  const { rounds, roundMs, log = () => {}, gc = true } = opts;
   if (!contenders.some((c) => c.name === anchor)) throw new Error(`anchor "${anchor}" is not a contender`);
   const round = (c, n) => (c.quantum ? Math.max(c.quantum, Math.round(n / c.quantum) * c.quantum) : n);
 
   // 1. calibrate (cold), 2. one interleaved warm-up pass, then re-size from the warm timing.
   const size = new Map();
-  for (const c of contenders) size.set(c.name, round(c, await calibrate(c, roundMs, c.quantum ?? 64)));
+  for (const c of contenders) size.set(c.name, round(c, await calibrate(c, roundMs, c.quantum ?? 64, gc)));
   for (const c of contenders) {
     const n = size.get(c.name);
-    const ns = await timeBatch(c, n);
+    const ns = await timeBatch(c, n, gc);
     size.set(c.name, round(c, Math.max(1, Math.round((n * roundMs * 1e6) / ns))));
   }
   log(`  warmed up; ops per round: ${contenders.map((c) => `${c.name}=${size.get(c.name)}`).join(', ')}`);
@@ -100,7 +102,7 @@ export async function compare(spec, opts) {
     for (let i = 0; i < contenders.length; i++) {
       const c = contenders[(i + r) % contenders.length];
       const n = size.get(c.name);
-      const ns = await timeBatch(c, n);
+      const ns = await timeBatch(c, n, gc);
       opsPerSec.get(c.name).push((n * 1e9) / ns);
     }
   }

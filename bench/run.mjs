@@ -2,7 +2,8 @@
 // Benchmark runner: `node bench/run.mjs [scenario-name-substring ...]`
 //
 // Every file in bench/scenarios/*.mjs exports `{ name, run(ctx) }` (named or default export). `run`
-// returns the result of `ctx.compare(...)` (or throws `ctx.skip(reason)`). A scenario that cannot load
+// returns the result of `ctx.compare(...)`, `{ checks }` (exact counts) or `{ info: true, text }` (a
+// report with no target, e.g. the scale curves), or throws `ctx.skip(reason)`. A scenario that cannot load
 // what it needs (library not built, export missing, Redis not reachable) is reported as skipped and the
 // other scenarios still run. The report is printed and written to bench/results.json.
 //
@@ -108,10 +109,15 @@ async function main() {
         lib,
         redisUrl: redis,
         skip: (reason) => new SkipError(reason),
-        compare: (spec) => compare(spec, { rounds, roundMs, log }),
+        // `opts` may shorten `rounds` / `roundMs` for a scenario that measures many points.
+        compare: (spec, opts = {}) => compare(spec, { rounds, roundMs, log, ...opts }),
       };
       const result = await scenario.run(ctx);
-      if (result && Array.isArray(result.checks)) {
+      if (result?.info === true && typeof result.text === 'string') {
+        // Informational: figures to read (curves, tables), nothing to pass or fail.
+        Object.assign(report, { status: 'ok', ...result });
+        log(result.text);
+      } else if (result && Array.isArray(result.checks)) {
         // Count scenarios (e.g. stampede executions) report exact figures against an expected value.
         const targets = result.checks.map((c) => ({ ...c, pass: c.value === c.expected }));
         Object.assign(report, { status: 'ok', targets });
@@ -141,7 +147,13 @@ async function main() {
   const failed = reports.filter((r) => r.status === 'error' || (r.targets ?? []).some((t) => !t.pass));
   const summary = reports.map((r) => {
     const verdict =
-      r.status !== 'ok' ? r.status.toUpperCase() : (r.targets ?? []).every((t) => t.pass) ? 'PASS' : 'FAIL';
+      r.status !== 'ok'
+        ? r.status.toUpperCase()
+        : r.info
+          ? 'INFO'
+          : (r.targets ?? []).every((t) => t.pass)
+            ? 'PASS'
+            : 'FAIL';
     return { name: r.name, verdict };
   });
   log();
