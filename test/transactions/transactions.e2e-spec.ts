@@ -216,11 +216,13 @@ function transactionSuite({ label, url, key: keyOf }: Target): void {
 
     it('locked: a second transaction writing the same key waits for the first, then LockedError after timeout', async () => {
       const { promise: held, resolve: release } = deferred();
+      const { promise: inside, resolve: entered } = deferred();
       const first = cache.transaction(async () => {
         await cache.set(k('a'), 'first');
+        entered();
         await held;
       });
-      await sleep(50);
+      await inside; // the first transaction is open, holding what it took
       await expect(
         cache.transaction(() => cache.set(k('a'), 'second'), { mode: 'locked', timeout: '150ms' }),
       ).rejects.toThrow(LockedError);
@@ -327,11 +329,13 @@ function transactionSuite({ label, url, key: keyOf }: Target): void {
 
     it('increments take no lock: concurrent locked transactions counting one key both commit', async () => {
       const { promise: held, resolve: release } = deferred();
+      const { promise: inside, resolve: entered } = deferred();
       const first = cache.transaction(async () => {
         await cache.incr(k('hits'));
+        entered();
         await held;
       });
-      await sleep(20);
+      await inside; // the first transaction is open, holding what it took
       await cache.transaction(() => cache.incr(k('hits')), { timeout: '100ms' });
       release();
       await first;
@@ -435,11 +439,13 @@ function transactionSuite({ label, url, key: keyOf }: Target): void {
 
     it('a lock not obtained fails the transaction even when fn catches the LockedError', async () => {
       const { promise: held, resolve: release } = deferred();
+      const { promise: inside, resolve: entered } = deferred();
       const first = cache.transaction(async () => {
         await cache.set(k('a'), 'first');
+        entered();
         await held;
       });
-      await sleep(20);
+      await inside; // the first transaction is open, holding what it took
       await expect(
         cache.transaction(
           async () => {
@@ -456,13 +462,15 @@ function transactionSuite({ label, url, key: keyOf }: Target): void {
 
     it("switching 'lock' off at run time does not switch a transaction's locks off", async () => {
       const { promise: held, resolve: release } = deferred();
+      const { promise: inside, resolve: entered } = deferred();
       cache.disable('lock');
       try {
         const first = cache.transaction(async () => {
           await cache.set(k('a'), 'first');
+          entered();
           await held;
         });
-        await sleep(20);
+        await inside; // the first transaction is open, holding what it took
         await expect(cache.transaction(() => cache.set(k('a'), 'second'), { timeout: '50ms' })).rejects.toThrow(
           LockedError,
         );
