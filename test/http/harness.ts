@@ -54,12 +54,14 @@ export interface AppSpec {
   controllers?: Type<unknown>[];
   providers?: Type<unknown>[];
   imports?: Array<Type<unknown> | DynamicModule>;
+  /** Module options besides the URL (`keyContext`, `detectHeaders`…). */
+  options?: Parameters<typeof CashewsModule.forRoot>[1];
 }
 
 /** Creates and initialises the application of one case. */
 export async function createTestApp(c: Case, spec: AppSpec): Promise<TestApp> {
   const moduleRef = await Test.createTestingModule({
-    imports: [CashewsModule.forRoot(c.url ?? 'mem://'), ...(spec.imports ?? [])],
+    imports: [CashewsModule.forRoot(c.url ?? 'mem://', spec.options), ...(spec.imports ?? [])],
     controllers: spec.controllers ?? [],
     providers: spec.providers ?? [],
   }).compile();
