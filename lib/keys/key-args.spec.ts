@@ -25,7 +25,10 @@ describe('key templates: formatter arguments', () => {
     expect(key({ args: [`Bearer ${token({ sub: 'u:1' })}`] })).toBe('me:u%3A1');
     expect(() => key({ args: [token({ role: 'x' })] })).toThrow(KeyPlaceholderError);
     const optional = compileKey({ base: 'S:me', params: ['token'], template: 'me:{token?:jwt(sub)}', strict: true });
-    expect(optional({ args: ['garbage'] })).toBe('me:undefined');
+    // No claim renders the marker no string renders as: never the key of a token whose sub is "undefined".
+    expect(optional({ args: ['garbage'] })).toBe('me:%undefined');
+    expect(optional({ args: [token({ sub: 'undefined' })] })).toBe('me:undefined');
+    expect(optional({ args: [token({ sub: '%undefined' })] })).toBe('me:%25undefined');
   });
 
   it.each([

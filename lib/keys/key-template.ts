@@ -278,12 +278,19 @@ function compilePlaceholder(ctx: Context, inner: string): KeyFunction {
   const get = ctx.spec.strict && !optional ? required(ctx, inner, walked) : walked;
   const formatters = formatterNames.map((name) => lookupFormatter(ctx, inner, name));
   if (formatters.length === 0) return (source) => renderKeyPart(get(source));
-  // A formatter answering undefined (a JWT without the claim) is a missing value too: strict keys refuse it.
+  // A formatter answering undefined (a JWT without the claim) is a missing value too: strict keys refuse it, and an
+  // optional placeholder renders the `%undefined` marker, which no string renders as (the text "undefined" would
+  // share its entry with a token whose sub is "undefined"). Later formatters are not given it.
   const strict = ctx.spec.strict === true && !optional;
   return (source) => {
     let value: unknown = get(source);
-    for (const format of formatters) value = format(value);
-    if (value === undefined && strict) throw new KeyPlaceholderError(ctx.spec.base, ctx.template, inner);
+    for (let i = 0; i < formatters.length; i++) {
+      value = formatters[i](value);
+      if (value === undefined) {
+        if (strict) throw new KeyPlaceholderError(ctx.spec.base, ctx.template, inner);
+        return renderKeyPart(undefined);
+      }
+    }
     return escapeKeyPart(asText(value));
   };
 }

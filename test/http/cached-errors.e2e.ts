@@ -1,10 +1,19 @@
 /**
- * Caching errors over HTTP (issue #12): a handler's `NotFoundException`, stored by `cacheErrors`, answers the same
- * 404 (status and body) on a hit without running the handler, and the response says it came from the cache
+ * Caching errors over HTTP (issue #12): a handler's `NotFoundException` (or a 410, or an HttpException of its own),
+ * stored by `cacheErrors`, answers the same status and body on a hit without running the handler, and the response says it came from the cache
  * (`X-From-Cache`, with `detectHeaders: true`). Every storing decorator that stores errors, on Express and Fastify,
  * on mem:// and Redis (db 10, keys under `he:`).
  */
-import { Controller, Get, Injectable, NotFoundException, Param, type INestApplication } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  GoneException,
+  HttpException,
+  Injectable,
+  NotFoundException,
+  Param,
+  type INestApplication,
+} from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
@@ -23,8 +32,17 @@ import { allCases, clearPrefix, Counter, describeCases, type Case } from './harn
 const PREFIX = 'he';
 const calls = new Counter();
 
-// Nest's exception is not ours to decorate: registered by hand, before the decorators below name it.
+// Nest's exceptions are not ours to decorate: registered by hand, before the decorators below name them.
 registerCacheableClass(NotFoundException);
+registerCacheableClass(GoneException);
+
+/** An HttpException of the application's own, with a status and a body of its own. */
+@CacheableClass({ name: 'HeQuotaExceeded' })
+class HeQuotaExceeded extends HttpException {
+  constructor(readonly plan: string) {
+    super({ statusCode: 402, reason: 'quota exceeded', plan }, 402);
+  }
+}
 
 /** A service-level "404 from upstream", mapped to a 404 response by the handler that calls the service. */
 @CacheableClass({ name: 'HeUnknownProductError' })
@@ -77,6 +95,15 @@ class HeController {
   @Soft({ ttl: '1m', prefix: PREFIX, cacheErrors: [NotFoundException], onlyErrors: true })
   soft(@Param('id') id: string) {
     return lookup('soft', id);
+  }
+
+  /** Other statuses than 404: a 410 of Nest's and a 402 of the application's own, both stored. */
+  @Get('status/:id')
+  @Cache({ ttl: '1m', prefix: PREFIX, cacheErrors: [GoneException, HeQuotaExceeded] })
+  status(@Param('id') id: string) {
+    calls.hit('status');
+    if (id === 'gone') throw new GoneException(`item ${id} was removed`);
+    throw new HeQuotaExceeded(id);
   }
 
   /** The service stores its own error; the handler maps it, so the 404 sent is a fresh one each time. */
@@ -134,6 +161,19 @@ describeCases('cached errors over HTTP', allCases(), (c) => {
       expect(calls.get(route)).toBe(1);
     },
   );
+
+  it.each([
+    ['a 410 (GoneException)', 'gone', 410, { statusCode: 410, error: 'Gone', message: 'item gone was removed' }],
+    ['a 402 of its own class', 'basic', 402, { statusCode: 402, reason: 'quota exceeded', plan: 'basic' }],
+  ])('%s answers the same status and body from the cache', async (_name, id, status, expected) => {
+    const server = app.getHttpServer();
+    const first = await request(server).get(`/he/status/${id}`).expect(status);
+    expect(first.body).toEqual(expected);
+    const second = await request(server).get(`/he/status/${id}`).expect(status);
+    expect(second.body).toEqual(expected);
+    expect(second.headers['x-from-cache']).toMatch(new RegExp(`^${PREFIX}:HeController:status:`));
+    expect(calls.get('status')).toBe(1);
+  });
 
   it('an error outside cacheErrors is neither stored nor described as coming from the cache', async () => {
     const server = app.getHttpServer();

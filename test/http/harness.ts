@@ -54,12 +54,14 @@ export interface AppSpec {
   controllers?: Type<unknown>[];
   providers?: Type<unknown>[];
   imports?: Array<Type<unknown> | DynamicModule>;
+  /** Module options besides the URL (`keyContext`, `detectHeaders`…). */
+  options?: Parameters<typeof CashewsModule.forRoot>[1];
 }
 
 /** Creates and initialises the application of one case. */
 export async function createTestApp(c: Case, spec: AppSpec): Promise<TestApp> {
   const moduleRef = await Test.createTestingModule({
-    imports: [CashewsModule.forRoot(c.url ?? 'mem://'), ...(spec.imports ?? [])],
+    imports: [CashewsModule.forRoot(c.url ?? 'mem://', spec.options), ...(spec.imports ?? [])],
     controllers: spec.controllers ?? [],
     providers: spec.providers ?? [],
   }).compile();
@@ -84,13 +86,17 @@ export async function keysUnder(cache: CacheService, prefix: string): Promise<st
   return keys.sort();
 }
 
-/** Deletes this suite's keys (Redis survives between apps; mem:// dies with the app anyway). */
+/**
+ * Deletes this suite's keys and their protection state (locks, such as @Early's refresh lock, left to expire after
+ * a refresh; rate limits) (Redis survives between apps; mem:// dies with the app anyway).
+ */
 export async function clearPrefix(url: string | undefined, prefix: string): Promise<void> {
   if (!url || url.startsWith('mem://')) return;
   const { createCache } = await import('../../lib/index.js');
   const cache = await createCache(url);
   try {
     await cache.deleteMatch(`${prefix}:*`);
+    await cache.resetProtection(`${prefix}:*`);
   } finally {
     await cache.close();
   }

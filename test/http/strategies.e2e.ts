@@ -1,7 +1,8 @@
 /**
- * @Failover, @HitCache, @Early, @Soft and @Locked on controller handlers, over Express and Fastify, on
+ * @Failover, @HitCache, @Early (also with `background: false`), @Soft and @Locked on controller handlers, over Express and Fastify, on
  * mem:// and Redis (db 10, keys under `hs:`). One focused behaviour each, counted by handler executions.
  */
+import { jest } from '@jest/globals';
 import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
 import request from 'supertest';
 import { backgroundSettled, Early, Failover, HitCache, Locked, Soft } from '../../lib/index.js';
@@ -15,6 +16,8 @@ import {
   sleep,
   type TestApp,
 } from './harness.js';
+import { fakeClocks } from '../support/strategy-fixtures.js';
+import { pollUntil } from '../support/redis.js';
 
 const PREFIX = 'hs';
 const calls = new Counter();
@@ -52,6 +55,15 @@ class StrategyController {
     return result;
   }
 
+  /** The request that wins the refresh waits for it (the Date clock is faked to age the entry). */
+  @Get('early-wait')
+  @Early({ ttl: '1m', earlyTtl: '30s', background: false, prefix: PREFIX })
+  async earlyWait() {
+    const result = run('earlyWait');
+    if (earlyGate) await earlyGate;
+    return result;
+  }
+
   @Get('soft')
   // As for @Early: a window wide enough for two requests on a loaded machine.
   @Soft({ ttl: '1m', softTtl: '1500ms', prefix: PREFIX })
@@ -80,6 +92,7 @@ describeCases('strategy decorators on controllers', allCases(), (c) => {
   });
 
   afterEach(async () => {
+    jest.useRealTimers();
     await backgroundSettled();
     await t?.close();
     await clearPrefix(c.url, PREFIX);
@@ -131,6 +144,35 @@ describeCases('strategy decorators on controllers', allCases(), (c) => {
     expect(calls.get('early')).toBe(2);
     expect(await body('/s/early')).toEqual({ n: 2 });
     expect(calls.get('early')).toBe(2);
+  });
+
+  it('@Early({ background: false }): the request that wins the refresh waits for it, the others do not', async () => {
+    fakeClocks('Date');
+    expect(await body('/s/early-wait')).toEqual({ n: 1 });
+    expect(await body('/s/early-wait')).toEqual({ n: 1 });
+    jest.setSystemTime(Date.now() + 31_000); // past earlyTtl
+    // A refresh that fails: the waiting request answers the current body, not the error, and releases the refresh.
+    failing.add('earlyWait');
+    expect(await body('/s/early-wait')).toEqual({ n: 1 });
+    expect(calls.get('earlyWait')).toBe(2);
+    failing.clear();
+    let release!: () => void;
+    earlyGate = new Promise<void>((resolve) => (release = resolve));
+    try {
+      let answered = false;
+      const winner = body('/s/early-wait').finally(() => (answered = true));
+      expect(await pollUntil(async () => calls.get('earlyWait') === 3, 5_000, 5)).toBe(true);
+      // While the winner's refresh is held, other requests get the current body at once; the winner waits.
+      expect(await Promise.all([body('/s/early-wait'), body('/s/early-wait')])).toEqual([{ n: 1 }, { n: 1 }]);
+      expect(answered).toBe(false);
+      release();
+      expect(await winner).toEqual({ n: 3 });
+    } finally {
+      earlyGate = undefined;
+      release();
+    }
+    expect(await body('/s/early-wait')).toEqual({ n: 3 });
+    expect(calls.get('earlyWait')).toBe(3);
   });
 
   it('@Soft: fresh until softTtl, then recomputed; a failing recompute answers the stale body', async () => {

@@ -6,4 +6,5 @@
 import './collisions.e2e.js';
 import './key-context.e2e.js';
 import './key-functions.e2e.js';
+import './formatters.e2e.js';
 import './undefined-placeholder.e2e.js';

@@ -1,7 +1,8 @@
 /**
  * Several Node processes sharing one Redis (db 11, flushed before and after this file): cross-process
- * stampede lock of @Cache (on a value and on a streamed result), a single background refresh of @Early, and
- * mutual exclusion of @Locked.
+ * stampede lock of @Cache (on a value and on a streamed result), a single refresh of @Early (in the background, and
+ * awaited by its caller with `background: false`), mutual exclusion of @Locked, and errors stored by `cacheErrors`
+ * in one process re-thrown as the same class in another.
  *
  * Four workers (test/fixtures/mp-worker.ts) are started once for the file and run one job per scenario, each in a
  * Nest app of its own with keys of its own run. In a race, every worker of the scenario reports `ready` and waits
@@ -95,6 +96,55 @@ describeRedis('multi-process strategies on one Redis', () => {
     expect(Number(await raw.get(`mp:${run}:early-runs`))).toBe(2);
     const stored = await cache.get<{ v: { gen: number } }>(`mp:${run}:early`);
     expect(stored?.v.gen).toBe(2);
+  }, 90_000);
+
+  it('@Early({ background: false }): across 4 processes one refresh runs, and only the caller that won it waits', async () => {
+    const run = randomUUID();
+    await workers[0].run({ run, mode: 'early-wait-seed', workMs: 100 });
+    expect(Number(await raw.get(`mp:${run}:early-wait-runs`))).toBe(1);
+
+    const workMs = 600;
+    const results = await race(run, 'early-wait', 4, 50, workMs, Date.now() + 1100);
+    expect(results.reduce((sum, r) => sum + (r.calls as number), 0)).toBe(200);
+    // One refresh across every process and call.
+    expect(Number(await raw.get(`mp:${run}:early-wait-runs`))).toBe(2);
+    for (const r of results) expect((r.gens as number[]).every((gen) => gen === 1 || gen === 2)).toBe(true);
+    // The winner answered the refreshed value after waiting for the whole refresh (with background: true nobody
+    // gets it: see the test above); everyone else answered the current value (or, read later, the new one).
+    const refreshedMs = results.flatMap((r) => r.refreshedMs as number[]);
+    expect(refreshedMs.length).toBeGreaterThanOrEqual(1);
+    expect(Math.max(...refreshedMs)).toBeGreaterThanOrEqual(workMs);
+    // Nobody answered the current value only after the refresh: the losers did not wait for it.
+    for (const r of results) expect(r.slowestCurrentMs).toBeLessThan(workMs);
+    const stored = await cache.get<{ v: { gen: number } }>(`mp:${run}:early-wait`);
+    expect(stored?.v.gen).toBe(2);
+  }, 90_000);
+
+  it('cacheErrors: an error stored by one process is re-thrown by another as the same class, message and status', async () => {
+    const run = randomUUID();
+    const first = await workers[0].run({ run, mode: 'errors' });
+    expect(first.runs).toBe(2);
+    const second = await workers[1].run({ run, mode: 'errors' });
+    // The second process did not run the method: both errors came from Redis.
+    expect(second.runs).toBe(2);
+    expect(second.thrown).toEqual(first.thrown);
+    expect(second.thrown).toEqual([
+      {
+        name: 'MpMissingError',
+        isMissing: true,
+        isGone: false,
+        message: 'Item a is missing',
+        itemId: 'a',
+      },
+      {
+        name: 'GoneException',
+        isMissing: false,
+        isGone: true,
+        message: 'Item gone is gone for good',
+        status: 410,
+        response: { statusCode: 410, error: 'Gone', message: 'Item gone is gone for good' },
+      },
+    ]);
   }, 90_000);
 
   it('@Cache({ lock: true }) on an async generator: 3 processes x 20 readers, the stream runs once and everyone reads it whole', async () => {

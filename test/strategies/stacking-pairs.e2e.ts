@@ -1,13 +1,15 @@
 /**
  * Every pair of storing decorators stacked both ways (and each on itself): a layer never stores what a layer below
- * it served from its cache or as a stand-in (a hit, an early or soft value, a failover value), and stores again as
- * soon as the method really ran. Providers and a controller, on mem:// and Redis db 8; names start with "Sp".
+ * it served from its cache or as a stand-in (a hit, an early or soft value, a failover value, a stale value answered
+ * at `timeout`, a stored `cacheErrors` error re-thrown), and stores again as soon as the method really ran. Providers
+ * and a controller, on mem:// and Redis db 8; names start with "Sp".
  */
 import { Controller, Get, Injectable, Param, ParseIntPipe } from '@nestjs/common';
 import request from 'supertest';
 import {
   backgroundSettled,
   Cache,
+  CacheableClass,
   RateLimit,
   CacheDetect,
   Early,
@@ -16,11 +18,23 @@ import {
   Soft,
   type CacheService,
 } from '../../lib/index.js';
-import { cleanup, closeApps, describeBackends, startApp } from '../support/strategy-fixtures.js';
+import {
+  cleanup,
+  closeApps,
+  describeBackends,
+  Gate,
+  rejection,
+  sleep,
+  startApp,
+} from '../support/strategy-fixtures.js';
 
 const TAG = 'Sp';
 
 class SpUpstreamError extends Error {}
+
+/** An error the inner layer stores (`cacheErrors`) and re-throws on a hit. */
+@CacheableClass()
+class SpNotFound extends Error {}
 
 /** The storing decorators, each with a key of its own and a ttl long enough that nothing expires in a test. */
 const STORING = {
@@ -104,10 +118,83 @@ class SpEdges {
   }
 }
 
+/** A provider whose `get` is `@outer` above `inner` (a method decorator), the method held by `gate` when asked. */
+function above(name: string, outer: MethodDecorator, inner: MethodDecorator) {
+  class SpAbove {
+    calls = 0;
+    failWith?: Error;
+    readonly gate = new Gate();
+    async get(id: number): Promise<string> {
+      this.calls++;
+      await this.gate.wait();
+      if (this.failWith) throw this.failWith;
+      return `${id}#${this.calls}`;
+    }
+  }
+  Object.defineProperty(SpAbove, 'name', { value: name });
+  const descriptor = Object.getOwnPropertyDescriptor(SpAbove.prototype, 'get')!;
+  const decorated = Reflect.decorate([outer, inner], SpAbove.prototype, 'get', descriptor) as PropertyDescriptor;
+  Object.defineProperty(SpAbove.prototype, 'get', decorated);
+  Injectable()(SpAbove);
+  return SpAbove;
+}
+
+/** Inner: fresh for 200 ms, then kept as a stale stand-in that a recompute slower than 100 ms answers. */
+const timedAbove = new Map(
+  NAMES.map((outer) => [
+    outer,
+    above(
+      `SpTimed${outer}`,
+      STORING[outer](`SpTimedO${outer}:{id}`),
+      Cache({ ttl: 200, staleTtl: '1m', timeout: 100, key: `SpTimedI${outer}:{id}` }),
+    ),
+  ]),
+);
+
+/** Both layers list SpNotFound in cacheErrors (Failover refuses cacheErrors, so it is not among the outers). */
+const ERROR_OUTERS = ['Cache', 'Early', 'Soft', 'HitCache'] as const;
+const errorOptions = { ttl: '30s', cacheErrors: [SpNotFound] } as const;
+const OUTER_WITH_ERRORS = {
+  Cache: (key: string) => Cache({ ...errorOptions, key }),
+  Early: (key: string) => Early({ ...errorOptions, earlyTtl: '20s', key }),
+  Soft: (key: string) => Soft({ ...errorOptions, softTtl: '20s', key }),
+  HitCache: (key: string) => HitCache({ ...errorOptions, cacheHits: 100, key }),
+};
+const errorsAbove = new Map(
+  ERROR_OUTERS.map((outer) => [
+    outer,
+    above(
+      `SpErrors${outer}`,
+      OUTER_WITH_ERRORS[outer](`SpErrO${outer}:{id}`),
+      Cache({ ...errorOptions, key: `SpErrI${outer}:{id}` }),
+    ),
+  ]),
+);
+
+type Above = InstanceType<ReturnType<typeof above>>;
+
 @Controller('sp')
 class SpController {
   calls = 0;
   failing = false;
+
+  /** Failover outside Cache: a cache hit is not a value the handler returned, Failover must not keep it. */
+  @Get('fo/:id')
+  @Failover({ ttl: '30s', key: 'SpHttpFoOut:{id}' })
+  @Cache({ ttl: '30s', key: 'SpHttpFoIn:{id}' })
+  failoverAboveCache(@Param('id', ParseIntPipe) id: number) {
+    this.calls++;
+    if (this.failing) throw new SpUpstreamError('down');
+    return { id, run: this.calls };
+  }
+
+  /** Early outside Cache: a cache hit is not a fresh run for Early to store (and refresh early). */
+  @Get('early/:id')
+  @Early({ ttl: '30s', earlyTtl: '20s', key: 'SpHttpEaOut:{id}' })
+  @Cache({ ttl: '30s', key: 'SpHttpEaIn:{id}' })
+  earlyAboveCache(@Param('id', ParseIntPipe) id: number) {
+    return { id, run: ++this.calls };
+  }
 
   /** Cache outside Failover: a failover value served on a failure must not be cached as if it were fresh. */
   @Get(':id')
@@ -126,9 +213,16 @@ describeBackends('stacked storing decorators', ({ url }) => {
 
   beforeEach(async () => {
     await cleanup(url, TAG);
-    ({ app, cache } = await startApp(url, [...classes.values(), SpEdges], { controllers: [SpController] }));
+    ({ app, cache } = await startApp(
+      url,
+      [...classes.values(), ...timedAbove.values(), ...errorsAbove.values(), SpEdges],
+      {
+        controllers: [SpController],
+      },
+    ));
   });
   afterEach(async () => {
+    for (const type of timedAbove.values()) app.get<Above>(type).gate.release();
     await backgroundSettled();
     await closeApps();
   });
@@ -161,6 +255,88 @@ describeBackends('stacked storing decorators', ({ url }) => {
     expect([await cache.exists(keys.outer), await cache.exists(keys.inner)]).toEqual([true, true]);
     // The outer layer now serves that run by itself (Failover serves only when the method fails).
     if (outer !== 'Failover') await expect(svc.get(1)).resolves.toBe(fresh);
+  });
+
+  it.each(NAMES)(
+    '@%s above a @Cache answering a stale value at its timeout: the outer layer stores nothing',
+    async (outer) => {
+      const svc = app.get<Above>(timedAbove.get(outer)!);
+      const keys = { outer: `SpTimedO${outer}:1`, inner: `SpTimedI${outer}:1` };
+      expect(await svc.get(1)).toBe('1#1');
+      await backgroundSettled();
+      expect([await cache.exists(keys.outer), await cache.exists(keys.inner)]).toEqual([true, true]);
+
+      // Past the inner ttl, with the outer entry gone: the recompute is held, the inner layer answers its stale value.
+      await sleep(300);
+      await cache.delete(keys.outer);
+      svc.gate.hold();
+      const { result, hits } = await CacheDetect.run(() => svc.get(1));
+      expect(result).toBe('1#1');
+      expect(hits).toEqual([expect.objectContaining({ key: keys.inner, stale: true, exception: 'CacheTimeoutError' })]);
+      expect(await cache.exists(keys.outer)).toBe(false);
+
+      // The held run finishes in the background and stores below only; the next call is an inner hit, not stored.
+      svc.gate.release();
+      await backgroundSettled();
+      expect(await cache.exists(keys.outer)).toBe(false);
+      expect(await svc.get(1)).toBe('1#2');
+      await backgroundSettled();
+      expect(await cache.exists(keys.outer)).toBe(false);
+      expect(svc.calls).toBe(2);
+    },
+  );
+
+  it.each(ERROR_OUTERS)(
+    '@%s above a @Cache re-throwing a stored cacheErrors error: the outer layer stores nothing',
+    async (outer) => {
+      const svc = app.get<Above>(errorsAbove.get(outer)!);
+      const keys = { outer: `SpErrO${outer}:1`, inner: `SpErrI${outer}:1` };
+      svc.failWith = new SpNotFound('no item 1');
+      // A real run that threw a listed error: both layers store it.
+      expect(await rejection(svc.get(1))).toBeInstanceOf(SpNotFound);
+      await backgroundSettled();
+      expect([await cache.exists(keys.outer), await cache.exists(keys.inner)]).toEqual([true, true]);
+
+      // Without the outer entry, the inner layer re-throws its stored error: a hit, not a run, so nothing above it.
+      await cache.delete(keys.outer);
+      const { result, hits } = await CacheDetect.run(() => rejection(svc.get(1)));
+      expect(result).toBeInstanceOf(SpNotFound);
+      expect(result).toMatchObject({ message: 'no item 1' });
+      expect(hits).toEqual([expect.objectContaining({ key: keys.inner, error: 'SpNotFound' })]);
+      await backgroundSettled();
+      expect(await cache.exists(keys.outer)).toBe(false);
+      expect(svc.calls).toBe(1);
+    },
+  );
+
+  it('a controller: @Failover above @Cache does not keep a cache hit as its last good value', async () => {
+    const controller = app.get(SpController);
+    const server = app.getHttpServer();
+    await request(server).get('/sp/fo/1').expect(200, { id: 1, run: 1 });
+    expect([await cache.exists("SpHttpFoOut:'1'"), await cache.exists("SpHttpFoIn:'1'")]).toEqual([true, true]);
+    await cache.delete("SpHttpFoOut:'1'");
+    await request(server).get('/sp/fo/1').expect(200, { id: 1, run: 1 }); // the inner cache hit
+    expect(await cache.exists("SpHttpFoOut:'1'")).toBe(false);
+    // Nothing of its own to stand in: with the inner entry gone too, a failing handler fails the request.
+    await cache.delete("SpHttpFoIn:'1'");
+    controller.failing = true;
+    await request(server).get('/sp/fo/1').expect(500);
+    expect(controller.calls).toBe(2);
+  });
+
+  it('a controller: @Early above @Cache does not store a cache hit as a fresh value of its own', async () => {
+    const server = app.getHttpServer();
+    await request(server).get('/sp/early/1').expect(200, { id: 1, run: 1 });
+    expect([await cache.exists("SpHttpEaOut:'1'"), await cache.exists("SpHttpEaIn:'1'")]).toEqual([true, true]);
+    await cache.delete("SpHttpEaOut:'1'");
+    await request(server).get('/sp/early/1').expect(200, { id: 1, run: 1 });
+    await backgroundSettled();
+    expect(await cache.exists("SpHttpEaOut:'1'")).toBe(false);
+    // Once the handler really runs again, both layers store it.
+    await cache.delete("SpHttpEaIn:'1'");
+    await request(server).get('/sp/early/1').expect(200, { id: 1, run: 2 });
+    await backgroundSettled();
+    expect([await cache.exists("SpHttpEaOut:'1'"), await cache.exists("SpHttpEaIn:'1'")]).toEqual([true, true]);
   });
 
   it('a layer switched off at run time still hands the report on: the outer layer does not store a hit', async () => {

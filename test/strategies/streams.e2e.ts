@@ -1,13 +1,14 @@
 /**
  * Streamed results (issue #12): async generators, Observables and readable streams from providers, and server-sent
- * events from a controller (a StreamableFile is in test/http/cache-basics.e2e.ts). The first run reaches its
+ * events, a plain Observable, a stream failing midway and one past maxBytes from a controller (a StreamableFile is in
+ * test/http/cache-basics.e2e.ts); @Locked on every kind of stream. The first run reaches its
  * caller chunk by chunk while it is recorded; a hit replays the chunks without running the method; a run that fails,
  * is abandoned or grows past maxBytes stores nothing; locks are held until the stream has been read.
  * mem:// and Redis db 8; names start with "Sr".
  */
 import { Readable } from 'node:stream';
 import http from 'node:http';
-import { Controller, Get, Injectable, Sse, type MessageEvent } from '@nestjs/common';
+import { Controller, Get, Injectable, Sse, StreamableFile, type MessageEvent } from '@nestjs/common';
 import { Observable } from 'rxjs';
 import request from 'supertest';
 import {
@@ -23,7 +24,15 @@ import {
   type CacheService,
 } from '../../lib/index.js';
 import { pollUntil } from '../support/redis.js';
-import { cleanup, closeApps, describeBackends, Gate, rejection, startApp } from '../support/strategy-fixtures.js';
+import {
+  cleanup,
+  closeApps,
+  describeBackends,
+  Gate,
+  rejection,
+  sleep,
+  startApp,
+} from '../support/strategy-fixtures.js';
 
 const TAG = 'Sr';
 
@@ -115,6 +124,39 @@ class SrStreams extends Source {
     yield* this.chunks();
   }
 
+  /** The source's chunks as bytes: held after the first while the gate is held. */
+  private async *byteChunks(): AsyncGenerator<Buffer> {
+    for await (const { run, i } of this.chunks()) yield Buffer.from(`${run}.${i};`);
+  }
+
+  @Locked({ ttl: '5s', wait: false, key: 'SrLockReadable' })
+  async lockedReadable(): Promise<Readable> {
+    return Readable.from(this.byteChunks(), { objectMode: false });
+  }
+
+  /** Waits for the lock: a second caller gets its stream only once the first stream was read to its end. */
+  @Locked({ ttl: '5s', wait: true, step: '10ms', key: 'SrLockReadableWait' })
+  async lockedReadableWait(): Promise<Readable> {
+    return Readable.from(this.byteChunks(), { objectMode: false });
+  }
+
+  @Locked({ ttl: '5s', wait: false, key: 'SrLockObservable' })
+  lockedObservable(): Observable<number> {
+    return new Observable<number>((subscriber) => {
+      const run = ++this.runs;
+      subscriber.next(run * 10 + 1);
+      void Promise.resolve(this.gate.wait()).then(() => {
+        subscriber.next(run * 10 + 2);
+        subscriber.complete();
+      });
+    });
+  }
+
+  @Locked({ ttl: '5s', wait: false, key: 'SrLockFile' })
+  async lockedFile(): Promise<StreamableFile> {
+    return new StreamableFile(Readable.from(this.byteChunks(), { objectMode: false }), { type: 'text/plain' });
+  }
+
   @Cache({ ttl: '1m', lock: true, key: 'SrStamp' })
   async *stamped(): AsyncGenerator<{ run: number; i: number }> {
     yield* this.chunks();
@@ -159,6 +201,47 @@ class SrEvents {
       await new Promise((resolve) => setTimeout(resolve, 20));
       yield `row${i}\n`;
     }
+  }
+
+  obsRuns = 0;
+
+  /** A plain Observable from a handler (no @Sse): Nest sends its last value, and that is what is cached. */
+  @Get('obs')
+  @Cache({ ttl: '1m', key: 'SrHttpObs' })
+  obs(): Observable<{ run: number; last: boolean }> {
+    return new Observable((subscriber) => {
+      const run = ++this.obsRuns;
+      subscriber.next({ run, last: false });
+      setTimeout(() => {
+        subscriber.next({ run, last: true });
+        subscriber.complete();
+      }, 5);
+    });
+  }
+
+  failingRuns = 0;
+  failAfter?: number;
+
+  /** Streamed by Nest 12; fails after `failAfter` rows when set. */
+  @Get('failing')
+  @Cache({ ttl: '1m', key: 'SrHttpFailing' })
+  async *failing(): AsyncGenerator<string> {
+    this.failingRuns++;
+    for (let i = 0; i < 4; i++) {
+      if (this.failAfter !== undefined && i >= this.failAfter) throw new SrUpstreamError(`failed after ${i}`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      yield `row${i}\n`;
+    }
+  }
+
+  bigRuns = 0;
+
+  /** 5 rows of 20 bytes against maxBytes 40: every row reaches the client, nothing is stored. */
+  @Get('big')
+  @Cache({ ttl: '1m', key: 'SrHttpBig', maxBytes: 40 })
+  async *big(): AsyncGenerator<string> {
+    const run = ++this.bigRuns;
+    for (let i = 0; i < 5; i++) yield `${run}:${i}:${'x'.repeat(15)}\n`;
   }
 
   @Sse('events')
@@ -331,6 +414,67 @@ describeBackends('streamed results', ({ url }) => {
     expect(await collect(svc.locked())).toHaveLength(3);
   });
 
+  it.each([
+    ['a Promise<Readable>', 'lockedReadable', 'SrLockReadable'],
+    ['a StreamableFile', 'lockedFile', 'SrLockFile'],
+  ] as const)(
+    '@Locked on a method returning %s: a second call is refused while the first stream is read, not after',
+    async (_kind, method, key) => {
+      const open = async () => {
+        const result = await svc[method]();
+        return result instanceof StreamableFile ? result.getStream() : result;
+      };
+      svc.gate.hold();
+      const first = await open();
+      // The first chunk is read; the source is held before its second.
+      expect(String(await new Promise((resolve) => first.once('data', resolve)))).toBe('1.1;');
+      first.pause();
+      expect(await cache.isLocked(`${key}:locked`)).toBe(true);
+      expect(await rejection(svc[method]())).toBeInstanceOf(LockedError);
+      svc.gate.release();
+      first.resume();
+      await new Promise((resolve) => first.once('end', resolve));
+      expect(await pollUntil(async () => !(await cache.isLocked(`${key}:locked`)), 1_000, 5)).toBe(true);
+      expect(await readAll(await open())).toBe('2.1;2.2;2.3;');
+    },
+  );
+
+  it('@Locked on an Observable: a second subscriber is refused while the first is still receiving', async () => {
+    svc.gate.hold();
+    const received: number[] = [];
+    const done = new Promise<void>((resolve, reject) =>
+      svc.lockedObservable().subscribe({ next: (v) => received.push(v), error: reject, complete: resolve }),
+    );
+    expect(await pollUntil(async () => received.length === 1, 1_000, 5)).toBe(true);
+    expect(await cache.isLocked('SrLockObservable:locked')).toBe(true);
+    expect(await rejection(collectObservable(svc.lockedObservable()))).toBeInstanceOf(LockedError);
+    svc.gate.release();
+    await done;
+    expect(received).toEqual([11, 12]);
+    expect(await pollUntil(async () => !(await cache.isLocked('SrLockObservable:locked')), 1_000, 5)).toBe(true);
+    expect(await collectObservable(svc.lockedObservable())).toEqual([21, 22]);
+  });
+
+  it('@Locked({ wait: true }) on a Promise<Readable>: the second caller gets its stream once the first was read', async () => {
+    svc.gate.hold();
+    const first = await svc.lockedReadableWait();
+    expect(String(await new Promise((resolve) => first.once('data', resolve)))).toBe('1.1;');
+    first.pause();
+    let secondArrived = false;
+    const second = svc.lockedReadableWait().then((stream) => {
+      secondArrived = true;
+      return stream;
+    });
+    // The lock is polled every 10 ms: a few polls later the second caller is still waiting, its method not run.
+    await sleep(200);
+    expect(secondArrived).toBe(false);
+    expect(svc.runs).toBe(1);
+    svc.gate.release();
+    first.resume();
+    await new Promise((resolve) => first.once('end', resolve));
+    expect(await readAll(await second)).toBe('2.1;2.2;2.3;');
+  });
+
   it('the stampede lock of @Cache({ lock: true }) is held until the recording is stored', async () => {
     svc.gate.hold();
     const iterator = svc.stamped()[Symbol.asyncIterator]();
@@ -410,6 +554,48 @@ describeBackends('streamed results', ({ url }) => {
     expect(await get()).toBe(all);
     expect(app.get(SrEvents).rowRuns).toBe(1);
     await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('a controller returning a plain Observable: its last value is sent and cached', async () => {
+    const server = app.getHttpServer();
+    await request(server).get('/sr/obs').expect(200, { run: 1, last: true });
+    expect(await stored('SrHttpObs')).toBe(true);
+    await request(server).get('/sr/obs').expect(200, { run: 1, last: true });
+    expect(app.get(SrEvents).obsRuns).toBe(1);
+  });
+
+  it('a controller stream that fails midway stores nothing: the next request runs again', async () => {
+    const server = app.getHttpServer();
+    const events = app.get(SrEvents);
+    events.failAfter = 2;
+    // The response was already started when the stream failed: the client sees a cut response (or an error).
+    const cut = await request(server)
+      .get('/sr/failing')
+      .buffer(true)
+      .then(
+        (response) => response.text,
+        () => undefined,
+      );
+    expect(cut ?? '').not.toContain('row3');
+    await backgroundSettled();
+    expect(await cache.exists('SrHttpFailing')).toBe(false);
+    events.failAfter = undefined;
+    const whole = await request(server).get('/sr/failing').buffer(true).expect(200);
+    expect(whole.text).toBe('row0\nrow1\nrow2\nrow3\n');
+    expect(events.failingRuns).toBe(2);
+    expect(await stored('SrHttpFailing')).toBe(true);
+    expect((await request(server).get('/sr/failing').buffer(true).expect(200)).text).toBe(whole.text);
+    expect(events.failingRuns).toBe(2);
+  });
+
+  it('a controller stream past maxBytes reaches the client whole and is not stored', async () => {
+    const server = app.getHttpServer();
+    const rows = (run: number) => Array.from({ length: 5 }, (_, i) => `${run}:${i}:${'x'.repeat(15)}\n`).join('');
+    expect((await request(server).get('/sr/big').buffer(true).expect(200)).text).toBe(rows(1));
+    await backgroundSettled();
+    expect(await cache.exists('SrHttpBig')).toBe(false);
+    expect((await request(server).get('/sr/big').buffer(true).expect(200)).text).toBe(rows(2));
+    expect(app.get(SrEvents).bigRuns).toBe(2);
   });
 
   it('a server-sent events route: the events are recorded and a hit replays them', async () => {
