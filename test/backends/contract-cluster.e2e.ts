@@ -1,6 +1,6 @@
 /**
  * The backend contract (test/support/backend-contract.ts, through CacheService) on Redis Cluster, plus
- * cluster-specific checks. Kept apart from test/backends.e2e.ts so that only this file waits for the
+ * cluster-specific checks. Kept apart from test/backends.e2e-spec.ts so that only this file waits for the
  * private test cluster (the cluster Jest project), while the memory and Redis runs go in parallel elsewhere.
  * Isolation: the private test cluster, flushed after the file.
  */
