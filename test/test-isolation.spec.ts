@@ -2,7 +2,7 @@
  * The test set-up itself (issue #10, item 6): Jest projects split so that only the cluster project starts a
  * cluster and the unit project starts nothing, and every Jest worker reads its own private Redis.
  */
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ENV } from './support/global-setup.js';
 import { clusterSkipReason, redisSkipReason, redisUrl } from './support/redis.js';
@@ -65,6 +65,16 @@ describe('jest.config.js projects', () => {
     const imported = jestFiles.flatMap((file) => config.suiteModules(file));
     expect(suites.length).toBeGreaterThan(40);
     expect([...imported].sort()).toEqual([...suites].sort());
+  });
+
+  it('no suite module has hooks at its top level, which would run around every suite of its group file', () => {
+    const suites = readdirSync(join(root, 'test'), { recursive: true, encoding: 'utf8' })
+      .filter((file) => file.endsWith('.e2e.ts') && !file.startsWith('compat'))
+      .map((file) => join('test', file));
+    const offenders = suites.filter((file) =>
+      /^(beforeAll|afterAll|beforeEach|afterEach)\(/m.test(readFileSync(join(root, file), 'utf8')),
+    );
+    expect(offenders).toEqual([]);
   });
 });
 
