@@ -11,6 +11,8 @@ import { CacheService } from './cache.service.js';
 import type { CacheOptions, ResolvedCacheConfig } from './config/cache-options.js';
 import { resolveCacheConfig } from './config/cache-url.js';
 import { CacheBackendError, CashewsConfigError } from './errors.js';
+import { engineOf } from './engine/engine-of.js';
+import { loadTraceApi, TracingObserver } from './telemetry/tracing.js';
 
 function createBackend(config: ResolvedCacheConfig): Backend {
   if (!config.enable) return new DisabledBackend();
@@ -63,12 +65,15 @@ async function connectWithin(backend: Backend, ms: number): Promise<void> {
  */
 export async function createCache(url: string = 'mem://', options: CacheOptions = {}): Promise<CacheService> {
   const config = resolveCacheConfig(url, options);
+  // Before anything connects: `tracing=on` without @opentelemetry/api is a configuration error.
+  const traceApi = await loadTraceApi(config.tracing);
   const logger = new Logger(config.name ? `Cashews:${config.name}` : 'Cashews');
   for (const notice of [config, ...(config.prefixes ?? []).map((route) => route.config)].flatMap((c) => c.notices)) {
     logger.warn(notice);
   }
   const backend = createBackend(config);
   const service = new CacheService(backend, config);
+  if (traceApi) engineOf(service).traceTo(new TracingObserver(traceApi, config.name ?? 'default'));
   try {
     // Cluster discovery needs a few round trips, Sentinel one connection to a Sentinel before the master's: give
     // them more than one connect timeout.

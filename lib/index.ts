@@ -36,6 +36,7 @@ export { getCacheToken, InjectCache } from './cache.tokens.js';
 export type { CashewsModuleExtras, CashewsModuleOptions } from './cashews.module-definition.js';
 export { CashewsModule } from './cashews.module.js';
 export type { CacheOptions } from './config/cache-options.js';
+export type { TracingMode } from './telemetry/tracing.js';
 export { resolveCacheConfig } from './config/cache-url.js';
 export { createCache } from './create-cache.js';
 export {

@@ -120,7 +120,7 @@ describe.each([
     recorder = new Recorder();
     // The instance as the executor sees it, with the recorder in place of its statistics collector.
     const observed = new Proxy(engineOf(cache), {
-      get: (target, prop) => (prop === 'collector' ? recorder : Reflect.get(target, prop)),
+      get: (target, prop) => (prop === 'observer' ? recorder : Reflect.get(target, prop)),
     });
     hooks = { cacheFor: () => observed, onBackgroundError: () => undefined };
   });

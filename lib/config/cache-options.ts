@@ -1,6 +1,7 @@
 import type { CustomBackendConfig } from '../backends/custom-backend-config.js';
 import type { CommandHook } from '../pipeline/command-hook.js';
 import type { Duration } from '../duration.js';
+import type { TracingMode } from '../telemetry/tracing.js';
 
 /**
  * Options of one cache instance. Every field may also be given in the URL query (snake_case or
@@ -63,6 +64,12 @@ export interface CacheOptions {
   /** With `compress`: smallest encoded value compressed, in bytes or `'1KB'`-style. Default 1 KB. */
   compressMin?: number | string;
   /**
+   * OpenTelemetry: every decorated call reports its outcome (`cashews.hit`, `cashews.miss`, `cashews.stale`, …) as an
+   * event and attributes on the caller's active span. `'auto'` (the default) when the optional peer
+   * `@opentelemetry/api` is installed, `'on'` requires it (bootstrap fails without), `'off'` never. URL: `?tracing=off`.
+   */
+  tracing?: TracingMode;
+  /**
    * Routes keys by prefix to other backends, each given by its own URL (longest prefix wins), e.g.
    * `{ 'session:': 'redis://10.0.0.2:6379/1', 'tmp:': 'mem://?size=100' }`. Keys without a listed prefix go to
    * the main URL. Object only (not a URL parameter).
@@ -99,6 +106,7 @@ export interface ResolvedCacheConfig {
   codec: 'cashews' | 'json';
   compress?: 'gzip' | 'br';
   compressMin: number;
+  tracing: TracingMode;
   /** Routed backends from the `prefixes` option, longest prefix first. */
   prefixes?: Array<{ prefix: string; config: ResolvedCacheConfig }>;
   /** Command hooks of the instance, in order (checked when the instance is created). */

@@ -4,6 +4,7 @@ import { CashewsConfigError } from '../errors.js';
 import type { CommandHook } from '../pipeline/command-hook.js';
 import { checkHook } from '../pipeline/command-pipeline.js';
 import type { CacheOptions, ResolvedCacheConfig } from './cache-options.js';
+import type { TracingMode } from '../telemetry/tracing.js';
 import { customBackendConfig } from './custom-url.js';
 import { isCredentialName, redactUrl, splitUserinfo } from './redact-url.js';
 import { registeredBackend, registeredSchemes, type BackendRegistration } from '../backends/backend-registry.js';
@@ -42,6 +43,7 @@ const PARAMS: Record<string, ParamSpec> = {
   codec: { kind: 'enum', schemes: ALL, values: ['cashews', 'json'] },
   compress: { kind: 'enum', schemes: REDIS, values: ['gzip', 'br'] },
   compressMin: { kind: 'size', schemes: REDIS },
+  tracing: { kind: 'enum', schemes: ALL, values: ['auto', 'on', 'off'] },
 };
 
 /**
@@ -49,7 +51,17 @@ const PARAMS: Record<string, ParamSpec> = {
  * the backend (its switch, safe mode, codec and signing, default TTL, the connect budget). Everything else in its URL
  * must be a parameter the scheme declared: a typo is refused, never ignored.
  */
-const CUSTOM_COMMON = ['enable', 'safe', 'secret', 'ttl', 'codec', 'compress', 'compressMin', 'connectTimeout'];
+const CUSTOM_COMMON = [
+  'enable',
+  'safe',
+  'secret',
+  'ttl',
+  'codec',
+  'compress',
+  'compressMin',
+  'connectTimeout',
+  'tracing',
+];
 
 /**
  * Whether a custom scheme cannot declare parameter `name` (camelCase): a common one, or an option of the instance.
@@ -78,6 +90,7 @@ const DEFAULTS = {
   clientSide: false,
   clientSideSize: 10_000,
   codec: 'cashews',
+  tracing: 'auto',
   compressMin: 1024,
   waitReplicas: 0,
 };
@@ -318,6 +331,7 @@ export function resolveCacheConfig(url: string = 'mem://', options: CacheOptions
     compressMin: values.compressMin as number,
     waitReplicas: values.waitReplicas as number,
     sentinelPassword: values.sentinelPassword as string | undefined,
+    tracing: values.tracing as TracingMode,
     hooks: checkHooks(options.hooks),
     nodes: [],
     db: 0,

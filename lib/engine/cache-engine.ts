@@ -57,6 +57,7 @@ import {
 } from './command-checks.js';
 import type { BackendCounters } from '../stats/backend-counters.js';
 import { StatsCollector } from '../stats/collector.js';
+import { observeBoth, type ExecutionObserver } from '../strategies/observer.js';
 import type { BackendStats } from '../stats/types.js';
 import type { StrategyCache } from '../strategies/strategy.js';
 import { checkTags } from '../tags/tag-keys.js';
@@ -85,6 +86,8 @@ export class CacheEngine implements StrategyCache {
   readonly storage: Backend;
   /** Usage statistics, fed by the executor (decorated calls) and the backend counters. */
   readonly collector = new StatsCollector();
+  /** What the executor reports decorated calls to: the statistics, and a tracer when one was added ({@link traceTo}). */
+  observer: ExecutionObserver = this.collector;
   /** Commands switched off at run time (`disable`, `disabling`, `enable=0`); the first step of the pipeline. */
   readonly runtime: RuntimeSwitch;
   readonly pipeline: CommandPipeline;
@@ -127,6 +130,11 @@ export class CacheEngine implements StrategyCache {
 
   get name(): string | undefined {
     return this.config.name;
+  }
+
+  /** Reports decorated calls to `tracer` too (OpenTelemetry spans, see lib/telemetry/tracing.ts). */
+  traceTo(tracer: ExecutionObserver): void {
+    this.observer = observeBoth(this.collector, tracer);
   }
 
   get defaultTtl(): number | undefined {

@@ -29,8 +29,8 @@ export interface ExecutorHooks {
     expireNow?(key: string): number | undefined;
     /** Commands switched off at run time (`CacheService.disabling`); layers always run without it. */
     readonly runtime?: { skips(layer: Layer): boolean };
-    /** Usage statistics of the instance (`CacheService.stats()`); calls are not observed without it. */
-    readonly collector?: ExecutionObserver;
+    /** Usage statistics of the instance (`CacheService.stats()`) and tracing; calls are not observed without it. */
+    readonly observer?: ExecutionObserver;
   };
   onBackgroundError(target: string, error: unknown): void;
   /**
@@ -165,7 +165,7 @@ function bind(layer: Layer, keyFor: () => string, invocation: Invocation, hooks:
     // A decorator without `ttl` runs with options built from this instance's default TTL.
     const options = layerOptions(layer, base);
     // Usage statistics: one handle per layer and instance, looked up (not created) after the first call.
-    const stats = base.collector ? base.collector.observe(layer, options) : NO_OBSERVER;
+    const stats = base.observer ? base.observer.observe(layer, options) : NO_OBSERVER;
     stats.onCall();
     const directives = CacheDetect.directives();
     const cache = directives ? directedCache(base, directives, layer.definition.traits(options).ttl) : base;

@@ -44,3 +44,31 @@ export const NO_OBSERVER: LayerObserver = Object.freeze({
   onRejected() {},
   onCircuit() {},
 });
+
+/**
+ * Both observers see every call (usage statistics and tracing): one handle per layer, each looked up once per call.
+ */
+export function observeBoth(first: ExecutionObserver, second: ExecutionObserver): ExecutionObserver {
+  const pairs = new WeakMap<object, { a: LayerObserver; b: LayerObserver; pair: LayerObserver }>();
+  return {
+    observe<O>(layer: Layer<O>, options: O): LayerObserver {
+      const a = first.observe(layer, options);
+      const b = second.observe(layer, options);
+      const known = pairs.get(layer);
+      // A statistics reset hands out new handles: the pair follows.
+      if (known && known.a === a && known.b === b) return known.pair;
+      const pair: LayerObserver = {
+        onCall: () => (a.onCall(), b.onCall()),
+        onHit: () => (a.onHit(), b.onHit()),
+        onStale: () => (a.onStale(), b.onStale()),
+        onRun: (background) => (a.onRun(background), b.onRun(background)),
+        onSuccess: (ms) => (a.onSuccess(ms), b.onSuccess(ms)),
+        onError: () => (a.onError(), b.onError()),
+        onRejected: () => (a.onRejected(), b.onRejected()),
+        onCircuit: (state, check) => (a.onCircuit(state, check), b.onCircuit(state, check)),
+      };
+      pairs.set(layer, { a, b, pair });
+      return pair;
+    },
+  };
+}
