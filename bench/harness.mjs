@@ -73,8 +73,9 @@ async function calibrate(contender, roundMs, start = 64, gc = true) {
  * @param {Array<{name: string, note?: string, batch: (n: number) => unknown}>} spec.contenders
  *        `batch(n)` performs exactly `n` operations (sync or async) and should throw if a result is wrong;
  *        a contender may set `quantum` (e.g. the number of concurrent callers) so `n` is rounded to a multiple.
- * @param {Array<{contender: string, min: number, label: string}>} [spec.targets]
- *        pass when median(contender ops/s / anchor ops/s per round) >= min
+ * @param {Array<{contender: string, against?: string, min: number, label: string}>} [spec.targets]
+ *        pass when median(contender ops/s / anchor ops/s per round) >= min; with `against`, that contender's
+ *        ops/s in the same round instead of the anchor's (e.g. a hand-written floor)
  * @param {Array<[string, string]>} [spec.pairs]  extra "a vs b" ratios to report (no target)
  * @param {{rounds: number, roundMs: number, gc?: boolean}} opts
  *        `gc: false` skips the full GC before each batch: in a heap holding a million entries it takes ~0.5 s
@@ -121,7 +122,11 @@ export async function compare(spec, opts) {
   const evaluated = targets.map((t) => {
     const res = byName.get(t.contender);
     if (!res) throw new Error(`target names unknown contender "${t.contender}"`);
-    return { ...t, anchor, actual: res.vsAnchor.median, pass: res.vsAnchor.median >= t.min };
+    if (t.against === undefined)
+      return { ...t, anchor, actual: res.vsAnchor.median, pass: res.vsAnchor.median >= t.min };
+    if (!byName.has(t.against)) throw new Error(`target compares against unknown contender "${t.against}"`);
+    const ratio = stats(ratios(t.contender, t.against));
+    return { ...t, anchor: t.against, actual: ratio.median, range: ratio, pass: ratio.median >= t.min };
   });
   const extra = pairs.map(([a, b]) => ({ a, b, ratio: stats(ratios(a, b)) }));
   return { anchor, rounds, roundMs, contenders: results, targets: evaluated, pairs: extra };
@@ -171,6 +176,12 @@ export function formatResult(result) {
       rows,
     ),
   ];
+  for (const t of result.targets.filter((target) => target.against !== undefined)) {
+    out.push(
+      `  ${t.contender} vs ${t.against}: ${fmtX(t.actual)} (rounds ${fmtX(t.range.min)}..${fmtX(t.range.max)}), ` +
+        `target ${t.label}: ${t.pass ? 'PASS' : 'FAIL'}`,
+    );
+  }
   for (const p of result.pairs) {
     out.push(
       `  ${p.a} vs ${p.b}: ${fmtX(p.ratio.median)} the throughput (rounds ${fmtX(p.ratio.min)}..${fmtX(p.ratio.max)})`,
