@@ -48,6 +48,7 @@ export class AdaptiveTuner {
   private index: number;
   private state: TunerState;
   private shared = false;
+  private unreported?: DecisionChange;
 
   constructor(private readonly options: TunerOptions) {
     this.bounds = options.bounds;
@@ -159,12 +160,23 @@ export class AdaptiveTuner {
     this.apply(decide(this.state, observe(this.smoothed), this.bounds, now), false);
   }
 
+  /**
+   * The last decision change not taken yet, once: the strategy logs it through the call that saw it (the tuner knows
+   * no logger).
+   */
+  takeChange(): DecisionChange | undefined {
+    const change = this.unreported;
+    this.unreported = undefined;
+    return change;
+  }
+
   private apply(next: TunerState, shared: boolean): void {
     const previous = this.state.decision;
     this.state = next;
-    if (this.options.onChange && !sameDecision(previous, next.decision)) {
-      this.options.onChange({ previous, decision: next.decision, shared });
-    }
+    if (sameDecision(previous, next.decision)) return;
+    const change = { previous, decision: next.decision, shared };
+    this.unreported = change;
+    this.options.onChange?.(change);
   }
 }
 
