@@ -103,7 +103,8 @@ function guardTarget(current: AdaptiveGuard, rate: number): AdaptiveGuard {
   return 'none';
 }
 
-const GUARD_RANK: Record<AdaptiveGuard, number> = { none: 0, failover: 1, circuit: 2 };
+/** Guards from the weakest: a local escalation outranks a fleet decision that has not seen the failures yet. */
+export const GUARD_RANK: Record<AdaptiveGuard, number> = { none: 0, failover: 1, circuit: 2 };
 
 /**
  * The decision after one more window of observations. Pure: the same state and figures give the same answer, in

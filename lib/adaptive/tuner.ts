@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.js';
 import { emptyCounts, foldWindow, gapBucket, type Counts } from './counts.js';
-import { decide, escalate, initialState, ttlCap, type TunerState } from './decide.js';
+import { decide, escalate, GUARD_RANK, initialState, ttlCap, type TunerState } from './decide.js';
 import { fnv1a, resultDigest } from './digest.js';
 import { KeySampler } from './key-sampler.js';
 import { observe } from './observations.js';
@@ -59,6 +59,11 @@ export class AdaptiveTuner {
     this.state = initialState(now);
   }
 
+  /** Where closed windows go (fleet sharing), if anywhere. */
+  get sink(): WindowSink | undefined {
+    return this.options.sink;
+  }
+
   /** The decision in force. */
   get decision(): AdaptiveDecision {
     return this.state.decision;
@@ -110,8 +115,17 @@ export class AdaptiveTuner {
    * observations go on being counted and sent.
    */
   adopt(state: TunerState): void {
+    const local = this.state.decision;
+    const fleet = state.decision;
     this.shared = true;
-    this.apply(state, true);
+    // A local escalation newer than the fleet's decision stands until the fleet has seen the failures too (its
+    // decision lags one window): callers of this process keep their fallback meanwhile.
+    if (GUARD_RANK[local.guard] > GUARD_RANK[fleet.guard] && local.since > fleet.since) {
+      this.apply(
+        { ...state, decision: { ...fleet, guard: local.guard, reason: local.reason, since: local.since } },
+        true,
+      );
+    } else this.apply(state, true);
   }
 
   /** The state the decision is made from, for the process that decides for the fleet. */

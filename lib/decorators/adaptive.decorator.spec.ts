@@ -36,7 +36,8 @@ describe('@Adaptive options', () => {
       slowRun: 100,
       window: 10_000,
     });
-    expect(options.circuitKey).toBe('p:Svc:find:adaptive');
+    expect(options.namespace).toBe('p:Svc:find:adaptive');
+    expect(options.fleet).toBe(true);
     expect(options.sampleSize).toBe(1024);
   });
 
@@ -48,6 +49,9 @@ describe('@Adaptive options', () => {
       /maxStaleness.*greater than zero/,
     );
     expect(configError(() => decorate({ maxTtl: '1m', sampleSize: 0 })).message).toMatch(/sampleSize.*integer >= 1/);
+    expect(configError(() => decorate({ maxTtl: '1m', fleet: 'yes' as never })).message).toMatch(
+      /fleet must be true or false/,
+    );
     const typo = configError(() => decorate({ maxTtl: '1m', maxTTL: '2m' } as AdaptiveDecoratorOptions));
     expect(typo.message).toMatch(/unknown option "maxTTL". Accepted: maxTtl, maxStaleness/);
   });

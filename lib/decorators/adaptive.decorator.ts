@@ -27,9 +27,14 @@ export interface AdaptiveDecoratorOptions<A extends readonly unknown[] = readonl
   exceptions?: ExceptionsOption;
   /** Keys tracked per method (the memory bound of the observations). Default `1024`. */
   sampleSize?: number;
+  /**
+   * `true` (default): every process using the backend sends its observations there and adopts one decision per
+   * method for the whole fleet, one window behind the traffic. `false`: each process decides from its own calls.
+   */
+  fleet?: boolean;
 }
 
-const OPTION_NAMES = ['maxTtl', 'maxStaleness', 'minTtl', 'slowRun', 'window', 'exceptions', 'sampleSize'];
+const OPTION_NAMES = ['maxTtl', 'maxStaleness', 'minTtl', 'slowRun', 'window', 'exceptions', 'sampleSize', 'fleet'];
 
 /** Validates the bounds; every failure names the option and the forms it accepts. */
 function boundsOf(where: string, options: AdaptiveDecoratorOptions): AdaptiveBounds {
@@ -81,6 +86,10 @@ export function Adaptive<A extends readonly unknown[] = readonly unknown[]>(
   checkOptions(where, options, OPTION_NAMES);
   const bounds = boundsOf(where, options as AdaptiveDecoratorOptions);
   const exceptions = exceptionsOption(options.exceptions, `${where} exceptions`);
+  if (options.fleet !== undefined && typeof options.fleet !== 'boolean') {
+    throw new CashewsConfigError(`${where}: fleet must be true or false (got ${JSON.stringify(options.fleet)}).`);
+  }
+  const fleet = options.fleet !== false;
   const sampleSize =
     options.sampleSize === undefined ? 1024 : positiveInteger(options.sampleSize, `${where} sampleSize`);
   return ((target: object, propertyKey: string | symbol, descriptor: PropertyDescriptor) => {
@@ -88,8 +97,9 @@ export function Adaptive<A extends readonly unknown[] = readonly unknown[]>(
     const base = `${owner.name}:${String(propertyKey)}`;
     const strategyOptions: AdaptiveStrategyOptions = Object.freeze({
       bounds: Object.freeze(bounds),
-      // One circuit per method, as @CircuitBreaker's default key.
-      circuitKey: keyHead({ prefix: options.prefix, base: `${base}:adaptive` }),
+      // One circuit and one fleet state per method, as @CircuitBreaker's default key.
+      namespace: keyHead({ prefix: options.prefix, base: `${base}:adaptive` }),
+      fleet,
       exceptions,
       sampleSize,
     });

@@ -1,4 +1,5 @@
 import { formatMs, RULES } from '../adaptive/decide.js';
+import { FleetLink } from '../adaptive/fleet.js';
 import { instanceOf, existingTuner, tunerFor, wallClock } from '../adaptive/registry.js';
 import type { AdaptiveTuner } from '../adaptive/tuner.js';
 import type { AdaptiveBounds, AdaptiveDecision } from '../adaptive/types.js';
@@ -24,8 +25,13 @@ import {
 /** `@Adaptive` options once validated (see the decorator). */
 export interface AdaptiveStrategyOptions {
   readonly bounds: AdaptiveBounds;
-  /** Key of the method's circuit: one per method, as `@CircuitBreaker`'s default key. */
-  readonly circuitKey: string;
+  /**
+   * Prefix of the method's own keys (`<prefix>:Class:method:adaptive`): its circuit, one per method as
+   * `@CircuitBreaker`'s default key, and the fleet's observations and decision.
+   */
+  readonly namespace: string;
+  /** Share observations and decisions with every process on the backend (see lib/adaptive/fleet.ts). */
+  readonly fleet: boolean;
   /** Errors that count as failures and fall back to the last good value. Default: any error. */
   readonly exceptions?: ExceptionsOption;
   /** Keys tracked per method at most. */
@@ -181,11 +187,10 @@ function reportChange(call: StrategyCall, tuner: AdaptiveTuner): void {
  * strategies. See lib/adaptive/decide.ts for the rules.
  */
 export const adaptiveStrategy: Strategy<AdaptiveStrategyOptions> = (call, options, cache, next) => {
-  const tuner = tunerFor(instanceOf(cache), options, () => ({
-    bounds: options.bounds,
-    clock: wallClock,
-    sampleSize: options.sampleSize,
-  }));
+  const tuner = tunerFor(instanceOf(cache), options, () => {
+    const link = options.fleet ? new FleetLink(options.namespace, options.bounds) : undefined;
+    return { bounds: options.bounds, clock: wallClock, sampleSize: options.sampleSize, sink: link };
+  });
   const decision = tuner.onCall(call.key);
   reportChange(call, tuner);
   const observed: Next = async (run) => {
@@ -209,7 +214,7 @@ export const adaptiveStrategy: Strategy<AdaptiveStrategyOptions> = (call, option
   const plan = planOf(decision, options);
   let chain = observed;
   if (plan.circuit)
-    chain = delegate(circuitBreakerStrategy, call, options.circuitKey, plan.circuit, undefined, cache, chain);
+    chain = delegate(circuitBreakerStrategy, call, options.namespace, plan.circuit, undefined, cache, chain);
   if (plan.cache) chain = delegate(cacheStrategy, call, call.key, plan.cache, decision.ttl, cache, chain);
   else if (plan.early)
     chain = delegate(earlyStrategy, call, `${call.key}:early`, plan.early, decision.ttl, cache, chain);
@@ -224,7 +229,16 @@ export const adaptiveStrategy: Strategy<AdaptiveStrategyOptions> = (call, option
       chain,
     );
   }
-  return chain();
+  const link = tuner.sink;
+  if (!(link instanceof FleetLink) || !link.due) return chain();
+  // A window closed: exchanged with the fleet once the call has answered (a background task, waited for at
+  // shutdown; started later, it does not count the call's own run as a background refresh).
+  const share = () =>
+    call.background(async () => {
+      const state = await link.exchange(cache, wallClock.now());
+      if (state) tuner.adopt(state.tuner);
+    });
+  return chain().finally(share);
 };
 
 /** `adaptive` layers: store results (TTL decided per method at run time, so no fixed TTL trait). */

@@ -31,13 +31,13 @@ class AdCatalogue {
   failing = 0;
   version = 'v1';
 
-  @Adaptive({ maxTtl: '1m', window: WINDOW, key: 'AdItem:{id}' })
+  @Adaptive({ maxTtl: '1m', window: WINDOW, fleet: false, key: 'AdItem:{id}' })
   async item(id: number) {
     this.runs++;
     return { id, version: this.version };
   }
 
-  @Adaptive({ maxTtl: '1m', window: WINDOW, key: 'AdQuote:{id}', exceptions: [AdUpstreamError] })
+  @Adaptive({ maxTtl: '1m', window: WINDOW, fleet: false, key: 'AdQuote:{id}', exceptions: [AdUpstreamError] })
   async quote(id: number) {
     this.runs++;
     if (this.failing > 0 && (this.runs % 10) / 10 < this.failing) throw new AdUpstreamError('upstream down');
@@ -51,7 +51,7 @@ class AdController {
   runs = 0;
 
   @Get('product/:id')
-  @Adaptive({ maxTtl: '1m', window: WINDOW, key: 'AdRoute:{id}' })
+  @Adaptive({ maxTtl: '1m', window: WINDOW, fleet: false, key: 'AdRoute:{id}' })
   async product(@Param('id') id: string) {
     this.runs++;
     return { id, name: `product ${id}` };
