@@ -21,8 +21,12 @@ export const RULES = Object.freeze({
   /** Failure rate that opens a circuit in front of the method once it persists, and below which it is removed. */
   circuitEnter: 0.5,
   circuitLeave: 0.2,
-  /** A new TTL within this fraction of the current one is not worth a change. */
-  ttlBand: 0.25,
+  /**
+   * A new TTL within this fraction of the current one is not worth a change. Wider than the change estimate's
+   * saturation brake (observations.ts, ×0.75, i.e. −25 % and +33 % back), so that the brake never makes the TTL
+   * swing between two values.
+   */
+  ttlBand: 0.35,
   /** Windows in a row a new store (or a circuit) must be proposed before it is applied. */
   patience: 2,
   /** Windows in a row of fewer failures before a guard is relaxed. */

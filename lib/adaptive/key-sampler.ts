@@ -72,6 +72,11 @@ export class KeySampler {
     return -1;
   }
 
+  /** Whether the key with this hash is tracked now. */
+  tracks(hash: number): boolean {
+    return hash < this.threshold && this.entries.has(hash);
+  }
+
   /**
    * A result of the key with this hash, observed at `now`: compared with the key's previous result, if any (`undefined`
    * when the key is not tracked or had no result yet).

@@ -23,7 +23,7 @@ export interface Observed {
 
 /** Share of result comparisons that found a change above which the runs are too far apart to time changes. */
 export const SATURATED = 0.9;
-/** Factor applied to the change interval of saturated comparisons (equal to the decision's `ttlBand`, see below). */
+/** Factor applied to the change interval of saturated comparisons (within the decision's `ttlBand`, see below). */
 export const SATURATION_BRAKE = 0.75;
 
 /**

@@ -91,9 +91,12 @@ export class AdaptiveTuner {
     window.runs++;
     window.successes++;
     window.durationUs += Math.round(ms * 1000);
+    // Only a tracked key's result is worth a digest (JSON of the result): most keys are not, under sampling.
+    const hash = fnv1a(key);
+    if (!this.sampler.tracks(hash)) return;
     const digest = resultDigest(result);
     if (digest === undefined) return;
-    const seen = this.sampler.result(fnv1a(key), digest, now);
+    const seen = this.sampler.result(hash, digest, now);
     if (!seen) return;
     window.observations++;
     window.exposureMs += seen.spanMs;
