@@ -150,7 +150,7 @@ export class AdaptiveTuner {
       guard: decision.guard,
       ttlMs: decision.ttl,
       repeatRatio: round(seen.hitRatioAt(decision.store === 'none' ? ttlCap(this.bounds) : decision.ttl)),
-      changeIntervalMs: interval === undefined ? null : Number.isFinite(interval) ? Math.round(interval) : interval,
+      changeIntervalMs: interval === undefined ? null : Math.round(interval),
       failureRate: round(seen.failureRate ?? 0),
       meanRunMs: round(seen.meanRunMs ?? 0),
       since: decision.since,

@@ -52,7 +52,10 @@ export interface AdaptiveStats {
   readonly ttlMs: number;
   /** Share of the calls whose arguments repeated within the TTL (within the largest allowed TTL when not storing). */
   readonly repeatRatio: number;
-  /** Estimated time (ms) a key's result stays the same; `null` when not observed yet, `Infinity` when never changed. */
+  /**
+   * Estimated time (ms) a key's result stays the same; `null` when not observed yet. Results never seen to change get
+   * the time they were watched (it grows as long as they stay the same).
+   */
   readonly changeIntervalMs: number | null;
   /** Share of the recent runs that failed. */
   readonly failureRate: number;
