@@ -9,6 +9,7 @@ import { Controller, Get, Injectable, Logger, Param, type INestApplication } fro
 import { jest } from '@jest/globals';
 import request from 'supertest';
 import { Adaptive, CircuitOpenError, type AdaptiveStats, type CacheService } from '../../lib/index.js';
+import { CashewsRegistry } from '../../lib/cashews.registry.js';
 import {
   cleanup,
   closeApps,
@@ -34,6 +35,14 @@ class AdCatalogue {
   @Adaptive({ maxTtl: '1m', window: WINDOW, fleet: false, key: 'AdItem:{id}' })
   async item(id: number) {
     this.runs++;
+    return { id, version: this.version };
+  }
+
+  /** A slow method (for slowRun 1 ms): its hot keys get an early refresh. */
+  @Adaptive({ maxTtl: '1m', window: WINDOW, fleet: false, slowRun: '1ms', key: 'AdSlow:{id}' })
+  async slow(id: number) {
+    this.runs++;
+    await new Promise((resolve) => setTimeout(resolve, 3));
     return { id, version: this.version };
   }
 
@@ -113,6 +122,26 @@ describeBackends('@Adaptive', ({ url }) => {
     for (let i = 0; i < 20; i++) await catalogue.item(i % 3);
     expect(catalogue.runs - before).toBeLessThanOrEqual(3); // one run per key at most, then hits
     expect(await keysOf(cache, 'AdItem:*')).toEqual(expect.arrayContaining(['AdItem:0', 'AdItem:0:failover']));
+  });
+
+  it('refreshes hot keys of a slow method early: callers keep the current value while one run refreshes it', async () => {
+    for (let window = 0; window < 3; window++) {
+      for (let i = 0; i < 30; i++) await catalogue.slow(i % 3);
+      nextWindow();
+    }
+    await catalogue.slow(0);
+    const row = adaptiveRow(cache, 'AdCatalogue.slow');
+    expect(row).toMatchObject({ strategy: 'early', store: 'early' });
+    for (let i = 0; i < 3; i++) await catalogue.slow(i); // stored as early envelopes
+    expect(await keysOf(cache, 'AdSlow:*:early')).toEqual(['AdSlow:0:early', 'AdSlow:1:early', 'AdSlow:2:early']);
+    // Past two thirds of the TTL (Date): the next call answers the current value and refreshes in the background.
+    catalogue.version = 'v2';
+    jest.setSystemTime(Date.now() + Math.ceil(((row?.ttlMs ?? 0) * 2) / 3) + 1);
+    const runs = catalogue.runs;
+    expect(await catalogue.slow(0)).toEqual({ id: 0, version: 'v1' });
+    await app.get(CashewsRegistry).settled();
+    expect(catalogue.runs).toBe(runs + 1);
+    expect(await catalogue.slow(0)).toEqual({ id: 0, version: 'v2' });
   });
 
   it('does not cache unique arguments, nor results that change on every run', async () => {
