@@ -57,3 +57,20 @@ describe('FleetLink (mem://)', () => {
     expect(state?.tuner.decision).toMatchObject({ store: 'none', reason: 'observing' });
   });
 });
+
+describe('FleetLink: windows closed while a call was still running', () => {
+  it('sends every closed window at the next exchange, not only the last', async () => {
+    const cache = await createCache('mem://');
+    try {
+      const link = new FleetLink('Svc:slow:adaptive', bounds);
+      link.closed(1, busyWindow(7));
+      link.closed(2, busyWindow(9));
+      await link.exchange(engineOf(cache), 3000);
+      expect(await cache.get('Svc:slow:adaptive:w:1:calls')).toBe(7);
+      expect(await cache.get('Svc:slow:adaptive:w:2:calls')).toBe(9);
+      expect(link.due).toBe(false);
+    } finally {
+      await cache.close();
+    }
+  });
+});

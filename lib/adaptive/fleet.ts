@@ -70,7 +70,8 @@ function isFleetState(value: unknown): value is FleetState {
  * window, and costs each process about a dozen commands per window (the decider about thirty more).
  */
 export class FleetLink {
-  private pending?: { index: number; counts: Counts };
+  /** Closed windows not sent yet, oldest first: more than one when a call outlived a window (at most a few kept). */
+  private pending: Array<{ index: number; counts: Counts }> = [];
 
   constructor(
     /** Prefix of the method's keys in the backend. */
@@ -80,12 +81,13 @@ export class FleetLink {
 
   /** A window this process closed: queued until {@link exchange} (the tuner does not wait for the backend). */
   closed(index: number, counts: Counts): void {
-    this.pending = { index, counts };
+    this.pending.push({ index, counts });
+    if (this.pending.length > KEEP_WINDOWS) this.pending.shift();
   }
 
   /** Whether a closed window waits for {@link exchange}. */
   get due(): boolean {
-    return this.pending !== undefined;
+    return this.pending.length > 0;
   }
 
   /**
@@ -93,16 +95,16 @@ export class FleetLink {
    * answers the fleet's state (`undefined` when none is stored yet).
    */
   async exchange(store: FleetStore, now: number): Promise<FleetState | undefined> {
-    const pending = this.pending;
-    this.pending = undefined;
+    const windows = this.pending;
+    this.pending = [];
+    const pending = windows.at(-1);
     if (!pending) return undefined;
     const ttl = this.bounds.window * KEEP_WINDOWS;
-    const values = valuesOf(pending.counts);
     await Promise.all(
-      values.map((value, i) =>
-        value === 0
-          ? undefined
-          : store.incr(fieldKey(this.namespace, pending.index, FIELDS[i]), Math.round(value), { ttl }),
+      windows.flatMap(({ index, counts }) =>
+        valuesOf(counts).map((value, i) =>
+          value === 0 ? undefined : store.incr(fieldKey(this.namespace, index, FIELDS[i]), Math.round(value), { ttl }),
+        ),
       ),
     );
     const stateKey = `${this.namespace}:state`;
