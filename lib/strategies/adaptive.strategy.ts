@@ -230,7 +230,9 @@ export const adaptiveStrategy: Strategy<AdaptiveStrategyOptions> = (call, option
     );
   }
   const link = tuner.sink;
-  if (!(link instanceof FleetLink) || !link.due) return chain();
+  // A report of its own even when nothing is delegated: a layer stacked below that serves marks it, and that answer
+  // is then not observed as a run of the method.
+  if (!(link instanceof FleetLink) || !link.due) return chain({});
   // A window closed: exchanged with the fleet once the call has answered (a background task, waited for at
   // shutdown; started later, it does not count the call's own run as a background refresh).
   const share = () =>
@@ -238,7 +240,7 @@ export const adaptiveStrategy: Strategy<AdaptiveStrategyOptions> = (call, option
       const state = await link.exchange(cache, wallClock.now());
       if (state) tuner.adopt(state.tuner);
     });
-  return chain().finally(share);
+  return chain({}).finally(share);
 };
 
 /** `adaptive` layers: store results (TTL decided per method at run time, so no fixed TTL trait). */
