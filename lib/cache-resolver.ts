@@ -93,6 +93,11 @@ export class CacheResolver implements ExecutorHooks {
     this.logger.error(`@${layer.strategy} on ${target || layer.base}: ${message} Logged once.`);
   }
 
+  /** Events are rare by design (an `@Adaptive` decision changes at most once per window): each is logged. */
+  onLayerEvent(layer: Layer, target: string, message: string): void {
+    this.logger.log(`@${layer.strategy} on ${target || layer.base}: ${message}`);
+  }
+
   /** Background refreshes belong to the application: `app.close()` waits for them (see {@link CashewsRegistry}). */
   trackBackground(target: string, work: Promise<void>): void {
     this.registry.track(target, work);

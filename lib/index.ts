@@ -94,6 +94,9 @@ export type {
 } from './decorators/typed-decorator.js';
 export { Early, type EarlyDecoratorOptions } from './decorators/early.decorator.js';
 export { Failover, type FailoverDecoratorOptions } from './decorators/failover.decorator.js';
+// Adaptive caching (issue #14)
+export { Adaptive, type AdaptiveDecoratorOptions } from './decorators/adaptive.decorator.js';
+export type { AdaptiveGuard, AdaptiveStats, AdaptiveStore } from './adaptive/types.js';
 export { HitCache, type HitCacheDecoratorOptions } from './decorators/hit-cache.decorator.js';
 export { Locked, type LockedDecoratorOptions } from './decorators/locked.decorator.js';
 export { Soft, type SoftDecoratorOptions } from './decorators/soft.decorator.js';

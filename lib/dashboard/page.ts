@@ -133,6 +133,16 @@ const SCRIPT = `
     return d;
   }
 
+  // An @Adaptive method: what it runs now and the figures behind it; the reason and since when on hover.
+  function adaptiveNote(a) {
+    var parts = [a.strategy + (a.ttlMs ? ' ' + ms(a.ttlMs) : ''), 'repeat ' + pct(a.repeatRatio),
+      'changes ' + (a.changeIntervalMs === null ? '–' : 'every ' + ms(a.changeIntervalMs)),
+      'fails ' + pct(a.failureRate)];
+    return el('span', { 'class': 'adaptive', 'data-field': 'adaptive',
+      title: a.reason + ' — since ' + new Date(a.since).toLocaleTimeString() + (a.shared ? ' (fleet decision)' : '') },
+      ' → ' + parts.join(', '));
+  }
+
   function methodsTable(methods) {
     if (!methods.length) return el('div', { 'class': 'empty' }, 'No decorated method has run yet.');
     var table = el('table', { 'class': 'methods' });
@@ -147,6 +157,7 @@ const SCRIPT = `
       tr.appendChild(el('td', { 'class': 'method' }, m.method));
       var tdS = el('td', { 'class': 'text' });
       tdS.appendChild(el('span', { 'class': 'tag' }, '@' + m.strategy));
+      if (m.adaptive) tdS.appendChild(adaptiveNote(m.adaptive));
       tr.appendChild(tdS);
       COLUMNS.forEach(function (c) {
         var attrs = { 'data-field': c[0] };

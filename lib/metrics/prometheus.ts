@@ -1,3 +1,4 @@
+import type { AdaptiveStats } from '../adaptive/types.js';
 import type { CacheStats, CircuitStateName, MethodStats } from '../stats/types.js';
 
 /** One metric family: `# HELP`, `# TYPE`, then its samples. */
@@ -115,6 +116,7 @@ export function metricFamilies(instances: readonly CacheStats[]): MetricFamily[]
         ),
     },
   );
+  families.push(...adaptiveFamilies(methods));
   for (const { field, name, help } of BACKEND_COUNTERS) {
     families.push({
       name,
@@ -124,6 +126,59 @@ export function metricFamilies(instances: readonly CacheStats[]): MetricFamily[]
     });
   }
   return families;
+}
+
+/** What an `@Adaptive` method may be running: its `strategy` figure. */
+const ADAPTIVE_STRATEGIES = ['none', 'cache', 'early', 'failover', 'circuit'] as const;
+
+/** Gauges of the `@Adaptive` methods: the decision (1 for the current one) and the figures behind it. */
+function adaptiveFamilies(
+  methods: ReadonlyArray<{ m: MethodStats; labels: Readonly<Record<string, string>> }>,
+): MetricFamily[] {
+  const rows = methods.flatMap(({ m, labels }) => (m.adaptive ? [{ a: m.adaptive, labels }] : []));
+  const gauge = (name: string, help: string, value: (a: AdaptiveStats) => number | null): MetricFamily => ({
+    name,
+    help,
+    type: 'gauge',
+    samples: rows.flatMap(({ a, labels }) => {
+      const v = value(a);
+      return v === null ? [] : [{ labels, value: v }];
+    }),
+  });
+  return [
+    {
+      name: 'cashews_adaptive_decision',
+      help: 'What an @Adaptive method runs now (1 for the current decision).',
+      type: 'gauge',
+      samples: rows.flatMap(({ a, labels }) =>
+        ADAPTIVE_STRATEGIES.map((decision) => ({
+          labels: { ...labels, decision },
+          value: a.strategy === decision ? 1 : 0,
+        })),
+      ),
+    },
+    gauge(
+      'cashews_adaptive_ttl_seconds',
+      'TTL an @Adaptive method stores results with (0: none).',
+      (a) => a.ttlMs / 1000,
+    ),
+    gauge(
+      'cashews_adaptive_repeat_ratio',
+      'Share of recent calls whose arguments repeated within the TTL.',
+      (a) => a.repeatRatio,
+    ),
+    gauge(
+      'cashews_adaptive_change_interval_seconds',
+      "Estimated time a key's result stays the same (absent before it is observed).",
+      (a) => (a.changeIntervalMs === null ? null : a.changeIntervalMs / 1000),
+    ),
+    gauge('cashews_adaptive_failure_rate', 'Share of recent runs that failed.', (a) => a.failureRate),
+    gauge(
+      'cashews_adaptive_decision_since_seconds',
+      'When the current decision was made (Unix time).',
+      (a) => a.since / 1000,
+    ),
+  ];
 }
 
 /** Prometheus text exposition format 0.0.4. */

@@ -57,7 +57,7 @@ export class StatsCollector implements ExecutionObserver {
       const id = `${record.method}\u0000${record.strategy}`;
       const n = (seen.get(id) ?? 0) + 1;
       seen.set(id, n);
-      return record.snapshot(n === 1 ? record.strategy : `${record.strategy}#${n}`, now);
+      return record.snapshot(n === 1 ? record.strategy : `${record.strategy}#${n}`, now, this);
     });
   }
 

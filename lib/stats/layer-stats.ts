@@ -27,6 +27,7 @@ export class LayerStats implements LayerObserver {
   readonly strategy: string;
   readonly storesResult: boolean;
   private readonly halfOpenTtl: number;
+  private readonly adaptive: StrategyTraits['adaptive'];
 
   /** `traits`: what the layer's strategy says of the options it runs with on this instance. */
   constructor(layer: Layer, traits: StrategyTraits) {
@@ -34,6 +35,7 @@ export class LayerStats implements LayerObserver {
     this.strategy = layer.strategy;
     this.storesResult = layer.storesResult;
     this.halfOpenTtl = traits.halfOpenTtl ?? 0;
+    this.adaptive = traits.adaptive;
     if (traits.halfOpenTtl !== undefined) this.circuitState = 'closed';
   }
 
@@ -85,10 +87,12 @@ export class LayerStats implements LayerObserver {
     return state;
   }
 
-  snapshot(strategy: string, now: number): MethodStats {
+  /** `instance`: the collector of the cache instance, which `@Adaptive` layers keep their decisions by. */
+  snapshot(strategy: string, now: number, instance?: object): MethodStats {
     const mean = this.durationCount ? this.durationSum / this.durationCount : 0;
     const served = this.hits + this.stale;
     const circuit = this.currentCircuit(now);
+    const adaptive = instance ? this.adaptive?.(instance) : undefined;
     return {
       method: this.method,
       strategy,
@@ -105,6 +109,7 @@ export class LayerStats implements LayerObserver {
       hitRatio: this.storesResult && this.calls ? round(this.hits / this.calls, 4) : 0,
       rejections: this.rejections,
       ...(circuit ? { circuit } : {}),
+      ...(adaptive ? { adaptive } : {}),
     };
   }
 }

@@ -3,6 +3,8 @@
  * are built from. Every count is since the cache instance was created (this process only).
  */
 
+import type { AdaptiveStats } from '../adaptive/types.js';
+
 /** Circuit state of a `@CircuitBreaker` layer as this process last saw it. */
 export type CircuitStateName = 'closed' | 'open' | 'half-open';
 
@@ -41,6 +43,8 @@ export interface MethodStats {
   readonly rejections: number;
   /** `@CircuitBreaker` layers only. */
   readonly circuit?: CircuitStateName;
+  /** `@Adaptive` layers only: what it decided, why, and since when. */
+  readonly adaptive?: AdaptiveStats;
 }
 
 /** Commands one backend (the instance's, or one prefix route's) served. */

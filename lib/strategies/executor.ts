@@ -49,6 +49,8 @@ export interface ExecutorHooks {
    * layer and `kind`.
    */
   onLayerProblem?(layer: Layer, target: string, kind: string, message: string): void;
+  /** Something a call of `target` reports for the log every time (see `StrategyCall.reportEvent`). */
+  onLayerEvent?(layer: Layer, target: string, message: string): void;
 }
 
 export type MissingKeyOutcome = 'skipped' | 'refused' | 'client';
@@ -261,6 +263,10 @@ class LayerCall implements StrategyCall {
 
   reportProblem(kind: string, message: string): void {
     this.hooks.onLayerProblem?.(this.layer, this.invocation.target, kind, message);
+  }
+
+  reportEvent(message: string): void {
+    this.hooks.onLayerEvent?.(this.layer, this.invocation.target, message);
   }
 }
 

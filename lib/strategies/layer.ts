@@ -1,3 +1,4 @@
+import type { AdaptiveStats } from '../adaptive/types.js';
 import type { KeyFunction } from '../keys/key-template.js';
 import type { Strategy } from './strategy.js';
 
@@ -12,6 +13,11 @@ export interface StrategyTraits {
   readonly halfOpenTtl?: number;
   /** Controllers: the HTTP layer sends an ETag and answers 304. */
   readonly etag?: boolean;
+  /**
+   * `@Adaptive` layers: the decision and its figures on a cache instance (identified by its statistics collector),
+   * `undefined` before the layer's first call there.
+   */
+  readonly adaptive?: (instance: object) => AdaptiveStats | undefined;
 }
 
 /** One strategy, typed on its options: its name, what it runs, whether it stores results, and its traits. */

@@ -100,6 +100,8 @@ export interface StrategyCall {
    * adapter logs it once per layer and `kind`. The call itself goes on.
    */
   reportProblem?(kind: string, message: string): void;
+  /** Something worth a log line every time it happens (an `@Adaptive` decision that changed). */
+  reportEvent?(message: string): void;
 }
 
 /**

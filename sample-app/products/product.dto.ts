@@ -36,6 +36,13 @@ export interface RatingDto {
   computedAt: string;
 }
 
+/** The latest reviews of a product (`GET /products/:id/reviews`). */
+export interface ReviewsDto {
+  productId: string;
+  latest: Array<{ stars: number; text: string }>;
+  asOf: string;
+}
+
 export interface ShippingDto {
   productId: string;
   region: string;

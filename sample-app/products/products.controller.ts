@@ -17,6 +17,7 @@ import type {
   ProductDto,
   ProductPageDto,
   RatingDto,
+  ReviewsDto,
   ShippingDto,
   StockDto,
   TopSellersDto,
@@ -112,6 +113,11 @@ export class ProductsController {
   @Get(':id/shipping')
   shipping(@Param('id') id: string): Promise<ShippingDto> {
     return this.products.shipping(id);
+  }
+
+  @Get(':id/reviews')
+  reviews(@Param('id') id: string): Promise<ReviewsDto> {
+    return this.products.reviews(id);
   }
 
   @Get(':id/rating')

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Readable } from 'node:stream';
 import { StreamableFile } from '@nestjs/common';
 import {
+  Adaptive,
   Bloom,
   Cache,
   CircuitBreaker,
@@ -19,6 +20,7 @@ import type {
   ProductDto,
   ProductPageDto,
   RatingDto,
+  ReviewsDto,
   ShippingDto,
   StockDto,
   TopSellersDto,
@@ -108,6 +110,18 @@ export class ProductsService {
   @Soft({ ttl: '10m', softTtl: '15s' })
   stock(id: string): Promise<StockDto> {
     return this.upstream.fetchStock(id);
+  }
+
+  /**
+   * Nobody guessed a TTL here: `@Adaptive` watches how often the same product's reviews are asked for and how often
+   * they actually change (about once a minute), and caches them for that long once it is worth it, never longer
+   * than 5 minutes, nor serving a list older than 1 minute; read often from a slow upstream, they are refreshed in
+   * the background before they expire; a failing upstream gets the last list instead. Its decision, and why, is on
+   * the stats page (`/cashews`) and in the log.
+   */
+  @Adaptive({ maxTtl: '5m', maxStaleness: '1m', key: 'reviews:{id}', exceptions: [UpstreamError] })
+  reviews(id: string): Promise<ReviewsDto> {
+    return this.upstream.fetchReviews(id);
   }
 
   /**

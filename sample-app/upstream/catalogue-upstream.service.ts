@@ -1,6 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable, Logger } from '@nestjs/common';
-import type { PriceDto, ProductDto, RatingDto, ShippingDto, StockDto, TopSellersDto } from '../products/product.dto.js';
+import type {
+  PriceDto,
+  ProductDto,
+  RatingDto,
+  ReviewsDto,
+  ShippingDto,
+  StockDto,
+  TopSellersDto,
+} from '../products/product.dto.js';
 import { BASE_PRICES, PRODUCTS } from './catalogue.data.js';
 import { ProductNotFoundError, UpstreamError } from './upstream.errors.js';
 
@@ -66,6 +74,21 @@ export class CatalogueUpstreamService {
     await this.roundTrip(`fetchStock(${id})`);
     this.product(id);
     return { productId: id, available: Math.floor(Math.random() * 200), asOf: new Date().toISOString() };
+  }
+
+  /**
+   * The latest reviews: a new one comes in about once a minute per product (the list is the same between two),
+   * which is what `@Adaptive` can find out by itself.
+   */
+  async fetchReviews(id: string): Promise<ReviewsDto> {
+    await this.roundTrip(`fetchReviews(${id})`);
+    this.product(id);
+    const minute = Math.floor(Date.now() / 60_000);
+    const latest = [0, 1, 2].map((back) => ({
+      stars: 1 + ((minute - back + id.length) % 5),
+      text: `Review #${minute - back} of product ${id}`,
+    }));
+    return { productId: id, latest, asOf: new Date(minute * 60_000).toISOString() };
   }
 
   /** The review summary: an aggregation the upstream takes its time over (200–400 ms, like every call here). */

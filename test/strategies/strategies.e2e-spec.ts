@@ -3,6 +3,8 @@
  * this project's machines), so these suites share one load. One of them alone: `npx jest
  * test/strategies/strategies.e2e-spec.ts -t '<describe name>'`.
  */
+import './adaptive.e2e.js';
+import './adaptive-fleet.e2e.js';
 import './bloom.e2e.js';
 import './cached-errors.e2e.js';
 import './detect.e2e.js';

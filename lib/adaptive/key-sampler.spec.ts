@@ -1,0 +1,40 @@
+import { fnv1a } from './digest.js';
+import { KeySampler } from './key-sampler.js';
+
+describe('KeySampler', () => {
+  it('answers the gap since the previous call of a key, -1 for a new one', () => {
+    const sampler = new KeySampler(8);
+    expect(sampler.touch(fnv1a('a'), 100)).toBe(-1);
+    expect(sampler.touch(fnv1a('a'), 350)).toBe(250);
+  });
+
+  it('compares successive results of a key', () => {
+    const sampler = new KeySampler(8);
+    const key = fnv1a('a');
+    sampler.touch(key, 0);
+    expect(sampler.result(key, 1, 0)).toBeUndefined();
+    expect(sampler.result(key, 1, 1000)).toEqual({ spanMs: 1000, changed: false });
+    expect(sampler.result(key, 2, 1500)).toEqual({ spanMs: 500, changed: true });
+  });
+
+  it('never holds more than its capacity: the sampling rate halves instead', () => {
+    const sampler = new KeySampler(64);
+    let sampled = 0;
+    for (let i = 0; i < 10_000; i++) if (sampler.touch(fnv1a(`key-${i}`), i) !== undefined) sampled++;
+    expect(sampler.size).toBeLessThanOrEqual(64);
+    expect(sampler.rate).toBeLessThan(1 / 32);
+    expect(sampled).toBeLessThan(2000);
+    // Idle keys are forgotten, and every key is sampled again after a window of few sampled calls.
+    sampler.endWindow(10_000 + 60_000, 30_000, 3);
+    expect(sampler.size).toBe(0);
+    expect(sampler.rate).toBe(1);
+  });
+
+  it('lets a new key take the place of one idle for idleAfter rather than sample less', () => {
+    const sampler = new KeySampler(4, 1000);
+    for (let i = 0; i < 4; i++) sampler.touch(fnv1a(`old-${i}`), 0);
+    expect(sampler.touch(fnv1a('new'), 5000)).toBe(-1);
+    expect(sampler.rate).toBe(1);
+    expect(sampler.size).toBe(4);
+  });
+});

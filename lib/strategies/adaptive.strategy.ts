@@ -1,0 +1,254 @@
+import { formatMs, RULES } from '../adaptive/decide.js';
+import { FleetLink } from '../adaptive/fleet.js';
+import { instanceOf, existingTuner, tunerFor, wallClock } from '../adaptive/registry.js';
+import type { AdaptiveTuner } from '../adaptive/tuner.js';
+import type { AdaptiveBounds, AdaptiveDecision } from '../adaptive/types.js';
+import type { CircuitState } from '../backends/protect-types.js';
+import { CircuitOpenError } from '../errors.js';
+import { Recording } from '../streams/recording.js';
+import { cacheStrategy, type CacheStrategyOptions } from './cache.strategy.js';
+import { circuitBreakerStrategy, type CircuitBreakerStrategyOptions } from './circuit-breaker.strategy.js';
+import { earlyStrategy, type EarlyStrategyOptions } from './early.strategy.js';
+import { failoverStrategy, type FailoverStrategyOptions } from './failover.strategy.js';
+import { defineStrategy, type StrategyDefinition } from './layer.js';
+import {
+  matchesExceptions,
+  type ExceptionsOption,
+  type LimitInfo,
+  type Next,
+  type RunReport,
+  type Strategy,
+  type StrategyCache,
+  type StrategyCall,
+} from './strategy.js';
+
+/** `@Adaptive` options once validated (see the decorator). */
+export interface AdaptiveStrategyOptions {
+  readonly bounds: AdaptiveBounds;
+  /**
+   * Prefix of the method's own keys (`<prefix>:Class:method:adaptive`): its circuit, one per method as
+   * `@CircuitBreaker`'s default key, and the fleet's observations and decision.
+   */
+  readonly namespace: string;
+  /** Share observations and decisions with every process on the backend (see lib/adaptive/fleet.ts). */
+  readonly fleet: boolean;
+  /** Errors that count as failures and fall back to the last good value. Default: any error. */
+  readonly exceptions?: ExceptionsOption;
+  /** Keys tracked per method at most. */
+  readonly sampleSize: number;
+}
+
+/** The options of the strategies a decision delegates to, built once per decision. */
+interface Plan {
+  readonly cache?: CacheStrategyOptions;
+  readonly early?: EarlyStrategyOptions;
+  readonly failover?: FailoverStrategyOptions;
+  readonly circuit?: CircuitBreakerStrategyOptions;
+}
+
+const plans = new WeakMap<AdaptiveDecision, Plan>();
+
+/**
+ * What a decision runs, outermost first, as the same decorators stacked by hand would: `@Failover` (the last good
+ * value, kept while anything is stored or failures are watched) over `@Cache` or `@Early` over `@CircuitBreaker`. A
+ * hit never reaches the circuit; an open circuit's fast failure falls back to the last good value.
+ */
+function planOf(decision: AdaptiveDecision, options: AdaptiveStrategyOptions): Plan {
+  let plan = plans.get(decision);
+  if (plan) return plan;
+  const { bounds, exceptions } = options;
+  const { ttl } = decision;
+  const stampede = { lock: false, lockTtl: Math.min(ttl, 30_000), step: 25 };
+  const fallback = decision.guard !== 'none' || decision.store !== 'none';
+  plan = {
+    cache: decision.store === 'cache' ? { ttl, ...stampede } : undefined,
+    early:
+      decision.store === 'early'
+        ? { ttl, ...stampede, refreshAfter: decision.refreshAfter, background: true }
+        : undefined,
+    failover: fallback
+      ? {
+          ttl: bounds.maxStaleness,
+          exceptions: (error: unknown) => error instanceof CircuitOpenError || matchesExceptions(exceptions, error),
+        }
+      : undefined,
+    circuit:
+      decision.guard === 'circuit'
+        ? {
+            errorsRate: RULES.circuitEnter * 100,
+            period: bounds.window,
+            ttl: bounds.window,
+            minCalls: 10,
+            halfOpenTtl: Math.max(1, Math.floor(bounds.window / 2)),
+            exceptions,
+          }
+        : undefined,
+  };
+  plans.set(decision, plan);
+  return plan;
+}
+
+/**
+ * A call as a delegated strategy sees it: its own key, and the report of the run of the strategy above it (a value
+ * served here marks that run, so the strategy above does not store it, as between stacked layers). Everything else
+ * goes to the layer's call: hits, stale values and circuit steps count in the layer's statistics.
+ */
+class DelegatedCall implements StrategyCall {
+  readonly target: string;
+  readonly args: readonly unknown[];
+  readonly source: StrategyCall['source'];
+
+  constructor(
+    private readonly parent: StrategyCall,
+    readonly key: string,
+    private readonly run: RunReport | undefined,
+    /** TTL of the entries this strategy serves, for the age detection reports. */
+    private readonly lifetime: number | undefined,
+  ) {
+    this.target = parent.target;
+    this.args = parent.args;
+    this.source = parent.source;
+  }
+
+  report(hit: Parameters<StrategyCall['report']>[0]): Promise<void> | void {
+    if (this.run) this.run.served = true;
+    const lifetime = hit.lifetime ?? this.lifetime;
+    return this.parent.report({ ...hit, key: hit.key ?? this.key, ...(lifetime === undefined ? {} : { lifetime }) });
+  }
+
+  markServed(): void {
+    if (this.run) this.run.served = true;
+    this.parent.markServed?.();
+  }
+
+  background(work: () => Promise<unknown>): void {
+    this.parent.background(work);
+  }
+
+  reportLimit(info: LimitInfo): void {
+    this.parent.reportLimit?.(info);
+  }
+
+  reportCircuit(state: CircuitState, check: boolean): void {
+    this.parent.reportCircuit?.(state, check);
+  }
+
+  reportRejection(): void {
+    this.parent.reportRejection?.();
+  }
+
+  reportProblem(kind: string, message: string): void {
+    this.parent.reportProblem?.(kind, message);
+  }
+}
+
+/** One delegated strategy in the chain: `strategy` run under `key` with `options`, over `next`. */
+function delegate<O>(
+  strategy: Strategy<O>,
+  call: StrategyCall,
+  key: string,
+  options: O,
+  lifetime: number | undefined,
+  cache: StrategyCache,
+  next: Next,
+): Next {
+  return (run) => strategy(new DelegatedCall(call, key, run, lifetime), options, cache, next);
+}
+
+/** Results the tuner cannot compare (a recorded stream): counted as runs, not as change observations. */
+const UNCOMPARABLE = Symbol('uncomparable');
+
+/** A decision change, in words, for the log. */
+export function describeDecision(decision: AdaptiveDecision): string {
+  const store =
+    decision.store === 'none'
+      ? 'no cache'
+      : decision.store === 'early'
+        ? `early refresh (ttl ${formatMs(decision.ttl)}, refresh after ${formatMs(decision.refreshAfter)})`
+        : `cache (ttl ${formatMs(decision.ttl)})`;
+  const guard =
+    decision.guard === 'none' ? '' : decision.guard === 'failover' ? ' + failover' : ' + failover + circuit breaker';
+  return `${store}${guard}`;
+}
+
+function reportChange(call: StrategyCall, tuner: AdaptiveTuner): void {
+  const change = tuner.takeChange();
+  if (!change || !call.reportEvent) return;
+  const { previous, decision, shared } = change;
+  call.reportEvent(
+    `now ${describeDecision(decision)}, was ${describeDecision(previous)}${shared ? ' (fleet decision)' : ''}: ` +
+      `${decision.reason}.`,
+  );
+}
+
+/**
+ * Observes every call (its key, and for runs of the method their duration, outcome and a digest of the result) and
+ * runs it under the method's current decision by delegating to the cache, early, failover and circuit-breaker
+ * strategies. See lib/adaptive/decide.ts for the rules.
+ */
+export const adaptiveStrategy: Strategy<AdaptiveStrategyOptions> = (call, options, cache, next) => {
+  const tuner = tunerFor(instanceOf(cache), options, () => {
+    const link = options.fleet ? new FleetLink(options.namespace, options.bounds) : undefined;
+    return { bounds: options.bounds, clock: wallClock, sampleSize: options.sampleSize, sink: link };
+  });
+  const decision = tuner.onCall(call.key);
+  reportChange(call, tuner);
+  const observed: Next = async (run) => {
+    const started = performance.now();
+    let result: unknown;
+    try {
+      result = await next(run);
+    } catch (error) {
+      // A stored error a layer below re-threw is not a failure of the method.
+      if (!run?.served && matchesExceptions(options.exceptions, error)) {
+        tuner.onFailure();
+        reportChange(call, tuner);
+      }
+      throw error;
+    }
+    // Served by a layer below (stacked decorators): not a run of the method.
+    if (!run?.served)
+      tuner.onSuccess(call.key, result instanceof Recording ? UNCOMPARABLE : result, performance.now() - started);
+    return result;
+  };
+  const plan = planOf(decision, options);
+  let chain = observed;
+  if (plan.circuit)
+    chain = delegate(circuitBreakerStrategy, call, options.namespace, plan.circuit, undefined, cache, chain);
+  if (plan.cache) chain = delegate(cacheStrategy, call, call.key, plan.cache, decision.ttl, cache, chain);
+  else if (plan.early)
+    chain = delegate(earlyStrategy, call, `${call.key}:early`, plan.early, decision.ttl, cache, chain);
+  if (plan.failover) {
+    chain = delegate(
+      failoverStrategy,
+      call,
+      `${call.key}:failover`,
+      plan.failover,
+      plan.failover.ttl as number,
+      cache,
+      chain,
+    );
+  }
+  const link = tuner.sink;
+  // A report of its own even when nothing is delegated: a layer stacked below that serves marks it, and that answer
+  // is then not observed as a run of the method.
+  if (!(link instanceof FleetLink) || !link.due) return chain({});
+  // A window closed: exchanged with the fleet once the call has answered (a background task, waited for at
+  // shutdown; started later, it does not count the call's own run as a background refresh).
+  const share = () =>
+    call.background(async () => {
+      const state = await link.exchange(cache, wallClock.now());
+      if (state) tuner.adopt(state.tuner);
+    });
+  return chain({}).finally(share);
+};
+
+/** `adaptive` layers: store results (TTL decided per method at run time, so no fixed TTL trait). */
+export const adaptiveDefinition: StrategyDefinition<AdaptiveStrategyOptions> = defineStrategy<AdaptiveStrategyOptions>({
+  name: 'adaptive',
+  run: adaptiveStrategy,
+  storesResult: true,
+  traits: (options) => ({
+    adaptive: (instance: object) => existingTuner(instance, options)?.snapshot(),
+  }),
+});

@@ -1,0 +1,216 @@
+/**
+ * `@Adaptive` inside a real Nest application, on mem:// and Redis db 8, on a provider and on a controller: the
+ * decision follows the workload (cache for repeated arguments with stable results, nothing for unique arguments, a
+ * fallback and then a circuit when the upstream fails), is visible in `cache.stats()`, and each change is logged.
+ * Windows are read from `Date`, which is faked alone (fakeClocks): the test moves from window to window without
+ * sleeping, while TTLs, Redis and timers keep real time. Every class name and key starts with "Ad".
+ */
+import { Controller, Get, Injectable, Logger, Param, type INestApplication } from '@nestjs/common';
+import { jest } from '@jest/globals';
+import request from 'supertest';
+import { Adaptive, CircuitOpenError, type AdaptiveStats, type CacheService } from '../../lib/index.js';
+import { CashewsRegistry } from '../../lib/cashews.registry.js';
+import {
+  cleanup,
+  closeApps,
+  describeBackends,
+  fakeClocks,
+  keysOf,
+  rejection,
+  startApp,
+} from '../support/strategy-fixtures.js';
+
+const TAG = 'Ad';
+const WINDOW = 1000;
+
+class AdUpstreamError extends Error {}
+
+@Injectable()
+class AdCatalogue {
+  runs = 0;
+  /** Share of runs that fail, taken in turn (0.3: 3 of every 10). */
+  failing = 0;
+  version = 'v1';
+
+  @Adaptive({ maxTtl: '1m', window: WINDOW, fleet: false, key: 'AdItem:{id}' })
+  async item(id: number) {
+    this.runs++;
+    return { id, version: this.version };
+  }
+
+  /** A slow method (for slowRun 1 ms): its hot keys get an early refresh. */
+  @Adaptive({ maxTtl: '1m', window: WINDOW, fleet: false, slowRun: '1ms', key: 'AdSlow:{id}' })
+  async slow(id: number) {
+    this.runs++;
+    await new Promise((resolve) => setTimeout(resolve, 3));
+    return { id, version: this.version };
+  }
+
+  @Adaptive({ maxTtl: '1m', window: WINDOW, fleet: false, key: 'AdQuote:{id}', exceptions: [AdUpstreamError] })
+  async quote(id: number) {
+    this.runs++;
+    if (this.failing > 0 && (this.runs % 10) / 10 < this.failing) throw new AdUpstreamError('upstream down');
+    // A new price on every run: never worth caching.
+    return { id, price: this.runs };
+  }
+}
+
+@Controller('ad')
+class AdController {
+  runs = 0;
+
+  @Get('product/:id')
+  @Adaptive({ maxTtl: '1m', window: WINDOW, fleet: false, key: 'AdRoute:{id}' })
+  async product(@Param('id') id: string) {
+    this.runs++;
+    return { id, name: `product ${id}` };
+  }
+}
+
+/** The `@Adaptive` row of a method in `cache.stats()`. */
+function adaptiveRow(cache: CacheService, method: string): AdaptiveStats | undefined {
+  return cache.stats().methods.find((row) => row.method === method && row.strategy === 'adaptive')?.adaptive;
+}
+
+/** The next observation window (Date only). */
+function nextWindow(): void {
+  jest.setSystemTime(Date.now() + WINDOW);
+}
+
+describeBackends('@Adaptive', ({ url }) => {
+  let app: INestApplication;
+  let cache: CacheService;
+  let catalogue: AdCatalogue;
+  let logs: string[];
+
+  beforeEach(async () => {
+    await cleanup(url, TAG);
+    fakeClocks('Date');
+    logs = [];
+    jest.spyOn(Logger.prototype, 'log').mockImplementation(function (this: Logger, message: unknown) {
+      logs.push(String(message));
+    });
+    const started = await startApp(url, [AdCatalogue], { controllers: [AdController] });
+    app = started.app;
+    cache = started.cache;
+    catalogue = started.app.get(AdCatalogue);
+  });
+  afterEach(async () => {
+    await closeApps();
+    jest.restoreAllMocks();
+    jest.useRealTimers();
+  });
+
+  it('on a provider: caches repeated arguments with stable results once observed, and says so', async () => {
+    for (let window = 0; window < 3; window++) {
+      for (let i = 0; i < 30; i++) await catalogue.item(i % 3);
+      nextWindow();
+    }
+    await catalogue.item(0); // the first call of a window closes the previous one
+    const row = adaptiveRow(cache, 'AdCatalogue.item');
+    expect(row).toMatchObject({ strategy: 'cache', store: 'cache', guard: 'none', shared: false });
+    // Slow start: decided after two windows with a TTL of two windows, doubled after the third.
+    expect(row?.ttlMs).toBe(4 * WINDOW);
+    expect(row?.repeatRatio).toBeGreaterThan(0.9);
+    expect(
+      logs.some((line) =>
+        /@adaptive on AdCatalogue\.item: now cache \(ttl 2s\), was no cache: 9\d% of calls repeat/.test(line),
+      ),
+    ).toBe(true);
+
+    const before = catalogue.runs;
+    for (let i = 0; i < 20; i++) await catalogue.item(i % 3);
+    expect(catalogue.runs - before).toBeLessThanOrEqual(3); // one run per key at most, then hits
+    expect(await keysOf(cache, 'AdItem:*')).toEqual(expect.arrayContaining(['AdItem:0', 'AdItem:0:failover']));
+  });
+
+  it('refreshes hot keys of a slow method early: callers keep the current value while one run refreshes it', async () => {
+    for (let window = 0; window < 3; window++) {
+      for (let i = 0; i < 30; i++) await catalogue.slow(i % 3);
+      nextWindow();
+    }
+    await catalogue.slow(0);
+    const row = adaptiveRow(cache, 'AdCatalogue.slow');
+    expect(row).toMatchObject({ strategy: 'early', store: 'early' });
+    for (let i = 0; i < 3; i++) await catalogue.slow(i); // stored as early envelopes
+    expect(await keysOf(cache, 'AdSlow:*:early')).toEqual(['AdSlow:0:early', 'AdSlow:1:early', 'AdSlow:2:early']);
+    // Past two thirds of the TTL (Date): the next call answers the current value and refreshes in the background.
+    catalogue.version = 'v2';
+    jest.setSystemTime(Date.now() + Math.ceil(((row?.ttlMs ?? 0) * 2) / 3) + 1);
+    const runs = catalogue.runs;
+    expect(await catalogue.slow(0)).toEqual({ id: 0, version: 'v1' });
+    await app.get(CashewsRegistry).settled();
+    expect(catalogue.runs).toBe(runs + 1);
+    expect(await catalogue.slow(0)).toEqual({ id: 0, version: 'v2' });
+  });
+
+  it('does not cache unique arguments, nor results that change on every run', async () => {
+    for (let window = 0; window < 4; window++) {
+      for (let i = 0; i < 30; i++) {
+        await catalogue.item(1000 + window * 100 + i);
+        await catalogue.quote(i % 3);
+      }
+      nextWindow();
+    }
+    await catalogue.item(0);
+    await catalogue.quote(0);
+    expect(adaptiveRow(cache, 'AdCatalogue.item')).toMatchObject({ strategy: 'none', repeatRatio: 0 });
+    const quote = adaptiveRow(cache, 'AdCatalogue.quote');
+    expect(quote).toMatchObject({ strategy: 'none', store: 'none' });
+    expect(quote?.changeIntervalMs).toBeLessThan(1000);
+    expect(await keysOf(cache, 'Ad*')).toEqual([]);
+  });
+
+  it('falls back to the last good value when failures rise, then fails fast behind a circuit', async () => {
+    for (let i = 0; i < 30; i++) await catalogue.quote(i % 3);
+    nextWindow();
+    catalogue.failing = 0.3;
+    // Within the window failures start: the fallback goes on after the fifth failure.
+    const errors: unknown[] = [];
+    for (let i = 0; i < 30; i++) await catalogue.quote(i % 3).catch((error: unknown) => errors.push(error));
+    expect(adaptiveRow(cache, 'AdCatalogue.quote')?.guard).toBe('failover');
+    expect(errors.length).toBeGreaterThanOrEqual(5);
+    // From then on, a caller whose key has a last good value gets it instead of the error.
+    const late: unknown[] = [];
+    const served: unknown[] = [];
+    for (let i = 0; i < 30; i++)
+      await catalogue.quote(i % 3).then(
+        (v) => served.push(v),
+        (e: unknown) => late.push(e),
+      );
+    expect(late).toEqual([]);
+    expect(served).toHaveLength(30);
+
+    // Everything fails for windows in a row: a circuit. Keys with a last good value still get it, without a run.
+    catalogue.failing = 1;
+    for (let window = 0; window < 3; window++) {
+      nextWindow();
+      for (let i = 0; i < 20; i++) await catalogue.quote(i % 3).catch(() => undefined);
+    }
+    nextWindow();
+    await catalogue.quote(0);
+    expect(adaptiveRow(cache, 'AdCatalogue.quote')?.strategy).toBe('circuit');
+    for (let i = 0; i < 20; i++) await catalogue.quote(i % 3);
+    const runs = catalogue.runs;
+    expect(await catalogue.quote(1)).toMatchObject({ id: 1 });
+    expect(catalogue.runs).toBe(runs); // open circuit: served from the fallback, the upstream left alone
+    expect(await rejection(catalogue.quote(99))).toBeInstanceOf(CircuitOpenError); // nothing to fall back to
+    expect(logs.some((line) => /AdCatalogue\.quote: now no cache \+ failover \+ circuit breaker/.test(line))).toBe(
+      true,
+    );
+  });
+
+  it('on a controller: the same decisions through the HTTP interceptor', async () => {
+    const http = request(app.getHttpServer());
+    const controller = app.get(AdController);
+    for (let window = 0; window < 3; window++) {
+      for (let i = 0; i < 30; i++) expect((await http.get(`/ad/product/${i % 3}`)).status).toBe(200);
+      nextWindow();
+    }
+    expect((await http.get('/ad/product/0')).body).toEqual({ id: '0', name: 'product 0' });
+    expect(adaptiveRow(cache, 'AdController.product')).toMatchObject({ strategy: 'cache', ttlMs: 4 * WINDOW });
+    const before = controller.runs;
+    for (let i = 0; i < 20; i++) expect((await http.get(`/ad/product/${i % 3}`)).body.id).toBe(String(i % 3));
+    expect(controller.runs - before).toBeLessThanOrEqual(3);
+  });
+});
