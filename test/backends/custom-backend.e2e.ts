@@ -254,7 +254,7 @@ describe('URLs of a registered scheme', () => {
   it('refuses an unknown parameter, naming the common and the declared ones', () => {
     expect(() => resolveCacheConfig('map://?declne=incr')).toThrow(
       configError(
-        /Unknown cache parameter "declne".*Accepted for map:\/\/: enable, safe, secret, ttl, codec, compress, compressMin, connectTimeout, values, decline, readTimeout/,
+        /Unknown cache parameter "declne".*Accepted for map:\/\/: enable, safe, secret, ttl, codec, compress, compressMin, connectTimeout, tracing, values, decline, readTimeout/,
       ),
     );
     expect(() => resolveCacheConfig('map://?size=1')).toThrow(configError(/Unknown cache parameter "size"/));
