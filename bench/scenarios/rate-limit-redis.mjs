@@ -79,7 +79,7 @@ export async function run(ctx) {
           batch: (n) => concurrently(n, () => api.search(), '@RateLimit'),
         },
       ],
-      targets: [{ contender: 'nestjs-cashews @RateLimit', min: 1.0, label: '>= 1.0x rate-limiter-flexible' }],
+      targets: [{ contender: 'nestjs-cashews @RateLimit', min: 1.2, label: '>= 1.2x rate-limiter-flexible' }],
     });
   } finally {
     await raw.del(`${oursKey}:rate`, `${flexPrefix}:client`).catch(() => undefined);

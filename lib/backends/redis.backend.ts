@@ -346,15 +346,22 @@ export class RedisBackend implements Backend {
    * becomes the primitive's own error (a usage error: a counter that holds no integer); any other is a backend
    * failure.
    */
-  async run<A extends readonly unknown[], R>(primitive: Primitive<A, R>, key: string, ...args: A): Promise<R> {
-    const command = this.script(primitive);
-    let reply: unknown;
+  run<A extends readonly unknown[], R>(primitive: Primitive<A, R>, key: string, ...args: A): Promise<R> {
+    // Not `async`, one `then` for the reply and its failure: this is every rate-limited, locked or counted call.
+    let sent: Promise<unknown>;
     try {
-      reply = await this.written(() => command(key, ...primitive.redisArgs(...args)));
+      const command = this.script(primitive);
+      const argv = primitive.redisArgs(...args);
+      sent = this.replicaWait ? this.written(() => command(key, ...argv)) : command(key, ...argv);
     } catch (error) {
-      throw (error instanceof Error && primitive.redisError?.(error, key)) || error;
+      sent = Promise.reject(error);
     }
-    return primitive.fromRedis(reply, ...args);
+    return sent.then(
+      (reply) => primitive.fromRedis(reply, ...args),
+      (error: unknown) => {
+        throw (error instanceof Error && primitive.redisError?.(error, key)) || error;
+      },
+    );
   }
 
   private script<A extends readonly unknown[], R>(primitive: Primitive<A, R>): ScriptCommand {

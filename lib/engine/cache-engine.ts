@@ -753,19 +753,24 @@ export class CacheEngine implements StrategyCache {
    * call would switch rate limits and circuits off silently), so a backend failure falls back to state in
    * this process's memory, logged once per burst. Without safe mode the failure throws.
    */
-  private async protect<A extends readonly unknown[], R>(
+  private protect<A extends readonly unknown[], R>(
     op: string,
     primitive: Primitive<A, R>,
     key: string,
     ...args: A
   ): Promise<R> {
+    // Not `async` (a rate-limited call comes here every time): the backend's promise, with the fallback attached.
+    let pending: Promise<R>;
     try {
-      return await this.storage.run(primitive, key, ...args);
+      pending = this.storage.run(primitive, key, ...args);
     } catch (error) {
+      pending = Promise.reject(error);
+    }
+    return pending.catch((error: unknown) => {
       this.fail(op, error, false, 'per-process memory state used instead');
       this.fallback ??= new MemoryBackend({ size: 10_000, checkInterval: 0 });
       return this.fallback.run(primitive, key, ...args);
-    }
+    });
   }
 
   /** Decoder handed to a local layer: an invalid value is a local miss, logged when the Redis path decodes it. */
