@@ -121,6 +121,12 @@ export async function compare(spec, opts) {
   const evaluated = targets.map((t) => {
     const res = byName.get(t.contender);
     if (!res) throw new Error(`target names unknown contender "${t.contender}"`);
+    // `versus`: a target against another contender than the anchor, on the per-round ratios to that contender.
+    if (t.versus !== undefined && t.versus !== anchor) {
+      if (!byName.has(t.versus)) throw new Error(`target names unknown contender "${t.versus}"`);
+      const actual = stats(ratios(t.contender, t.versus)).median;
+      return { ...t, anchor: t.versus, actual, pass: actual >= t.min };
+    }
     return { ...t, anchor, actual: res.vsAnchor.median, pass: res.vsAnchor.median >= t.min };
   });
   const extra = pairs.map(([a, b]) => ({ a, b, ratio: stats(ratios(a, b)) }));

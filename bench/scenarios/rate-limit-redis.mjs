@@ -82,7 +82,8 @@ export async function run(ctx) {
       targets: [{ contender: 'nestjs-cashews @RateLimit', min: 1.2, label: '>= 1.2x rate-limiter-flexible' }],
     });
   } finally {
-    await raw.del(`${oursKey}:rate`, `${flexPrefix}:client`).catch(() => undefined);
+    // The decorator's window lives under the library's protection namespace (cashews:protect:).
+    await raw.del(`cashews:protect:${oursKey}:rate`, `${flexPrefix}:client`).catch(() => undefined);
     await app.close();
     await raw.quit().catch(() => raw.disconnect());
   }
