@@ -6,5 +6,6 @@
 import './chaos.e2e.js';
 import './conformance-redis-composite.e2e.js';
 import './conformance-redis.e2e.js';
+import './read-batch.e2e.js';
 import './conformance.e2e.js';
 import './custom-backend.e2e.js';
