@@ -9,6 +9,7 @@ import type { Primitive } from '../primitives/primitive.js';
 import { incrPrimitive } from '../primitives/incr.primitive.js';
 import type { BatchWrite } from './batch-write.js';
 import type { Backend } from './backend.interface.js';
+import { ReadBatch } from './read-batch.js';
 import { ReplicaWait } from './replica-wait.js';
 import { serverAddress } from './server-address.js';
 import { StallWatchdog } from './stall-watchdog.js';
@@ -91,6 +92,8 @@ export class RedisBackend implements Backend {
   private readonly replicaWait?: ReplicaWait;
   /** Primitives whose script is defined on the client (as `cashews_<name>`): the script and its command. */
   private readonly scripts = new Map<string, { lua: string; command: ScriptCommand }>();
+  /** Single server: concurrent `GET`s sent as one `MGET` (see {@link ReadBatch}); flushed before every write. */
+  private readonly reads?: ReadBatch;
   /** The server's refusal of the URL's database, until a connection selects it (see {@link connect}). */
   private selectError?: Error;
   /** Builds the bootstrap error for {@link selectError} (set by {@link guardDatabase}). */
@@ -113,6 +116,8 @@ export class RedisBackend implements Backend {
       }
       this.client = redis;
       this.guardDatabase(config, redis);
+      // Not for subclasses that watch or route the client's commands themselves (client-side caching).
+      if (new.target === RedisBackend) this.reads = new ReadBatch(redis);
     }
     if (this.client instanceof Redis) failUnansweredOnClose(this.client);
     else this.client.on('+node', (node: Redis) => failUnansweredOnClose(node));
@@ -183,6 +188,7 @@ export class RedisBackend implements Backend {
   }
 
   async close(): Promise<void> {
+    this.reads?.flush();
     this.watchdog?.stop();
     if (this.client.status === 'end') return;
     // Between reconnect attempts (or before connecting) there is no socket, so no 'end' will come.
@@ -208,12 +214,14 @@ export class RedisBackend implements Backend {
    * {@link ReplicaWait}); otherwise it is the write itself.
    */
   protected written<T>(write: () => Promise<T>): Promise<T> {
+    // Reads issued before this write reach the server before it.
+    this.reads?.flush();
     return this.replicaWait ? this.replicaWait.confirm(write) : write();
   }
 
   /** Not `async`: an extra async frame costs a promise hop on the hit path. */
   get(key: string): Promise<unknown> {
-    return this.client.get(key).then(orUndefined);
+    return (this.reads ? this.reads.get(key) : this.client.get(key)).then(orUndefined);
   }
 
   async getMany(keys: readonly string[]): Promise<unknown[]> {
@@ -346,15 +354,24 @@ export class RedisBackend implements Backend {
    * becomes the primitive's own error (a usage error: a counter that holds no integer); any other is a backend
    * failure.
    */
-  async run<A extends readonly unknown[], R>(primitive: Primitive<A, R>, key: string, ...args: A): Promise<R> {
-    const command = this.script(primitive);
-    let reply: unknown;
+  run<A extends readonly unknown[], R>(primitive: Primitive<A, R>, key: string, ...args: A): Promise<R> {
+    // Not `async`, one `then` for the reply and its failure: this is every rate-limited, locked or counted call.
+    let sent: Promise<unknown>;
     try {
-      reply = await this.written(() => command(key, ...primitive.redisArgs(...args)));
+      const command = this.script(primitive);
+      const argv = primitive.redisArgs(...args);
+      // A script may write: the reads issued before it leave first (as in written()).
+      this.reads?.flush();
+      sent = this.replicaWait ? this.written(() => command(key, ...argv)) : command(key, ...argv);
     } catch (error) {
-      throw (error instanceof Error && primitive.redisError?.(error, key)) || error;
+      sent = Promise.reject(error);
     }
-    return primitive.fromRedis(reply, ...args);
+    return sent.then(
+      (reply) => primitive.fromRedis(reply, ...args),
+      (error: unknown) => {
+        throw (error instanceof Error && primitive.redisError?.(error, key)) || error;
+      },
+    );
   }
 
   private script<A extends readonly unknown[], R>(primitive: Primitive<A, R>): ScriptCommand {

@@ -1,5 +1,5 @@
 import { MISS } from '../miss.js';
-import type { StrategyCache } from '../strategies/strategy.js';
+import type { ReadExpiry, StrategyCache } from '../strategies/strategy.js';
 import type { RequestDirectives } from './request-directives.js';
 
 type Cache = StrategyCache & { getExpire(key: string): Promise<number> };
@@ -13,16 +13,29 @@ type Cache = StrategyCache & { getExpire(key: string): Promise<number> };
  *        without one, `max-age` cannot be checked and such entries read as misses.
  */
 export function directedCache(cache: Cache, directives: RequestDirectives, ttl: number | undefined): Cache {
-  const read = async (key: string): Promise<unknown> => {
+  const read = async (key: string, expiry?: ReadExpiry): Promise<unknown> => {
     if (directives.clearSiteData) {
       await cache.delete(key);
       return MISS;
     }
     if (directives.noCache || directives.noStore) return MISS;
-    const value = await cache.read(key);
-    if (value === MISS || directives.maxAge === undefined) return value;
-    if (ttl === undefined) return MISS;
-    const left = await cache.getExpire(key);
+    if (directives.maxAge === undefined) return cache.read(key, expiry);
+    if (ttl === undefined) {
+      // Without a fixed ttl no age is known: any entry is too old for `max-age`.
+      await cache.read(key);
+      return MISS;
+    }
+    // The entry's age needs its remaining TTL: asked with the value when the cache can (one round trip on Redis).
+    let left: number | undefined;
+    const value = await cache.read(key, {
+      wantsExpire: true,
+      noteExpire: (read, ms) => {
+        left = ms;
+        expiry?.noteExpire?.(read, ms);
+      },
+    });
+    if (value === MISS) return MISS;
+    left ??= await cache.getExpire(key);
     return left >= 0 && ttl - left <= directives.maxAge ? value : MISS;
   };
   const set: Cache['set'] = (key, value, options) =>

@@ -59,8 +59,10 @@ import type { BackendCounters } from '../stats/backend-counters.js';
 import { StatsCollector } from '../stats/collector.js';
 import { observeBoth, type ExecutionObserver } from '../strategies/observer.js';
 import type { BackendStats } from '../stats/types.js';
-import type { StrategyCache } from '../strategies/strategy.js';
+import type { ReadExpiry, StrategyCache } from '../strategies/strategy.js';
 import { checkTags } from '../tags/tag-keys.js';
+
+const ignore = (): void => undefined;
 
 /** {@link CacheEngine.readNow}'s answer when the value cannot be known without waiting. */
 export const PENDING: unique symbol = Symbol('cashews.pending');
@@ -153,11 +155,58 @@ export class CacheEngine implements StrategyCache {
     (this.steps[call.command] as (...args: unknown[]) => Promise<unknown>)(...call.args);
 
   // --- Reads --------------------------------------------------------------------------------------------
-  /** Reads a key: the value, or {@link MISS}. The path every `@Cache` hit takes. */
-  read(key: string): Promise<unknown> {
+  /**
+   * Reads a key: the value, or {@link MISS}. The path every `@Cache` hit takes. With an `expiry` that wants the
+   * remaining TTL (a hit a detection scope will record), a backend that cannot answer it synchronously is asked for
+   * it in the same tick as the value: on Redis `GET` and `PTTL` leave in one write (auto-pipelining; one slot on
+   * Cluster), so the hit costs one round trip, not two. With the pipeline engaged the TTL is left to a `getExpire`
+   * command of its own, which the hooks see.
+   */
+  read(key: string, expiry?: ReadExpiry): Promise<unknown> {
     if (isProtectedKey(key)) return Promise.reject(reservedKeyError(key, 'get'));
     if (this.pipeline.engaged()) return this.pipeline.dispatch({ command: 'get', args: [key] }, this.terminal);
+    if (expiry?.noteExpire && !this.storage.getExpireSync && expiry.wantsExpire) return this.readExpiring(key, expiry);
     return this.readStep(key);
+  }
+
+  /**
+   * {@link read} with the remaining TTL: `getExpire` sent right after `get`, before either answers. A failed
+   * `getExpire` of a hit is what it would have been when asked after the hit (safe mode: -2, logged; else the call
+   * fails); that of a miss is dropped unlogged (nothing is reported, and the failed `get` was logged).
+   */
+  private readExpiring(key: string, expiry: ReadExpiry): Promise<unknown> {
+    const now = this.readInProcess(key);
+    if (now !== PENDING) return Promise.resolve(now);
+    const value = this.readRemote(key);
+    let ttl: Promise<number>;
+    try {
+      ttl = this.storage.getExpire(key);
+    } catch (error) {
+      ttl = Promise.reject(error);
+    }
+    return value.then(
+      (read) => {
+        if (read === MISS) {
+          ttl.catch(ignore);
+          return read;
+        }
+        return ttl.then(
+          (left) => {
+            expiry.noteExpire?.(key, left);
+            return read;
+          },
+          (error: unknown) => {
+            this.fail('getExpire', error, false);
+            expiry.noteExpire?.(key, -2);
+            return read;
+          },
+        );
+      },
+      (error: unknown) => {
+        ttl.catch(ignore);
+        throw error;
+      },
+    );
   }
 
   /**
@@ -206,6 +255,11 @@ export class CacheEngine implements StrategyCache {
   private readStep(key: string): Promise<unknown> {
     const now = this.readInProcess(key);
     if (now !== PENDING) return Promise.resolve(now);
+    return this.readRemote(key);
+  }
+
+  /** The backend's answer, decoded; a failure is a miss in safe mode. */
+  private readRemote(key: string): Promise<unknown> {
     // One promise hop instead of an async wrapper: this is the Redis hit path.
     return this.storage.get(key).then(
       (raw) => this.decode(key, raw),
@@ -707,19 +761,24 @@ export class CacheEngine implements StrategyCache {
    * call would switch rate limits and circuits off silently), so a backend failure falls back to state in
    * this process's memory, logged once per burst. Without safe mode the failure throws.
    */
-  private async protect<A extends readonly unknown[], R>(
+  private protect<A extends readonly unknown[], R>(
     op: string,
     primitive: Primitive<A, R>,
     key: string,
     ...args: A
   ): Promise<R> {
+    // Not `async` (a rate-limited call comes here every time): the backend's promise, with the fallback attached.
+    let pending: Promise<R>;
     try {
-      return await this.storage.run(primitive, key, ...args);
+      pending = this.storage.run(primitive, key, ...args);
     } catch (error) {
+      pending = Promise.reject(error);
+    }
+    return pending.catch((error: unknown) => {
       this.fail(op, error, false, 'per-process memory state used instead');
       this.fallback ??= new MemoryBackend({ size: 10_000, checkInterval: 0 });
       return this.fallback.run(primitive, key, ...args);
-    }
+    });
   }
 
   /** Decoder handed to a local layer: an invalid value is a local miss, logged when the Redis path decodes it. */

@@ -107,8 +107,18 @@ export class CashewsExplorer implements OnModuleInit {
       }
       return result;
     };
+    // The method as the chain's last `next`: its own promise when it returns one (an `async` wrapper would add a
+    // promise and two microtask hops to every call that runs it, e.g. each allowed call of a rate limit).
+    const invoke = (self: unknown, args: unknown[]): Promise<unknown> => {
+      try {
+        const result = run(self, args);
+        return result instanceof Promise ? result : Promise.resolve(result);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    };
     const call = (self: unknown, args: unknown[]) =>
-      execute(layers, { target, source: { args } }, resolver, async () => run(self, args));
+      execute(layers, { target, source: { args } }, resolver, () => invoke(self, args));
     // Streams keep their type for the caller: an async generator method still returns an async iterable (run when
     // first read, like the generator), an Observable method an Observable (run when subscribed).
     const decorated =
@@ -122,7 +132,7 @@ export class CashewsExplorer implements OnModuleInit {
             }
           : // The hot path (a plain async method): no extra call between the caller and execute.
             function (this: unknown, ...args: unknown[]) {
-              return execute(layers, { target, source: { args } }, resolver, async () => run(this, args));
+              return execute(layers, { target, source: { args } }, resolver, () => invoke(this, args));
             };
     Object.defineProperty(decorated, 'name', { value: name });
     const bloom = layers.find((layer) => layer.strategy === 'bloom');

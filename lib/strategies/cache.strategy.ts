@@ -19,7 +19,7 @@ export interface CacheStrategyOptions extends StorePolicy, StampedeOptions {
  * (`cacheErrors`) is re-thrown the same way.
  */
 export const cacheStrategy: Strategy<CacheStrategyOptions> = async (call, options, cache, next) => {
-  const stored = fromStored(options.errors, await cache.read(call.key));
+  const stored = fromStored(options.errors, await cache.read(call.key, call));
   if (stored !== MISS) {
     const reported = call.report(
       stored instanceof Failure
@@ -70,7 +70,8 @@ async function timedCache(
   const staleTtl = timeouts.staleTtl;
   const lifetime = (ttl: number) => ttl + (staleTtl ?? 0);
   const read = async (): Promise<Read> => {
-    const raw = await cache.read(call.key);
+    // With staleTtl the envelope tells what is left of the ttl: the backend's expiry is not asked with the value.
+    const raw = await cache.read(call.key, staleTtl === undefined ? call : undefined);
     if (staleTtl === undefined) return { fresh: fromStored(options.errors, raw), stale: MISS };
     const entry = asEnvelope(raw);
     const value = entry === MISS ? MISS : fromStored(options.errors, entry.v);

@@ -85,7 +85,7 @@ async function earlyRefresh(
  * current value, reported as stale).
  */
 export const earlyStrategy: Strategy<EarlyStrategyOptions> = async (call, options, cache, next) => {
-  const stored = asEnvelope(await cache.read(call.key));
+  const stored = asEnvelope(await cache.read(call.key, call));
   const current = stored === MISS ? MISS : fromStored(options.errors, stored.v);
   if (stored === MISS || current === MISS) {
     const answer = await computeOnce(

@@ -194,6 +194,9 @@ class LayerCall implements StrategyCall {
   readonly source: KeySource;
   /** Runs of `next` from here on are background refreshes, not executions made for this caller. */
   inBackground = false;
+  /** The key and remaining TTL noted by a read that asked both at once (see {@link noteExpire}). */
+  private expireKey?: string;
+  private expireTtl = -2;
 
   constructor(
     private readonly layer: Layer,
@@ -213,6 +216,16 @@ class LayerCall implements StrategyCall {
     this.source = invocation.source;
   }
 
+  /** A read of this call asks the remaining TTL with the value when a detection scope will record the hit. */
+  get wantsExpire(): boolean {
+    return CacheDetect.active();
+  }
+
+  noteExpire(key: string, ttl: number): void {
+    this.expireKey = key;
+    this.expireTtl = ttl;
+  }
+
   markServed(): void {
     if (this.outer) this.outer.served = true;
   }
@@ -230,8 +243,9 @@ class LayerCall implements StrategyCall {
       const age = full !== undefined && ttl >= 0 ? Math.max(0, full - ttl) : undefined;
       CacheDetect.report({ ...reported, key: served, ttl, ...(age === undefined ? {} : { age }) });
     };
-    // Known without a command (the strategy's own figure, or a memory backend's expiry): no promise per hit.
-    const now = remaining ?? this.cache.expireNow?.(served);
+    // Known without a command of its own (the strategy's figure, the TTL read with the value, or a memory backend's
+    // expiry): no promise per hit.
+    const now = remaining ?? (served === this.expireKey ? this.expireTtl : undefined) ?? this.cache.expireNow?.(served);
     if (now !== undefined) return record(now);
     return this.cache.getExpire(served).then(record);
   }

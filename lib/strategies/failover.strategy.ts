@@ -22,7 +22,7 @@ export const failoverStrategy: Strategy<FailoverStrategyOptions> = async (call, 
     return settle(computed.answer);
   } catch (error) {
     if (!matchesExceptions(options.exceptions, error)) throw error;
-    const stored = await cache.read(call.key);
+    const stored = await cache.read(call.key, call);
     if (stored === MISS) throw error;
     await call.report({ strategy: 'failover', stale: true, exception: errorName(error) });
     return settle(stored);

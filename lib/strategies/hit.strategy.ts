@@ -40,7 +40,7 @@ async function store(
 
 /** Serve a stored result `cacheHits` times, then recompute; optionally refresh early after `updateAfter`. */
 export const hitStrategy: Strategy<HitStrategyOptions> = async (call, options, cache, next) => {
-  const stored = fromStored(options.errors, await cache.read(call.key));
+  const stored = fromStored(options.errors, await cache.read(call.key, call));
   if (stored !== MISS) {
     const failed = stored instanceof Failure;
     // The counter lives in the backend so every process draws from the same budget.

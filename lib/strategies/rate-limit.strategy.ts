@@ -21,13 +21,22 @@ export interface RateLimitStrategyOptions extends OverLimitOptions {
  * At most `limit` calls per `period` per key, counted atomically in the backend (one Lua script on Redis), so
  * every process sharing the backend shares the limit. The first call over the limit bans the key for `ttl`.
  */
-export const rateLimitStrategy: Strategy<RateLimitStrategyOptions> = async (call, options, cache, next) => {
-  const state = await cache.fixedWindow(`${call.key}:rate`, options.limit, options.period, options.ttl);
-  return admit(call, options, state, next);
+export const rateLimitStrategy: Strategy<RateLimitStrategyOptions> = (call, options, cache, next) => {
+  // Not `async`: the window's promise and one `then`, no frame of its own on every rate-limited call.
+  try {
+    return cache
+      .fixedWindow(`${call.key}:rate`, options.limit, options.period, options.ttl)
+      .then((state) => admit(call, options, state, next));
+  } catch (error) {
+    return Promise.reject(error);
+  }
 };
 
-/** Reports the window to the adapter, then runs the method, the `action`, or throws {@link RateLimitError}. */
-export async function admit(call: StrategyCall, options: OverLimitOptions, state: WindowState, next: Next) {
+/**
+ * Reports the window to the adapter, then runs the method, the `action`, or throws {@link RateLimitError}. Called
+ * where a throw becomes a rejection (a `then` callback, an async function).
+ */
+export function admit(call: StrategyCall, options: OverLimitOptions, state: WindowState, next: Next): unknown {
   call.reportLimit?.({ allowed: state.allowed, limit: options.limit, remaining: state.remaining, reset: state.reset });
   if (state.allowed) return next();
   if (options.action) return options.action(...call.args);

@@ -22,7 +22,7 @@ export interface SoftStrategyOptions extends StorePolicy, StampedeOptions {
  * answer, stored and thrown, not a failure that `exceptions` absorb.
  */
 export const softStrategy: Strategy<SoftStrategyOptions> = async (call, options, cache, next) => {
-  const stored = asEnvelope(await cache.read(call.key));
+  const stored = asEnvelope(await cache.read(call.key, call));
   const current = stored === MISS ? MISS : fromStored(options.errors, stored.v);
   if (stored !== MISS && current !== MISS && Date.now() < stored.at) {
     await call.report(

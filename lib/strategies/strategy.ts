@@ -9,7 +9,12 @@ import type { CircuitOp, CircuitSettings, CircuitState, WindowState } from '../b
  * Strategies depend on this interface only, so they carry no Nest types and can be tested on any backend.
  */
 export interface StrategyCache {
-  read(key: string): Promise<unknown>;
+  /**
+   * The value of `key`, or `MISS`. With `expiry` whose `wantsExpire` is true (a detection scope listens), a cache
+   * that can ask the remaining TTL in the same round trip as the value (Redis: `GET` and `PTTL` in one write) does
+   * so and hands a hit's TTL to `expiry.noteExpire`; one that cannot ignores `expiry` (the TTL is asked later).
+   */
+  read(key: string, expiry?: ReadExpiry): Promise<unknown>;
   set(
     key: string,
     value: unknown,
@@ -53,6 +58,14 @@ export interface StrategyCache {
   transaction<T>(fn: () => Promise<T>, options: TransactionOptions): Promise<T>;
 }
 
+/** Who wants the remaining TTL of a value read by {@link StrategyCache.read}: the call that will report the hit. */
+export interface ReadExpiry {
+  /** Read when the read starts: `true` when the hit will be reported with its remaining TTL. */
+  readonly wantsExpire?: boolean;
+  /** The remaining TTL of `key` (ms; -1: no expiry), read together with its value. */
+  noteExpire?(key: string, ttl: number): void;
+}
+
 /** Rate-limit state of one call, for adapters that report it (HTTP `X-RateLimit-*` headers). */
 export interface LimitInfo {
   /** The call is within the limit (a refused call is counted as a rejection in the usage statistics). */
@@ -63,8 +76,11 @@ export interface LimitInfo {
   readonly reset: number;
 }
 
-/** One call as a strategy sees it. */
-export interface StrategyCall {
+/**
+ * One call as a strategy sees it. It is the {@link ReadExpiry} of its own reads: a strategy that reads the entry it
+ * may report passes the call along (`cache.read(call.key, call)`), so a reported hit costs no second round trip.
+ */
+export interface StrategyCall extends ReadExpiry {
   /** `ClassName.method`, for logs and errors. */
   readonly target: string;
   readonly args: readonly unknown[];

@@ -6,3 +6,4 @@
 import './conformance.e2e.js';
 import './conformance-redis.e2e.js';
 import './chaos.e2e.js';
+import './read-batch.e2e.js';

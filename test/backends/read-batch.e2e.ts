@@ -1,0 +1,65 @@
+/**
+ * Issue #15, Redis throughput: on a single server, `GET`s issued in the same tick leave as one `MGET` (one ioredis
+ * command for the batch instead of one per key), a lone read is still a `GET`, and a write issued after reads in the
+ * same tick still reaches the server after them. Database 11 of the worker's Redis (flushed after the file).
+ */
+import type { Command, Redis } from 'ioredis';
+import { RedisBackend } from '../../lib/backends/redis.backend.js';
+import { resolveCacheConfig } from '../../lib/config/cache-url.js';
+import { describeRedis, flushRedisDb, redisUrl } from '../support/redis.js';
+
+const DB = 11;
+
+describeRedis('Redis reads batched into MGET', () => {
+  let backend: RedisBackend;
+  const sent: string[] = [];
+  afterAll(() => flushRedisDb(DB));
+  beforeEach(async () => {
+    backend = new RedisBackend(resolveCacheConfig(redisUrl(DB)!));
+    await backend.connect();
+    const client = backend.client as Redis;
+    const send = client.sendCommand.bind(client) as (command: Command, ...rest: unknown[]) => unknown;
+    client.sendCommand = ((command: Command, ...rest: unknown[]) => {
+      sent.push(command.name);
+      return send(command, ...rest);
+    }) as typeof client.sendCommand;
+    sent.length = 0;
+  });
+  afterEach(() => backend.close());
+
+  it('sends concurrent gets as one MGET and answers each its own value (a missing key: undefined)', async () => {
+    for (let i = 0; i < 50; i++) await backend.set(`batch:${i}`, `v${i}`, { ttl: 60_000 });
+    sent.length = 0;
+    const keys = [...Array.from({ length: 50 }, (_, i) => `batch:${i}`), 'batch:missing'];
+    const values = await Promise.all(keys.map((key) => backend.get(key)));
+    expect(values).toEqual([...Array.from({ length: 50 }, (_, i) => `v${i}`), undefined]);
+    expect(sent).toEqual(['mget']);
+  });
+
+  it('sends a lone read as GET', async () => {
+    await backend.set('batch:lone', 'x');
+    sent.length = 0;
+    expect(await backend.get('batch:lone')).toBe('x');
+    expect(sent).toEqual(['get']);
+  });
+
+  it('keeps a read issued before a write in the same tick before it, and one issued after it after', async () => {
+    await backend.set('batch:order', 'old');
+    sent.length = 0;
+    const before = backend.get('batch:order');
+    const other = backend.get('batch:other');
+    const write = backend.set('batch:order', 'new');
+    const after = backend.get('batch:order');
+    expect(await before).toBe('old');
+    expect(await other).toBeUndefined();
+    expect(await write).toBe(true);
+    expect(await after).toBe('new');
+    expect(sent).toEqual(['mget', 'set', 'get']);
+  });
+
+  it('fails every read of a batch whose MGET failed (the caller decides: safe mode answers misses)', async () => {
+    await backend.close();
+    const reads = [backend.get('batch:a'), backend.get('batch:b')];
+    for (const read of reads) await expect(read).rejects.toThrow();
+  });
+});
