@@ -101,12 +101,14 @@ export function execute(
     const layer = layers[i];
     key = keyOf(layer, invocation);
     // Storing layers of one method must not share an entry (nor a single flight, which would wait on
-    // itself): the outer one keeps the key, an inner one with the same key gets `:<strategy>` appended.
+    // itself): the outer one keeps the key, an inner one with the same key gets `:%<strategy>` appended. The `%`
+    // keeps it apart from every call's own key: an argument never renders as `%` and a lower-case letter (escaping
+    // writes `%` and two upper-case hex digits), so `(42, 'failover')` cannot read the entry `(42)`'s layer stored.
     if (layer.storesResult) {
       for (let j = 0; j < i; j++) {
         const outer = layers[j];
         if (outer.storesResult && outer.cacheName === layer.cacheName && keyOrMissing(() => keyAt(j)) === key) {
-          key = `${key}:${layer.strategy}`;
+          key = `${key}:%${layer.strategy}`;
           j = -1; // the suffixed key is checked against every outer layer again
         }
       }

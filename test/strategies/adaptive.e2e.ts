@@ -38,6 +38,13 @@ class AdCatalogue {
     return { id, version: this.version };
   }
 
+  /** A default key over two arguments, the second one chosen by callers (see the collision test). */
+  @Adaptive({ maxTtl: '1m', window: WINDOW, fleet: false })
+  async owned(id: number, view?: string) {
+    this.runs++;
+    return view === undefined ? `private data of ${id}` : `public ${view} of ${id}`;
+  }
+
   /** A slow method (for slowRun 1 ms): its hot keys get an early refresh. */
   @Adaptive({ maxTtl: '1m', window: WINDOW, fleet: false, slowRun: '1ms', key: 'AdSlow:{id}' })
   async slow(id: number) {
@@ -121,7 +128,19 @@ describeBackends('@Adaptive', ({ url }) => {
     const before = catalogue.runs;
     for (let i = 0; i < 20; i++) await catalogue.item(i % 3);
     expect(catalogue.runs - before).toBeLessThanOrEqual(3); // one run per key at most, then hits
-    expect(await keysOf(cache, 'AdItem:*')).toEqual(expect.arrayContaining(['AdItem:0', 'AdItem:0:failover']));
+    expect(await keysOf(cache, 'AdItem:*')).toEqual(expect.arrayContaining(['AdItem:0', 'AdItem:0:%failover']));
+  });
+
+  it("its own entries (last good value, early envelope) are never another call's: owned(42, 'failover')", async () => {
+    for (let window = 0; window < 3; window++) {
+      for (let i = 0; i < 30; i++) await catalogue.owned(i % 3);
+      nextWindow();
+    }
+    await catalogue.owned(0);
+    expect(adaptiveRow(cache, 'AdCatalogue.owned')).toMatchObject({ store: 'cache' });
+    await expect(catalogue.owned(42)).resolves.toBe('private data of 42'); // stores the value and a last good value
+    for (const view of ['failover', 'early', '%failover'])
+      await expect(catalogue.owned(42, view)).resolves.toBe(`public ${view} of 42`);
   });
 
   it('refreshes hot keys of a slow method early: callers keep the current value while one run refreshes it', async () => {
@@ -133,7 +152,7 @@ describeBackends('@Adaptive', ({ url }) => {
     const row = adaptiveRow(cache, 'AdCatalogue.slow');
     expect(row).toMatchObject({ strategy: 'early', store: 'early' });
     for (let i = 0; i < 3; i++) await catalogue.slow(i); // stored as early envelopes
-    expect(await keysOf(cache, 'AdSlow:*:early')).toEqual(['AdSlow:0:early', 'AdSlow:1:early', 'AdSlow:2:early']);
+    expect(await keysOf(cache, 'AdSlow:*:%early')).toEqual(['AdSlow:0:%early', 'AdSlow:1:%early', 'AdSlow:2:%early']);
     // Past two thirds of the TTL (Date): the next call answers the current value and refreshes in the background.
     catalogue.version = 'v2';
     jest.setSystemTime(Date.now() + Math.ceil(((row?.ttlMs ?? 0) * 2) / 3) + 1);

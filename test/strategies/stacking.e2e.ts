@@ -99,6 +99,14 @@ class StStack {
     return `${id}#${this.calls}`;
   }
 
+  /** Two storing layers with the same default key, and arguments a caller chooses (see the collision test). */
+  @Cache({ ttl: '10s' })
+  @Failover({ ttl: '10s' })
+  async owned(id: number, view?: string) {
+    this.calls++;
+    return view === undefined ? `private data of ${id}` : `public ${view} of ${id}`;
+  }
+
   /** Soft outermost: the inner Failover's fallback must not hand Soft its own envelope. */
   @Soft({ ttl: '5s', softTtl: 300 })
   @Failover({ ttl: '10s' })
@@ -172,6 +180,14 @@ describeBackends('stacked decorators on a provider', ({ url }) => {
     expect(waiting).toBe(true);
     expect(await running).toEqual(Array(5).fill('1#1'));
     expect(svc.calls).toBe(1);
+  });
+
+  it("an inner layer's entry (same default key) is never another call's: owned(42, 'failover') is not owned(42)", async () => {
+    // The inner @Failover shares the outer @Cache's default key and gets a suffix; an argument must not render as it.
+    await expect(svc.owned(42)).resolves.toBe('private data of 42');
+    await expect(svc.owned(42, 'failover')).resolves.toBe('public failover of 42');
+    await expect(svc.owned(42, '%failover')).resolves.toBe('public %failover of 42');
+    expect(svc.calls).toBe(3);
   });
 
   it('@Failover above @Cache: inner layers store first, the outer Failover catches an error from inside', async () => {
