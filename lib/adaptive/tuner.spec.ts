@@ -159,3 +159,21 @@ describe('AdaptiveTuner (virtual time)', () => {
     expect(row.reason).toMatch(/repeat within/);
   });
 });
+
+describe('AdaptiveTuner.adopt (fleet decisions)', () => {
+  it("holds a fleet decision to this process's own bounds (another version may have decided with longer ones)", () => {
+    const clock = new ManualClock();
+    const tuner = new AdaptiveTuner({ bounds: { ...bounds, maxTtl: 2000, maxStaleness: 2000 }, clock });
+    tuner.adopt({
+      decision: {
+        store: 'early',
+        ttl: 16_000,
+        refreshAfter: 10_000,
+        guard: 'none',
+        reason: 'fleet',
+        since: clock.time,
+      },
+    });
+    expect(tuner.decision).toMatchObject({ store: 'early', ttl: 2000, refreshAfter: 2000 });
+  });
+});

@@ -119,7 +119,15 @@ export class AdaptiveTuner {
    */
   adopt(state: TunerState): void {
     const local = this.state.decision;
-    const fleet = state.decision;
+    // The fleet's decision is held to this process's own bounds: during a rolling deploy another version with a
+    // longer maxTtl or maxStaleness may have decided, and a value must never live longer than these allow.
+    const cap = ttlCap(this.bounds);
+    const fleet: AdaptiveDecision = {
+      ...state.decision,
+      ttl: Math.min(state.decision.ttl, cap),
+      refreshAfter: Math.min(state.decision.refreshAfter, cap),
+    };
+    state = { ...state, decision: fleet };
     this.shared = true;
     // A local escalation newer than the fleet's decision stands until the fleet has seen the failures too (its
     // decision lags one window): callers of this process keep their fallback meanwhile.
