@@ -86,9 +86,10 @@ const withRedis = {
 const sharedRedis = Boolean(process.env.REDIS_URL) || !onPath('redis-server');
 
 export default {
-  // Tests mostly wait on Redis, child processes and timers, so twice the cores keeps the CPU busy (at most 8: each
-  // worker gets its own redis-server, and a cluster of 3 more once it runs a cluster file).
-  maxWorkers: sharedRedis ? 1 : Math.min(8, Math.max(2, availableParallelism() * 2)),
+  // Tests wait on Redis, child processes, Sentinel and timers a good part of the time: three workers per core keep
+  // the CPU busy (2 cores: 4 workers 169 s, 6 workers 139 s, 8 workers 147 s once the CPU is saturated). At most 8:
+  // each worker gets its own redis-server, and a cluster of 3 more once it runs a cluster file.
+  maxWorkers: sharedRedis ? 1 : Math.min(8, Math.max(2, availableParallelism() * 3)),
   testTimeout: 30000,
   testSequencer: '<rootDir>/test/support/sequencer.js',
   projects: [

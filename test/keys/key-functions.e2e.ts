@@ -3,7 +3,7 @@
  * and `skipArgs`, which leaves technical arguments (an EntityManager, a session) out of default keys. A key
  * function's result is escaped like a template's values (its `:` separators kept) and can never name
  * protection state; `undefined`/`''` is handled like an undefined placeholder. Providers on mem:// and Redis
- * db 8 (names start with "Kf"); controllers are covered in test/decorators/class-cache.e2e-spec.ts.
+ * db 8 (names start with "Kf"); controllers are covered in test/decorators/class-cache.e2e.ts.
  */
 import { Injectable } from '@nestjs/common';
 import {

@@ -2,7 +2,7 @@
  * `@Cache` on provider methods, inside a real Nest app, on mem:// and Redis db 8: the storing scenarios every
  * storing strategy shares (test/support/storing-scenarios.ts), `timeCondition` among them. What only `@Cache`
  * does is covered where it is a feature of its own: stampede locks (test/support/storing-scenarios.ts, with
- * `stampedeLock`), class-level caching (test/decorators/class-cache.e2e-spec.ts), ETags (test/detect).
+ * `stampedeLock`), class-level caching (test/decorators/class-cache.e2e.ts), ETags (test/detect).
  * Every class name and key template here starts with "Cx" (see test/support/strategy-fixtures.ts).
  */
 import { Cache } from '../../lib/index.js';
