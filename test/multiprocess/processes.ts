@@ -13,7 +13,9 @@ import {
   readFileSync,
   renameSync,
   rmSync,
+  statSync,
   symlinkSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -98,10 +100,12 @@ function libBuild(dir: string, remove: () => void): LibBuild {
 }
 
 /**
- * The build of lib/ and the worker fixtures. Under global setup, one build per test run and per content of the
- * sources, in the run's temporary directory: the multi-process files run in parallel workers, so the first one
- * builds (under a lock directory) and the others wait for it, instead of each paying the ~5 s of CPU of a build.
- * Without global setup (no run directory), a build of its own, removed by `remove()`.
+ * The build of lib/ and the worker fixtures. Under global setup, one build per content of the sources, kept in
+ * node_modules/.cache/nestjs-cashews/ between runs (as ts-jest keeps its transforms): the multi-process files run in
+ * parallel workers, so the first one builds (under a lock directory) and the others wait for it, and a run whose
+ * sources are unchanged builds nothing, instead of paying the ~5 s of CPU of a build (and ~2 s of loading TypeScript).
+ * Builds of other contents older than a day are removed. Without global setup, a build of its own, removed by
+ * `remove()`.
  */
 export async function buildLib(): Promise<LibBuild> {
   const runDir = process.env[ENV.runDir];
@@ -122,10 +126,16 @@ export async function buildLib(): Promise<LibBuild> {
     .map((entry) => join(entry.parentPath, entry.name))
     .sort();
   const hash = createHash('sha256');
+  // The compiler's version too: a build kept from another TypeScript may emit differently.
+  hash.update(readFileSync(join(ROOT, 'node_modules', 'typescript', 'package.json')));
   for (const file of [join(ROOT, 'tsconfig.json'), join(ROOT, 'tsconfig.build.json'), ...FIXTURES, ...libFiles]) {
     hash.update(file).update(readFileSync(file));
   }
-  const final = join(runDir, `build-${hash.digest('hex').slice(0, 16)}`);
+  const cacheDir = join(ROOT, 'node_modules', '.cache', 'nestjs-cashews');
+  mkdirSync(cacheDir, { recursive: true });
+  const name = `mp-build-${hash.digest('hex').slice(0, 16)}`;
+  pruneBuilds(cacheDir, name);
+  const final = join(cacheDir, name);
   const lock = `${final}.lock`;
   const deadline = Date.now() + 120_000;
   while (!existsSync(final)) {
@@ -146,7 +156,24 @@ export async function buildLib(): Promise<LibBuild> {
       rmSync(lock, { recursive: true, force: true });
     }
   }
+  // Marks the build as used, so that pruning by another content's run leaves it for a day.
+  const now = new Date();
+  utimesSync(final, now, now);
   return libBuild(final, () => undefined);
+}
+
+/** Removes the builds of other source contents not used for a day (a build in use is touched by its run). */
+function pruneBuilds(cacheDir: string, keep: string): void {
+  const dayAgo = Date.now() - 24 * 3600_000;
+  for (const entry of readdirSync(cacheDir)) {
+    if (!entry.startsWith('mp-build-') || entry === keep || entry.endsWith('.lock')) continue;
+    const path = join(cacheDir, entry);
+    try {
+      if (statSync(path).mtimeMs < dayAgo) rmSync(path, { recursive: true, force: true });
+    } catch {
+      // Removed meanwhile by a concurrent run: nothing to do.
+    }
+  }
 }
 
 export interface JobWorker {
