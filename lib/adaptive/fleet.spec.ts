@@ -74,3 +74,26 @@ describe('FleetLink: windows closed while a call was still running', () => {
     }
   });
 });
+
+describe("FleetLink: the fleet's decision is protection state", () => {
+  it('survives deleteMatch over the method and every cache key (out of reach of cache commands)', async () => {
+    const cache = await createCache('mem://');
+    try {
+      const store = engineOf(cache);
+      const a = new FleetLink('Svc:kept:adaptive', bounds);
+      for (let index = 1; index <= 4; index++) {
+        a.closed(index, busyWindow(24));
+        await a.exchange(store, index * 1000);
+      }
+      await cache.deleteMatch('Svc:*');
+      await cache.deleteMatch('*');
+      // A window whose counters were wiped: the fleet's state is read back, not rebuilt from nothing.
+      a.closed(5, busyWindow(24));
+      const state = await a.exchange(store, 5000);
+      expect(state?.tuner.decision.store).toBe('cache');
+      expect(state?.window).toBeGreaterThanOrEqual(3);
+    } finally {
+      await cache.close();
+    }
+  });
+});

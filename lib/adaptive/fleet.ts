@@ -6,13 +6,16 @@ import { observe } from './observations.js';
 import type { AdaptiveBounds } from './types.js';
 
 /**
- * What fleet sharing needs from the backend: counters, plain values and a lock, as every cache instance has them
- * (`StrategyCache` satisfies it). A missing value reads as `miss`.
+ * What fleet sharing needs from the backend: counters, plain values, protection state and a lock, as every cache
+ * instance has them (`StrategyCache` satisfies it). A missing value reads as `miss`. The fleet's decision is
+ * protection state (`readState`/`writeState`, under the reserved prefix): no `deleteMatch`, `@Invalidate` pattern or
+ * request directive (`Cache-Control: no-cache`, `Clear-Site-Data`) can reach it and reset the fleet's decision.
  */
 export interface FleetStore {
   incr(key: string, by?: number, options?: { ttl?: number }): Promise<number>;
   read(key: string): Promise<unknown>;
-  set(key: string, value: unknown, options?: { ttl?: number }): Promise<boolean>;
+  readState(name: string): Promise<unknown>;
+  writeState(name: string, value: unknown, ttl: number): Promise<boolean>;
   tryLock(key: string, token: string, ttl: number): Promise<'acquired' | 'held' | 'failed'>;
   unlock(key: string, token: string): Promise<boolean>;
 }
@@ -114,7 +117,7 @@ export class FleetLink {
     const lock = await store.tryLock(lockKey, token, ttl);
     if (lock !== 'acquired') return this.awaitDecision(store, stateKey, target, lock === 'held');
     const [stored, ...merged] = await Promise.all([
-      store.read(stateKey),
+      store.readState(stateKey),
       ...FIELDS.map((field) => store.read(fieldKey(this.namespace, target, field))),
     ]);
     const previous = isFleetState(stored) ? stored : undefined;
@@ -122,7 +125,7 @@ export class FleetLink {
     if (previous && previous.window >= target) return previous;
     const counts = countsOf(merged.map(counterOf));
     const state = nextFleetState(previous, target, counts, this.bounds, now);
-    await store.set(stateKey, state, { ttl: Math.max(this.bounds.maxTtl, this.bounds.window) * 10 });
+    await store.writeState(stateKey, state, Math.max(this.bounds.maxTtl, this.bounds.window) * 10);
     // Released once written: the processes waiting for this window's decision see it now (a late decider finds the
     // window folded and changes nothing).
     await store.unlock(lockKey, token);
@@ -142,7 +145,7 @@ export class FleetLink {
     let stored: unknown;
     for (let read = 0; read < (deciding ? READS : 1); read++) {
       if (read > 0) await sleep(READ_STEP);
-      stored = await store.read(stateKey);
+      stored = await store.readState(stateKey);
       if (isFleetState(stored) && stored.window >= target) return stored;
     }
     return isFleetState(stored) ? stored : undefined;

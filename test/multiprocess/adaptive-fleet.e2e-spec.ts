@@ -50,8 +50,9 @@ describeRedis('@Adaptive fleet sharing across processes', () => {
     const quietRow = quiet.adaptive as AdaptiveStats;
     expect(busyRow).toMatchObject({ store: 'cache', shared: true });
     expect(quietRow).toMatchObject({ store: 'cache', shared: true });
-    // One fleet state for the method, in the backend.
-    expect(await raw.keys(`Svc:adaptive:adaptive:state`)).toHaveLength(1);
+    // One fleet state for the method, in the backend, as protection state (out of reach of cache commands).
+    expect(await raw.keys(`cashews:protect:Svc:adaptive:adaptive:state`)).toHaveLength(1);
+    expect(await raw.keys(`Svc:adaptive:adaptive:state`)).toHaveLength(0);
     expect(quiet.hitAfter).toBe(true);
   }, 90_000);
 });

@@ -9,7 +9,15 @@ import { jest } from '@jest/globals';
 import { Adaptive, type AdaptiveStats, type CacheService } from '../../lib/index.js';
 import { CashewsRegistry } from '../../lib/cashews.registry.js';
 import { redisSkipReason, redisUrl } from '../support/redis.js';
-import { cleanup, closeApps, fakeClocks, keysOf, startApp, STRATEGY_DB } from '../support/strategy-fixtures.js';
+import {
+  cleanup,
+  closeApps,
+  fakeClocks,
+  keysOf,
+  protectionKeysOf,
+  startApp,
+  STRATEGY_DB,
+} from '../support/strategy-fixtures.js';
 
 const TAG = 'AdF';
 const WINDOW = 1000;
@@ -73,7 +81,9 @@ const url = redisUrl(STRATEGY_DB);
     expect(adaptiveRow(busy.cache)).toMatchObject({ store: 'cache', shared: true });
     // One decision for both: the same TTL, from the one stored fleet state.
     expect(adaptiveRow(quiet.cache)?.ttlMs).toBe(adaptiveRow(busy.cache)?.ttlMs);
-    expect(await keysOf(busy.cache, 'AdFCatalogue:item:adaptive:state')).toHaveLength(1);
+    // Stored as protection state: no cache command (deleteMatch, a request's no-cache) reaches it.
+    expect(await protectionKeysOf(busy.cache, 'AdFCatalogue:item:adaptive:state')).toHaveLength(1);
+    expect(await keysOf(busy.cache, 'AdFCatalogue:item:adaptive:state')).toHaveLength(0);
     // The quiet process now reads what the busy one stores, without running the method.
     for (let i = 0; i < 3; i++) await busy.catalogue.item(i);
     const runs = quiet.catalogue.runs;
