@@ -1,5 +1,6 @@
 import { CashewsConfigError } from '../errors.js';
 import type { KeyFunction, KeySource } from '../keys/key-template.js';
+import { stackedKey } from '../strategies/layer.js';
 import { parameterNames, REST_MARK, type AnyFunction } from '../keys/param-names.js';
 import { invalidateDefinition } from '../strategies/invalidate.strategy.js';
 import { compileTemplates, usesRequest, type TemplateSite } from '../tags/tag-templates.js';
@@ -133,7 +134,19 @@ function methodKeys(
     );
   }
   const mapArgs = argumentMapper(here, name, site.method as AnyFunction, method as AnyFunction, options);
-  const keys = layers.map((layer) => (source: KeySource) => layer.key({ args: mapArgs(source.args) }));
+  // Each layer's key, and the keys stored beside it: those of a strategy that keeps more than one entry per call
+  // (`derivedKeys`), and those of a storing layer stacked under another with the same key (`stackedKey`).
+  const stacked = layers.filter((layer) => layer.storesResult).map((layer) => layer.strategy);
+  const keys = layers.flatMap((layer) => {
+    const keyOf = (source: KeySource) => layer.key({ args: mapArgs(source.args) });
+    const suffixed = [
+      ...(layer.definition.derivedKeys ?? []).map((suffix) => (source: KeySource) => keyOf(source) + suffix),
+      ...(layer.storesResult ? stacked : []).map(
+        (strategy) => (source: KeySource) => stackedKey(keyOf(source), strategy),
+      ),
+    ];
+    return [keyOf, ...suffixed];
+  });
   return { keys, cacheName: layers[0].cacheName };
 }
 

@@ -51,7 +51,11 @@ const plans = new WeakMap<AdaptiveDecision, Plan>();
 /**
  * Keys of the delegated strategies: the call's key with `:%early` or `:%failover`, which no call's own key can be
  * (an argument never renders as `%` and a lower-case letter; see lib/keys/escape-key-part.ts).
- *
+ */
+const EARLY = ':%early';
+const FAILOVER = ':%failover';
+
+/**
  * What a decision runs, outermost first, as the same decorators stacked by hand would: `@Failover` (the last good
  * value, kept while anything is stored or failures are watched) over `@Cache` or `@Early` over `@CircuitBreaker`. A
  * hit never reaches the circuit; an open circuit's fast failure falls back to the last good value.
@@ -219,13 +223,12 @@ export const adaptiveStrategy: Strategy<AdaptiveStrategyOptions> = (call, option
   if (plan.circuit)
     chain = delegate(circuitBreakerStrategy, call, options.namespace, plan.circuit, undefined, cache, chain);
   if (plan.cache) chain = delegate(cacheStrategy, call, call.key, plan.cache, decision.ttl, cache, chain);
-  else if (plan.early)
-    chain = delegate(earlyStrategy, call, `${call.key}:%early`, plan.early, decision.ttl, cache, chain);
+  else if (plan.early) chain = delegate(earlyStrategy, call, call.key + EARLY, plan.early, decision.ttl, cache, chain);
   if (plan.failover) {
     chain = delegate(
       failoverStrategy,
       call,
-      `${call.key}:%failover`,
+      call.key + FAILOVER,
       plan.failover,
       plan.failover.ttl as number,
       cache,
@@ -251,6 +254,7 @@ export const adaptiveDefinition: StrategyDefinition<AdaptiveStrategyOptions> = d
   name: 'adaptive',
   run: adaptiveStrategy,
   storesResult: true,
+  derivedKeys: [EARLY, FAILOVER],
   traits: (options) => ({
     adaptive: (instance: object) => existingTuner(instance, options)?.snapshot(),
   }),

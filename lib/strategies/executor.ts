@@ -3,7 +3,7 @@ import { KeyPlaceholderError } from '../errors.js';
 import { directedCache } from '../detect/directed-cache.js';
 import type { KeySource } from '../keys/key-template.js';
 import type { CircuitState } from '../backends/protect-types.js';
-import type { Layer } from './layer.js';
+import { stackedKey, type Layer } from './layer.js';
 import { NO_OBSERVER, type ExecutionObserver, type LayerObserver } from './observer.js';
 import { layerOptions } from './store-policy.js';
 import { Recording } from '../streams/recording.js';
@@ -101,14 +101,12 @@ export function execute(
     const layer = layers[i];
     key = keyOf(layer, invocation);
     // Storing layers of one method must not share an entry (nor a single flight, which would wait on
-    // itself): the outer one keeps the key, an inner one with the same key gets `:%<strategy>` appended. The `%`
-    // keeps it apart from every call's own key: an argument never renders as `%` and a lower-case letter (escaping
-    // writes `%` and two upper-case hex digits), so `(42, 'failover')` cannot read the entry `(42)`'s layer stored.
+    // itself): the outer one keeps the key, an inner one with the same key gets a suffix (see `stackedKey`).
     if (layer.storesResult) {
       for (let j = 0; j < i; j++) {
         const outer = layers[j];
         if (outer.storesResult && outer.cacheName === layer.cacheName && keyOrMissing(() => keyAt(j)) === key) {
-          key = `${key}:%${layer.strategy}`;
+          key = stackedKey(key, layer.strategy);
           j = -1; // the suffixed key is checked against every outer layer again
         }
       }

@@ -27,8 +27,22 @@ export interface StrategyDefinition<O> {
   readonly run: Strategy<O>;
   /** The strategy stores results: on HTTP it only applies to `methods` and never with `@Res()`. */
   readonly storesResult: boolean;
+  /**
+   * Suffixes of the keys the strategy stores beside the call's own (`@Adaptive`: `:%early`, `:%failover`): deleted
+   * with it when `@Invalidate` names the method.
+   */
+  readonly derivedKeys?: readonly string[];
   /** What its options mean to the adapters; called with the options the layer runs with (see `layerOptions`). */
   traits(options: O): StrategyTraits;
+}
+
+/**
+ * The key of a storing layer stacked under another storing layer of the same method with the same key: `:%` and the
+ * strategy appended. No call's own key ends so: an argument never renders as `%` and a lower-case letter (escaping
+ * writes `%` and two upper-case hex digits), so `(42, 'failover')` cannot read what a layer stored for `(42)`.
+ */
+export function stackedKey(key: string, strategy: string): string {
+  return `${key}:%${strategy}`;
 }
 
 const NO_TRAITS: StrategyTraits = Object.freeze({});

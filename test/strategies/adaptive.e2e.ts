@@ -8,7 +8,7 @@
 import { Controller, Get, Injectable, Logger, Param, type INestApplication } from '@nestjs/common';
 import { jest } from '@jest/globals';
 import request from 'supertest';
-import { Adaptive, CircuitOpenError, type AdaptiveStats, type CacheService } from '../../lib/index.js';
+import { Adaptive, CircuitOpenError, Invalidate, type AdaptiveStats, type CacheService } from '../../lib/index.js';
 import { CashewsRegistry } from '../../lib/cashews.registry.js';
 import {
   cleanup,
@@ -62,6 +62,20 @@ class AdCatalogue {
   }
 }
 
+/** Invalidates AdCatalogue's adaptive methods: every entry a decision stored goes, beside the call's own key too. */
+@Injectable()
+class AdAdmin {
+  @Invalidate([AdCatalogue, 'item'])
+  async renameItem(id: number) {
+    void id;
+  }
+
+  @Invalidate([AdCatalogue, 'slow'])
+  async renameSlow(id: number) {
+    void id;
+  }
+}
+
 @Controller('ad')
 class AdController {
   runs = 0;
@@ -97,7 +111,7 @@ describeBackends('@Adaptive', ({ url }) => {
     jest.spyOn(Logger.prototype, 'log').mockImplementation(function (this: Logger, message: unknown) {
       logs.push(String(message));
     });
-    const started = await startApp(url, [AdCatalogue], { controllers: [AdController] });
+    const started = await startApp(url, [AdCatalogue, AdAdmin], { controllers: [AdController] });
     app = started.app;
     cache = started.cache;
     catalogue = started.app.get(AdCatalogue);
@@ -129,6 +143,9 @@ describeBackends('@Adaptive', ({ url }) => {
     for (let i = 0; i < 20; i++) await catalogue.item(i % 3);
     expect(catalogue.runs - before).toBeLessThanOrEqual(3); // one run per key at most, then hits
     expect(await keysOf(cache, 'AdItem:*')).toEqual(expect.arrayContaining(['AdItem:0', 'AdItem:0:%failover']));
+    // @Invalidate of the method deletes the last good value with the entry: nothing stale survives a change.
+    await app.get(AdAdmin).renameItem(0);
+    expect(await keysOf(cache, 'AdItem:0*')).toEqual([]);
   });
 
   it("its own entries (last good value, early envelope) are never another call's: owned(42, 'failover')", async () => {
@@ -153,6 +170,8 @@ describeBackends('@Adaptive', ({ url }) => {
     expect(row).toMatchObject({ strategy: 'early', store: 'early' });
     for (let i = 0; i < 3; i++) await catalogue.slow(i); // stored as early envelopes
     expect(await keysOf(cache, 'AdSlow:*:%early')).toEqual(['AdSlow:0:%early', 'AdSlow:1:%early', 'AdSlow:2:%early']);
+    await app.get(AdAdmin).renameSlow(2);
+    expect(await keysOf(cache, 'AdSlow:2*')).toEqual([]);
     // Past two thirds of the TTL (Date): the next call answers the current value and refreshes in the background.
     catalogue.version = 'v2';
     jest.setSystemTime(Date.now() + Math.ceil(((row?.ttlMs ?? 0) * 2) / 3) + 1);

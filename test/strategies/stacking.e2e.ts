@@ -10,6 +10,7 @@ import {
   Early,
   Failover,
   HitCache,
+  Invalidate,
   Locked,
   LockedError,
   Soft,
@@ -20,6 +21,7 @@ import {
   closeApps,
   deferred,
   describeBackends,
+  keysOf,
   rejection,
   sleep,
   startApp,
@@ -133,14 +135,25 @@ class StStack {
   }
 }
 
+/** Invalidates StStack.owned, whose inner @Failover stores under a stacked key. */
+@Injectable()
+class StForget {
+  @Invalidate([StStack, 'owned'])
+  async forget(id: number, view?: string) {
+    void id;
+    void view;
+  }
+}
+
 describeBackends('stacked decorators on a provider', ({ url }) => {
   let cache: CacheService;
   let svc: StStack;
+  let started: Awaited<ReturnType<typeof startApp>>;
 
   beforeEach(async () => {
     seen.length = 0;
     await cleanup(url, TAG);
-    const started = await startApp(url, [StStack]);
+    started = await startApp(url, [StStack, StForget]);
     cache = started.cache;
     svc = started.app.get(StStack);
   });
@@ -188,6 +201,15 @@ describeBackends('stacked decorators on a provider', ({ url }) => {
     await expect(svc.owned(42, 'failover')).resolves.toBe('public failover of 42');
     await expect(svc.owned(42, '%failover')).resolves.toBe('public %failover of 42');
     expect(svc.calls).toBe(3);
+  });
+
+  it("@Invalidate of a stacked method deletes the inner layer's entry too, under its stacked key", async () => {
+    await svc.owned(7, 'x');
+    const stored = await keysOf(cache, 'StStack:owned:*');
+    expect(stored.filter((key) => key.endsWith(':%failover'))).toHaveLength(1);
+    expect(stored).toHaveLength(2);
+    await started.app.get(StForget).forget(7, 'x');
+    expect(await keysOf(cache, 'StStack:owned:*')).toEqual([]);
   });
 
   it('@Failover above @Cache: inner layers store first, the outer Failover catches an error from inside', async () => {
