@@ -177,3 +177,30 @@ describe('AdaptiveTuner.adopt (fleet decisions)', () => {
     expect(tuner.decision).toMatchObject({ store: 'early', ttl: 2000, refreshAfter: 2000 });
   });
 });
+
+describe('AdaptiveTuner.decideAlone (the fleet unreachable)', () => {
+  const unique: Workload = { rate: 50, key: (i) => `u${i}`, answer: (key) => key };
+
+  function fleetTuner() {
+    const clock = new ManualClock();
+    const tuner = new AdaptiveTuner({ bounds, clock, sink: { closed: () => undefined } });
+    tuner.adopt({
+      decision: { store: 'cache', ttl: 30_000, refreshAfter: 0, guard: 'none', reason: 'fleet', since: clock.time },
+    });
+    return { clock, tuner };
+  }
+
+  it('a shared decision holds while exchanges succeed: the fleet decides, not this process', () => {
+    const { clock, tuner } = fleetTuner();
+    drive(tuner, clock, unique, 60);
+    expect(tuner.decision.store).toBe('cache');
+  });
+
+  it('once an exchange failed, this process decides from its own calls again', () => {
+    const { clock, tuner } = fleetTuner();
+    tuner.decideAlone();
+    drive(tuner, clock, unique, 60);
+    expect(tuner.decision.store).toBe('none');
+    expect(tuner.snapshot().shared).toBe(false);
+  });
+});

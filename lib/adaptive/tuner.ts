@@ -139,6 +139,15 @@ export class AdaptiveTuner {
     } else this.apply(state, true);
   }
 
+  /**
+   * The fleet could not be reached (an exchange failed): this process decides alone from its own observations again,
+   * window by window, until a later exchange brings the fleet's decision back ({@link adopt}). Without it, a decision
+   * once shared would hold for as long as the backend is down, whatever the traffic does.
+   */
+  decideAlone(): void {
+    this.shared = false;
+  }
+
   /** The state the decision is made from, for the process that decides for the fleet. */
   get tunerState(): TunerState {
     return this.state;

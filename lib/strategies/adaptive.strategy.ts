@@ -243,8 +243,18 @@ export const adaptiveStrategy: Strategy<AdaptiveStrategyOptions> = (call, option
   // shutdown; started later, it does not count the call's own run as a background refresh).
   const share = () =>
     call.background(async () => {
-      const state = await link.exchange(cache, wallClock.now());
-      if (state) tuner.adopt(state.tuner);
+      try {
+        const state = await link.exchange(cache, wallClock.now());
+        if (state) tuner.adopt(state.tuner);
+      } catch (error) {
+        // The backend is down (safe mode answers reads, but counters fail): decide here until it is back, said once.
+        tuner.decideAlone();
+        const why = error instanceof Error ? error.message : String(error);
+        call.reportProblem?.(
+          'fleet',
+          `fleet sharing failed (${why}); this process decides from its own calls until the backend answers again.`,
+        );
+      }
     });
   return chain({}).finally(share);
 };
