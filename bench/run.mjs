@@ -18,6 +18,7 @@
 import { readdir, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Redis } from 'ioredis';
 import { SkipError, compare, formatResult } from './harness.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -61,6 +62,25 @@ function redis() {
     throw new SkipError(`REDIS_URL host ${host} is not loopback (set BENCH_ALLOW_REMOTE_REDIS=1 to allow)`);
   }
   return redisUrl;
+}
+
+/**
+ * A plain ioredis client on REDIS_URL, connected and answering PING, for a scenario's own setup and cleanup; a Redis
+ * that does not answer skips the scenario (with the reason its connection gave, the URL's password masked).
+ */
+async function rawRedis() {
+  const url = redis();
+  const raw = new Redis(url, { lazyConnect: true, connectTimeout: 2_000, maxRetriesPerRequest: 1 });
+  let lastError;
+  raw.on('error', (error) => (lastError = error));
+  try {
+    await raw.connect();
+    await raw.ping();
+  } catch (error) {
+    raw.disconnect();
+    throw new SkipError(`Redis not reachable at ${maskUrl(url)}: ${(lastError ?? error)?.message ?? error}`);
+  }
+  return raw;
 }
 
 async function loadScenarios() {
@@ -108,6 +128,7 @@ async function main() {
         log,
         lib,
         redisUrl: redis,
+        rawRedis,
         skip: (reason) => new SkipError(reason),
         // `opts` may shorten `rounds` / `roundMs` for a scenario that measures many points.
         compare: (spec, opts = {}) => compare(spec, { rounds, roundMs, log, ...opts }),

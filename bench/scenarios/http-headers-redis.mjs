@@ -1,7 +1,6 @@
 // The X-From-Cache headers on a cached GET must cost little on Redis too (issue #15: "headers without a tax"): the
 // same @Cache hit on redis:// with detectHeaders on vs off, in interleaved paired rounds. A detected hit needs the
 // entry's remaining TTL as well as its value; both must come back in the hit's one round trip.
-import { Redis } from 'ioredis';
 import { get } from 'node:http';
 import { closeClients, compareHttp, load, startApp } from '../http/apps.mjs';
 
@@ -24,15 +23,7 @@ function fromCacheHeader(url) {
 export async function run(ctx) {
   const url = ctx.redisUrl();
   await ctx.lib('CashewsModule');
-  const raw = new Redis(url, { lazyConnect: true, connectTimeout: 2_000, maxRetriesPerRequest: 1 });
-  raw.on('error', () => undefined);
-  try {
-    await raw.connect();
-    await raw.ping();
-  } catch (error) {
-    raw.disconnect();
-    throw ctx.skip(`Redis not reachable at ${url.replace(/\/\/[^@/]*@/, '//***@')}: ${error?.message ?? error}`);
-  }
+  const raw = await ctx.rawRedis();
   const off = await startApp('cashews', url);
   const on = await startApp('cashews-headers', url);
   try {

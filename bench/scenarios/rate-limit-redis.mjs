@@ -4,7 +4,6 @@
 import 'reflect-metadata';
 import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { Redis } from 'ioredis';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
 
 export const name = 'rate-limit-redis';
@@ -27,15 +26,7 @@ export async function run(ctx) {
   const url = ctx.redisUrl();
   const { CashewsModule, RateLimit } = await ctx.lib('CashewsModule', 'RateLimit');
 
-  const raw = new Redis(url, { lazyConnect: true, connectTimeout: 2_000, maxRetriesPerRequest: 1 });
-  raw.on('error', () => undefined);
-  try {
-    await raw.connect();
-    await raw.ping();
-  } catch (error) {
-    raw.disconnect();
-    throw ctx.skip(`Redis not reachable at ${url.replace(/\/\/[^@/]*@/, '//***@')}: ${error?.message ?? error}`);
-  }
+  const raw = await ctx.rawRedis();
 
   const prefix = `bench:nestjs-cashews:${process.pid}:${Date.now()}`;
   const oursKey = `${prefix}:ours`;

@@ -9,7 +9,6 @@ import KeyvRedis from '@keyv/redis';
 import { BentoCache, bentostore } from 'bentocache';
 import { redisDriver } from 'bentocache/drivers/redis';
 import { createCache as createCacheManager } from 'cache-manager';
-import { Redis } from 'ioredis';
 import { Keyv } from 'keyv';
 
 export const name = 'redis-decorated-hit';
@@ -45,15 +44,7 @@ export async function run(ctx) {
   const url = ctx.redisUrl();
   const { CashewsModule, Cache } = await ctx.lib('CashewsModule', 'Cache');
 
-  const raw = new Redis(url, { lazyConnect: true, connectTimeout: 2_000, maxRetriesPerRequest: 1 });
-  raw.on('error', () => undefined);
-  try {
-    await raw.connect();
-    await raw.ping();
-  } catch (error) {
-    raw.disconnect();
-    throw ctx.skip(`Redis not reachable at ${url.replace(/\/\/[^@/]*@/, '//***@')}: ${error?.message ?? error}`);
-  }
+  const raw = await ctx.rawRedis();
 
   // Unique per run: every key any contender writes contains it, and exactly those keys are deleted at the end.
   const prefix = `bench:nestjs-cashews:${process.pid}:${Date.now()}:`;

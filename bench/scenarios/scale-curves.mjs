@@ -12,7 +12,6 @@ import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import { fullGc, median } from '../harness.mjs';
 import { renderScaleChart } from '../scale-chart.mjs';
@@ -217,16 +216,7 @@ async function memoryCurves(ctx, lib, prefix) {
 async function redisCurves(ctx, lib, prefix) {
   const keyOf = keyNames(prefix);
   const url = ctx.redisUrl();
-  const raw = new Redis(url, { lazyConnect: true, connectTimeout: 2_000, maxRetriesPerRequest: 1 });
-  let lastError;
-  raw.on('error', (error) => (lastError = error));
-  try {
-    await raw.connect();
-    await raw.ping();
-  } catch (error) {
-    raw.disconnect();
-    throw ctx.skip(`Redis not reachable at ${url.replace(/\/\/[^@/]*@/, '//***@')}: ${(lastError ?? error).message}`);
-  }
+  const raw = await ctx.rawRedis();
   let filled = 0;
   let running;
   try {
