@@ -25,6 +25,13 @@ interface JestConfigModule {
 
 const config = (await import(join(root, 'jest.config.js'))) as JestConfigModule;
 
+/** The files under test/ (the generated consumer projects of test/compat aside) whose name ends with `suffix`. */
+function testFiles(suffix: string): string[] {
+  return readdirSync(join(root, 'test'), { recursive: true, encoding: 'utf8' })
+    .filter((file) => file.endsWith(suffix) && !file.startsWith('compat'))
+    .map((file) => join('test', file));
+}
+
 async function projects(): Promise<Map<string, ProjectConfig>> {
   return new Map(config.default.projects.map((project) => [project.displayName, project]));
 }
@@ -56,22 +63,15 @@ describe('jest.config.js projects', () => {
   });
 
   it('every suite module is imported by exactly one Jest file, so none runs twice and none is left out', () => {
-    const suites = readdirSync(join(root, 'test'), { recursive: true, encoding: 'utf8' })
-      .filter((file) => file.endsWith('.e2e.ts') && !file.startsWith('compat'))
-      .map((file) => join('test', file));
-    const jestFiles = readdirSync(join(root, 'test'), { recursive: true, encoding: 'utf8' })
-      .filter((file) => file.endsWith('.e2e-spec.ts') && !file.startsWith('compat'))
-      .map((file) => join('test', file));
+    const suites = testFiles('.e2e.ts');
+    const jestFiles = testFiles('.e2e-spec.ts');
     const imported = jestFiles.flatMap((file) => config.suiteModules(file));
     expect(suites.length).toBeGreaterThan(40);
     expect([...imported].sort()).toEqual([...suites].sort());
   });
 
   it('no suite module has hooks at its top level, which would run around every suite of its group file', () => {
-    const suites = readdirSync(join(root, 'test'), { recursive: true, encoding: 'utf8' })
-      .filter((file) => file.endsWith('.e2e.ts') && !file.startsWith('compat'))
-      .map((file) => join('test', file));
-    const offenders = suites.filter((file) =>
+    const offenders = testFiles('.e2e.ts').filter((file) =>
       /^(beforeAll|afterAll|beforeEach|afterEach)\(/m.test(readFileSync(join(root, file), 'utf8')),
     );
     expect(offenders).toEqual([]);
