@@ -86,14 +86,10 @@ export class TracingObserver implements ExecutionObserver {
       'cashews.method': layer.base,
       'cashews.cache': layer.cacheName ?? this.cacheName,
     });
-    const events = {} as Record<Outcome, string>;
-    for (const outcome of ['hit', 'stale', 'miss', 'run', 'error', 'rejected'] as const) {
-      events[outcome] = `cashews.${outcome}`;
-    }
     const report = (outcome: Outcome): void => {
       const span = api.trace.getActiveSpan();
       if (!span?.isRecording()) return;
-      span.addEvent(events[outcome], attributes);
+      span.addEvent(`cashews.${outcome}`, attributes);
       span.setAttribute('cashews.strategy', layer.strategy);
       span.setAttribute('cashews.result', outcome);
     };
