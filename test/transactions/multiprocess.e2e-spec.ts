@@ -4,17 +4,22 @@
  * whole or not at all. Workers: test/fixtures/tx-worker.ts.
  */
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import { createCache, type CacheService } from '../../lib/index.js';
-import { describeFailure, killAll, ROOT, startWorker } from '../multiprocess/processes.js';
+import { buildLib, describeFailure, killAll, startWorker, type LibBuild } from '../multiprocess/processes.js';
 import { describeRedis, pollUntil, redisUrl, sleep } from '../support/redis.js';
-
-const SCRIPT = join(ROOT, 'test', 'fixtures', 'tx-worker.ts');
 
 describeRedis('transactions across processes', () => {
   let cache: CacheService;
   let run: string;
+  let build: LibBuild;
+  let script: string;
   const k = (name: string) => `{tx-mp-${run}}:${name}`;
+
+  beforeAll(async () => {
+    build = await buildLib();
+    script = build.fixture('tx-worker');
+  }, 120_000);
+  afterAll(() => build?.remove());
 
   beforeEach(async () => {
     cache = await createCache(redisUrl()!);
@@ -28,7 +33,7 @@ describeRedis('transactions across processes', () => {
 
   it('serializable: two processes x 25 read-modify-write transactions count exactly 50', async () => {
     const env = { REDIS_URL: redisUrl()!, RUN: run, MODE: 'rmw', TIMES: '25', TX_MODE: 'serializable' };
-    const workers = [startWorker(env, 60_000, SCRIPT), startWorker(env, 60_000, SCRIPT)];
+    const workers = [startWorker(env, 60_000, script), startWorker(env, 60_000, script)];
     await sleep(500); // both started (they wait for `go`, bounded)
     await cache.set(k('go'), 1);
     for (const worker of workers) {
@@ -45,7 +50,7 @@ describeRedis('transactions across processes', () => {
       const worker = startWorker(
         { REDIS_URL: redisUrl()!, RUN: run, MODE: 'crash', KEYS: String(KEYS) },
         60_000,
-        SCRIPT,
+        script,
       );
       // Let it commit some transactions, then kill it at an arbitrary point of its loop.
       const base = ((await cache.get(k('commits'))) as number | undefined) ?? 0;
