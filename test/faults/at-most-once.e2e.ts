@@ -28,7 +28,7 @@ import {
 } from './fault-support.js';
 
 const WORKERS = 200;
-const ROUNDS = 8;
+const ROUNDS = 5;
 const GAP_MS = 120;
 
 describeRedisServer('faults: at most once per call', () => {

@@ -71,7 +71,7 @@ interface Fault {
 }
 
 const FAULTS: Fault[] = [
-  { label: 'CLIENT KILL', rounds: 6, keepsData: true, inject: (server) => killClients(server.url) },
+  { label: 'CLIENT KILL', rounds: 4, keepsData: true, inject: (server) => killClients(server.url) },
   {
     label: 'a server restart',
     rounds: 1,
