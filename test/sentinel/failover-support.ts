@@ -1,6 +1,7 @@
 /**
- * What the two Sentinel failover suites share (failover.e2e-spec.ts, failover-wait-replicas.e2e-spec.ts: one test
- * per file, so that Jest runs them side by side; each takes some 20 s, mostly waiting on Sentinel): traffic of
+ * What the two Sentinel failover suites share (failover.e2e-spec.ts, and failover-wait-replicas.e2e.ts in
+ * sentinel.e2e-spec.ts: in two Jest files, so that Jest runs them side by side; each takes some 20 s, mostly waiting
+ * on Sentinel): traffic of
  * many callers writing fresh keys, the check of acknowledged writes on a server, and the deployment per test.
  */
 import { randomUUID } from 'node:crypto';

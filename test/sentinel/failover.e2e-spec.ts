@@ -6,7 +6,7 @@
  *   Writes the old master acknowledged in the moment between the replica's promotion and the client's move may be
  *   lost; this test does not claim otherwise (the README says so);
  * - `wait_replicas=1` (one replica): every write that was acknowledged at all is there, and no incr ran twice.
- * This file holds the default (asynchronous replication) case; the other case is in its sibling file, so that Jest runs the two side by side (each
+ * This file holds the default (asynchronous replication) case; the other case is in sentinel.e2e-spec.ts, so that Jest runs the two side by side (each
  * takes some 20 s, mostly waiting on Sentinel). Shared setup: failover-support.ts.
  */
 import { NONE, summary } from '../faults/fault-support.js';
