@@ -1,7 +1,7 @@
 /**
  * The behaviour every backend must share, as one reusable suite: `backendContract('mem://', () => createCache())`.
- * Each test gets a fresh instance from `make()` and a unique key prefix; instances are cleared and closed after
- * every test. Timing tests use 50-150 ms TTLs with small margins.
+ * Each contract gets one instance from `make()`, cleared after every test, and each test a unique key prefix;
+ * instances a test makes with `makeWith` are cleared and closed after it. Timing tests use 50-150 ms TTLs with small margins.
  */
 import { CacheService, CacheValueError, createCache, LockedError } from '../../lib/index.js';
 import { heldCalls, readsOf } from './strategy-fixtures.js';
@@ -194,15 +194,25 @@ export function backendContract(name: string, make: () => Promise<CacheService>,
     let testIndex = 0;
     const k = (suffix: string): string => `${prefix}${suffix}`;
 
-    beforeEach(async () => {
+    // One instance per contract, cleared after every test: a fresh connection per test (a Cluster client discovers
+    // the slots of every master) cost more CPU than the tests themselves.
+    beforeAll(async () => {
+      cache = await make();
+    });
+
+    afterAll(async () => {
+      await cache?.close();
+    });
+
+    beforeEach(() => {
       testIndex += 1;
       prefix = `contract:${testIndex}:${Date.now().toString(36)}:`;
-      cache = await make();
       extra = [];
     });
 
     afterEach(async () => {
-      for (const instance of [cache, ...extra]) {
+      await cache.clear();
+      for (const instance of extra) {
         try {
           await instance.clear();
         } finally {
