@@ -240,22 +240,26 @@ export const adaptiveStrategy: Strategy<AdaptiveStrategyOptions> = (call, option
   // is then not observed as a run of the method.
   if (!(link instanceof FleetLink) || !link.due) return chain({});
   // A window closed: exchanged with the fleet once the call has answered (a background task, waited for at
-  // shutdown; started later, it does not count the call's own run as a background refresh).
+  // shutdown; started later, it does not count the call's own run as a background refresh). Outside the caller's
+  // transaction: the fleet's counters and decision are the method's bookkeeping, not the caller's writes, so a
+  // rollback must not undo them nor a commit hold them back.
   const share = () =>
-    call.background(async () => {
-      try {
-        const state = await link.exchange(cache, wallClock.now());
-        if (state) tuner.adopt(state.tuner);
-      } catch (error) {
-        // The backend is down (safe mode answers reads, but counters fail): decide here until it is back, said once.
-        tuner.decideAlone();
-        const why = error instanceof Error ? error.message : String(error);
-        call.reportProblem?.(
-          'fleet',
-          `fleet sharing failed (${why}); this process decides from its own calls until the backend answers again.`,
-        );
-      }
-    });
+    call.background(() =>
+      cache.outsideTransaction(async () => {
+        try {
+          const state = await link.exchange(cache, wallClock.now());
+          if (state) tuner.adopt(state.tuner);
+        } catch (error) {
+          // The backend is down (safe mode answers reads, but counters fail): decide here until it is back, said once.
+          tuner.decideAlone();
+          const why = error instanceof Error ? error.message : String(error);
+          call.reportProblem?.(
+            'fleet',
+            `fleet sharing failed (${why}); this process decides from its own calls until the backend answers again.`,
+          );
+        }
+      }),
+    );
   return chain({}).finally(share);
 };
 

@@ -53,6 +53,13 @@ class AdCatalogue {
     return { id, version: this.version };
   }
 
+  /** Shared with the fleet (on mem:// the fleet is this one process): windows are exchanged through the backend. */
+  @Adaptive({ maxTtl: '1m', window: WINDOW, key: 'AdShared:{id}' })
+  async shared(id: number) {
+    this.runs++;
+    return { id };
+  }
+
   @Adaptive({ maxTtl: '1m', window: WINDOW, fleet: false, key: 'AdQuote:{id}', exceptions: [AdUpstreamError] })
   async quote(id: number) {
     this.runs++;
@@ -236,6 +243,20 @@ describeBackends('@Adaptive', ({ url }) => {
     expect(logs.some((line) => /AdCatalogue\.quote: now no cache \+ failover \+ circuit breaker/.test(line))).toBe(
       true,
     );
+  });
+
+  it("exchanges with the fleet outside the caller's transaction: a rollback does not undo the counters", async () => {
+    const index = Math.floor(Date.now() / WINDOW);
+    for (let i = 0; i < 30; i++) await catalogue.shared(i % 3);
+    nextWindow();
+    const counter = `AdCatalogue:shared:adaptive:w:${index}:calls`;
+    await cache.transaction(async (tx) => {
+      // The first call of a window sends the closed one, in the background, while the transaction is still open.
+      await catalogue.shared(0);
+      await app.get(CashewsRegistry).settled();
+      tx.rollback();
+    });
+    expect(await cache.get(counter)).toBe(30);
   });
 
   it('on a controller: the same decisions through the HTTP interceptor', async () => {
