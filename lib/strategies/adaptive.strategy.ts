@@ -10,6 +10,7 @@ import { cacheStrategy, type CacheStrategyOptions } from './cache.strategy.js';
 import { circuitBreakerStrategy, type CircuitBreakerStrategyOptions } from './circuit-breaker.strategy.js';
 import { earlyStrategy, type EarlyStrategyOptions } from './early.strategy.js';
 import { failoverStrategy, type FailoverStrategyOptions } from './failover.strategy.js';
+import { agedCache } from './aged-cache.js';
 import { defineStrategy, type StrategyDefinition } from './layer.js';
 import {
   matchesExceptions,
@@ -44,6 +45,12 @@ interface Plan {
   readonly early?: EarlyStrategyOptions;
   readonly failover?: FailoverStrategyOptions;
   readonly circuit?: CircuitBreakerStrategyOptions;
+  /**
+   * The cache as the cache or early strategy sees it, per cache object: entries with their write time, read under
+   * this decision's TTL (see aged-cache.ts). One per cache object, so that what strategies keep per cache (streams
+   * being recorded) is shared by its calls.
+   */
+  readonly aged: WeakMap<StrategyCache, StrategyCache>;
 }
 
 const plans = new WeakMap<AdaptiveDecision, Plan>();
@@ -90,9 +97,20 @@ function planOf(decision: AdaptiveDecision, options: AdaptiveStrategyOptions): P
             exceptions,
           }
         : undefined,
+    aged: new WeakMap(),
   };
   plans.set(decision, plan);
   return plan;
+}
+
+/** The cache under `plan`'s TTL (see {@link Plan.aged}). */
+function agedFor(plan: Plan, decision: AdaptiveDecision, cache: StrategyCache): StrategyCache {
+  let aged = plan.aged.get(cache);
+  if (!aged) {
+    const refreshAfter = decision.store === 'early' ? decision.refreshAfter : undefined;
+    plan.aged.set(cache, (aged = agedCache(cache, { ttl: decision.ttl, refreshAfter })));
+  }
+  return aged;
 }
 
 /**
@@ -104,6 +122,8 @@ class DelegatedCall implements StrategyCall {
   readonly target: string;
   readonly args: readonly unknown[];
   readonly source: StrategyCall['source'];
+  /** What is left of the TTL of the entry last read through the aged cache, for the age of the hit reported next. */
+  private noted?: { readonly key: string; readonly left: number };
 
   constructor(
     private readonly parent: StrategyCall,
@@ -117,10 +137,22 @@ class DelegatedCall implements StrategyCall {
     this.source = parent.source;
   }
 
+  /** Read with the value by the aged cache (aged-cache.ts): never asked of the backend, whose expiry may be older. */
+  noteExpire(key: string, ttl: number): void {
+    this.noted = { key, left: ttl };
+  }
+
   report(hit: Parameters<StrategyCall['report']>[0]): Promise<void> | void {
     if (this.run) this.run.served = true;
+    const key = hit.key ?? this.key;
     const lifetime = hit.lifetime ?? this.lifetime;
-    return this.parent.report({ ...hit, key: hit.key ?? this.key, ...(lifetime === undefined ? {} : { lifetime }) });
+    const remaining = hit.remaining ?? (this.noted?.key === key ? this.noted.left : undefined);
+    return this.parent.report({
+      ...hit,
+      key,
+      ...(lifetime === undefined ? {} : { lifetime }),
+      ...(remaining === undefined ? {} : { remaining }),
+    });
   }
 
   markServed(): void {
@@ -222,8 +254,12 @@ export const adaptiveStrategy: Strategy<AdaptiveStrategyOptions> = (call, option
   let chain = observed;
   if (plan.circuit)
     chain = delegate(circuitBreakerStrategy, call, options.namespace, plan.circuit, undefined, cache, chain);
-  if (plan.cache) chain = delegate(cacheStrategy, call, call.key, plan.cache, decision.ttl, cache, chain);
-  else if (plan.early) chain = delegate(earlyStrategy, call, call.key + EARLY, plan.early, decision.ttl, cache, chain);
+  if (plan.cache) {
+    chain = delegate(cacheStrategy, call, call.key, plan.cache, decision.ttl, agedFor(plan, decision, cache), chain);
+  } else if (plan.early) {
+    const aged = agedFor(plan, decision, cache);
+    chain = delegate(earlyStrategy, call, call.key + EARLY, plan.early, decision.ttl, aged, chain);
+  }
   if (plan.failover) {
     chain = delegate(
       failoverStrategy,

@@ -8,8 +8,16 @@
 import { Controller, Get, Injectable, Logger, Param, type INestApplication } from '@nestjs/common';
 import { jest } from '@jest/globals';
 import request from 'supertest';
-import { Adaptive, CircuitOpenError, Invalidate, type AdaptiveStats, type CacheService } from '../../lib/index.js';
+import {
+  Adaptive,
+  CacheDetect,
+  CircuitOpenError,
+  Invalidate,
+  type AdaptiveStats,
+  type CacheService,
+} from '../../lib/index.js';
 import { CashewsRegistry } from '../../lib/cashews.registry.js';
+import { engineOf } from '../../lib/engine/engine-of.js';
 import {
   cleanup,
   closeApps,
@@ -257,6 +265,37 @@ describeBackends('@Adaptive', ({ url }) => {
       tx.rollback();
     });
     expect(await cache.get(counter)).toBe(30);
+  });
+
+  it('after the TTL was lowered: an entry older than the new TTL is a miss, a younger one reports its real age', async () => {
+    const engine = engineOf(cache);
+    /** The fleet's decision, stored as its decider would, adopted at the exchange the next call starts. */
+    const decide = async (ttl: number) => {
+      const decision = { store: 'cache', ttl, refreshAfter: 0, guard: 'none', reason: 'set by the test', since: 0 };
+      const window = Math.floor(Date.now() / WINDOW) + 1000;
+      await engine.writeState(
+        'AdCatalogue:shared:adaptive:state',
+        { window, smoothed: {}, tuner: { decision } },
+        60_000,
+      );
+      nextWindow();
+      await catalogue.shared(99);
+      await app.get(CashewsRegistry).settled();
+      expect(adaptiveRow(cache, 'AdCatalogue.shared')).toMatchObject({ store: 'cache', ttlMs: ttl, shared: true });
+    };
+    await catalogue.shared(99); // the method's tuner starts watching
+    await decide(60_000);
+    await catalogue.shared(1); // stored for 60 s
+    jest.setSystemTime(Date.now() + 4000);
+    await decide(10_000); // and a window later: 5 s old
+    const runs = catalogue.runs;
+    const hit = await CacheDetect.run(() => catalogue.shared(1));
+    expect(catalogue.runs).toBe(runs);
+    expect(hit.hits).toEqual([expect.objectContaining({ key: 'AdShared:1', strategy: 'cache', age: 5000, ttl: 5000 })]);
+    jest.setSystemTime(Date.now() + 5000); // 10 s old: as old as the TTL now allows
+    const miss = await CacheDetect.run(() => catalogue.shared(1));
+    expect(catalogue.runs).toBe(runs + 1);
+    expect(miss.hits).toEqual([]);
   });
 
   it('on a controller: the same decisions through the HTTP interceptor', async () => {
