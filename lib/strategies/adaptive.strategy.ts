@@ -13,6 +13,7 @@ import { failoverStrategy, type FailoverStrategyOptions } from './failover.strat
 import { agedCache } from './aged-cache.js';
 import { defineStrategy, type StrategyDefinition } from './layer.js';
 import {
+  errorName,
   matchesExceptions,
   type ExceptionsOption,
   type LimitInfo,
@@ -194,6 +195,31 @@ function delegate<O>(
   return (run) => strategy(new DelegatedCall(call, key, run, lifetime), options, cache, next);
 }
 
+/**
+ * A failure that no delegated layer answered (the fallback in the backend was off, or held nothing for the key): the
+ * last good result this process kept for the key (lib/adaptive/last-good.ts), at most `maxStaleness` old, or the
+ * error.
+ */
+async function lastGoodOrThrow(
+  call: StrategyCall,
+  options: AdaptiveStrategyOptions,
+  tuner: AdaptiveTuner,
+  error: unknown,
+): Promise<unknown> {
+  if (!(error instanceof CircuitOpenError) && !matchesExceptions(options.exceptions, error)) throw error;
+  const kept = tuner.lastGoodOf(call.key);
+  if (!kept) throw error;
+  const lifetime = options.bounds.maxStaleness;
+  await call.report({
+    strategy: 'failover',
+    stale: true,
+    exception: errorName(error),
+    lifetime,
+    remaining: Math.max(0, lifetime - kept.age),
+  });
+  return kept.value;
+}
+
 /** Results the tuner cannot compare (a recorded stream): counted as runs, not as change observations. */
 const UNCOMPARABLE = Symbol('uncomparable');
 
@@ -274,7 +300,8 @@ export const adaptiveStrategy: Strategy<AdaptiveStrategyOptions> = (call, option
   const link = tuner.sink;
   // A report of its own even when nothing is delegated: a layer stacked below that serves marks it, and that answer
   // is then not observed as a run of the method.
-  if (!(link instanceof FleetLink) || !link.due) return chain({});
+  const answer = chain({}).catch((error: unknown) => lastGoodOrThrow(call, options, tuner, error));
+  if (!(link instanceof FleetLink) || !link.due) return answer;
   // A window closed: exchanged with the fleet once the call has answered (a background task, waited for at
   // shutdown; started later, it does not count the call's own run as a background refresh). Outside the caller's
   // transaction: the fleet's counters and decision are the method's bookkeeping, not the caller's writes, so a
@@ -296,7 +323,7 @@ export const adaptiveStrategy: Strategy<AdaptiveStrategyOptions> = (call, option
         }
       }),
     );
-  return chain({}).finally(share);
+  return answer.finally(share);
 };
 
 /** `adaptive` layers: store results (TTL decided per method at run time, so no fixed TTL trait). */
