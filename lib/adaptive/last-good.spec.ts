@@ -62,7 +62,7 @@ describe('AdaptiveTuner.lastGoodOf', () => {
     expect(fnv1a(a)).toBe(fnv1a(b));
     tuner.onCall(a);
     tuner.onSuccess(a, { key: a }, 5);
-    tuner.onCall(b); // tracked as the same sampled key
+    tuner.onCall(b); // tracked too, apart from a
     expect(tuner.lastGoodOf(a)?.value).toEqual({ key: a });
     expect(tuner.lastGoodOf(b)).toBeUndefined();
     clock.time += bounds.maxStaleness + 1;

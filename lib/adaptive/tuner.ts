@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.js';
 import { emptyCounts, foldWindow, gapBucket, type Counts } from './counts.js';
 import { decide, escalate, GUARD_RANK, initialState, ttlCap, type TunerState } from './decide.js';
-import { fnv1a, resultDigest } from './digest.js';
+import { resultDigest } from './digest.js';
 import { KeySampler } from './key-sampler.js';
 import { LastGood } from './last-good.js';
 import { observe } from './observations.js';
@@ -80,7 +80,7 @@ export class AdaptiveTuner {
     this.roll(now);
     const window = this.window;
     window.calls++;
-    const gap = this.sampler.touch(fnv1a(key), now);
+    const gap = this.sampler.touch(key, now);
     if (gap !== undefined) {
       window.sampled++;
       if (gap >= 0) window.gaps[gapBucket(gap)]++;
@@ -98,12 +98,11 @@ export class AdaptiveTuner {
     window.durationUs += Math.round(ms * 1000);
     // Only a tracked key's result is worth a digest (JSON of the result): most keys are not, under sampling. Its last
     // good result is kept in this process too, for a failure to fall back on (see lastGoodOf).
-    const hash = fnv1a(key);
-    if (!this.sampler.tracks(hash)) return;
+    if (!this.sampler.tracks(key)) return;
     const digest = resultDigest(result);
     if (digest === undefined) return;
     this.lastGood.keep(key, result, digest.bytes, now);
-    const seen = this.sampler.result(hash, digest.digest, now);
+    const seen = this.sampler.result(key, digest.digest, now);
     if (!seen) return;
     window.observations++;
     window.exposureMs += seen.spanMs;

@@ -13,6 +13,14 @@ export interface AgedTerms {
   readonly refreshAfter?: number;
 }
 
+/**
+ * A call whose entry was read already (`@Adaptive`'s hit path, which found no fresh entry): the first read of that
+ * key through the aged cache takes it instead of asking the backend again.
+ */
+export interface PrimedRead {
+  takeRead?(key: string): { readonly raw: unknown } | undefined;
+}
+
 /** A stored entry under {@link AgedTerms}: fresh (its value, and what is left of the TTL) or a miss. */
 export function freshEntry(
   stored: unknown,
@@ -40,8 +48,9 @@ export function agedEnvelope(value: unknown, ttl: number, now: number): WrittenE
  */
 export function agedCache(cache: StrategyCache, terms: AgedTerms): StrategyCache {
   const { ttl, refreshAfter } = terms;
-  const read = async (key: string, expiry?: ReadExpiry): Promise<unknown> => {
-    const fresh = freshEntry(await cache.read(key), ttl, Date.now());
+  const read = async (key: string, expiry?: ReadExpiry & PrimedRead): Promise<unknown> => {
+    const primed = expiry?.takeRead?.(key);
+    const fresh = freshEntry(primed ? primed.raw : await cache.read(key), ttl, Date.now());
     if (fresh === MISS) return MISS;
     expiry?.noteExpire?.(key, fresh.left);
     const { entry } = fresh;

@@ -24,6 +24,7 @@ import {
   describeBackends,
   fakeClocks,
   keysOf,
+  readsOf,
   rejection,
   startApp,
 } from '../support/strategy-fixtures.js';
@@ -297,6 +298,23 @@ describeBackends('@Adaptive', ({ url }) => {
     const miss = await CacheDetect.run(() => catalogue.shared(1));
     expect(catalogue.runs).toBe(runs + 1);
     expect(miss.hits).toEqual([]);
+  });
+
+  it('under a cached decision a call reads the backend once, hit or miss', async () => {
+    for (let window = 0; window < 3; window++) {
+      for (let i = 0; i < 30; i++) await catalogue.item(i % 3);
+      nextWindow();
+    }
+    await catalogue.item(0); // the first call of a window closes the previous one
+    expect(adaptiveRow(cache, 'AdCatalogue.item')).toMatchObject({ store: 'cache' });
+    const runs = catalogue.runs;
+    let reads = readsOf(cache);
+    await expect(catalogue.item(1)).resolves.toEqual({ id: 1, version: 'v1' });
+    expect([readsOf(cache) - reads, catalogue.runs - runs]).toEqual([1, 0]);
+    reads = readsOf(cache);
+    await expect(catalogue.item(7)).resolves.toEqual({ id: 7, version: 'v1' });
+    // The chain takes the read the hit path made: no second read before the run.
+    expect([readsOf(cache) - reads, catalogue.runs - runs]).toEqual([1, 1]);
   });
 
   it('a first failure falls back on the last good result kept in process, with no write to the backend', async () => {
