@@ -42,7 +42,7 @@ export class LastGood {
    * cannot be copied, or larger than an eighth of `maxBytes`, is not kept (and the key's older value goes).
    */
   keep(key: string, value: unknown, bytes: number, now: number): void {
-    this.drop(key);
+    this.forget(key);
     if (bytes > this.maxBytes / 8) return;
     let copy: unknown;
     try {
@@ -53,7 +53,7 @@ export class LastGood {
     this.entries.set(key, { copy, bytes, at: now });
     this.bytes += bytes;
     while (this.entries.size > this.maxEntries || this.bytes > this.maxBytes) {
-      this.drop(this.entries.keys().next().value as string);
+      this.forget(this.entries.keys().next().value as string);
     }
   }
 
@@ -63,13 +63,14 @@ export class LastGood {
     if (!kept) return undefined;
     const age = Math.max(0, now - kept.at);
     if (age > maxAge) {
-      this.drop(key);
+      this.forget(key);
       return undefined;
     }
     return { value: codec.decode(key, kept.copy), age };
   }
 
-  private drop(key: string): void {
+  /** Drops the value kept for `key`, if any. */
+  forget(key: string): void {
     const kept = this.entries.get(key);
     if (!kept) return;
     this.entries.delete(key);

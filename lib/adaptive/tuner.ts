@@ -117,6 +117,11 @@ export class AdaptiveTuner {
     return this.lastGood.find(key, this.clock.now(), this.bounds.maxStaleness);
   }
 
+  /** Drops the last good result kept in process for `key` (`@Invalidate` named the method). */
+  forget(key: string): void {
+    this.lastGood.forget(key);
+  }
+
   /** A run of the method failed with an error that counts. */
   onFailure(): void {
     const now = this.clock.now();

@@ -392,6 +392,7 @@ export const adaptiveDefinition: StrategyDefinition<AdaptiveStrategyOptions> = d
   run: adaptiveStrategy,
   storesResult: true,
   derivedKeys: [EARLY, FAILOVER],
+  forget: (options, instance, key) => existingTuner(instance, options)?.forget(key),
   traits: (options) => ({
     adaptive: (instance: object) => existingTuner(instance, options)?.snapshot(),
   }),

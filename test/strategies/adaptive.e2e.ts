@@ -90,6 +90,11 @@ class AdAdmin {
   async renameSlow(id: number) {
     void id;
   }
+
+  @Invalidate([AdCatalogue, 'quote'])
+  async repriceQuote(id: number) {
+    void id;
+  }
 }
 
 @Controller('ad')
@@ -332,6 +337,12 @@ describeBackends('@Adaptive', ({ url }) => {
     expect(await rejection(catalogue.quote(7))).toBeInstanceOf(AdUpstreamError);
     jest.setSystemTime(Date.now() + 60_001);
     expect(await rejection(catalogue.quote(1))).toBeInstanceOf(AdUpstreamError);
+    // @Invalidate naming the method drops the kept result with the entries: nothing from before it stands in.
+    catalogue.failing = 0;
+    await catalogue.quote(2);
+    await app.get(AdAdmin).repriceQuote(2);
+    catalogue.failing = 1;
+    expect(await rejection(catalogue.quote(2))).toBeInstanceOf(AdUpstreamError);
   });
 
   it('on a controller: the same decisions through the HTTP interceptor', async () => {
