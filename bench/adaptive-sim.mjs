@@ -4,7 +4,8 @@
 // simulated time through the clock port; the cache, the fallback and the circuit around it are modelled here, the
 // way the delegated strategies behave: an entry answers until its TTL ends; with early refresh a hit past
 // `refreshAfter` refreshes the entry in the background; a failure falls back to the last good value (no older than
-// maxStaleness); an open circuit fails fast to that value. Fixed policies (a hand-tuned @Cache, @Early or @Failover,
+// maxStaleness); an open circuit fails fast to that value. Under @Adaptive a failure with no last good value in the
+// backend falls back on the one the real tuner kept in process (`lastGoodOf`, every tracked key's last success). Fixed policies (a hand-tuned @Cache, @Early or @Failover,
 // or no cache) run through the same model, so the figures compare decisions, not plumbing.
 //
 // Figures per policy: calls; hit ratio (calls answered from the cache, fresh or past a change); stale-read ratio
@@ -97,7 +98,9 @@ export function simulate(scenario, policy, seed = 1) {
         const good = lastGood.get(key);
         const usable =
           good && (decision.store !== 'none' || decision.guard !== 'none') && t - good.at <= scenario.maxStaleness;
+        const kept = usable ? undefined : tuner?.lastGoodOf(key);
         if (usable) serve(key, t, good.version, false);
+        else if (kept) serve(key, t, kept.value, false);
         else {
           figures.errors++;
           const at = answered.get(key);

@@ -12,14 +12,15 @@ export function fnv1a(text: string): number {
 }
 
 /**
- * A digest of a method's result, to notice when the result for one key changed; `undefined` when the result has no
- * JSON form (a stream, a BigInt, a circular object): such runs count as runs but not as change observations.
+ * A digest of a method's result, to notice when the result for one key changed, with the length of its JSON text (an
+ * estimate of its size in bytes); `undefined` when the result has no JSON form (a stream, a BigInt, a circular
+ * object): such runs count as runs but not as change observations.
  */
-export function resultDigest(result: unknown): number | undefined {
-  if (result === undefined) return 0;
+export function resultDigest(result: unknown): { readonly digest: number; readonly bytes: number } | undefined {
+  if (result === undefined) return { digest: 0, bytes: 0 };
   try {
     const text = JSON.stringify(result);
-    return text === undefined ? undefined : fnv1a(text);
+    return text === undefined ? undefined : { digest: fnv1a(text), bytes: text.length };
   } catch {
     return undefined;
   }

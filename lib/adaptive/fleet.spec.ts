@@ -1,8 +1,11 @@
+import { ChaosBackend } from '../backends/chaos.backend.js';
+import { MemoryBackend } from '../backends/memory.backend.js';
+import { CacheService } from '../cache.service.js';
+import { resolveCacheConfig } from '../config/cache-url.js';
 import { createCache } from '../create-cache.js';
-import type { CacheService } from '../cache.service.js';
 import { engineOf } from '../engine/engine-of.js';
 import { emptyCounts, gapBucket, type Counts } from './counts.js';
-import { FleetLink } from './fleet.js';
+import { FleetLink, nextFleetState } from './fleet.js';
 import type { AdaptiveBounds } from './types.js';
 
 const bounds: AdaptiveBounds = { maxTtl: 60_000, maxStaleness: 60_000, minTtl: 1000, slowRun: 100, window: 1000 };
@@ -92,6 +95,45 @@ describe("FleetLink: the fleet's decision is protection state", () => {
       const state = await a.exchange(store, 5000);
       expect(state?.tuner.decision.store).toBe('cache');
       expect(state?.window).toBeGreaterThanOrEqual(3);
+    } finally {
+      await cache.close();
+    }
+  });
+});
+
+describe("FleetLink: the decider's lock", () => {
+  const lockOf = (namespace: string, target: number) => `${namespace}:decide:${target}`;
+
+  it('is released when storing the decision fails, so another process can decide that window', async () => {
+    // Without safe mode a failed write throws; only plain writes (the decision) fail, counters and locks work.
+    const config = resolveCacheConfig('mem://', { safe: false });
+    const chaos = new ChaosBackend(new MemoryBackend({ size: 100, checkInterval: 0 }), {
+      failureRate: 1,
+      commands: ['set'],
+    });
+    const cache = new CacheService(chaos, config);
+    try {
+      const store = engineOf(cache);
+      const link = new FleetLink('Svc:failing:adaptive', bounds);
+      link.closed(2, busyWindow(24));
+      await expect(link.exchange(store, 2000)).rejects.toThrow(/failed on set/);
+      expect(await store.tryLock(lockOf('Svc:failing:adaptive', 1), 'another process', 1000)).toBe('acquired');
+    } finally {
+      await cache.close();
+    }
+  });
+
+  it('is released when the window was folded already (a late decider changes nothing)', async () => {
+    const cache = await createCache('mem://');
+    try {
+      const store = engineOf(cache);
+      const namespace = 'Svc:late:adaptive';
+      const folded = nextFleetState(undefined, 5, busyWindow(24), bounds, 5000);
+      await store.writeState(`${namespace}:state`, folded, 60_000);
+      const link = new FleetLink(namespace, bounds);
+      link.closed(3, busyWindow(24));
+      expect((await link.exchange(store, 3000))?.window).toBe(5);
+      expect(await store.tryLock(lockOf(namespace, 2), 'another process', 1000)).toBe('acquired');
     } finally {
       await cache.close();
     }

@@ -116,6 +116,18 @@ export class FleetLink {
     const token = randomUUID();
     const lock = await store.tryLock(lockKey, token, ttl);
     if (lock !== 'acquired') return this.awaitDecision(store, stateKey, target, lock === 'held');
+    // Released however deciding ends (written, found folded already, or failed): the processes waiting for this
+    // window's decision then see it at once, or, when it failed, one of them decides instead of waiting it out.
+    try {
+      return await this.decide(store, stateKey, target, now);
+    } finally {
+      // A failed unlock is retried by the engine with this token (lost locks): nothing more to do here.
+      await store.unlock(lockKey, token).catch(() => false);
+    }
+  }
+
+  /** Folds the fleet's counters of window `target` into the stored state and stores it; the caller holds the lock. */
+  private async decide(store: FleetStore, stateKey: string, target: number, now: number): Promise<FleetState> {
     const [stored, ...merged] = await Promise.all([
       store.readState(stateKey),
       ...FIELDS.map((field) => store.read(fieldKey(this.namespace, target, field))),
@@ -126,9 +138,6 @@ export class FleetLink {
     const counts = countsOf(merged.map(counterOf));
     const state = nextFleetState(previous, target, counts, this.bounds, now);
     await store.writeState(stateKey, state, Math.max(this.bounds.maxTtl, this.bounds.window) * 10);
-    // Released once written: the processes waiting for this window's decision see it now (a late decider finds the
-    // window folded and changes nothing).
-    await store.unlock(lockKey, token);
     return state;
   }
 

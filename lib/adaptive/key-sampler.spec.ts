@@ -1,16 +1,15 @@
-import { fnv1a } from './digest.js';
 import { KeySampler } from './key-sampler.js';
 
 describe('KeySampler', () => {
   it('answers the gap since the previous call of a key, -1 for a new one', () => {
     const sampler = new KeySampler(8);
-    expect(sampler.touch(fnv1a('a'), 100)).toBe(-1);
-    expect(sampler.touch(fnv1a('a'), 350)).toBe(250);
+    expect(sampler.touch('a', 100)).toBe(-1);
+    expect(sampler.touch('a', 350)).toBe(250);
   });
 
   it('compares successive results of a key', () => {
     const sampler = new KeySampler(8);
-    const key = fnv1a('a');
+    const key = 'a';
     sampler.touch(key, 0);
     expect(sampler.result(key, 1, 0)).toBeUndefined();
     expect(sampler.result(key, 1, 1000)).toEqual({ spanMs: 1000, changed: false });
@@ -20,7 +19,7 @@ describe('KeySampler', () => {
   it('never holds more than its capacity: the sampling rate halves instead', () => {
     const sampler = new KeySampler(64);
     let sampled = 0;
-    for (let i = 0; i < 10_000; i++) if (sampler.touch(fnv1a(`key-${i}`), i) !== undefined) sampled++;
+    for (let i = 0; i < 10_000; i++) if (sampler.touch(`key-${i}`, i) !== undefined) sampled++;
     expect(sampler.size).toBeLessThanOrEqual(64);
     expect(sampler.rate).toBeLessThan(1 / 32);
     expect(sampled).toBeLessThan(2000);
@@ -32,9 +31,23 @@ describe('KeySampler', () => {
 
   it('lets a new key take the place of one idle for idleAfter rather than sample less', () => {
     const sampler = new KeySampler(4, 1000);
-    for (let i = 0; i < 4; i++) sampler.touch(fnv1a(`old-${i}`), 0);
-    expect(sampler.touch(fnv1a('new'), 5000)).toBe(-1);
+    for (let i = 0; i < 4; i++) sampler.touch(`old-${i}`, 0);
+    expect(sampler.touch('new', 5000)).toBe(-1);
     expect(sampler.rate).toBe(1);
     expect(sampler.size).toBe(4);
+  });
+
+  it('the place goes to the least recently called key, however the keys were called before', () => {
+    const sampler = new KeySampler(3, 1000);
+    sampler.touch('a', 0);
+    sampler.touch('b', 100);
+    sampler.touch('c', 200);
+    sampler.touch('a', 300); // b is now the least recently called
+    expect(sampler.touch('d', 1200)).toBe(-1);
+    expect(['a', 'b', 'c', 'd'].map((key) => sampler.tracks(key))).toEqual([true, false, true, true]);
+    // At the end of a window, keys idle for longer than the horizon leave, the recently called stay.
+    sampler.touch('c', 1500);
+    sampler.endWindow(2000, 900, 100);
+    expect(['a', 'c', 'd'].map((key) => sampler.tracks(key))).toEqual([false, true, true]);
   });
 });

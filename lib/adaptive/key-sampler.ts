@@ -1,6 +1,13 @@
+import { fnv1a } from './digest.js';
+
 /** What the sampler keeps of one key: when it was last called, and the digest of its last observed result. */
 interface Entry {
+  readonly key: string;
+  /** 32-bit hash of the key: the key stays tracked while it is below the sampling threshold. */
+  readonly hash: number;
   seen: number;
+  /** {@link seen} when the entry took its place in the recency order (see {@link KeySampler}). */
+  placed: number;
   digest?: number;
   /** When {@link Entry.digest} was observed. */
   observed: number;
@@ -17,16 +24,20 @@ export interface ChangeObservation {
 const ALL = 2 ** 32;
 
 /**
- * Bounded memory of a method's keys, by 32-bit key hash, with spatial sampling (as in SHARDS, Waldspurger et al.,
+ * Bounded memory of a method's keys, with spatial sampling by 32-bit key hash (as in SHARDS, Waldspurger et al.,
  * FAST '15): a key is tracked only when its hash falls below a threshold, so a sampled key is tracked on every call
  * and the repeat figures of the sampled keys stand for all keys. A new key that finds the table full takes the place
  * of the least recently called one when that one has been idle for `idleAfter` ms; otherwise the rate halves and the
  * keys above the new threshold leave. At the end of a window with few sampled calls (a workload of a few hot keys
  * after one of many unique keys) every key is sampled again. At most `capacity` entries, ever.
+ *
+ * A call of a tracked key costs one lookup by the key itself (no hash computed in JS) and no reordering: the table
+ * is kept in the order entries were placed, and an entry called since it was placed moves to the end only when it
+ * reaches the front (when a place or idle keys are looked for). The front entry, once not called since placed, is
+ * then the least recently called of all: every entry behind it was placed, and so last called, later.
  */
 export class KeySampler {
-  /** Insertion order is recency: a touched key moves to the end, the first one is the least recently called. */
-  private readonly entries = new Map<number, Entry>();
+  private readonly entries = new Map<string, Entry>();
   private threshold = ALL;
 
   constructor(
@@ -45,44 +56,43 @@ export class KeySampler {
   }
 
   /**
-   * A call of the key with this hash at `now`: `undefined` when the key is not sampled, `-1` when it is sampled and
-   * was not seen (or was forgotten), else the time since its previous call (ms).
+   * A call of `key` at `now`: `undefined` when the key is not sampled, `-1` when it is sampled and was not seen (or
+   * was forgotten), else the time since its previous call (ms).
    */
-  touch(hash: number, now: number): number | undefined {
-    if (hash >= this.threshold) return undefined;
-    const entry = this.entries.get(hash);
+  touch(key: string, now: number): number | undefined {
+    const entry = this.entries.get(key);
     if (entry) {
       const gap = Math.max(0, now - entry.seen);
       entry.seen = now;
-      this.entries.delete(hash);
-      this.entries.set(hash, entry);
       return gap;
     }
+    const hash = fnv1a(key);
+    if (hash >= this.threshold) return undefined;
     if (this.entries.size >= this.capacity) {
-      const [oldest, least] = this.entries.entries().next().value as [number, Entry];
-      if (now - least.seen >= this.idleAfter) this.entries.delete(oldest);
+      const least = this.leastRecent();
+      if (now - least.seen >= this.idleAfter) this.entries.delete(least.key);
       else {
         this.shrink();
         if (hash >= this.threshold) return undefined;
         // Still full (every tracked hash is below the new threshold): the least recently called key leaves.
-        if (this.entries.size >= this.capacity) this.entries.delete(this.entries.keys().next().value as number);
+        if (this.entries.size >= this.capacity) this.entries.delete(this.leastRecent().key);
       }
     }
-    this.entries.set(hash, { seen: now, observed: now });
+    this.entries.set(key, { key, hash, seen: now, placed: now, observed: now });
     return -1;
   }
 
-  /** Whether the key with this hash is tracked now. */
-  tracks(hash: number): boolean {
-    return hash < this.threshold && this.entries.has(hash);
+  /** Whether `key` is tracked now. */
+  tracks(key: string): boolean {
+    return this.entries.has(key);
   }
 
   /**
-   * A result of the key with this hash, observed at `now`: compared with the key's previous result, if any (`undefined`
-   * when the key is not tracked or had no result yet).
+   * A result of `key`, observed at `now`: compared with the key's previous result, if any (`undefined` when the key
+   * is not tracked or had no result yet).
    */
-  result(hash: number, digest: number, now: number): ChangeObservation | undefined {
-    const entry = hash < this.threshold ? this.entries.get(hash) : undefined;
+  result(key: string, digest: number, now: number): ChangeObservation | undefined {
+    const entry = this.entries.get(key);
     if (!entry) return undefined;
     const previous = entry.digest;
     const since = entry.observed;
@@ -97,15 +107,27 @@ export class KeySampler {
    * fewer than an eighth of `capacity` sampled calls (the table would fill again before the rate needs to drop).
    */
   endWindow(now: number, horizon: number, sampledCalls: number): void {
-    for (const [hash, entry] of this.entries) {
-      if (now - entry.seen <= horizon) break; // recency order: the rest are more recent
-      this.entries.delete(hash);
+    while (this.entries.size) {
+      const least = this.leastRecent();
+      if (now - least.seen <= horizon) break; // the least recently called is recent: so are all the others
+      this.entries.delete(least.key);
     }
     if (sampledCalls < this.capacity / 8) this.threshold = ALL;
   }
 
+  /** The least recently called entry (the table is not empty): entries called since placed move to the end first. */
+  private leastRecent(): Entry {
+    for (;;) {
+      const entry = this.entries.values().next().value as Entry;
+      if (entry.seen === entry.placed) return entry;
+      this.entries.delete(entry.key);
+      entry.placed = entry.seen;
+      this.entries.set(entry.key, entry);
+    }
+  }
+
   private shrink(): void {
     this.threshold /= 2;
-    for (const hash of [...this.entries.keys()]) if (hash >= this.threshold) this.entries.delete(hash);
+    for (const [key, entry] of [...this.entries]) if (entry.hash >= this.threshold) this.entries.delete(key);
   }
 }

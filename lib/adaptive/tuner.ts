@@ -1,8 +1,9 @@
 import type { Clock } from '../clock.js';
 import { emptyCounts, foldWindow, gapBucket, type Counts } from './counts.js';
 import { decide, escalate, GUARD_RANK, initialState, ttlCap, type TunerState } from './decide.js';
-import { fnv1a, resultDigest } from './digest.js';
+import { resultDigest } from './digest.js';
 import { KeySampler } from './key-sampler.js';
+import { LastGood } from './last-good.js';
 import { observe } from './observations.js';
 import type { AdaptiveBounds, AdaptiveDecision, AdaptiveStats } from './types.js';
 
@@ -29,6 +30,8 @@ export interface TunerOptions {
   readonly clock: Clock;
   /** Keys tracked per method at most (memory bound). Default 1024. */
   readonly sampleSize?: number;
+  /** Bytes of last good results kept in this process at most (see {@link LastGood}). Default 1 MiB. */
+  readonly lastGoodBytes?: number;
   readonly onChange?: (change: DecisionChange) => void;
   /** Receives closed windows (fleet sharing); the local decision is then replaced by {@link AdaptiveTuner.adopt}. */
   readonly sink?: WindowSink;
@@ -43,6 +46,7 @@ export class AdaptiveTuner {
   private readonly bounds: AdaptiveBounds;
   private readonly clock: Clock;
   private readonly sampler: KeySampler;
+  private readonly lastGood: LastGood;
   private window = emptyCounts();
   private readonly smoothed = emptyCounts();
   private index: number;
@@ -54,6 +58,7 @@ export class AdaptiveTuner {
     this.bounds = options.bounds;
     this.clock = options.clock;
     this.sampler = new KeySampler(options.sampleSize ?? 1024, this.bounds.window);
+    this.lastGood = new LastGood(options.sampleSize ?? 1024, options.lastGoodBytes ?? 1024 * 1024);
     const now = this.clock.now();
     this.index = Math.floor(now / this.bounds.window);
     this.state = initialState(now);
@@ -75,7 +80,7 @@ export class AdaptiveTuner {
     this.roll(now);
     const window = this.window;
     window.calls++;
-    const gap = this.sampler.touch(fnv1a(key), now);
+    const gap = this.sampler.touch(key, now);
     if (gap !== undefined) {
       window.sampled++;
       if (gap >= 0) window.gaps[gapBucket(gap)]++;
@@ -91,16 +96,30 @@ export class AdaptiveTuner {
     window.runs++;
     window.successes++;
     window.durationUs += Math.round(ms * 1000);
-    // Only a tracked key's result is worth a digest (JSON of the result): most keys are not, under sampling.
-    const hash = fnv1a(key);
-    if (!this.sampler.tracks(hash)) return;
+    // Only a tracked key's result is worth a digest (JSON of the result): most keys are not, under sampling. Its last
+    // good result is kept in this process too, for a failure to fall back on (see lastGoodOf).
+    if (!this.sampler.tracks(key)) return;
     const digest = resultDigest(result);
     if (digest === undefined) return;
-    const seen = this.sampler.result(hash, digest, now);
+    this.lastGood.keep(key, result, digest.bytes, now);
+    const seen = this.sampler.result(key, digest.digest, now);
     if (!seen) return;
     window.observations++;
     window.exposureMs += seen.spanMs;
     if (seen.changed) window.changes++;
+  }
+
+  /**
+   * The last good result of a tracked key kept in this process, at most `maxStaleness` old, with its age (ms): what a
+   * failure of `key` falls back on when the backend has no last good value for it (the fallback was off).
+   */
+  lastGoodOf(key: string): { readonly value: unknown; readonly age: number } | undefined {
+    return this.lastGood.find(key, this.clock.now(), this.bounds.maxStaleness);
+  }
+
+  /** Drops the last good result kept in process for `key` (`@Invalidate` named the method). */
+  forget(key: string): void {
+    this.lastGood.forget(key);
   }
 
   /** A run of the method failed with an error that counts. */

@@ -88,15 +88,17 @@ export function Invalidate<A extends readonly unknown[] = readonly unknown[]>(
     const patterns: KeyFunction[] = typeof target === 'string' ? compileTemplates(site, [target], 'pattern') : [];
     const tags = compileTemplates(site, tagTemplates, 'tag');
     let keys: KeyFunction[] = [];
+    let forget: Array<(instance: object, source: KeySource) => void> = [];
     let cacheName = options.cache ?? (tagsOnly ? (target as { cache?: string }).cache : undefined);
     if (typeof target === 'function' || Array.isArray(target)) {
       const resolved = methodKeys(site, target as InvalidateMethodTarget, options as InvalidateOptions);
       keys = resolved.keys;
+      forget = resolved.forget;
       cacheName ??= resolved.cacheName;
     }
     strategyDecorator({
       definition: invalidateDefinition,
-      options: { patterns, keys, tags },
+      options: { patterns, keys, tags, forget },
       keys: { cache: cacheName },
       // The explorer rejects {req.…} on provider methods through this flag.
       usesRequest: usesRequest(typeof target === 'string' ? [target, ...tagTemplates] : tagTemplates),
@@ -108,7 +110,7 @@ function methodKeys(
   site: TemplateSite,
   target: InvalidateMethodTarget,
   options: InvalidateOptions,
-): { keys: KeyFunction[]; cacheName?: string } {
+): { keys: KeyFunction[]; forget: Array<(instance: object, source: KeySource) => void>; cacheName?: string } {
   const here = describe(site);
   const [method, name] = targetMethod(here, target);
   const layers = (getLayers(method) ?? []).filter((layer) => layer.storesResult);
@@ -147,7 +149,20 @@ function methodKeys(
     ];
     return [keyOf, ...suffixed];
   });
-  return { keys, cacheName: layers[0].cacheName };
+  // What a target layer keeps in process beside the backend (`@Adaptive`'s last good results), dropped with its keys.
+  // Under its own key, or the stacked one when it runs below a storing layer with the same key.
+  const forget = layers.flatMap((layer) => {
+    const { forget: drop } = layer.definition;
+    if (!drop) return [];
+    return [
+      (instance: object, source: KeySource) => {
+        const key = layer.key({ args: mapArgs(source.args) });
+        drop(layer.options, instance, key);
+        drop(layer.options, instance, stackedKey(key, layer.strategy));
+      },
+    ];
+  });
+  return { keys, forget, cacheName: layers[0].cacheName };
 }
 
 function targetMethod(here: string, target: InvalidateMethodTarget): [unknown, string] {

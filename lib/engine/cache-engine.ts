@@ -430,6 +430,10 @@ export class CacheEngine implements StrategyCache {
     return result;
   }
 
+  outsideTransaction<T>(fn: () => Promise<T>): Promise<T> {
+    return this.transactions.outside(fn);
+  }
+
   private readonly transactionPort: TransactionPort = {
     storeTtl: (ttl) => storeTtl(ttl, this.config.ttl),
     encode: (key, value) => this.codec.encode(key, value),

@@ -5,13 +5,18 @@ import type { AdaptiveTuner } from '../adaptive/tuner.js';
 import type { AdaptiveBounds, AdaptiveDecision } from '../adaptive/types.js';
 import type { CircuitState } from '../backends/protect-types.js';
 import { CircuitOpenError } from '../errors.js';
+import { MISS } from '../miss.js';
 import { Recording } from '../streams/recording.js';
 import { cacheStrategy, type CacheStrategyOptions } from './cache.strategy.js';
 import { circuitBreakerStrategy, type CircuitBreakerStrategyOptions } from './circuit-breaker.strategy.js';
 import { earlyStrategy, type EarlyStrategyOptions } from './early.strategy.js';
 import { failoverStrategy, type FailoverStrategyOptions } from './failover.strategy.js';
+import { agedCache, type PrimedRead } from './aged-cache.js';
+import { fromStored, settle } from './cached-errors.js';
+import { asWrittenEnvelope } from './envelope.js';
 import { defineStrategy, type StrategyDefinition } from './layer.js';
 import {
+  errorName,
   matchesExceptions,
   type ExceptionsOption,
   type LimitInfo,
@@ -44,6 +49,12 @@ interface Plan {
   readonly early?: EarlyStrategyOptions;
   readonly failover?: FailoverStrategyOptions;
   readonly circuit?: CircuitBreakerStrategyOptions;
+  /**
+   * The cache as the cache or early strategy sees it, per cache object: entries with their write time, read under
+   * this decision's TTL (see aged-cache.ts). One per cache object, so that what strategies keep per cache (streams
+   * being recorded) is shared by its calls.
+   */
+  readonly aged: WeakMap<StrategyCache, StrategyCache>;
 }
 
 const plans = new WeakMap<AdaptiveDecision, Plan>();
@@ -58,7 +69,8 @@ const FAILOVER = ':%failover';
 /**
  * What a decision runs, outermost first, as the same decorators stacked by hand would: `@Failover` (the last good
  * value, kept while anything is stored or failures are watched) over `@Cache` or `@Early` over `@CircuitBreaker`. A
- * hit never reaches the circuit; an open circuit's fast failure falls back to the last good value.
+ * hit never reaches the circuit; an open circuit's fast failure falls back to the last good value. A cached
+ * decision's hit does not reach the failover layer either (see `cachedCall`).
  */
 function planOf(decision: AdaptiveDecision, options: AdaptiveStrategyOptions): Plan {
   let plan = plans.get(decision);
@@ -90,9 +102,20 @@ function planOf(decision: AdaptiveDecision, options: AdaptiveStrategyOptions): P
             exceptions,
           }
         : undefined,
+    aged: new WeakMap(),
   };
   plans.set(decision, plan);
   return plan;
+}
+
+/** The cache under `plan`'s TTL (see {@link Plan.aged}). */
+function agedFor(plan: Plan, decision: AdaptiveDecision, cache: StrategyCache): StrategyCache {
+  let aged = plan.aged.get(cache);
+  if (!aged) {
+    const refreshAfter = decision.store === 'early' ? decision.refreshAfter : undefined;
+    plan.aged.set(cache, (aged = agedCache(cache, { ttl: decision.ttl, refreshAfter })));
+  }
+  return aged;
 }
 
 /**
@@ -100,10 +123,12 @@ function planOf(decision: AdaptiveDecision, options: AdaptiveStrategyOptions): P
  * served here marks that run, so the strategy above does not store it, as between stacked layers). Everything else
  * goes to the layer's call: hits, stale values and circuit steps count in the layer's statistics.
  */
-class DelegatedCall implements StrategyCall {
+class DelegatedCall implements StrategyCall, PrimedRead {
   readonly target: string;
   readonly args: readonly unknown[];
   readonly source: StrategyCall['source'];
+  /** What is left of the TTL of the entry last read through the aged cache, for the age of the hit reported next. */
+  private noted?: { readonly key: string; readonly left: number };
 
   constructor(
     private readonly parent: StrategyCall,
@@ -111,16 +136,36 @@ class DelegatedCall implements StrategyCall {
     private readonly run: RunReport | undefined,
     /** TTL of the entries this strategy serves, for the age detection reports. */
     private readonly lifetime: number | undefined,
+    /** What the hit path read under `key` already: the strategy's first read (see aged-cache.ts). */
+    private read?: { readonly raw: unknown },
   ) {
     this.target = parent.target;
     this.args = parent.args;
     this.source = parent.source;
   }
 
+  takeRead(key: string): { readonly raw: unknown } | undefined {
+    const read = key === this.key ? this.read : undefined;
+    this.read = undefined;
+    return read;
+  }
+
+  /** Read with the value by the aged cache (aged-cache.ts): never asked of the backend, whose expiry may be older. */
+  noteExpire(key: string, ttl: number): void {
+    this.noted = { key, left: ttl };
+  }
+
   report(hit: Parameters<StrategyCall['report']>[0]): Promise<void> | void {
     if (this.run) this.run.served = true;
+    const key = hit.key ?? this.key;
     const lifetime = hit.lifetime ?? this.lifetime;
-    return this.parent.report({ ...hit, key: hit.key ?? this.key, ...(lifetime === undefined ? {} : { lifetime }) });
+    const remaining = hit.remaining ?? (this.noted?.key === key ? this.noted.left : undefined);
+    return this.parent.report({
+      ...hit,
+      key,
+      ...(lifetime === undefined ? {} : { lifetime }),
+      ...(remaining === undefined ? {} : { remaining }),
+    });
   }
 
   markServed(): void {
@@ -158,8 +203,34 @@ function delegate<O>(
   lifetime: number | undefined,
   cache: StrategyCache,
   next: Next,
+  read?: { readonly raw: unknown },
 ): Next {
-  return (run) => strategy(new DelegatedCall(call, key, run, lifetime), options, cache, next);
+  return (run) => strategy(new DelegatedCall(call, key, run, lifetime, read), options, cache, next);
+}
+
+/**
+ * A failure that no delegated layer answered (the fallback in the backend was off, or held nothing for the key): the
+ * last good result this process kept for the key (lib/adaptive/last-good.ts), at most `maxStaleness` old, or the
+ * error.
+ */
+async function lastGoodOrThrow(
+  call: StrategyCall,
+  options: AdaptiveStrategyOptions,
+  tuner: AdaptiveTuner,
+  error: unknown,
+): Promise<unknown> {
+  if (!(error instanceof CircuitOpenError) && !matchesExceptions(options.exceptions, error)) throw error;
+  const kept = tuner.lastGoodOf(call.key);
+  if (!kept) throw error;
+  const lifetime = options.bounds.maxStaleness;
+  await call.report({
+    strategy: 'failover',
+    stale: true,
+    exception: errorName(error),
+    lifetime,
+    remaining: Math.max(0, lifetime - kept.age),
+  });
+  return kept.value;
 }
 
 /** Results the tuner cannot compare (a recorded stream): counted as runs, not as change observations. */
@@ -194,12 +265,90 @@ function reportChange(call: StrategyCall, tuner: AdaptiveTuner): void {
  * strategies. See lib/adaptive/decide.ts for the rules.
  */
 export const adaptiveStrategy: Strategy<AdaptiveStrategyOptions> = (call, options, cache, next) => {
-  const tuner = tunerFor(instanceOf(cache), options, () => {
+  const instance = instanceOf(cache);
+  const tuner = existingTuner(instance, options) ?? newTuner(instance, options);
+  const decision = tuner.onCall(call.key);
+  reportChange(call, tuner);
+  const plan = planOf(decision, options);
+  const link = tuner.sink;
+  const due = link instanceof FleetLink && link.due;
+  // The hit path of a cached decision: a fresh entry answers at once, without the delegated layers (a hit has no
+  // failure to fall back from, no run to observe). Anything else runs the chain, which takes this read as its own.
+  if (plan.cache && !due) return cachedCall(call, options, cache, next, tuner, decision, plan);
+  const answer = runPlan(call, options, cache, next, tuner, decision, plan, undefined);
+  if (!due) return answer;
+  // A window closed: exchanged with the fleet once the call has answered (a background task, waited for at
+  // shutdown; started later, it does not count the call's own run as a background refresh). Outside the caller's
+  // transaction: the fleet's counters and decision are the method's bookkeeping, not the caller's writes, so a
+  // rollback must not undo them nor a commit hold them back.
+  const share = () =>
+    call.background(() =>
+      cache.outsideTransaction(async () => {
+        try {
+          const state = await (link as FleetLink).exchange(cache, wallClock.now());
+          if (state) tuner.adopt(state.tuner);
+        } catch (error) {
+          // The backend is down (safe mode answers reads, but counters fail): decide here until it is back, said once.
+          tuner.decideAlone();
+          const why = error instanceof Error ? error.message : String(error);
+          call.reportProblem?.(
+            'fleet',
+            `fleet sharing failed (${why}); this process decides from its own calls until the backend answers again.`,
+          );
+        }
+      }),
+    );
+  return answer.finally(share);
+};
+
+function newTuner(instance: object, options: AdaptiveStrategyOptions): AdaptiveTuner {
+  return tunerFor(instance, options, () => {
     const link = options.fleet ? new FleetLink(options.namespace, options.bounds) : undefined;
     return { bounds: options.bounds, clock: wallClock, sampleSize: options.sampleSize, sink: link };
   });
-  const decision = tuner.onCall(call.key);
-  reportChange(call, tuner);
+}
+
+/** A call under a cached decision: a fresh entry answers (reported with its real age), anything else runs the chain. */
+async function cachedCall(
+  call: StrategyCall,
+  options: AdaptiveStrategyOptions,
+  cache: StrategyCache,
+  next: Next,
+  tuner: AdaptiveTuner,
+  decision: AdaptiveDecision,
+  plan: Plan,
+): Promise<unknown> {
+  let raw: unknown;
+  try {
+    raw = await cache.read(call.key);
+  } catch {
+    // The chain reads again, and a failure there is answered as any failure of the chain is.
+    return runPlan(call, options, cache, next, tuner, decision, plan, undefined);
+  }
+  const entry = asWrittenEnvelope(raw);
+  const left = entry === MISS ? 0 : entry.w + decision.ttl - wallClock.now();
+  const value = entry === MISS || left <= 0 ? MISS : fromStored(undefined, entry.v);
+  if (value === MISS) return runPlan(call, options, cache, next, tuner, decision, plan, { raw });
+  const reported = call.report({ strategy: 'cache', lifetime: decision.ttl, remaining: Math.min(left, decision.ttl) });
+  if (reported) await reported;
+  return settle(value);
+}
+
+/**
+ * Runs a call under `plan`, outermost first as the same decorators stacked by hand would: the last good value in
+ * the backend (`@Failover`) over `@Cache` or `@Early` over `@CircuitBreaker` over the method, observed; a failure
+ * nothing answered falls back on the last good result kept in process. `read`: the entry the hit path already read.
+ */
+function runPlan(
+  call: StrategyCall,
+  options: AdaptiveStrategyOptions,
+  cache: StrategyCache,
+  next: Next,
+  tuner: AdaptiveTuner,
+  decision: AdaptiveDecision,
+  plan: Plan,
+  read: { readonly raw: unknown } | undefined,
+): Promise<unknown> {
   const observed: Next = async (run) => {
     const started = performance.now();
     let result: unknown;
@@ -218,46 +367,24 @@ export const adaptiveStrategy: Strategy<AdaptiveStrategyOptions> = (call, option
       tuner.onSuccess(call.key, result instanceof Recording ? UNCOMPARABLE : result, performance.now() - started);
     return result;
   };
-  const plan = planOf(decision, options);
   let chain = observed;
   if (plan.circuit)
     chain = delegate(circuitBreakerStrategy, call, options.namespace, plan.circuit, undefined, cache, chain);
-  if (plan.cache) chain = delegate(cacheStrategy, call, call.key, plan.cache, decision.ttl, cache, chain);
-  else if (plan.early) chain = delegate(earlyStrategy, call, call.key + EARLY, plan.early, decision.ttl, cache, chain);
-  if (plan.failover) {
-    chain = delegate(
-      failoverStrategy,
-      call,
-      call.key + FAILOVER,
-      plan.failover,
-      plan.failover.ttl as number,
-      cache,
-      chain,
-    );
+  if (plan.cache) {
+    const aged = agedFor(plan, decision, cache);
+    chain = delegate(cacheStrategy, call, call.key, plan.cache, decision.ttl, aged, chain, read);
+  } else if (plan.early) {
+    const aged = agedFor(plan, decision, cache);
+    chain = delegate(earlyStrategy, call, call.key + EARLY, plan.early, decision.ttl, aged, chain);
   }
-  const link = tuner.sink;
+  if (plan.failover) {
+    const { failover } = plan;
+    chain = delegate(failoverStrategy, call, call.key + FAILOVER, failover, failover.ttl as number, cache, chain);
+  }
   // A report of its own even when nothing is delegated: a layer stacked below that serves marks it, and that answer
   // is then not observed as a run of the method.
-  if (!(link instanceof FleetLink) || !link.due) return chain({});
-  // A window closed: exchanged with the fleet once the call has answered (a background task, waited for at
-  // shutdown; started later, it does not count the call's own run as a background refresh).
-  const share = () =>
-    call.background(async () => {
-      try {
-        const state = await link.exchange(cache, wallClock.now());
-        if (state) tuner.adopt(state.tuner);
-      } catch (error) {
-        // The backend is down (safe mode answers reads, but counters fail): decide here until it is back, said once.
-        tuner.decideAlone();
-        const why = error instanceof Error ? error.message : String(error);
-        call.reportProblem?.(
-          'fleet',
-          `fleet sharing failed (${why}); this process decides from its own calls until the backend answers again.`,
-        );
-      }
-    });
-  return chain({}).finally(share);
-};
+  return chain({}).catch((error: unknown) => lastGoodOrThrow(call, options, tuner, error));
+}
 
 /** `adaptive` layers: store results (TTL decided per method at run time, so no fixed TTL trait). */
 export const adaptiveDefinition: StrategyDefinition<AdaptiveStrategyOptions> = defineStrategy<AdaptiveStrategyOptions>({
@@ -265,6 +392,7 @@ export const adaptiveDefinition: StrategyDefinition<AdaptiveStrategyOptions> = d
   run: adaptiveStrategy,
   storesResult: true,
   derivedKeys: [EARLY, FAILOVER],
+  forget: (options, instance, key) => existingTuner(instance, options)?.forget(key),
   traits: (options) => ({
     adaptive: (instance: object) => existingTuner(instance, options)?.snapshot(),
   }),

@@ -1,3 +1,4 @@
+import { instanceOf } from '../adaptive/registry.js';
 import type { KeyFunction, KeySource } from '../keys/key-template.js';
 import type { Strategy } from './strategy.js';
 import { defineStrategy, type StrategyDefinition } from './layer.js';
@@ -10,6 +11,11 @@ export interface InvalidateStrategyOptions {
   readonly keys: readonly KeyFunction[];
   /** Tags whose keys are removed (through the tag index, no scan). */
   readonly tags: readonly KeyFunction[];
+  /**
+   * What a decorated target method keeps in process for this call's (mapped) arguments, dropped on the cache instance
+   * given (see `StrategyDefinition.forget`).
+   */
+  readonly forget?: ReadonlyArray<(instance: object, source: KeySource) => void>;
 }
 
 /**
@@ -26,6 +32,7 @@ export const invalidateStrategy: Strategy<InvalidateStrategyOptions> = async (ca
   }
   for (const key of options.keys) work.push(cache.delete(key(source)));
   if (options.tags.length) work.push(cache.deleteTags(...options.tags.map((tag) => tag(source))));
+  for (const forget of options.forget ?? []) forget(instanceOf(cache), source);
   await Promise.all(work);
   return result;
 };

@@ -32,6 +32,11 @@ export interface StrategyDefinition<O> {
    * with it when `@Invalidate` names the method.
    */
   readonly derivedKeys?: readonly string[];
+  /**
+   * Drops what the strategy keeps in this process for `key` on a cache instance (identified by its statistics
+   * collector), when `@Invalidate` names the method: `@Adaptive`'s last good results. `options`: the decorator's.
+   */
+  forget?(options: O, instance: object, key: string): void;
   /** What its options mean to the adapters; called with the options the layer runs with (see `layerOptions`). */
   traits(options: O): StrategyTraits;
 }

@@ -56,6 +56,11 @@ export interface StrategyCache {
   writeState(name: string, value: unknown, ttl: number): Promise<boolean>;
   /** Runs `fn` in a transaction of this instance, or in the one already running in this async context. */
   transaction<T>(fn: () => Promise<T>, options: TransactionOptions): Promise<T>;
+  /**
+   * Runs `fn` outside the transaction of this async context, if any: its commands reach the backend at once, and
+   * neither a rollback nor a commit of the caller's transaction touches them (background bookkeeping).
+   */
+  outsideTransaction<T>(fn: () => Promise<T>): Promise<T>;
 }
 
 /** Who wants the remaining TTL of a value read by {@link StrategyCache.read}: the call that will report the hit. */

@@ -29,6 +29,14 @@ export class TransactionGate implements PipelineGate {
     return state?.open ? state : undefined;
   }
 
+  /**
+   * Runs `fn`, and everything it starts, outside any transaction of the current async context: its commands go
+   * straight to the backend (bookkeeping that a caller's rollback must not undo, such as `@Adaptive`'s fleet exchange).
+   */
+  outside<T>(fn: () => Promise<T>): Promise<T> {
+    return this.used ? this.scope.exit(fn) : fn();
+  }
+
   run<T>(state: TransactionState, fn: () => Promise<T>): Promise<T> {
     this.used = true;
     return this.scope.run(state, fn);

@@ -1,0 +1,71 @@
+import type { Clock } from '../clock.js';
+import { fnv1a } from './digest.js';
+import { LastGood } from './last-good.js';
+import { AdaptiveTuner } from './tuner.js';
+import type { AdaptiveBounds } from './types.js';
+
+const bounds: AdaptiveBounds = { maxTtl: 60_000, maxStaleness: 30_000, minTtl: 1000, slowRun: 100, window: 10_000 };
+
+class ManualClock implements Clock {
+  constructor(public time = 1_000_000) {}
+  now(): number {
+    return this.time;
+  }
+}
+
+/** Two keys with the same 32-bit FNV-1a hash (the sampler tracks keys by this hash). */
+const COLLIDING = ['costarring', 'liquid'] as const;
+
+describe('LastGood', () => {
+  it('keeps a copy: a caller changing its result afterwards does not change what a failure falls back on', () => {
+    const kept = new LastGood(10, 10_000);
+    const result = { id: 1, tags: ['a'] };
+    kept.keep('k', result, 20, 0);
+    result.tags.push('changed');
+    expect(kept.find('k', 100, 1000)).toEqual({ value: { id: 1, tags: ['a'] }, age: 100 });
+  });
+
+  it('answers nothing older than maxAge, and forgets it', () => {
+    const kept = new LastGood(10, 10_000);
+    kept.keep('k', 'v', 3, 0);
+    expect(kept.find('k', 1001, 1000)).toBeUndefined();
+    expect(kept.size).toBe(0);
+  });
+
+  it('holds at most maxEntries keys and about maxBytes, the least recently kept leaving first', () => {
+    const byCount = new LastGood(3, 1000);
+    for (const key of ['a', 'b', 'c']) byCount.keep(key, key, 10, 0);
+    byCount.keep('a', 'a again', 10, 0); // a is now the most recently kept
+    byCount.keep('d', 'd', 10, 0);
+    expect(['a', 'b', 'c', 'd'].map((key) => byCount.find(key, 0, 1000)?.value)).toEqual([
+      'a again',
+      undefined,
+      'c',
+      'd',
+    ]);
+    const byBytes = new LastGood(100, 100);
+    for (let i = 0; i < 9; i++) byBytes.keep(`k${i}`, i, 12, 0);
+    expect(byBytes.usedBytes).toBe(96);
+    expect(byBytes.find('k0', 0, 1000)).toBeUndefined();
+    byBytes.keep('big', 'x'.repeat(13), 13, 0); // more than an eighth of maxBytes: not kept
+    expect(byBytes.find('big', 0, 1000)).toBeUndefined();
+    byBytes.keep('k1', () => 1, 1, 0); // cannot be copied: not kept, and the older value is gone too
+    expect(byBytes.find('k1', 0, 1000)).toBeUndefined();
+  });
+});
+
+describe('AdaptiveTuner.lastGoodOf', () => {
+  it("keeps every tracked key's last success, by its full key: a hash collision never answers another key", () => {
+    const clock = new ManualClock();
+    const tuner = new AdaptiveTuner({ bounds, clock });
+    const [a, b] = COLLIDING;
+    expect(fnv1a(a)).toBe(fnv1a(b));
+    tuner.onCall(a);
+    tuner.onSuccess(a, { key: a }, 5);
+    tuner.onCall(b); // tracked too, apart from a
+    expect(tuner.lastGoodOf(a)?.value).toEqual({ key: a });
+    expect(tuner.lastGoodOf(b)).toBeUndefined();
+    clock.time += bounds.maxStaleness + 1;
+    expect(tuner.lastGoodOf(a)).toBeUndefined(); // older than maxStaleness
+  });
+});

@@ -1,0 +1,72 @@
+import { MISS } from '../miss.js';
+import { asEnvelope, asWrittenEnvelope, type WrittenEnvelope } from './envelope.js';
+import type { ReadExpiry, StrategyCache } from './strategy.js';
+
+/** The TTL an entry is read under: the decision's, which may have changed since the entry was written. */
+export interface AgedTerms {
+  /** TTL (ms): an entry written longer ago is a miss. */
+  readonly ttl: number;
+  /**
+   * Age (ms) after which an `@Early` envelope inside the entry is due for refresh (the decision's `refreshAfter`), when
+   * it comes sooner than the one it was written with.
+   */
+  readonly refreshAfter?: number;
+}
+
+/**
+ * A call whose entry was read already (`@Adaptive`'s hit path, which found no fresh entry): the first read of that
+ * key through the aged cache takes it instead of asking the backend again.
+ */
+export interface PrimedRead {
+  takeRead?(key: string): { readonly raw: unknown } | undefined;
+}
+
+/** A stored entry under {@link AgedTerms}: fresh (its value, and what is left of the TTL) or a miss. */
+export function freshEntry(
+  stored: unknown,
+  ttl: number,
+  now: number,
+): { readonly entry: WrittenEnvelope; readonly left: number } | typeof MISS {
+  const entry = asWrittenEnvelope(stored);
+  if (entry === MISS) return MISS;
+  const left = entry.w + ttl - now;
+  // An entry from the future (clocks of two processes apart) is not older than the TTL: it is served.
+  return left > 0 ? { entry, left: Math.min(left, ttl) } : MISS;
+}
+
+/** The stored form of `value` written now, under `ttl`. */
+export function agedEnvelope(value: unknown, ttl: number, now: number): WrittenEnvelope {
+  return { v: value, at: now + ttl, w: now };
+}
+
+/**
+ * The cache as the strategies `@Adaptive` delegates to (`@Cache`, `@Early`) see it: every value they store is kept in
+ * an envelope with its write time, and a read answers a miss for an entry older than the current TTL. The decision
+ * may have lowered the TTL since an entry was written under a longer one: that entry is not served past the new TTL,
+ * and a hit's age is its real age (what is left of the TTL is handed to `expiry.noteExpire`, not asked of the
+ * backend, whose expiry is still the old TTL's). Everything else goes to `cache` untouched.
+ */
+export function agedCache(cache: StrategyCache, terms: AgedTerms): StrategyCache {
+  const { ttl, refreshAfter } = terms;
+  const read = async (key: string, expiry?: ReadExpiry & PrimedRead): Promise<unknown> => {
+    const primed = expiry?.takeRead?.(key);
+    const fresh = freshEntry(primed ? primed.raw : await cache.read(key), ttl, Date.now());
+    if (fresh === MISS) return MISS;
+    expiry?.noteExpire?.(key, fresh.left);
+    const { entry } = fresh;
+    if (refreshAfter === undefined) return entry.v;
+    // An early envelope: due for refresh at the sooner of the age it was written with and the decision's.
+    const early = asEnvelope(entry.v);
+    return early === MISS ? MISS : { v: early.v, at: Math.min(early.at, entry.w + refreshAfter) };
+  };
+  const set: StrategyCache['set'] = (key, value, options) =>
+    cache.set(key, agedEnvelope(value, ttl, Date.now()), options);
+  return new Proxy(cache, {
+    get(target, prop) {
+      if (prop === 'read') return read;
+      if (prop === 'set') return set;
+      const value = Reflect.get(target, prop, target) as unknown;
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
