@@ -1,7 +1,8 @@
 /**
  * The behaviour every backend must share, as one reusable suite: `backendContract('mem://', () => createCache())`.
  * Each contract gets one instance from `make()`, cleared after every test, and each test a unique key prefix;
- * instances a test makes with `makeWith` are cleared and closed after it. Timing tests use 50-150 ms TTLs with small margins.
+ * instances a test makes with `makeWith` are cleared and closed after it. Expiry tests use a TTL of {@link TTL}
+ * (300 ms): what they check before it runs out has 300 ms, and they wait {@link PAST_TTL} before checking it ran out.
  */
 import { CacheService, CacheValueError, createCache, LockedError } from '../../lib/index.js';
 import { heldCalls, readsOf } from './strategy-fixtures.js';
