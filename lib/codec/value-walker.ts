@@ -163,7 +163,8 @@ function tagObject(object: object, path: string, ancestors: object[]): Tagged {
  * that need it replaced: the copy keeps the shape of what it copies, which V8 lays out as compactly as the
  * original literal (an object rebuilt key by key took 409 B where its literal takes 345), and an array of constants
  * shares its copy-on-write elements. Spread defines own properties, so a `__proto__` key stays data. Any other
- * object (Date, Map, Set, bytes, class instances, `toJSON`) is copied through its tagged form.
+ * object (Date, Map, Set, bytes, class instances, `toJSON`) is copied through its tagged form. When the value holds an
+ * instance of a registered class ({@link registeredCount} moved), the answer is not a copy to keep.
  */
 export function copyOf(value: unknown, path = '', ancestors: object[] = []): unknown {
   if (typeof value !== 'object') {
@@ -196,7 +197,13 @@ function copyObject(object: object, path: string, ancestors: object[]): unknown 
     }
     return out;
   }
-  if (proto !== Object.prototype && proto !== null) return fromTagged(tagObject(object, path, ancestors));
+  if (proto !== Object.prototype && proto !== null) {
+    const before = registeredMade;
+    const tagged = tagObject(object, path, ancestors);
+    // Not rebuilt when it holds a registered class (it could be outdated already): the caller, seeing
+    // registeredCount() move, keeps the whole value's tagged tree instead (see CloneCodec).
+    return registeredMade === before ? fromTagged(tagged) : tagged;
+  }
   const toJSON = (object as { toJSON?: unknown }).toJSON;
   if (typeof toJSON === 'function') return copyOf(toJSON.call(object), path, ancestors);
   // Spread would also copy symbol keys, which the tagged form leaves out.
