@@ -55,7 +55,8 @@ export class CloneCodec implements Codec {
 
   decode(_key: string, raw: unknown): unknown {
     if (raw === UNDEFINED) return undefined;
-    return raw instanceof RegisteredCopy ? raw.read() : raw;
+    // Until one was made, no stored value can be a RegisteredCopy: a hit skips the prototype walk.
+    return RegisteredCopy.made && raw instanceof RegisteredCopy ? raw.read() : raw;
   }
 }
 
@@ -67,10 +68,13 @@ export class CloneCodec implements Codec {
  * the class registered under the name is another definition.
  */
 class RegisteredCopy {
+  /** Whether any instance was made in this process. */
+  static made = false;
   private value: unknown;
   private version = -1;
 
   constructor(private readonly tagged: Tagged) {
+    RegisteredCopy.made = true;
     this.read();
   }
 
