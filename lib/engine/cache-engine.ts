@@ -14,7 +14,7 @@ import { CacheBackendError, CacheValueError, CashewsConfigError, CashewsError, L
 import { assertCacheKey, isProtectedKey, protectedKey, reservedKeyError } from '../keys/protected-keys.js';
 import { BurstLogger } from '../logging/burst-logger.js';
 import { LostLocks } from '../lost-locks.js';
-import { MISS } from '../miss.js';
+import { MISS, PENDING } from '../miss.js';
 import type { CommandArgs, CommandCall, CommandName, CommandResults } from '../pipeline/command.js';
 import type { CommandHook } from '../pipeline/command-hook.js';
 import { CommandPipeline } from '../pipeline/command-pipeline.js';
@@ -65,7 +65,7 @@ import { checkTags } from '../tags/tag-keys.js';
 const ignore = (): void => undefined;
 
 /** {@link CacheEngine.readNow}'s answer when the value cannot be known without waiting. */
-export const PENDING: unique symbol = Symbol('cashews.pending');
+export { PENDING };
 
 /** The TTL of a stored value as commands take it (see `StoreTtl` in cache.service.ts). */
 type StoreTtl = Duration | 'never';
