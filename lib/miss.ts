@@ -16,3 +16,6 @@
 export const MISS: unique symbol = Symbol('cashews.miss');
 /** The type of {@link MISS}: `if (value === MISS)` narrows to it. */
 export type Miss = typeof MISS;
+
+/** What a synchronous read answers when the value cannot be known without waiting (see `StrategyCache.readNow`). */
+export const PENDING: unique symbol = Symbol('cashews.pending');

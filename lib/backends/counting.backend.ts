@@ -26,36 +26,36 @@ export class CountingBackend implements Backend {
   constructor(readonly inner: Backend) {
     this.kind = inner.kind;
     this.stores = inner.stores;
-    const counters = this.counters;
     const { getSync, readLocal, countKeys, commit, getExpireSync } = inner;
-    if (getExpireSync) {
-      this.getExpireSync = (key) => {
-        counters.commands++;
-        return getExpireSync.call(inner, key);
-      };
-    }
     if (countKeys) this.countKeys = () => this.count(countKeys.call(inner));
     // A commit is one command, however many writes it carries (one MULTI/EXEC round trip on Redis).
     if (commit) this.commit = (writes) => this.count(commit.call(inner, writes));
-    if (getSync) {
-      this.getSync = (key) => {
-        const raw = getSync.call(inner, key);
-        counters.commands++;
-        counters.read(raw !== undefined);
-        return raw;
-      };
+    // Methods of the class, not closures per instance: the hit path of a memory or client-side read inlines them.
+    if (getSync) this.getSync = this.countedGetSync;
+    if (readLocal) this.readLocal = this.countedReadLocal;
+    if (getExpireSync) this.getExpireSync = this.countedGetExpireSync;
+  }
+
+  private countedGetSync(key: string): unknown {
+    const raw = (this.inner.getSync as (key: string) => unknown)(key);
+    this.counters.commands++;
+    this.counters.read(raw !== undefined);
+    return raw;
+  }
+
+  private countedGetExpireSync(key: string): number {
+    this.counters.commands++;
+    return (this.inner.getExpireSync as (key: string) => number)(key);
+  }
+
+  private countedReadLocal(key: string, decode: (key: string, raw: unknown) => unknown): unknown {
+    const value = (this.inner.readLocal as NonNullable<Backend['readLocal']>)(key, decode);
+    // A local hit is a read this backend served; a local miss goes on to `get`, which counts it.
+    if (value !== MISS) {
+      this.counters.commands++;
+      this.counters.hits++;
     }
-    if (readLocal) {
-      this.readLocal = (key, decode) => {
-        const value = readLocal.call(inner, key, decode);
-        // A local hit is a read this backend served; a local miss goes on to `get`, which counts it.
-        if (value !== MISS) {
-          counters.commands++;
-          counters.hits++;
-        }
-        return value;
-      };
-    }
+    return value;
   }
 
   connect(): Promise<void> {

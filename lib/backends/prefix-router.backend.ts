@@ -76,8 +76,8 @@ export class PrefixRouterBackend implements Backend {
     }
     if (this.entries.some(({ backend }) => backend.readLocal)) {
       this.readLocal = (key, decode) => {
-        const readLocal = this.pick(key).backend.readLocal;
-        return readLocal ? readLocal(key, decode) : MISS;
+        const { backend } = this.pick(key);
+        return backend.readLocal ? backend.readLocal(key, decode) : MISS;
       };
     }
   }

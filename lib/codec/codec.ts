@@ -2,6 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { brotliCompressSync, brotliDecompressSync, constants, gunzipSync, gzipSync } from 'node:zlib';
 import { registryVersion } from './class-registry.js';
 import {
+  copyOf,
   fromTagged,
   MAX_DEPTH,
   OutdatedClassError,
@@ -44,8 +45,9 @@ export class CloneCodec implements Codec {
     if (value === undefined) return UNDEFINED;
     if (typeof value === 'object' && value !== null) {
       const before = registeredCount();
-      const tagged = toTagged(value);
-      return registeredCount() === before ? fromTagged(tagged) : new RegisteredCopy(tagged);
+      const copy = copyOf(value);
+      // Instances of registered classes are rare: the value is walked again for the tree they are rebuilt from.
+      return registeredCount() === before ? copy : new RegisteredCopy(toTagged(value));
     }
     // Primitives need no copy but still go through the walker's checks (functions, symbols).
     return typeof value === 'function' || typeof value === 'symbol' ? toTagged(value) : value;
@@ -53,7 +55,8 @@ export class CloneCodec implements Codec {
 
   decode(_key: string, raw: unknown): unknown {
     if (raw === UNDEFINED) return undefined;
-    return raw instanceof RegisteredCopy ? raw.read() : raw;
+    // Until one was made, no stored value can be a RegisteredCopy: a hit skips the prototype walk.
+    return RegisteredCopy.made && raw instanceof RegisteredCopy ? raw.read() : raw;
   }
 }
 
@@ -65,10 +68,13 @@ export class CloneCodec implements Codec {
  * the class registered under the name is another definition.
  */
 class RegisteredCopy {
+  /** Whether any instance was made in this process. */
+  static made = false;
   private value: unknown;
   private version = -1;
 
   constructor(private readonly tagged: Tagged) {
+    RegisteredCopy.made = true;
     this.read();
   }
 

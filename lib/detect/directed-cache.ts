@@ -43,6 +43,8 @@ export function directedCache(cache: Cache, directives: RequestDirectives, ttl: 
   return new Proxy(cache, {
     get(target, prop) {
       if (prop === 'read') return read;
+      // Every read goes through the directives above.
+      if (prop === 'readNow') return undefined;
       if (prop === 'set') return set;
       const value = Reflect.get(target, prop, target) as unknown;
       return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;

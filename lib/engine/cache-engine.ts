@@ -14,7 +14,7 @@ import { CacheBackendError, CacheValueError, CashewsConfigError, CashewsError, L
 import { assertCacheKey, isProtectedKey, protectedKey, reservedKeyError } from '../keys/protected-keys.js';
 import { BurstLogger } from '../logging/burst-logger.js';
 import { LostLocks } from '../lost-locks.js';
-import { MISS } from '../miss.js';
+import { MISS, PENDING } from '../miss.js';
 import type { CommandArgs, CommandCall, CommandName, CommandResults } from '../pipeline/command.js';
 import type { CommandHook } from '../pipeline/command-hook.js';
 import { CommandPipeline } from '../pipeline/command-pipeline.js';
@@ -65,7 +65,7 @@ import { checkTags } from '../tags/tag-keys.js';
 const ignore = (): void => undefined;
 
 /** {@link CacheEngine.readNow}'s answer when the value cannot be known without waiting. */
-export const PENDING: unique symbol = Symbol('cashews.pending');
+export { PENDING };
 
 /** The TTL of a stored value as commands take it (see `StoreTtl` in cache.service.ts). */
 type StoreTtl = Duration | 'never';
@@ -102,8 +102,9 @@ export class CacheEngine implements StrategyCache {
   private readonly failures: BurstLogger;
   /** Runs in flight per key, with when they started (`shareFor`). */
   private readonly inflight = new Map<string, { promise: Promise<unknown>; started: number }>();
-  private readonly sync?: (key: string) => unknown;
-  private readonly local?: NonNullable<Backend['readLocal']>;
+  /** Reads may be answered in process: `storage.getSync` (memory with the clone codec) or `storage.readLocal`. */
+  private readonly sync: boolean;
+  private readonly local: boolean;
   private closed?: Promise<void>;
   /** Per-process state of rate limits and circuits while the backend is unreachable (safe mode). */
   private fallback?: MemoryBackend;
@@ -124,8 +125,8 @@ export class CacheEngine implements StrategyCache {
     if (backend.usage) this.storage = backend;
     else this.storage = this.counted = new CountingBackend(backend);
     // Memory values are live copies only with the clone codec; a synchronous read of strings gains nothing.
-    if (this.storage.getSync && this.codec instanceof CloneCodec) this.sync = this.storage.getSync.bind(this.storage);
-    if (this.storage.readLocal) this.local = this.storage.readLocal.bind(this.storage);
+    this.sync = this.storage.getSync !== undefined && this.codec instanceof CloneCodec;
+    this.local = this.storage.readLocal !== undefined;
     this.runtime = new RuntimeSwitch(config.enable);
     this.pipeline = new CommandPipeline([this.runtime, this.further], hooks, [this.transactions]);
   }
@@ -210,10 +211,6 @@ export class CacheEngine implements StrategyCache {
   }
 
   /**
-   * The value of `key` (or {@link MISS}) when it is known without waiting: a memory backend or a client-side
-   * layer holding it, and nothing in the pipeline. {@link PENDING} otherwise: call {@link read}.
-   */
-  /**
    * The remaining TTL of `key` (as {@link getExpire}) when the backend answers it synchronously and nothing in the
    * pipeline must see the command; `undefined` otherwise (call {@link getExpire}).
    */
@@ -227,6 +224,10 @@ export class CacheEngine implements StrategyCache {
     }
   }
 
+  /**
+   * The value of `key` (or {@link MISS}) when it is known without waiting: a memory backend or a client-side
+   * layer holding it, and nothing in the pipeline. {@link PENDING} otherwise: call {@link read}.
+   */
   readNow(key: string): unknown {
     if (!this.sync && !this.local) return PENDING;
     if (this.pipeline.engaged() || isProtectedKey(key)) return PENDING;
@@ -240,13 +241,14 @@ export class CacheEngine implements StrategyCache {
   private readInProcess(key: string): unknown {
     if (this.sync) {
       // OUTDATED: an instance of a class redefined since it was stored, a miss as on Redis.
-      const raw = this.sync(key);
+      // A method call, not a bound copy: it inlines into the caller.
+      const raw = (this.storage.getSync as (key: string) => unknown)(key);
       const value = raw === undefined ? MISS : this.codec.decode(key, raw);
       return value === OUTDATED ? MISS : value;
     }
     if (this.local) {
       // A client-side layer that does not hold the key says MISS: the answer is then Redis's.
-      const value = this.local(key, this.decodeLocal);
+      const value = (this.storage.readLocal as NonNullable<Backend['readLocal']>)(key, this.decodeLocal);
       return value === MISS ? PENDING : value;
     }
     return PENDING;

@@ -9,6 +9,12 @@ import type { CommandHook } from './command-hook.js';
 export interface PipelineGate extends CommandHook {
   /** `false` while the gate has nothing to do (nothing switched off, no scope): the pipeline may be bypassed. */
   active(): boolean;
+  /**
+   * Called once by the pipeline: the gate calls `wake` whenever it may have become active (a scope entered, a
+   * command switched off). Until a gate woke or a hook was added, the pipeline asks no gate: an idle instance pays
+   * one field read per command.
+   */
+  watch(wake: () => void): void;
 }
 
 /**
@@ -22,6 +28,8 @@ export class CommandPipeline {
   private hooks: readonly CommandHook[];
   /** The gates then the hooks: the whole chain, rebuilt when a hook is added rather than on every command. */
   private chain: readonly CommandHook[];
+  /** No hook was added and no gate woke yet: nothing can engage the pipeline. */
+  private asleep: boolean;
 
   constructor(
     private readonly gates: readonly PipelineGate[],
@@ -30,12 +38,18 @@ export class CommandPipeline {
   ) {
     this.hooks = hooks.map(checkHook);
     this.chain = [...gates, ...this.hooks, ...tail];
+    this.asleep = this.hooks.length === 0;
+    const wake = (): void => {
+      this.asleep = false;
+    };
+    for (const gate of [...gates, ...tail]) gate.watch(wake);
   }
 
   /** Appends a hook after the existing ones (and before the tail gates). */
   use(hook: CommandHook): void {
     this.hooks = [...this.hooks, checkHook(hook)];
     this.chain = [...this.gates, ...this.hooks, ...this.tail];
+    this.asleep = false;
   }
 
   /** The user's hooks, in order. */
@@ -45,6 +59,7 @@ export class CommandPipeline {
 
   /** Whether a command must go through the chain (a hook is installed, or something is switched off). */
   engaged(): boolean {
+    if (this.asleep) return false;
     if (this.hooks.length !== 0) return true;
     for (const gate of this.gates) if (gate.active()) return true;
     for (const gate of this.tail) if (gate.active()) return true;

@@ -17,6 +17,12 @@ export class InvalidateFurther implements PipelineGate {
   private readonly scope = new AsyncLocalStorage<Set<string>>();
   /** Set once a scope was entered: until then nobody pays for an AsyncLocalStorage read. */
   private used = false;
+  /** Tells the pipeline this gate may be active (see {@link PipelineGate.watch}). */
+  private wake: () => void = () => undefined;
+
+  watch(wake: () => void): void {
+    this.wake = wake;
+  }
 
   active(): boolean {
     return this.used && this.scope.getStore() !== undefined;
@@ -24,6 +30,7 @@ export class InvalidateFurther implements PipelineGate {
 
   run<T>(fn: () => T | Promise<T>): Promise<T> {
     this.used = true;
+    this.wake();
     // A nested scope shares the outer one's keys: what was recomputed once is not recomputed again.
     return this.scope.run(this.scope.getStore() ?? new Set(), async () => fn());
   }

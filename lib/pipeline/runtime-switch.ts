@@ -165,6 +165,8 @@ export class RuntimeSwitch implements PipelineGate {
   private readonly scope = new AsyncLocalStorage<number>();
   /** Set once a scope was entered: until then nobody pays for an AsyncLocalStorage read. */
   private scoped = false;
+  /** Tells the pipeline this gate may be active (see {@link PipelineGate.watch}). */
+  private wake: () => void = () => undefined;
 
   /** @param enabled `false` for an instance created with `enable=0`: every command off, for good. */
   constructor(enabled = true) {
@@ -176,6 +178,11 @@ export class RuntimeSwitch implements PipelineGate {
     return this.current() !== 0;
   }
 
+  watch(wake: () => void): void {
+    this.wake = wake;
+    if (this.global !== 0) wake();
+  }
+
   handle(call: CommandCall, next: NextCommand): Promise<unknown> {
     return this.offFor(call.command) ? Promise.resolve(offAnswer(call)) : next(call);
   }
@@ -183,6 +190,7 @@ export class RuntimeSwitch implements PipelineGate {
   /** Turns `commands` off for the whole process; none named: `'get'` and `'set'` (caching). */
   disable(commands: readonly SwitchCommand[]): void {
     this.global |= maskOf(commands, 'disable', CACHING);
+    this.wake();
   }
 
   /** Turns `commands` back on for the whole process; none named: every command. Scopes are not affected. */
@@ -194,6 +202,7 @@ export class RuntimeSwitch implements PipelineGate {
   run<T>(commands: readonly SwitchCommand[], fn: () => T | Promise<T>): Promise<T> {
     const mask = maskOf(commands, 'disabling', CACHING) | (this.scope.getStore() ?? 0);
     this.scoped = true;
+    this.wake();
     return this.scope.run(mask, async () => fn());
   }
 

@@ -1,4 +1,4 @@
-import { MISS } from '../miss.js';
+import { MISS, PENDING } from '../miss.js';
 import { Failure, fromStored, settle } from './cached-errors.js';
 import { asEnvelope } from './envelope.js';
 import { computeOnce, type StampedeOptions } from './stampede.js';
@@ -18,17 +18,49 @@ export interface CacheStrategyOptions extends StorePolicy, StampedeOptions {
  * Serve the stored result until it expires; on a miss run the method once and store its result. A stored error
  * (`cacheErrors`) is re-thrown the same way.
  */
-export const cacheStrategy: Strategy<CacheStrategyOptions> = async (call, options, cache, next) => {
-  const stored = fromStored(options.errors, await cache.read(call.key, call));
-  if (stored !== MISS) {
-    const reported = call.report(
-      stored instanceof Failure
-        ? { strategy: 'cache', error: errorName(stored.error), lifetime: options.errors?.ttl }
-        : { strategy: 'cache' },
-    );
-    if (reported) await reported;
-    return settle(stored);
+export const cacheStrategy: Strategy<CacheStrategyOptions> = (call, options, cache, next) => {
+  // A value known without waiting (memory) is served without a promise hop of its own: the caller's await is the one.
+  const now = cache.readNow ? cache.readNow(call.key) : PENDING;
+  if (now === PENDING) return readThenServe(call, options, cache, next);
+  const stored = fromStored(options.errors, now);
+  if (stored === MISS) return computeAndServe(call, options, cache, next);
+  try {
+    const reported = report(call, options, stored);
+    return reported ? reported.then(() => settle(stored)) : Promise.resolve(settle(stored));
+  } catch (error) {
+    return Promise.reject(error);
   }
+};
+
+const HIT = Object.freeze({ strategy: 'cache' });
+
+function report(call: StrategyCall, options: CacheStrategyOptions, stored: unknown): Promise<void> | void {
+  return call.report(
+    stored instanceof Failure
+      ? { strategy: 'cache', error: errorName(stored.error), lifetime: options.errors?.ttl }
+      : HIT,
+  );
+}
+
+async function readThenServe(
+  call: StrategyCall,
+  options: CacheStrategyOptions,
+  cache: StrategyCache,
+  next: Next,
+): Promise<unknown> {
+  const stored = fromStored(options.errors, await cache.read(call.key, call));
+  if (stored === MISS) return computeAndServe(call, options, cache, next);
+  const reported = report(call, options, stored);
+  if (reported) await reported;
+  return settle(stored);
+}
+
+async function computeAndServe(
+  call: StrategyCall,
+  options: CacheStrategyOptions,
+  cache: StrategyCache,
+  next: Next,
+): Promise<unknown> {
   const answer = await computeOnce(
     call,
     cache,
@@ -43,7 +75,7 @@ export const cacheStrategy: Strategy<CacheStrategyOptions> = async (call, option
     },
   );
   return settle(answer);
-};
+}
 
 /** A stored value read by {@link timedCache}: fresh (served as a hit) or past its ttl (a stale stand-in). */
 interface Read {

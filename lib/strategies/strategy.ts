@@ -15,6 +15,11 @@ export interface StrategyCache {
    * so and hands a hit's TTL to `expiry.noteExpire`; one that cannot ignores `expiry` (the TTL is asked later).
    */
   read(key: string, expiry?: ReadExpiry): Promise<unknown>;
+  /**
+   * The value of `key` (or `MISS`) when it is known without waiting (memory, a client-side hit, nothing in the
+   * command pipeline), else `PENDING`: then {@link read} it. Counted as {@link read} is. A cache without it is read.
+   */
+  readNow?(key: string): unknown;
   set(
     key: string,
     value: unknown,

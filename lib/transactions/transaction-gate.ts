@@ -17,6 +17,12 @@ export class TransactionGate implements PipelineGate {
   private readonly scope = new AsyncLocalStorage<TransactionState>();
   /** Set once a transaction ran: until then nobody pays for an AsyncLocalStorage read. */
   private used = false;
+  /** Tells the pipeline this gate may be active (see {@link PipelineGate.watch}). */
+  private wake: () => void = () => undefined;
+
+  watch(wake: () => void): void {
+    this.wake = wake;
+  }
 
   active(): boolean {
     return this.used && this.scope.getStore()?.open === true;
@@ -39,6 +45,7 @@ export class TransactionGate implements PipelineGate {
 
   run<T>(state: TransactionState, fn: () => Promise<T>): Promise<T> {
     this.used = true;
+    this.wake();
     return this.scope.run(state, fn);
   }
 
