@@ -65,6 +65,8 @@ export function agedCache(cache: StrategyCache, terms: AgedTerms): StrategyCache
     get(target, prop) {
       if (prop === 'read') return read;
       if (prop === 'set') return set;
+      // A synchronous read would answer the stored envelope past the TTL check: every read goes through `read`.
+      if (prop === 'readNow') return undefined;
       const value = Reflect.get(target, prop, target) as unknown;
       return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
     },
