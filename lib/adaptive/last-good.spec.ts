@@ -25,6 +25,16 @@ describe('LastGood', () => {
     expect(kept.find('k', 100, 1000)).toEqual({ value: { id: 1, tags: ['a'] }, age: 100 });
   });
 
+  it('answers every find with a copy of its own: a caller changing what it was served does not change the next answer', () => {
+    const kept = new LastGood(10, 10_000);
+    kept.keep('k', { id: 1, tags: ['a'] }, 20, 0);
+    const first = kept.find('k', 1, 1000)?.value as { tags: string[] };
+    first.tags.push('changed by the first caller');
+    const second = kept.find('k', 2, 1000)?.value;
+    expect(second).toEqual({ id: 1, tags: ['a'] });
+    expect(second).not.toBe(first);
+  });
+
   it('answers nothing older than maxAge, and forgets it', () => {
     const kept = new LastGood(10, 10_000);
     kept.keep('k', 'v', 3, 0);

@@ -1,14 +1,14 @@
-import { CloneCodec } from '../codec/codec.js';
+import { fromTagged, toTagged, type Tagged } from '../codec/value-walker.js';
 
-/** One kept value: a copy made when it was kept, its estimated size, and when its run succeeded. */
+/**
+ * One kept value: its tagged tree (the codec's form, from which each find rebuilds a value of its own), its estimated
+ * size, and when its run succeeded.
+ */
 interface Kept {
-  readonly copy: unknown;
+  readonly tagged: Tagged;
   readonly bytes: number;
   readonly at: number;
 }
-
-/** Copies as the memory backend makes them: a caller changing its result afterwards does not change the copy. */
-const codec = new CloneCodec();
 
 /**
  * The last good result of a method's tracked keys, in this process, for a failure to fall back on before the
@@ -44,20 +44,24 @@ export class LastGood {
   keep(key: string, value: unknown, bytes: number, now: number): void {
     this.forget(key);
     if (bytes > this.maxBytes / 8) return;
-    let copy: unknown;
+    let tagged: Tagged;
     try {
-      copy = codec.encode(key, value);
+      tagged = toTagged(value);
     } catch {
       return; // a function, a symbol: nothing the backend could keep either
     }
-    this.entries.set(key, { copy, bytes, at: now });
+    this.entries.set(key, { tagged, bytes, at: now });
     this.bytes += bytes;
     while (this.entries.size > this.maxEntries || this.bytes > this.maxBytes) {
       this.forget(this.entries.keys().next().value as string);
     }
   }
 
-  /** The value kept for `key` if it is at most `maxAge` ms old at `now`, with its age; `undefined` otherwise. */
+  /**
+   * The value kept for `key` if it is at most `maxAge` ms old at `now`, with its age; `undefined` otherwise. Each find
+   * rebuilds the value, as a read from Redis would: a caller changing what it was served does not change what the
+   * next failure is answered with.
+   */
   find(key: string, now: number, maxAge: number): { readonly value: unknown; readonly age: number } | undefined {
     const kept = this.entries.get(key);
     if (!kept) return undefined;
@@ -66,7 +70,7 @@ export class LastGood {
       this.forget(key);
       return undefined;
     }
-    return { value: codec.decode(key, kept.copy), age };
+    return { value: fromTagged(kept.tagged), age };
   }
 
   /** Drops the value kept for `key`, if any. */

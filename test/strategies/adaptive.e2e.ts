@@ -345,6 +345,16 @@ describeBackends('@Adaptive', ({ url }) => {
     expect(await rejection(catalogue.quote(2))).toBeInstanceOf(AdUpstreamError);
   });
 
+  it('the last good result kept in process: every failure is answered with a copy of its own', async () => {
+    await catalogue.quote(3);
+    catalogue.failing = 1;
+    const first = (await catalogue.quote(3)) as { id: number; price: number; note?: string };
+    first.note = 'changed by the first caller';
+    const second = await catalogue.quote(3);
+    expect(second).toEqual({ id: 3, price: 1 });
+    expect(second).not.toBe(first);
+  });
+
   it('on a controller: the same decisions through the HTTP interceptor', async () => {
     const http = request(app.getHttpServer());
     const controller = app.get(AdController);
