@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.js';
+import { registerCacheableClass, unregisterCacheableClass } from '../codec/class-registry.js';
 import { fnv1a } from './digest.js';
 import { LastGood } from './last-good.js';
 import { AdaptiveTuner } from './tuner.js';
@@ -33,6 +34,31 @@ describe('LastGood', () => {
     const second = kept.find('k', 2, 1000)?.value;
     expect(second).toEqual({ id: 1, tags: ['a'] });
     expect(second).not.toBe(first);
+  });
+
+  it('answers nothing for a value holding an instance of a class redefined since, and forgets it', () => {
+    class LgMoney {
+      constructor(readonly amount: number) {}
+    }
+    registerCacheableClass(LgMoney, 'LgMoney');
+    const kept = new LastGood(10, 10_000);
+    kept.keep('k', { price: new LgMoney(5) }, 20, 0);
+    expect(kept.find('k', 1, 1000)?.value).toEqual({ price: new LgMoney(5) });
+    // A deploy or a hot reload registers another definition under the name: the kept instance is outdated, a miss.
+    class LgMoney2 {
+      constructor(
+        readonly amount: number,
+        readonly currency = 'EUR',
+      ) {}
+    }
+    registerCacheableClass(LgMoney2, 'LgMoney');
+    try {
+      expect(kept.find('k', 2, 1000)).toBeUndefined();
+      expect(kept.size).toBe(0);
+      expect(kept.usedBytes).toBe(0);
+    } finally {
+      unregisterCacheableClass(LgMoney2);
+    }
   });
 
   it('answers nothing older than maxAge, and forgets it', () => {

@@ -60,7 +60,7 @@ export class LastGood {
   /**
    * The value kept for `key` if it is at most `maxAge` ms old at `now`, with its age; `undefined` otherwise. Each find
    * rebuilds the value, as a read from Redis would: a caller changing what it was served does not change what the
-   * next failure is answered with.
+   * next failure is answered with, and a value holding an instance of a class redefined since is nothing kept.
    */
   find(key: string, now: number, maxAge: number): { readonly value: unknown; readonly age: number } | undefined {
     const kept = this.entries.get(key);
@@ -70,7 +70,14 @@ export class LastGood {
       this.forget(key);
       return undefined;
     }
-    return { value: fromTagged(kept.tagged), age };
+    try {
+      return { value: fromTagged(kept.tagged), age };
+    } catch {
+      // An instance of a registered class redefined since (a deploy, a hot reload): outdated, a miss as on Redis. The
+      // failure being answered goes through as it is, not this one.
+      this.forget(key);
+      return undefined;
+    }
   }
 
   /** Drops the value kept for `key`, if any. */
