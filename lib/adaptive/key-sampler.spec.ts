@@ -50,4 +50,17 @@ describe('KeySampler', () => {
     sampler.endWindow(2000, 900, 100);
     expect(['a', 'c', 'd'].map((key) => sampler.tracks(key))).toEqual([false, true, true]);
   });
+
+  it("keeps its memory bounded whatever the keys' length: a long key is held by a hash of it", () => {
+    const sampler = new KeySampler(8);
+    const long = (i: number) => `${i}:${'x'.repeat(100_000)}`;
+    for (let i = 0; i < 8; i++) expect(sampler.touch(long(i), i)).toBe(-1);
+    expect(sampler.heldKeyChars).toBeLessThanOrEqual(8 * 64);
+    // Each long key is still told apart from the others, by its hash.
+    expect(sampler.touch(long(3), 100)).toBe(97);
+    expect(sampler.tracks(long(3))).toBe(true);
+    expect(sampler.tracks(long(9))).toBe(false);
+    sampler.result(long(3), 1, 100);
+    expect(sampler.result(long(3), 2, 200)).toEqual({ spanMs: 100, changed: true });
+  });
 });

@@ -2,6 +2,7 @@ import { fnv1a } from './digest.js';
 
 /** What the sampler keeps of one key: when it was last called, and the digest of its last observed result. */
 interface Entry {
+  /** The key as the table holds it (see {@link heldKey}). */
   readonly key: string;
   /** 32-bit hash of the key: the key stays tracked while it is below the sampling threshold. */
   readonly hash: number;
@@ -22,6 +23,21 @@ export interface ChangeObservation {
 
 /** The sampling threshold of rate 1: every 32-bit hash passes. */
 const ALL = 2 ** 32;
+
+/** Keys longer than this are held by a hash of them (see {@link heldKey}): the table's memory stays bounded. */
+const LONG_KEY = 64;
+/** A second FNV-1a offset basis, for a second hash independent of the sampling one. */
+const SECOND_BASIS = 0x050c5d1f;
+
+/**
+ * What the table holds for `key`: the key itself, or for a key longer than {@link LONG_KEY} characters a 64-bit hash of
+ * it with its length (at most 30 characters, starting with a NUL). Two long keys with the same hash would share their statistics, never what a caller is served: the last good results are kept by full key.
+ */
+function heldKey(key: string): string {
+  return key.length <= LONG_KEY
+    ? key
+    : `\0${fnv1a(key).toString(36)}:${fnv1a(key, SECOND_BASIS).toString(36)}:${key.length.toString(36)}`;
+}
 
 /**
  * Bounded memory of a method's keys, with spatial sampling by 32-bit key hash (as in SHARDS, Waldspurger et al.,
@@ -55,18 +71,26 @@ export class KeySampler {
     return this.entries.size;
   }
 
+  /** Characters of the keys the table holds (at most `capacity` × 64: long keys are held by a hash). */
+  get heldKeyChars(): number {
+    let chars = 0;
+    for (const key of this.entries.keys()) chars += key.length;
+    return chars;
+  }
+
   /**
    * A call of `key` at `now`: `undefined` when the key is not sampled, `-1` when it is sampled and was not seen (or
    * was forgotten), else the time since its previous call (ms).
    */
-  touch(key: string, now: number): number | undefined {
+  touch(called: string, now: number): number | undefined {
+    const key = heldKey(called);
     const entry = this.entries.get(key);
     if (entry) {
       const gap = Math.max(0, now - entry.seen);
       entry.seen = now;
       return gap;
     }
-    const hash = fnv1a(key);
+    const hash = fnv1a(called);
     if (hash >= this.threshold) return undefined;
     if (this.entries.size >= this.capacity) {
       const least = this.leastRecent();
@@ -84,7 +108,7 @@ export class KeySampler {
 
   /** Whether `key` is tracked now. */
   tracks(key: string): boolean {
-    return this.entries.has(key);
+    return this.entries.has(heldKey(key));
   }
 
   /**
@@ -92,7 +116,7 @@ export class KeySampler {
    * is not tracked or had no result yet).
    */
   result(key: string, digest: number, now: number): ChangeObservation | undefined {
-    const entry = this.entries.get(key);
+    const entry = this.entries.get(heldKey(key));
     if (!entry) return undefined;
     const previous = entry.digest;
     const since = entry.observed;

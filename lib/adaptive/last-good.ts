@@ -1,11 +1,12 @@
-import { fromTagged, toTagged, type Tagged } from '../codec/value-walker.js';
+import { fromTagged, type Tagged } from '../codec/value-walker.js';
+import type { ResultDigest } from './digest.js';
 
 /**
- * One kept value: its tagged tree (the codec's form, from which each find rebuilds a value of its own), its estimated
- * size, and when its run succeeded.
+ * One kept value: the JSON text of its tagged tree (the codec's form, from which each find rebuilds a value of its
+ * own), its size with its key's, and when its run succeeded.
  */
 interface Kept {
-  readonly tagged: Tagged;
+  readonly text: string;
   readonly bytes: number;
   readonly at: number;
 }
@@ -13,9 +14,10 @@ interface Kept {
 /**
  * The last good result of a method's tracked keys, in this process, for a failure to fall back on before the
  * fallback kept in the backend (`<key>:%failover`) is switched on. Bounded: at most `maxEntries` keys and about
- * `maxBytes` bytes (sizes estimated from the JSON text the tuner computes anyway); the least recently kept key
- * leaves first. Keyed by the call's full key, never a hash of it: no collision can answer one key with another's
- * value. Nothing is written to the backend: keeping a value costs a copy in memory per run of a tracked key.
+ * `maxBytes` bytes, keys included (a result counts as the JSON text of its stored form, which the tuner computes
+ * anyway, and is kept as that text: a Map or a typed array counts by its content); the least recently kept key leaves
+ * first. Keyed by the call's full key, never a hash of it: no collision can answer one key with another's value.
+ * Nothing is written to the backend: keeping a value costs its text in memory per run of a tracked key.
  */
 export class LastGood {
   /** Insertion order is recency: a key kept again moves to the end. */
@@ -38,19 +40,16 @@ export class LastGood {
   }
 
   /**
-   * Keeps a copy of `value`, the result of a successful run for `key` at `now`, of about `bytes` bytes. A value that
-   * cannot be copied, or larger than an eighth of `maxBytes`, is not kept (and the key's older value goes).
+   * Keeps `result` (its stored form, see {@link ResultDigest}), the result of a successful run for `key` at `now`. Its
+   * size counts the key's length with the text's. A result that cannot be stored (`undefined`), or larger than an
+   * eighth of `maxBytes`, is not kept, and the key's older value goes.
    */
-  keep(key: string, value: unknown, bytes: number, now: number): void {
+  keep(key: string, result: ResultDigest | undefined, now: number): void {
     this.forget(key);
+    if (!result) return;
+    const bytes = key.length + result.bytes;
     if (bytes > this.maxBytes / 8) return;
-    let tagged: Tagged;
-    try {
-      tagged = toTagged(value);
-    } catch {
-      return; // a function, a symbol: nothing the backend could keep either
-    }
-    this.entries.set(key, { tagged, bytes, at: now });
+    this.entries.set(key, { text: result.text, bytes, at: now });
     this.bytes += bytes;
     while (this.entries.size > this.maxEntries || this.bytes > this.maxBytes) {
       this.forget(this.entries.keys().next().value as string);
@@ -71,7 +70,7 @@ export class LastGood {
       return undefined;
     }
     try {
-      return { value: fromTagged(kept.tagged), age };
+      return { value: fromTagged(JSON.parse(kept.text) as Tagged), age };
     } catch {
       // An instance of a registered class redefined since (a deploy, a hot reload): outdated, a miss as on Redis. The
       // failure being answered goes through as it is, not this one.

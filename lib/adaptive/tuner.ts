@@ -96,12 +96,12 @@ export class AdaptiveTuner {
     window.runs++;
     window.successes++;
     window.durationUs += Math.round(ms * 1000);
-    // Only a tracked key's result is worth a digest (JSON of the result): most keys are not, under sampling. Its last
+    // Only a tracked key's result is worth a digest (JSON of its stored form): most keys are not, under sampling. Its last
     // good result is kept in this process too, for a failure to fall back on (see lastGoodOf).
     if (!this.sampler.tracks(key)) return;
     const digest = resultDigest(result);
+    this.lastGood.keep(key, digest, now);
     if (digest === undefined) return;
-    this.lastGood.keep(key, result, digest.bytes, now);
     const seen = this.sampler.result(key, digest.digest, now);
     if (!seen) return;
     window.observations++;
