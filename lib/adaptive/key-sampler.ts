@@ -7,8 +7,6 @@ interface Entry {
   /** 32-bit hash of the key: the key stays tracked while it is below the sampling threshold. */
   readonly hash: number;
   seen: number;
-  /** {@link seen} when the entry took its place in the recency order (see {@link KeySampler}). */
-  placed: number;
   digest?: number;
   /** When {@link Entry.digest} was observed. */
   observed: number;
@@ -47,10 +45,9 @@ function heldKey(key: string): string {
  * keys above the new threshold leave. At the end of a window with few sampled calls (a workload of a few hot keys
  * after one of many unique keys) every key is sampled again. At most `capacity` entries, ever.
  *
- * A call of a tracked key costs one lookup by the key itself (no hash computed in JS) and no reordering: the table
- * is kept in the order entries were placed, and an entry called since it was placed moves to the end only when it
- * reaches the front (when a place or idle keys are looked for). The front entry, once not called since placed, is
- * then the least recently called of all: every entry behind it was placed, and so last called, later.
+ * The table is kept in the order keys were last called (a call of a tracked key moves it to the end: one delete and
+ * one insertion of the Map, no hash computed in JS for a key of up to 64 characters), so its front entry is always
+ * the least recently called.
  */
 export class KeySampler {
   private readonly entries = new Map<string, Entry>();
@@ -88,6 +85,8 @@ export class KeySampler {
     if (entry) {
       const gap = Math.max(0, now - entry.seen);
       entry.seen = now;
+      this.entries.delete(key);
+      this.entries.set(key, entry);
       return gap;
     }
     const hash = fnv1a(called);
@@ -102,7 +101,7 @@ export class KeySampler {
         if (this.entries.size >= this.capacity) this.entries.delete(this.leastRecent().key);
       }
     }
-    this.entries.set(key, { key, hash, seen: now, placed: now, observed: now });
+    this.entries.set(key, { key, hash, seen: now, observed: now });
     return -1;
   }
 
@@ -139,15 +138,9 @@ export class KeySampler {
     if (sampledCalls < this.capacity / 8) this.threshold = ALL;
   }
 
-  /** The least recently called entry (the table is not empty): entries called since placed move to the end first. */
+  /** The least recently called entry (the table is not empty): the front one. */
   private leastRecent(): Entry {
-    for (;;) {
-      const entry = this.entries.values().next().value as Entry;
-      if (entry.seen === entry.placed) return entry;
-      this.entries.delete(entry.key);
-      entry.placed = entry.seen;
-      this.entries.set(entry.key, entry);
-    }
+    return this.entries.values().next().value as Entry;
   }
 
   private shrink(): void {
