@@ -11,9 +11,8 @@ import { cacheStrategy, type CacheStrategyOptions } from './cache.strategy.js';
 import { circuitBreakerStrategy, type CircuitBreakerStrategyOptions } from './circuit-breaker.strategy.js';
 import { earlyStrategy, type EarlyStrategyOptions } from './early.strategy.js';
 import { failoverStrategy, type FailoverStrategyOptions } from './failover.strategy.js';
-import { agedCache, type PrimedRead } from './aged-cache.js';
+import { agedCache, freshEntry, type PrimedRead } from './aged-cache.js';
 import { fromStored, settle } from './cached-errors.js';
-import { asWrittenEnvelope } from './envelope.js';
 import { defineStrategy, type StrategyDefinition } from './layer.js';
 import {
   errorName,
@@ -325,11 +324,11 @@ async function cachedCall(
     // The chain reads again, and a failure there is answered as any failure of the chain is.
     return runPlan(call, options, cache, next, tuner, decision, plan, undefined);
   }
-  const entry = asWrittenEnvelope(raw);
-  const left = entry === MISS ? 0 : entry.w + decision.ttl - wallClock.now();
-  const value = entry === MISS || left <= 0 ? MISS : fromStored(undefined, entry.v);
-  if (value === MISS) return runPlan(call, options, cache, next, tuner, decision, plan, { raw });
-  const reported = call.report({ strategy: 'cache', lifetime: decision.ttl, remaining: Math.min(left, decision.ttl) });
+  // Read as the chain's aged cache reads it (aged-cache.ts): the same entries are fresh on both paths.
+  const fresh = freshEntry(raw, decision.ttl, wallClock.now());
+  const value = fresh === MISS ? MISS : fromStored(undefined, fresh.entry.v);
+  if (value === MISS || fresh === MISS) return runPlan(call, options, cache, next, tuner, decision, plan, { raw });
+  const reported = call.report({ strategy: 'cache', lifetime: decision.ttl, remaining: fresh.left });
   if (reported) await reported;
   return settle(value);
 }

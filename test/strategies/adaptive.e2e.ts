@@ -305,6 +305,30 @@ describeBackends('@Adaptive', ({ url }) => {
     expect(miss.hits).toEqual([]);
   });
 
+  it('under a cached decision an entry written further ahead than clocks drift is a miss, on the hit path too', async () => {
+    const engine = engineOf(cache);
+    const decision = {
+      store: 'cache',
+      ttl: 60_000,
+      refreshAfter: 0,
+      guard: 'none',
+      reason: 'set by the test',
+      since: 0,
+    };
+    await catalogue.shared(99); // the method's tuner starts watching
+    const window = Math.floor(Date.now() / WINDOW) + 1000;
+    await engine.writeState('AdCatalogue:shared:adaptive:state', { window, smoothed: {}, tuner: { decision } }, 60_000);
+    nextWindow();
+    await catalogue.shared(99);
+    await app.get(CashewsRegistry).settled();
+    expect(adaptiveRow(cache, 'AdCatalogue.shared')).toMatchObject({ store: 'cache', ttlMs: 60_000 });
+    const ahead = Date.now() + 3_600_000; // an hour ahead: it would be fresh for an hour and a minute
+    await cache.set('AdShared:7', { v: { id: 'planted' }, at: ahead + 60_000, w: ahead }, { ttl: 60_000 });
+    const runs = catalogue.runs;
+    await expect(catalogue.shared(7)).resolves.toEqual({ id: 7 });
+    expect(catalogue.runs).toBe(runs + 1);
+  });
+
   it('under a cached decision a call reads the backend once, hit or miss', async () => {
     for (let window = 0; window < 3; window++) {
       for (let i = 0; i < 30; i++) await catalogue.item(i % 3);
