@@ -88,8 +88,12 @@ export class AdaptiveTuner {
     return this.state.decision;
   }
 
-  /** A run of the method for `key` succeeded with `result` after `ms` milliseconds. */
-  onSuccess(key: string, result: unknown, ms: number): void {
+  /**
+   * A run of the method for `key` succeeded with `result` after `ms` milliseconds. `keep`: whether the result may be
+   * kept in process as the key's last good result (not when the call may not store, e.g. `Cache-Control: no-store`;
+   * the result kept before then stays, as a backend entry would).
+   */
+  onSuccess(key: string, result: unknown, ms: number, keep = true): void {
     const now = this.clock.now();
     this.roll(now);
     const window = this.window;
@@ -100,7 +104,7 @@ export class AdaptiveTuner {
     // good result is kept in this process too, for a failure to fall back on (see lastGoodOf).
     if (!this.sampler.tracks(key)) return;
     const digest = resultDigest(result);
-    this.lastGood.keep(key, digest, now);
+    if (keep) this.lastGood.keep(key, digest, now);
     if (digest === undefined) return;
     const seen = this.sampler.result(key, digest.digest, now);
     if (!seen) return;

@@ -4,6 +4,7 @@ import { instanceOf, existingTuner, tunerFor, wallClock } from '../adaptive/regi
 import type { AdaptiveTuner } from '../adaptive/tuner.js';
 import type { AdaptiveBounds, AdaptiveDecision } from '../adaptive/types.js';
 import type { CircuitState } from '../backends/protect-types.js';
+import { directionOf } from '../detect/directed-cache.js';
 import { CircuitOpenError } from '../errors.js';
 import { MISS } from '../miss.js';
 import { Recording } from '../streams/recording.js';
@@ -207,20 +208,52 @@ function delegate<O>(
   return (run) => strategy(new DelegatedCall(call, key, run, lifetime, read), options, cache, next);
 }
 
+/** The run-time switch of the cache instance (`cache.disabling`), read through a strategy's cache. */
+interface Switched {
+  readonly runtime?: { offFor(op: string): boolean };
+}
+
+/**
+ * Whether the last good result kept in process for `call`, `age` ms old, may answer it: exactly when `@Failover`'s read
+ * of its entry would. Not when reads are switched off (`cache.disabling(['get'])`) or the request says
+ * `Cache-Control: no-cache`/`no-store`; not when older than its `max-age`; `Clear-Site-Data: "cache"` forgets it.
+ */
+function mayServeKept(cache: StrategyCache, tuner: AdaptiveTuner, key: string, age: number): boolean {
+  if ((cache as Switched).runtime?.offFor('get')) return false;
+  const directives = directionOf(cache)?.directives;
+  if (!directives) return true;
+  if (directives.clearSiteData) {
+    tuner.forget(key);
+    return false;
+  }
+  if (directives.noCache || directives.noStore) return false;
+  return directives.maxAge === undefined || age <= directives.maxAge;
+}
+
+/**
+ * Whether a run's result may be kept in process: exactly when `@Failover` would store it. Not when writes are switched
+ * off (`cache.disabling(['set'])`) or the request says `Cache-Control: no-store`.
+ */
+function mayKeep(cache: StrategyCache): boolean {
+  if ((cache as Switched).runtime?.offFor('set')) return false;
+  return directionOf(cache)?.directives.noStore !== true;
+}
+
 /**
  * A failure that no delegated layer answered (the fallback in the backend was off, or held nothing for the key): the
- * last good result this process kept for the key (lib/adaptive/last-good.ts), at most `maxStaleness` old, or the
- * error.
+ * last good result this process kept for the key (lib/adaptive/last-good.ts), at most `maxStaleness` old and as the
+ * request's directives allow (see {@link mayServeKept}), or the error.
  */
 async function lastGoodOrThrow(
   call: StrategyCall,
   options: AdaptiveStrategyOptions,
+  cache: StrategyCache,
   tuner: AdaptiveTuner,
   error: unknown,
 ): Promise<unknown> {
   if (!(error instanceof CircuitOpenError) && !matchesExceptions(options.exceptions, error)) throw error;
   const kept = tuner.lastGoodOf(call.key);
-  if (!kept) throw error;
+  if (!kept || !mayServeKept(cache, tuner, call.key, kept.age)) throw error;
   const lifetime = options.bounds.maxStaleness;
   await call.report({
     strategy: 'failover',
@@ -362,8 +395,10 @@ function runPlan(
       throw error;
     }
     // Served by a layer below (stacked decorators): not a run of the method.
-    if (!run?.served)
-      tuner.onSuccess(call.key, result instanceof Recording ? UNCOMPARABLE : result, performance.now() - started);
+    if (!run?.served) {
+      const observed = result instanceof Recording ? UNCOMPARABLE : result;
+      tuner.onSuccess(call.key, observed, performance.now() - started, mayKeep(cache));
+    }
     return result;
   };
   let chain = observed;
@@ -382,7 +417,7 @@ function runPlan(
   }
   // A report of its own even when nothing is delegated: a layer stacked below that serves marks it, and that answer
   // is then not observed as a run of the method.
-  return chain({}).catch((error: unknown) => lastGoodOrThrow(call, options, tuner, error));
+  return chain({}).catch((error: unknown) => lastGoodOrThrow(call, options, cache, tuner, error));
 }
 
 /** `adaptive` layers: store results (TTL decided per method at run time, so no fixed TTL trait). */

@@ -12,6 +12,7 @@ import {
   Adaptive,
   CacheDetect,
   CircuitOpenError,
+  Failover,
   Invalidate,
   type AdaptiveStats,
   type CacheService,
@@ -78,6 +79,27 @@ class AdCatalogue {
   }
 }
 
+/**
+ * The in-process fallback of `@Adaptive` beside `@Failover`: both answer a failure with the key's last good value, and
+ * request directives and the run-time switch must treat them alike.
+ */
+@Injectable()
+class AdFallbacks {
+  down = false;
+
+  @Adaptive({ maxTtl: '1m', window: WINDOW, fleet: false, key: 'AdFbA:{id}' })
+  async adaptive(id: number) {
+    if (this.down) throw new AdUpstreamError('upstream down');
+    return { id };
+  }
+
+  @Failover({ ttl: '1m', key: 'AdFbF:{id}' })
+  async failover(id: number) {
+    if (this.down) throw new AdUpstreamError('upstream down');
+    return { id };
+  }
+}
+
 /** Invalidates AdCatalogue's adaptive methods: every entry a decision stored goes, beside the call's own key too. */
 @Injectable()
 class AdAdmin {
@@ -132,7 +154,7 @@ describeBackends('@Adaptive', ({ url }) => {
     jest.spyOn(Logger.prototype, 'log').mockImplementation(function (this: Logger, message: unknown) {
       logs.push(String(message));
     });
-    const started = await startApp(url, [AdCatalogue, AdAdmin], { controllers: [AdController] });
+    const started = await startApp(url, [AdCatalogue, AdAdmin, AdFallbacks], { controllers: [AdController] });
     app = started.app;
     cache = started.cache;
     catalogue = started.app.get(AdCatalogue);
@@ -377,6 +399,51 @@ describeBackends('@Adaptive', ({ url }) => {
     const second = await catalogue.quote(3);
     expect(second).toEqual({ id: 3, price: 1 });
     expect(second).not.toBe(first);
+  });
+
+  it('the last good result kept in process honours request directives and the run-time switch as @Failover does', async () => {
+    const fallbacks = app.get(AdFallbacks);
+    type Around = <T>(fn: () => Promise<T>) => Promise<T>;
+    const plain: Around = (fn) => fn();
+    const directed =
+      (directives: Parameters<typeof CacheDetect.scope>[0]): Around =>
+      (fn) =>
+        CacheDetect.within(CacheDetect.scope(directives), fn);
+    const switchedOff =
+      (command: 'get' | 'set'): Around =>
+      (fn) =>
+        cache.disabling([command], fn);
+    /** How each decorator answers a failure: the result kept under `keep`, the failure under `fail`. */
+    const outcomes = async (id: number, keep: Around, fail: Around, wait = 0) => {
+      fallbacks.down = false;
+      // Successes of other keys: the failures of this test stay under the rate that turns the backend fallback on.
+      for (let i = 0; i < 20; i++) await fallbacks.adaptive(1000 + i);
+      await keep(() => fallbacks.adaptive(id));
+      await keep(() => fallbacks.failover(id));
+      if (wait) {
+        await new Promise((resolve) => setTimeout(resolve, wait));
+        jest.setSystemTime(Date.now() + wait);
+      }
+      fallbacks.down = true;
+      const answer = (fn: () => Promise<unknown>) =>
+        fail(fn).then(
+          () => 'served',
+          () => 'threw',
+        );
+      return [await answer(() => fallbacks.adaptive(id)), await answer(() => fallbacks.failover(id))];
+    };
+    expect(await outcomes(1, plain, plain)).toEqual(['served', 'served']);
+    expect(await outcomes(2, plain, directed({ noCache: true }))).toEqual(['threw', 'threw']);
+    expect(await outcomes(3, plain, directed({ noStore: true }))).toEqual(['threw', 'threw']);
+    expect(await outcomes(4, directed({ noStore: true }), plain)).toEqual(['threw', 'threw']);
+    expect(await outcomes(5, directed({ noCache: true }), plain)).toEqual(['served', 'served']);
+    expect(await outcomes(6, plain, directed({ clearSiteData: true }))).toEqual(['threw', 'threw']);
+    expect(await outcomes(6, directed({ noStore: true }), plain)).toEqual(['threw', 'threw']); // and it is gone
+    expect(await outcomes(7, plain, directed({ maxAge: 20 }), 60)).toEqual(['threw', 'threw']);
+    expect(await outcomes(8, plain, directed({ maxAge: 60_000 }), 60)).toEqual(['served', 'served']);
+    expect(await outcomes(9, plain, switchedOff('get'))).toEqual(['threw', 'threw']);
+    expect(await outcomes(10, switchedOff('set'), plain)).toEqual(['threw', 'threw']);
+    expect(adaptiveRow(cache, 'AdFallbacks.adaptive')).toMatchObject({ guard: 'none' });
   });
 
   it('on a controller: the same decisions through the HTTP interceptor', async () => {
