@@ -10,6 +10,9 @@ interface Entry {
   digest?: number;
   /** When {@link Entry.digest} was observed. */
   observed: number;
+  /** The entry called just before this one, and just after: the recency list (see {@link KeySampler}). */
+  older: Entry | undefined;
+  newer: Entry | undefined;
 }
 
 /** One comparison of a key's successive results. */
@@ -45,12 +48,15 @@ function heldKey(key: string): string {
  * keys above the new threshold leave. At the end of a window with few sampled calls (a workload of a few hot keys
  * after one of many unique keys) every key is sampled again. At most `capacity` entries, ever.
  *
- * The table is kept in the order keys were last called (a call of a tracked key moves it to the end: one delete and
- * one insertion of the Map, no hash computed in JS for a key of up to 64 characters), so its front entry is always
- * the least recently called.
+ * Entries are linked in the order their keys were last called: a call of a tracked key costs one lookup by the key
+ * (no hash computed in JS for a key of up to 64 characters) and moves its entry to the newest end of the list (a few
+ * pointer writes, no Map reordering), so the oldest entry is always exactly the least recently called.
  */
 export class KeySampler {
   private readonly entries = new Map<string, Entry>();
+  /** Ends of the recency list: the least and the most recently called entries. */
+  private oldest: Entry | undefined;
+  private newest: Entry | undefined;
   private threshold = ALL;
 
   constructor(
@@ -85,23 +91,27 @@ export class KeySampler {
     if (entry) {
       const gap = Math.max(0, now - entry.seen);
       entry.seen = now;
-      this.entries.delete(key);
-      this.entries.set(key, entry);
+      if (entry !== this.newest) {
+        this.unlink(entry);
+        this.append(entry);
+      }
       return gap;
     }
     const hash = fnv1a(called);
     if (hash >= this.threshold) return undefined;
     if (this.entries.size >= this.capacity) {
-      const least = this.leastRecent();
-      if (now - least.seen >= this.idleAfter) this.entries.delete(least.key);
+      const least = this.oldest as Entry;
+      if (now - least.seen >= this.idleAfter) this.remove(least);
       else {
         this.shrink();
         if (hash >= this.threshold) return undefined;
         // Still full (every tracked hash is below the new threshold): the least recently called key leaves.
-        if (this.entries.size >= this.capacity) this.entries.delete(this.leastRecent().key);
+        if (this.entries.size >= this.capacity) this.remove(this.oldest as Entry);
       }
     }
-    this.entries.set(key, { key, hash, seen: now, observed: now });
+    const added: Entry = { key, hash, seen: now, digest: undefined, observed: now, older: undefined, newer: undefined };
+    this.entries.set(key, added);
+    this.append(added);
     return -1;
   }
 
@@ -130,21 +140,38 @@ export class KeySampler {
    * fewer than an eighth of `capacity` sampled calls (the table would fill again before the rate needs to drop).
    */
   endWindow(now: number, horizon: number, sampledCalls: number): void {
-    while (this.entries.size) {
-      const least = this.leastRecent();
+    for (let least = this.oldest; least; least = this.oldest) {
       if (now - least.seen <= horizon) break; // the least recently called is recent: so are all the others
-      this.entries.delete(least.key);
+      this.remove(least);
     }
     if (sampledCalls < this.capacity / 8) this.threshold = ALL;
   }
 
-  /** The least recently called entry (the table is not empty): the front one. */
-  private leastRecent(): Entry {
-    return this.entries.values().next().value as Entry;
+  /** Makes `entry` the most recently called. */
+  private append(entry: Entry): void {
+    entry.older = this.newest;
+    entry.newer = undefined;
+    if (this.newest) this.newest.newer = entry;
+    else this.oldest = entry;
+    this.newest = entry;
+  }
+
+  /** Takes `entry` out of the recency list. */
+  private unlink(entry: Entry): void {
+    if (entry.older) entry.older.newer = entry.newer;
+    else this.oldest = entry.newer;
+    if (entry.newer) entry.newer.older = entry.older;
+    else this.newest = entry.older;
+    entry.older = entry.newer = undefined;
+  }
+
+  private remove(entry: Entry): void {
+    this.unlink(entry);
+    this.entries.delete(entry.key);
   }
 
   private shrink(): void {
     this.threshold /= 2;
-    for (const [key, entry] of [...this.entries]) if (entry.hash >= this.threshold) this.entries.delete(key);
+    for (const entry of [...this.entries.values()]) if (entry.hash >= this.threshold) this.remove(entry);
   }
 }
