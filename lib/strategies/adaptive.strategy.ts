@@ -311,13 +311,15 @@ export const adaptiveStrategy: Strategy<AdaptiveStrategyOptions> = (call, option
   if (!due) return answer;
   // A window closed: exchanged with the fleet once the call has answered (a background task, waited for at
   // shutdown; started later, it does not count the call's own run as a background refresh). Outside the caller's
-  // transaction: the fleet's counters and decision are the method's bookkeeping, not the caller's writes, so a
-  // rollback must not undo them nor a commit hold them back.
+  // transaction and past the caller's request directives: the fleet's counters and decision are the method's
+  // bookkeeping, not the caller's writes, so a rollback must not undo them nor a commit hold them back, and a
+  // `no-cache` or `Clear-Site-Data` request must not read them as zeros or delete them.
+  const fleet = directionOf(cache)?.undirected ?? cache;
   const share = () =>
     call.background(() =>
-      cache.outsideTransaction(async () => {
+      fleet.outsideTransaction(async () => {
         try {
-          const state = await (link as FleetLink).exchange(cache, wallClock.now());
+          const state = await (link as FleetLink).exchange(fleet, wallClock.now());
           if (state) tuner.adopt(state.tuner);
         } catch (error) {
           // The backend is down (safe mode answers reads, but counters fail): decide here until it is back, said once.

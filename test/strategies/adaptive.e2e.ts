@@ -296,6 +296,22 @@ describeBackends('@Adaptive', ({ url }) => {
     expect(await cache.get(counter)).toBe(30);
   });
 
+  it('exchanges with the fleet past request directives: a no-cache, Clear-Site-Data request leaves the counters', async () => {
+    for (let window = 0; window < 2; window++) {
+      for (let i = 0; i < 30; i++) await catalogue.shared(i % 3);
+      nextWindow();
+    }
+    // The first call of this window sends the last one and decides the one before (30 calls), under the directives.
+    const scope = CacheDetect.scope({ noCache: true, clearSiteData: true });
+    await CacheDetect.within(scope, () => catalogue.shared(0));
+    await app.get(CashewsRegistry).settled();
+    const state = (await engineOf(cache).readState('AdCatalogue:shared:adaptive:state')) as {
+      smoothed: { calls: number };
+    };
+    expect(state.smoothed.calls).toBe(30);
+    expect(await cache.get(`AdCatalogue:shared:adaptive:w:${Math.floor(Date.now() / WINDOW) - 1}:calls`)).toBe(30);
+  });
+
   it('after the TTL was lowered: an entry older than the new TTL is a miss, a younger one reports its real age', async () => {
     const engine = engineOf(cache);
     /** The fleet's decision, stored as its decider would, adopted at the exchange the next call starts. */
