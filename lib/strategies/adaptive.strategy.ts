@@ -208,9 +208,10 @@ function delegate<O>(
   return (run) => strategy(new DelegatedCall(call, key, run, lifetime, read), options, cache, next);
 }
 
-/** The run-time switch of the cache instance (`cache.disabling`), read through a strategy's cache. */
+/** The run-time switch (`cache.disabling`) and the transactions of the cache instance, read through a strategy's cache. */
 interface Switched {
   readonly runtime?: { offFor(op: string): boolean };
+  readonly transactions?: { active(): boolean };
 }
 
 /**
@@ -231,11 +232,13 @@ function mayServeKept(cache: StrategyCache, tuner: AdaptiveTuner, key: string, a
 }
 
 /**
- * Whether a run's result may be kept in process: exactly when `@Failover` would store it. Not when writes are switched
- * off (`cache.disabling(['set'])`) or the request says `Cache-Control: no-store`.
+ * Whether a run's result may be kept in process: when `@Failover` would store it. Not when writes are switched off
+ * (`cache.disabling(['set'])`) or the request says `Cache-Control: no-store`; nor inside a caller's transaction, whose
+ * writes a rollback discards (the process keeps no result it cannot undo).
  */
 function mayKeep(cache: StrategyCache): boolean {
-  if ((cache as Switched).runtime?.offFor('set')) return false;
+  const { runtime, transactions } = cache as Switched;
+  if (runtime?.offFor('set') || transactions?.active()) return false;
   return directionOf(cache)?.directives.noStore !== true;
 }
 

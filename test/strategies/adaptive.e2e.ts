@@ -86,11 +86,12 @@ class AdCatalogue {
 @Injectable()
 class AdFallbacks {
   down = false;
+  version = 'committed';
 
   @Adaptive({ maxTtl: '1m', window: WINDOW, fleet: false, key: 'AdFbA:{id}' })
   async adaptive(id: number) {
     if (this.down) throw new AdUpstreamError('upstream down');
-    return { id };
+    return { id, version: this.version };
   }
 
   @Failover({ ttl: '1m', key: 'AdFbF:{id}' })
@@ -460,6 +461,23 @@ describeBackends('@Adaptive', ({ url }) => {
     expect(await outcomes(9, plain, switchedOff('get'))).toEqual(['threw', 'threw']);
     expect(await outcomes(10, switchedOff('set'), plain)).toEqual(['threw', 'threw']);
     expect(adaptiveRow(cache, 'AdFallbacks.adaptive')).toMatchObject({ guard: 'none' });
+  });
+
+  it("keeps nothing in process from inside a caller's transaction: a rolled-back result is never served", async () => {
+    const fallbacks = app.get(AdFallbacks);
+    await cache.transaction(async (tx) => {
+      fallbacks.version = 'rolled back';
+      await fallbacks.adaptive(1);
+      tx.rollback();
+    });
+    fallbacks.version = 'committed';
+    fallbacks.down = true;
+    expect(await rejection(fallbacks.adaptive(1))).toBeInstanceOf(AdUpstreamError);
+    // Outside any transaction the result is kept as before.
+    fallbacks.down = false;
+    await fallbacks.adaptive(1);
+    fallbacks.down = true;
+    await expect(fallbacks.adaptive(1)).resolves.toEqual({ id: 1, version: 'committed' });
   });
 
   it('on a controller: the same decisions through the HTTP interceptor', async () => {
