@@ -37,7 +37,10 @@ export interface AdaptiveStrategyOptions {
   readonly namespace: string;
   /** Share observations and decisions with every process on the backend (see lib/adaptive/fleet.ts). */
   readonly fleet: boolean;
-  /** Errors that count as failures and fall back to the last good value. Default: any error. */
+  /**
+   * Errors that count as failures and fall back to the last good value. Default: any error (the in-process fallback
+   * excepts client errors, see `fallsBackInProcess`).
+   */
   readonly exceptions?: ExceptionsOption;
   /** Keys tracked per method at most. */
   readonly sampleSize: number;
@@ -243,6 +246,26 @@ function mayKeep(cache: StrategyCache): boolean {
 }
 
 /**
+ * Whether `error` is a client error: an HTTP exception (Nest's `HttpException`, told by its `getStatus()`, without
+ * importing Nest here) with a 4xx status. A `NotFoundException` is an answer about the request, not an outage.
+ */
+function isClientError(error: unknown): boolean {
+  const getStatus = (error as { getStatus?: unknown } | null)?.getStatus;
+  if (typeof getStatus !== 'function') return false;
+  const status = (getStatus as () => unknown).call(error);
+  return typeof status === 'number' && status >= 400 && status <= 499;
+}
+
+/**
+ * Whether the last good result kept in process may answer `error`: the errors `exceptions` names; without it, any
+ * error but a client error (see {@link isClientError}). The in-process fallback is on for every method, healthy or
+ * not: answering a `NotFoundException` or a `ForbiddenException` with the previous value would hide the answer.
+ */
+function fallsBackInProcess(exceptions: ExceptionsOption | undefined, error: unknown): boolean {
+  return exceptions ? matchesExceptions(exceptions, error) : !isClientError(error);
+}
+
+/**
  * A failure that no delegated layer answered (the fallback in the backend was off, or held nothing for the key): the
  * last good result this process kept for the key (lib/adaptive/last-good.ts), at most `maxStaleness` old and as the
  * request's directives allow (see {@link mayServeKept}), or the error.
@@ -254,7 +277,7 @@ async function lastGoodOrThrow(
   tuner: AdaptiveTuner,
   error: unknown,
 ): Promise<unknown> {
-  if (!(error instanceof CircuitOpenError) && !matchesExceptions(options.exceptions, error)) throw error;
+  if (!(error instanceof CircuitOpenError) && !fallsBackInProcess(options.exceptions, error)) throw error;
   const kept = tuner.lastGoodOf(call.key);
   if (!kept || !mayServeKept(cache, tuner, call.key, kept.age)) throw error;
   const lifetime = options.bounds.maxStaleness;

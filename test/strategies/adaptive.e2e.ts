@@ -5,7 +5,17 @@
  * Windows are read from `Date`, which is faked alone (fakeClocks): the test moves from window to window without
  * sleeping, while TTLs, Redis and timers keep real time. Every class name and key starts with "Ad".
  */
-import { Controller, Get, Injectable, Logger, Param, type INestApplication } from '@nestjs/common';
+import {
+  Controller,
+  ForbiddenException,
+  Get,
+  Injectable,
+  Logger,
+  NotFoundException,
+  Param,
+  ServiceUnavailableException,
+  type INestApplication,
+} from '@nestjs/common';
 import { jest } from '@jest/globals';
 import request from 'supertest';
 import {
@@ -92,6 +102,22 @@ class AdFallbacks {
   async adaptive(id: number) {
     if (this.down) throw new AdUpstreamError('upstream down');
     return { id, version: this.version };
+  }
+
+  /** What `answer` and `answerAny` throw, when set. */
+  failure?: Error;
+
+  @Adaptive({ maxTtl: '1m', window: WINDOW, fleet: false, key: 'AdFbN:{id}' })
+  async answer(id: number) {
+    if (this.failure) throw this.failure;
+    return { id };
+  }
+
+  /** Every error falls back, client errors too: named in `exceptions`. */
+  @Adaptive({ maxTtl: '1m', window: WINDOW, fleet: false, key: 'AdFbY:{id}', exceptions: () => true })
+  async answerAny(id: number) {
+    if (this.failure) throw this.failure;
+    return { id };
   }
 
   @Failover({ ttl: '1m', key: 'AdFbF:{id}' })
@@ -478,6 +504,20 @@ describeBackends('@Adaptive', ({ url }) => {
     await fallbacks.adaptive(1);
     fallbacks.down = true;
     await expect(fallbacks.adaptive(1)).resolves.toEqual({ id: 1, version: 'committed' });
+  });
+
+  it('answers a client error (HTTP 4xx) with the error, not the last good result, unless exceptions name it', async () => {
+    const fallbacks = app.get(AdFallbacks);
+    await fallbacks.answer(1);
+    await fallbacks.answerAny(1);
+    for (const failure of [new NotFoundException('gone'), new ForbiddenException()]) {
+      fallbacks.failure = failure;
+      expect(await rejection(fallbacks.answer(1))).toBe(failure);
+      await expect(fallbacks.answerAny(1)).resolves.toEqual({ id: 1 });
+    }
+    // A server error is an outage: the last good result answers it.
+    fallbacks.failure = new ServiceUnavailableException();
+    await expect(fallbacks.answer(1)).resolves.toEqual({ id: 1 });
   });
 
   it('on a controller: the same decisions through the HTTP interceptor', async () => {
