@@ -63,9 +63,12 @@ interface Plan {
 const plans = new WeakMap<AdaptiveDecision, Plan>();
 
 /**
- * Keys of the delegated strategies: the call's key with `:%early` or `:%failover`, which no call's own key can be
- * (an argument never renders as `%` and a lower-case letter; see lib/keys/escape-key-part.ts).
+ * Keys of the delegated strategies: the call's key with `:%adaptive` (cached results), `:%early` or `:%failover`, which
+ * no call's own key can be (an argument never renders as `%` and a lower-case letter; see
+ * lib/keys/escape-key-part.ts). Cached results are not stored under the call's own key: a plain `@Cache` given the
+ * same explicit key never reads an `@Adaptive` envelope as its value, nor `@Adaptive` a value of its as an envelope.
  */
+const CACHED = ':%adaptive';
 const EARLY = ':%early';
 const FAILOVER = ':%failover';
 
@@ -380,7 +383,7 @@ async function cachedCall(
 ): Promise<unknown> {
   let raw: unknown;
   try {
-    raw = await cache.read(call.key);
+    raw = await cache.read(call.key + CACHED);
   } catch {
     // The chain reads again, and a failure there is answered as any failure of the chain is.
     return runPlan(call, options, cache, next, tuner, decision, plan, undefined);
@@ -389,7 +392,12 @@ async function cachedCall(
   const fresh = freshEntry(raw, decision.ttl, wallClock.now());
   const value = fresh === MISS ? MISS : fromStored(undefined, fresh.entry.v);
   if (value === MISS || fresh === MISS) return runPlan(call, options, cache, next, tuner, decision, plan, { raw });
-  const reported = call.report({ strategy: 'cache', lifetime: decision.ttl, remaining: fresh.left });
+  const reported = call.report({
+    strategy: 'cache',
+    key: call.key + CACHED,
+    lifetime: decision.ttl,
+    remaining: fresh.left,
+  });
   if (reported) await reported;
   return settle(value);
 }
@@ -434,7 +442,7 @@ function runPlan(
     chain = delegate(circuitBreakerStrategy, call, options.namespace, plan.circuit, undefined, cache, chain);
   if (plan.cache) {
     const aged = agedFor(plan, decision, cache);
-    chain = delegate(cacheStrategy, call, call.key, plan.cache, decision.ttl, aged, chain, read);
+    chain = delegate(cacheStrategy, call, call.key + CACHED, plan.cache, decision.ttl, aged, chain, read);
   } else if (plan.early) {
     const aged = agedFor(plan, decision, cache);
     chain = delegate(earlyStrategy, call, call.key + EARLY, plan.early, decision.ttl, aged, chain);
@@ -453,7 +461,7 @@ export const adaptiveDefinition: StrategyDefinition<AdaptiveStrategyOptions> = d
   name: 'adaptive',
   run: adaptiveStrategy,
   storesResult: true,
-  derivedKeys: [EARLY, FAILOVER],
+  derivedKeys: [CACHED, EARLY, FAILOVER],
   forget: (options, instance, key) => existingTuner(instance, options)?.forget(key),
   traits: (options) => ({
     adaptive: (instance: object) => existingTuner(instance, options)?.snapshot(),

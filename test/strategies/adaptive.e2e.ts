@@ -20,6 +20,7 @@ import { jest } from '@jest/globals';
 import request from 'supertest';
 import {
   Adaptive,
+  Cache,
   CacheDetect,
   CircuitOpenError,
   Failover,
@@ -127,6 +128,15 @@ class AdFallbacks {
   }
 }
 
+/** A plain `@Cache` on the explicit key of `AdCatalogue.item`: what the README tells not to do, and why. */
+@Injectable()
+class AdPlainItem {
+  @Cache({ ttl: '1m', key: 'AdItem:{id}' })
+  async item(id: number) {
+    return { id, plain: true };
+  }
+}
+
 /** Invalidates AdCatalogue's adaptive methods: every entry a decision stored goes, beside the call's own key too. */
 @Injectable()
 class AdAdmin {
@@ -181,7 +191,9 @@ describeBackends('@Adaptive', ({ url }) => {
     jest.spyOn(Logger.prototype, 'log').mockImplementation(function (this: Logger, message: unknown) {
       logs.push(String(message));
     });
-    const started = await startApp(url, [AdCatalogue, AdAdmin, AdFallbacks], { controllers: [AdController] });
+    const started = await startApp(url, [AdCatalogue, AdAdmin, AdFallbacks, AdPlainItem], {
+      controllers: [AdController],
+    });
     app = started.app;
     cache = started.cache;
     catalogue = started.app.get(AdCatalogue);
@@ -212,10 +224,29 @@ describeBackends('@Adaptive', ({ url }) => {
     const before = catalogue.runs;
     for (let i = 0; i < 20; i++) await catalogue.item(i % 3);
     expect(catalogue.runs - before).toBeLessThanOrEqual(3); // one run per key at most, then hits
-    expect(await keysOf(cache, 'AdItem:*')).toEqual(expect.arrayContaining(['AdItem:0', 'AdItem:0:%failover']));
+    expect(await keysOf(cache, 'AdItem:*')).toEqual(
+      expect.arrayContaining(['AdItem:0:%adaptive', 'AdItem:0:%failover']),
+    );
     // @Invalidate of the method deletes the last good value with the entry: nothing stale survives a change.
     await app.get(AdAdmin).renameItem(0);
     expect(await keysOf(cache, 'AdItem:0*')).toEqual([]);
+  });
+
+  it('stores its entries under a key of its own: a plain @Cache on the same key never reads them, nor they its values', async () => {
+    for (let window = 0; window < 3; window++) {
+      for (let i = 0; i < 30; i++) await catalogue.item(i % 3);
+      nextWindow();
+    }
+    await catalogue.item(0);
+    expect(adaptiveRow(cache, 'AdCatalogue.item')).toMatchObject({ store: 'cache' });
+    await catalogue.item(5); // stored under the cached decision
+    // A plain @Cache on the same explicit key answers its own value, not the @Adaptive envelope.
+    await expect(app.get(AdPlainItem).item(5)).resolves.toEqual({ id: 5, plain: true });
+    // A user's value that looks like an @Adaptive envelope under the call's key is not served by @Adaptive.
+    await cache.set('AdItem:6', { v: { id: 6, version: 'planted' }, at: Date.now() + 60_000, w: Date.now() });
+    const runs = catalogue.runs;
+    await expect(catalogue.item(6)).resolves.toEqual({ id: 6, version: 'v1' });
+    expect(catalogue.runs).toBe(runs + 1);
   });
 
   it("its own entries (last good value, early envelope) are never another call's: owned(42, 'failover')", async () => {
@@ -226,7 +257,7 @@ describeBackends('@Adaptive', ({ url }) => {
     await catalogue.owned(0);
     expect(adaptiveRow(cache, 'AdCatalogue.owned')).toMatchObject({ store: 'cache' });
     await expect(catalogue.owned(42)).resolves.toBe('private data of 42'); // stores the value and a last good value
-    for (const view of ['failover', 'early', '%failover'])
+    for (const view of ['failover', 'early', '%failover', 'adaptive', '%adaptive'])
       await expect(catalogue.owned(42, view)).resolves.toBe(`public ${view} of 42`);
   });
 
@@ -363,7 +394,9 @@ describeBackends('@Adaptive', ({ url }) => {
     const runs = catalogue.runs;
     const hit = await CacheDetect.run(() => catalogue.shared(1));
     expect(catalogue.runs).toBe(runs);
-    expect(hit.hits).toEqual([expect.objectContaining({ key: 'AdShared:1', strategy: 'cache', age: 5000, ttl: 5000 })]);
+    expect(hit.hits).toEqual([
+      expect.objectContaining({ key: 'AdShared:1:%adaptive', strategy: 'cache', age: 5000, ttl: 5000 }),
+    ]);
     jest.setSystemTime(Date.now() + 5000); // 10 s old: as old as the TTL now allows
     const miss = await CacheDetect.run(() => catalogue.shared(1));
     expect(catalogue.runs).toBe(runs + 1);
@@ -388,7 +421,7 @@ describeBackends('@Adaptive', ({ url }) => {
     await app.get(CashewsRegistry).settled();
     expect(adaptiveRow(cache, 'AdCatalogue.shared')).toMatchObject({ store: 'cache', ttlMs: 60_000 });
     const ahead = Date.now() + 3_600_000; // an hour ahead: it would be fresh for an hour and a minute
-    await cache.set('AdShared:7', { v: { id: 'planted' }, at: ahead + 60_000, w: ahead }, { ttl: 60_000 });
+    await cache.set('AdShared:7:%adaptive', { v: { id: 'planted' }, at: ahead + 60_000, w: ahead }, { ttl: 60_000 });
     const runs = catalogue.runs;
     await expect(catalogue.shared(7)).resolves.toEqual({ id: 7 });
     expect(catalogue.runs).toBe(runs + 1);
