@@ -255,8 +255,12 @@ function mayKeep(cache: StrategyCache): boolean {
 function isClientError(error: unknown): boolean {
   const getStatus = (error as { getStatus?: unknown } | null)?.getStatus;
   if (typeof getStatus !== 'function') return false;
-  const status = (getStatus as () => unknown).call(error);
-  return typeof status === 'number' && status >= 400 && status <= 499;
+  try {
+    const status = (getStatus as () => unknown).call(error);
+    return typeof status === 'number' && status >= 400 && status <= 499;
+  } catch {
+    return false; // not an HTTP exception after all: the original error is what the caller gets
+  }
 }
 
 /**

@@ -548,8 +548,13 @@ describeBackends('@Adaptive', ({ url }) => {
       expect(await rejection(fallbacks.answer(1))).toBe(failure);
       await expect(fallbacks.answerAny(1)).resolves.toEqual({ id: 1 });
     }
-    // A server error is an outage: the last good result answers it.
+    // A server error is an outage: the last good result answers it; so does an error whose getStatus() throws.
     fallbacks.failure = new ServiceUnavailableException();
+    await expect(fallbacks.answer(1)).resolves.toEqual({ id: 1 });
+    const getStatus = () => {
+      throw new Error('no status');
+    };
+    fallbacks.failure = Object.assign(new AdUpstreamError('odd'), { getStatus });
     await expect(fallbacks.answer(1)).resolves.toEqual({ id: 1 });
   });
 
