@@ -50,4 +50,36 @@ describe('KeySampler', () => {
     sampler.endWindow(2000, 900, 100);
     expect(['a', 'c', 'd'].map((key) => sampler.tracks(key))).toEqual([false, true, true]);
   });
+
+  it("keeps its memory bounded whatever the keys' length: a long key is held by a hash of it", () => {
+    const sampler = new KeySampler(8);
+    const long = (i: number) => `${i}:${'x'.repeat(100_000)}`;
+    for (let i = 0; i < 8; i++) expect(sampler.touch(long(i), i)).toBe(-1);
+    expect(sampler.heldKeyChars).toBeLessThanOrEqual(8 * 64);
+    // Each long key is still told apart from the others, by its hash.
+    expect(sampler.touch(long(3), 100)).toBe(97);
+    expect(sampler.tracks(long(3))).toBe(true);
+    expect(sampler.tracks(long(9))).toBe(false);
+    sampler.result(long(3), 1, 100);
+    expect(sampler.result(long(3), 2, 200)).toEqual({ spanMs: 100, changed: true });
+  });
+
+  it('gives the place to the least recently called key even when the front key was called again', () => {
+    const sampler = new KeySampler(2, 1000);
+    sampler.touch('a', 0);
+    sampler.touch('a', 50);
+    sampler.touch('b', 600);
+    // a was last called at 50, 1050 ms ago: idle, so c takes its place and every key is still sampled.
+    expect(sampler.touch('c', 1100)).toBe(-1);
+    expect(sampler.rate).toBe(1);
+    expect(['a', 'b', 'c'].map((key) => sampler.tracks(key))).toEqual([false, true, true]);
+    // At the end of a window, keys idle for longer than the horizon leave, however they were called before.
+    const ended = new KeySampler(4, 1000);
+    ended.touch('a', 0);
+    ended.touch('a', 50);
+    ended.touch('b', 100);
+    ended.touch('b', 5000);
+    ended.endWindow(5000, 1000, 100);
+    expect(['a', 'b'].map((key) => ended.tracks(key))).toEqual([false, true]);
+  });
 });

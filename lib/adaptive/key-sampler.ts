@@ -2,15 +2,17 @@ import { fnv1a } from './digest.js';
 
 /** What the sampler keeps of one key: when it was last called, and the digest of its last observed result. */
 interface Entry {
+  /** The key as the table holds it (see {@link heldKey}). */
   readonly key: string;
   /** 32-bit hash of the key: the key stays tracked while it is below the sampling threshold. */
   readonly hash: number;
   seen: number;
-  /** {@link seen} when the entry took its place in the recency order (see {@link KeySampler}). */
-  placed: number;
   digest?: number;
   /** When {@link Entry.digest} was observed. */
   observed: number;
+  /** The entry called just before this one, and just after: the recency list (see {@link KeySampler}). */
+  older: Entry | undefined;
+  newer: Entry | undefined;
 }
 
 /** One comparison of a key's successive results. */
@@ -23,6 +25,21 @@ export interface ChangeObservation {
 /** The sampling threshold of rate 1: every 32-bit hash passes. */
 const ALL = 2 ** 32;
 
+/** Keys longer than this are held by a hash of them (see {@link heldKey}): the table's memory stays bounded. */
+const LONG_KEY = 64;
+/** A second FNV-1a offset basis, for a second hash independent of the sampling one. */
+const SECOND_BASIS = 0x050c5d1f;
+
+/**
+ * What the table holds for `key`: the key itself, or for a key longer than {@link LONG_KEY} characters a 64-bit hash of
+ * it with its length (at most 30 characters, starting with a NUL). Two long keys with the same hash would share their statistics, never what a caller is served: the last good results are kept by full key.
+ */
+function heldKey(key: string): string {
+  return key.length <= LONG_KEY
+    ? key
+    : `\0${fnv1a(key).toString(36)}:${fnv1a(key, SECOND_BASIS).toString(36)}:${key.length.toString(36)}`;
+}
+
 /**
  * Bounded memory of a method's keys, with spatial sampling by 32-bit key hash (as in SHARDS, Waldspurger et al.,
  * FAST '15): a key is tracked only when its hash falls below a threshold, so a sampled key is tracked on every call
@@ -31,13 +48,15 @@ const ALL = 2 ** 32;
  * keys above the new threshold leave. At the end of a window with few sampled calls (a workload of a few hot keys
  * after one of many unique keys) every key is sampled again. At most `capacity` entries, ever.
  *
- * A call of a tracked key costs one lookup by the key itself (no hash computed in JS) and no reordering: the table
- * is kept in the order entries were placed, and an entry called since it was placed moves to the end only when it
- * reaches the front (when a place or idle keys are looked for). The front entry, once not called since placed, is
- * then the least recently called of all: every entry behind it was placed, and so last called, later.
+ * Entries are linked in the order their keys were last called: a call of a tracked key costs one lookup by the key
+ * (no hash computed in JS for a key of up to 64 characters) and moves its entry to the newest end of the list (a few
+ * pointer writes, no Map reordering), so the oldest entry is always exactly the least recently called.
  */
 export class KeySampler {
   private readonly entries = new Map<string, Entry>();
+  /** Ends of the recency list: the least and the most recently called entries. */
+  private oldest: Entry | undefined;
+  private newest: Entry | undefined;
   private threshold = ALL;
 
   constructor(
@@ -55,36 +74,50 @@ export class KeySampler {
     return this.entries.size;
   }
 
+  /** Characters of the keys the table holds (at most `capacity` × 64: long keys are held by a hash). */
+  get heldKeyChars(): number {
+    let chars = 0;
+    for (const key of this.entries.keys()) chars += key.length;
+    return chars;
+  }
+
   /**
    * A call of `key` at `now`: `undefined` when the key is not sampled, `-1` when it is sampled and was not seen (or
    * was forgotten), else the time since its previous call (ms).
    */
-  touch(key: string, now: number): number | undefined {
+  touch(called: string, now: number): number | undefined {
+    const key = heldKey(called);
     const entry = this.entries.get(key);
     if (entry) {
       const gap = Math.max(0, now - entry.seen);
       entry.seen = now;
+      if (entry !== this.newest) {
+        this.unlink(entry);
+        this.append(entry);
+      }
       return gap;
     }
-    const hash = fnv1a(key);
+    const hash = fnv1a(called);
     if (hash >= this.threshold) return undefined;
     if (this.entries.size >= this.capacity) {
-      const least = this.leastRecent();
-      if (now - least.seen >= this.idleAfter) this.entries.delete(least.key);
+      const least = this.oldest as Entry;
+      if (now - least.seen >= this.idleAfter) this.remove(least);
       else {
         this.shrink();
         if (hash >= this.threshold) return undefined;
         // Still full (every tracked hash is below the new threshold): the least recently called key leaves.
-        if (this.entries.size >= this.capacity) this.entries.delete(this.leastRecent().key);
+        if (this.entries.size >= this.capacity) this.remove(this.oldest as Entry);
       }
     }
-    this.entries.set(key, { key, hash, seen: now, placed: now, observed: now });
+    const added: Entry = { key, hash, seen: now, digest: undefined, observed: now, older: undefined, newer: undefined };
+    this.entries.set(key, added);
+    this.append(added);
     return -1;
   }
 
   /** Whether `key` is tracked now. */
   tracks(key: string): boolean {
-    return this.entries.has(key);
+    return this.entries.has(heldKey(key));
   }
 
   /**
@@ -92,7 +125,7 @@ export class KeySampler {
    * is not tracked or had no result yet).
    */
   result(key: string, digest: number, now: number): ChangeObservation | undefined {
-    const entry = this.entries.get(key);
+    const entry = this.entries.get(heldKey(key));
     if (!entry) return undefined;
     const previous = entry.digest;
     const since = entry.observed;
@@ -107,27 +140,38 @@ export class KeySampler {
    * fewer than an eighth of `capacity` sampled calls (the table would fill again before the rate needs to drop).
    */
   endWindow(now: number, horizon: number, sampledCalls: number): void {
-    while (this.entries.size) {
-      const least = this.leastRecent();
+    for (let least = this.oldest; least; least = this.oldest) {
       if (now - least.seen <= horizon) break; // the least recently called is recent: so are all the others
-      this.entries.delete(least.key);
+      this.remove(least);
     }
     if (sampledCalls < this.capacity / 8) this.threshold = ALL;
   }
 
-  /** The least recently called entry (the table is not empty): entries called since placed move to the end first. */
-  private leastRecent(): Entry {
-    for (;;) {
-      const entry = this.entries.values().next().value as Entry;
-      if (entry.seen === entry.placed) return entry;
-      this.entries.delete(entry.key);
-      entry.placed = entry.seen;
-      this.entries.set(entry.key, entry);
-    }
+  /** Makes `entry` the most recently called. */
+  private append(entry: Entry): void {
+    entry.older = this.newest;
+    entry.newer = undefined;
+    if (this.newest) this.newest.newer = entry;
+    else this.oldest = entry;
+    this.newest = entry;
+  }
+
+  /** Takes `entry` out of the recency list. */
+  private unlink(entry: Entry): void {
+    if (entry.older) entry.older.newer = entry.newer;
+    else this.oldest = entry.newer;
+    if (entry.newer) entry.newer.older = entry.older;
+    else this.newest = entry.older;
+    entry.older = entry.newer = undefined;
+  }
+
+  private remove(entry: Entry): void {
+    this.unlink(entry);
+    this.entries.delete(entry.key);
   }
 
   private shrink(): void {
     this.threshold /= 2;
-    for (const [key, entry] of [...this.entries]) if (entry.hash >= this.threshold) this.entries.delete(key);
+    for (const entry of [...this.entries.values()]) if (entry.hash >= this.threshold) this.remove(entry);
   }
 }

@@ -1,21 +1,23 @@
-import { CloneCodec } from '../codec/codec.js';
+import { fromTagged, type Tagged } from '../codec/value-walker.js';
+import type { ResultDigest } from './digest.js';
 
-/** One kept value: a copy made when it was kept, its estimated size, and when its run succeeded. */
+/**
+ * One kept value: the JSON text of its tagged tree (the codec's form, from which each find rebuilds a value of its
+ * own), its size with its key's, and when its run succeeded.
+ */
 interface Kept {
-  readonly copy: unknown;
+  readonly text: string;
   readonly bytes: number;
   readonly at: number;
 }
 
-/** Copies as the memory backend makes them: a caller changing its result afterwards does not change the copy. */
-const codec = new CloneCodec();
-
 /**
  * The last good result of a method's tracked keys, in this process, for a failure to fall back on before the
  * fallback kept in the backend (`<key>:%failover`) is switched on. Bounded: at most `maxEntries` keys and about
- * `maxBytes` bytes (sizes estimated from the JSON text the tuner computes anyway); the least recently kept key
- * leaves first. Keyed by the call's full key, never a hash of it: no collision can answer one key with another's
- * value. Nothing is written to the backend: keeping a value costs a copy in memory per run of a tracked key.
+ * `maxBytes` bytes, keys included (a result counts as the JSON text of its stored form, which the tuner computes
+ * anyway, and is kept as that text: a Map or a typed array counts by its content); the least recently kept key leaves
+ * first. Keyed by the call's full key, never a hash of it: no collision can answer one key with another's value.
+ * Nothing is written to the backend: keeping a value costs its text in memory per run of a tracked key.
  */
 export class LastGood {
   /** Insertion order is recency: a key kept again moves to the end. */
@@ -38,26 +40,27 @@ export class LastGood {
   }
 
   /**
-   * Keeps a copy of `value`, the result of a successful run for `key` at `now`, of about `bytes` bytes. A value that
-   * cannot be copied, or larger than an eighth of `maxBytes`, is not kept (and the key's older value goes).
+   * Keeps `result` (its stored form, see {@link ResultDigest}), the result of a successful run for `key` at `now`. Its
+   * size counts the key's length with the text's. A result that cannot be stored (`undefined`), or larger than an
+   * eighth of `maxBytes`, is not kept, and the key's older value goes.
    */
-  keep(key: string, value: unknown, bytes: number, now: number): void {
+  keep(key: string, result: ResultDigest | undefined, now: number): void {
     this.forget(key);
+    if (!result) return;
+    const bytes = key.length + result.bytes;
     if (bytes > this.maxBytes / 8) return;
-    let copy: unknown;
-    try {
-      copy = codec.encode(key, value);
-    } catch {
-      return; // a function, a symbol: nothing the backend could keep either
-    }
-    this.entries.set(key, { copy, bytes, at: now });
+    this.entries.set(key, { text: result.text, bytes, at: now });
     this.bytes += bytes;
     while (this.entries.size > this.maxEntries || this.bytes > this.maxBytes) {
       this.forget(this.entries.keys().next().value as string);
     }
   }
 
-  /** The value kept for `key` if it is at most `maxAge` ms old at `now`, with its age; `undefined` otherwise. */
+  /**
+   * The value kept for `key` if it is at most `maxAge` ms old at `now`, with its age; `undefined` otherwise. Each find
+   * rebuilds the value, as a read from Redis would: a caller changing what it was served does not change what the
+   * next failure is answered with, and a value holding an instance of a class redefined since is nothing kept.
+   */
   find(key: string, now: number, maxAge: number): { readonly value: unknown; readonly age: number } | undefined {
     const kept = this.entries.get(key);
     if (!kept) return undefined;
@@ -66,7 +69,14 @@ export class LastGood {
       this.forget(key);
       return undefined;
     }
-    return { value: codec.decode(key, kept.copy), age };
+    try {
+      return { value: fromTagged(JSON.parse(kept.text) as Tagged), age };
+    } catch {
+      // An instance of a registered class redefined since (a deploy, a hot reload): outdated, a miss as on Redis. The
+      // failure being answered goes through as it is, not this one.
+      this.forget(key);
+      return undefined;
+    }
   }
 
   /** Drops the value kept for `key`, if any. */

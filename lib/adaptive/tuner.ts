@@ -88,20 +88,24 @@ export class AdaptiveTuner {
     return this.state.decision;
   }
 
-  /** A run of the method for `key` succeeded with `result` after `ms` milliseconds. */
-  onSuccess(key: string, result: unknown, ms: number): void {
+  /**
+   * A run of the method for `key` succeeded with `result` after `ms` milliseconds. `keep`: whether the result may be
+   * kept in process as the key's last good result (not when the call may not store, e.g. `Cache-Control: no-store`;
+   * the result kept before then stays, as a backend entry would).
+   */
+  onSuccess(key: string, result: unknown, ms: number, keep = true): void {
     const now = this.clock.now();
     this.roll(now);
     const window = this.window;
     window.runs++;
     window.successes++;
     window.durationUs += Math.round(ms * 1000);
-    // Only a tracked key's result is worth a digest (JSON of the result): most keys are not, under sampling. Its last
+    // Only a tracked key's result is worth a digest (JSON of its stored form): most keys are not, under sampling. Its last
     // good result is kept in this process too, for a failure to fall back on (see lastGoodOf).
     if (!this.sampler.tracks(key)) return;
     const digest = resultDigest(result);
+    if (keep) this.lastGood.keep(key, digest, now);
     if (digest === undefined) return;
-    this.lastGood.keep(key, result, digest.bytes, now);
     const seen = this.sampler.result(key, digest.digest, now);
     if (!seen) return;
     window.observations++;

@@ -23,7 +23,10 @@ export interface AdaptiveDecoratorOptions<A extends readonly unknown[] = readonl
   slowRun?: Duration;
   /** Observation window: the decision is revisited once per window. Default `'10s'`. */
   window?: Duration;
-  /** Errors that count as failures and fall back to the last good value: error classes or a predicate. Default: any. */
+  /**
+   * Errors that count as failures and fall back to the last good value: error classes or a predicate. Default: any
+   * (but the last good result kept in process does not answer an `HttpException` with a 4xx status unless named here).
+   */
   exceptions?: ExceptionsOption;
   /** Keys tracked per method (the memory bound of the observations). Default `1024`. */
   sampleSize?: number;

@@ -4,6 +4,21 @@ import type { RequestDirectives } from './request-directives.js';
 
 type Cache = StrategyCache & { getExpire(key: string): Promise<number> };
 
+/** What a directed cache answers for this property: its directives and the cache it wraps (see {@link directionOf}). */
+const DIRECTION = Symbol('cashews.direction');
+
+/** The directives a cache from {@link directedCache} applies, and the cache under them. */
+export interface Direction {
+  readonly directives: RequestDirectives;
+  /** The cache the directives wrap: bookkeeping that no request may change (`@Adaptive`'s fleet counters) uses it. */
+  readonly undirected: StrategyCache;
+}
+
+/** The directives `cache` applies, with the cache they wrap; `undefined` for a cache no request directs. */
+export function directionOf(cache: object): Direction | undefined {
+  return (cache as { readonly [DIRECTION]?: Direction })[DIRECTION];
+}
+
 /**
  * The cache as one decorated call sees it under request directives: reads bypassed (`no-cache`,
  * `no-store`), reads of entries older than `max-age` turned into misses, writes dropped (`no-store`), or
@@ -40,8 +55,10 @@ export function directedCache(cache: Cache, directives: RequestDirectives, ttl: 
   };
   const set: Cache['set'] = (key, value, options) =>
     directives.noStore ? Promise.resolve(false) : cache.set(key, value, options);
+  const direction: Direction = { directives, undirected: cache };
   return new Proxy(cache, {
     get(target, prop) {
+      if (prop === DIRECTION) return direction;
       if (prop === 'read') return read;
       // Every read goes through the directives above.
       if (prop === 'readNow') return undefined;

@@ -4,6 +4,7 @@ import { instanceOf, existingTuner, tunerFor, wallClock } from '../adaptive/regi
 import type { AdaptiveTuner } from '../adaptive/tuner.js';
 import type { AdaptiveBounds, AdaptiveDecision } from '../adaptive/types.js';
 import type { CircuitState } from '../backends/protect-types.js';
+import { directionOf } from '../detect/directed-cache.js';
 import { CircuitOpenError } from '../errors.js';
 import { MISS } from '../miss.js';
 import { Recording } from '../streams/recording.js';
@@ -11,9 +12,8 @@ import { cacheStrategy, type CacheStrategyOptions } from './cache.strategy.js';
 import { circuitBreakerStrategy, type CircuitBreakerStrategyOptions } from './circuit-breaker.strategy.js';
 import { earlyStrategy, type EarlyStrategyOptions } from './early.strategy.js';
 import { failoverStrategy, type FailoverStrategyOptions } from './failover.strategy.js';
-import { agedCache, type PrimedRead } from './aged-cache.js';
+import { agedCache, freshEntry, type PrimedRead } from './aged-cache.js';
 import { fromStored, settle } from './cached-errors.js';
-import { asWrittenEnvelope } from './envelope.js';
 import { defineStrategy, type StrategyDefinition } from './layer.js';
 import {
   errorName,
@@ -37,7 +37,10 @@ export interface AdaptiveStrategyOptions {
   readonly namespace: string;
   /** Share observations and decisions with every process on the backend (see lib/adaptive/fleet.ts). */
   readonly fleet: boolean;
-  /** Errors that count as failures and fall back to the last good value. Default: any error. */
+  /**
+   * Errors that count as failures and fall back to the last good value. Default: any error (the in-process fallback
+   * excepts client errors, see `fallsBackInProcess`).
+   */
   readonly exceptions?: ExceptionsOption;
   /** Keys tracked per method at most. */
   readonly sampleSize: number;
@@ -60,9 +63,12 @@ interface Plan {
 const plans = new WeakMap<AdaptiveDecision, Plan>();
 
 /**
- * Keys of the delegated strategies: the call's key with `:%early` or `:%failover`, which no call's own key can be
- * (an argument never renders as `%` and a lower-case letter; see lib/keys/escape-key-part.ts).
+ * Keys of the delegated strategies: the call's key with `:%adaptive` (cached results), `:%early` or `:%failover`, which
+ * no call's own key can be (an argument never renders as `%` and a lower-case letter; see
+ * lib/keys/escape-key-part.ts). Cached results are not stored under the call's own key: a plain `@Cache` given the
+ * same explicit key never reads an `@Adaptive` envelope as its value, nor `@Adaptive` a value of its as an envelope.
  */
+const CACHED = ':%adaptive';
 const EARLY = ':%early';
 const FAILOVER = ':%failover';
 
@@ -208,20 +214,79 @@ function delegate<O>(
   return (run) => strategy(new DelegatedCall(call, key, run, lifetime, read), options, cache, next);
 }
 
+/** The run-time switch (`cache.disabling`) and the transactions of the cache instance, read through a strategy's cache. */
+interface Switched {
+  readonly runtime?: { offFor(op: string): boolean };
+  readonly transactions?: { active(): boolean };
+}
+
+/**
+ * Whether the last good result kept in process for `call`, `age` ms old, may answer it: exactly when `@Failover`'s read
+ * of its entry would. Not when reads are switched off (`cache.disabling(['get'])`) or the request says
+ * `Cache-Control: no-cache`/`no-store`; not when older than its `max-age`; `Clear-Site-Data: "cache"` forgets it.
+ */
+function mayServeKept(cache: StrategyCache, tuner: AdaptiveTuner, key: string, age: number): boolean {
+  if ((cache as Switched).runtime?.offFor('get')) return false;
+  const directives = directionOf(cache)?.directives;
+  if (!directives) return true;
+  if (directives.clearSiteData) {
+    tuner.forget(key);
+    return false;
+  }
+  if (directives.noCache || directives.noStore) return false;
+  return directives.maxAge === undefined || age <= directives.maxAge;
+}
+
+/**
+ * Whether a run's result may be kept in process: when `@Failover` would store it. Not when writes are switched off
+ * (`cache.disabling(['set'])`) or the request says `Cache-Control: no-store`; nor inside a caller's transaction, whose
+ * writes a rollback discards (the process keeps no result it cannot undo).
+ */
+function mayKeep(cache: StrategyCache): boolean {
+  const { runtime, transactions } = cache as Switched;
+  if (runtime?.offFor('set') || transactions?.active()) return false;
+  return directionOf(cache)?.directives.noStore !== true;
+}
+
+/**
+ * Whether `error` is a client error: an HTTP exception (Nest's `HttpException`, told by its `getStatus()`, without
+ * importing Nest here) with a 4xx status. A `NotFoundException` is an answer about the request, not an outage.
+ */
+function isClientError(error: unknown): boolean {
+  const getStatus = (error as { getStatus?: unknown } | null)?.getStatus;
+  if (typeof getStatus !== 'function') return false;
+  try {
+    const status = (getStatus as () => unknown).call(error);
+    return typeof status === 'number' && status >= 400 && status <= 499;
+  } catch {
+    return false; // not an HTTP exception after all: the original error is what the caller gets
+  }
+}
+
+/**
+ * Whether the last good result kept in process may answer `error`: the errors `exceptions` names; without it, any
+ * error but a client error (see {@link isClientError}). The in-process fallback is on for every method, healthy or
+ * not: answering a `NotFoundException` or a `ForbiddenException` with the previous value would hide the answer.
+ */
+function fallsBackInProcess(exceptions: ExceptionsOption | undefined, error: unknown): boolean {
+  return exceptions ? matchesExceptions(exceptions, error) : !isClientError(error);
+}
+
 /**
  * A failure that no delegated layer answered (the fallback in the backend was off, or held nothing for the key): the
- * last good result this process kept for the key (lib/adaptive/last-good.ts), at most `maxStaleness` old, or the
- * error.
+ * last good result this process kept for the key (lib/adaptive/last-good.ts), at most `maxStaleness` old and as the
+ * request's directives allow (see {@link mayServeKept}), or the error.
  */
 async function lastGoodOrThrow(
   call: StrategyCall,
   options: AdaptiveStrategyOptions,
+  cache: StrategyCache,
   tuner: AdaptiveTuner,
   error: unknown,
 ): Promise<unknown> {
-  if (!(error instanceof CircuitOpenError) && !matchesExceptions(options.exceptions, error)) throw error;
+  if (!(error instanceof CircuitOpenError) && !fallsBackInProcess(options.exceptions, error)) throw error;
   const kept = tuner.lastGoodOf(call.key);
-  if (!kept) throw error;
+  if (!kept || !mayServeKept(cache, tuner, call.key, kept.age)) throw error;
   const lifetime = options.bounds.maxStaleness;
   await call.report({
     strategy: 'failover',
@@ -279,13 +344,15 @@ export const adaptiveStrategy: Strategy<AdaptiveStrategyOptions> = (call, option
   if (!due) return answer;
   // A window closed: exchanged with the fleet once the call has answered (a background task, waited for at
   // shutdown; started later, it does not count the call's own run as a background refresh). Outside the caller's
-  // transaction: the fleet's counters and decision are the method's bookkeeping, not the caller's writes, so a
-  // rollback must not undo them nor a commit hold them back.
+  // transaction and past the caller's request directives: the fleet's counters and decision are the method's
+  // bookkeeping, not the caller's writes, so a rollback must not undo them nor a commit hold them back, and a
+  // `no-cache` or `Clear-Site-Data` request must not read them as zeros or delete them.
+  const fleet = directionOf(cache)?.undirected ?? cache;
   const share = () =>
     call.background(() =>
-      cache.outsideTransaction(async () => {
+      fleet.outsideTransaction(async () => {
         try {
-          const state = await (link as FleetLink).exchange(cache, wallClock.now());
+          const state = await (link as FleetLink).exchange(fleet, wallClock.now());
           if (state) tuner.adopt(state.tuner);
         } catch (error) {
           // The backend is down (safe mode answers reads, but counters fail): decide here until it is back, said once.
@@ -320,16 +387,21 @@ async function cachedCall(
 ): Promise<unknown> {
   let raw: unknown;
   try {
-    raw = await cache.read(call.key);
+    raw = await cache.read(call.key + CACHED);
   } catch {
     // The chain reads again, and a failure there is answered as any failure of the chain is.
     return runPlan(call, options, cache, next, tuner, decision, plan, undefined);
   }
-  const entry = asWrittenEnvelope(raw);
-  const left = entry === MISS ? 0 : entry.w + decision.ttl - wallClock.now();
-  const value = entry === MISS || left <= 0 ? MISS : fromStored(undefined, entry.v);
-  if (value === MISS) return runPlan(call, options, cache, next, tuner, decision, plan, { raw });
-  const reported = call.report({ strategy: 'cache', lifetime: decision.ttl, remaining: Math.min(left, decision.ttl) });
+  // Read as the chain's aged cache reads it (aged-cache.ts): the same entries are fresh on both paths.
+  const fresh = freshEntry(raw, decision.ttl, wallClock.now());
+  const value = fresh === MISS ? MISS : fromStored(undefined, fresh.entry.v);
+  if (value === MISS || fresh === MISS) return runPlan(call, options, cache, next, tuner, decision, plan, { raw });
+  const reported = call.report({
+    strategy: 'cache',
+    key: call.key + CACHED,
+    lifetime: decision.ttl,
+    remaining: fresh.left,
+  });
   if (reported) await reported;
   return settle(value);
 }
@@ -363,8 +435,10 @@ function runPlan(
       throw error;
     }
     // Served by a layer below (stacked decorators): not a run of the method.
-    if (!run?.served)
-      tuner.onSuccess(call.key, result instanceof Recording ? UNCOMPARABLE : result, performance.now() - started);
+    if (!run?.served) {
+      const observed = result instanceof Recording ? UNCOMPARABLE : result;
+      tuner.onSuccess(call.key, observed, performance.now() - started, mayKeep(cache));
+    }
     return result;
   };
   let chain = observed;
@@ -372,7 +446,7 @@ function runPlan(
     chain = delegate(circuitBreakerStrategy, call, options.namespace, plan.circuit, undefined, cache, chain);
   if (plan.cache) {
     const aged = agedFor(plan, decision, cache);
-    chain = delegate(cacheStrategy, call, call.key, plan.cache, decision.ttl, aged, chain, read);
+    chain = delegate(cacheStrategy, call, call.key + CACHED, plan.cache, decision.ttl, aged, chain, read);
   } else if (plan.early) {
     const aged = agedFor(plan, decision, cache);
     chain = delegate(earlyStrategy, call, call.key + EARLY, plan.early, decision.ttl, aged, chain);
@@ -383,7 +457,7 @@ function runPlan(
   }
   // A report of its own even when nothing is delegated: a layer stacked below that serves marks it, and that answer
   // is then not observed as a run of the method.
-  return chain({}).catch((error: unknown) => lastGoodOrThrow(call, options, tuner, error));
+  return chain({}).catch((error: unknown) => lastGoodOrThrow(call, options, cache, tuner, error));
 }
 
 /** `adaptive` layers: store results (TTL decided per method at run time, so no fixed TTL trait). */
@@ -391,7 +465,7 @@ export const adaptiveDefinition: StrategyDefinition<AdaptiveStrategyOptions> = d
   name: 'adaptive',
   run: adaptiveStrategy,
   storesResult: true,
-  derivedKeys: [EARLY, FAILOVER],
+  derivedKeys: [CACHED, EARLY, FAILOVER],
   forget: (options, instance, key) => existingTuner(instance, options)?.forget(key),
   traits: (options) => ({
     adaptive: (instance: object) => existingTuner(instance, options)?.snapshot(),

@@ -2,7 +2,7 @@ import { createCache } from '../create-cache.js';
 import type { CacheService } from '../cache.service.js';
 import { engineOf } from '../engine/engine-of.js';
 import { MISS } from '../miss.js';
-import { agedCache } from './aged-cache.js';
+import { agedCache, freshEntry } from './aged-cache.js';
 import type { ReadExpiry } from './strategy.js';
 
 describe('agedCache (mem://)', () => {
@@ -41,5 +41,22 @@ describe('agedCache (mem://)', () => {
       v: 'value',
       at: written + 4000,
     });
+  });
+
+  it('an entry whose write time is not a finite number, or later than a second from now, is a miss', () => {
+    const now = 1_000_000;
+    for (const w of [1e15, Infinity, NaN, now + 5000]) expect(freshEntry({ v: 'x', at: 0, w }, 10_000, now)).toBe(MISS);
+    expect(freshEntry({ v: 'x', at: NaN, w: now }, 10_000, now)).toBe(MISS);
+    // Clocks of two processes a little apart: an entry written up to a second ahead is fresh, for at most the TTL.
+    expect(freshEntry({ v: 'x', at: now + 10_500, w: now + 500 }, 10_000, now)).toMatchObject({ left: 10_000 });
+  });
+
+  it('an early envelope whose refresh time is not a finite number is due', async () => {
+    const written = Date.now() - 1000;
+    await cache.set('k', { v: { v: 'value', at: NaN }, at: written + 60_000, w: written }, { ttl: 60_000 });
+    const read = (await agedCache(engineOf(cache), { ttl: 60_000, refreshAfter: 50_000 }).read('k')) as {
+      at: number;
+    };
+    expect(read.at).toBeLessThanOrEqual(Date.now());
   });
 });

@@ -21,6 +21,9 @@ export interface PrimedRead {
   takeRead?(key: string): { readonly raw: unknown } | undefined;
 }
 
+/** How far ahead of this process's clock another process's clock may be (ms): an entry written later is a miss. */
+export const CLOCK_SKEW = 1000;
+
 /** A stored entry under {@link AgedTerms}: fresh (its value, and what is left of the TTL) or a miss. */
 export function freshEntry(
   stored: unknown,
@@ -28,9 +31,12 @@ export function freshEntry(
   now: number,
 ): { readonly entry: WrittenEnvelope; readonly left: number } | typeof MISS {
   const entry = asWrittenEnvelope(stored);
-  if (entry === MISS) return MISS;
+  // Times that are not finite numbers (a foreign or damaged value) never make an entry fresh.
+  if (entry === MISS || !Number.isFinite(entry.w) || !Number.isFinite(entry.at)) return MISS;
+  // An entry from the near future (clocks of two processes apart) is not older than the TTL: it is served. One
+  // written further ahead than clocks drift would stay fresh for that long: a miss.
+  if (entry.w > now + CLOCK_SKEW) return MISS;
   const left = entry.w + ttl - now;
-  // An entry from the future (clocks of two processes apart) is not older than the TTL: it is served.
   return left > 0 ? { entry, left: Math.min(left, ttl) } : MISS;
 }
 
@@ -50,14 +56,19 @@ export function agedCache(cache: StrategyCache, terms: AgedTerms): StrategyCache
   const { ttl, refreshAfter } = terms;
   const read = async (key: string, expiry?: ReadExpiry & PrimedRead): Promise<unknown> => {
     const primed = expiry?.takeRead?.(key);
-    const fresh = freshEntry(primed ? primed.raw : await cache.read(key), ttl, Date.now());
+    const raw = primed ? primed.raw : await cache.read(key);
+    const now = Date.now();
+    const fresh = freshEntry(raw, ttl, now);
     if (fresh === MISS) return MISS;
     expiry?.noteExpire?.(key, fresh.left);
     const { entry } = fresh;
     if (refreshAfter === undefined) return entry.v;
     // An early envelope: due for refresh at the sooner of the age it was written with and the decision's.
     const early = asEnvelope(entry.v);
-    return early === MISS ? MISS : { v: early.v, at: Math.min(early.at, entry.w + refreshAfter) };
+    if (early === MISS) return MISS;
+    // An envelope whose refresh time is not a finite number is due at once (NaN would never be).
+    const due = Number.isFinite(early.at) ? Math.min(early.at, entry.w + refreshAfter) : now;
+    return { v: early.v, at: due };
   };
   const set: StrategyCache['set'] = (key, value, options) =>
     cache.set(key, agedEnvelope(value, ttl, Date.now()), options);

@@ -253,7 +253,14 @@ class LayerCall implements StrategyCall {
   background(work: () => Promise<unknown>): void {
     this.inBackground = true;
     const { hooks, invocation } = this;
-    const task = work().then(
+    let started: Promise<unknown>;
+    try {
+      started = work();
+    } catch (error) {
+      // Thrown before it returned its promise: a failure of the background task, never of the caller's call.
+      started = Promise.reject(error);
+    }
+    const task = started.then(
       // A streamed result nobody reads (a background refresh) is read here, so that it is recorded and stored.
       (result) => (result instanceof Recording ? result.drain() : undefined),
       (error: unknown) => hooks.onBackgroundError(invocation.target, error),

@@ -28,8 +28,8 @@ export interface StrategyDefinition<O> {
   /** The strategy stores results: on HTTP it only applies to `methods` and never with `@Res()`. */
   readonly storesResult: boolean;
   /**
-   * Suffixes of the keys the strategy stores beside the call's own (`@Adaptive`: `:%early`, `:%failover`): deleted
-   * with it when `@Invalidate` names the method.
+   * Suffixes of the keys the strategy stores beside the call's own (`@Adaptive`: `:%adaptive`, `:%early`,
+   * `:%failover`): deleted with it when `@Invalidate` names the method.
    */
   readonly derivedKeys?: readonly string[];
   /**

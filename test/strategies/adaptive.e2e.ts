@@ -5,13 +5,25 @@
  * Windows are read from `Date`, which is faked alone (fakeClocks): the test moves from window to window without
  * sleeping, while TTLs, Redis and timers keep real time. Every class name and key starts with "Ad".
  */
-import { Controller, Get, Injectable, Logger, Param, type INestApplication } from '@nestjs/common';
+import {
+  Controller,
+  ForbiddenException,
+  Get,
+  Injectable,
+  Logger,
+  NotFoundException,
+  Param,
+  ServiceUnavailableException,
+  type INestApplication,
+} from '@nestjs/common';
 import { jest } from '@jest/globals';
 import request from 'supertest';
 import {
   Adaptive,
+  Cache,
   CacheDetect,
   CircuitOpenError,
+  Failover,
   Invalidate,
   type AdaptiveStats,
   type CacheService,
@@ -78,6 +90,53 @@ class AdCatalogue {
   }
 }
 
+/**
+ * The in-process fallback of `@Adaptive` beside `@Failover`: both answer a failure with the key's last good value, and
+ * request directives and the run-time switch must treat them alike.
+ */
+@Injectable()
+class AdFallbacks {
+  down = false;
+  version = 'committed';
+
+  @Adaptive({ maxTtl: '1m', window: WINDOW, fleet: false, key: 'AdFbA:{id}' })
+  async adaptive(id: number) {
+    if (this.down) throw new AdUpstreamError('upstream down');
+    return { id, version: this.version };
+  }
+
+  /** What `answer` and `answerAny` throw, when set. */
+  failure?: Error;
+
+  @Adaptive({ maxTtl: '1m', window: WINDOW, fleet: false, key: 'AdFbN:{id}' })
+  async answer(id: number) {
+    if (this.failure) throw this.failure;
+    return { id };
+  }
+
+  /** Every error falls back, client errors too: named in `exceptions`. */
+  @Adaptive({ maxTtl: '1m', window: WINDOW, fleet: false, key: 'AdFbY:{id}', exceptions: () => true })
+  async answerAny(id: number) {
+    if (this.failure) throw this.failure;
+    return { id };
+  }
+
+  @Failover({ ttl: '1m', key: 'AdFbF:{id}' })
+  async failover(id: number) {
+    if (this.down) throw new AdUpstreamError('upstream down');
+    return { id };
+  }
+}
+
+/** A plain `@Cache` on the explicit key of `AdCatalogue.item`: what the README tells not to do, and why. */
+@Injectable()
+class AdPlainItem {
+  @Cache({ ttl: '1m', key: 'AdItem:{id}' })
+  async item(id: number) {
+    return { id, plain: true };
+  }
+}
+
 /** Invalidates AdCatalogue's adaptive methods: every entry a decision stored goes, beside the call's own key too. */
 @Injectable()
 class AdAdmin {
@@ -132,7 +191,9 @@ describeBackends('@Adaptive', ({ url }) => {
     jest.spyOn(Logger.prototype, 'log').mockImplementation(function (this: Logger, message: unknown) {
       logs.push(String(message));
     });
-    const started = await startApp(url, [AdCatalogue, AdAdmin], { controllers: [AdController] });
+    const started = await startApp(url, [AdCatalogue, AdAdmin, AdFallbacks, AdPlainItem], {
+      controllers: [AdController],
+    });
     app = started.app;
     cache = started.cache;
     catalogue = started.app.get(AdCatalogue);
@@ -163,10 +224,29 @@ describeBackends('@Adaptive', ({ url }) => {
     const before = catalogue.runs;
     for (let i = 0; i < 20; i++) await catalogue.item(i % 3);
     expect(catalogue.runs - before).toBeLessThanOrEqual(3); // one run per key at most, then hits
-    expect(await keysOf(cache, 'AdItem:*')).toEqual(expect.arrayContaining(['AdItem:0', 'AdItem:0:%failover']));
+    expect(await keysOf(cache, 'AdItem:*')).toEqual(
+      expect.arrayContaining(['AdItem:0:%adaptive', 'AdItem:0:%failover']),
+    );
     // @Invalidate of the method deletes the last good value with the entry: nothing stale survives a change.
     await app.get(AdAdmin).renameItem(0);
     expect(await keysOf(cache, 'AdItem:0*')).toEqual([]);
+  });
+
+  it('stores its entries under a key of its own: a plain @Cache on the same key never reads them, nor they its values', async () => {
+    for (let window = 0; window < 3; window++) {
+      for (let i = 0; i < 30; i++) await catalogue.item(i % 3);
+      nextWindow();
+    }
+    await catalogue.item(0);
+    expect(adaptiveRow(cache, 'AdCatalogue.item')).toMatchObject({ store: 'cache' });
+    await catalogue.item(5); // stored under the cached decision
+    // A plain @Cache on the same explicit key answers its own value, not the @Adaptive envelope.
+    await expect(app.get(AdPlainItem).item(5)).resolves.toEqual({ id: 5, plain: true });
+    // A user's value that looks like an @Adaptive envelope under the call's key is not served by @Adaptive.
+    await cache.set('AdItem:6', { v: { id: 6, version: 'planted' }, at: Date.now() + 60_000, w: Date.now() });
+    const runs = catalogue.runs;
+    await expect(catalogue.item(6)).resolves.toEqual({ id: 6, version: 'v1' });
+    expect(catalogue.runs).toBe(runs + 1);
   });
 
   it("its own entries (last good value, early envelope) are never another call's: owned(42, 'failover')", async () => {
@@ -177,7 +257,7 @@ describeBackends('@Adaptive', ({ url }) => {
     await catalogue.owned(0);
     expect(adaptiveRow(cache, 'AdCatalogue.owned')).toMatchObject({ store: 'cache' });
     await expect(catalogue.owned(42)).resolves.toBe('private data of 42'); // stores the value and a last good value
-    for (const view of ['failover', 'early', '%failover'])
+    for (const view of ['failover', 'early', '%failover', 'adaptive', '%adaptive'])
       await expect(catalogue.owned(42, view)).resolves.toBe(`public ${view} of 42`);
   });
 
@@ -274,6 +354,22 @@ describeBackends('@Adaptive', ({ url }) => {
     expect(await cache.get(counter)).toBe(30);
   });
 
+  it('exchanges with the fleet past request directives: a no-cache, Clear-Site-Data request leaves the counters', async () => {
+    for (let window = 0; window < 2; window++) {
+      for (let i = 0; i < 30; i++) await catalogue.shared(i % 3);
+      nextWindow();
+    }
+    // The first call of this window sends the last one and decides the one before (30 calls), under the directives.
+    const scope = CacheDetect.scope({ noCache: true, clearSiteData: true });
+    await CacheDetect.within(scope, () => catalogue.shared(0));
+    await app.get(CashewsRegistry).settled();
+    const state = (await engineOf(cache).readState('AdCatalogue:shared:adaptive:state')) as {
+      smoothed: { calls: number };
+    };
+    expect(state.smoothed.calls).toBe(30);
+    expect(await cache.get(`AdCatalogue:shared:adaptive:w:${Math.floor(Date.now() / WINDOW) - 1}:calls`)).toBe(30);
+  });
+
   it('after the TTL was lowered: an entry older than the new TTL is a miss, a younger one reports its real age', async () => {
     const engine = engineOf(cache);
     /** The fleet's decision, stored as its decider would, adopted at the exchange the next call starts. */
@@ -298,11 +394,37 @@ describeBackends('@Adaptive', ({ url }) => {
     const runs = catalogue.runs;
     const hit = await CacheDetect.run(() => catalogue.shared(1));
     expect(catalogue.runs).toBe(runs);
-    expect(hit.hits).toEqual([expect.objectContaining({ key: 'AdShared:1', strategy: 'cache', age: 5000, ttl: 5000 })]);
+    expect(hit.hits).toEqual([
+      expect.objectContaining({ key: 'AdShared:1:%adaptive', strategy: 'cache', age: 5000, ttl: 5000 }),
+    ]);
     jest.setSystemTime(Date.now() + 5000); // 10 s old: as old as the TTL now allows
     const miss = await CacheDetect.run(() => catalogue.shared(1));
     expect(catalogue.runs).toBe(runs + 1);
     expect(miss.hits).toEqual([]);
+  });
+
+  it('under a cached decision an entry written further ahead than clocks drift is a miss, on the hit path too', async () => {
+    const engine = engineOf(cache);
+    const decision = {
+      store: 'cache',
+      ttl: 60_000,
+      refreshAfter: 0,
+      guard: 'none',
+      reason: 'set by the test',
+      since: 0,
+    };
+    await catalogue.shared(99); // the method's tuner starts watching
+    const window = Math.floor(Date.now() / WINDOW) + 1000;
+    await engine.writeState('AdCatalogue:shared:adaptive:state', { window, smoothed: {}, tuner: { decision } }, 60_000);
+    nextWindow();
+    await catalogue.shared(99);
+    await app.get(CashewsRegistry).settled();
+    expect(adaptiveRow(cache, 'AdCatalogue.shared')).toMatchObject({ store: 'cache', ttlMs: 60_000 });
+    const ahead = Date.now() + 3_600_000; // an hour ahead: it would be fresh for an hour and a minute
+    await cache.set('AdShared:7:%adaptive', { v: { id: 'planted' }, at: ahead + 60_000, w: ahead }, { ttl: 60_000 });
+    const runs = catalogue.runs;
+    await expect(catalogue.shared(7)).resolves.toEqual({ id: 7 });
+    expect(catalogue.runs).toBe(runs + 1);
   });
 
   it('under a cached decision a call reads the backend once, hit or miss', async () => {
@@ -343,6 +465,97 @@ describeBackends('@Adaptive', ({ url }) => {
     await app.get(AdAdmin).repriceQuote(2);
     catalogue.failing = 1;
     expect(await rejection(catalogue.quote(2))).toBeInstanceOf(AdUpstreamError);
+  });
+
+  it('the last good result kept in process: every failure is answered with a copy of its own', async () => {
+    await catalogue.quote(3);
+    catalogue.failing = 1;
+    const first = (await catalogue.quote(3)) as { id: number; price: number; note?: string };
+    first.note = 'changed by the first caller';
+    const second = await catalogue.quote(3);
+    expect(second).toEqual({ id: 3, price: 1 });
+    expect(second).not.toBe(first);
+  });
+
+  it('the last good result kept in process honours request directives and the run-time switch as @Failover does', async () => {
+    const fallbacks = app.get(AdFallbacks);
+    type Around = <T>(fn: () => Promise<T>) => Promise<T>;
+    const plain: Around = (fn) => fn();
+    const directed =
+      (directives: Parameters<typeof CacheDetect.scope>[0]): Around =>
+      (fn) =>
+        CacheDetect.within(CacheDetect.scope(directives), fn);
+    const switchedOff =
+      (command: 'get' | 'set'): Around =>
+      (fn) =>
+        cache.disabling([command], fn);
+    /** How each decorator answers a failure: the result kept under `keep`, the failure under `fail`. */
+    const outcomes = async (id: number, keep: Around, fail: Around, wait = 0) => {
+      fallbacks.down = false;
+      // Successes of other keys: the failures of this test stay under the rate that turns the backend fallback on.
+      for (let i = 0; i < 20; i++) await fallbacks.adaptive(1000 + i);
+      await keep(() => fallbacks.adaptive(id));
+      await keep(() => fallbacks.failover(id));
+      if (wait) {
+        await new Promise((resolve) => setTimeout(resolve, wait));
+        jest.setSystemTime(Date.now() + wait);
+      }
+      fallbacks.down = true;
+      const answer = (fn: () => Promise<unknown>) =>
+        fail(fn).then(
+          () => 'served',
+          () => 'threw',
+        );
+      return [await answer(() => fallbacks.adaptive(id)), await answer(() => fallbacks.failover(id))];
+    };
+    expect(await outcomes(1, plain, plain)).toEqual(['served', 'served']);
+    expect(await outcomes(2, plain, directed({ noCache: true }))).toEqual(['threw', 'threw']);
+    expect(await outcomes(3, plain, directed({ noStore: true }))).toEqual(['threw', 'threw']);
+    expect(await outcomes(4, directed({ noStore: true }), plain)).toEqual(['threw', 'threw']);
+    expect(await outcomes(5, directed({ noCache: true }), plain)).toEqual(['served', 'served']);
+    expect(await outcomes(6, plain, directed({ clearSiteData: true }))).toEqual(['threw', 'threw']);
+    expect(await outcomes(6, directed({ noStore: true }), plain)).toEqual(['threw', 'threw']); // and it is gone
+    expect(await outcomes(7, plain, directed({ maxAge: 20 }), 60)).toEqual(['threw', 'threw']);
+    expect(await outcomes(8, plain, directed({ maxAge: 60_000 }), 60)).toEqual(['served', 'served']);
+    expect(await outcomes(9, plain, switchedOff('get'))).toEqual(['threw', 'threw']);
+    expect(await outcomes(10, switchedOff('set'), plain)).toEqual(['threw', 'threw']);
+    expect(adaptiveRow(cache, 'AdFallbacks.adaptive')).toMatchObject({ guard: 'none' });
+  });
+
+  it("keeps nothing in process from inside a caller's transaction: a rolled-back result is never served", async () => {
+    const fallbacks = app.get(AdFallbacks);
+    await cache.transaction(async (tx) => {
+      fallbacks.version = 'rolled back';
+      await fallbacks.adaptive(1);
+      tx.rollback();
+    });
+    fallbacks.version = 'committed';
+    fallbacks.down = true;
+    expect(await rejection(fallbacks.adaptive(1))).toBeInstanceOf(AdUpstreamError);
+    // Outside any transaction the result is kept as before.
+    fallbacks.down = false;
+    await fallbacks.adaptive(1);
+    fallbacks.down = true;
+    await expect(fallbacks.adaptive(1)).resolves.toEqual({ id: 1, version: 'committed' });
+  });
+
+  it('answers a client error (HTTP 4xx) with the error, not the last good result, unless exceptions name it', async () => {
+    const fallbacks = app.get(AdFallbacks);
+    await fallbacks.answer(1);
+    await fallbacks.answerAny(1);
+    for (const failure of [new NotFoundException('gone'), new ForbiddenException()]) {
+      fallbacks.failure = failure;
+      expect(await rejection(fallbacks.answer(1))).toBe(failure);
+      await expect(fallbacks.answerAny(1)).resolves.toEqual({ id: 1 });
+    }
+    // A server error is an outage: the last good result answers it; so does an error whose getStatus() throws.
+    fallbacks.failure = new ServiceUnavailableException();
+    await expect(fallbacks.answer(1)).resolves.toEqual({ id: 1 });
+    const getStatus = () => {
+      throw new Error('no status');
+    };
+    fallbacks.failure = Object.assign(new AdUpstreamError('odd'), { getStatus });
+    await expect(fallbacks.answer(1)).resolves.toEqual({ id: 1 });
   });
 
   it('on a controller: the same decisions through the HTTP interceptor', async () => {
