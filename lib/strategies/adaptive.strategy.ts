@@ -6,7 +6,7 @@ import type { AdaptiveBounds, AdaptiveDecision } from '../adaptive/types.js';
 import type { CircuitState } from '../backends/protect-types.js';
 import { directionOf } from '../detect/directed-cache.js';
 import { CircuitOpenError } from '../errors.js';
-import { MISS } from '../miss.js';
+import { MISS, PENDING } from '../miss.js';
 import { Recording } from '../streams/recording.js';
 import { cacheStrategy, type CacheStrategyOptions } from './cache.strategy.js';
 import { circuitBreakerStrategy, type CircuitBreakerStrategyOptions } from './circuit-breaker.strategy.js';
@@ -376,7 +376,26 @@ function newTuner(instance: object, options: AdaptiveStrategyOptions): AdaptiveT
 }
 
 /** A call under a cached decision: a fresh entry answers (reported with its real age), anything else runs the chain. */
-async function cachedCall(
+function cachedCall(
+  call: StrategyCall,
+  options: AdaptiveStrategyOptions,
+  cache: StrategyCache,
+  next: Next,
+  tuner: AdaptiveTuner,
+  decision: AdaptiveDecision,
+  plan: Plan,
+): Promise<unknown> {
+  // An entry known without waiting (memory) is answered without a promise hop of its own, as `@Cache` answers it.
+  const now = cache.readNow ? cache.readNow(call.key + CACHED) : PENDING;
+  if (now === PENDING) return readThenAnswer(call, options, cache, next, tuner, decision, plan);
+  try {
+    return answer(call, options, cache, next, tuner, decision, plan, now);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+async function readThenAnswer(
   call: StrategyCall,
   options: AdaptiveStrategyOptions,
   cache: StrategyCache,
@@ -392,6 +411,20 @@ async function cachedCall(
     // The chain reads again, and a failure there is answered as any failure of the chain is.
     return runPlan(call, options, cache, next, tuner, decision, plan, undefined);
   }
+  return answer(call, options, cache, next, tuner, decision, plan, raw);
+}
+
+/** The answer to a call under a cached decision whose entry read `raw`. */
+function answer(
+  call: StrategyCall,
+  options: AdaptiveStrategyOptions,
+  cache: StrategyCache,
+  next: Next,
+  tuner: AdaptiveTuner,
+  decision: AdaptiveDecision,
+  plan: Plan,
+  raw: unknown,
+): Promise<unknown> {
   // Read as the chain's aged cache reads it (aged-cache.ts): the same entries are fresh on both paths.
   const fresh = freshEntry(raw, decision.ttl, wallClock.now());
   const value = fresh === MISS ? MISS : fromStored(undefined, fresh.entry.v);
@@ -402,8 +435,7 @@ async function cachedCall(
     lifetime: decision.ttl,
     remaining: fresh.left,
   });
-  if (reported) await reported;
-  return settle(value);
+  return reported ? reported.then(() => settle(value)) : Promise.resolve(settle(value));
 }
 
 /**
