@@ -389,7 +389,8 @@ function cachedCall(
   const now = cache.readNow ? cache.readNow(call.key + CACHED) : PENDING;
   if (now === PENDING) return readThenAnswer(call, options, cache, next, tuner, decision, plan);
   try {
-    return answer(call, options, cache, next, tuner, decision, plan, now);
+    const hit = answerFresh(call, decision, now);
+    return hit === MISS ? runPlan(call, options, cache, next, tuner, decision, plan, { raw: now }) : hit;
   } catch (error) {
     return Promise.reject(error);
   }
@@ -411,24 +412,19 @@ async function readThenAnswer(
     // The chain reads again, and a failure there is answered as any failure of the chain is.
     return runPlan(call, options, cache, next, tuner, decision, plan, undefined);
   }
-  return answer(call, options, cache, next, tuner, decision, plan, raw);
+  const hit = answerFresh(call, decision, raw);
+  return hit === MISS ? runPlan(call, options, cache, next, tuner, decision, plan, { raw }) : hit;
 }
 
-/** The answer to a call under a cached decision whose entry read `raw`. */
-function answer(
-  call: StrategyCall,
-  options: AdaptiveStrategyOptions,
-  cache: StrategyCache,
-  next: Next,
-  tuner: AdaptiveTuner,
-  decision: AdaptiveDecision,
-  plan: Plan,
-  raw: unknown,
-): Promise<unknown> {
+/**
+ * The answer of a cached decision whose entry read `raw`, when that entry is fresh; {@link MISS} when the chain must
+ * run (it then takes `raw` as its own read).
+ */
+function answerFresh(call: StrategyCall, decision: AdaptiveDecision, raw: unknown): Promise<unknown> | typeof MISS {
   // Read as the chain's aged cache reads it (aged-cache.ts): the same entries are fresh on both paths.
   const fresh = freshEntry(raw, decision.ttl, wallClock.now());
   const value = fresh === MISS ? MISS : fromStored(undefined, fresh.entry.v);
-  if (value === MISS || fresh === MISS) return runPlan(call, options, cache, next, tuner, decision, plan, { raw });
+  if (value === MISS || fresh === MISS) return MISS;
   const reported = call.report({
     strategy: 'cache',
     key: call.key + CACHED,
