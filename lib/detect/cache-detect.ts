@@ -32,6 +32,14 @@ export interface DetectScope {
 const storage = new AsyncLocalStorage<DetectScope>();
 
 /**
+ * The detection scope of the current call, if any (internal: the executor reads it once per layer call, for the
+ * request's directives and whether hits are recorded, instead of asking twice).
+ */
+export function currentDetectScope(): DetectScope | undefined {
+  return storage.getStore();
+}
+
+/**
  * Per-request record of what was served from cache. Strategies report into it only while a scope is
  * active, so code that never asks pays nothing.
  *

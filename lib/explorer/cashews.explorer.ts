@@ -13,7 +13,8 @@ import {
 import { hasClassCache } from '../decorators/class-cache.js';
 import { getLayers } from '../decorators/strategy-metadata.js';
 import { CashewsConfigError } from '../errors.js';
-import { execute, type Layer } from '../strategies/executor.js';
+import { prepareExecution, type Invocation, type Layer } from '../strategies/executor.js';
+import type { KeySource } from '../keys/key-template.js';
 
 type Method = (...args: unknown[]) => unknown;
 
@@ -117,8 +118,9 @@ export class CashewsExplorer implements OnModuleInit {
         return Promise.reject(error);
       }
     };
+    const execute = prepareExecution(layers, resolver);
     const call = (self: unknown, args: unknown[]) =>
-      execute(layers, { target, source: { args } }, resolver, () => invoke(self, args));
+      execute(new MethodInvocation(target, args), () => invoke(self, args));
     // Streams keep their type for the caller: an async generator method still returns an async iterable (run when
     // first read, like the generator), an Observable method an Observable (run when subscribed).
     const decorated =
@@ -132,13 +134,23 @@ export class CashewsExplorer implements OnModuleInit {
             }
           : // The hot path (a plain async method): no extra call between the caller and execute.
             function (this: unknown, ...args: unknown[]) {
-              return execute(layers, { target, source: { args } }, resolver, () => invoke(this, args));
+              return execute(new MethodInvocation(target, args), () => invoke(this, args));
             };
     Object.defineProperty(decorated, 'name', { value: name });
     const bloom = layers.find((layer) => layer.strategy === 'bloom');
     if (bloom) attachBloomHandle(decorated, bloom, target, () => resolver.cacheFor(bloom));
     instance[name] = decorated;
   }
+}
+
+/** One call of a provider method: its own key source (one object per call instead of two). */
+class MethodInvocation implements Invocation, KeySource {
+  readonly source: KeySource = this;
+
+  constructor(
+    readonly target: string,
+    readonly args: unknown[],
+  ) {}
 }
 
 /**

@@ -1,4 +1,4 @@
-import { CacheDetect } from '../detect/cache-detect.js';
+import { CacheDetect, currentDetectScope } from '../detect/cache-detect.js';
 import { KeyPlaceholderError } from '../errors.js';
 import { directedCache } from '../detect/directed-cache.js';
 import type { KeySource } from '../keys/key-template.js';
@@ -90,10 +90,63 @@ export function execute(
   hooks: ExecutorHooks,
   method: Next,
 ): Promise<unknown> {
-  if (layers.length === 1) {
-    const layer = layers[0];
-    return bind(layer, () => keyOf(layer, invocation), invocation, hooks, method)();
+  if (layers.length === 1) return enter(layers[0], hooks.cacheFor(layers[0]), invocation, hooks, method, undefined);
+  return executeStack(layers, invocation, hooks, method);
+}
+
+/** What {@link prepareExecution} answers: runs one call of the method (`method` runs what the layers wrap). */
+export type PreparedExecution = (invocation: Invocation, method: Next) => Promise<unknown>;
+
+/**
+ * A method's layers bound to the adapter's hooks once, at bootstrap, for its every call: as {@link execute}, except
+ * that a method with one layer asks `hooks.cacheFor` once (the instance a layer runs on is fixed once resolved) and
+ * keeps the options the layer runs with there and its statistics handle, so that a hit looks up none of them.
+ */
+export function prepareExecution(layers: readonly Layer[], hooks: ExecutorHooks): PreparedExecution {
+  if (layers.length !== 1) return (invocation, method) => executeStack(layers, invocation, hooks, method);
+  const site = new SingleLayer(layers[0], hooks);
+  return (invocation, method) => site.run(invocation, method);
+}
+
+type HookCache = ReturnType<ExecutorHooks['cacheFor']>;
+
+/** The one layer of a prepared method, with what it looked up at its first call (see {@link prepareExecution}). */
+class SingleLayer {
+  private base?: HookCache;
+  private options: unknown;
+  /** The observer `stats` came from: an instance that starts tracing after the first call hands out another. */
+  private observer?: ExecutionObserver;
+  private stats: LayerObserver = NO_OBSERVER;
+
+  constructor(
+    private readonly layer: Layer,
+    private readonly hooks: ExecutorHooks,
+  ) {}
+
+  run(invocation: Invocation, method: Next): Promise<unknown> {
+    const layer = this.layer;
+    let base = this.base;
+    if (base === undefined) {
+      base = this.base = this.hooks.cacheFor(layer);
+      this.options = layerOptions(layer, base);
+    }
+    if (base.runtime?.skips(layer)) return method(undefined);
+    const options = this.options;
+    let stats = this.stats;
+    if (base.observer !== this.observer) {
+      this.observer = base.observer;
+      stats = this.stats = base.observer ? base.observer.observe(layer, options) : NO_OBSERVER;
+    }
+    return run(layer, base, options, stats, () => keyOf(layer, invocation), invocation, this.hooks, method, undefined);
   }
+}
+
+function executeStack(
+  layers: readonly Layer[],
+  invocation: Invocation,
+  hooks: ExecutorHooks,
+  method: Next,
+): Promise<unknown> {
   const keys: string[] = [];
   const keyAt = (i: number): string => {
     let key = keys[i];
@@ -168,20 +221,54 @@ function bind(layer: Layer, keyFor: () => string, invocation: Invocation, hooks:
     const options = layerOptions(layer, base);
     // Usage statistics: one handle per layer and instance, looked up (not created) after the first call.
     const stats = base.observer ? base.observer.observe(layer, options) : NO_OBSERVER;
-    stats.onCall();
-    const directives = CacheDetect.directives();
-    const cache = directives ? directedCache(base, directives, layer.definition.traits(options).ttl) : base;
-    let key: string | KeyPlaceholderError;
-    try {
-      key = keyOrMissing(keyFor);
-    } catch (error) {
-      // A key function that throws (or returns a non-string) fails this call as a rejection, not synchronously.
-      return Promise.reject(error);
-    }
-    if (typeof key !== 'string') return withoutKey(layer, invocation, hooks, key, next, outer);
-    const call = new LayerCall(layer, invocation, key, options, stats, cache, hooks, outer);
-    return layer.run(call, options, cache, (run) => measure(stats, () => next(linked(run, outer)), call.inBackground));
+    return run(layer, base, options, stats, keyFor, invocation, hooks, next, outer);
   };
+}
+
+/** {@link execute}'s path for a single layer: what {@link bind} does, without building a chain for one link. */
+function enter(
+  layer: Layer,
+  base: HookCache,
+  invocation: Invocation,
+  hooks: ExecutorHooks,
+  next: Next,
+  outer: RunReport | undefined,
+): Promise<unknown> {
+  if (base.runtime?.skips(layer)) return next(outer);
+  const options = layerOptions(layer, base);
+  const stats = base.observer ? base.observer.observe(layer, options) : NO_OBSERVER;
+  return run(layer, base, options, stats, () => keyOf(layer, invocation), invocation, hooks, next, outer);
+}
+
+/** Runs `layer`'s strategy for one call, once the layer is known to run and its options and statistics are known. */
+function run(
+  layer: Layer,
+  base: HookCache,
+  options: unknown,
+  stats: LayerObserver,
+  keyFor: () => string,
+  invocation: Invocation,
+  hooks: ExecutorHooks,
+  next: Next,
+  outer: RunReport | undefined,
+): Promise<unknown> {
+  stats.onCall();
+  // Read once: the request's directives, and whether a hit is recorded (see LayerCall.detecting).
+  const scope = currentDetectScope();
+  const directives = scope?.directives;
+  const cache = directives ? directedCache(base, directives, layer.definition.traits(options).ttl) : base;
+  let key: string | KeyPlaceholderError;
+  try {
+    key = keyOrMissing(keyFor);
+  } catch (error) {
+    // A key function that throws (or returns a non-string) fails this call as a rejection, not synchronously.
+    return Promise.reject(error);
+  }
+  if (typeof key !== 'string') return withoutKey(layer, invocation, hooks, key, next, outer);
+  const call = new LayerCall(layer, invocation, key, options, stats, cache, hooks, outer, scope !== undefined);
+  return layer.run(call, options, cache, (report) =>
+    measure(stats, () => next(linked(report, outer)), call.inBackground),
+  );
 }
 
 /**
@@ -210,6 +297,11 @@ class LayerCall implements StrategyCall {
     },
     private readonly hooks: ExecutorHooks,
     private readonly outer: RunReport | undefined,
+    /**
+     * A detection scope was open when the call entered the layer: its hits are recorded. The call's work runs in
+     * the async context it entered with, so the scope cannot open or close under it.
+     */
+    private readonly detecting: boolean,
   ) {
     this.target = invocation.target;
     this.args = invocation.source.args;
@@ -218,7 +310,7 @@ class LayerCall implements StrategyCall {
 
   /** A read of this call asks the remaining TTL with the value when a detection scope will record the hit. */
   get wantsExpire(): boolean {
-    return CacheDetect.active();
+    return this.detecting;
   }
 
   noteExpire(key: string, ttl: number): void {
@@ -235,7 +327,7 @@ class LayerCall implements StrategyCall {
     if (hit.stale) this.stats.onStale();
     else this.stats.onHit();
     // Nothing to await when no detection scope listens: a hit then costs no extra promise.
-    if (!CacheDetect.active()) return;
+    if (!this.detecting) return;
     const { lifetime, remaining, ...reported } = hit;
     const served = hit.key ?? this.key;
     const record = (ttl: number): void => {
