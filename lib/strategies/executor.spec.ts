@@ -1,7 +1,8 @@
 import { createCache } from '../create-cache.js';
 import type { CacheService } from '../cache.service.js';
 import { engineOf } from '../engine/engine-of.js';
-import { execute, type ExecutorHooks, type Layer } from './executor.js';
+import { execute, prepareExecution, type ExecutorHooks, type Layer } from './executor.js';
+import { NO_OBSERVER, type ExecutionObserver, type LayerObserver } from './observer.js';
 import { defineStrategy } from './layer.js';
 import type { Strategy } from './strategy.js';
 
@@ -44,5 +45,33 @@ describe('execute (mem://)', () => {
     await expect(execute([layer], invocation, hooks, async () => 'answer')).resolves.toBe('answer');
     await new Promise((resolve) => setImmediate(resolve));
     expect(errors).toEqual([expect.objectContaining({ message: 'thrown synchronously' })]);
+  });
+
+  it('a prepared method resolves its instance once, and reports to the observer the instance has at each call', async () => {
+    const engine = engineOf(cache);
+    let resolved = 0;
+    const hooks: ExecutorHooks = {
+      cacheFor: () => (resolved++, engine),
+      onBackgroundError: () => undefined,
+    };
+    const seen: string[] = [];
+    const observer = (name: string): ExecutionObserver => ({
+      observe: (): LayerObserver => ({ ...NO_OBSERVER, onCall: () => void seen.push(name) }),
+    });
+    const layer = layerOf((_call, _options, _cache, next) => next());
+    const run = prepareExecution([layer], hooks);
+    const invocation = { target: 'Ex.method', source: { args: [] } };
+    const before = engine.observer;
+    try {
+      engine.observer = observer('first');
+      await expect(run(invocation, async () => 1)).resolves.toBe(1);
+      await run(invocation, async () => 2);
+      engine.observer = observer('second');
+      await expect(run(invocation, async () => 3)).resolves.toBe(3);
+    } finally {
+      engine.observer = before;
+    }
+    expect(resolved).toBe(1);
+    expect(seen).toEqual(['first', 'first', 'second']);
   });
 });
