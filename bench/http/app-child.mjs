@@ -6,6 +6,7 @@
 //   cashews        CashewsModule.forRoot(url), no HTTP features
 //   cashews-headers  the same with detectHeaders (the X-From-Cache headers)
 //   cache-manager  @nestjs/cache-manager's CacheModule (memory) and its CacheInterceptor on /cached and /slow
+//   cache-manager-redis  the same on Keyv + @keyv/redis at <cache url> (keys under $BENCH_KEYV_NAMESPACE)
 // Routes: GET /bare (no decorator), /const (no decorator, constant), /cached (cached, 1 min), /slow (cached, a
 // 100 ms "upstream"), /runs (how many times /slow's handler ran). Prints `listening <port>` once ready.
 import 'reflect-metadata';
@@ -55,11 +56,19 @@ decorate([Get('bare')], proto, 'bare');
 decorate([Get('const')], proto, 'const');
 decorate([Get('runs')], proto, 'runs');
 const imports = [];
-if (variant === 'cache-manager') {
+if (variant === 'cache-manager' || variant === 'cache-manager-redis') {
   const { CacheModule, CacheInterceptor } = await import('@nestjs/cache-manager');
   decorate([Get('cached'), UseInterceptors(CacheInterceptor)], proto, 'cached');
   decorate([Get('slow'), UseInterceptors(CacheInterceptor)], proto, 'slow');
-  imports.push(CacheModule.register({ ttl: 60_000 }));
+  if (variant === 'cache-manager') {
+    imports.push(CacheModule.register({ ttl: 60_000 }));
+  } else {
+    // On Redis: Keyv + @keyv/redis (node-redis), keys under the namespace the scenario passes (it deletes them).
+    const { Keyv } = await import('keyv');
+    const { default: KeyvRedis } = await import('@keyv/redis');
+    const namespace = process.env.BENCH_KEYV_NAMESPACE ?? 'nestjs-cashews-bench-http';
+    imports.push(CacheModule.register({ ttl: 60_000, stores: [new Keyv({ store: new KeyvRedis(url), namespace })] }));
+  }
 } else {
   if (variant !== 'plain') {
     decorate([Get('cached'), lib.Cache({ ttl: '1m' })], proto, 'cached');

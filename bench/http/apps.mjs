@@ -13,8 +13,11 @@ const CHILD = fileURLToPath(new URL('./app-child.mjs', import.meta.url));
 const ENTRY = process.env.BENCH_HTTP_ENTRY ?? fileURLToPath(new URL('../../dist/esm/entry.js', import.meta.url));
 
 /** Starts one app variant; resolves with its base URL and a `stop()`. */
-export function startApp(variant, cacheUrl = 'mem://') {
-  const child = spawn(process.execPath, [CHILD, variant, cacheUrl, ENTRY], { stdio: ['ignore', 'pipe', 'inherit'] });
+export function startApp(variant, cacheUrl = 'mem://', env = {}) {
+  const child = spawn(process.execPath, [CHILD, variant, cacheUrl, ENTRY], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...env },
+  });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');

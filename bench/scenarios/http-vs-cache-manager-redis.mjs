@@ -1,0 +1,49 @@
+// A cached GET on Redis answered by our @Cache (redis://) vs @nestjs/cache-manager's CacheInterceptor on Keyv +
+// @keyv/redis, interleaved paired rounds (issue #15: ">= 1.15x, memory and Redis"). Both apps read one entry of
+// the same Redis database; each deletes only its own keys afterwards.
+import { closeClients, compareHttp, load, startApp } from '../http/apps.mjs';
+
+export const name = 'http-vs-cache-manager-redis';
+export const description = 'HTTP: @Cache hit vs @nestjs/cache-manager CacheInterceptor hit, both on Redis (req/s)';
+
+/** The key of GET /p/cached in the cashews app (bench/http/app-child.mjs): `<class>:<method>:v<hash>:GET:<path>`. */
+const ROUTE_KEYS = 'ProductsController:cached:v*:GET:/p/cached';
+
+async function deleteMatching(raw, pattern) {
+  let cursor = '0';
+  const found = new Set();
+  do {
+    const [next, more] = await raw.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    cursor = next;
+    for (const key of more) found.add(key);
+  } while (cursor !== '0');
+  if (found.size) await raw.del(...found);
+}
+
+export async function run(ctx) {
+  const url = ctx.redisUrl();
+  await ctx.lib('CashewsModule');
+  const raw = await ctx.rawRedis();
+  const namespace = `nestjs-cashews-bench-http-${process.pid}`;
+  const cacheManager = await startApp('cache-manager-redis', url, { BENCH_KEYV_NAMESPACE: namespace });
+  const cashews = await startApp('cashews', url);
+  try {
+    // Both entries exist before the first measured request (the warm-up round reads them as hits).
+    await load(`${cacheManager.base}/p/cached`, 2);
+    await load(`${cashews.base}/p/cached`, 2);
+    return await compareHttp(ctx, {
+      anchor: '@nestjs/cache-manager hit (Redis)',
+      contenders: [
+        { name: '@nestjs/cache-manager hit (Redis)', url: `${cacheManager.base}/p/cached` },
+        { name: 'nestjs-cashews hit (Redis)', url: `${cashews.base}/p/cached` },
+      ],
+      targets: [{ contender: 'nestjs-cashews hit (Redis)', min: 1.15, label: '>= 1.15x cache-manager' }],
+    });
+  } finally {
+    closeClients();
+    await Promise.all([cacheManager.stop(), cashews.stop()]);
+    await deleteMatching(raw, ROUTE_KEYS);
+    await deleteMatching(raw, `${namespace}*`);
+    await raw.quit().catch(() => raw.disconnect());
+  }
+}
