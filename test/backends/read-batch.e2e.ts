@@ -57,6 +57,17 @@ describeRedis('Redis reads batched into MGET', () => {
     expect(sent).toEqual(['mget', 'set', 'get']);
   });
 
+  it('writes a batch at the end of its tick, not at the next auto-pipeline turn, when no write is queued', async () => {
+    await backend.set('batch:now', 'x');
+    const client = backend.client as Redis;
+    const read = backend.get('batch:now');
+    // The batch leaves in a nextTick queued by the read: after this one, it is on the socket awaiting its reply
+    // (through ioredis's auto-pipeline it would wait for a setImmediate).
+    await new Promise((resolve) => process.nextTick(resolve));
+    expect(client.commandQueue.length).toBe(1);
+    expect(await read).toBe('x');
+  });
+
   it('fails every read of a batch whose MGET failed (the caller decides: safe mode answers misses)', async () => {
     await backend.close();
     const reads = [backend.get('batch:a'), backend.get('batch:b')];
