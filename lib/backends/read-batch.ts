@@ -1,4 +1,5 @@
 import { Command, type Redis } from 'ioredis';
+import type { RawReader } from './raw-reader.js';
 
 /** ioredis's auto-pipelining state (a private field): the pipelines queued, not written yet. */
 interface AutoPipelines {
@@ -24,7 +25,8 @@ interface AutoPipelines {
  */
 export class ReadBatch {
   private keys: string[] = [];
-  private resolvers: Array<(value: string | null) => void> = [];
+  private readers: Array<RawReader<unknown>> = [];
+  private resolvers: Array<(value: unknown) => void> = [];
   private rejecters: Array<(error: unknown) => void> = [];
 
   constructor(
@@ -33,11 +35,13 @@ export class ReadBatch {
     private readonly max = 512,
   ) {}
 
-  get(key: string): Promise<string | null> {
-    return new Promise((resolve, reject) => {
+  /** Reads `key` in the current batch; the read settles with what `reader` makes of the reply (see RawReader). */
+  read<T>(key: string, reader: RawReader<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
       if (this.keys.length === 0) process.nextTick(this.flush);
       this.keys.push(key);
-      this.resolvers.push(resolve);
+      this.readers.push(reader);
+      this.resolvers.push(resolve as (value: unknown) => void);
       this.rejecters.push(reject);
       if (this.keys.length >= this.max) this.flush();
     });
@@ -45,22 +49,37 @@ export class ReadBatch {
 
   /** Sends the pending reads now (nothing when there are none). */
   readonly flush = (): void => {
-    const { keys, resolvers, rejecters } = this;
+    const { keys, readers, resolvers, rejecters } = this;
     if (keys.length === 0) return;
     this.keys = [];
+    this.readers = [];
     this.resolvers = [];
     this.rejecters = [];
+    // Every read is settled in this loop, one reader call each: a reader that throws rejects its own read only.
+    const answered = (values: ReadonlyArray<string | null>) => {
+      for (let i = 0; i < keys.length; i++) {
+        try {
+          resolvers[i](readers[i].value(keys[i], values[i] ?? undefined));
+        } catch (error) {
+          rejecters[i](error);
+        }
+      }
+    };
     const failed = (error: unknown) => {
-      for (const reject of rejecters) reject(error);
+      for (let i = 0; i < keys.length; i++) {
+        try {
+          resolvers[i](readers[i].failed(keys[i], error));
+        } catch (thrown) {
+          rejecters[i](thrown);
+        }
+      }
     };
     try {
       if (keys.length === 1) {
-        (this.send('get', keys) as Promise<string | null>).then(resolvers[0], rejecters[0]);
-        return;
+        this.send('get', keys).then((value) => answered([value as string | null]), failed);
+      } else {
+        (this.send('mget', keys) as Promise<ReadonlyArray<string | null>>).then(answered, failed);
       }
-      (this.send('mget', keys) as Promise<Array<string | null>>).then((values) => {
-        for (let i = 0; i < resolvers.length; i++) resolvers[i](values[i]);
-      }, failed);
     } catch (error) {
       failed(error);
     }
