@@ -1,5 +1,6 @@
-import { Command, type Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { RawReader } from './raw-reader.js';
+import { ReadCommand } from './read-command.js';
 
 /** ioredis's auto-pipelining state (a private field): the pipelines queued, not written yet. */
 interface AutoPipelines {
@@ -91,6 +92,6 @@ export class ReadBatch {
     if ((this.client as unknown as AutoPipelines)._autoPipelines?.size !== 0) {
       return name === 'get' ? this.client.get(keys[0]) : this.client.mget(keys);
     }
-    return this.client.sendCommand(new Command(name, keys, { replyEncoding: 'utf8' })) as Promise<unknown>;
+    return this.client.sendCommand(new ReadCommand(name, keys)) as Promise<unknown>;
   }
 }
