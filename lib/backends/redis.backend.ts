@@ -96,8 +96,9 @@ export class RedisBackend implements Backend {
   /** Single server: concurrent `GET`s sent as one `MGET` (see {@link ReadBatch}); flushed before every write. */
   private readonly reads?: ReadBatch;
   /**
-   * A read settled by the caller's reader in the batch's reply handling (see {@link RawReader}). Only where the
-   * batch is: a subclass that routes reads itself (client-side caching overrides `get`) must not be bypassed.
+   * A read settled by the caller's reader where the reply arrives (see {@link RawReader}): in the batch's reply
+   * handling on a single server, on the `GET`'s reply on Cluster. Absent in a subclass that reads by its own `get`
+   * (client-side caching), which must not be bypassed.
    */
   readonly readWith?: <T>(key: string, reader: RawReader<T>) => Promise<T>;
   /** The server's refusal of the URL's database, until a connection selects it (see {@link connect}). */
@@ -123,10 +124,17 @@ export class RedisBackend implements Backend {
       this.client = redis;
       this.guardDatabase(config, redis);
       // Not for subclasses that watch or route the client's commands themselves (client-side caching).
-      if (new.target === RedisBackend) {
-        const reads = (this.reads = new ReadBatch(redis));
-        this.readWith = (key, reader) => reads.read(key, reader);
-      }
+      if (new.target === RedisBackend) this.reads = new ReadBatch(redis);
+    }
+    if (this.get === RedisBackend.prototype.get) {
+      const reads = this.reads;
+      this.readWith = reads
+        ? (key, reader) => reads.read(key, reader)
+        : (key, reader) =>
+            this.client.get(key).then(
+              (raw) => reader.value(key, raw ?? undefined),
+              (error: unknown) => reader.failed(key, error),
+            );
     }
     if (this.client instanceof Redis) failUnansweredOnClose(this.client);
     else this.client.on('+node', (node: Redis) => failUnansweredOnClose(node));
