@@ -1,4 +1,5 @@
 export type { Backend } from './backends/backend.interface.js';
+export type { RawReader } from './backends/raw-reader.js';
 export type {
   BackendFactory,
   BackendParamKind,

@@ -1,6 +1,7 @@
 import type { Primitive } from '../primitives/primitive.js';
 import type { BackendCounters } from '../stats/backend-counters.js';
 import type { BatchWrite } from './batch-write.js';
+import type { RawReader } from './raw-reader.js';
 
 /**
  * The storage contract every backend implements. Backends store opaque *raw* values produced by the
@@ -83,6 +84,11 @@ export interface Backend {
   // --- Optional capabilities ------------------------------------------------------------------------------
   /** A synchronous read (memory): a hit then costs no promise of the backend's own. */
   getSync?(key: string): unknown;
+  /**
+   * {@link get}, answered through `reader` where the reply arrives: the read settles with what the reader makes of
+   * the raw value (or of the failure), without a promise of the backend's own in between (see {@link RawReader}).
+   */
+  readWith?<T>(key: string, reader: RawReader<T>): Promise<T>;
   /** {@link getExpire} answered synchronously (memory): reporting a hit's remaining TTL then costs no promise. */
   getExpireSync?(key: string): number;
   /**

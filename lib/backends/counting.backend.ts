@@ -3,6 +3,7 @@ import { MISS } from '../miss.js';
 import type { Primitive } from '../primitives/primitive.js';
 import { BackendCounters } from '../stats/backend-counters.js';
 import type { Backend } from './backend.interface.js';
+import type { RawReader } from './raw-reader.js';
 
 /**
  * Counts what reaches a backend (commands, failures, key hits and misses) for `cache.stats()`, by wrapping it:
@@ -22,6 +23,9 @@ export class CountingBackend implements Backend {
   readonly readLocal?: Backend['readLocal'];
   readonly countKeys?: () => Promise<number>;
   readonly commit?: Backend['commit'];
+  readonly readWith?: Backend['readWith'];
+  /** The counting wrapper of the last reader passed to {@link readWith} (the engine passes the same one each time). */
+  private lastReader?: { reader: RawReader<unknown>; counting: RawReader<unknown> };
 
   constructor(readonly inner: Backend) {
     this.kind = inner.kind;
@@ -34,6 +38,31 @@ export class CountingBackend implements Backend {
     if (getSync) this.getSync = this.countedGetSync;
     if (readLocal) this.readLocal = this.countedReadLocal;
     if (getExpireSync) this.getExpireSync = this.countedGetExpireSync;
+    if (inner.readWith) this.readWith = this.countedReadWith;
+  }
+
+  private countedReadWith<T>(key: string, reader: RawReader<T>): Promise<T> {
+    this.counters.commands++;
+    return (this.inner.readWith as NonNullable<Backend['readWith']>)(key, this.counting(reader));
+  }
+
+  /** `reader`, counting what it is given as {@link get} counts the reply: a hit, a miss, or a failure. */
+  private counting<T>(reader: RawReader<T>): RawReader<T> {
+    const last = this.lastReader;
+    if (last?.reader === reader) return last.counting as RawReader<T>;
+    const counters = this.counters;
+    const counting: RawReader<T> = {
+      value: (key, raw) => {
+        counters.read(raw !== undefined);
+        return reader.value(key, raw);
+      },
+      failed: (key, error) => {
+        if (isBackendFailure(error)) counters.errors++;
+        return reader.failed(key, error);
+      },
+    };
+    this.lastReader = { reader, counting };
+    return counting;
   }
 
   private countedGetSync(key: string): unknown {
@@ -157,7 +186,12 @@ export class CountingBackend implements Backend {
 
   /** Counts a backend failure and rethrows it (a usage error is rethrown uncounted). */
   private readonly failed = (error: unknown): never => {
-    if (!(error instanceof CashewsError) || error instanceof CacheBackendError) this.counters.errors++;
+    if (isBackendFailure(error)) this.counters.errors++;
     throw error;
   };
+}
+
+/** A failure of the backend, as opposed to a usage error (a {@link CashewsError} other than {@link CacheBackendError}). */
+function isBackendFailure(error: unknown): boolean {
+  return !(error instanceof CashewsError) || error instanceof CacheBackendError;
 }

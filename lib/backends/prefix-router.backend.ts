@@ -2,6 +2,7 @@ import type { BatchWrite } from './batch-write.js';
 import { applyInOrder } from '../transactions/apply-in-order.js';
 import type { Backend } from './backend.interface.js';
 import { CountingBackend } from './counting.backend.js';
+import type { RawReader } from './raw-reader.js';
 import { storesValues } from './stores-values.js';
 import { MISS } from '../miss.js';
 import { routingKey } from '../keys/protected-keys.js';
@@ -48,6 +49,11 @@ export class PrefixRouterBackend implements Backend {
   readonly getExpireSync?: (key: string) => number;
   /** Present when a routed backend has a local layer (`client_side`); keys of the others answer `MISS`. */
   readonly readLocal?: (key: string, decode: (key: string, raw: unknown) => unknown) => unknown;
+  /**
+   * Present when a routed backend reads through a reader (a single Redis server, see RawReader): each key is read by
+   * the backend owning it, through the reader where it can, else by its `get`.
+   */
+  readonly readWith?: <T>(key: string, reader: RawReader<T>) => Promise<T>;
   /** The prefix routes, longest prefix first. */
   private readonly routes: readonly Route[];
   private readonly main: Route;
@@ -73,6 +79,16 @@ export class PrefixRouterBackend implements Backend {
     }
     if (this.entries.every(({ backend }) => backend.getExpireSync)) {
       this.getExpireSync = (key) => this.pick(key).backend.getExpireSync!(key);
+    }
+    if (this.entries.some(({ backend }) => backend.readWith)) {
+      this.readWith = <T>(key: string, reader: RawReader<T>) => {
+        const { backend } = this.pick(key);
+        if (backend.readWith) return backend.readWith(key, reader);
+        return backend.get(key).then(
+          (raw) => reader.value(key, raw),
+          (error: unknown) => reader.failed(key, error),
+        );
+      };
     }
     if (this.entries.some(({ backend }) => backend.readLocal)) {
       this.readLocal = (key, decode) => {

@@ -9,6 +9,7 @@ import type { Primitive } from '../primitives/primitive.js';
 import { incrPrimitive } from '../primitives/incr.primitive.js';
 import type { BatchWrite } from './batch-write.js';
 import type { Backend } from './backend.interface.js';
+import { RAW_READER, type RawReader } from './raw-reader.js';
 import { ReadBatch } from './read-batch.js';
 import { ReplicaWait } from './replica-wait.js';
 import { serverAddress } from './server-address.js';
@@ -94,6 +95,12 @@ export class RedisBackend implements Backend {
   private readonly scripts = new Map<string, { lua: string; command: ScriptCommand }>();
   /** Single server: concurrent `GET`s sent as one `MGET` (see {@link ReadBatch}); flushed before every write. */
   private readonly reads?: ReadBatch;
+  /**
+   * A read settled by the caller's reader where the reply arrives (see {@link RawReader}): in the batch's reply
+   * handling on a single server, on the `GET`'s reply on Cluster. Absent in a subclass that reads by its own `get`
+   * (client-side caching), which must not be bypassed.
+   */
+  readonly readWith?: <T>(key: string, reader: RawReader<T>) => Promise<T>;
   /** The server's refusal of the URL's database, until a connection selects it (see {@link connect}). */
   private selectError?: Error;
   /** Builds the bootstrap error for {@link selectError} (set by {@link guardDatabase}). */
@@ -118,6 +125,16 @@ export class RedisBackend implements Backend {
       this.guardDatabase(config, redis);
       // Not for subclasses that watch or route the client's commands themselves (client-side caching).
       if (new.target === RedisBackend) this.reads = new ReadBatch(redis);
+    }
+    if (this.get === RedisBackend.prototype.get) {
+      const reads = this.reads;
+      this.readWith = reads
+        ? (key, reader) => reads.read(key, reader)
+        : (key, reader) =>
+            this.client.get(key).then(
+              (raw) => reader.value(key, raw ?? undefined),
+              (error: unknown) => reader.failed(key, error),
+            );
     }
     if (this.client instanceof Redis) failUnansweredOnClose(this.client);
     else this.client.on('+node', (node: Redis) => failUnansweredOnClose(node));
@@ -221,7 +238,7 @@ export class RedisBackend implements Backend {
 
   /** Not `async`: an extra async frame costs a promise hop on the hit path. */
   get(key: string): Promise<unknown> {
-    return (this.reads ? this.reads.get(key) : this.client.get(key)).then(orUndefined);
+    return this.reads ? this.reads.read(key, RAW_READER) : this.client.get(key).then(orUndefined);
   }
 
   async getMany(keys: readonly string[]): Promise<unknown[]> {

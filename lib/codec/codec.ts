@@ -128,6 +128,11 @@ export class StringCodec implements Codec {
   }
 
   decode(key: string, raw: unknown): unknown {
+    // The usual value first: unsigned plain JSON (`c1:p<json>`), parsed from one slice with no other test (about a
+    // sixth of the decode of a small object otherwise).
+    if (typeof raw === 'string' && raw.charCodeAt(3) === PLAIN && !this.secret && raw.startsWith('c1:')) {
+      return parsePlain(raw, 4);
+    }
     if (typeof raw === 'number') return raw;
     const text = Buffer.isBuffer(raw) ? raw.toString('utf8') : raw;
     if (typeof text !== 'string') return INVALID;
@@ -147,12 +152,7 @@ export class StringCodec implements Codec {
     }
     try {
       if (payload[0] === 'z') payload = expand(payload);
-      // JSON.parse never assigns through __proto__, and is not recursive: a plain payload needs no walk, but
-      // one long enough to hide more than MAX_DEPTH levels is measured, as it could not be served.
-      if (payload[0] === 'p') {
-        const value = JSON.parse(payload.slice(1)) as unknown;
-        return payload.length > 2 * MAX_DEPTH && tooDeepToServe(value) ? INVALID : value;
-      }
+      if (payload[0] === 'p') return parsePlain(payload, 1);
       if (payload[0] === 't') return fromTagged(JSON.parse(payload.slice(1)) as Tagged);
     } catch (error) {
       if (error instanceof OutdatedClassError) return OUTDATED;
@@ -173,6 +173,24 @@ export class StringCodec implements Codec {
     const expected = Buffer.from(this.mac(key, payload));
     const actual = Buffer.from(given);
     return expected.length === actual.length && timingSafeEqual(expected, actual);
+  }
+}
+
+/** `p`, the mark of a plain JSON payload, as a char code. */
+const PLAIN = 112;
+
+/**
+ * The plain JSON payload whose JSON starts at `start` of `text` (its `p` just before), or INVALID when malformed.
+ * JSON.parse never assigns through __proto__, and is not recursive: a plain payload needs no walk, but one long
+ * enough to hide more than MAX_DEPTH levels is measured, as it could not be served.
+ */
+function parsePlain(text: string, start: number): unknown {
+  try {
+    const value = JSON.parse(text.slice(start)) as unknown;
+    // The payload, its `p` included, is text.length - start + 1 long.
+    return text.length - start + 1 > 2 * MAX_DEPTH && tooDeepToServe(value) ? INVALID : value;
+  } catch {
+    return INVALID;
   }
 }
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger } from '@nestjs/common';
 import type { Backend } from '../backends/backend.interface.js';
+import type { RawReader } from '../backends/raw-reader.js';
 import { CountingBackend } from '../backends/counting.backend.js';
 import { MemoryBackend } from '../backends/memory.backend.js';
 import { storesValues } from '../backends/stores-values.js';
@@ -262,6 +263,9 @@ export class CacheEngine implements StrategyCache {
 
   /** The backend's answer, decoded; a failure is a miss in safe mode. */
   private readRemote(key: string): Promise<unknown> {
+    // Decoded where the reply arrives, when the backend can (a single Redis server): no promise hop of our own.
+    const readWith = this.storage.readWith;
+    if (readWith) return readWith.call(this.storage, key, this.remote);
     // One promise hop instead of an async wrapper: this is the Redis hit path.
     return this.storage.get(key).then(
       (raw) => this.decode(key, raw),
@@ -786,6 +790,15 @@ export class CacheEngine implements StrategyCache {
       return this.fallback.run(primitive, key, ...args);
     });
   }
+
+  /** How {@link readRemote} reads through `readWith`: the value decoded, a failure a miss in safe mode (logged). */
+  private readonly remote: RawReader<unknown> = {
+    value: (key, raw) => this.decode(key, raw),
+    failed: (_key, error) => {
+      this.fail('get', error, false);
+      return MISS;
+    },
+  };
 
   /** Decoder handed to a local layer: an invalid value is a local miss, logged when the Redis path decodes it. */
   private readonly decodeLocal = (key: string, raw: unknown): unknown => {

@@ -94,5 +94,16 @@ describeCluster('redis cluster backend', () => {
       await cache.clear();
       await expect(perMaster('*')).resolves.toEqual([0, 0, 0]);
     });
+
+    it('concurrent reads over every master: each decoded, and counted as a command, a hit or a miss', async () => {
+      await cache.setMany(keys.map((key, i): [string, { i: number }] => [key, { i }]));
+      const before = cache.stats().backends[0];
+      const values = await Promise.all([...keys, 'spread:none'].map((key) => cache.get(key)));
+      expect(values).toEqual([...keys.map((_, i) => ({ i })), undefined]);
+      const after = cache.stats().backends[0];
+      expect(after.commands - before.commands).toBe(keys.length + 1);
+      expect(after.hits - before.hits).toBe(keys.length);
+      expect(after.misses - before.misses).toBe(1);
+    });
   });
 });

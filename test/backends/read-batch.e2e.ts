@@ -6,6 +6,7 @@
 import type { Command, Redis } from 'ioredis';
 import { RedisBackend } from '../../lib/backends/redis.backend.js';
 import { resolveCacheConfig } from '../../lib/config/cache-url.js';
+import { createCache } from '../../lib/create-cache.js';
 import { describeRedis, flushRedisDb, redisUrl } from '../support/redis.js';
 
 const DB = 11;
@@ -55,6 +56,29 @@ describeRedis('Redis reads batched into MGET', () => {
     expect(await write).toBe(true);
     expect(await after).toBe('new');
     expect(sent).toEqual(['mget', 'set', 'get']);
+  });
+
+  it('writes a batch at the end of its tick, not at the next auto-pipeline turn, when no write is queued', async () => {
+    await backend.set('batch:now', 'x');
+    const client = backend.client as Redis;
+    const read = backend.get('batch:now');
+    // The batch leaves in a nextTick queued by the read: after this one, it is on the socket awaiting its reply
+    // (through ioredis's auto-pipeline it would wait for a setImmediate).
+    await new Promise((resolve) => process.nextTick(resolve));
+    expect(client.commandQueue.length).toBe(1);
+    expect(await read).toBe('x');
+  });
+
+  it('answers each read of a batch alone: a value the codec refuses is a miss for its key only', async () => {
+    const cache = await createCache(redisUrl(DB)!);
+    try {
+      await cache.set('batch:good', { ok: true });
+      await backend.set('batch:foreign', 'not the cashews format');
+      const values = await Promise.all([cache.get('batch:good'), cache.get('batch:foreign'), cache.get('batch:none')]);
+      expect(values).toEqual([{ ok: true }, undefined, undefined]);
+    } finally {
+      await cache.close();
+    }
   });
 
   it('fails every read of a batch whose MGET failed (the caller decides: safe mode answers misses)', async () => {

@@ -134,6 +134,22 @@ describe('backend counters', () => {
   });
 });
 
+describeRedis('backend counters on Redis', () => {
+  afterEach(() => flushRedisDb(DB));
+
+  it('count each read of a batch (one MGET) as a command, a hit or a miss', async () => {
+    const cache = await createCache(redisUrl(DB) as string);
+    try {
+      await cache.set('a', 1);
+      await cache.set('b', { v: 2 });
+      expect(await Promise.all([cache.get('a'), cache.get('b'), cache.get('c')])).toEqual([1, { v: 2 }, undefined]);
+      expect(cache.stats().backends[0]).toMatchObject({ commands: 5, errors: 0, hits: 2, misses: 1 });
+    } finally {
+      await cache.close();
+    }
+  });
+});
+
 describeRedis('backend counters with prefix routing', () => {
   afterEach(() => flushRedisDb(DB));
 
