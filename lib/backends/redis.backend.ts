@@ -325,7 +325,8 @@ export class RedisBackend implements Backend {
     return (await this.written(() => this.client.pexpire(key, ttl))) === 1;
   }
 
-  async getExpire(key: string): Promise<number> {
+  /** Not `async`: a detected hit asks it with its value, and an async frame would add a promise and two hops. */
+  getExpire(key: string): Promise<number> {
     return this.client.pttl(key);
   }
 

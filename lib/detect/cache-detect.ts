@@ -32,12 +32,46 @@ export interface DetectScope {
 const storage = new AsyncLocalStorage<DetectScope>();
 
 /**
- * The detection scope of the current call, if any (internal: the executor reads it once per layer call, for the
- * request's directives and whether hits are recorded, instead of asking twice).
+ * Set once a scope may have to be found through the async context: a decorated provider method exists (it reports
+ * to whatever scope its caller runs in), or code used {@link CacheDetect} itself. Until then the only reporters are
+ * a route's own layers, which are handed their request's scope (see lib/detect/route-scope.ts), and no request
+ * enters AsyncLocalStorage: on Node 20 the first `run` turns on a promise hook that every promise of the process pays
+ * for from then on (about a tenth of a cached GET's CPU).
  */
-export function currentDetectScope(): DetectScope | undefined {
-  return storage.getStore();
-}
+let contextual = false;
+
+/** The library's own access to detection scopes; unlike {@link CacheDetect}, using it does not need the context. */
+export const detectContext = {
+  /** Whether scopes must be entered in the async context (see {@link contextual}). */
+  needed(): boolean {
+    return contextual;
+  },
+
+  /** Something other than a route's own layers may report or look for a scope from now on (process-wide). */
+  need(): void {
+    contextual = true;
+  },
+
+  /** The scope of the current async context, if any. */
+  current(): DetectScope | undefined {
+    return storage.getStore();
+  },
+
+  /** Runs `fn` inside `scope` in the async context. */
+  enter<T>(scope: DetectScope, fn: () => T): T {
+    return storage.run(scope, fn);
+  },
+
+  /** Records `hit` in `scope` and every scope enclosing it. */
+  report(scope: DetectScope | undefined, hit: CacheHit): void {
+    for (let at = scope; at; at = at.parent) at.hits.push(hit);
+  },
+
+  /** Back to the state of a process that used nothing yet (tests of the no-context path). */
+  reset(): void {
+    contextual = false;
+  },
+};
 
 /**
  * Per-request record of what was served from cache. Strategies report into it only while a scope is
@@ -54,6 +88,7 @@ export function currentDetectScope(): DetectScope | undefined {
 export const CacheDetect = {
   /** Runs `fn` in a fresh detection scope and returns its result with the hits recorded inside. */
   async run<T>(fn: () => T | Promise<T>): Promise<{ result: T; hits: CacheHit[] }> {
+    contextual = true;
     const scope = CacheDetect.scope();
     const result = await storage.run(scope, fn);
     return { result, hits: scope.hits };
@@ -66,25 +101,30 @@ export const CacheDetect = {
 
   /** Runs `fn` inside `scope` (e.g. one made per HTTP request by the middleware). */
   within<T>(scope: DetectScope, fn: () => T): T {
+    contextual = true;
     return storage.run(scope, fn);
   },
 
   /** Hits of the current scope, or `undefined` outside any scope. */
   current(): readonly CacheHit[] | undefined {
+    contextual = true;
     return storage.getStore()?.hits;
   },
 
   /** What the current request asks of the cache (`Cache-Control`, `Clear-Site-Data`), if anything. */
   directives(): RequestDirectives | undefined {
+    contextual = true;
     return storage.getStore()?.directives;
   },
 
   /** Whether a scope is listening, so reporters can skip the extra TTL lookup otherwise. */
   active(): boolean {
+    contextual = true;
     return storage.getStore() !== undefined;
   },
 
   report(hit: CacheHit): void {
-    for (let scope = storage.getStore(); scope; scope = scope.parent) scope.hits.push(hit);
+    contextual = true;
+    detectContext.report(storage.getStore(), hit);
   },
 };

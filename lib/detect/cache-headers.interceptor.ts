@@ -7,16 +7,17 @@ import {
   type NestInterceptor,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { map, Observable, tap } from 'rxjs';
+import { Observable, type Observer } from 'rxjs';
 import { CashewsRegistry } from '../cashews.registry.js';
 import { getLayers } from '../decorators/strategy-metadata.js';
 import { BurstLogger } from '../logging/burst-logger.js';
 import { isErrorFromCache } from '../strategies/cached-errors.js';
-import { CacheDetect, type DetectScope } from './cache-detect.js';
+import { CacheDetect, detectContext, type CacheHit, type DetectScope } from './cache-detect.js';
 import { cacheControlHeaders, etagMatches, etagOf, fromCacheHeaders } from './cache-headers.js';
 import { middlewareScope } from './from-cache.middleware.js';
 import type { HttpFeatures, KeyContextRequest } from './http-options.js';
 import { parseDirectives } from './request-directives.js';
+import { setRouteScope } from './route-scope.js';
 import { keyContext } from '../keys/key-context.js';
 
 type HttpRequest = { method?: string; headers?: Record<string, string | string[] | undefined> };
@@ -77,12 +78,15 @@ export class CacheHeadersInterceptor implements NestInterceptor {
 
     // Fastify may run the handler outside the middleware's async context: re-enter it through the request.
     const scope: DetectScope = marked ? CacheDetect.scope(directives, marked) : CacheDetect.scope(directives);
+    // The route's own layers are handed the scope; what runs below them finds it in the async context, when anything
+    // there may report (a decorated provider, code using CacheDetect).
+    setRouteScope(context, scope);
     const res = http.getResponse<object>();
     const describeHits = (): void => {
       const hits = scope.hits;
       if (hits.length) {
-        if (headers) this.setHeaders(res, () => fromCacheHeaders(hits));
-        if (features.cacheControl) this.setHeaders(res, () => cacheControlHeaders(hits, features.publicCache));
+        if (headers) this.setHeaders(res, fromCacheHeaders, hits, false);
+        if (features.cacheControl) this.setHeaders(res, cacheControlHeaders, hits, features.publicCache);
       }
     };
     // An error response is described only when the error itself was served from cache (`cacheErrors`): any other
@@ -95,21 +99,14 @@ export class CacheHeadersInterceptor implements NestInterceptor {
       if (!etag) return result;
       const tag = etagOf(result);
       if (tag === undefined) return result;
-      this.setHeaders(res, () => ({ ETag: tag }));
+      this.setHeaders(res, () => ({ ETag: tag }), scope.hits, false);
       if (etagMatches(req.headers?.['if-none-match'], tag) && ['GET', 'HEAD'].includes(String(req.method))) {
         return new Response(null, { status: 304, headers: { ETag: tag } });
       }
       return result;
     };
-    const handled = () =>
-      new Observable<unknown>((subscriber) =>
-        CacheDetect.within(scope, () =>
-          next
-            .handle()
-            .pipe(map(respond), tap({ error: failed }))
-            .subscribe(subscriber),
-        ),
-      );
+    const enter = detectContext.needed() ? scope : undefined;
+    const handled = () => describing(() => next.handle(), respond, failed, enter);
     return values ? withKeyContext(values, handled) : handled();
   }
 
@@ -126,15 +123,62 @@ export class CacheHeadersInterceptor implements NestInterceptor {
    * Informational headers must never fail the response they describe: building or setting one that throws (a
    * header the adapter refuses, headers already sent) is logged, in bursts, and the response goes out without it.
    */
-  private setHeaders(res: object, build: () => Record<string, string>): void {
+  private setHeaders(
+    res: object,
+    build: (hits: readonly CacheHit[], publicCache: boolean) => Record<string, string>,
+    hits: readonly CacheHit[],
+    publicCache: boolean,
+  ): void {
     try {
       const adapter = this.adapterHost.httpAdapter;
-      for (const [name, value] of Object.entries(build())) adapter.setHeader(res, name, value);
+      const headers = build(hits, publicCache);
+      for (const name of Object.keys(headers)) adapter.setHeader(res, name, headers[name]);
     } catch (error) {
       const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
       this.headerErrors.warn(`Could not set cache headers on a response (sent without them): ${reason}`);
     }
   }
+}
+
+/**
+ * The handler's Observable (`source()`, called when subscribed, inside `scope` in the async context when given) with
+ * each value replaced by `respond(value)`, and `failed(error)` run before an error goes on: what
+ * `pipe(map(respond), tap({ error: failed }))` does, in one Observable instead of three (about half a microsecond of
+ * every described response).
+ */
+function describing(
+  source: () => Observable<unknown>,
+  respond: (value: unknown) => unknown,
+  failed: (error: unknown) => void,
+  scope: DetectScope | undefined,
+): Observable<unknown> {
+  return new Observable<unknown>((subscriber) => {
+    const observer: Partial<Observer<unknown>> = {
+      next(value) {
+        let answer: unknown;
+        try {
+          answer = respond(value);
+        } catch (error) {
+          subscriber.error(error);
+          return;
+        }
+        subscriber.next(answer);
+      },
+      error(error: unknown) {
+        try {
+          failed(error);
+        } catch (thrown) {
+          subscriber.error(thrown);
+          return;
+        }
+        subscriber.error(error);
+      },
+      complete() {
+        subscriber.complete();
+      },
+    };
+    return scope ? detectContext.enter(scope, () => source().subscribe(observer)) : source().subscribe(observer);
+  });
 }
 
 /** The key context of a request: every `keyContext` option's answer, merged in order. */

@@ -13,6 +13,7 @@ import {
 import { hasClassCache } from '../decorators/class-cache.js';
 import { getLayers } from '../decorators/strategy-metadata.js';
 import { CashewsConfigError } from '../errors.js';
+import { detectContext } from '../detect/cache-detect.js';
 import { prepareExecution, type Invocation, type Layer } from '../strategies/executor.js';
 import type { KeySource } from '../keys/key-template.js';
 
@@ -93,6 +94,8 @@ export class CashewsExplorer implements OnModuleInit {
       }
       this.resolver.cacheFor(layer);
     }
+    // Called from anywhere below a route handler: its hits reach the request's scope through the async context.
+    detectContext.need();
     const original = originalMethod(instance[name]) as Method;
     const shape = returnShape(instance, name, original);
     if (shape === 'value') refuseSync(instance, name, original, target, layers);

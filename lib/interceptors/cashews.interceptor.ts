@@ -11,6 +11,7 @@ import { defer, isObservable, lastValueFrom, mergeMap, of, type Observable } fro
 import { CacheResolver } from '../cache-resolver.js';
 import { argsFromRequest, readRouteArgs, type RouteArgs } from '../decorators/route-args.js';
 import { getLayers } from '../decorators/strategy-metadata.js';
+import { routeScope } from '../detect/route-scope.js';
 import { KeyPlaceholderError } from '../errors.js';
 import { escapeKeyPart } from '../keys/escape-key-part.js';
 import { keyHead, type KeySource } from '../keys/key-template.js';
@@ -101,6 +102,7 @@ export class CashewsInterceptor implements NestInterceptor {
       source,
       keyOf: (layer) => this.keyOf(layer, source, method, req, target),
       onLimit: this.limitHeaders(context.switchToHttp().getResponse()),
+      detect: routeScope(context),
     };
     return flatten(defer(() => execute(active, invocation, this.resolver, run)));
   }

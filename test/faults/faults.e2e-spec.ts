@@ -7,3 +7,4 @@ import './at-most-once.e2e.js';
 import './database.e2e.js';
 import './decorated-traffic.e2e.js';
 import './server-down.e2e.js';
+import './ttl-read-failure.e2e.js';

@@ -10,6 +10,7 @@ import './handler-names.e2e.js';
 import '../detect/detect.e2e.js';
 import '../detect/headers.e2e.js';
 import '../detect/remaining-ttl.e2e.js';
+import '../detect/route-scope.e2e.js';
 import '../protect/http.e2e.js';
 import './key-templates.e2e.js';
 import './route-interceptor.e2e.js';
