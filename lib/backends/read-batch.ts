@@ -38,15 +38,19 @@ export class ReadBatch {
 
   /** Reads `key` in the current batch; the read settles with what `reader` makes of the reply (see RawReader). */
   read<T>(key: string, reader: RawReader<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      if (this.keys.length === 0) process.nextTick(this.flush);
-      this.keys.push(key);
-      this.readers.push(reader);
-      this.resolvers.push(resolve as (value: unknown) => void);
-      this.rejecters.push(reject);
-      if (this.keys.length >= this.max) this.flush();
-    });
+    if (this.keys.length === 0) process.nextTick(this.flush);
+    this.keys.push(key);
+    this.readers.push(reader);
+    const read = new Promise<T>(this.enqueue);
+    if (this.keys.length >= this.max) this.flush();
+    return read;
   }
+
+  /** Takes a read's settle functions: one executor for every read, not a closure made per read. */
+  private readonly enqueue = (resolve: (value: never) => void, reject: (error: unknown) => void): void => {
+    this.resolvers.push(resolve as (value: unknown) => void);
+    this.rejecters.push(reject);
+  };
 
   /** Sends the pending reads now (nothing when there are none). */
   readonly flush = (): void => {
