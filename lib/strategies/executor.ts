@@ -139,7 +139,7 @@ class SingleLayer {
       this.observer = base.observer;
       stats = this.stats = base.observer ? base.observer.observe(layer, options) : NO_OBSERVER;
     }
-    return run(layer, base, options, stats, () => keyOf(layer, invocation), invocation, this.hooks, method, undefined);
+    return run(layer, base, options, stats, undefined, invocation, this.hooks, method, undefined);
   }
 }
 
@@ -239,16 +239,20 @@ function enter(
   if (base.runtime?.skips(layer)) return next(outer);
   const options = layerOptions(layer, base);
   const stats = base.observer ? base.observer.observe(layer, options) : NO_OBSERVER;
-  return run(layer, base, options, stats, () => keyOf(layer, invocation), invocation, hooks, next, outer);
+  return run(layer, base, options, stats, undefined, invocation, hooks, next, outer);
 }
 
-/** Runs `layer`'s strategy for one call, once the layer is known to run and its options and statistics are known. */
+/**
+ * Runs `layer`'s strategy for one call, once the layer is known to run and its options and statistics are known.
+ * `keyFor`: how a stacked layer's key is found (see {@link executeStack}); a single layer's is built here, with no
+ * closure per call.
+ */
 function run(
   layer: Layer,
   base: HookCache,
   options: unknown,
   stats: LayerObserver,
-  keyFor: () => string,
+  keyFor: (() => string) | undefined,
   invocation: Invocation,
   hooks: ExecutorHooks,
   next: Next,
@@ -261,10 +265,11 @@ function run(
   const cache = directives ? directedCache(base, directives, layer.definition.traits(options).ttl) : base;
   let key: string | KeyPlaceholderError;
   try {
-    key = keyOrMissing(keyFor);
+    key = keyFor ? keyFor() : keyOf(layer, invocation);
   } catch (error) {
     // A key function that throws (or returns a non-string) fails this call as a rejection, not synchronously.
-    return Promise.reject(error);
+    if (!(error instanceof KeyPlaceholderError)) return Promise.reject(error);
+    key = error;
   }
   if (typeof key !== 'string') return withoutKey(layer, invocation, hooks, key, next, outer);
   const call = new LayerCall(layer, invocation, key, options, stats, cache, hooks, outer, detect);
