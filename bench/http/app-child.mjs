@@ -71,8 +71,10 @@ if (variant === 'cache-manager' || variant === 'cache-manager-redis') {
   }
 } else {
   if (variant !== 'plain') {
-    decorate([Get('cached'), lib.Cache({ ttl: '1m' })], proto, 'cached');
-    decorate([Get('slow'), lib.Cache({ ttl: '1m' })], proto, 'slow');
+    // BENCH_KEY_PREFIX: a scenario's own key prefix, so that it deletes exactly its entries afterwards.
+    const keys = process.env.BENCH_KEY_PREFIX ? { prefix: process.env.BENCH_KEY_PREFIX } : {};
+    decorate([Get('cached'), lib.Cache({ ttl: '1m', ...keys })], proto, 'cached');
+    decorate([Get('slow'), lib.Cache({ ttl: '1m', ...keys })], proto, 'slow');
     const http = variant === 'cashews-headers' ? { detectHeaders: true } : {};
     imports.push(lib.CashewsModule.forRoot(url, http));
   } else {

@@ -1,15 +1,12 @@
 // A cached GET on Redis answered by our @Cache (redis://) vs @nestjs/cache-manager's CacheInterceptor on Keyv +
 // @keyv/redis, interleaved paired rounds (issue #15: ">= 1.15x, memory and Redis"). Both apps read one entry of
-// the same Redis database; each deletes only its own keys afterwards.
+// the same Redis database under names of this run, deleted afterwards.
 import { closeClients, compareHttp, load, startApp } from '../http/apps.mjs';
 
 export const name = 'http-vs-cache-manager-redis';
 export const description = 'HTTP: @Cache hit vs @nestjs/cache-manager CacheInterceptor hit, both on Redis (req/s)';
 
-/** The key of GET /p/cached in the cashews app (bench/http/app-child.mjs): `<class>:<method>:v<hash>:GET:<path>`. */
-const ROUTE_KEYS = 'ProductsController:cached:v*:GET:/p/cached';
-
-async function deleteMatching(raw, pattern) {
+async function keysMatching(raw, pattern) {
   let cursor = '0';
   const found = new Set();
   do {
@@ -17,20 +14,34 @@ async function deleteMatching(raw, pattern) {
     cursor = next;
     for (const key of more) found.add(key);
   } while (cursor !== '0');
-  if (found.size) await raw.del(...found);
+  return [...found];
+}
+
+async function deleteMatching(raw, pattern) {
+  const found = await keysMatching(raw, pattern);
+  if (found.length) await raw.del(...found);
 }
 
 export async function run(ctx) {
   const url = ctx.redisUrl();
   await ctx.lib('CashewsModule');
   const raw = await ctx.rawRedis();
-  const namespace = `nestjs-cashews-bench-http-${process.pid}`;
+  // Each app's keys under a name of this run: Keyv writes `<namespace>::<namespace>:<url>`, the cashews app
+  // `<prefix>:ProductsController:…`; exactly those are deleted afterwards.
+  const namespace = `nestjs-cashews-bench-http-${process.pid}-${Date.now()}`;
+  const prefix = `${namespace}-ours`;
   const cacheManager = await startApp('cache-manager-redis', url, { BENCH_KEYV_NAMESPACE: namespace });
-  const cashews = await startApp('cashews', url);
+  const cashews = await startApp('cashews', url, { BENCH_KEY_PREFIX: prefix });
   try {
     // Both entries exist before the first measured request (the warm-up round reads them as hits).
     await load(`${cacheManager.base}/p/cached`, 2);
     await load(`${cashews.base}/p/cached`, 2);
+    // Each app stored its entry in Redis (a hit read from anywhere else would not measure a Redis hit).
+    for (const pattern of [`${prefix}:*`, `${namespace}::*`]) {
+      const stored = await keysMatching(raw, pattern);
+      if (stored.length !== 1)
+        throw new Error(`expected one entry under ${pattern} after the warm-up, found ${stored.length}`);
+    }
     return await compareHttp(ctx, {
       anchor: '@nestjs/cache-manager hit (Redis)',
       contenders: [
@@ -42,8 +53,8 @@ export async function run(ctx) {
   } finally {
     closeClients();
     await Promise.all([cacheManager.stop(), cashews.stop()]);
-    await deleteMatching(raw, ROUTE_KEYS);
-    await deleteMatching(raw, `${namespace}*`);
+    await deleteMatching(raw, `${prefix}:*`);
+    await deleteMatching(raw, `${namespace}::*`);
     await raw.quit().catch(() => raw.disconnect());
   }
 }
