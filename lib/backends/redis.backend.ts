@@ -24,6 +24,15 @@ import {
 import { isTagKey, TAG_BATCH, TAGS_OF_PREFIX, tagIndexKey, tagsOfKey } from '../tags/tag-keys.js';
 
 type Client = Redis | Cluster;
+
+/** `setMany` on one server: KEYS are the keys, ARGV[1] the TTL in ms (0: none), ARGV[2..] the values in order. */
+const SET_MANY_SCRIPT = `
+local ttl = tonumber(ARGV[1])
+for i, key in ipairs(KEYS) do
+  if ttl > 0 then redis.call('SET', key, ARGV[i + 1], 'PX', ttl) else redis.call('SET', key, ARGV[i + 1]) end
+end
+return #KEYS`;
+
 /** A primitive's script as ioredis defines it on the client: the key, then the script's `ARGV`. */
 type ScriptCommand = (key: string, ...argv: Array<string | number>) => Promise<unknown>;
 
@@ -254,14 +263,15 @@ export class RedisBackend implements Backend {
     return reply === 'OK';
   }
 
+  /**
+   * One script, atomic as a MULTI would be, but sent like every other write: through ioredis's auto-pipeline, behind
+   * the commands issued before it. A MULTI is written to the socket at once and overtook writes still queued there.
+   */
   async setMany(entries: ReadonlyArray<readonly [string, unknown]>, ttl?: number): Promise<void> {
     if (entries.length === 0) return;
-    const pipeline = this.client.multi();
-    for (const [key, raw] of entries) {
-      if (ttl) pipeline.set(key, raw as string, 'PX', ttl);
-      else pipeline.set(key, raw as string);
-    }
-    await this.written(() => pipeline.exec());
+    const keys = entries.map(([key]) => key);
+    const values = entries.map(([, raw]) => raw as string);
+    await this.written(() => this.client.eval(SET_MANY_SCRIPT, keys.length, ...keys, ttl ?? 0, ...values));
   }
 
   /** Removes the key from its tag indexes too (see {@link unlinkAll}). */

@@ -58,6 +58,22 @@ describeRedis('Redis reads batched into MGET', () => {
     expect(sent).toEqual(['mget', 'set', 'get']);
   });
 
+  it('applies a setMany after a write of the same key issued before it (review: MULTI overtook auto-pipelined writes)', async () => {
+    await backend.set('batch:many', '0');
+    await Promise.all([backend.set('batch:many', '1'), backend.setMany([['batch:many', '2']], 60_000)]);
+    expect(await backend.get('batch:many')).toBe('2');
+  });
+
+  it('keeps a read issued before a setMany from seeing it while another write waits in the auto-pipeline', async () => {
+    await backend.set('batch:many', '0');
+    const unrelated = backend.set('batch:unrelated', 'x');
+    const before = backend.get('batch:many');
+    await backend.setMany([['batch:many', '2']]);
+    expect(await before).toBe('0');
+    await unrelated;
+    expect(await backend.get('batch:many')).toBe('2');
+  });
+
   it('writes a batch at the end of its tick, not at the next auto-pipeline turn, when no write is queued', async () => {
     await backend.set('batch:now', 'x');
     const client = backend.client as Redis;
