@@ -11,6 +11,7 @@ import type { BatchWrite } from './batch-write.js';
 import type { Backend } from './backend.interface.js';
 import { RAW_READER, type RawReader } from './raw-reader.js';
 import { ReadBatch } from './read-batch.js';
+import { autoPipelineTurn } from './auto-pipeline-turn.js';
 import { ReplicaWait } from './replica-wait.js';
 import { serverAddress } from './server-address.js';
 import { StallWatchdog } from './stall-watchdog.js';
@@ -445,7 +446,13 @@ export class RedisBackend implements Backend {
         multi.pexpire(write.key, write.ttl);
       }
     }
-    const replies = await this.written(() => multi.exec());
+    // ioredis writes a MULTI to the socket at once: on one server it waits until the writes queued in the
+    // auto-pipeline before it are answered, or it would overtake them (and a read flushed just before it). On Cluster
+    // (a one-slot commit) the queue is per node and a PING reaches some node: not handled there yet.
+    const replies = await this.written(() => {
+      const turn = this.client instanceof Redis ? autoPipelineTurn(this.client) : undefined;
+      return turn ? turn.then(() => multi.exec()) : multi.exec();
+    });
     if (!replies) throw new Error('The transaction was aborted by the server (EXEC answered nothing).');
     await this.afterCommit(writes.filter((write) => write.op === 'delete').map((write) => write.key));
     const index = replies.findIndex(([error]) => error);

@@ -74,6 +74,25 @@ describeRedis('Redis reads batched into MGET', () => {
     expect(await backend.get('batch:many')).toBe('2');
   });
 
+  it("applies a transaction's commit after a write of the same key issued before it (its MULTI waits its turn)", async () => {
+    await backend.set('batch:commit', '0');
+    await Promise.all([
+      backend.set('batch:commit', '1'),
+      backend.commit([{ op: 'set', key: 'batch:commit', raw: '2', ttl: 60_000 }]),
+    ]);
+    expect(await backend.get('batch:commit')).toBe('2');
+  });
+
+  it('keeps a read issued before a commit from seeing it while another write waits in the auto-pipeline', async () => {
+    await backend.set('batch:commit', '0');
+    const unrelated = backend.set('batch:unrelated', 'x');
+    const before = backend.get('batch:commit');
+    await backend.commit([{ op: 'set', key: 'batch:commit', raw: '2' }]);
+    expect(await before).toBe('0');
+    await unrelated;
+    expect(await backend.get('batch:commit')).toBe('2');
+  });
+
   it('writes a batch at the end of its tick, not at the next auto-pipeline turn, when no write is queued', async () => {
     await backend.set('batch:now', 'x');
     const client = backend.client as Redis;
