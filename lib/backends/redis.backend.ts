@@ -446,11 +446,10 @@ export class RedisBackend implements Backend {
         multi.pexpire(write.key, write.ttl);
       }
     }
-    // ioredis writes a MULTI to the socket at once: on one server it waits until the writes queued in the
-    // auto-pipeline before it are answered, or it would overtake them (and a read flushed just before it). On Cluster
-    // (a one-slot commit) the queue is per node and a PING reaches some node: not handled there yet.
+    // ioredis writes a MULTI to the socket at once: it waits until the writes queued in the auto-pipeline before it
+    // (on Cluster, for the node of its slot) are answered, or it would overtake them (and a read flushed just before).
     const replies = await this.written(() => {
-      const turn = this.client instanceof Redis ? autoPipelineTurn(this.client) : undefined;
+      const turn = writes.length ? autoPipelineTurn(this.client, writes[0].key) : undefined;
       return turn ? turn.then(() => multi.exec()) : multi.exec();
     });
     if (!replies) throw new Error('The transaction was aborted by the server (EXEC answered nothing).');

@@ -23,4 +23,19 @@ describeCluster('Redis Cluster backend', () => {
     create: () => new RedisClusterBackend(resolveCacheConfig(must(clusterUrl()))),
     test: jestTest,
   });
+
+  it("applies a one-slot commit after a write of the same key issued before it (its MULTI waits its turn on the key's node)", async () => {
+    const backend = new RedisClusterBackend(resolveCacheConfig(must(clusterUrl())));
+    await backend.connect();
+    try {
+      const key = 'order:{slot}:commit';
+      for (let round = 0; round < 20; round++) {
+        await backend.set(key, '0');
+        await Promise.all([backend.set(key, '1'), backend.commit([{ op: 'set', key, raw: '2', ttl: 60_000 }])]);
+        expect(await backend.get(key)).toBe('2');
+      }
+    } finally {
+      await backend.close();
+    }
+  });
 });
