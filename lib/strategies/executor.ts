@@ -92,7 +92,9 @@ export function execute(
   hooks: ExecutorHooks,
   method: Next,
 ): Promise<unknown> {
-  if (layers.length === 1) return enter(layers[0], hooks.cacheFor(layers[0]), invocation, hooks, method, undefined);
+  if (layers.length === 1) {
+    return enter(layers[0], hooks.cacheFor(layers[0]), undefined, invocation, hooks, method, undefined);
+  }
   return executeStack(layers, invocation, hooks, method);
 }
 
@@ -215,31 +217,29 @@ function withoutKey(
  * layer, or anything served below it within the run, marks it, so that no layer above stores a served value.
  */
 function bind(layer: Layer, keyFor: () => string, invocation: Invocation, hooks: ExecutorHooks, next: Next): Next {
-  return (outer) => {
-    const base = hooks.cacheFor(layer);
-    // Run-time switch (`cache.disabling()`, `cache.disable()`): a layer whose commands are all off steps aside.
-    if (base.runtime?.skips(layer)) return next(outer);
-    // A decorator without `ttl` runs with options built from this instance's default TTL.
-    const options = layerOptions(layer, base);
-    // Usage statistics: one handle per layer and instance, looked up (not created) after the first call.
-    const stats = base.observer ? base.observer.observe(layer, options) : NO_OBSERVER;
-    return run(layer, base, options, stats, keyFor, invocation, hooks, next, outer);
-  };
+  return (outer) => enter(layer, hooks.cacheFor(layer), keyFor, invocation, hooks, next, outer);
 }
 
-/** {@link execute}'s path for a single layer: what {@link bind} does, without building a chain for one link. */
+/**
+ * One layer on its cache instance, for one call: {@link execute}'s single layer (no chain for one link) and each link
+ * {@link bind} makes. `keyFor`: a stacked layer's key (see {@link executeStack}); unset, the layer's own.
+ */
 function enter(
   layer: Layer,
   base: HookCache,
+  keyFor: (() => string) | undefined,
   invocation: Invocation,
   hooks: ExecutorHooks,
   next: Next,
   outer: RunReport | undefined,
 ): Promise<unknown> {
+  // Run-time switch (`cache.disabling()`, `cache.disable()`): a layer whose commands are all off steps aside.
   if (base.runtime?.skips(layer)) return next(outer);
+  // A decorator without `ttl` runs with options built from this instance's default TTL.
   const options = layerOptions(layer, base);
+  // Usage statistics: one handle per layer and instance, looked up (not created) after the first call.
   const stats = base.observer ? base.observer.observe(layer, options) : NO_OBSERVER;
-  return run(layer, base, options, stats, undefined, invocation, hooks, next, outer);
+  return run(layer, base, options, stats, keyFor, invocation, hooks, next, outer);
 }
 
 /**
