@@ -190,3 +190,21 @@ export function formatResult(result) {
   for (const c of result.contenders) if (c.note) out.push(`  note: ${c.name}: ${c.note}`);
   return out.join('\n');
 }
+
+/** Every key of `raw`'s database that matches `pattern`, found by SCAN (each once). */
+export async function redisKeysMatching(raw, pattern) {
+  const found = new Set();
+  let cursor = '0';
+  do {
+    const [next, keys] = await raw.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    cursor = next;
+    for (const key of keys) found.add(key);
+  } while (cursor !== '0');
+  return [...found];
+}
+
+/** Deletes exactly the keys that match `pattern` (500 per `DEL`). */
+export async function deleteRedisKeysMatching(raw, pattern) {
+  const keys = await redisKeysMatching(raw, pattern);
+  for (let i = 0; i < keys.length; i += 500) await raw.del(...keys.slice(i, i + 500));
+}

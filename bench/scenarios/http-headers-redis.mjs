@@ -2,13 +2,14 @@
 // same @Cache hit on redis:// with detectHeaders on vs off, in interleaved paired rounds. A detected hit needs the
 // entry's remaining TTL as well as its value; both must come back in the hit's one round trip.
 import { get } from 'node:http';
+import { deleteRedisKeysMatching } from '../harness.mjs';
 import { closeClients, compareHttp, load, startApp } from '../http/apps.mjs';
 
 export const name = 'http-headers-redis';
 export const description = 'HTTP: @Cache hit with X-From-Cache headers (detectHeaders) vs without, redis:// (req/s)';
 
-/** The key of GET /p/cached in both apps (bench/http/app-child.mjs): `<class>:<method>:v<hash>:GET:<path>`. */
-const ROUTE_KEYS = 'ProductsController:cached:v*:GET:/p/cached';
+/** The key of GET /p/cached in both apps (bench/http/app-child.mjs): `<prefix>:<class>:<method>:v<hash>:GET:<path>`. */
+const routeKeys = (prefix) => `${prefix}:ProductsController:cached:v*:GET:/p/cached`;
 
 /** The X-From-Cache header of one GET (checks that the headers are on, and that the hit is served from cache). */
 function fromCacheHeader(url) {
@@ -24,8 +25,10 @@ export async function run(ctx) {
   const url = ctx.redisUrl();
   await ctx.lib('CashewsModule');
   const raw = await ctx.rawRedis();
-  const off = await startApp('cashews', url);
-  const on = await startApp('cashews-headers', url);
+  // Both apps read the one entry of this run's prefix (a concurrent run on the same database has its own).
+  const prefix = `nestjs-cashews-bench-headers-${process.pid}-${Date.now()}`;
+  const off = await startApp('cashews', url, { BENCH_KEY_PREFIX: prefix });
+  const on = await startApp('cashews-headers', url, { BENCH_KEY_PREFIX: prefix });
   try {
     await load(`${on.base}/p/cached`, 1);
     if (!(await fromCacheHeader(`${on.base}/p/cached`))) {
@@ -42,15 +45,8 @@ export async function run(ctx) {
   } finally {
     closeClients();
     await Promise.all([off.stop(), on.stop()]);
-    // Only the route's own entry (one key, shared by both apps), found by its exact shape.
-    let cursor = '0';
-    const found = new Set();
-    do {
-      const [next, more] = await raw.scan(cursor, 'MATCH', ROUTE_KEYS, 'COUNT', 1000);
-      cursor = next;
-      for (const key of more) found.add(key);
-    } while (cursor !== '0');
-    if (found.size) await raw.del(...found);
+    // Only the route's own entry (one key of this run, shared by both apps).
+    await deleteRedisKeysMatching(raw, routeKeys(prefix));
     await raw.quit().catch(() => raw.disconnect());
   }
 }

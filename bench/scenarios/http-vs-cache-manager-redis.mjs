@@ -1,26 +1,11 @@
 // A cached GET on Redis answered by our @Cache (redis://) vs @nestjs/cache-manager's CacheInterceptor on Keyv +
 // @keyv/redis, interleaved paired rounds (issue #15: ">= 1.15x, memory and Redis"). Both apps read one entry of
 // the same Redis database under names of this run, deleted afterwards.
+import { deleteRedisKeysMatching, redisKeysMatching } from '../harness.mjs';
 import { closeClients, compareHttp, load, startApp } from '../http/apps.mjs';
 
 export const name = 'http-vs-cache-manager-redis';
 export const description = 'HTTP: @Cache hit vs @nestjs/cache-manager CacheInterceptor hit, both on Redis (req/s)';
-
-async function keysMatching(raw, pattern) {
-  let cursor = '0';
-  const found = new Set();
-  do {
-    const [next, more] = await raw.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    cursor = next;
-    for (const key of more) found.add(key);
-  } while (cursor !== '0');
-  return [...found];
-}
-
-async function deleteMatching(raw, pattern) {
-  const found = await keysMatching(raw, pattern);
-  if (found.length) await raw.del(...found);
-}
 
 export async function run(ctx) {
   const url = ctx.redisUrl();
@@ -38,7 +23,7 @@ export async function run(ctx) {
     await load(`${cashews.base}/p/cached`, 2);
     // Each app stored its entry in Redis (a hit read from anywhere else would not measure a Redis hit).
     for (const pattern of [`${prefix}:*`, `${namespace}::*`]) {
-      const stored = await keysMatching(raw, pattern);
+      const stored = await redisKeysMatching(raw, pattern);
       if (stored.length !== 1)
         throw new Error(`expected one entry under ${pattern} after the warm-up, found ${stored.length}`);
     }
@@ -53,8 +38,8 @@ export async function run(ctx) {
   } finally {
     closeClients();
     await Promise.all([cacheManager.stop(), cashews.stop()]);
-    await deleteMatching(raw, `${prefix}:*`);
-    await deleteMatching(raw, `${namespace}::*`);
+    await deleteRedisKeysMatching(raw, `${prefix}:*`);
+    await deleteRedisKeysMatching(raw, `${namespace}::*`);
     await raw.quit().catch(() => raw.disconnect());
   }
 }

@@ -10,6 +10,7 @@ import { BentoCache, bentostore } from 'bentocache';
 import { redisDriver } from 'bentocache/drivers/redis';
 import { createCache as createCacheManager } from 'cache-manager';
 import { Keyv } from 'keyv';
+import { deleteRedisKeysMatching } from '../harness.mjs';
 
 export const name = 'redis-decorated-hit';
 export const description = '@Cache hit on a provider method with two arguments, redis://, 100 concurrent callers';
@@ -134,15 +135,7 @@ export async function run(ctx) {
     await bento?.disconnectAll?.();
     await manager?.disconnect?.();
     // Every key carries a 10 minute TTL too, so a failed cleanup cannot leave them behind for good.
-    const found = new Set();
-    let cursor = '0';
-    do {
-      const [next, keys] = await raw.scan(cursor, 'MATCH', `*${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      for (const key of keys) found.add(key);
-    } while (cursor !== '0');
-    const all = [...found];
-    for (let i = 0; i < all.length; i += 500) await raw.del(...all.slice(i, i + 500));
+    await deleteRedisKeysMatching(raw, `*${prefix}*`);
     await raw.quit().catch(() => raw.disconnect());
   }
 }
