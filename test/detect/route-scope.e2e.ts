@@ -13,16 +13,14 @@ import {
   Module,
   NotFoundException,
   Param,
-  type DynamicModule,
   type INestApplication,
   type Type,
 } from '@nestjs/common';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Test } from '@nestjs/testing';
 import request from 'supertest';
-import { Cache, CacheDetect, CacheService, CashewsModule, type CashewsHttpOptions } from '../../lib/index.js';
+import { Cache, CacheDetect, CacheService, type CashewsHttpOptions } from '../../lib/index.js';
 import { detectContext } from '../../lib/detect/cache-detect.js';
 import { redisUrl } from '../support/redis.js';
+import { createTestApp, type AdapterName as Adapter } from '../http/harness.js';
 
 const RUN = `rs-${randomUUID().slice(0, 8)}`;
 const calls = { item: 0, missing: 0 };
@@ -66,18 +64,10 @@ class ProvidedController {
   }
 }
 
-type Adapter = 'express' | 'fastify';
-
+/** The HTTP groups' own app factory (test/http/harness.ts), with `feature` as the module under test. */
 async function createApp(adapter: Adapter, url: string, options: CashewsHttpOptions, feature: Type) {
-  const imports: Array<DynamicModule | Type> = [CashewsModule.forRoot(url, options), feature];
-  const moduleRef = await Test.createTestingModule({ imports }).compile();
-  const app: INestApplication =
-    adapter === 'fastify'
-      ? moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: false })
-      : moduleRef.createNestApplication({ logger: false });
-  await app.init();
-  if (adapter === 'fastify') await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();
-  return app;
+  const backend = url.startsWith('mem:') ? 'mem' : 'redis';
+  return (await createTestApp({ adapter, backend, url }, { options, imports: [feature] })).app;
 }
 
 @Module({ controllers: [RouteOnlyController] })
