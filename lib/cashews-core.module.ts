@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { Inject, Module, type NestModule } from '@nestjs/common';
 import { APP_FILTER, APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
 import { CacheResolver } from './cache-resolver.js';
 import { CashewsRegistry } from './cashews.registry.js';
@@ -7,6 +7,7 @@ import { CashewsExplorer } from './explorer/cashews.explorer.js';
 import { CashewsExceptionFilter } from './filters/cashews-exception.filter.js';
 import { CashewsGlobalInterceptor } from './interceptors/cashews-global.interceptor.js';
 import { CashewsInterceptor } from './interceptors/cashews.interceptor.js';
+import { CashewsRouteInterceptor } from './interceptors/cashews-route.interceptor.js';
 import { CashewsStatsRoutes } from './stats/stats-routes.js';
 
 /**
@@ -30,7 +31,28 @@ import { CashewsStatsRoutes } from './stats/stats-routes.js';
   ],
   exports: [CashewsRegistry, CacheResolver, CacheHeadersInterceptor, CashewsInterceptor],
 })
-export class CashewsCoreModule {}
+export class CashewsCoreModule implements NestModule {
+  constructor(
+    @Inject(CashewsExplorer) private readonly explorer: CashewsExplorer,
+    @Inject(CashewsInterceptor) private readonly strategies: CashewsInterceptor,
+    @Inject(CacheHeadersInterceptor) private readonly headers: CacheHeadersInterceptor,
+    @Inject(CashewsRegistry) private readonly registry: CashewsRegistry,
+  ) {}
+
+  /**
+   * Nest configures middleware after creating every instance and before binding any route: the moment decorated
+   * handlers can become direct routes (lib/routes/direct-routes.ts). No middleware is added here.
+   */
+  configure(): void {
+    if (!this.registry.directRoutes()) return;
+    this.explorer.installDirectRoutes({
+      strategies: this.strategies,
+      headers: this.headers,
+      interceptors: [CashewsRouteInterceptor, CashewsInterceptor, CacheHeadersInterceptor, CashewsGlobalInterceptor],
+      routeInterceptor: CashewsRouteInterceptor,
+    });
+  }
+}
 
 /**
  * The global interceptor, for what concerns routes without decorators too: the HTTP options (detection headers for

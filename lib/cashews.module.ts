@@ -54,7 +54,11 @@ export class CashewsModule extends CashewsConfigurableModule {
 
   private static withInstance(module: DynamicModule, extras: CashewsModuleExtras): DynamicModule {
     const token = getCacheToken(extras.name);
-    const globals = { globalInterceptors: extras.globalInterceptors, globalFilter: extras.globalFilter };
+    const globals = {
+      globalInterceptors: extras.globalInterceptors,
+      globalFilter: extras.globalFilter,
+      directRoutes: extras.directRoutes,
+    };
     validateGlobals(globals);
     const compat = extras.cacheManagerCompat ? cacheManagerProviders(token, extras.name) : [];
     return {

@@ -13,6 +13,7 @@ export const DEFAULT_SHUTDOWN_TIMEOUT = 5_000;
 export interface CashewsGlobals {
   globalInterceptors?: boolean;
   globalFilter?: boolean;
+  directRoutes?: boolean;
 }
 
 /** What one `forRoot` registered: its instance and the options that are not the instance's own. */
@@ -52,6 +53,11 @@ export class CashewsRegistry implements BeforeApplicationShutdown {
   }
 
   /** HTTP features of the application: a feature is on when any `forRoot` turns it on. */
+  /** Whether decorated handlers may become direct routes (`directRoutes`, on unless a `forRoot` turns it off). */
+  directRoutes(): boolean {
+    return [...this.entries.values()].every((entry) => entry.globals.directRoutes !== false);
+  }
+
   httpFeatures(): HttpFeatures {
     return httpFeatures([...this.entries.values()].map((entry) => entry.http));
   }
@@ -119,8 +125,15 @@ export function parseShutdownTimeout(value: unknown): number | undefined {
   return parseDuration(value, 'shutdownTimeout');
 }
 
-/** Validates the module-shape options `globalInterceptors` and `globalFilter` (booleans). */
+/** Validates the module-shape options `globalInterceptors`, `globalFilter` and `directRoutes` (booleans). */
 export function validateGlobals(globals: CashewsGlobals): void {
+  if (globals.directRoutes !== undefined && typeof globals.directRoutes !== 'boolean') {
+    throw new CashewsConfigError(
+      `Invalid CashewsModule option directRoutes: ${JSON.stringify(globals.directRoutes)}. Accepted: true (decorated ` +
+        'handlers run their layers themselves where they can, the default) or false (every decorated handler runs ' +
+        'them in the interceptor its decorators attach).',
+    );
+  }
   for (const option of ['globalInterceptors', 'globalFilter'] as const) {
     const value = globals[option];
     if (value !== undefined && typeof value !== 'boolean') {
@@ -148,7 +161,7 @@ function refuseMixedGlobals(
   other: CashewsRegistration,
 ): void {
   const label = (n: string | undefined) => (n === undefined ? 'the default forRoot' : `forRoot "${n}"`);
-  for (const option of ['globalInterceptors', 'globalFilter'] as const) {
+  for (const option of ['globalInterceptors', 'globalFilter', 'directRoutes'] as const) {
     if ((mine.globals[option] ?? true) === (other.globals[option] ?? true)) continue;
     throw new CashewsConfigError(
       `CashewsModule option ${option} differs between ${label(otherName)} (${String(other.globals[option] ?? true)}) ` +

@@ -272,6 +272,25 @@ describe('module options of the global interceptors / filter and shutdown', () =
     );
   });
 
+  it('refuses a non-boolean directRoutes, naming the option and both answers', () => {
+    expect(() => CashewsModule.forRoot('mem://', { directRoutes: 'off' as unknown as boolean })).toThrow(
+      /directRoutes: "off"\. Accepted: true .* or false .*interceptor/,
+    );
+  });
+
+  it('refuses forRoots of one application that disagree on directRoutes', async () => {
+    const module = {
+      module: class TwoRouteModes {},
+      imports: [
+        CashewsModule.forRoot('mem://', { directRoutes: false }),
+        CashewsModule.forRoot('mem://', { name: 'sessions' }),
+      ],
+    };
+    await expect(startApp({ adapter: 'express', url: 'mem://' }, module)).rejects.toThrow(
+      /directRoutes differs between .*; it applies to the whole application/,
+    );
+  });
+
   it('refuses an invalid shutdownTimeout at bootstrap', async () => {
     await expect(
       startApp({ adapter: 'express', url: 'mem://' }, CashewsModule.forRoot('mem://', { shutdownTimeout: 'soon' })),

@@ -44,6 +44,12 @@ function reader(type: number, data: unknown): Reader | undefined {
   }
 }
 
+/**
+ * The `data` of the request and response parameters a direct route (lib/routes/direct-routes.ts) adds to a handler's
+ * route arguments: they are the library's, not the handler's, and are not read as the handler's arguments.
+ */
+export const DIRECT_ROUTE_PARAM = 'cashews:direct-route';
+
 /** Reads the route-argument metadata Nest's parameter decorators left on a handler (stored on the class). */
 export function readRouteArgs(controller: object, method: string | symbol): RouteArgs {
   const meta = (Reflect.getMetadata(ROUTE_ARGS_METADATA, controller, method) ?? {}) as Record<
@@ -52,6 +58,7 @@ export function readRouteArgs(controller: object, method: string | symbol): Rout
   >;
   const result: RouteArgs = { byIndex: [], byName: {}, usesResponse: false };
   for (const [id, { index, data }] of Object.entries(meta)) {
+    if (data === DIRECT_ROUTE_PARAM) continue;
     const type = Number(id.split(':')[0]);
     if (type === RESPONSE || type === NEXT) result.usesResponse = true;
     const read = reader(type, data);

@@ -3,6 +3,11 @@ import type { Layer } from '../strategies/layer.js';
 /** The one metadata key of every strategy decorator, read only through {@link getLayers}. */
 const LAYERS = 'cashews:layers';
 
+/** Whether `key` is the metadata key of the layers (a copy of a handler that runs them itself leaves it out). */
+export function isLayersKey(key: unknown): boolean {
+  return key === LAYERS;
+}
+
 /** Layers of a decorated method, outermost decorator first; `undefined` when it has none. */
 export function getLayers(method: unknown): readonly Layer[] | undefined {
   return typeof method === 'function' ? (Reflect.getMetadata(LAYERS, method) as Layer[] | undefined) : undefined;

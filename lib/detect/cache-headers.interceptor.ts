@@ -17,13 +17,26 @@ import { cacheControlHeaders, etagMatches, etagOf, fromCacheHeaders } from './ca
 import { middlewareScope } from './from-cache.middleware.js';
 import type { HttpFeatures, KeyContextRequest } from './http-options.js';
 import { parseDirectives } from './request-directives.js';
-import { setRouteScope } from './route-scope.js';
+import { isDescribed, markDescribed, setRouteScope } from './route-scope.js';
 import { keyContext } from '../keys/key-context.js';
 
 type HttpRequest = { method?: string; headers?: Record<string, string | string[] | undefined> };
 
-/** Marks the execution context once this interceptor ran: mounted per controller and global, it runs once. */
-const RAN = Symbol('CacheHeadersInterceptor');
+/**
+ * What {@link CacheHeadersInterceptor.describe} asks of one request's handler: run it in the key context `values`
+ * (when given), and with a `scope` (when given) inside `enter` in the async context, then pass its result to
+ * `respond` (which answers what to send) or its error to `failed` before it goes on.
+ */
+export interface RoutePlan {
+  readonly values?: Readonly<Record<string, unknown>>;
+  readonly scope?: DetectScope;
+  readonly enter?: DetectScope;
+  respond(result: unknown): unknown;
+  failed(error: unknown): void;
+}
+
+const passThrough = (result: unknown): unknown => result;
+const ignore = (): void => undefined;
 
 /**
  * The HTTP side of detection, registered globally by the module and wrapping the strategy interceptor.
@@ -60,28 +73,42 @@ export class CacheHeadersInterceptor implements NestInterceptor {
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (context.getType() !== 'http') return next.handle();
-    const marks = context as unknown as Record<symbol, boolean | undefined>;
-    if (marks[RAN]) return next.handle();
-    marks[RAN] = true;
-    const features = (this.features ??= this.registry.httpFeatures());
     const http = context.switchToHttp();
-    const req = http.getRequest<HttpRequest>();
+    const req = http.getRequest<object>();
+    if (isDescribed(req)) return next.handle();
+    const plan = this.describe(req, http.getResponse<object>(), this.etagOf(context.getHandler()));
+    if (!plan) return next.handle();
+    const { values, scope } = plan;
+    const handled = scope
+      ? () => describing(() => next.handle(), plan.respond, plan.failed, plan.enter)
+      : () => next.handle();
+    return values ? withKeyContext(values, handled) : handled();
+  }
+
+  /**
+   * What the detection side does for one request, for this interceptor and for a direct route (the handler runs it,
+   * lib/routes/direct-routes.ts): the key context to run the handler in, and the scope whose hits `respond` (the
+   * handler's result) or `failed` (its error) describe on the response; `undefined` when nothing is asked. Marks the
+   * request, so that the side runs once however many of the library's interceptors see it.
+   * @internal
+   */
+  describe(request: object, res: object, etag: boolean): RoutePlan | undefined {
+    markDescribed(request);
+    const req = request as HttpRequest;
+    const features = (this.features ??= this.registry.httpFeatures());
     const marked = middlewareScope(req);
-    const etag = this.etagOf(context.getHandler());
     const directives =
       features.cacheControl || features.clearSiteData ? parseDirectives(req.headers ?? {}, features) : undefined;
     const headers = features.detectHeaders || marked !== undefined;
     const values = features.keyContext.length ? requestKeyContext(features.keyContext, req) : undefined;
-    if (!headers && !etag && !directives && !features.cacheControl) {
-      return values ? withKeyContext(values, () => next.handle()) : next.handle();
-    }
+    if (!headers && !etag && !directives && !features.cacheControl)
+      return values ? { values, respond: passThrough, failed: ignore } : undefined;
 
     // Fastify may run the handler outside the middleware's async context: re-enter it through the request.
     const scope: DetectScope = marked ? CacheDetect.scope(directives, marked) : CacheDetect.scope(directives);
     // The route's own layers are handed the scope; what runs below them finds it in the async context, when anything
     // there may report (a decorated provider, code using CacheDetect).
-    setRouteScope(context, scope);
-    const res = http.getResponse<object>();
+    setRouteScope(req, scope);
     const describeHits = (): void => {
       const hits = scope.hits;
       if (hits.length) {
@@ -105,9 +132,7 @@ export class CacheHeadersInterceptor implements NestInterceptor {
       }
       return result;
     };
-    const enter = detectContext.needed() ? scope : undefined;
-    const handled = () => describing(() => next.handle(), respond, failed, enter);
-    return values ? withKeyContext(values, handled) : handled();
+    return { values, scope, enter: detectContext.needed() ? scope : undefined, respond, failed };
   }
 
   private etagOf(handler: object): boolean {
@@ -146,11 +171,11 @@ export class CacheHeadersInterceptor implements NestInterceptor {
  * `pipe(map(respond), tap({ error: failed }))` does, in one Observable instead of three (about half a microsecond of
  * every described response).
  */
-function describing(
+export function describing(
   source: () => Observable<unknown>,
   respond: (value: unknown) => unknown,
   failed: (error: unknown) => void,
-  scope: DetectScope | undefined,
+  scope?: DetectScope,
 ): Observable<unknown> {
   return new Observable<unknown>((subscriber) => {
     const observer: Partial<Observer<unknown>> = {

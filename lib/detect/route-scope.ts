@@ -1,20 +1,34 @@
 import type { DetectScope } from './cache-detect.js';
 
-/** Where {@link CacheHeadersInterceptor} leaves a request's scope on its execution context (one per call). */
+/** Where the HTTP side of detection leaves a request's scope on the request (one object per call). */
 const ROUTE_SCOPE = Symbol('cashews.routeScope');
 
-type Marked = { [ROUTE_SCOPE]?: DetectScope };
+/** Marks a request whose detection side already ran (with or without a scope), so it runs once. */
+const DESCRIBED = Symbol('cashews.described');
+
+type Marked = { [ROUTE_SCOPE]?: DetectScope; [DESCRIBED]?: true };
 
 /**
- * Hands a request's detection scope to the route's own layers through the execution context the interceptors share:
- * when nothing else may report (see `detectContext.needed`), the scope is never entered in the async context, and
- * this is how the strategies interceptor finds it.
+ * Hands a request's detection scope to the route's own layers through the request: when nothing else may report (see
+ * `detectContext.needed`), the scope is never entered in the async context, and this is how the strategies find it,
+ * whether they run in an interceptor or inside the handler (a direct route, lib/routes/direct-routes.ts). The request,
+ * not the execution context, carries it: the handler does not see the execution context.
  */
-export function setRouteScope(context: object, scope: DetectScope): void {
-  (context as Marked)[ROUTE_SCOPE] = scope;
+export function setRouteScope(req: object, scope: DetectScope): void {
+  (req as Marked)[ROUTE_SCOPE] = scope;
 }
 
-/** The scope {@link setRouteScope} left on `context`, if any. */
-export function routeScope(context: object): DetectScope | undefined {
-  return (context as Marked)[ROUTE_SCOPE];
+/** The scope {@link setRouteScope} left on `req`, if any. */
+export function routeScope(req: object): DetectScope | undefined {
+  return (req as Marked)[ROUTE_SCOPE];
+}
+
+/** Notes that the request's detection side ran (an interceptor mounted globally and per route runs it once). */
+export function markDescribed(req: object): void {
+  (req as Marked)[DESCRIBED] = true;
+}
+
+/** Whether {@link markDescribed} was called for `req`. */
+export function isDescribed(req: object): boolean {
+  return (req as Marked)[DESCRIBED] === true;
 }

@@ -14,6 +14,7 @@ import { hasClassCache } from '../decorators/class-cache.js';
 import { getLayers } from '../decorators/strategy-metadata.js';
 import { CashewsConfigError } from '../errors.js';
 import { detectContext } from '../detect/cache-detect.js';
+import { installDirectRoutes, type DirectRouteParts } from '../routes/direct-routes.js';
 import { prepareExecution, type Invocation, type Layer } from '../strategies/executor.js';
 import type { KeySource } from '../keys/key-template.js';
 
@@ -34,6 +35,22 @@ export class CashewsExplorer implements OnModuleInit {
     @Inject(MetadataScanner) private readonly scanner: MetadataScanner,
     @Inject(CacheResolver) private readonly resolver: CacheResolver,
   ) {}
+
+  /**
+   * Makes the decorated handlers of the application's controllers direct routes where they can be (see
+   * `installDirectRoutes`). Called by the core module when Nest configures middleware: every instance exists by
+   * then, and no route is bound yet.
+   * @returns how many handlers became direct routes
+   */
+  installDirectRoutes(parts: DirectRouteParts): number {
+    let installed = 0;
+    for (const wrapper of this.discovery.getControllers()) {
+      const instance = wrapper.instance as object | undefined;
+      if (!instance || !wrapper.metatype || !wrapper.isDependencyTreeStatic()) continue;
+      installed += installDirectRoutes(instance, wrapper.metatype, parts);
+    }
+    return installed;
+  }
 
   onModuleInit(): void {
     noteExplorerRan();

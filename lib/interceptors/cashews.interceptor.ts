@@ -90,21 +90,40 @@ export class CashewsInterceptor implements NestInterceptor {
       return flatten(defer(() => execute(layers, { target, source: { args } }, this.resolver, run)));
     }
 
-    const req = context.switchToHttp().getRequest<HttpRequest>();
+    const http = context.switchToHttp();
+    const running = this.runRoute(route, layers, http.getRequest<HttpRequest>(), http.getResponse<unknown>(), run);
+    return running ? flatten(defer(() => running())) : next.handle();
+  }
+
+  /**
+   * One HTTP call of a decorated route, for this interceptor and for a direct route (lib/routes/direct-routes.ts,
+   * where the handler itself runs it): the call's layers (those that apply to its HTTP method) ready to run around
+   * `run`, or `undefined` when none applies. Keys are built from the request before pipes, the same either way.
+   * @internal
+   */
+  runRoute(
+    route: RouteArgs & { target: string },
+    layers: readonly Layer[],
+    request: object,
+    response: unknown,
+    run: () => Promise<unknown>,
+  ): (() => Promise<unknown>) | undefined {
+    const req = request as HttpRequest;
     const method = String(req.method ?? 'GET').toUpperCase();
     const active = layers.filter(
       (layer) => !layer.storesResult || (!route.usesResponse && (layer.methods ?? CACHEABLE_METHODS).includes(method)),
     );
-    if (active.length === 0) return next.handle();
+    if (active.length === 0) return undefined;
+    const target = route.target;
     const source: KeySource = { args: argsFromRequest(route, req), req: requestView(req) };
     const invocation: Invocation = {
       target,
       source,
       keyOf: (layer) => this.keyOf(layer, source, method, req, target),
-      onLimit: this.limitHeaders(context.switchToHttp().getResponse()),
-      detect: routeScope(context),
+      onLimit: this.limitHeaders(response),
+      detect: routeScope(req),
     };
-    return flatten(defer(() => execute(active, invocation, this.resolver, run)));
+    return () => execute(active, invocation, this.resolver, run);
   }
 
   /** Default controller keys name the route and the whole query string (parameters sorted). */

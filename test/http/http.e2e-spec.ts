@@ -13,6 +13,7 @@ import '../detect/remaining-ttl.e2e.js';
 import '../detect/route-scope.e2e.js';
 import '../protect/http.e2e.js';
 import './key-templates.e2e.js';
+import './direct-routes.e2e.js';
 import './route-interceptor.e2e.js';
 import './rpc-graphql-context.e2e.js';
 import './strategies.e2e.js';
