@@ -1,9 +1,10 @@
-import { Inject, Module, type NestModule } from '@nestjs/common';
+import { Inject, Module, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { APP_FILTER, APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
 import { CacheResolver } from './cache-resolver.js';
 import { CashewsRegistry } from './cashews.registry.js';
 import { CacheHeadersInterceptor } from './detect/cache-headers.interceptor.js';
 import { CashewsExplorer } from './explorer/cashews.explorer.js';
+import { DetectHeadersMiddleware } from './detect/detect-headers.middleware.js';
 import { CashewsExceptionFilter } from './filters/cashews-exception.filter.js';
 import { CashewsGlobalInterceptor } from './interceptors/cashews-global.interceptor.js';
 import { CashewsInterceptor } from './interceptors/cashews.interceptor.js';
@@ -41,9 +42,14 @@ export class CashewsCoreModule implements NestModule {
 
   /**
    * Nest configures middleware after creating every instance and before binding any route: the moment decorated
-   * handlers can become direct routes (lib/routes/direct-routes.ts). No middleware is added here.
+   * handlers can become direct routes (lib/routes/direct-routes.ts). `detectHeaders` without the global interceptor
+   * (and not turned off by `globalInterceptors: false`) applies {@link DetectHeadersMiddleware} to every controller.
    */
-  configure(): void {
+  configure(consumer: MiddlewareConsumer): void {
+    if (this.registry.httpFeatures().detectHeaders && this.registry.everyRoute() === 'middleware') {
+      const controllers = this.explorer.controllerTypes();
+      if (controllers.length) consumer.apply(DetectHeadersMiddleware).forRoutes(...controllers);
+    }
     if (!this.registry.directRoutes()) return;
     this.explorer.installDirectRoutes({
       strategies: this.strategies,
@@ -55,9 +61,10 @@ export class CashewsCoreModule implements NestModule {
 }
 
 /**
- * The global interceptor, for what concerns routes without decorators too: the HTTP options (detection headers for
- * cached services a handler calls, `Cache-Control`, `Clear-Site-Data`, key contexts from the request). Imported by
- * a `forRoot` that uses one of them, or with `globalInterceptors: true` (see `needsGlobalInterceptor`).
+ * The global interceptor, for what concerns routes without decorators too: the HTTP options (`Cache-Control`,
+ * `Clear-Site-Data`, key contexts from the request, and detection headers along with them). Imported by a `forRoot`
+ * that uses one of them, or with `globalInterceptors: true` (see `needsGlobalInterceptor`); detection headers alone
+ * apply the module's middleware instead (see `configure`).
  */
 @Module({
   imports: [CashewsCoreModule],

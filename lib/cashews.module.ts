@@ -60,6 +60,7 @@ export class CashewsModule extends CashewsConfigurableModule {
       directRoutes: extras.directRoutes,
     };
     validateGlobals(globals);
+    const globalInterceptor = needsGlobalInterceptor(extras);
     const compat = extras.cacheManagerCompat ? cacheManagerProviders(token, extras.name) : [];
     return {
       ...module,
@@ -67,7 +68,7 @@ export class CashewsModule extends CashewsConfigurableModule {
         ...(module.imports ?? []),
         CashewsCoreModule,
         // Static modules: imported by several forRoots, still registered once per application.
-        ...(needsGlobalInterceptor(extras) ? [CashewsGlobalInterceptorsModule] : []),
+        ...(globalInterceptor ? [CashewsGlobalInterceptorsModule] : []),
         ...(globals.globalFilter === false ? [] : [CashewsGlobalFilterModule]),
       ],
       providers: [
@@ -101,6 +102,7 @@ export class CashewsModule extends CashewsConfigurableModule {
                 http: { detectHeaders, cacheControl, clearSiteData, keyContext },
                 stats: { metrics, dashboard },
                 globals,
+                globalInterceptor,
                 shutdownTimeout: timeout,
               });
             } catch (error) {
@@ -151,8 +153,8 @@ function refuseDuplicate(modules: ModulesContainer, token: unknown, name: string
 
 /**
  * Whether a `forRoot` registers the global interceptor. Decorated methods never need it (each decorator attaches
- * `CashewsRouteInterceptor` to its method); what does is an HTTP option that concerns every route (detection
- * headers for cached services any handler calls, `Cache-Control`, `Clear-Site-Data`, a request key context).
+ * `CashewsRouteInterceptor` to its method); what does is an HTTP option that concerns every route (`Cache-Control`,
+ * `Clear-Site-Data`, a request key context).
  * `globalInterceptors: true` registers it anyway, `false` never; `forRootAsync` registers it unless `false`, since
  * its options are only known once the application starts. Without it, a route without decorators costs nothing.
  */
@@ -160,5 +162,7 @@ function needsGlobalInterceptor(extras: CashewsModuleExtras): boolean {
   if (extras.globalInterceptors !== undefined) return extras.globalInterceptors;
   const options = extras as CashewsModuleExtras & Record<string, unknown>;
   if ('useFactory' in options || 'useClass' in options || 'useExisting' in options) return true;
-  return ['detectHeaders', 'cacheControl', 'clearSiteData', 'keyContext'].some((name) => Boolean(options[name]));
+  // Detection headers alone need no interceptor on every route: the module's middleware (DetectHeadersMiddleware)
+  // describes undecorated routes, and decorated ones describe themselves.
+  return ['cacheControl', 'clearSiteData', 'keyContext'].some((name) => Boolean(options[name]));
 }

@@ -22,6 +22,8 @@ export interface CashewsRegistration {
   readonly http: CashewsHttpOptions;
   readonly stats: CashewsStatsOptions;
   readonly globals: CashewsGlobals;
+  /** Whether this `forRoot` imported the global interceptor (asked for, or needed by its HTTP options). */
+  readonly globalInterceptor?: boolean;
   /** ms, already validated. */
   readonly shutdownTimeout?: number;
 }
@@ -52,12 +54,23 @@ export class CashewsRegistry implements BeforeApplicationShutdown {
     this.entries.set(name, registration);
   }
 
-  /** HTTP features of the application: a feature is on when any `forRoot` turns it on. */
   /** Whether decorated handlers may become direct routes (`directRoutes`, on unless a `forRoot` turns it off). */
   directRoutes(): boolean {
     return [...this.entries.values()].every((entry) => entry.globals.directRoutes !== false);
   }
 
+  /**
+   * How HTTP options reach routes without decorators: `interceptor` (a `forRoot` registered the global interceptor),
+   * `middleware` (none did, and none turned `globalInterceptors` off: `detectHeaders` applies the module's middleware),
+   * or `none` (`globalInterceptors: false`: mounted by hand where needed).
+   */
+  everyRoute(): 'interceptor' | 'middleware' | 'none' {
+    const entries = [...this.entries.values()];
+    if (entries.some((entry) => entry.globalInterceptor === true)) return 'interceptor';
+    return entries.some((entry) => entry.globals.globalInterceptors === false) ? 'none' : 'middleware';
+  }
+
+  /** HTTP features of the application: a feature is on when any `forRoot` turns it on. */
   httpFeatures(): HttpFeatures {
     return httpFeatures([...this.entries.values()].map((entry) => entry.http));
   }

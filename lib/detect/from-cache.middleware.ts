@@ -28,10 +28,15 @@ const SCOPE = Symbol('cashews.fromCache');
 export class FromCacheMiddleware implements NestMiddleware {
   use(req: object, res: unknown, next: (error?: unknown) => void): void {
     const scope = CacheDetect.scope();
-    Object.defineProperty(req, SCOPE, { value: scope, configurable: true });
+    markRequestScope(req, scope);
     writeOnHead(res, scope);
     CacheDetect.within(scope, () => next());
   }
+}
+
+/** Leaves a request's middleware scope on the request, where {@link middlewareScope} finds it. */
+export function markRequestScope(req: object, scope: DetectScope): void {
+  Object.defineProperty(req, SCOPE, { value: scope, configurable: true });
 }
 
 interface NodeResponse {
@@ -45,9 +50,9 @@ interface NodeResponse {
 /**
  * Adds the `X-From-Cache*` headers to the response head unless the interceptor already did: Node sends the head
  * through `writeHead` (called by `end()` too), on Express's response and Fastify's raw one alike. An error response
- * is left alone: only the interceptor can tell an error served from cache from a fresh one.
+ * is described only when an error was served from cache during the request (`cacheErrors`): a fresh error is not.
  */
-function writeOnHead(res: unknown, scope: DetectScope): void {
+export function writeOnHead(res: unknown, scope: DetectScope): void {
   const response = (res as { raw?: unknown }).raw ?? res;
   if (!response || typeof (response as NodeResponse).writeHead !== 'function') return;
   const node = response as NodeResponse;
@@ -57,7 +62,7 @@ function writeOnHead(res: unknown, scope: DetectScope): void {
     try {
       if (
         scope.hits.length &&
-        (status ?? 200) < 400 &&
+        ((status ?? 200) < 400 || scope.hits.some((hit) => hit.error !== undefined)) &&
         !this.headersSent &&
         this.getHeader('X-From-Cache') === undefined
       ) {

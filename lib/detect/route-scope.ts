@@ -1,12 +1,13 @@
 import type { DetectScope } from './cache-detect.js';
 
-/** Where the HTTP side of detection leaves a request's scope on the request (one object per call). */
+/**
+ * Where the HTTP side of detection leaves a request's scope on the request (one object per call), or {@link NONE}
+ * once it ran without one: one property, so that a request changes shape once.
+ */
 const ROUTE_SCOPE = Symbol('cashews.routeScope');
+const NONE = Symbol('cashews.described');
 
-/** Marks a request whose detection side already ran (with or without a scope), so it runs once. */
-const DESCRIBED = Symbol('cashews.described');
-
-type Marked = { [ROUTE_SCOPE]?: DetectScope; [DESCRIBED]?: true };
+type Marked = { [ROUTE_SCOPE]?: DetectScope | typeof NONE };
 
 /**
  * Hands a request's detection scope to the route's own layers through the request: when nothing else may report (see
@@ -20,15 +21,16 @@ export function setRouteScope(req: object, scope: DetectScope): void {
 
 /** The scope {@link setRouteScope} left on `req`, if any. */
 export function routeScope(req: object): DetectScope | undefined {
-  return (req as Marked)[ROUTE_SCOPE];
+  const scope = (req as Marked)[ROUTE_SCOPE];
+  return scope === NONE ? undefined : scope;
 }
 
 /** Notes that the request's detection side ran (an interceptor mounted globally and per route runs it once). */
 export function markDescribed(req: object): void {
-  (req as Marked)[DESCRIBED] = true;
+  (req as Marked)[ROUTE_SCOPE] ??= NONE;
 }
 
-/** Whether {@link markDescribed} was called for `req`. */
+/** Whether {@link markDescribed} (or {@link setRouteScope}) was called for `req`. */
 export function isDescribed(req: object): boolean {
-  return (req as Marked)[DESCRIBED] === true;
+  return (req as Marked)[ROUTE_SCOPE] !== undefined;
 }

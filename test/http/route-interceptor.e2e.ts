@@ -1,10 +1,10 @@
 /**
  * Issue #15, "no cost where nothing is decorated": decorators attach the library's interceptor to their own
  * methods, so an application without HTTP options has no global interceptor and a route without decorators never
- * enters the library; an HTTP option (which concerns every route) registers the global one; `globalInterceptors`
- * forces either way. Counted by wrapping the interceptors' `intercept` for the duration of each test.
+ * enters the library; an HTTP option that concerns every route registers the global one (detection headers alone use
+ * the module's middleware instead); `globalInterceptors` forces either way. Counted by wrapping the interceptors' `intercept` for the duration of each test.
  */
-import { Controller, Get, Injectable, Module, type DynamicModule } from '@nestjs/common';
+import { Controller, Get, Injectable, Module, NotFoundException, type DynamicModule } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { Cache, CacheHeadersInterceptor, CashewsInterceptor, CashewsModule } from '../../lib/index.js';
@@ -16,6 +16,12 @@ class Catalogue {
   @Cache({ ttl: '1m', key: 'route-interceptor:{id}' })
   async product(id: string): Promise<{ id: string; run: number }> {
     return { id, run: ++this.runs };
+  }
+
+  @Cache({ ttl: '1m', key: 'route-interceptor:missing', cacheErrors: [NotFoundException] })
+  async missing(): Promise<never> {
+    this.runs++;
+    throw new NotFoundException('no such product');
   }
 }
 
@@ -33,6 +39,11 @@ class ProductsController {
   @Get('service')
   service(): Promise<{ id: string; run: number }> {
     return this.catalogue.product('7');
+  }
+
+  @Get('missing')
+  missing(): Promise<never> {
+    return this.catalogue.missing();
   }
 
   @Get('cached')
@@ -93,12 +104,36 @@ describe('the library interceptor on decorated methods only', () => {
     }
   });
 
-  it('with detectHeaders: every route passes the global interceptor; a decorated one still runs once per call', async () => {
+  it('with detectHeaders alone: no interceptor on any route; the headers still describe every hit', async () => {
     const app = await start(CashewsModule.forRoot('mem://', { detectHeaders: true }));
+    try {
+      // An undecorated route calling a cached service: the module's middleware describes it.
+      await request(app.getHttpServer()).get('/ri/service').expect(200);
+      const hit = await request(app.getHttpServer()).get('/ri/service').expect(200, { id: '7', run: 1 });
+      expect(hit.headers['x-from-cache']).toBe("route-interceptor:'7'");
+      // A decorated route (a direct route) describes its own hit.
+      await request(app.getHttpServer()).get('/ri/cached').expect(200, { run: 1 });
+      const cached = await request(app.getHttpServer()).get('/ri/cached').expect(200, { run: 1 });
+      expect(cached.headers['x-from-cache']).toMatch(/^ProductsController:cached:/);
+      // An error served from cache is described on its error response; a fresh one is not.
+      const fresh = await request(app.getHttpServer()).get('/ri/missing').expect(404);
+      expect(fresh.headers['x-from-cache']).toBeUndefined();
+      const stored = await request(app.getHttpServer()).get('/ri/missing').expect(404);
+      expect(stored.headers['x-from-cache']).toBe('route-interceptor:missing');
+      await request(app.getHttpServer()).get('/ri/bare').expect(200);
+      expect(spy.counts).toEqual({ headers: 0, strategies: 0 });
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('with an option every route needs the interceptor for (cacheControl): every route passes the global one', async () => {
+    const app = await start(CashewsModule.forRoot('mem://', { detectHeaders: true, cacheControl: true }));
     try {
       await request(app.getHttpServer()).get('/ri/service').expect(200);
       const hit = await request(app.getHttpServer()).get('/ri/service').expect(200, { id: '7', run: 1 });
       expect(hit.headers['x-from-cache']).toBe("route-interceptor:'7'");
+      expect(hit.headers['cache-control']).toMatch(/^private, max-age=\d+$/);
       await request(app.getHttpServer()).get('/ri/cached').expect(200, { run: 1 });
       const cached = await request(app.getHttpServer()).get('/ri/cached').expect(200, { run: 1 });
       expect(cached.headers['x-from-cache']).toMatch(/^ProductsController:cached:/);
