@@ -1,6 +1,7 @@
 /* global fetch -- Node 18+ */
 // Boots a generated consumer app (`node <argv[2]>`, default dist/main.js, in the current directory) on a free port, asks
-// GET /products/7 twice and checks the second answer came from the cache, then stops the app.
+// GET /products/7 twice and checks the second answer came from the cache (a cached provider), the same for
+// GET /products/8/cached (a cached handler), then stops the app.
 // Exits non-zero, with the app's output, if the app does not start within 30 s or answers wrongly.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -31,7 +32,20 @@ try {
   const second = await get();
   assert.deepEqual(first, { id: 7, runs: 1, ping: 'PONG' });
   assert.deepEqual(second, { id: 7, runs: 1, ping: 'PONG' }, 'the second call must be served from the cache');
-  console.log(`booted ${url}: GET /products/7 twice, the provider ran once`);
+  // A decorated handler (a direct route): the second call is a hit, the handler ran once.
+  const cached = [];
+  for (let i = 0; i < 2; i++) {
+    const response = await fetch(`${url}/products/8/cached`);
+    assert.equal(response.status, 200, `GET /products/8/cached answered ${response.status}`);
+    cached.push(await response.json());
+  }
+  assert.deepEqual(cached, [
+    { id: 8, handlerRuns: 1 },
+    { id: 8, handlerRuns: 1 },
+  ]);
+  console.log(
+    `booted ${url}: GET /products/7 twice, the provider ran once; GET /products/8/cached twice, the handler once`,
+  );
 } catch (error) {
   console.error(output);
   throw error;
