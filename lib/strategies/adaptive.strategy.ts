@@ -1,7 +1,7 @@
 import { formatMs, RULES } from '../adaptive/decide.js';
 import { FleetLink } from '../adaptive/fleet.js';
-import { instanceOf, existingTuner, tunerFor, wallClock } from '../adaptive/registry.js';
-import type { AdaptiveTuner } from '../adaptive/tuner.js';
+import { instanceOf, wallClock, type PerInstance } from '../adaptive/registry.js';
+import { AdaptiveTuner } from '../adaptive/tuner.js';
 import type { AdaptiveBounds, AdaptiveDecision } from '../adaptive/types.js';
 import type { CircuitState } from '../backends/protect-types.js';
 import { directionOf } from '../detect/directed-cache.js';
@@ -44,6 +44,18 @@ export interface AdaptiveStrategyOptions {
   readonly exceptions?: ExceptionsOption;
   /** Keys tracked per method at most. */
   readonly sampleSize: number;
+  /** The layer's state per cache instance (made by the decorator, one per layer). */
+  readonly sites: PerInstance<AdaptiveSite>;
+}
+
+/**
+ * What a layer keeps on one cache instance: its tuner, and the plan of the decision it answered last, so that a call
+ * under an unchanged decision looks up no plan (see {@link planOf}).
+ */
+export interface AdaptiveSite {
+  readonly tuner: AdaptiveTuner;
+  decision?: AdaptiveDecision;
+  plan?: Plan;
 }
 
 /** The options of the strategies a decision delegates to, built once per decision. */
@@ -342,13 +354,18 @@ function reportChange(call: StrategyCall, tuner: AdaptiveTuner): void {
  */
 export const adaptiveStrategy: Strategy<AdaptiveStrategyOptions> = (call, options, cache, next) => {
   const instance = instanceOf(cache);
-  const tuner = existingTuner(instance, options) ?? newTuner(instance, options);
+  const site = options.sites.find(instance) ?? newSite(instance, options);
+  const tuner = site.tuner;
   const stored = cachedKey(call.key);
-  // One clock read for the tuner and the hit's freshness (the tuner's clock is wallClock, see newTuner).
+  // One clock read for the tuner and the hit's freshness (the tuner's clock is wallClock, see newSite).
   const now = wallClock.now();
   const decision = tuner.onCall(stored, now);
   reportChange(call, tuner);
-  const plan = planOf(decision, options);
+  if (site.decision !== decision) {
+    site.plan = planOf(decision, options);
+    site.decision = decision;
+  }
+  const plan = site.plan as Plan;
   const link = tuner.sink;
   const due = link instanceof FleetLink && link.due;
   // The hit path of a cached decision: a fresh entry answers at once, without the delegated layers (a hit has no
@@ -382,10 +399,17 @@ export const adaptiveStrategy: Strategy<AdaptiveStrategyOptions> = (call, option
   return answer.finally(share);
 };
 
-function newTuner(instance: object, options: AdaptiveStrategyOptions): AdaptiveTuner {
-  return tunerFor(instance, options, () => {
+/** The layer's state on `instance`, at its first call there (no closure made on the calls after it). */
+function newSite(instance: object, options: AdaptiveStrategyOptions): AdaptiveSite {
+  return options.sites.ensure(instance, () => {
     const link = options.fleet ? new FleetLink(options.namespace, options.bounds) : undefined;
-    return { bounds: options.bounds, clock: wallClock, sampleSize: options.sampleSize, sink: link };
+    const tuner = new AdaptiveTuner({
+      bounds: options.bounds,
+      clock: wallClock,
+      sampleSize: options.sampleSize,
+      sink: link,
+    });
+    return { tuner };
   });
 }
 
@@ -520,8 +544,8 @@ export const adaptiveDefinition: StrategyDefinition<AdaptiveStrategyOptions> = d
   run: adaptiveStrategy,
   storesResult: true,
   derivedKeys: [CACHED, EARLY, FAILOVER],
-  forget: (options, instance, key) => existingTuner(instance, options)?.forget(cachedKey(key)),
+  forget: (options, instance, key) => options.sites.find(instance)?.tuner.forget(cachedKey(key)),
   traits: (options) => ({
-    adaptive: (instance: object) => existingTuner(instance, options)?.snapshot(),
+    adaptive: (instance: object) => options.sites.find(instance)?.tuner.snapshot(),
   }),
 });
