@@ -55,13 +55,23 @@ describe('KeySampler', () => {
     const sampler = new KeySampler(8);
     const long = (i: number) => `${i}:${'x'.repeat(100_000)}`;
     for (let i = 0; i < 8; i++) expect(sampler.touch(long(i), i)).toBe(-1);
-    expect(sampler.heldKeyChars).toBeLessThanOrEqual(8 * 64);
+    expect(sampler.heldKeyChars).toBeLessThanOrEqual(8 * 74);
     // Each long key is still told apart from the others, by its hash.
     expect(sampler.touch(long(3), 100)).toBe(97);
     expect(sampler.tracks(long(3))).toBe(true);
     expect(sampler.tracks(long(9))).toBe(false);
     sampler.result(long(3), 1, 100);
     expect(sampler.result(long(3), 2, 200)).toEqual({ spanMs: 100, changed: true });
+  });
+
+  it('holds a call key of up to 64 characters with its :%adaptive suffix as it is, a longer one by its hash', () => {
+    const sampler = new KeySampler(8);
+    const asHanded = (length: number) => `${'k'.repeat(length)}:%adaptive`;
+    sampler.touch(asHanded(64), 0);
+    expect(sampler.heldKeyChars).toBe(74);
+    sampler.touch(asHanded(65), 0);
+    expect(sampler.heldKeyChars).toBeLessThan(74 + 30);
+    expect(sampler.tracks(asHanded(65))).toBe(true);
   });
 
   it('gives the place to the least recently called key even when the front key was called again', () => {

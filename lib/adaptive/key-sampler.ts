@@ -25,8 +25,12 @@ export interface ChangeObservation {
 /** The sampling threshold of rate 1: every 32-bit hash passes. */
 const ALL = 2 ** 32;
 
-/** Keys longer than this are held by a hash of them (see {@link heldKey}): the table's memory stays bounded. */
-const LONG_KEY = 64;
+/**
+ * Keys longer than this are held by a hash of them (see {@link heldKey}): the table's memory stays bounded. The
+ * `@Adaptive` strategy hands the tuner `<key>:%adaptive` (adaptive.strategy.ts): a call key of up to 64 characters
+ * and that 10-character suffix are held as they are, as the README says.
+ */
+const LONG_KEY = 74;
 /** A second FNV-1a offset basis, for a second hash independent of the sampling one. */
 const SECOND_BASIS = 0x050c5d1f;
 
@@ -49,7 +53,7 @@ function heldKey(key: string): string {
  * after one of many unique keys) every key is sampled again. At most `capacity` entries, ever.
  *
  * Entries are linked in the order their keys were last called: a call of a tracked key costs one lookup by the key
- * (no hash computed in JS for a key of up to 64 characters) and moves its entry to the newest end of the list (a few
+ * (no hash computed in JS for a key of up to 74 characters) and moves its entry to the newest end of the list (a few
  * pointer writes, no Map reordering), so the oldest entry is always exactly the least recently called.
  */
 export class KeySampler {
@@ -74,7 +78,7 @@ export class KeySampler {
     return this.entries.size;
   }
 
-  /** Characters of the keys the table holds (at most `capacity` × 64: long keys are held by a hash). */
+  /** Characters of the keys the table holds (at most `capacity` × 74: long keys are held by a hash). */
   get heldKeyChars(): number {
     let chars = 0;
     for (const key of this.entries.keys()) chars += key.length;

@@ -74,9 +74,11 @@ export class AdaptiveTuner {
     return this.state.decision;
   }
 
-  /** A call with this key: counted, its key sampled; answers the decision to run it under. */
-  onCall(key: string): AdaptiveDecision {
-    const now = this.clock.now();
+  /**
+   * A call with this key: counted, its key sampled; answers the decision to run it under. `now`: the time of the call
+   * on the tuner's clock, when the caller read it already.
+   */
+  onCall(key: string, now = this.clock.now()): AdaptiveDecision {
     this.roll(now);
     const window = this.window;
     window.calls++;

@@ -1,8 +1,13 @@
+import { PerInstance } from '../adaptive/registry.js';
 import type { AdaptiveBounds } from '../adaptive/types.js';
 import { parsePositiveDuration, type Duration } from '../duration.js';
 import { CashewsConfigError } from '../errors.js';
 import { keyHead } from '../keys/key-template.js';
-import { adaptiveDefinition, type AdaptiveStrategyOptions } from '../strategies/adaptive.strategy.js';
+import {
+  adaptiveDefinition,
+  type AdaptiveSite,
+  type AdaptiveStrategyOptions,
+} from '../strategies/adaptive.strategy.js';
 import type { ExceptionsOption } from '../strategies/strategy.js';
 import { exceptionsOption, positiveInteger } from './protect-options.js';
 import { checkOptions, strategyDecorator, type KeyOptions } from './strategy-decorator.js';
@@ -105,6 +110,7 @@ export function Adaptive<A extends readonly unknown[] = readonly unknown[]>(
       fleet,
       exceptions,
       sampleSize,
+      sites: new PerInstance<AdaptiveSite>(),
     });
     strategyDecorator({ definition: adaptiveDefinition, options: strategyOptions, keys: options })(
       target,

@@ -1,7 +1,7 @@
 import { formatMs, RULES } from '../adaptive/decide.js';
 import { FleetLink } from '../adaptive/fleet.js';
-import { instanceOf, existingTuner, tunerFor, wallClock } from '../adaptive/registry.js';
-import type { AdaptiveTuner } from '../adaptive/tuner.js';
+import { instanceOf, wallClock, type PerInstance } from '../adaptive/registry.js';
+import { AdaptiveTuner } from '../adaptive/tuner.js';
 import type { AdaptiveBounds, AdaptiveDecision } from '../adaptive/types.js';
 import type { CircuitState } from '../backends/protect-types.js';
 import { directionOf } from '../detect/directed-cache.js';
@@ -44,6 +44,18 @@ export interface AdaptiveStrategyOptions {
   readonly exceptions?: ExceptionsOption;
   /** Keys tracked per method at most. */
   readonly sampleSize: number;
+  /** The layer's state per cache instance (made by the decorator, one per layer). */
+  readonly sites: PerInstance<AdaptiveSite>;
+}
+
+/**
+ * What a layer keeps on one cache instance: its tuner, and the plan of the decision it answered last, so that a call
+ * under an unchanged decision looks up no plan (see {@link planOf}).
+ */
+export interface AdaptiveSite {
+  readonly tuner: AdaptiveTuner;
+  decision?: AdaptiveDecision;
+  plan?: Plan;
 }
 
 /** The options of the strategies a decision delegates to, built once per decision. */
@@ -71,6 +83,16 @@ const plans = new WeakMap<AdaptiveDecision, Plan>();
 const CACHED = ':%adaptive';
 const EARLY = ':%early';
 const FAILOVER = ':%failover';
+
+/**
+ * The key of a call's cached result, and the key the tuner knows the call by (its key sampler and the last good
+ * results kept in process). One string for both: a hit looks it up in the sampler's table and then reads it from
+ * the backend, and V8 keeps a string's hash with the string, so the read does not hash a second key. (The sampler
+ * keyed by the call's own key cost a second hash, about an eighth of a hit on memory.)
+ */
+function cachedKey(key: string): string {
+  return key + CACHED;
+}
 
 /**
  * What a decision runs, outermost first, as the same decorators stacked by hand would: `@Failover` (the last good
@@ -285,8 +307,9 @@ async function lastGoodOrThrow(
   error: unknown,
 ): Promise<unknown> {
   if (!(error instanceof CircuitOpenError) && !fallsBackInProcess(options.exceptions, error)) throw error;
-  const kept = tuner.lastGoodOf(call.key);
-  if (!kept || !mayServeKept(cache, tuner, call.key, kept.age)) throw error;
+  const tracked = cachedKey(call.key);
+  const kept = tuner.lastGoodOf(tracked);
+  if (!kept || !mayServeKept(cache, tuner, tracked, kept.age)) throw error;
   const lifetime = options.bounds.maxStaleness;
   await call.report({
     strategy: 'failover',
@@ -331,15 +354,23 @@ function reportChange(call: StrategyCall, tuner: AdaptiveTuner): void {
  */
 export const adaptiveStrategy: Strategy<AdaptiveStrategyOptions> = (call, options, cache, next) => {
   const instance = instanceOf(cache);
-  const tuner = existingTuner(instance, options) ?? newTuner(instance, options);
-  const decision = tuner.onCall(call.key);
+  const site = options.sites.find(instance) ?? newSite(instance, options);
+  const tuner = site.tuner;
+  const stored = cachedKey(call.key);
+  // One clock read for the tuner and the hit's freshness (the tuner's clock is wallClock, see newSite).
+  const now = wallClock.now();
+  const decision = tuner.onCall(stored, now);
   reportChange(call, tuner);
-  const plan = planOf(decision, options);
+  if (site.decision !== decision) {
+    site.plan = planOf(decision, options);
+    site.decision = decision;
+  }
+  const plan = site.plan as Plan;
   const link = tuner.sink;
   const due = link instanceof FleetLink && link.due;
   // The hit path of a cached decision: a fresh entry answers at once, without the delegated layers (a hit has no
   // failure to fall back from, no run to observe). Anything else runs the chain, which takes this read as its own.
-  if (plan.cache && !due) return cachedCall(call, options, cache, next, tuner, decision, plan);
+  if (plan.cache && !due) return cachedCall(call, stored, now, options, cache, next, tuner, decision, plan);
   const answer = runPlan(call, options, cache, next, tuner, decision, plan, undefined);
   if (!due) return answer;
   // A window closed: exchanged with the fleet once the call has answered (a background task, waited for at
@@ -368,16 +399,28 @@ export const adaptiveStrategy: Strategy<AdaptiveStrategyOptions> = (call, option
   return answer.finally(share);
 };
 
-function newTuner(instance: object, options: AdaptiveStrategyOptions): AdaptiveTuner {
-  return tunerFor(instance, options, () => {
+/** The layer's state on `instance`, at its first call there (no closure made on the calls after it). */
+function newSite(instance: object, options: AdaptiveStrategyOptions): AdaptiveSite {
+  return options.sites.ensure(instance, () => {
     const link = options.fleet ? new FleetLink(options.namespace, options.bounds) : undefined;
-    return { bounds: options.bounds, clock: wallClock, sampleSize: options.sampleSize, sink: link };
+    const tuner = new AdaptiveTuner({
+      bounds: options.bounds,
+      clock: wallClock,
+      sampleSize: options.sampleSize,
+      sink: link,
+    });
+    return { tuner };
   });
 }
 
-/** A call under a cached decision: a fresh entry answers (reported with its real age), anything else runs the chain. */
+/**
+ * A call under a cached decision: a fresh entry answers (reported with its real age), anything else runs the chain.
+ * `stored`: the call's {@link cachedKey}; `now`: the time of the call.
+ */
 function cachedCall(
   call: StrategyCall,
+  stored: string,
+  now: number,
   options: AdaptiveStrategyOptions,
   cache: StrategyCache,
   next: Next,
@@ -386,11 +429,11 @@ function cachedCall(
   plan: Plan,
 ): Promise<unknown> {
   // An entry known without waiting (memory) is answered without a promise hop of its own, as `@Cache` answers it.
-  const now = cache.readNow ? cache.readNow(call.key + CACHED) : PENDING;
-  if (now === PENDING) return readThenAnswer(call, options, cache, next, tuner, decision, plan);
+  const raw = cache.readNow ? cache.readNow(stored) : PENDING;
+  if (raw === PENDING) return readThenAnswer(call, stored, options, cache, next, tuner, decision, plan);
   try {
-    const hit = answerFresh(call, decision, now);
-    return hit === MISS ? runPlan(call, options, cache, next, tuner, decision, plan, { raw: now }) : hit;
+    const hit = answerFresh(call, stored, decision, raw, now);
+    return hit === MISS ? runPlan(call, options, cache, next, tuner, decision, plan, { raw }) : hit;
   } catch (error) {
     return Promise.reject(error);
   }
@@ -398,6 +441,7 @@ function cachedCall(
 
 async function readThenAnswer(
   call: StrategyCall,
+  stored: string,
   options: AdaptiveStrategyOptions,
   cache: StrategyCache,
   next: Next,
@@ -407,27 +451,33 @@ async function readThenAnswer(
 ): Promise<unknown> {
   let raw: unknown;
   try {
-    raw = await cache.read(call.key + CACHED);
+    raw = await cache.read(stored);
   } catch {
     // The chain reads again, and a failure there is answered as any failure of the chain is.
     return runPlan(call, options, cache, next, tuner, decision, plan, undefined);
   }
-  const hit = answerFresh(call, decision, raw);
+  const hit = answerFresh(call, stored, decision, raw, wallClock.now());
   return hit === MISS ? runPlan(call, options, cache, next, tuner, decision, plan, { raw }) : hit;
 }
 
 /**
- * The answer of a cached decision whose entry read `raw`, when that entry is fresh; {@link MISS} when the chain must
- * run (it then takes `raw` as its own read).
+ * The answer of a cached decision whose entry `stored` read `raw`, when that entry is fresh at `now`; {@link MISS}
+ * when the chain must run (it then takes `raw` as its own read).
  */
-function answerFresh(call: StrategyCall, decision: AdaptiveDecision, raw: unknown): Promise<unknown> | typeof MISS {
+function answerFresh(
+  call: StrategyCall,
+  stored: string,
+  decision: AdaptiveDecision,
+  raw: unknown,
+  now: number,
+): Promise<unknown> | typeof MISS {
   // Read as the chain's aged cache reads it (aged-cache.ts): the same entries are fresh on both paths.
-  const fresh = freshEntry(raw, decision.ttl, wallClock.now());
+  const fresh = freshEntry(raw, decision.ttl, now);
   const value = fresh === MISS ? MISS : fromStored(undefined, fresh.entry.v);
   if (value === MISS || fresh === MISS) return MISS;
   const reported = call.report({
     strategy: 'cache',
-    key: call.key + CACHED,
+    key: stored,
     lifetime: decision.ttl,
     remaining: fresh.left,
   });
@@ -465,7 +515,7 @@ function runPlan(
     // Served by a layer below (stacked decorators): not a run of the method.
     if (!run?.served) {
       const observed = result instanceof Recording ? UNCOMPARABLE : result;
-      tuner.onSuccess(call.key, observed, performance.now() - started, mayKeep(cache));
+      tuner.onSuccess(cachedKey(call.key), observed, performance.now() - started, mayKeep(cache));
     }
     return result;
   };
@@ -474,7 +524,7 @@ function runPlan(
     chain = delegate(circuitBreakerStrategy, call, options.namespace, plan.circuit, undefined, cache, chain);
   if (plan.cache) {
     const aged = agedFor(plan, decision, cache);
-    chain = delegate(cacheStrategy, call, call.key + CACHED, plan.cache, decision.ttl, aged, chain, read);
+    chain = delegate(cacheStrategy, call, cachedKey(call.key), plan.cache, decision.ttl, aged, chain, read);
   } else if (plan.early) {
     const aged = agedFor(plan, decision, cache);
     chain = delegate(earlyStrategy, call, call.key + EARLY, plan.early, decision.ttl, aged, chain);
@@ -494,8 +544,8 @@ export const adaptiveDefinition: StrategyDefinition<AdaptiveStrategyOptions> = d
   run: adaptiveStrategy,
   storesResult: true,
   derivedKeys: [CACHED, EARLY, FAILOVER],
-  forget: (options, instance, key) => existingTuner(instance, options)?.forget(key),
+  forget: (options, instance, key) => options.sites.find(instance)?.tuner.forget(cachedKey(key)),
   traits: (options) => ({
-    adaptive: (instance: object) => existingTuner(instance, options)?.snapshot(),
+    adaptive: (instance: object) => options.sites.find(instance)?.tuner.snapshot(),
   }),
 });
