@@ -43,14 +43,18 @@ export class CashewsCoreModule implements NestModule {
   /**
    * Nest configures middleware after creating every instance and before binding any route: the moment decorated
    * handlers can become direct routes (lib/routes/direct-routes.ts). `detectHeaders` without the global interceptor
-   * (and not turned off by `globalInterceptors: false`) applies {@link DetectHeadersMiddleware} to every controller.
+   * applies {@link DetectHeadersMiddleware} to every route.
    */
   configure(consumer: MiddlewareConsumer): void {
-    if (this.registry.httpFeatures().detectHeaders && this.registry.everyRoute() === 'middleware') {
-      const controllers = this.explorer.controllerTypes();
-      if (controllers.length) consumer.apply(DetectHeadersMiddleware).forRoutes(...controllers);
+    const everyRoute = this.registry.everyRoute();
+    // One middleware for every path ('*', which Nest 11 and 12 mount once): one per controller route would be
+    // matched against every request.
+    if (everyRoute === 'middleware' && this.registry.httpFeatures().detectHeaders) {
+      consumer.apply(DetectHeadersMiddleware).forRoutes('*');
     }
-    if (!this.registry.directRoutes()) return;
+    // The global interceptor runs a decorated handler's layers outside the controller's interceptors; inside the
+    // handler they would run inside them. It pays for the interceptor chain on every route anyway.
+    if (everyRoute === 'interceptor' || !this.registry.directRoutes()) return;
     this.explorer.installDirectRoutes({
       strategies: this.strategies,
       headers: this.headers,

@@ -40,10 +40,10 @@ export interface CashewsModuleExtras {
   /**
    * The global interceptor (detection headers, `Cache-Control`, `Clear-Site-Data` and request key contexts on
    * every route). Decorated handlers never need it: each decorator attaches `CashewsRouteInterceptor` to its
-   * method. Default: registered when this `forRoot` uses `detectHeaders`, `cacheControl`, `clearSiteData` or
+   * method. Default: registered when this `forRoot` uses `cacheControl`, `clearSiteData` or
    * `keyContext` (always for `forRootAsync`, whose options are known only at start-up), so that routes without
-   * decorators cost nothing otherwise. `true`: always; `false`: never (mount `CacheHeadersInterceptor` where
-   * needed). Applies to the whole application: every `forRoot` of it must agree on `false`.
+   * decorators cost nothing otherwise; `detectHeaders` alone applies the module's middleware instead. `true`: always;
+   * `false`: never (mount `CacheHeadersInterceptor` where needed; with `forRootAsync`, it keeps direct routes). Applies to the whole application: every `forRoot` of it must agree on `false`.
    */
   globalInterceptors?: boolean;
   /**
@@ -53,13 +53,15 @@ export interface CashewsModuleExtras {
    */
   globalFilter?: boolean;
   /**
-   * Decorated controller handlers that nothing else intercepts run their layers in the handler's own function
-   * instead of an interceptor ("direct routes"): Nest then serves the route without its interceptor machinery, about
-   * a sixth of a cached GET's CPU. What is sent does not change, and guards still run first; the handler's pipes now
-   * run on every call, hits included (an interceptor answered hits before them). A handler keeps the interceptor when
-   * it has interceptors of its own, writes the response itself (`@Res()`), renders, redirects, streams server-sent
-   * events or asks for an ETag. `false`: every decorated handler runs its layers in the interceptor. Applies to the
-   * whole application: every `forRoot` of it must agree. Default `true`.
+   * Decorated controller handlers that nothing else intercepts, with only result-storing decorators (`@Cache`,
+   * `@Failover`, …), run their layers in the handler's own function instead of an interceptor ("direct routes"): Nest
+   * then serves the route without its interceptor machinery, about a sixth of a cached GET's CPU. What is sent does
+   * not change, and guards still run first; the handler's pipes now run on every call, hits included (an interceptor
+   * answered hits before them). A handler keeps the interceptor when it has interceptors of its own, a decorator that
+   * stores no result (`@RateLimit`, `@Locked`, …), writes the response itself (`@Res()`), renders, redirects, streams
+   * server-sent events or asks for an ETag; every handler does while the global interceptor is registered. `false`:
+   * every decorated handler runs its layers in the interceptor. Applies to the whole application: every `forRoot` of
+   * it must agree. Default `true`.
    */
   directRoutes?: boolean;
 }

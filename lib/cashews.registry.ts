@@ -60,14 +60,12 @@ export class CashewsRegistry implements BeforeApplicationShutdown {
   }
 
   /**
-   * How HTTP options reach routes without decorators: `interceptor` (a `forRoot` registered the global interceptor),
-   * `middleware` (none did, and none turned `globalInterceptors` off: `detectHeaders` applies the module's middleware),
-   * or `none` (`globalInterceptors: false`: mounted by hand where needed).
+   * How HTTP options reach routes without decorators: `interceptor` (a `forRoot` registered the global interceptor)
+   * or `middleware` (none did: `detectHeaders` applies the module's middleware).
    */
-  everyRoute(): 'interceptor' | 'middleware' | 'none' {
+  everyRoute(): 'interceptor' | 'middleware' {
     const entries = [...this.entries.values()];
-    if (entries.some((entry) => entry.globalInterceptor === true)) return 'interceptor';
-    return entries.some((entry) => entry.globals.globalInterceptors === false) ? 'none' : 'middleware';
+    return entries.some((entry) => entry.globalInterceptor === true) ? 'interceptor' : 'middleware';
   }
 
   /** HTTP features of the application: a feature is on when any `forRoot` turns it on. */

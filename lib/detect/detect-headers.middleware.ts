@@ -3,10 +3,10 @@ import { CacheDetect, detectContext } from './cache-detect.js';
 import { markRequestScope, writeOnHead } from './from-cache.middleware.js';
 
 /**
- * What `detectHeaders: true` applies to the application's controllers when no global interceptor runs: a request
+ * What `detectHeaders: true` applies to every route when no global interceptor runs: a request
  * scope that hits anywhere below the handler report to (decorated services an undecorated handler calls), described
- * in the `X-From-Cache*` headers as the response head goes out. A decorated route describes its own hits where they
- * are known (its layers, or the interceptor its decorators attach); this covers the rest.
+ * in the `X-From-Cache*` headers as the response head goes out (successful responses). A decorated route describes
+ * its own hits where they are known (its layers, or the interceptor its decorators attach); this covers the rest.
  *
  * Unlike {@link FromCacheMiddleware}, it opens no scope until something other than a route's own layers may report
  * (a decorated provider, code using `CacheDetect`, see `detectContext.needed`): entering AsyncLocalStorage costs

@@ -50,7 +50,7 @@ interface NodeResponse {
 /**
  * Adds the `X-From-Cache*` headers to the response head unless the interceptor already did: Node sends the head
  * through `writeHead` (called by `end()` too), on Express's response and Fastify's raw one alike. An error response
- * is described only when an error was served from cache during the request (`cacheErrors`): a fresh error is not.
+ * is left alone: only the route (its layers, or an interceptor) can tell an error served from cache from a fresh one.
  */
 export function writeOnHead(res: unknown, scope: DetectScope): void {
   const response = (res as { raw?: unknown }).raw ?? res;
@@ -62,7 +62,7 @@ export function writeOnHead(res: unknown, scope: DetectScope): void {
     try {
       if (
         scope.hits.length &&
-        ((status ?? 200) < 400 || scope.hits.some((hit) => hit.error !== undefined)) &&
+        (status ?? 200) < 400 &&
         !this.headersSent &&
         this.getHeader('X-From-Cache') === undefined
       ) {

@@ -52,12 +52,6 @@ export class CashewsExplorer implements OnModuleInit {
     return installed;
   }
 
-  /** The application's controller classes. */
-  controllerTypes(): Array<new (...args: never[]) => unknown> {
-    const types = this.discovery.getControllers().map((wrapper) => wrapper.metatype);
-    return types.filter((type): type is new (...args: never[]) => unknown => typeof type === 'function');
-  }
-
   onModuleInit(): void {
     noteExplorerRan();
     for (const wrapper of this.discovery.getControllers()) {

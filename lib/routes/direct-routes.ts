@@ -41,13 +41,16 @@ export interface DirectRouteParts {
  * the client going away); a route without any runs the handler and sends what it answers. On a cached GET that chain
  * was about a sixth of the request's CPU, the same for every cache behind an interceptor.
  *
- * What changes for the route: nothing that is sent. Guards run first as before; the key is read from the request
- * before pipes, as before. Pipes of the handler's parameters now run on every call, a hit included, since they run
- * before the handler is called (an interceptor could answer before them).
+ * What changes for the route: nothing that is sent, except where a pipe refuses a request that was cached. Guards run
+ * first as before; the key is read from the request before pipes, as before. Pipes of the handler's parameters now
+ * run on every call, a hit included, since they run before the handler is called (an interceptor could answer before
+ * them).
  *
  * A handler stays on the interceptor when a direct route could not keep its behaviour exactly:
  * - it has interceptors of its own besides the library's (they would move from inside the layers to outside them),
  *   or its controller mounts one of the library's interceptors by hand;
+ * - a layer stores no result (a rate limit, lock, circuit, performance guard, invalidation): it must see a request
+ *   its pipes refuse;
  * - it writes the response itself (`@Res()`, `@Next()`), renders, redirects or streams server-sent events;
  * - it asks for an ETag (a 304 answer replaces the result, which only an interceptor can do);
  * - its controller is request-scoped (there is no instance to install it on at start-up), or the instance holds
@@ -64,15 +67,31 @@ export function installDirectRoutes(instance: object, type: object, parts: Direc
     const handler = (instance as Record<string | symbol, unknown>)[key];
     if (typeof handler !== 'function' || Object.prototype.hasOwnProperty.call(instance, key)) continue;
     const layers = getLayers(handler);
-    if (!layers || !canRunDirectly(type, key, handler, layers, parts)) continue;
-    const route = readRouteArgs(type, key);
+    const hosts = paramsHosts(instance, type, key);
+    if (!layers || !canRunDirectly(hosts[0], key, handler, layers, parts)) continue;
+    const route = readRouteArgs(hosts[0], key);
     const target = `${(type as { name?: string }).name}.${String(key)}`;
-    const at = addRequestParams(type, key, handler as Method);
+    const at = addRequestParams(hosts, key, handler as Method);
     const direct = directHandler(handler as Method, layers, { ...route, target }, at, parts);
     Object.defineProperty(instance, key, { value: direct, writable: true, configurable: true, enumerable: false });
     installed++;
   }
   return installed;
+}
+
+/**
+ * The classes Nest may read the handler's route arguments from, the one the handler's parameter decorators wrote to
+ * first: the `constructor` of the prototype that holds the method when it is that class's own method (a mixin helper
+ * copies `constructor` along), else the class Nest instantiated (NestJS 12); and the instance's `constructor` (NestJS
+ * 11). The request parameters are added to each, so that both versions pass them.
+ */
+function paramsHosts(instance: object, type: object, key: string | symbol): object[] {
+  const prototype = (type as { prototype?: Record<string | symbol, unknown> }).prototype;
+  const ctor: unknown = prototype?.constructor;
+  const own = (ctor as { prototype?: Record<string | symbol, unknown> } | undefined)?.prototype;
+  const declaring = typeof ctor === 'function' && own?.[key] === prototype?.[key] ? ctor : type;
+  const hosts = [declaring, type, (instance as { constructor: object }).constructor];
+  return [...new Set(hosts)];
 }
 
 /** Names of the prototype chain's functions (own first), as Nest's route explorer scans them. */
@@ -109,6 +128,9 @@ function canRunDirectly(
     if (Reflect.getMetadata(answersItself, handler) !== undefined) return false;
   }
   if (readRouteArgs(type, key).usesResponse) return false;
+  // A rate limit, lock, circuit or other layer that stores no result must see a request its pipes refuse (counted,
+  // refused, timed): it runs before them only on the interceptor.
+  if (!layers.every((layer) => layer.storesResult)) return false;
   return !layers.some((layer) => layer.definition.traits(layer.options).etag === true);
 }
 
@@ -129,24 +151,38 @@ interface RequestParams {
 /**
  * Adds the request and the response to the handler's route arguments, after its own (Nest passes them to the
  * function it routes, which has no other way to see them), and marks the response as passed through: Nest still
- * sends what the handler answers. Stored on the controller class, as Nest stores every route argument; a copy of
- * the class's metadata merged with an inherited handler's. Once per class and handler.
+ * sends what the handler answers. Stored on each class Nest may read them from (see {@link paramsHosts}), as Nest
+ * stores every route argument, at the same positions; a copy of the class's metadata merged with an inherited
+ * handler's. Once per class and handler: another application of the same class finds them there.
  */
-function addRequestParams(type: object, key: string | symbol, handler: Method): RequestParams {
+function addRequestParams(hosts: readonly object[], key: string | symbol, handler: Method): RequestParams {
   type Arg = { index: number; data?: unknown; pipes?: unknown[] };
-  const args = { ...((Reflect.getMetadata(ROUTE_ARGS_METADATA, type, key) ?? {}) as Record<string, Arg>) };
-  const existing = Object.entries(args).filter(([, arg]) => arg.data === DIRECT_ROUTE_PARAM);
+  const argsOf = (host: object) =>
+    ({ ...((Reflect.getMetadata(ROUTE_ARGS_METADATA, host, key) ?? {}) as Record<string, Arg>) }) as Record<
+      string,
+      Arg
+    >;
+  const existing = Object.entries(argsOf(hosts[0])).filter(([, arg]) => arg.data === DIRECT_ROUTE_PARAM);
   const find = (paramtype: number) => existing.find(([id]) => Number(id.split(':')[0]) === paramtype)?.[1].index;
+  let at: RequestParams | undefined;
   const [req, res] = [find(REQUEST), find(RESPONSE)];
-  if (req !== undefined && res !== undefined) return { req, res };
-  const declared = Reflect.getMetadata('design:paramtypes', type as object, key) as unknown[] | undefined;
-  let next = Math.max(originalMethod(handler).length, declared?.length ?? 0);
-  for (const arg of Object.values(args)) next = Math.max(next, arg.index + 1);
-  const at = { req: next, res: next + 1 };
-  args[`${REQUEST}:${at.req}`] = { index: at.req, data: DIRECT_ROUTE_PARAM, pipes: [] };
-  args[`${RESPONSE}:${at.res}`] = { index: at.res, data: DIRECT_ROUTE_PARAM, pipes: [] };
-  Reflect.defineMetadata(ROUTE_ARGS_METADATA, args, type, key);
-  Reflect.defineMetadata(RESPONSE_PASSTHROUGH_METADATA, true, type, key);
+  if (req !== undefined && res !== undefined) at = { req, res };
+  if (!at) {
+    // After every parameter the handler declares: its decorated ones, its arity, and its declared types (which count
+    // parameters with defaults, where `length` stops).
+    const prototype = (hosts[0] as { prototype?: object }).prototype ?? hosts[0];
+    const declared = Reflect.getMetadata('design:paramtypes', prototype, key) as unknown[] | undefined;
+    let next = Math.max(originalMethod(handler).length, declared?.length ?? 0);
+    for (const host of hosts) for (const arg of Object.values(argsOf(host))) next = Math.max(next, arg.index + 1);
+    at = { req: next, res: next + 1 };
+  }
+  for (const host of hosts) {
+    const args = argsOf(host);
+    args[`${REQUEST}:${at.req}`] = { index: at.req, data: DIRECT_ROUTE_PARAM, pipes: [] };
+    args[`${RESPONSE}:${at.res}`] = { index: at.res, data: DIRECT_ROUTE_PARAM, pipes: [] };
+    Reflect.defineMetadata(ROUTE_ARGS_METADATA, args, host, key);
+    Reflect.defineMetadata(RESPONSE_PASSTHROUGH_METADATA, true, host, key);
+  }
   return at;
 }
 
@@ -168,10 +204,8 @@ function directHandler(
   const own = at.req;
   const direct = function (this: unknown, ...args: unknown[]): unknown {
     const req = args[at.req];
-    const res = args[at.res];
-    if (typeof req !== 'object' || req === null || typeof res !== 'object' || res === null) {
-      return handler.apply(this, args);
-    }
+    const res = args[at.res] as object;
+    if (!isRequestPair(req, res)) return handler.apply(this, args);
     args.length = own;
     const run = (): Promise<unknown> => settled(() => method.apply(this, args));
     const call = (): unknown => {
@@ -202,6 +236,16 @@ function directHandler(
 }
 
 /**
+ * Whether the values at the request parameters' positions are Nest's request and response of one call: on Express
+ * each refers to the other, on Fastify the reply to the request. Anything else (a unit test calling the controller
+ * with arguments of its own) calls the handler as written.
+ */
+function isRequestPair(req: unknown, res: unknown): req is object {
+  if (typeof req !== 'object' || req === null || typeof res !== 'object' || res === null) return false;
+  return (req as { res?: unknown }).res === res || (res as { request?: unknown }).request === req;
+}
+
+/**
  * The handler's answer as the layers wrap it (the interceptor's `lastValueFrom(next.handle())`): its promise as it
  * is, an Observable's last value, anything else resolved; a throw is a rejection.
  */
@@ -225,7 +269,8 @@ function describe(plan: RoutePlan, call: () => unknown): unknown {
     plan.failed(error);
     throw error;
   }
-  if (isObservable(result)) return describing(() => result as Observable<unknown>, plan.respond, plan.failed);
+  if (isObservable(result))
+    return describing(() => result as Observable<unknown>, plan.respond, plan.failed, plan.enter);
   return Promise.resolve(result).then(plan.respond, (error: unknown) => {
     plan.failed(error);
     throw error;

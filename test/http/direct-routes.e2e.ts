@@ -18,13 +18,13 @@ import {
   type NestInterceptor,
   type PipeTransform,
 } from '@nestjs/common';
-import { of, tap, type Observable } from 'rxjs';
+import { map, of, tap, type Observable } from 'rxjs';
 import request from 'supertest';
 import { Cache, CacheHeadersInterceptor, CashewsInterceptor, RateLimit } from '../../lib/index.js';
 import { allCases, clearPrefix, createTestApp, describeCases, type TestApp } from './harness.js';
 
 const PREFIX = 'direct-routes';
-const seen = { item: 0, pipes: 0, guards: 0, wrapped: 0, marking: 0, stream: 0, tagged: 0 };
+const seen = { item: 0, pipes: 0, guards: 0, wrapped: 0, marking: 0, stream: 0, tagged: 0, wraps: 0, mixin: 0 };
 
 /** Lets a request through with `x-allow: yes` only. */
 class HeaderGuard implements CanActivate {
@@ -84,7 +84,55 @@ class DirectController {
   limited(): { ok: boolean } {
     return { ok: true };
   }
+
+  @Get('quota/:id')
+  @RateLimit({ limit: 1, period: '1m', prefix: PREFIX })
+  quota(@Param('id', ParseIntPipe) id: number): { id: number } {
+    return { id };
+  }
+
+  @Get('defaults/:id')
+  @Cache({ ttl: '1m', prefix: PREFIX })
+  defaults(@Param('id') id: string, options: { n: number | string } = { n: 1 }): { id: string; n: number | string } {
+    return { id, n: typeof options === 'object' && options !== null && 'n' in options ? options.n : 'not-defaults' };
+  }
 }
+
+/** Wraps every answer of its controller as `{ data }`: a class-level interceptor. */
+class WrapInterceptor implements NestInterceptor {
+  intercept(_context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    seen.wraps++;
+    return next.handle().pipe(map((data: unknown) => ({ data })));
+  }
+}
+
+@Controller('wr')
+@UseInterceptors(WrapInterceptor)
+class WrappedController {
+  @Get()
+  @Cache({ ttl: '1m', prefix: PREFIX })
+  get(): { run: number } {
+    return { run: ++seen.wrapped };
+  }
+}
+
+/** A controller built with a mixin helper that copies `constructor` too (the TypeScript handbook's applyMixins). */
+class MixinSource {
+  @Get('find')
+  @Cache({ ttl: '1m', prefix: PREFIX })
+  find(): { run: number } {
+    return { run: ++seen.mixin };
+  }
+}
+class MixedController {}
+for (const name of Object.getOwnPropertyNames(MixinSource.prototype)) {
+  Object.defineProperty(
+    MixedController.prototype,
+    name,
+    Object.getOwnPropertyDescriptor(MixinSource.prototype, name) as PropertyDescriptor,
+  );
+}
+Controller('mix')(MixedController);
 
 /** Counts the calls of the library's interceptors while a test runs. */
 function countInterceptors() {
@@ -117,7 +165,7 @@ describeCases('direct routes', allCases(), (c) => {
     await clearPrefix(c.url, PREFIX);
     for (const name of Object.keys(seen) as Array<keyof typeof seen>) seen[name] = 0;
     spy = countInterceptors();
-    t = await createTestApp(c, { controllers: [DirectController] });
+    t = await createTestApp(c, { controllers: [DirectController, MixedController] });
   });
   afterEach(async () => {
     spy.restore();
@@ -173,13 +221,23 @@ describeCases('direct routes', allCases(), (c) => {
     expect(spy.counts.strategies).toBe(2);
   });
 
-  it('a rate limit on a direct route: X-RateLimit-* headers, then 429 through the exception filter', async () => {
+  it('a protective layer counts a request its pipes refuse, as before (it stays on the interceptor)', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) statuses.push((await request(t.server).get('/dr/quota/abc')).status);
+    expect(statuses).toEqual([400, 429, 429]);
+  });
+
+  it('a controller built by a mixin is cached', async () => {
+    await request(t.server).get('/mix/find').expect(200, { run: 1 });
+    await request(t.server).get('/mix/find').expect(200, { run: 1 });
+  });
+
+  it('a rate limit: X-RateLimit-* headers, then 429 through the exception filter', async () => {
     const ok = await request(t.server).get('/dr/limited').expect(200, { ok: true });
     expect(ok.headers['x-ratelimit-limit']).toBe('2');
     expect(ok.headers['x-ratelimit-remaining']).toBe('1');
     await request(t.server).get('/dr/limited').expect(200);
     await request(t.server).get('/dr/limited').expect(429);
-    expect(spy.counts).toEqual({ headers: 0, strategies: 0 });
   });
 });
 
@@ -228,7 +286,44 @@ describeCases('direct routes with detection headers', allCases(), (c) => {
   }
 });
 
+describeCases('the global interceptor of the module', allCases(), (c) => {
+  it('keeps every decorated handler on the interceptor: class-level interceptors stay inside the layers', async () => {
+    await clearPrefix(c.url, PREFIX);
+    seen.wrapped = 0;
+    seen.wraps = 0;
+    const t = await createTestApp(c, { controllers: [WrappedController], options: { globalInterceptors: true } });
+    try {
+      await request(t.server)
+        .get('/wr')
+        .expect(200, { data: { run: 1 } });
+      await request(t.server)
+        .get('/wr')
+        .expect(200, { data: { run: 1 } });
+      expect(seen).toMatchObject({ wrapped: 1, wraps: 1 });
+    } finally {
+      await t.close();
+      await clearPrefix(c.url, PREFIX);
+    }
+  });
+});
+
 describe('direct routes and other applications of the same controller', () => {
+  it('an application that keeps the handler on the interceptor passes its default parameters as written', async () => {
+    const c = { adapter: 'express', backend: 'mem', url: 'mem://' } as const;
+    const direct = await createTestApp(c, { controllers: [DirectController] });
+    try {
+      await request(direct.server).get('/dr/defaults/1').expect(200, { id: '1', n: 1 });
+    } finally {
+      await direct.close();
+    }
+    const kept = await createTestApp(c, { controllers: [DirectController], options: { directRoutes: false } });
+    try {
+      await request(kept.server).get('/dr/defaults/2').expect(200, { id: '2', n: 1 });
+    } finally {
+      await kept.close();
+    }
+  });
+
   it('a second application of the controller installs it again over the same route arguments', async () => {
     const c = { adapter: 'express', backend: 'mem', url: 'mem://' } as const;
     for (let app = 0; app < 2; app++) {
