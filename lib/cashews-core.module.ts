@@ -48,8 +48,13 @@ export class CashewsCoreModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
     const everyRoute = this.registry.everyRoute();
     // One middleware for every path ('*', which Nest 11 and 12 mount once): one per controller route would be
-    // matched against every request.
-    if (everyRoute === 'middleware' && this.registry.httpFeatures().detectHeaders) {
+    // matched against every request. Only when decorated providers exist: otherwise a route's hits are its own
+    // layers', which its route describes, and the middleware would cost every request of the application.
+    if (
+      everyRoute === 'middleware' &&
+      this.registry.httpFeatures().detectHeaders &&
+      this.explorer.hasDecoratedProviders()
+    ) {
       consumer.apply(DetectHeadersMiddleware).forRoutes('*');
     }
     // The global interceptor runs a decorated handler's layers outside the controller's interceptors; inside the

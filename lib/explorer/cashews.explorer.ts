@@ -52,6 +52,21 @@ export class CashewsExplorer implements OnModuleInit {
     return installed;
   }
 
+  /**
+   * Whether a provider of the application has decorated methods: below a route handler, they are what reports hits
+   * to the request's scope (with code calling `CacheDetect.report` itself, which needs `FromCacheMiddleware`).
+   */
+  hasDecoratedProviders(): boolean {
+    for (const wrapper of this.discovery.getProviders()) {
+      const prototype = (wrapper.metatype as { prototype?: object } | null | undefined)?.prototype;
+      if (!prototype || typeof wrapper.metatype !== 'function') continue;
+      for (const name of this.scanner.getAllMethodNames(prototype)) {
+        if (getLayers((prototype as Record<string, unknown>)[name])) return true;
+      }
+    }
+    return false;
+  }
+
   onModuleInit(): void {
     noteExplorerRan();
     for (const wrapper of this.discovery.getControllers()) {
