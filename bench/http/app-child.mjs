@@ -5,6 +5,7 @@
 //   plain          no CashewsModule at all
 //   cashews        CashewsModule.forRoot(url), no HTTP features
 //   cashews-headers  the same with detectHeaders (the X-From-Cache headers)
+//   cashews-interceptor  CashewsModule.forRoot(url, { directRoutes: false }): decorated handlers on the interceptor
 //   cache-manager  @nestjs/cache-manager's CacheModule (memory) and its CacheInterceptor on /cached and /slow
 //   cache-manager-redis  the same on Keyv + @keyv/redis at <cache url> (keys under $BENCH_KEYV_NAMESPACE)
 // Routes: GET /bare (no decorator), /const (no decorator, constant), /cached (cached, 1 min), /slow (cached, a
@@ -75,7 +76,12 @@ if (variant === 'cache-manager' || variant === 'cache-manager-redis') {
     const keys = process.env.BENCH_KEY_PREFIX ? { prefix: process.env.BENCH_KEY_PREFIX } : {};
     decorate([Get('cached'), lib.Cache({ ttl: '1m', ...keys })], proto, 'cached');
     decorate([Get('slow'), lib.Cache({ ttl: '1m', ...keys })], proto, 'slow');
-    const http = variant === 'cashews-headers' ? { detectHeaders: true } : {};
+    const http =
+      variant === 'cashews-headers'
+        ? { detectHeaders: true }
+        : variant === 'cashews-interceptor'
+          ? { directRoutes: false }
+          : {};
     imports.push(lib.CashewsModule.forRoot(url, http));
   } else {
     decorate([Get('cached')], proto, 'cached');
