@@ -20,8 +20,8 @@ import {
 } from '@nestjs/common';
 import { map, of, tap, type Observable } from 'rxjs';
 import request from 'supertest';
-import { Cache, CacheHeadersInterceptor, CashewsInterceptor, RateLimit } from '../../lib/index.js';
-import { allCases, clearPrefix, createTestApp, describeCases, type TestApp } from './harness.js';
+import { Cache, RateLimit } from '../../lib/index.js';
+import { allCases, clearPrefix, countInterceptors, createTestApp, describeCases, type TestApp } from './harness.js';
 
 const PREFIX = 'direct-routes';
 const seen = { item: 0, pipes: 0, guards: 0, wrapped: 0, marking: 0, stream: 0, tagged: 0, wraps: 0, mixin: 0 };
@@ -133,28 +133,6 @@ for (const name of Object.getOwnPropertyNames(MixinSource.prototype)) {
   );
 }
 Controller('mix')(MixedController);
-
-/** Counts the calls of the library's interceptors while a test runs. */
-function countInterceptors() {
-  const counts = { headers: 0, strategies: 0 };
-  const headers = CacheHeadersInterceptor.prototype.intercept;
-  const strategies = CashewsInterceptor.prototype.intercept;
-  CacheHeadersInterceptor.prototype.intercept = function (...args) {
-    counts.headers++;
-    return headers.apply(this, args);
-  };
-  CashewsInterceptor.prototype.intercept = function (...args) {
-    counts.strategies++;
-    return strategies.apply(this, args);
-  };
-  return {
-    counts,
-    restore() {
-      CacheHeadersInterceptor.prototype.intercept = headers;
-      CashewsInterceptor.prototype.intercept = strategies;
-    },
-  };
-}
 
 describeCases('direct routes', allCases(), (c) => {
   let t: TestApp;

@@ -6,7 +6,7 @@
 import type { DynamicModule, INestApplication, Type } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
-import { CacheService, CashewsModule } from '../../lib/index.js';
+import { CacheHeadersInterceptor, CacheService, CashewsInterceptor, CashewsModule } from '../../lib/index.js';
 import { redisUrl } from '../support/redis.js';
 
 /** Redis database of the HTTP suites. Only keys under each file's prefix are ever deleted. */
@@ -120,4 +120,29 @@ export class Counter {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Counts the calls of the library's interceptors (headers and strategies) until `restore()`: which routes enter an
+ * interceptor at all (direct routes and undecorated routes do not).
+ */
+export function countInterceptors() {
+  const counts = { headers: 0, strategies: 0 };
+  const headers = CacheHeadersInterceptor.prototype.intercept;
+  const strategies = CashewsInterceptor.prototype.intercept;
+  CacheHeadersInterceptor.prototype.intercept = function (...args) {
+    counts.headers++;
+    return headers.apply(this, args);
+  };
+  CashewsInterceptor.prototype.intercept = function (...args) {
+    counts.strategies++;
+    return strategies.apply(this, args);
+  };
+  return {
+    counts,
+    restore() {
+      CacheHeadersInterceptor.prototype.intercept = headers;
+      CashewsInterceptor.prototype.intercept = strategies;
+    },
+  };
 }

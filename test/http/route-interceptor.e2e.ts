@@ -15,7 +15,8 @@ import {
 } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
-import { Cache, CacheHeadersInterceptor, CashewsInterceptor, CashewsModule } from '../../lib/index.js';
+import { Cache, CashewsModule } from '../../lib/index.js';
+import { countInterceptors } from './harness.js';
 
 @Injectable()
 class Catalogue {
@@ -78,28 +79,6 @@ async function start(root: DynamicModule) {
   const app = moduleRef.createNestApplication({ logger: false });
   await app.init();
   return app;
-}
-
-/** Counts the calls of the library's interceptors (headers and strategies) while the test runs. */
-function countInterceptors() {
-  const counts = { headers: 0, strategies: 0 };
-  const headers = CacheHeadersInterceptor.prototype.intercept;
-  const strategies = CashewsInterceptor.prototype.intercept;
-  CacheHeadersInterceptor.prototype.intercept = function (...args) {
-    counts.headers++;
-    return headers.apply(this, args);
-  };
-  CashewsInterceptor.prototype.intercept = function (...args) {
-    counts.strategies++;
-    return strategies.apply(this, args);
-  };
-  return {
-    counts,
-    restore() {
-      CacheHeadersInterceptor.prototype.intercept = headers;
-      CashewsInterceptor.prototype.intercept = strategies;
-    },
-  };
 }
 
 describe('the library interceptor on decorated methods only', () => {
