@@ -43,7 +43,8 @@ export interface CashewsModuleExtras {
    * method. Default: registered when this `forRoot` uses `cacheControl`, `clearSiteData` or
    * `keyContext` (always for `forRootAsync`, whose options are known only at start-up), so that routes without
    * decorators cost nothing otherwise; `detectHeaders` alone applies the module's middleware instead. `true`: always;
-   * `false`: never (mount `CacheHeadersInterceptor` where needed; with `forRootAsync`, it keeps direct routes). Applies to the whole application: every `forRoot` of it must agree on `false`.
+   * `false`: never (mount `CacheHeadersInterceptor` where needed; with `forRootAsync`, it keeps direct routes).
+   * Applies to the whole application: every `forRoot` of it must agree on `false`.
    */
   globalInterceptors?: boolean;
   /**

@@ -40,16 +40,14 @@ export class CashewsExplorer implements OnModuleInit {
    * Makes the decorated handlers of the application's controllers direct routes where they can be (see
    * `installDirectRoutes`). Called by the core module when Nest configures middleware: every instance exists by
    * then, and no route is bound yet.
-   * @returns how many handlers became direct routes
    */
-  installDirectRoutes(parts: DirectRouteParts): number {
-    let installed = 0;
+  installDirectRoutes(parts: DirectRouteParts): void {
     for (const wrapper of this.discovery.getControllers()) {
       const instance = wrapper.instance as object | undefined;
-      if (!instance || !wrapper.metatype || !wrapper.isDependencyTreeStatic()) continue;
-      installed += installDirectRoutes(instance, wrapper.metatype, parts);
+      const prototype = (wrapper.metatype as { prototype?: object } | null | undefined)?.prototype;
+      if (!instance || !prototype || !wrapper.metatype || !wrapper.isDependencyTreeStatic()) continue;
+      installDirectRoutes(instance, wrapper.metatype, this.scanner.getAllMethodNames(prototype), parts);
     }
-    return installed;
   }
 
   /**

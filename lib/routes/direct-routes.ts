@@ -56,27 +56,28 @@ export interface DirectRouteParts {
  * - its controller is request-scoped (there is no instance to install it on at start-up), or the instance holds
  *   the method as a property of its own.
  *
- * Runs when Nest configures middleware, after every instance exists and before any route is bound.
- * @returns how many handlers became direct routes
+ * Runs when Nest configures middleware, after every instance exists and before any route is bound, over the method
+ * names Nest's own route explorer scans (`MetadataScanner.getAllMethodNames`).
  */
-export function installDirectRoutes(instance: object, type: object, parts: DirectRouteParts): number {
-  let installed = 0;
-  const prototype = (type as { prototype?: object }).prototype;
-  if (!prototype) return 0;
-  for (const key of handlerKeys(prototype)) {
-    const handler = (instance as Record<string | symbol, unknown>)[key];
+export function installDirectRoutes(
+  instance: object,
+  type: object,
+  methodNames: readonly string[],
+  parts: DirectRouteParts,
+): void {
+  for (const key of methodNames) {
+    const handler = (instance as Record<string, unknown>)[key];
     if (typeof handler !== 'function' || Object.prototype.hasOwnProperty.call(instance, key)) continue;
     const layers = getLayers(handler);
+    if (!layers) continue;
     const hosts = paramsHosts(instance, type, key);
-    if (!layers || !canRunDirectly(hosts[0], key, handler, layers, parts)) continue;
     const route = readRouteArgs(hosts[0], key);
-    const target = `${(type as { name?: string }).name}.${String(key)}`;
+    if (!canRunDirectly(hosts[0], route, handler, layers, parts)) continue;
+    const target = `${(type as { name?: string }).name}.${key}`;
     const at = addRequestParams(hosts, key, handler as Method);
     const direct = directHandler(handler as Method, layers, { ...route, target }, at, parts);
     Object.defineProperty(instance, key, { value: direct, writable: true, configurable: true, enumerable: false });
-    installed++;
   }
-  return installed;
 }
 
 /**
@@ -85,36 +86,19 @@ export function installDirectRoutes(instance: object, type: object, parts: Direc
  * copies `constructor` along), else the class Nest instantiated (NestJS 12); and the instance's `constructor` (NestJS
  * 11). The request parameters are added to each, so that both versions pass them.
  */
-function paramsHosts(instance: object, type: object, key: string | symbol): object[] {
-  const prototype = (type as { prototype?: Record<string | symbol, unknown> }).prototype;
+function paramsHosts(instance: object, type: object, key: string): object[] {
+  const prototype = (type as { prototype?: Record<string, unknown> }).prototype;
   const ctor: unknown = prototype?.constructor;
-  const own = (ctor as { prototype?: Record<string | symbol, unknown> } | undefined)?.prototype;
+  const own = (ctor as { prototype?: Record<string, unknown> } | undefined)?.prototype;
   const declaring = typeof ctor === 'function' && own?.[key] === prototype?.[key] ? ctor : type;
   const hosts = [declaring, type, (instance as { constructor: object }).constructor];
   return [...new Set(hosts)];
 }
 
-/** Names of the prototype chain's functions (own first), as Nest's route explorer scans them. */
-function handlerKeys(prototype: object): Array<string | symbol> {
-  const keys = new Set<string | symbol>();
-  for (
-    let proto: object | null = prototype;
-    proto && proto !== Object.prototype;
-    proto = Object.getPrototypeOf(proto)
-  ) {
-    for (const key of Reflect.ownKeys(proto)) {
-      if (key === 'constructor' || keys.has(key)) continue;
-      const descriptor = Object.getOwnPropertyDescriptor(proto, key);
-      if (typeof descriptor?.value === 'function') keys.add(key);
-    }
-  }
-  return [...keys];
-}
-
 /** Whether a direct route keeps everything the handler did on the interceptor (see {@link installDirectRoutes}). */
 function canRunDirectly(
   type: object,
-  key: string | symbol,
+  route: RouteArgs,
   handler: object,
   layers: readonly Layer[],
   parts: DirectRouteParts,
@@ -127,7 +111,7 @@ function canRunDirectly(
   for (const answersItself of [SSE_METADATA, RENDER_METADATA, REDIRECT_METADATA]) {
     if (Reflect.getMetadata(answersItself, handler) !== undefined) return false;
   }
-  if (readRouteArgs(type, key).usesResponse) return false;
+  if (route.usesResponse) return false;
   // A rate limit, lock, circuit or other layer that stores no result must see a request its pipes refuse (counted,
   // refused, timed): it runs before them only on the interceptor.
   if (!layers.every((layer) => layer.storesResult)) return false;
@@ -155,7 +139,7 @@ interface RequestParams {
  * stores every route argument, at the same positions; a copy of the class's metadata merged with an inherited
  * handler's. Once per class and handler: another application of the same class finds them there.
  */
-function addRequestParams(hosts: readonly object[], key: string | symbol, handler: Method): RequestParams {
+function addRequestParams(hosts: readonly object[], key: string, handler: Method): RequestParams {
   type Arg = { index: number; data?: unknown; pipes?: unknown[] };
   const argsOf = (host: object) =>
     ({ ...((Reflect.getMetadata(ROUTE_ARGS_METADATA, host, key) ?? {}) as Record<string, Arg>) }) as Record<
