@@ -104,6 +104,46 @@ describeRedis('Redis reads batched into MGET', () => {
     expect(await read).toBe('x');
   });
 
+  it("writes a TTL asked with a read in the batch's socket write, not at the next auto-pipeline turn", async () => {
+    await backend.set('batch:ttl', 'x', { ttl: 60_000 });
+    const client = backend.client as Redis;
+    sent.length = 0;
+    const read = backend.get('batch:ttl');
+    const left = backend.getExpire('batch:ttl');
+    // Both leave in the nextTick the read queued: a detected hit's value and TTL cost one write, two small commands.
+    await new Promise((resolve) => process.nextTick(resolve));
+    expect(client.commandQueue.length).toBe(2);
+    expect(await read).toBe('x');
+    expect(await left).toBeGreaterThan(59_000);
+    expect(await left).toBeLessThanOrEqual(60_000);
+    expect(sent).toEqual(['get', 'pttl']);
+  });
+
+  it('answers each TTL of a batch its own key: -2 missing, -1 no expiry', async () => {
+    await backend.set('batch:ttl:a', 'x', { ttl: 30_000 });
+    await backend.set('batch:ttl:b', 'y');
+    sent.length = 0;
+    const lefts = await Promise.all(['batch:ttl:a', 'batch:ttl:b', 'batch:ttl:none'].map((k) => backend.getExpire(k)));
+    expect(lefts[0]).toBeGreaterThan(29_000);
+    expect(lefts.slice(1)).toEqual([-1, -2]);
+    expect(sent).toEqual(['pttl', 'pttl', 'pttl']);
+  });
+
+  it('keeps a TTL asked before a write in the same tick before it, and one asked after it after', async () => {
+    await backend.set('batch:ttl:order', 'x', { ttl: 60_000 });
+    const before = backend.getExpire('batch:ttl:order');
+    const write = backend.set('batch:ttl:order', 'y', { ttl: 5_000 });
+    const after = backend.getExpire('batch:ttl:order');
+    expect(await before).toBeGreaterThan(59_000);
+    expect(await write).toBe(true);
+    expect(await after).toBeLessThanOrEqual(5_000);
+  });
+
+  it('fails a TTL asked of a closed connection (never a number made up)', async () => {
+    await backend.close();
+    await expect(backend.getExpire('batch:ttl')).rejects.toThrow();
+  });
+
   it('answers each read of a batch alone: a value the codec refuses is a miss for its key only', async () => {
     const cache = await createCache(redisUrl(DB)!);
     try {
