@@ -87,11 +87,17 @@ describe('the remaining TTL of a reported hit', () => {
         sent.push(command.name);
         return (sendCommand as (...a: unknown[]) => unknown)(command, ...rest);
       }) as typeof client.sendCommand;
-      const stream = client.stream as { write: (...a: unknown[]) => boolean };
+      // Writes made while the socket is corked leave together when it is uncorked: one write.
+      const stream = client.stream as { write: (...a: unknown[]) => boolean; uncork(): void; writableCorked: number };
       const write = stream.write.bind(stream);
+      const uncork = stream.uncork.bind(stream);
       stream.write = (...args: unknown[]) => {
-        writes++;
+        if (stream.writableCorked === 0) writes++;
         return write(...args);
+      };
+      stream.uncork = () => {
+        if (stream.writableCorked === 1) writes++;
+        uncork();
       };
       try {
         await prices.price(id);
@@ -118,6 +124,7 @@ describe('the remaining TTL of a reported hit', () => {
       } finally {
         client.sendCommand = sendCommand as typeof client.sendCommand;
         stream.write = write;
+        stream.uncork = uncork;
         await app.get(CacheService).delete(`remaining-ttl:${id}`);
         await app.close();
       }
