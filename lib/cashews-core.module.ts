@@ -1,5 +1,5 @@
 import { Inject, Module, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
-import { APP_FILTER, APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
+import { APP_FILTER, APP_INTERCEPTOR, ApplicationConfig, DiscoveryModule } from '@nestjs/core';
 import { CacheResolver } from './cache-resolver.js';
 import { CashewsRegistry } from './cashews.registry.js';
 import { CacheHeadersInterceptor } from './detect/cache-headers.interceptor.js';
@@ -29,6 +29,8 @@ import { CashewsStatsRoutes } from './stats/stats-routes.js';
     // What the interceptors attached to decorated methods (CashewsRouteInterceptor) and the global one run.
     CacheHeadersInterceptor,
     CashewsInterceptor,
+    // Registered at start-up when a forRootAsync's options need it (see `configure`).
+    CashewsGlobalInterceptor,
   ],
   exports: [CashewsRegistry, CacheResolver, CacheHeadersInterceptor, CashewsInterceptor],
 })
@@ -38,6 +40,9 @@ export class CashewsCoreModule implements NestModule {
     @Inject(CashewsInterceptor) private readonly strategies: CashewsInterceptor,
     @Inject(CacheHeadersInterceptor) private readonly headers: CacheHeadersInterceptor,
     @Inject(CashewsRegistry) private readonly registry: CashewsRegistry,
+    @Inject(CashewsGlobalInterceptor) private readonly globalInterceptor: CashewsGlobalInterceptor,
+    // Nest gives every module its application's config (the list `app.useGlobalInterceptors` adds to).
+    @Inject(ApplicationConfig) private readonly appConfig: ApplicationConfig,
   ) {}
 
   /**
@@ -46,6 +51,10 @@ export class CashewsCoreModule implements NestModule {
    * applies {@link DetectHeadersMiddleware} to every route.
    */
   configure(consumer: MiddlewareConsumer): void {
+    // A forRootAsync's options are known only now, after the module's imports were fixed: when they ask for an option
+    // every route needs the global interceptor for, it is added here, before any route is bound (Nest reads the
+    // global interceptors when it binds a route), after those the application registered itself.
+    if (this.registry.registersInterceptorLate()) this.appConfig.addGlobalInterceptor(this.globalInterceptor);
     const everyRoute = this.registry.everyRoute();
     // One middleware for every path ('*', which Nest 11 and 12 mount once): one per controller route would be
     // matched against every request. Only when decorated providers exist: otherwise a route's hits are its own

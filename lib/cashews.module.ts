@@ -60,6 +60,7 @@ export class CashewsModule extends CashewsConfigurableModule {
       directRoutes: extras.directRoutes,
     };
     validateGlobals(globals);
+    // Decided now for the module's imports; a forRootAsync factory's options can only add it at start-up.
     const globalInterceptor = needsGlobalInterceptor(extras);
     const compat = extras.cacheManagerCompat ? cacheManagerProviders(token, extras.name) : [];
     return {
@@ -102,7 +103,9 @@ export class CashewsModule extends CashewsConfigurableModule {
                 http: { detectHeaders, cacheControl, clearSiteData, keyContext },
                 stats: { metrics, dashboard },
                 globals,
-                globalInterceptor,
+                imported: globalInterceptor,
+                globalInterceptor:
+                  globals.globalInterceptors ?? everyRouteOptions({ cacheControl, clearSiteData, keyContext }),
                 shutdownTimeout: timeout,
               });
             } catch (error) {
@@ -152,17 +155,25 @@ function refuseDuplicate(modules: ModulesContainer, token: unknown, name: string
 }
 
 /**
- * Whether a `forRoot` registers the global interceptor. Decorated methods never need it (each decorator attaches
+ * Whether a `forRoot` imports the global interceptor. Decorated methods never need it (each decorator attaches
  * `CashewsRouteInterceptor` to its method); what does is an HTTP option that concerns every route (`Cache-Control`,
- * `Clear-Site-Data`, a request key context).
- * `globalInterceptors: true` registers it anyway, `false` never; `forRootAsync` registers it unless `false`, since
- * its options are only known once the application starts. Without it, a route without decorators costs nothing.
+ * `Clear-Site-Data`, a request key context). `globalInterceptors: true` imports it anyway, `false` never. A
+ * `forRootAsync` imports it only with `true`: its options are known once the application starts, when the core
+ * module registers the interceptor if they ask for it (`CashewsCoreModule.configure`). Without it, a route without
+ * decorators costs nothing.
  */
 function needsGlobalInterceptor(extras: CashewsModuleExtras): boolean {
   if (extras.globalInterceptors !== undefined) return extras.globalInterceptors;
   const options = extras as CashewsModuleExtras & Record<string, unknown>;
-  if ('useFactory' in options || 'useClass' in options || 'useExisting' in options) return true;
-  // Detection headers alone need no interceptor on every route: the module's middleware (DetectHeadersMiddleware)
-  // describes undecorated routes, and decorated ones describe themselves.
+  if ('useFactory' in options || 'useClass' in options || 'useExisting' in options) return false;
+  return everyRouteOptions(options);
+}
+
+/**
+ * Whether HTTP options concern every route (`cacheControl`, `clearSiteData`, `keyContext`). Detection headers alone
+ * do not: the module's middleware (DetectHeadersMiddleware) describes undecorated routes, and decorated ones describe
+ * themselves.
+ */
+function everyRouteOptions(options: Record<string, unknown>): boolean {
   return ['cacheControl', 'clearSiteData', 'keyContext'].some((name) => Boolean(options[name]));
 }

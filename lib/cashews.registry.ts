@@ -22,8 +22,13 @@ export interface CashewsRegistration {
   readonly http: CashewsHttpOptions;
   readonly stats: CashewsStatsOptions;
   readonly globals: CashewsGlobals;
-  /** Whether this `forRoot` imported the global interceptor (asked for, or needed by its HTTP options). */
+  /**
+   * Whether the application needs the global interceptor for this `forRoot`: `globalInterceptors`, else whether its
+   * HTTP options concern every route (known for a `forRootAsync` only once its factory ran).
+   */
   readonly globalInterceptor?: boolean;
+  /** Whether this `forRoot` imported the global interceptor's module (decided before any factory runs). */
+  readonly imported?: boolean;
   /** ms, already validated. */
   readonly shutdownTimeout?: number;
 }
@@ -66,6 +71,15 @@ export class CashewsRegistry implements BeforeApplicationShutdown {
   everyRoute(): 'interceptor' | 'middleware' {
     const entries = [...this.entries.values()];
     return entries.some((entry) => entry.globalInterceptor === true) ? 'interceptor' : 'middleware';
+  }
+
+  /**
+   * Whether the global interceptor is needed but no `forRoot` imported its module: a `forRootAsync` whose factory
+   * asked for an option every route needs it for. The core module then registers it at start-up.
+   */
+  registersInterceptorLate(): boolean {
+    const entries = [...this.entries.values()];
+    return this.everyRoute() === 'interceptor' && !entries.some((entry) => entry.imported === true);
   }
 
   /** HTTP features of the application: a feature is on when any `forRoot` turns it on. */

@@ -146,6 +146,56 @@ describe('the library interceptor on decorated methods only', () => {
     }
   });
 
+  it('forRootAsync without HTTP options: no global interceptor, and decorated handlers are direct routes', async () => {
+    const app = await start(CashewsModule.forRootAsync({ useFactory: async () => ({ url: 'mem://' }) }));
+    try {
+      await request(app.getHttpServer()).get('/ri/bare').expect(200, { ok: true });
+      await request(app.getHttpServer()).get('/ri/cached').expect(200, { run: 1 });
+      await request(app.getHttpServer()).get('/ri/cached').expect(200, { run: 1 });
+      expect(spy.counts).toEqual({ headers: 0, strategies: 0 });
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('forRootAsync whose factory asks for cacheControl: the global interceptor is registered at start-up', async () => {
+    const app = await start(
+      CashewsModule.forRootAsync({
+        useFactory: async () => ({ url: 'mem://', detectHeaders: true, cacheControl: true }),
+      }),
+    );
+    try {
+      await request(app.getHttpServer()).get('/ri/service').expect(200);
+      const hit = await request(app.getHttpServer()).get('/ri/service').expect(200, { id: '7', run: 1 });
+      expect(hit.headers['x-from-cache']).toBe("route-interceptor:'7'");
+      expect(hit.headers['cache-control']).toMatch(/^private, max-age=\d+$/);
+      // The undecorated route passes the global interceptor (once), as with forRoot.
+      spy.counts.headers = 0;
+      await request(app.getHttpServer()).get('/ri/bare').expect(200);
+      expect(spy.counts.headers).toBe(1);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('forRootAsync with globalInterceptors: true registers it without HTTP options; false never, whatever the factory says', async () => {
+    for (const [globalInterceptors, expected] of [
+      [true, 1],
+      [false, 0],
+    ] as const) {
+      spy.counts.headers = 0;
+      const app = await start(
+        CashewsModule.forRootAsync({ globalInterceptors, useFactory: () => ({ url: 'mem://', clearSiteData: true }) }),
+      );
+      try {
+        await request(app.getHttpServer()).get('/ri/bare').expect(200);
+        expect(spy.counts.headers).toBe(expected);
+      } finally {
+        await app.close();
+      }
+    }
+  });
+
   it('globalInterceptors: true registers the global interceptor without HTTP options; false never', async () => {
     for (const [globalInterceptors, expected] of [
       [true, 1],
