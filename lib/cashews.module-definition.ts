@@ -41,9 +41,9 @@ export interface CashewsModuleExtras {
    * The global interceptor (detection headers, `Cache-Control`, `Clear-Site-Data` and request key contexts on
    * every route). Decorated handlers never need it: each decorator attaches `CashewsRouteInterceptor` to its
    * method. Default: registered when this `forRoot` uses `cacheControl`, `clearSiteData` or
-   * `keyContext` (always for `forRootAsync`, whose options are known only at start-up), so that routes without
-   * decorators cost nothing otherwise; `detectHeaders` alone applies the module's middleware instead. `true`: always;
-   * `false`: never (mount `CacheHeadersInterceptor` where needed; with `forRootAsync`, it keeps direct routes).
+   * `keyContext` (for `forRootAsync`, when its factory's options do: added at start-up), so that routes
+   * without decorators cost nothing otherwise; `detectHeaders` alone applies the module's middleware instead. `true`: always;
+   * `false`: never (mount `CacheHeadersInterceptor` where needed).
    * Applies to the whole application: every `forRoot` of it must agree on `false`.
    */
   globalInterceptors?: boolean;
