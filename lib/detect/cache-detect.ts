@@ -40,6 +40,13 @@ const storage = new AsyncLocalStorage<DetectScope>();
  */
 let contextual = false;
 
+/**
+ * Set once any scope is entered in the async context (never cleared: a scope may still be running). Until then
+ * {@link detectContext.current} answers without an AsyncLocalStorage read: a decorated provider called outside any
+ * request (a job, a script) pays nothing for detection.
+ */
+let entered = false;
+
 /** The library's own access to detection scopes; unlike {@link CacheDetect}, using it does not need the context. */
 export const detectContext = {
   /** Whether scopes must be entered in the async context (see {@link contextual}). */
@@ -54,11 +61,12 @@ export const detectContext = {
 
   /** The scope of the current async context, if any. */
   current(): DetectScope | undefined {
-    return storage.getStore();
+    return entered ? storage.getStore() : undefined;
   },
 
   /** Runs `fn` inside `scope` in the async context. */
   enter<T>(scope: DetectScope, fn: () => T): T {
+    entered = true;
     return storage.run(scope, fn);
   },
 
@@ -90,6 +98,7 @@ export const CacheDetect = {
   async run<T>(fn: () => T | Promise<T>): Promise<{ result: T; hits: CacheHit[] }> {
     contextual = true;
     const scope = CacheDetect.scope();
+    entered = true;
     const result = await storage.run(scope, fn);
     return { result, hits: scope.hits };
   },
@@ -102,6 +111,7 @@ export const CacheDetect = {
   /** Runs `fn` inside `scope` (e.g. one made per HTTP request by the middleware). */
   within<T>(scope: DetectScope, fn: () => T): T {
     contextual = true;
+    entered = true;
     return storage.run(scope, fn);
   },
 

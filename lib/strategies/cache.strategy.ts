@@ -18,9 +18,21 @@ export interface CacheStrategyOptions extends StorePolicy, StampedeOptions {
  * Serve the stored result until it expires; on a miss run the method once and store its result. A stored error
  * (`cacheErrors`) is re-thrown the same way.
  */
-export const cacheStrategy: Strategy<CacheStrategyOptions> = (call, options, cache, next) => {
+export const cacheStrategy: Strategy<CacheStrategyOptions> = (call, options, cache, next) =>
+  serveRead(call, options, cache, next, cache.readNow ? cache.readNow(call.key) : PENDING);
+
+/**
+ * {@link cacheStrategy} once the cache was asked without waiting: `now` is the value, `MISS`, or `PENDING` (read it).
+ * The executor comes here directly when it made that read itself (see `StrategyDefinition.fromRead`).
+ */
+function serveRead(
+  call: StrategyCall,
+  options: CacheStrategyOptions,
+  cache: StrategyCache,
+  next: Next,
+  now: unknown,
+): Promise<unknown> {
   // A value known without waiting (memory) is served without a promise hop of its own: the caller's await is the one.
-  const now = cache.readNow ? cache.readNow(call.key) : PENDING;
   if (now === PENDING) return readThenServe(call, options, cache, next);
   const stored = fromStored(options.errors, now);
   if (stored === MISS) return computeAndServe(call, options, cache, next);
@@ -30,7 +42,7 @@ export const cacheStrategy: Strategy<CacheStrategyOptions> = (call, options, cac
   } catch (error) {
     return Promise.reject(error);
   }
-};
+}
 
 const HIT = Object.freeze({ strategy: 'cache' });
 
@@ -179,4 +191,5 @@ export const cacheDefinition: StrategyDefinition<CacheStrategyOptions> = defineS
   run: cacheStrategy,
   storesResult: true,
   traits: (options) => ({ ttl: fixedTtlOf(options), etag: options.etag === true }),
+  fromRead: serveRead,
 });

@@ -68,6 +68,20 @@ export function settle(answer: unknown): unknown {
 }
 
 /**
+ * Whether a value a cache answered is served to the caller exactly as it is: not a miss, and nothing {@link fromStored}
+ * or {@link settle} turns into something else (a stored error, a stored or recorded stream).
+ */
+export function servedAsStored(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return value !== MISS;
+  return (
+    !(value instanceof StoredError) &&
+    !(value instanceof Failure) &&
+    !(value instanceof Recording) &&
+    !(value instanceof StoredStream)
+  );
+}
+
+/**
  * Validates `cacheErrors`, `onlyErrors` and `errorTtl` at decoration time; `undefined` when no error is cached.
  * `ttl` is the decorator's fixed TTL (the default of `errorTtl`), or `undefined` when it is a function of the result.
  * @throws CashewsConfigError naming the option and what it accepts; for an unregistered class, how to register it.

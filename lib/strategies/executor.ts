@@ -6,6 +6,8 @@ import type { CircuitState } from '../backends/protect-types.js';
 import { stackedKey, type Layer } from './layer.js';
 import { NO_OBSERVER, type ExecutionObserver, type LayerObserver } from './observer.js';
 import { layerOptions } from './store-policy.js';
+import { servedAsStored } from './cached-errors.js';
+import { PENDING } from '../miss.js';
 import { Recording } from '../streams/recording.js';
 import type { Next, RunReport, StrategyCache, StrategyCall, LimitInfo } from './strategy.js';
 
@@ -272,10 +274,26 @@ function run(
     key = error;
   }
   if (typeof key !== 'string') return withoutKey(layer, invocation, hooks, key, next, outer);
+  const fromRead = layer.definition.fromRead;
+  if (fromRead !== undefined && detect === undefined && cache.readNow !== undefined) {
+    // A hit known without waiting (memory, a client-side entry) that nothing but the statistics listen for: answered
+    // here, without the call object and the strategy's report (the same counts: a call and a hit).
+    const now = cache.readNow(key);
+    if (now !== PENDING && servedAsStored(now)) {
+      if (outer) outer.served = true;
+      stats.onHit();
+      return Promise.resolve(now);
+    }
+    const call = new LayerCall(layer, invocation, key, options, stats, cache, hooks, outer, detect);
+    return fromRead(call, options, cache, runBelow(call, stats, next, outer), now);
+  }
   const call = new LayerCall(layer, invocation, key, options, stats, cache, hooks, outer, detect);
-  return layer.run(call, options, cache, (report) =>
-    measure(stats, () => next(linked(report, outer)), call.inBackground),
-  );
+  return layer.run(call, options, cache, runBelow(call, stats, next, outer));
+}
+
+/** What a layer's strategy calls to run what is below it: measured, and linked to the run this call belongs to. */
+function runBelow(call: LayerCall, stats: LayerObserver, next: Next, outer: RunReport | undefined): Next {
+  return (report) => measure(stats, () => next(linked(report, outer)), call.inBackground);
 }
 
 /**

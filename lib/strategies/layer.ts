@@ -1,6 +1,6 @@
 import type { AdaptiveStats } from '../adaptive/types.js';
 import type { KeyFunction } from '../keys/key-template.js';
-import type { Strategy } from './strategy.js';
+import type { Next, Strategy, StrategyCache, StrategyCall } from './strategy.js';
 
 /**
  * What the adapters (statistics, HTTP headers, request directives) need to know about a layer's options, read
@@ -39,6 +39,19 @@ export interface StrategyDefinition<O> {
   forget?(options: O, instance: object, key: string): void;
   /** What its options mean to the adapters; called with the options the layer runs with (see `layerOptions`). */
   traits(options: O): StrategyTraits;
+  /**
+   * A strategy whose hit serves what the cache holds for the call's key as it is and reports it as a plain hit
+   * (`@Cache`) goes on from a read the executor made: `now` is what `cache.readNow(call.key)` answered (`PENDING`
+   * when the cache must be waited for). The executor then answers a hit known without waiting itself, with no call
+   * object, when only the statistics listen (no detection scope); anything else it hands here, read once.
+   */
+  readonly fromRead?: (
+    call: StrategyCall,
+    options: O,
+    cache: StrategyCache,
+    next: Next,
+    now: unknown,
+  ) => Promise<unknown>;
 }
 
 /**
