@@ -14,9 +14,17 @@
 //   BENCH_ROUND_MS   target duration of one contender's batch (default 300)
 //
 // Exit code: 0 when every target passed (skipped scenarios do not fail), 1 on a FAIL or a scenario error.
+//
+// Each scenario runs in a process of its own (this script again, with BENCH_ONLY_SCENARIO naming its file): the figures
+// of one scenario must not depend on which scenarios ran before it in the same process. Sharing one process, the
+// library's hot functions met the shapes of every earlier scenario (Redis, client-side, @Adaptive) and their call
+// sites went polymorphic: the decorated memory hit measured 0.41x the hand-written floor after the others and 0.58x
+// on its own, while the floor itself barely moved.
 
-import { readdir, writeFile } from 'node:fs/promises';
-import { availableParallelism, cpus, loadavg } from 'node:os';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
 import { SkipError, compare, formatResult } from './harness.mjs';
@@ -28,6 +36,9 @@ const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379/15';
 const rounds = Math.max(3, Number(process.env.BENCH_ROUNDS) || 11);
 const roundMs = Math.max(20, Number(process.env.BENCH_ROUND_MS) || 300);
 const filters = process.argv.slice(2);
+// Set by the parent for a child process: the one scenario file it runs, and where it writes its report.
+const onlyScenario = process.env.BENCH_ONLY_SCENARIO;
+const reportPath = process.env.BENCH_REPORT_PATH;
 const redisUrl = process.env.REDIS_URL || DEFAULT_REDIS_URL;
 
 const maskUrl = (url) => url.replace(/\/\/([^@/]*)@/, '//***@');
@@ -85,7 +96,7 @@ async function rawRedis() {
 
 async function loadScenarios() {
   const dir = new URL('./scenarios/', import.meta.url);
-  const files = (await readdir(dir)).filter((f) => f.endsWith('.mjs')).sort();
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.mjs') && (!onlyScenario || f === onlyScenario)).sort();
   const scenarios = [];
   for (const file of files) {
     const fallbackName = file.replace(/\.mjs$/, '');
@@ -93,13 +104,106 @@ async function loadScenarios() {
       const mod = await import(new URL(file, dir).href);
       const scenario = mod.default ?? mod;
       if (typeof scenario.run !== 'function') throw new Error('does not export run(ctx)');
-      scenarios.push({ name: scenario.name ?? fallbackName, run: scenario.run, description: scenario.description });
+      scenarios.push({
+        file,
+        name: scenario.name ?? fallbackName,
+        run: scenario.run,
+        description: scenario.description,
+      });
     } catch (error) {
       // A scenario whose own imports fail (e.g. a bench dependency not installed) is skipped, not fatal.
-      scenarios.push({ name: fallbackName, loadError: `cannot load scenarios/${file}: ${error?.message ?? error}` });
+      scenarios.push({
+        file,
+        name: fallbackName,
+        loadError: `cannot load scenarios/${file}: ${error?.message ?? error}`,
+      });
     }
   }
-  return scenarios.filter((s) => filters.length === 0 || filters.some((f) => s.name.includes(f)));
+  return scenarios.filter((s) => onlyScenario || filters.length === 0 || filters.some((f) => s.name.includes(f)));
+}
+
+/** Runs `scenario` in a child process of its own (see the top of this file); resolves with its report. */
+async function runIsolated(scenario, dir) {
+  const path = join(dir, `${scenario.file}.json`);
+  const code = await new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url)], {
+      stdio: 'inherit',
+      env: { ...process.env, BENCH_ONLY_SCENARIO: scenario.file, BENCH_REPORT_PATH: path },
+    });
+    child.once('error', reject);
+    child.once('exit', (exitCode, signal) => resolve(signal ?? exitCode));
+  });
+  try {
+    return JSON.parse(await readFile(path, 'utf8'));
+  } catch {
+    // The child died before it wrote a report (a crash, out of memory): the scenario is an error.
+    const reason = `its process ended (${code}) without a report`;
+    log(`error: ${reason}`);
+    return { name: scenario.name, description: scenario.description, status: 'error', reason };
+  }
+}
+
+/** A child process of {@link runIsolated}: runs its one scenario and writes the report where the parent reads it. */
+async function child() {
+  const [scenario] = await loadScenarios();
+  const report = scenario
+    ? await runScenario(scenario)
+    : { name: onlyScenario, status: 'error', reason: `no scenario file ${onlyScenario}` };
+  await writeFile(reportPath, JSON.stringify(report));
+  // Scenarios close what they open; should a handle leak anyway, do not hang the run.
+  setTimeout(() => process.exit(), 2000).unref();
+}
+
+/** Runs one scenario in this process and answers its report (what results.json holds for it). */
+async function runScenario(scenario) {
+  const t0 = process.hrtime.bigint();
+  const report = { name: scenario.name, description: scenario.description };
+  try {
+    if (scenario.loadError) throw new SkipError(scenario.loadError);
+    const ctx = {
+      rounds,
+      roundMs,
+      log,
+      lib,
+      redisUrl: redis,
+      rawRedis,
+      skip: (reason) => new SkipError(reason),
+      // `opts` may shorten `rounds` / `roundMs` for a scenario that measures many points.
+      compare: (spec, opts = {}) => compare(spec, { rounds, roundMs, log, ...opts }),
+    };
+    const result = await scenario.run(ctx);
+    if (result?.info === true && typeof result.text === 'string') {
+      // Informational: figures to read (curves, tables), nothing to pass or fail.
+      Object.assign(report, { status: 'ok', ...result });
+      log(result.text);
+    } else if (result && Array.isArray(result.checks)) {
+      // Count scenarios (e.g. stampede executions) report exact figures against an expected value; measured ones
+      // (e.g. memory per entry) a figure against a bound (`max`).
+      const targets = result.checks.map((c) => ({
+        ...c,
+        pass: c.max === undefined ? c.value === c.expected : c.value <= c.max,
+      }));
+      Object.assign(report, { status: 'ok', targets });
+      for (const t of targets) {
+        const wanted = t.max === undefined ? `expected ${t.expected}` : `target <= ${t.max}`;
+        log(`  ${t.label}: ${t.value} (${wanted})${t.detail ? ` — ${t.detail}` : ''}  ${t.pass ? 'PASS' : 'FAIL'}`);
+      }
+    } else {
+      if (!result || !Array.isArray(result.contenders)) throw new Error('run(ctx) must return ctx.compare(...)');
+      Object.assign(report, { status: 'ok', ...result });
+      log(formatResult(result));
+    }
+  } catch (error) {
+    if (error instanceof SkipError) {
+      Object.assign(report, { status: 'skipped', reason: error.message });
+      log(`skipped: ${error.message}`);
+    } else {
+      Object.assign(report, { status: 'error', reason: error?.stack ?? String(error) });
+      log(`error: ${error?.stack ?? error}`);
+    }
+  }
+  report.seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  return report;
 }
 
 async function main() {
@@ -115,57 +219,15 @@ async function main() {
   const scenarios = await loadScenarios();
   if (scenarios.length === 0) log(`no scenario matches ${filters.join(', ')}`);
   const reports = [];
-  for (const scenario of scenarios) {
-    log();
-    log(`== ${scenario.name}${scenario.description ? ` — ${scenario.description}` : ''}`);
-    const t0 = process.hrtime.bigint();
-    const report = { name: scenario.name, description: scenario.description };
-    try {
-      if (scenario.loadError) throw new SkipError(scenario.loadError);
-      const ctx = {
-        rounds,
-        roundMs,
-        log,
-        lib,
-        redisUrl: redis,
-        rawRedis,
-        skip: (reason) => new SkipError(reason),
-        // `opts` may shorten `rounds` / `roundMs` for a scenario that measures many points.
-        compare: (spec, opts = {}) => compare(spec, { rounds, roundMs, log, ...opts }),
-      };
-      const result = await scenario.run(ctx);
-      if (result?.info === true && typeof result.text === 'string') {
-        // Informational: figures to read (curves, tables), nothing to pass or fail.
-        Object.assign(report, { status: 'ok', ...result });
-        log(result.text);
-      } else if (result && Array.isArray(result.checks)) {
-        // Count scenarios (e.g. stampede executions) report exact figures against an expected value; measured ones
-        // (e.g. memory per entry) a figure against a bound (`max`).
-        const targets = result.checks.map((c) => ({
-          ...c,
-          pass: c.max === undefined ? c.value === c.expected : c.value <= c.max,
-        }));
-        Object.assign(report, { status: 'ok', targets });
-        for (const t of targets) {
-          const wanted = t.max === undefined ? `expected ${t.expected}` : `target <= ${t.max}`;
-          log(`  ${t.label}: ${t.value} (${wanted})${t.detail ? ` — ${t.detail}` : ''}  ${t.pass ? 'PASS' : 'FAIL'}`);
-        }
-      } else {
-        if (!result || !Array.isArray(result.contenders)) throw new Error('run(ctx) must return ctx.compare(...)');
-        Object.assign(report, { status: 'ok', ...result });
-        log(formatResult(result));
-      }
-    } catch (error) {
-      if (error instanceof SkipError) {
-        Object.assign(report, { status: 'skipped', reason: error.message });
-        log(`skipped: ${error.message}`);
-      } else {
-        Object.assign(report, { status: 'error', reason: error?.stack ?? String(error) });
-        log(`error: ${error?.stack ?? error}`);
-      }
+  const dir = await mkdtemp(join(tmpdir(), 'nestjs-cashews-bench-'));
+  try {
+    for (const scenario of scenarios) {
+      log();
+      log(`== ${scenario.name}${scenario.description ? ` — ${scenario.description}` : ''}`);
+      reports.push(await runIsolated(scenario, dir));
     }
-    report.seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-    reports.push(report);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 
   const failed = reports.filter((r) => r.status === 'error' || (r.targets ?? []).some((t) => !t.pass));
@@ -207,7 +269,7 @@ async function main() {
   setTimeout(() => process.exit(), 2000).unref();
 }
 
-main().catch((error) => {
+(onlyScenario ? child() : main()).catch((error) => {
   console.error(error);
   process.exitCode = 1;
 });
