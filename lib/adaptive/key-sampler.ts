@@ -91,6 +91,9 @@ export class KeySampler {
    */
   touch(called: string, now: number): number | undefined {
     const key = heldKey(called);
+    // `key` is usually a fresh concatenation (the call key and a suffix). Reading a character flattens it in compiled
+    // code; the Map lookup of an unflattened one flattens it in the runtime, about 70 ns more per call here.
+    if (key.charCodeAt(0) === -1) return undefined;
     const entry = this.entries.get(key);
     if (entry) {
       const gap = Math.max(0, now - entry.seen);
