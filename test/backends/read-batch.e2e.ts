@@ -14,6 +14,8 @@ const DB = 11;
 describeRedis('Redis reads batched into MGET', () => {
   let backend: RedisBackend;
   const sent: string[] = [];
+  /** The number of keys of each MGET sent, in order. */
+  const mgets: number[] = [];
   afterAll(() => flushRedisDb(DB));
   beforeEach(async () => {
     backend = new RedisBackend(resolveCacheConfig(redisUrl(DB)!));
@@ -22,11 +24,39 @@ describeRedis('Redis reads batched into MGET', () => {
     const send = client.sendCommand.bind(client) as (command: Command, ...rest: unknown[]) => unknown;
     client.sendCommand = ((command: Command, ...rest: unknown[]) => {
       sent.push(command.name);
+      if (command.name === 'mget') mgets.push(command.args.length);
       return send(command, ...rest);
     }) as typeof client.sendCommand;
     sent.length = 0;
+    mgets.length = 0;
   });
   afterEach(() => backend.close());
+
+  it('keeps two batches in flight: a burst that finds nothing in flight leaves in halves, the next bursts whole', async () => {
+    const keys = Array.from({ length: 100 }, (_, i) => `batch:burst:${i}`);
+    await Promise.all(keys.map((key) => backend.set(key, key, { ttl: 60_000 })));
+    mgets.length = 0;
+    // 100 callers reading three keys each, one after the other: every read answers its own key's value.
+    const answers = await Promise.all(
+      keys.map(async (key, i) => [
+        await backend.get(key),
+        await backend.get(keys[(i + 1) % 100]),
+        await backend.get(keys[(i + 2) % 100]),
+      ]),
+    );
+    expect(answers).toEqual(keys.map((key, i) => [key, keys[(i + 1) % 100], keys[(i + 2) % 100]]));
+    // The first burst leaves whole (nothing was answered before it); its callers come back with nothing in flight and
+    // leave in two halves; each half's callers then find the other half in flight and leave whole.
+    expect(mgets).toEqual([100, 50, 50, 50, 50]);
+  });
+
+  it('sends a small burst whole, whatever was in flight before', async () => {
+    const keys = Array.from({ length: 20 }, (_, i) => `batch:small:${i}`);
+    await Promise.all(keys.map((key) => backend.set(key, key, { ttl: 60_000 })));
+    mgets.length = 0;
+    await Promise.all(keys.map(async (key) => [await backend.get(key), await backend.get(key)]));
+    expect(mgets).toEqual([20, 20]);
+  });
 
   it('sends concurrent gets as one MGET and answers each its own value (a missing key: undefined)', async () => {
     for (let i = 0; i < 50; i++) await backend.set(`batch:${i}`, `v${i}`, { ttl: 60_000 });
