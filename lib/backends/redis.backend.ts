@@ -11,6 +11,7 @@ import type { BatchWrite } from './batch-write.js';
 import type { Backend } from './backend.interface.js';
 import { RAW_READER, type RawReader } from './raw-reader.js';
 import { ReadBatch } from './read-batch.js';
+import { CoalescedCalls } from './coalesced-calls.js';
 import { autoPipelineTurn } from './auto-pipeline-turn.js';
 import { ReplicaWait } from './replica-wait.js';
 import { serverAddress } from './server-address.js';
@@ -106,6 +107,11 @@ export class RedisBackend implements Backend {
   /** Single server: concurrent `GET`s sent as one `MGET` (see {@link ReadBatch}); flushed before every write. */
   private readonly reads?: ReadBatch;
   /**
+   * Single server: calls of a primitive with a `many` form (a rate-limit window) for one key in the same tick, sent as
+   * one script call (see {@link CoalescedCalls}); flushed before every write, after the reads.
+   */
+  private readonly calls?: CoalescedCalls;
+  /**
    * A read settled by the caller's reader where the reply arrives (see {@link RawReader}): in the batch's reply
    * handling on a single server, on the `GET`'s reply on Cluster. Absent in a subclass that reads by its own `get`
    * (client-side caching), which must not be bypassed.
@@ -134,7 +140,17 @@ export class RedisBackend implements Backend {
       this.client = redis;
       this.guardDatabase(config, redis);
       // Not for subclasses that watch or route the client's commands themselves (client-side caching).
-      if (new.target === RedisBackend) this.reads = new ReadBatch(redis);
+      if (new.target === RedisBackend) {
+        this.reads = new ReadBatch(redis);
+        if (!this.replicaWait) {
+          this.calls = new CoalescedCalls((primitive, key, argv) =>
+            this.script(`${primitive.name}Many`, (primitive.many as NonNullable<typeof primitive.many>).lua)(
+              key,
+              ...argv,
+            ),
+          );
+        }
+      }
     }
     if (this.get === RedisBackend.prototype.get) {
       const reads = this.reads;
@@ -152,7 +168,10 @@ export class RedisBackend implements Backend {
     // On Cluster, ioredis auto-pipelines copy the client's script commands when they are opened: a command defined
     // after one was opened (say, on first use, in the same tick as another command) cannot be queued there and
     // throws. The library's own primitives are defined up front, before any pipeline exists.
-    for (const primitive of BUILTIN_PRIMITIVES) this.script(primitive);
+    for (const primitive of BUILTIN_PRIMITIVES) {
+      this.script(primitive.name, primitive.lua);
+      if (primitive.many) this.script(`${primitive.name}Many`, primitive.many.lua);
+    }
     // Failures surface on the commands; an unhandled 'error' event would crash the process.
     this.client.on('error', () => undefined);
   }
@@ -216,6 +235,7 @@ export class RedisBackend implements Backend {
 
   async close(): Promise<void> {
     this.reads?.flush();
+    this.calls?.flush();
     this.watchdog?.stop();
     if (this.client.status === 'end') return;
     // Between reconnect attempts (or before connecting) there is no socket, so no 'end' will come.
@@ -241,8 +261,9 @@ export class RedisBackend implements Backend {
    * {@link ReplicaWait}); otherwise it is the write itself.
    */
   protected written<T>(write: () => Promise<T>): Promise<T> {
-    // Reads issued before this write reach the server before it.
+    // Reads and coalesced calls issued before this write reach the server before it.
     this.reads?.flush();
+    this.calls?.flush();
     return this.replicaWait ? this.replicaWait.confirm(write) : write();
   }
 
@@ -387,13 +408,16 @@ export class RedisBackend implements Backend {
    * failure.
    */
   run<A extends readonly unknown[], R>(primitive: Primitive<A, R>, key: string, ...args: A): Promise<R> {
+    // Same-key calls of this tick leave as one script call (a rate-limit window: see CoalescedCalls).
+    if (primitive.many !== undefined && this.calls !== undefined) return this.calls.add(primitive, key, args);
     // Not `async`, one `then` for the reply and its failure: this is every rate-limited, locked or counted call.
     let sent: Promise<unknown>;
     try {
-      const command = this.script(primitive);
+      const command = this.script(primitive.name, primitive.lua);
       const argv = primitive.redisArgs(...args);
-      // A script may write: the reads issued before it leave first (as in written()).
+      // A script may write: the reads and coalesced calls issued before it leave first (as in written()).
       this.reads?.flush();
+      this.calls?.flush();
       sent = this.replicaWait ? this.written(() => command(key, ...argv)) : command(key, ...argv);
     } catch (error) {
       sent = Promise.reject(error);
@@ -406,20 +430,20 @@ export class RedisBackend implements Backend {
     );
   }
 
-  private script<A extends readonly unknown[], R>(primitive: Primitive<A, R>): ScriptCommand {
-    const known = this.scripts.get(primitive.name);
-    if (known?.lua === primitive.lua) return known.command;
+  private script(primitiveName: string, lua: string): ScriptCommand {
+    const known = this.scripts.get(primitiveName);
+    if (known?.lua === lua) return known.command;
     if (known) {
       // The command of that name runs the other script: running it would silently do something else.
       throw new CashewsConfigError(
-        `Two primitives are named "${primitive.name}" with different scripts; give each primitive a unique name ` +
+        `Two primitives are named "${primitiveName}" with different scripts; give each primitive a unique name ` +
           `(definePrimitive({ name: ... })).`,
       );
     }
-    const name = `cashews_${primitive.name}`;
-    this.client.defineCommand(name, { numberOfKeys: 1, lua: primitive.lua });
+    const name = `cashews_${primitiveName}`;
+    this.client.defineCommand(name, { numberOfKeys: 1, lua });
     const command = (this.client as unknown as Record<string, ScriptCommand>)[name].bind(this.client);
-    this.scripts.set(primitive.name, { lua: primitive.lua, command });
+    this.scripts.set(primitiveName, { lua, command });
     return command;
   }
 

@@ -39,6 +39,39 @@ return {n, ttl}`,
     const [count, reset] = reply as [number, number];
     return { allowed: count <= limit, remaining: Math.max(0, limit - count), reset };
   },
+  // `ARGV[1]` calls at once: one INCRBY, then each call's reset as the script above would have answered it, the calls
+  // run in order (the one counted 1 starts the window, the one counted limit + 1 starts the ban, a call that finds no
+  // expiry starts a window); the last expiry set is the key's. Answers {first count, reset of each call}.
+  many: {
+    lua: `
+local n = tonumber(ARGV[1])
+local limit = tonumber(ARGV[2])
+local period = tonumber(ARGV[3])
+local ban = tonumber(ARGV[4])
+local last = redis.call('INCRBY', KEYS[1], n)
+local first = last - n + 1
+local ttl = -1
+if first > 1 then ttl = redis.call('PTTL', KEYS[1]) end
+local set = nil
+local out = {first}
+for count = first, last do
+  if count == 1 then
+    set = period
+  elseif count == limit + 1 then
+    set = ban
+  elseif set == nil and ttl < 0 then
+    set = period
+  end
+  out[#out + 1] = set or ttl
+end
+if set ~= nil then redis.call('PEXPIRE', KEYS[1], set) end
+return out`,
+    fromRedis(reply, index, limit) {
+      const answers = reply as number[];
+      const count = answers[0] + index;
+      return { allowed: count <= limit, remaining: Math.max(0, limit - count), reset: answers[index + 1] };
+    },
+  },
   memory(entries, key, limit, period, banTtl) {
     const current = entries.get(key);
     if (!(current instanceof FixedWindow)) {

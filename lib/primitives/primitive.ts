@@ -45,6 +45,17 @@ export interface Primitive<A extends readonly unknown[], R> {
   /** The memory implementation, synchronous. Values it stores are its own (see {@link MemoryEntries}). */
   memory(entries: MemoryEntries, key: string, ...args: A): R;
   /**
+   * Optional: the same operation for `n` calls of one key with the same arguments, run one after another in one script
+   * call. Redis only, on a single server: calls issued in the same tick are then sent together (see `CoalescedCalls`),
+   * which costs the server one script call instead of `n`. `ARGV[1]` is `n`, the rest what {@link redisArgs} returns;
+   * {@link fromRedis} of the reply answers the `index`-th call (from 0) exactly as its own call would have been
+   * answered had the calls run alone, in that order. Arguments must be numbers or strings.
+   */
+  readonly many?: {
+    readonly lua: string;
+    fromRedis(reply: unknown, index: number, ...args: A): R;
+  };
+  /**
    * The answer when the primitive is switched off (`cache.disable('limit')`, `enable=0`): what lets the
    * decorated method run (a window that allows, a closed circuit, a lock granted).
    */

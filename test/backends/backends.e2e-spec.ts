@@ -7,3 +7,4 @@ import './conformance.e2e.js';
 import './conformance-redis.e2e.js';
 import './chaos.e2e.js';
 import './read-batch.e2e.js';
+import './coalesced-calls.e2e.js';

@@ -1,0 +1,109 @@
+/**
+ * Issue #15, `@RateLimit` on Redis: calls of the fixed-window primitive for one key in the same tick leave as one
+ * script call that counts them one after another, and each call is answered exactly as it would have been alone.
+ * Database 12 of the worker's Redis (flushed after the file).
+ */
+import type { Command, Redis } from 'ioredis';
+import { RedisBackend } from '../../lib/backends/redis.backend.js';
+import { resolveCacheConfig } from '../../lib/config/cache-url.js';
+import type { WindowState } from '../../lib/backends/protect-types.js';
+import { fixedWindowPrimitive } from '../../lib/primitives/fixed-window.primitive.js';
+import { describeRedis, flushRedisDb, redisUrl } from '../support/redis.js';
+
+const DB = 12;
+
+describeRedis('Redis: same-key rate-limit calls of a tick in one script call', () => {
+  let backend: RedisBackend;
+  /** Script calls sent (EVALSHA / EVAL), in order. */
+  let scripts = 0;
+  afterAll(() => flushRedisDb(DB));
+  beforeEach(async () => {
+    backend = new RedisBackend(resolveCacheConfig(redisUrl(DB)!));
+    await backend.connect();
+    const client = backend.client as Redis;
+    const send = client.sendCommand.bind(client) as (command: Command, ...rest: unknown[]) => unknown;
+    client.sendCommand = ((command: Command, ...rest: unknown[]) => {
+      if (command.name === 'evalsha' || command.name === 'eval') scripts++;
+      return send(command, ...rest);
+    }) as typeof client.sendCommand;
+    scripts = 0;
+  });
+  afterEach(() => backend.close());
+
+  const window = (key: string, limit: number, period = 60_000, ban = 300_000) =>
+    backend.run(fixedWindowPrimitive, key, limit, period, ban);
+
+  it('counts 100 concurrent calls once each in one script call: the first `limit` allowed, the rest banned', async () => {
+    const states = await Promise.all(Array.from({ length: 100 }, () => window('coalesce:a', 60)));
+    expect(scripts).toBe(1);
+    expect(states.filter((state) => state.allowed)).toHaveLength(60);
+    // Each count 1..100 answered once, in the order the calls were made.
+    expect(states.map((state) => state.remaining)).toEqual(Array.from({ length: 100 }, (_, i) => Math.max(0, 59 - i)));
+    expect(states.map((state) => state.allowed)).toEqual(Array.from({ length: 100 }, (_, i) => i < 60));
+    // The window starts at the first call; the 61st starts the ban, which every later call reports.
+    expect(states.slice(0, 60).every((state) => state.reset === 60_000)).toBe(true);
+    expect(states.slice(60).every((state) => state.reset === 300_000)).toBe(true);
+    const client = backend.client as Redis;
+    expect(await client.get('coalesce:a')).toBe('100');
+    expect(await client.pttl('coalesce:a')).toBeGreaterThan(60_000);
+  });
+
+  it('answers a group exactly as the same calls one at a time', async () => {
+    const sequential: WindowState[] = [];
+    for (let i = 0; i < 8; i++) sequential.push(await window('coalesce:seq', 5, 60_000, 120_000));
+    // A second window on the same key later: the group continues the count and reads the ban's expiry.
+    const [group, more] = await Promise.all([
+      Promise.all(Array.from({ length: 8 }, () => window('coalesce:group', 5, 60_000, 120_000))),
+      Promise.all(Array.from({ length: 3 }, () => window('coalesce:group', 5, 60_000, 120_000))),
+    ]);
+    expect(scripts).toBe(8 + 1);
+    const strip = (states: typeof sequential) => states.map(({ allowed, remaining }) => ({ allowed, remaining }));
+    expect(strip(group)).toEqual(strip(sequential));
+    expect(group.map((state) => state.reset)).toEqual(
+      sequential.map((state) => (state.reset > 60_000 ? 120_000 : 60_000)),
+    );
+    // The three calls after them in the same tick are counts 9 to 11, banned, and read what is left of the ban.
+    expect(more.map((state) => state.allowed)).toEqual([false, false, false]);
+    expect(more.every((state) => state.reset === 120_000)).toBe(true);
+  });
+
+  it('continues a window started before: counts from the stored one, reports what is left of its expiry', async () => {
+    await window('coalesce:later', 10, 60_000, 300_000);
+    await (backend.client as Redis).pexpire('coalesce:later', 30_000);
+    scripts = 0;
+    const states = await Promise.all(Array.from({ length: 4 }, () => window('coalesce:later', 10, 60_000, 300_000)));
+    expect(scripts).toBe(1);
+    expect(states.map((state) => state.remaining)).toEqual([8, 7, 6, 5]);
+    for (const state of states) {
+      expect(state.reset).toBeGreaterThan(25_000);
+      expect(state.reset).toBeLessThanOrEqual(30_000);
+    }
+  });
+
+  it('keeps calls with other keys or other limits apart, and a write issued after a call behind it', async () => {
+    const client = backend.client as Redis;
+    const calls = [window('coalesce:x', 3), window('coalesce:y', 3), window('coalesce:x', 4), window('coalesce:x', 3)];
+    // A write after them in the same tick: the calls reach the server first (the key holds their count).
+    const write = backend.set('coalesce:after', 'w');
+    const states = await Promise.all(calls);
+    await write;
+    expect(scripts).toBe(3); // x with limit 3 (two calls), y, x with limit 4
+    // Groups leave in the order of their first call: x with limit 3 counts 1 and 2, then x with limit 4 counts 3.
+    expect(states.map((state) => state.remaining)).toEqual([2, 2, 1, 1]);
+    expect(await client.get('coalesce:x')).toBe('3');
+  });
+
+  it('fails every call of a group once when the connection is gone (nothing sent twice)', async () => {
+    const client = backend.client as Redis;
+    await window('coalesce:gone', 100);
+    const calls = Array.from({ length: 5 }, () => window('coalesce:gone', 100));
+    client.disconnect();
+    const settled = await Promise.allSettled(calls);
+    expect(settled.every((result) => result.status === 'rejected')).toBe(true);
+    await backend.close();
+    backend = new RedisBackend(resolveCacheConfig(redisUrl(DB)!));
+    await backend.connect();
+    // Never counted: the group was not written before the connection closed, and is not written again.
+    expect(Number(await (backend.client as Redis).get('coalesce:gone'))).toBe(1);
+  });
+});
