@@ -74,7 +74,10 @@ export class ReadBatch {
     if (this.keys.length === 0) {
       if (this.expireKeys.length === 0) process.nextTick(this.flush);
       // Halves of at least SPLIT_FROM / 2 reads: a smaller burst gains less from the overlap than a command costs.
-      this.limit = this.inFlight === 0 && this.burst >= SPLIT_FROM ? Math.ceil(this.burst / 2) : this.max;
+      // Never above `max`: after replies that arrived together (or a long run that never emptied) the burst can be
+      // far larger than one batch may be.
+      this.limit =
+        this.inFlight === 0 && this.burst >= SPLIT_FROM ? Math.min(this.max, Math.ceil(this.burst / 2)) : this.max;
     }
     this.keys.push(key);
     this.readers.push(reader);

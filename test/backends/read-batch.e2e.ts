@@ -50,6 +50,23 @@ describeRedis('Redis reads batched into MGET', () => {
     expect(mgets).toEqual([100, 50, 50, 50, 50]);
   });
 
+  it('never sends an MGET of more than 512 keys, however large the burst before', async () => {
+    const keys = Array.from({ length: 1500 }, (_, i) => `batch:large:${i}`);
+    await Promise.all(keys.map((key) => backend.set(key, 'v', { ttl: 60_000 })));
+    mgets.length = 0;
+    // Six bursts of 1500 reads: the first leaves in batches of 512; the next ones start from a burst of up to 1500.
+    const answers = await Promise.all(
+      keys.map(async (key) => {
+        const values: unknown[] = [];
+        for (let i = 0; i < 6; i++) values.push(await backend.get(key));
+        return values;
+      }),
+    );
+    expect(answers.flat().every((value) => value === 'v')).toBe(true);
+    expect(mgets.reduce((sum, n) => sum + n, 0)).toBe(9000);
+    expect(Math.max(...mgets)).toBeLessThanOrEqual(512);
+  });
+
   it('sends a small burst whole, whatever was in flight before', async () => {
     const keys = Array.from({ length: 20 }, (_, i) => `batch:small:${i}`);
     await Promise.all(keys.map((key) => backend.set(key, key, { ttl: 60_000 })));
