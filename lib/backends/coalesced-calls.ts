@@ -25,9 +25,10 @@ export type SendMany = (
  * Groups leave in the order of their first call: a call joining an earlier group of its key may be counted before a
  * call of another group issued before it (calls of one tick are concurrent; none can tell the order).
  *
- * The group leaves at the end of the tick, or earlier when the backend sends anything else ({@link flush}): a command
- * issued after a call still reaches the server after it. A failed script call fails every call of its group, each
- * once: nothing is sent again.
+ * The group leaves at the end of the tick, or earlier when the backend sends a write or another script ({@link flush}):
+ * those still reach the server after a call issued before them. Reads issued after a call may pass it; none reads
+ * protection state, which is all a coalesced primitive touches. A failed script call fails every call of its group,
+ * each once: nothing is sent again.
  */
 export class CoalescedCalls {
   private groups = new Map<string, Group>();

@@ -38,6 +38,14 @@ return #KEYS`;
 /** A primitive's script as ioredis defines it on the client: the key, then the script's `ARGV`. */
 type ScriptCommand = (key: string, ...argv: Array<string | number>) => Promise<unknown>;
 
+/**
+ * The script name of a primitive's `many` form: a NUL no primitive name holds, so it cannot take another primitive's
+ * name (`fixedWindowMany` stays free).
+ */
+function manyName(name: string): string {
+  return `${name}\0many`;
+}
+
 /** Redis answers `null` for a missing key; the Backend contract says `undefined`. */
 function orUndefined(value: string | null): string | undefined {
   return value ?? undefined;
@@ -144,7 +152,7 @@ export class RedisBackend implements Backend {
         this.reads = new ReadBatch(redis);
         if (!this.replicaWait) {
           this.calls = new CoalescedCalls((primitive, key, argv) =>
-            this.script(`${primitive.name}Many`, (primitive.many as NonNullable<typeof primitive.many>).lua)(
+            this.script(manyName(primitive.name), (primitive.many as NonNullable<typeof primitive.many>).lua)(
               key,
               ...argv,
             ),
@@ -170,7 +178,7 @@ export class RedisBackend implements Backend {
     // throws. The library's own primitives are defined up front, before any pipeline exists.
     for (const primitive of BUILTIN_PRIMITIVES) {
       this.script(primitive.name, primitive.lua);
-      if (primitive.many) this.script(`${primitive.name}Many`, primitive.many.lua);
+      if (primitive.many) this.script(manyName(primitive.name), primitive.many.lua);
     }
     // Failures surface on the commands; an unhandled 'error' event would crash the process.
     this.client.on('error', () => undefined);
@@ -409,7 +417,10 @@ export class RedisBackend implements Backend {
    */
   run<A extends readonly unknown[], R>(primitive: Primitive<A, R>, key: string, ...args: A): Promise<R> {
     // Same-key calls of this tick leave as one script call (a rate-limit window: see CoalescedCalls).
-    if (primitive.many !== undefined && this.calls !== undefined) return this.calls.add(primitive, key, args);
+    const many = primitive.many;
+    if (many !== undefined && this.calls !== undefined && (many.when?.(...args) ?? true)) {
+      return this.calls.add(primitive, key, args);
+    }
     // Not `async`, one `then` for the reply and its failure: this is every rate-limited, locked or counted call.
     let sent: Promise<unknown>;
     try {

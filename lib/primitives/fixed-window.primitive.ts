@@ -66,6 +66,9 @@ for count = first, last do
 end
 if set ~= nil then redis.call('PEXPIRE', KEYS[1], set) end
 return out`,
+    // An expiry of 0 (a ban of 0 ms through the command API; @RateLimit refuses it) deletes the key at once, so the
+    // next call starts a window of its own: such calls run one script each.
+    when: (_limit, period, banTtl) => period > 0 && banTtl > 0,
     fromRedis(reply, index, limit) {
       const answers = reply as number[];
       const count = answers[0] + index;

@@ -54,6 +54,8 @@ export interface Primitive<A extends readonly unknown[], R> {
   readonly many?: {
     readonly lua: string;
     fromRedis(reply: unknown, index: number, ...args: A): R;
+    /** Whether calls with these arguments may be coalesced (default: always); the others run one script each. */
+    when?(...args: A): boolean;
   };
   /**
    * The answer when the primitive is switched off (`cache.disable('limit')`, `enable=0`): what lets the

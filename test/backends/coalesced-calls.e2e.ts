@@ -8,6 +8,7 @@ import { RedisBackend } from '../../lib/backends/redis.backend.js';
 import { resolveCacheConfig } from '../../lib/config/cache-url.js';
 import type { WindowState } from '../../lib/backends/protect-types.js';
 import { fixedWindowPrimitive } from '../../lib/primitives/fixed-window.primitive.js';
+import { definePrimitive } from '../../lib/primitives/primitive.js';
 import { describeRedis, flushRedisDb, redisUrl } from '../support/redis.js';
 
 const DB = 12;
@@ -91,6 +92,28 @@ describeRedis('Redis: same-key rate-limit calls of a tick in one script call', (
     // Groups leave in the order of their first call: x with limit 3 counts 1 and 2, then x with limit 4 counts 3.
     expect(states.map((state) => state.remaining)).toEqual([2, 2, 1, 1]);
     expect(await client.get('coalesce:x')).toBe('3');
+  });
+
+  it('answers calls with a ban of 0 ms as one at a time (the key is gone after the call over the limit)', async () => {
+    const sequential: WindowState[] = [];
+    for (let i = 0; i < 5; i++) sequential.push(await window('coalesce:zero-seq', 2, 60_000, 0));
+    const together = await Promise.all(Array.from({ length: 5 }, () => window('coalesce:zero', 2, 60_000, 0)));
+    expect(sequential.map((state) => state.allowed)).toEqual([true, true, false, true, true]);
+    expect(together.map((state) => state.allowed)).toEqual([true, true, false, true, true]);
+  });
+
+  it("leaves the name of a primitive's many form free: a primitive named fixedWindowMany still runs", async () => {
+    const echo = definePrimitive<[value: string], string>({
+      name: 'fixedWindowMany',
+      lua: `return ARGV[1]`,
+      redisArgs: (value) => [value],
+      fromRedis: (reply) => String(reply),
+      memory: (_entries, _key, value) => value,
+      off: (value) => value,
+    });
+    expect(await backend.run(echo, 'coalesce:echo', 'hello')).toBe('hello');
+    // And the rate-limit form still runs its own script.
+    expect((await window('coalesce:after-echo', 5)).remaining).toBe(4);
   });
 
   it('fails every call of a group once when the connection is gone (nothing sent twice)', async () => {
