@@ -3,13 +3,13 @@
  * script call that counts them one after another, and each call is answered exactly as it would have been alone.
  * Database 12 of the worker's Redis (flushed after the file).
  */
-import type { Command, Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { RedisBackend } from '../../lib/backends/redis.backend.js';
 import { resolveCacheConfig } from '../../lib/config/cache-url.js';
 import type { WindowState } from '../../lib/backends/protect-types.js';
 import { fixedWindowPrimitive } from '../../lib/primitives/fixed-window.primitive.js';
 import { definePrimitive } from '../../lib/primitives/primitive.js';
-import { describeRedis, flushRedisDb, redisUrl } from '../support/redis.js';
+import { describeRedis, flushRedisDb, redisUrl, watchCommands } from '../support/redis.js';
 
 const DB = 12;
 
@@ -21,12 +21,9 @@ describeRedis('Redis: same-key rate-limit calls of a tick in one script call', (
   beforeEach(async () => {
     backend = new RedisBackend(resolveCacheConfig(redisUrl(DB)!));
     await backend.connect();
-    const client = backend.client as Redis;
-    const send = client.sendCommand.bind(client) as (command: Command, ...rest: unknown[]) => unknown;
-    client.sendCommand = ((command: Command, ...rest: unknown[]) => {
+    watchCommands(backend.client as Redis, (command) => {
       if (command.name === 'evalsha' || command.name === 'eval') scripts++;
-      return send(command, ...rest);
-    }) as typeof client.sendCommand;
+    });
     scripts = 0;
   });
   afterEach(() => backend.close());

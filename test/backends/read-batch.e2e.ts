@@ -3,11 +3,11 @@
  * command for the batch instead of one per key), a lone read is still a `GET`, and a write issued after reads in the
  * same tick still reaches the server after them. Database 11 of the worker's Redis (flushed after the file).
  */
-import type { Command, Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { RedisBackend } from '../../lib/backends/redis.backend.js';
 import { resolveCacheConfig } from '../../lib/config/cache-url.js';
 import { createCache } from '../../lib/create-cache.js';
-import { describeRedis, flushRedisDb, redisUrl } from '../support/redis.js';
+import { describeRedis, flushRedisDb, redisUrl, watchCommands } from '../support/redis.js';
 
 const DB = 11;
 
@@ -20,13 +20,10 @@ describeRedis('Redis reads batched into MGET', () => {
   beforeEach(async () => {
     backend = new RedisBackend(resolveCacheConfig(redisUrl(DB)!));
     await backend.connect();
-    const client = backend.client as Redis;
-    const send = client.sendCommand.bind(client) as (command: Command, ...rest: unknown[]) => unknown;
-    client.sendCommand = ((command: Command, ...rest: unknown[]) => {
+    watchCommands(backend.client as Redis, (command) => {
       sent.push(command.name);
       if (command.name === 'mget') mgets.push(command.args.length);
-      return send(command, ...rest);
-    }) as typeof client.sendCommand;
+    });
     sent.length = 0;
     mgets.length = 0;
   });

@@ -3,7 +3,7 @@
  * throw-away Redis servers for fault tests and raw ioredis clients for out-of-band reads and writes.
  */
 import { get } from 'node:http';
-import { Cluster, Redis } from 'ioredis';
+import { Cluster, Redis, type Command } from 'ioredis';
 import {
   ENV,
   freePort,
@@ -203,4 +203,13 @@ export function withQuery(url: string, params: Record<string, string>): string {
   for (const [key, value] of Object.entries(params)) search.set(key, value);
   const text = search.toString();
   return text ? `${base}?${text}` : base;
+}
+
+/** Hands every command `client` sends to `seen` before it is sent (what a test counts; the command is unchanged). */
+export function watchCommands(client: Redis, seen: (command: Command) => void): void {
+  const send = client.sendCommand.bind(client) as (command: Command, ...rest: unknown[]) => unknown;
+  client.sendCommand = ((command: Command, ...rest: unknown[]) => {
+    seen(command);
+    return send(command, ...rest);
+  }) as typeof client.sendCommand;
 }
