@@ -15,7 +15,7 @@ import { getLayers } from '../decorators/strategy-metadata.js';
 import { CashewsConfigError } from '../errors.js';
 import { detectContext } from '../detect/cache-detect.js';
 import { installDirectRoutes, type DirectRouteParts } from '../routes/direct-routes.js';
-import { prepareExecution, type Invocation, type Layer } from '../strategies/executor.js';
+import { prepareExecution, type Invocation, type Layer, type MethodCall } from '../strategies/executor.js';
 import type { KeySource } from '../keys/key-template.js';
 
 type Method = (...args: unknown[]) => unknown;
@@ -152,8 +152,10 @@ export class CashewsExplorer implements OnModuleInit {
       }
     };
     const execute = prepareExecution(layers, resolver);
-    const call = (self: unknown, args: unknown[]) =>
-      execute(new MethodInvocation(target, args), () => invoke(self, args));
+    const call = (self: unknown, args: unknown[]) => {
+      const invocation = new MethodInvocation(target, args, self, invoke);
+      return execute(invocation, invocation);
+    };
     // Streams keep their type for the caller: an async generator method still returns an async iterable (run when
     // first read, like the generator), an Observable method an Observable (run when subscribed).
     const decorated =
@@ -167,7 +169,8 @@ export class CashewsExplorer implements OnModuleInit {
             }
           : // The hot path (a plain async method): no extra call between the caller and execute.
             function (this: unknown, ...args: unknown[]) {
-              return execute(new MethodInvocation(target, args), () => invoke(this, args));
+              const invocation = new MethodInvocation(target, args, this, invoke);
+              return execute(invocation, invocation);
             };
     Object.defineProperty(decorated, 'name', { value: name });
     const bloom = layers.find((layer) => layer.strategy === 'bloom');
@@ -176,14 +179,23 @@ export class CashewsExplorer implements OnModuleInit {
   }
 }
 
-/** One call of a provider method: its own key source (one object per call instead of two). */
-class MethodInvocation implements Invocation, KeySource {
+/**
+ * One call of a provider method: its own key source and the method to run (one object per call instead of three: a
+ * hit runs nothing, and a closure made for the method on every call cost about a tenth of a memory hit).
+ */
+class MethodInvocation implements Invocation, KeySource, MethodCall {
   readonly source: KeySource = this;
 
   constructor(
     readonly target: string,
     readonly args: unknown[],
+    private readonly self: unknown,
+    private readonly invoke: (self: unknown, args: unknown[]) => Promise<unknown>,
   ) {}
+
+  call(): Promise<unknown> {
+    return this.invoke(this.self, this.args);
+  }
 }
 
 /**

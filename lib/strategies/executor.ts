@@ -100,8 +100,22 @@ export function execute(
   return executeStack(layers, invocation, hooks, method);
 }
 
+/**
+ * The method a prepared execution wraps, for one call, as an object rather than a closure (see {@link nextOf}): a hit
+ * never runs the method, and a closure made per call for nothing was a tenth of a memory hit's time.
+ */
+export interface MethodCall {
+  /** Runs the method for this call. */
+  call(): Promise<unknown>;
+}
+
+/** The method as a chain's last `next`, made only when a layer is about to run it. */
+function nextOf(method: Next | MethodCall): Next {
+  return typeof method === 'function' ? method : () => method.call();
+}
+
 /** What {@link prepareExecution} answers: runs one call of the method (`method` runs what the layers wrap). */
-export type PreparedExecution = (invocation: Invocation, method: Next) => Promise<unknown>;
+export type PreparedExecution = (invocation: Invocation, method: Next | MethodCall) => Promise<unknown>;
 
 /**
  * A method's layers bound to the adapter's hooks once, at bootstrap, for its every call: as {@link execute}, except
@@ -109,7 +123,7 @@ export type PreparedExecution = (invocation: Invocation, method: Next) => Promis
  * keeps the options the layer runs with there and its statistics handle, so that a hit looks up none of them.
  */
 export function prepareExecution(layers: readonly Layer[], hooks: ExecutorHooks): PreparedExecution {
-  if (layers.length !== 1) return (invocation, method) => executeStack(layers, invocation, hooks, method);
+  if (layers.length !== 1) return (invocation, method) => executeStack(layers, invocation, hooks, nextOf(method));
   const site = new SingleLayer(layers[0], hooks);
   return (invocation, method) => site.run(invocation, method);
 }
@@ -129,14 +143,14 @@ class SingleLayer {
     private readonly hooks: ExecutorHooks,
   ) {}
 
-  run(invocation: Invocation, method: Next): Promise<unknown> {
+  run(invocation: Invocation, method: Next | MethodCall): Promise<unknown> {
     const layer = this.layer;
     let base = this.base;
     if (base === undefined) {
       base = this.base = this.hooks.cacheFor(layer);
       this.options = layerOptions(layer, base);
     }
-    if (base.runtime?.skips(layer)) return method(undefined);
+    if (base.runtime?.skips(layer)) return nextOf(method)(undefined);
     const options = this.options;
     let stats = this.stats;
     if (base.observer !== this.observer) {
@@ -257,7 +271,7 @@ function run(
   keyFor: (() => string) | undefined,
   invocation: Invocation,
   hooks: ExecutorHooks,
-  next: Next,
+  next: Next | MethodCall,
   outer: RunReport | undefined,
 ): Promise<unknown> {
   stats.onCall();
@@ -273,7 +287,7 @@ function run(
     if (!(error instanceof KeyPlaceholderError)) return Promise.reject(error);
     key = error;
   }
-  if (typeof key !== 'string') return withoutKey(layer, invocation, hooks, key, next, outer);
+  if (typeof key !== 'string') return withoutKey(layer, invocation, hooks, key, nextOf(next), outer);
   const fromRead = layer.definition.fromRead;
   if (fromRead !== undefined && detect === undefined && cache.readNow !== undefined) {
     // A hit known without waiting (memory, a client-side entry) that nothing but the statistics listen for: answered
@@ -285,10 +299,10 @@ function run(
       return Promise.resolve(now);
     }
     const call = new LayerCall(layer, invocation, key, options, stats, cache, hooks, outer, detect);
-    return fromRead(call, options, cache, runBelow(call, stats, next, outer), now);
+    return fromRead(call, options, cache, runBelow(call, stats, nextOf(next), outer), now);
   }
   const call = new LayerCall(layer, invocation, key, options, stats, cache, hooks, outer, detect);
-  return layer.run(call, options, cache, runBelow(call, stats, next, outer));
+  return layer.run(call, options, cache, runBelow(call, stats, nextOf(next), outer));
 }
 
 /** What a layer's strategy calls to run what is below it: measured, and linked to the run this call belongs to. */
