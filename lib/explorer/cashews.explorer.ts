@@ -181,7 +181,7 @@ export class CashewsExplorer implements OnModuleInit {
 
 /**
  * One call of a provider method: its own key source and the method to run (one object per call instead of three: a
- * hit runs nothing, and a closure made for the method on every call cost about a tenth of a memory hit).
+ * hit runs nothing, and a closure made for the method on every call cost up to a tenth of a memory hit).
  */
 class MethodInvocation implements Invocation, KeySource, MethodCall {
   readonly source: KeySource = this;

@@ -102,7 +102,7 @@ export function execute(
 
 /**
  * The method a prepared execution wraps, for one call, as an object rather than a closure (see {@link nextOf}): a hit
- * never runs the method, and a closure made per call for nothing was a tenth of a memory hit's time.
+ * never runs the method, and a closure made per call for nothing cost up to a tenth of a memory hit's time.
  */
 export interface MethodCall {
   /** Runs the method for this call. */
