@@ -1,4 +1,4 @@
-import type { Primitive } from '../primitives/primitive.js';
+import { primitiveFailure, type Primitive } from '../primitives/primitive.js';
 
 /** One key's calls of one primitive with the same arguments in this tick. */
 interface Group {
@@ -86,7 +86,7 @@ export class CoalescedCalls {
         }
       },
       (error: unknown) => {
-        const thrown = (error instanceof Error && primitive.redisError?.(error, key)) || error;
+        const thrown = primitiveFailure(primitive, error, key);
         for (const reject of rejecters) reject(thrown);
       },
     );

@@ -5,7 +5,7 @@ import { CashewsConfigError } from '../errors.js';
 import { toRedisGlob } from '../keys/pattern.js';
 import { isProtectedKey, scanSkipsProtected } from '../keys/protected-keys.js';
 import { BUILTIN_PRIMITIVES } from '../primitives/builtin.js';
-import type { Primitive } from '../primitives/primitive.js';
+import { primitiveFailure, type Primitive } from '../primitives/primitive.js';
 import { incrPrimitive } from '../primitives/incr.primitive.js';
 import type { BatchWrite } from './batch-write.js';
 import type { Backend } from './backend.interface.js';
@@ -436,7 +436,7 @@ export class RedisBackend implements Backend {
     return sent.then(
       (reply) => primitive.fromRedis(reply, ...args),
       (error: unknown) => {
-        throw (error instanceof Error && primitive.redisError?.(error, key)) || error;
+        throw primitiveFailure(primitive, error, key);
       },
     );
   }

@@ -98,8 +98,7 @@ export const CacheDetect = {
   async run<T>(fn: () => T | Promise<T>): Promise<{ result: T; hits: CacheHit[] }> {
     contextual = true;
     const scope = CacheDetect.scope();
-    entered = true;
-    const result = await storage.run(scope, fn);
+    const result = await detectContext.enter(scope, fn);
     return { result, hits: scope.hits };
   },
 
@@ -111,8 +110,7 @@ export const CacheDetect = {
   /** Runs `fn` inside `scope` (e.g. one made per HTTP request by the middleware). */
   within<T>(scope: DetectScope, fn: () => T): T {
     contextual = true;
-    entered = true;
-    return storage.run(scope, fn);
+    return detectContext.enter(scope, fn);
   },
 
   /** Hits of the current scope, or `undefined` outside any scope. */

@@ -109,3 +109,15 @@ export interface MemoryEntries {
 export function definePrimitive<A extends readonly unknown[], R>(primitive: Primitive<A, R>): Primitive<A, R> {
   return Object.freeze(primitive);
 }
+
+/**
+ * The error a call of `primitive` on `key` fails with when Redis answered `error`: the primitive's own explanation
+ * ({@link Primitive.redisError}) when it has one, else the error itself (a backend failure).
+ */
+export function primitiveFailure<A extends readonly unknown[], R>(
+  primitive: Primitive<A, R>,
+  error: unknown,
+  key: string,
+): unknown {
+  return (error instanceof Error && primitive.redisError?.(error, key)) || error;
+}

@@ -84,15 +84,15 @@ const CACHED = ':%adaptive';
 const EARLY = ':%early';
 const FAILOVER = ':%failover';
 
+/** A hit as the statistics see it (see {@link answerFresh}). */
+const PLAIN_HIT = Object.freeze({ strategy: 'cache' });
+
 /**
  * The key of a call's cached result, and the key the tuner knows the call by (its key sampler and the last good
  * results kept in process). One string for both: a hit looks it up in the sampler's table and then reads it from
  * the backend, and V8 keeps a string's hash with the string, so the read does not hash a second key. (The sampler
  * keyed by the call's own key cost a second hash, about an eighth of a hit on memory.)
  */
-/** A hit as the statistics see it (see {@link answerFresh}). */
-const PLAIN_HIT = Object.freeze({ strategy: 'cache' });
-
 function cachedKey(key: string): string {
   return key + CACHED;
 }
