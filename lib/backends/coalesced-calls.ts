@@ -1,3 +1,4 @@
+import { CashewsConfigError } from '../errors.js';
 import { primitiveFailure, type Primitive } from '../primitives/primitive.js';
 
 /** One key's calls of one primitive with the same arguments in this tick. */
@@ -37,8 +38,12 @@ export class CoalescedCalls {
 
   /** Queues one call; it settles with the primitive's answer for its place in the group. */
   add<A extends readonly unknown[], R>(primitive: Primitive<A, R>, key: string, args: A): Promise<R> {
+    // Arguments of a primitive with a `many` form are numbers or strings (its ARGV), so joining them identifies them;
+    // anything else could make two different calls one group.
+    for (const arg of args) {
+      if (typeof arg !== 'number' && typeof arg !== 'string') return Promise.reject(manyArgumentError(primitive, arg));
+    }
     if (this.groups.size === 0) process.nextTick(this.flush);
-    // Arguments of a primitive with a `many` form are numbers or strings (its ARGV), so joining them identifies them.
     const id = `${primitive.name}\0${key}\0${args.join('\0')}`;
     let group = this.groups.get(id);
     if (!group) {
@@ -91,4 +96,12 @@ export class CoalescedCalls {
       },
     );
   }
+}
+
+function manyArgumentError(primitive: { readonly name: string }, arg: unknown): CashewsConfigError {
+  const type = arg === null ? 'null' : typeof arg;
+  return new CashewsConfigError(
+    `Primitive "${primitive.name}" declares a \`many\` form, which takes only number or string arguments, but was ` +
+      `called with a ${type} argument. Pass numbers or strings, or leave out \`many\` in definePrimitive().`,
+  );
 }

@@ -113,6 +113,25 @@ describeRedis('Redis: same-key rate-limit calls of a tick in one script call', (
     expect((await window('coalesce:after-echo', 5)).remaining).toBe(4);
   });
 
+  it('refuses a call of a many form with an argument that is neither a number nor a string, naming the primitive', async () => {
+    const tally = definePrimitive<[by: unknown], number>({
+      name: 'tallyObjects',
+      lua: `return redis.call('INCRBY', KEYS[1], ARGV[1])`,
+      redisArgs: (by) => [Number(by)],
+      fromRedis: (reply) => Number(reply),
+      many: {
+        lua: `return redis.call('INCRBY', KEYS[1], ARGV[1] * ARGV[2])`,
+        fromRedis: (reply, index) => Number(reply) - index,
+      },
+      memory: () => 0,
+      off: () => 0,
+    });
+    await expect(backend.run(tally, 'coalesce:objects', { by: 1 })).rejects.toThrow(
+      /Primitive "tallyObjects" declares a `many` form, which takes only number or string arguments.*object argument/,
+    );
+    expect(scripts).toBe(0);
+  });
+
   it('fails every call of a group once when the connection is gone (nothing sent twice)', async () => {
     const client = backend.client as Redis;
     await window('coalesce:gone', 100);
