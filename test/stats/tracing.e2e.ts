@@ -4,6 +4,7 @@
  * attributes — on providers and controllers, mem:// and Redis db 8. A real SDK records the spans (in-memory exporter,
  * AsyncLocalStorage context manager). Keys never reach a span. Class names and keys start with "Otel".
  */
+import { jest } from '@jest/globals';
 import { Controller, Get, Injectable, Param, type INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { context, trace } from '@opentelemetry/api';
@@ -187,6 +188,39 @@ describe('OpenTelemetry tracing', () => {
         expect(span.events).toHaveLength(0);
       } finally {
         await cache.close();
+      }
+    });
+  });
+
+  describe('before an SDK starts', () => {
+    it('asks nothing of the API while no context manager is registered, and traces once one is', async () => {
+      // As in an application that has @opentelemetry/api (a dependency of a dependency) and starts no SDK, or
+      // starts it after Nest bootstrapped.
+      context.disable();
+      let registered = false;
+      const moduleRef = await Test.createTestingModule({
+        imports: [CashewsModule.forRoot('mem://')],
+        providers: [OtelCatalogue],
+      }).compile();
+      const app = await moduleRef.init();
+      const asked = jest.spyOn(trace, 'getActiveSpan');
+      try {
+        const svc = app.get(OtelCatalogue);
+        await expect(svc.item(7)).resolves.toEqual({ id: 7 });
+        await expect(svc.item(7)).resolves.toEqual({ id: 7 });
+        expect(asked).not.toHaveBeenCalled();
+
+        registered = context.setGlobalContextManager(contextManager.enable());
+        expect(registered).toBe(true);
+        exporter.reset();
+        const hit = await inSpan('registered-later', () => svc.item(7));
+        expect(events(hit)).toEqual(['cashews.hit']);
+        expect(asked).toHaveBeenCalled();
+      } finally {
+        asked.mockRestore();
+        // The suites after this one run with the context manager beforeAll registered.
+        if (!registered) context.setGlobalContextManager(contextManager.enable());
+        await app.close();
       }
     });
   });
