@@ -1,5 +1,5 @@
 /**
- * Issue #15, Redis throughput: on a single server, `GET`s issued in the same tick leave as one `MGET` (one ioredis
+ * Issue #15, Redis throughput: on a single server, `GET`s issued in the same turn of the event loop leave as one `MGET` (one ioredis
  * command for the batch instead of one per key), a lone read is still a `GET`, and a write issued after reads in the
  * same tick still reaches the server after them. Database 11 of the worker's Redis (flushed after the file).
  */
@@ -81,6 +81,24 @@ describeRedis('Redis reads batched into MGET', () => {
     expect(sent).toEqual(['mget']);
   });
 
+  it('sends the reads of one event-loop turn as one MGET, even when separate callbacks issue them (HTTP requests)', async () => {
+    await backend.set('batch:turn:a', 'a');
+    await backend.set('batch:turn:b', 'b');
+    sent.length = 0;
+    // Two callbacks of one turn, as two requests read in one poll of the sockets: each reads once.
+    const reads = await new Promise<Array<Promise<unknown>>>((resolve) => {
+      const issued: Array<Promise<unknown>> = [];
+      setImmediate(() => issued.push(backend.get('batch:turn:a')));
+      setImmediate(() => {
+        issued.push(backend.get('batch:turn:b'));
+        resolve(issued);
+      });
+    });
+    expect(await Promise.all(reads)).toEqual(['a', 'b']);
+    expect(sent).toEqual(['mget']);
+    expect(mgets).toEqual([2]);
+  });
+
   it('sends a lone read as GET', async () => {
     await backend.set('batch:lone', 'x');
     sent.length = 0;
@@ -137,13 +155,16 @@ describeRedis('Redis reads batched into MGET', () => {
     expect(await backend.get('batch:commit')).toBe('2');
   });
 
-  it('writes a batch at the end of its tick, not at the next auto-pipeline turn, when no write is queued', async () => {
+  it("writes a batch in its turn's setImmediate phase, after the callbacks of the turn, when no write is queued", async () => {
     await backend.set('batch:now', 'x');
     const client = backend.client as Redis;
     const read = backend.get('batch:now');
-    // The batch leaves in a nextTick queued by the read: after this one, it is on the socket awaiting its reply
-    // (through ioredis's auto-pipeline it would wait for a setImmediate).
+    // Not yet at the end of this tick: a read issued by another callback of the turn still joins it.
     await new Promise((resolve) => process.nextTick(resolve));
+    expect(client.commandQueue.length).toBe(0);
+    // The batch leaves in a setImmediate queued by the read, before this one: then it is on the socket awaiting its
+    // reply.
+    await new Promise((resolve) => setImmediate(resolve));
     expect(client.commandQueue.length).toBe(1);
     expect(await read).toBe('x');
   });
@@ -154,8 +175,8 @@ describeRedis('Redis reads batched into MGET', () => {
     sent.length = 0;
     const read = backend.get('batch:ttl');
     const left = backend.getExpire('batch:ttl');
-    // Both leave in the nextTick the read queued: a detected hit's value and TTL cost one write, two small commands.
-    await new Promise((resolve) => process.nextTick(resolve));
+    // Both leave in the setImmediate the read queued: a detected hit's value and TTL cost one write, two small commands.
+    await new Promise((resolve) => setImmediate(resolve));
     expect(client.commandQueue.length).toBe(2);
     expect(await read).toBe('x');
     expect(await left).toBeGreaterThan(59_000);
