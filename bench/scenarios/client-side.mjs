@@ -4,6 +4,7 @@ import { execFile } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { setImmediate } from 'node:timers';
 import { fileURLToPath } from 'node:url';
+import { LRUCache } from 'lru-cache';
 
 export const name = 'client-side';
 export const description = 'redis://?client_side=1: local hit vs Redis hit; cross-process invalidation latency';
@@ -85,6 +86,10 @@ export async function run(ctx) {
     for (const key of keys) await local.get(key); // fill the local layer
     if (local.backend.localSize !== keys.length) throw new Error(`local layer holds ${local.backend.localSize} keys`);
 
+    // The ceiling of any promise-returning local read at these callers: the same keys in a bare lru-cache, awaited.
+    const bare = new LRUCache({ max: keys.length });
+    for (const key of keys) bare.set(key, VALUE);
+
     const compared = await ctx.compare({
       anchor: 'redis hit',
       contenders: [
@@ -100,7 +105,14 @@ export async function run(ctx) {
           quantum: CONCURRENCY,
           batch: (n) => concurrently(n, keys, (key) => local.get(key), 'client-side hit'),
         },
+        {
+          name: 'await lru.get()',
+          note: 'the same callers awaiting a bare lru-cache: the ceiling of any promise-returning local read (informational)',
+          quantum: CONCURRENCY,
+          batch: (n) => concurrently(n, keys, (key) => bare.get(key), 'await lru.get()'),
+        },
       ],
+      pairs: [['client-side hit', 'await lru.get()']],
       targets: [{ contender: 'client-side hit', min: 20, label: '>= 20x a Redis hit' }],
     });
 

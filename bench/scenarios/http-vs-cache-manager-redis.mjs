@@ -17,6 +17,8 @@ export async function run(ctx) {
   const prefix = `${namespace}-ours`;
   const cacheManager = await startApp('cache-manager-redis', url, { BENCH_KEYV_NAMESPACE: namespace });
   const cashews = await startApp('cashews', url, { BENCH_KEY_PREFIX: prefix });
+  // The ceiling of any cached route: a handler answering a constant, in an app without any cache.
+  const plain = await startApp('plain');
   try {
     // Both entries exist before the first measured request (the warm-up round reads them as hits).
     await load(`${cacheManager.base}/p/cached`, 2);
@@ -32,12 +34,18 @@ export async function run(ctx) {
       contenders: [
         { name: '@nestjs/cache-manager hit (Redis)', url: `${cacheManager.base}/p/cached` },
         { name: 'nestjs-cashews hit (Redis)', url: `${cashews.base}/p/cached` },
+        {
+          name: 'constant handler, no cache',
+          url: `${plain.base}/p/const`,
+          note: 'no Redis read at all: the ceiling of any cached route (informational)',
+        },
       ],
       targets: [{ contender: 'nestjs-cashews hit (Redis)', min: 1.15, label: '>= 1.15x cache-manager' }],
+      pairs: [['nestjs-cashews hit (Redis)', 'constant handler, no cache']],
     });
   } finally {
     closeClients();
-    await Promise.all([cacheManager.stop(), cashews.stop()]);
+    await Promise.all([cacheManager.stop(), cashews.stop(), plain.stop()]);
     await deleteRedisKeysMatching(raw, `${prefix}:*`);
     await deleteRedisKeysMatching(raw, `${namespace}::*`);
     await raw.quit().catch(() => raw.disconnect());
