@@ -152,7 +152,7 @@ say "installed"
 
 for project in "${projects[@]}"; do
   cd "$work/$project"
-  versions="$(node -p "['@nestjs/core', 'jest', 'ts-jest', 'typescript'].map((p) => p + ' ' + require('./node_modules/' + p + '/package.json').version).join(', ')")"
+  versions="$(node -p "['@nestjs/core', 'jest', 'ts-jest', 'typescript', 'ioredis'].map((p) => p + ' ' + require('./node_modules/' + p + '/package.json').version).join(', ')")"
   say "$project: $versions"
   npm run --silent build
   node "$compat/boot-check.mjs" dist/main.js
