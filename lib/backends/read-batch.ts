@@ -1,6 +1,5 @@
 import type { Redis } from 'ioredis';
-// Node's own, not the global a test's fake timers replace: a batch waits for the event loop, not for a fake clock.
-import { setImmediate } from 'node:timers';
+import * as timers from 'node:timers';
 import type { RawReader } from './raw-reader.js';
 import { ReadCommand, type ReadCommandName } from './read-command.js';
 
@@ -8,6 +7,14 @@ import { ReadCommand, type ReadCommandName } from './read-command.js';
 interface AutoPipelines {
   _autoPipelines?: { size: number };
 }
+
+/**
+ * Node's `setImmediate`, taken once when this module loads: a batch waits for the event loop, never for a test's fake
+ * clock. Read at each call instead, fake timers installed later could hold every Redis read: Jest's and
+ * `@sinonjs/fake-timers` replace the global, and `node:test`'s `mock.timers.enable()` replaces `node:timers`'
+ * export too, which the CommonJS build looked up at each call (`(0, node_timers_1.setImmediate)(…)`).
+ */
+const schedule: typeof setImmediate = timers.setImmediate;
 
 /** A burst of reads this large (or larger) leaves in two batches when nothing is in flight (see {@link ReadBatch}). */
 const SPLIT_FROM = 32;
@@ -30,14 +37,15 @@ interface Corkable {
  * the batch then joins the queue. A pipeline already executing needs no wait: on one server ioredis writes a
  * pipeline's commands as it executes it, so they are on the socket before anything written later.
  *
- * Order: a batch leaves in the turn's `setImmediate` phase, after every callback of the turn (each request an HTTP
+ * Order: a batch leaves in the turn's `setImmediate` phase, after the turn's I/O callbacks (each request an HTTP
  * server read from its sockets in the turn, each reply that woke callers) and the microtasks they ran, unless
  * {@link flush} sends it earlier; the backend flushes it before every write, so a read issued before a write still
  * reaches the server before it. Sent at the end of each tick instead (`process.nextTick`), the reads of a server
  * answering cached requests left one `GET` per request, a socket write each: about 25 µs of CPU per request in a
  * profile of such a server on this machine, more than the rest of the library's share of a request, where node-redis
  * (which waits for `setImmediate` too) wrote the reads of a turn at once. Reads may pass each other, which no reader
- * can observe. A failed `MGET` fails every read of its batch
+ * can observe. A read issued from the `setImmediate` phase itself, or from a later phase of the turn (a `close`
+ * callback), leaves in the next turn's, a turn later. A failed `MGET` fails every read of its batch
  * (each then a miss in safe mode): reads are never sent again.
  *
  * Two batches in flight: a burst of reads that finds nothing in flight leaves as two `MGET`s, the first as soon as it
@@ -79,7 +87,7 @@ export class ReadBatch {
   /** Reads `key` in the current batch; the read settles with what `reader` makes of the reply (see RawReader). */
   read<T>(key: string, reader: RawReader<T>): Promise<T> {
     if (this.keys.length === 0) {
-      if (this.expireKeys.length === 0) setImmediate(this.flush);
+      if (this.expireKeys.length === 0) schedule(this.flush);
       // Halves of at least SPLIT_FROM / 2 reads: a smaller burst gains less from the overlap than a command costs.
       // Never above `max`: after replies that arrived together (or a long run that never emptied) the burst can be
       // far larger than one batch may be.
@@ -101,7 +109,7 @@ export class ReadBatch {
 
   /** The remaining TTL of `key` in ms (as `PTTL`: -2 missing, -1 no expiry), sent with the current batch. */
   expire(key: string): Promise<number> {
-    if (this.keys.length === 0 && this.expireKeys.length === 0) setImmediate(this.flush);
+    if (this.keys.length === 0 && this.expireKeys.length === 0) schedule(this.flush);
     this.expireKeys.push(key);
     const left = new Promise<number>(this.enqueueExpire);
     if (this.expireKeys.length >= this.max) this.flush();

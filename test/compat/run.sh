@@ -170,6 +170,13 @@ for project in nest11-jest29 nest12-esm; do
   done
 done
 
+for project in nest11-jest29 nest12-esm; do
+  cp "$compat/fake-timers.mjs" "$work/$project/"
+  for format in require import; do
+    say "$project: $(cd "$work/$project" && node --no-warnings=ExperimentalWarning fake-timers.mjs "$format")"
+  done
+done
+
 # Type-checks the consumer fixtures with PROJECT's packages (and module type) under MODULE/RESOLUTION.
 typecheck() {
   local project="$1" module="$2" resolution="$3" dir="$work/types-$1-$2"
