@@ -74,14 +74,18 @@ export function readsApi1Registry(api: TraceApiLike): boolean {
   const global = globalThis as unknown as GlobalRegistry;
   const before = Object.getOwnPropertyDescriptor(global, API_1_REGISTRY);
   let read = false;
-  if (before === undefined || before.configurable) {
-    Object.defineProperty(global, API_1_REGISTRY, {
+  // Reflect.defineProperty answers false where Object.defineProperty throws: a global object that takes no new
+  // property (Object.preventExtensions, as hardened environments leave it) is a slot that cannot be watched.
+  const watching =
+    (before === undefined || before.configurable === true) &&
+    Reflect.defineProperty(global, API_1_REGISTRY, {
       configurable: true,
       get: () => {
         read = true;
         return before?.get ? (before.get.call(global) as unknown) : before?.value;
       },
     });
+  if (watching) {
     try {
       api.trace.getActiveSpan();
     } catch {

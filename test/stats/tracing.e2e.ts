@@ -5,6 +5,8 @@
  * AsyncLocalStorage context manager). Keys never reach a span. Class names and keys start with "Otel".
  */
 import { jest } from '@jest/globals';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
 import { Controller, Get, Injectable, Param, type INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { context, trace } from '@opentelemetry/api';
@@ -223,6 +225,25 @@ describe('OpenTelemetry tracing', () => {
         await app.close();
       }
     });
+  });
+
+  describe('a global object that takes no new property', () => {
+    it('createCache with tracing=auto still serves: the API is asked instead of watched', async () => {
+      // A realm of its own (test/fixtures/sealed-global.ts under tsx): preventExtensions cannot be undone here.
+      const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>(
+        (resolve) => {
+          const child = execFile(
+            process.execPath,
+            ['--import', 'tsx', join(process.cwd(), 'test', 'fixtures', 'sealed-global.ts')],
+            { cwd: process.cwd(), env: { ...process.env, NODE_OPTIONS: '' }, timeout: 30_000, killSignal: 'SIGKILL' },
+            (_error, out, err) => resolve({ code: child.exitCode, stdout: out, stderr: err }),
+          );
+        },
+      );
+      expect({ code, stderr: code === 0 ? '' : stderr.slice(0, 2000) }).toEqual({ code: 0, stderr: '' });
+      const line = stdout.split('\n').find((l) => l.startsWith('@@RESULT '));
+      expect(JSON.parse(line!.slice('@@RESULT '.length))).toEqual({ value: 'kept' });
+    }, 40_000);
   });
 
   describe('the tracing option', () => {
