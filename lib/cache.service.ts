@@ -1,6 +1,7 @@
 import type { OnApplicationShutdown } from '@nestjs/common';
 import type { Backend } from './backends/backend.interface.js';
 import type { ResolvedCacheConfig } from './config/cache-options.js';
+import { checkCommandOptions, COMMAND_OPTIONS } from './config/command-options.js';
 import { CacheDetect, type CacheHit } from './detect/cache-detect.js';
 import { parsePositiveDuration, type Duration } from './duration.js';
 import { CacheEngine, PENDING } from './engine/cache-engine.js';
@@ -165,6 +166,11 @@ export class CacheService implements OnApplicationShutdown {
    * }, { mode: 'locked', timeout: '2s' });
    */
   transaction<T>(fn: (tx: Transaction) => T | Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    try {
+      checkCommandOptions('transaction()', options, COMMAND_OPTIONS.transaction);
+    } catch (error) {
+      return Promise.reject(error as Error); // as every other refusal of a command: a rejection, not a throw
+    }
     return this.#engine.transaction(fn, options);
   }
 
@@ -204,6 +210,7 @@ export class CacheService implements OnApplicationShutdown {
    * @throws CacheValueError when the value cannot be stored (function, symbol, cycle).
    */
   async set(key: string, value: unknown, options: SetOptions = {}): Promise<boolean> {
+    checkCommandOptions('set()', options, COMMAND_OPTIONS.set);
     return this.#engine.set(key, value, options);
   }
 
@@ -214,6 +221,7 @@ export class CacheService implements OnApplicationShutdown {
   ): Promise<void> {
     const list =
       Symbol.iterator in entries ? [...(entries as Iterable<readonly [string, unknown]>)] : Object.entries(entries);
+    checkCommandOptions('setMany()', options, COMMAND_OPTIONS.setMany);
     return this.#engine.setMany(list, options);
   }
 
@@ -227,6 +235,7 @@ export class CacheService implements OnApplicationShutdown {
     valueOrFactory: T | (() => T | Promise<T>),
     options: { ttl?: StoreTtl } = {},
   ): Promise<T> {
+    checkCommandOptions('getOrSet()', options, COMMAND_OPTIONS.getOrSet);
     return this.#engine.getOrSet(key, valueOrFactory, options);
   }
 
@@ -236,6 +245,7 @@ export class CacheService implements OnApplicationShutdown {
    * @throws CacheValueError when the stored value is not an integer (it is left unchanged), or `by` is not one.
    */
   async incr(key: string, by = 1, options: { ttl?: Duration } = {}): Promise<number> {
+    checkCommandOptions('incr()', options, COMMAND_OPTIONS.incr);
     return this.#engine.incr(key, by, options);
   }
 
@@ -334,6 +344,7 @@ export class CacheService implements OnApplicationShutdown {
    * as the lock is released, `true` if it is still held when `wait` has elapsed.
    */
   async isLocked(key: string, options: { wait?: Duration; step?: Duration } = {}): Promise<boolean> {
+    checkCommandOptions('isLocked()', options, COMMAND_OPTIONS.isLocked);
     return this.#engine.isLocked(key, options);
   }
 
@@ -344,6 +355,7 @@ export class CacheService implements OnApplicationShutdown {
    * @example await cache.lock('reindex', '30s', () => this.reindex(), { wait: false });
    */
   async lock<T>(key: string, ttl: Duration, fn: () => T | Promise<T>, options: LockOptions = {}): Promise<T> {
+    checkCommandOptions('lock()', options, COMMAND_OPTIONS.lock);
     return this.#engine.lock(key, ttl, fn, options);
   }
 
@@ -372,6 +384,7 @@ export class CacheService implements OnApplicationShutdown {
    * ```
    */
   async getBits(key: string, indexes: readonly number[], options: { size?: number } = {}): Promise<number[]> {
+    checkCommandOptions('getBits()', options, COMMAND_OPTIONS.getBits);
     return this.#engine.getBits(key, indexes, options);
   }
 
@@ -395,6 +408,7 @@ export class CacheService implements OnApplicationShutdown {
     indexes: readonly number[],
     options: { size?: number; by?: number; ttl?: Duration } = {},
   ): Promise<number[]> {
+    checkCommandOptions('incrBits()', options, COMMAND_OPTIONS.incrBits);
     return this.#engine.incrBits(key, indexes, options);
   }
 
@@ -419,6 +433,7 @@ export class CacheService implements OnApplicationShutdown {
    * ```
    */
   async sliceIncr(key: string, start: number, end: number, options: { max: number; ttl?: Duration }): Promise<number> {
+    checkCommandOptions('sliceIncr()', options, COMMAND_OPTIONS.sliceIncr);
     return this.#engine.sliceIncr(key, start, end, options);
   }
 
@@ -433,6 +448,7 @@ export class CacheService implements OnApplicationShutdown {
    * ```
    */
   async setAdd(key: string, members: readonly string[], options: { ttl?: Duration } = {}): Promise<number> {
+    checkCommandOptions('setAdd()', options, COMMAND_OPTIONS.setAdd);
     return this.#engine.setAdd(key, members, options);
   }
 
@@ -518,6 +534,7 @@ export class CacheService implements OnApplicationShutdown {
    * ```
    */
   async setRaw(key: string, raw: string, options: { ttl?: StoreTtl } = {}): Promise<boolean> {
+    checkCommandOptions('setRaw()', options, COMMAND_OPTIONS.setRaw);
     return this.#engine.setRaw(key, raw, options);
   }
 

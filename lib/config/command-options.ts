@@ -1,0 +1,51 @@
+import { CashewsConfigError } from '../errors.js';
+
+/**
+ * Checks the options object a `CacheService` command takes. Without it two mistakes pass silently and store entries
+ * that never expire: a TTL where the options go (`set(key, value, 60_000)`, as cache-manager's `set` and `wrap` take
+ * it) and a misspelt name (`{ tll: '1m' }`). Both now fail at the call, naming the command and the accepted names.
+ * A `for…in` over the few names an object holds: on the hit path of `getOrSet` this costs next to nothing.
+ */
+export function checkCommandOptions(command: string, options: unknown, accepted: readonly string[]): void {
+  if (options === undefined) return; // what the command does without options (a default, or its own error)
+  if (typeof options === 'object' && options !== null && !Array.isArray(options)) {
+    for (const name in options) {
+      if (!accepted.includes(name)) {
+        throw new CashewsConfigError(`${command}: unknown option "${name}". Accepted: ${accepted.join(', ')}.`);
+      }
+    }
+    return;
+  }
+  const ttlHint =
+    accepted.includes('ttl') && (typeof options === 'number' || typeof options === 'string')
+      ? ` A TTL goes in the options: { ttl: ${JSON.stringify(options)} } (cache-manager's positional TTL is served` +
+        ` by the CacheManager provider, forRoot(url, { cacheManagerCompat: true })).`
+      : '';
+  throw new CashewsConfigError(
+    `${command}: the options must be an object with any of ${accepted.join(', ')}; got ${describe(options)}.${ttlHint}`,
+  );
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string') return `the string ${JSON.stringify(value)}`;
+  if (typeof value === 'number' || typeof value === 'boolean') return `the ${typeof value} ${value}`;
+  return `a ${typeof value}`;
+}
+
+/** The option names of each command that takes an options object. */
+export const COMMAND_OPTIONS = {
+  set: ['ttl', 'exist', 'tags'],
+  setMany: ['ttl'],
+  getOrSet: ['ttl'],
+  incr: ['ttl'],
+  isLocked: ['wait', 'step'],
+  lock: ['wait', 'step'],
+  getBits: ['size'],
+  incrBits: ['size', 'by', 'ttl'],
+  sliceIncr: ['max', 'ttl'],
+  setAdd: ['ttl'],
+  setRaw: ['ttl'],
+  transaction: ['mode', 'timeout', 'lockTtl'],
+} as const satisfies Record<string, readonly string[]>;
