@@ -290,19 +290,53 @@ function run(
   if (typeof key !== 'string') return withoutKey(layer, invocation, hooks, key, nextOf(next), outer);
   const fromRead = layer.definition.fromRead;
   if (fromRead !== undefined && detect === undefined && cache.readNow !== undefined) {
-    // A hit known without waiting (memory, a client-side entry) that nothing but the statistics listen for: answered
-    // here, without the call object and the strategy's report (the same counts: a call and a hit).
+    // A hit that nothing but the statistics listen for: answered here, without the call object and the strategy's
+    // report (the same counts: a call and a hit). Known without waiting (memory, a client-side entry): at once.
     const now = cache.readNow(key);
-    if (now !== PENDING && servedAsStored(now)) {
-      if (outer) outer.served = true;
-      stats.onHit();
-      return Promise.resolve(now);
-    }
+    if (now === PENDING) return readThenAnswer(layer, key, options, stats, cache, invocation, hooks, next, outer);
+    if (servedAsStored(now)) return Promise.resolve(answerHit(stats, outer, now));
     const call = new LayerCall(layer, invocation, key, options, stats, cache, hooks, outer, detect);
     return fromRead(call, options, cache, runBelow(call, stats, nextOf(next), outer), now);
   }
   const call = new LayerCall(layer, invocation, key, options, stats, cache, hooks, outer, detect);
   return layer.run(call, options, cache, runBelow(call, stats, nextOf(next), outer));
+}
+
+/** A hit {@link run} answers itself: the run it belongs to is served, the statistics count it. */
+function answerHit(stats: LayerObserver, outer: RunReport | undefined, value: unknown): unknown {
+  if (outer) outer.served = true;
+  stats.onHit();
+  return value;
+}
+
+/**
+ * {@link run}'s fast path for a read that has to wait (Redis): the hit is answered in the read's own continuation,
+ * and only a miss (or a stored error or stream) makes the call object and hands the read to the strategy, so nothing
+ * is read twice. A read that throws before it returns its promise fails the call, as in the strategy's own read.
+ */
+function readThenAnswer(
+  layer: Layer,
+  key: string,
+  options: unknown,
+  stats: LayerObserver,
+  cache: StrategyCache & { getExpire(key: string): Promise<number> },
+  invocation: Invocation,
+  hooks: ExecutorHooks,
+  next: Next | MethodCall,
+  outer: RunReport | undefined,
+): Promise<unknown> {
+  let read: Promise<unknown>;
+  try {
+    read = cache.read(key);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return read.then((value) => {
+    if (servedAsStored(value)) return answerHit(stats, outer, value);
+    const call = new LayerCall(layer, invocation, key, options, stats, cache, hooks, outer, undefined);
+    const fromRead = layer.definition.fromRead as NonNullable<Layer['definition']['fromRead']>;
+    return fromRead(call, options, cache, runBelow(call, stats, nextOf(next), outer), value);
+  });
 }
 
 /** What a layer's strategy calls to run what is below it: measured, and linked to the run this call belongs to. */

@@ -6,6 +6,7 @@
 import './adaptive.e2e.js';
 import './adaptive-fleet.e2e.js';
 import './bloom.e2e.js';
+import './cache-read-path.e2e.js';
 import './cached-errors.e2e.js';
 import './detect.e2e.js';
 import './locked.e2e.js';
