@@ -2,11 +2,13 @@ import type { OnApplicationShutdown } from '@nestjs/common';
 import type { Backend } from './backends/backend.interface.js';
 import type { ResolvedCacheConfig } from './config/cache-options.js';
 import { checkCommandOptions, COMMAND_OPTIONS } from './config/command-options.js';
+import { describeArgument } from './config/describe-argument.js';
 import { CacheDetect, type CacheHit } from './detect/cache-detect.js';
 import { parsePositiveDuration, type Duration } from './duration.js';
 import { CacheEngine, PENDING } from './engine/cache-engine.js';
 import { attachEngine } from './engine/engine-of.js';
-import { CashewsConfigError } from './errors.js';
+import { assertKeyType } from './keys/protected-keys.js';
+import { CacheValueError, CashewsConfigError } from './errors.js';
 import { MISS } from './miss.js';
 import type { CommandHook } from './pipeline/command-hook.js';
 import type { SwitchCommand } from './pipeline/runtime-switch.js';
@@ -219,8 +221,7 @@ export class CacheService implements OnApplicationShutdown {
     entries: Iterable<readonly [string, unknown]> | Record<string, unknown>,
     options: { ttl?: StoreTtl } = {},
   ): Promise<void> {
-    const list =
-      Symbol.iterator in entries ? [...(entries as Iterable<readonly [string, unknown]>)] : Object.entries(entries);
+    const list = entryList(entries);
     checkCommandOptions('setMany()', options, COMMAND_OPTIONS.setMany);
     return this.#engine.setMany(list, options);
   }
@@ -328,6 +329,7 @@ export class CacheService implements OnApplicationShutdown {
    * cache keys, so no `deleteMatch`, `@Invalidate` pattern or tag can release a held lock.
    */
   async setLock(key: string, token: string, ttl: Duration): Promise<boolean> {
+    assertKeyType(key, 'setLock');
     return (await this.#engine.tryLock(key, token, parsePositiveDuration(ttl, 'ttl'))) === 'acquired';
   }
 
@@ -336,6 +338,7 @@ export class CacheService implements OnApplicationShutdown {
    * background (for at most a minute) once it answers again, so the lock does not stay held until its TTL.
    */
   async unlock(key: string, token: string): Promise<boolean> {
+    assertKeyType(key, 'unlock');
     return this.#engine.unlock(key, token);
   }
 
@@ -344,6 +347,7 @@ export class CacheService implements OnApplicationShutdown {
    * as the lock is released, `true` if it is still held when `wait` has elapsed.
    */
   async isLocked(key: string, options: { wait?: Duration; step?: Duration } = {}): Promise<boolean> {
+    assertKeyType(key, 'isLocked');
     checkCommandOptions('isLocked()', options, COMMAND_OPTIONS.isLocked);
     return this.#engine.isLocked(key, options);
   }
@@ -355,6 +359,7 @@ export class CacheService implements OnApplicationShutdown {
    * @example await cache.lock('reindex', '30s', () => this.reindex(), { wait: false });
    */
   async lock<T>(key: string, ttl: Duration, fn: () => T | Promise<T>, options: LockOptions = {}): Promise<T> {
+    assertKeyType(key, 'lock');
     checkCommandOptions('lock()', options, COMMAND_OPTIONS.lock);
     return this.#engine.lock(key, ttl, fn, options);
   }
@@ -569,4 +574,28 @@ export class CacheService implements OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     await this.close();
   }
+}
+
+const ENTRIES_FORMS = 'an array of [key, value] pairs, a Map, or an object of keys and values';
+
+/**
+ * `setMany`'s entries as pairs. Refused: anything but an object (a string is iterable, and its characters would be
+ * read as one-character pairs), and an entry of an iterable that is not a pair (`['ab']` would store `b` under `a`).
+ */
+function entryList(entries: unknown): Array<readonly [string, unknown]> {
+  if (typeof entries !== 'object' || entries === null) {
+    throw new CacheValueError(`setMany(): entries must be ${ENTRIES_FORMS} (got ${describeArgument(entries)}).`);
+  }
+  if (!(Symbol.iterator in entries)) return Object.entries(entries);
+  const list = [...(entries as Iterable<unknown>)];
+  for (const entry of list) {
+    if (!Array.isArray(entry) || entry.length !== 2) {
+      throw new CacheValueError(
+        `setMany(): each entry must be a [key, value] pair (got ${describeArgument(entry)}${
+          Array.isArray(entry) ? ` of ${entry.length}` : ''
+        }); entries may be ${ENTRIES_FORMS}.`,
+      );
+    }
+  }
+  return list as Array<readonly [string, unknown]>;
 }

@@ -11,6 +11,7 @@ import './keys/undefined-placeholder.e2e.js';
 import './codec/hostile-values.e2e.js';
 import './codec/json-and-compression.e2e.js';
 import './commands/data-commands.e2e.js';
+import './commands/command-arguments.e2e.js';
 import './commands/command-options.e2e.js';
 import './commands/keys-count.e2e.js';
 import './commands/raw-values.e2e.js';

@@ -1,3 +1,4 @@
+import { describeArgument } from './describe-argument.js';
 import { CashewsConfigError } from '../errors.js';
 
 /**
@@ -33,16 +34,8 @@ function refuse(command: string, options: unknown, accepted: readonly string[]):
         ` by the CacheManager provider, forRoot(url, { cacheManagerCompat: true })).`
       : '';
   throw new CashewsConfigError(
-    `${command}: the options must be an object with any of ${accepted.join(', ')}; got ${describe(options)}.${ttlHint}`,
+    `${command}: the options must be an object with any of ${accepted.join(', ')}; got ${describeArgument(options)}.${ttlHint}`,
   );
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return `the string ${JSON.stringify(value)}`;
-  if (typeof value === 'number' || typeof value === 'boolean') return `the ${typeof value} ${value}`;
-  return `a ${typeof value}`;
 }
 
 /** The option names of each command that takes an options object. */

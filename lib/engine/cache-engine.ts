@@ -12,7 +12,15 @@ import { JsonCodec } from '../codec/json-codec.js';
 import type { ResolvedCacheConfig } from '../config/cache-options.js';
 import { parseDuration, parsePositiveDuration, type Duration } from '../duration.js';
 import { CacheBackendError, CacheValueError, CashewsConfigError, CashewsError, LockedError } from '../errors.js';
-import { assertCacheKey, isProtectedKey, protectedKey, reservedKeyError } from '../keys/protected-keys.js';
+import {
+  assertCacheKey,
+  assertCacheKeys,
+  assertKeyType,
+  isProtectedKey,
+  keyTypeError,
+  protectedKey,
+  reservedKeyError,
+} from '../keys/protected-keys.js';
 import { BurstLogger } from '../logging/burst-logger.js';
 import { LostLocks } from '../lost-locks.js';
 import { MISS, PENDING } from '../miss.js';
@@ -62,6 +70,7 @@ import { observeBoth, type ExecutionObserver } from '../strategies/observer.js';
 import type { BackendStats } from '../stats/types.js';
 import type { ReadExpiry, StrategyCache } from '../strategies/strategy.js';
 import { checkTags } from '../tags/tag-keys.js';
+import { describeArgument } from '../config/describe-argument.js';
 
 /** {@link CacheEngine.readNow}'s answer when the value cannot be known without waiting. */
 export { PENDING };
@@ -101,6 +110,8 @@ export class CacheEngine implements StrategyCache {
   private readonly failures: BurstLogger;
   /** Runs in flight per key, with when they started (`shareFor`). */
   private readonly inflight = new Map<string, { promise: Promise<unknown>; started: number }>();
+  /** The last `getOrSet` TTL found valid: a caller passes the same one each time, and a hit then parses nothing. */
+  private checkedTtl?: StoreTtl;
   /** Reads may be answered in process: `storage.getSync` (memory with the clone codec) or `storage.readLocal`. */
   private readonly sync: boolean;
   private readonly local: boolean;
@@ -163,6 +174,7 @@ export class CacheEngine implements StrategyCache {
    * command of its own, which the hooks see.
    */
   read(key: string, expiry?: ReadExpiry): Promise<unknown> {
+    if (typeof key !== 'string') return Promise.reject(keyTypeError(key, 'get'));
     if (isProtectedKey(key)) return Promise.reject(reservedKeyError(key, 'get'));
     if (this.pipeline.engaged()) return this.pipeline.dispatch({ command: 'get', args: [key] }, this.terminal);
     if (expiry?.noteExpire && !this.storage.getExpireSync && expiry.wantsExpire) return this.readExpiring(key, expiry);
@@ -227,7 +239,8 @@ export class CacheEngine implements StrategyCache {
    */
   readNow(key: string): unknown {
     if (!this.sync && !this.local) return PENDING;
-    if (this.pipeline.engaged() || isProtectedKey(key)) return PENDING;
+    // Anything but a plain string key is left to read(), which refuses it with the reason.
+    if (this.pipeline.engaged() || typeof key !== 'string' || isProtectedKey(key)) return PENDING;
     return this.readInProcess(key);
   }
 
@@ -273,7 +286,7 @@ export class CacheEngine implements StrategyCache {
   }
 
   getMany(keys: readonly string[]): Promise<unknown[]> {
-    for (const key of keys) assertCacheKey(key, 'getMany');
+    assertCacheKeys(keys, 'getMany');
     return this.command('getMany', [keys]);
   }
 
@@ -306,6 +319,7 @@ export class CacheEngine implements StrategyCache {
   ): Promise<boolean> {
     try {
       assertCacheKey(key, 'set');
+      checkSetOptions(key, options);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -340,7 +354,7 @@ export class CacheEngine implements StrategyCache {
   }
 
   deleteMany(keys: readonly string[]): Promise<number> {
-    for (const key of keys) assertCacheKey(key, 'deleteMany');
+    assertCacheKeys(keys, 'deleteMany');
     return this.command('deleteMany', [keys]);
   }
 
@@ -385,6 +399,12 @@ export class CacheEngine implements StrategyCache {
     valueOrFactory: T | (() => T | Promise<T>),
     options: { ttl?: StoreTtl } = {},
   ): Promise<T> {
+    assertKeyType(key, 'getOrSet');
+    // Checked on a hit too: a TTL that is not a duration would otherwise pass until the first miss.
+    if (options.ttl !== this.checkedTtl) {
+      storeTtl(options.ttl, this.config.ttl);
+      this.checkedTtl = options.ttl;
+    }
     const stored = await this.read(key);
     if (stored !== MISS) return stored as T;
     return this.singleFlight(key, async () => {
@@ -876,6 +896,18 @@ function codecFor(backend: Backend, config: ResolvedCacheConfig): Codec {
 
 function ttlOf(ttl: Duration | undefined): number | undefined {
   return ttl === undefined ? undefined : parsePositiveDuration(ttl, 'ttl');
+}
+
+/** `set`'s options beyond their names (checked by CacheService): `exist` and `tags`, before any hook or backend. */
+function checkSetOptions(key: string, options: { exist?: unknown; tags?: readonly string[] }): void {
+  const exist = options.exist;
+  if (exist !== undefined && typeof exist !== 'boolean') {
+    throw new CashewsConfigError(
+      `set(): "exist" must be true (only replace a stored key) or false (only store a new key); got ` +
+        `${describeArgument(exist)}.`,
+    );
+  }
+  if (options.tags !== undefined) checkTags(options.tags, `set("${key}")`);
 }
 
 /** The TTL in ms of a stored value (`undefined`: no expiry); see `StoreTtl`. */

@@ -1,3 +1,4 @@
+import { describeArgument } from '../config/describe-argument.js';
 import { CacheKeyError } from '../errors.js';
 
 /**
@@ -36,9 +37,36 @@ export function scanSkipsProtected(pattern: string): boolean {
   return !isProtectedKey(pattern);
 }
 
-/** Refuses a cache key or pattern that would reach protection state (`where` names the command). */
+/** Refuses a cache key or pattern that is not a string or would reach protection state (`where` names the command). */
 export function assertCacheKey(key: string, where: string): void {
+  if (typeof key !== 'string') throw keyTypeError(key, where);
   if (isProtectedKey(key)) throw reservedKeyError(key, where);
+}
+
+/**
+ * Refuses a key that is not a string (JavaScript callers, or TypeScript behind an `any`): it would otherwise fail deep
+ * in the library with a `TypeError`, or be turned into a string that another key already is (`5` and `'5'`).
+ */
+export function assertKeyType(key: unknown, where: string): void {
+  if (typeof key !== 'string') throw keyTypeError(key, where);
+}
+
+/** The error {@link assertKeyType} throws, for callers that answer a rejected promise instead. */
+export function keyTypeError(key: unknown, where: string): CacheKeyError {
+  return new CacheKeyError(`${where}(): the key must be a string (got ${describeArgument(key)}).`);
+}
+
+/**
+ * Refuses a key list that is not an array, then each key as {@link assertCacheKey}: a string given for the list
+ * would be read as its characters, one key each (`deleteMany('user')` deleting the keys `u`, `s`, `e` and `r`).
+ */
+export function assertCacheKeys(keys: readonly string[], where: string): void {
+  if (!Array.isArray(keys)) {
+    throw new CacheKeyError(
+      `${where}(): keys must be an array of strings, such as ['a', 'b'] (got ${describeArgument(keys)}).`,
+    );
+  }
+  for (const key of keys) assertCacheKey(key, where);
 }
 
 /** The error {@link assertCacheKey} throws, for callers that answer a rejected promise instead. */

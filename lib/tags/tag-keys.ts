@@ -1,3 +1,4 @@
+import { describeArgument } from '../config/describe-argument.js';
 import { CacheValueError } from '../errors.js';
 
 /**
@@ -28,8 +29,16 @@ export function isTagKey(key: string): boolean {
 /** Keys removed per round trip when a tag is deleted. */
 export const TAG_BATCH = 1000;
 
-/** Validates tags given to `set` or `deleteTags`: non-empty strings, without the `*` wildcard. */
+/**
+ * Validates tags given to `set` or `deleteTags`: an array of non-empty strings, without the `*` wildcard. One string
+ * given for the array would be read as its characters, a tag each, and `deleteTags` of the string would miss the key.
+ */
 export function checkTags(tags: readonly unknown[], where: string): readonly string[] {
+  if (!Array.isArray(tags)) {
+    throw new CacheValueError(
+      `${where}: tags must be an array of non-empty strings, such as ['user:42'] (got ${describeArgument(tags)}).`,
+    );
+  }
   for (const tag of tags) {
     if (typeof tag !== 'string' || tag === '' || tag.includes('*')) {
       throw new CacheValueError(`${where}: tags must be non-empty strings without "*" (got ${JSON.stringify(tag)}).`);
