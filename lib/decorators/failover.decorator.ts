@@ -1,4 +1,5 @@
 import { CashewsConfigError } from '../errors.js';
+import { exceptionsOption } from './protect-options.js';
 import { failoverDefinition } from '../strategies/failover.strategy.js';
 import { withTtl } from '../strategies/store-policy.js';
 import type { ExceptionsOption } from '../strategies/strategy.js';
@@ -52,7 +53,7 @@ export function Failover<R = unknown, A extends readonly unknown[] = readonly un
     definition: failoverDefinition,
     options: {
       ...withTtl(where, options as FailoverDecoratorOptions, (policy) => policy),
-      exceptions: options.exceptions,
+      exceptions: exceptionsOption(options.exceptions, `${where} exceptions`),
     },
     keys: options,
     tags: options.tags,

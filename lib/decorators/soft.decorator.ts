@@ -1,5 +1,6 @@
 import type { Duration } from '../duration.js';
 import { softDefinition } from '../strategies/soft.strategy.js';
+import { exceptionsOption } from './protect-options.js';
 import { withTtl } from '../strategies/store-policy.js';
 import type { ExceptionsOption, TtlOption } from '../strategies/strategy.js';
 import {
@@ -71,7 +72,7 @@ export function Soft<R = unknown, A extends readonly unknown[] = readonly unknow
   return storingDecorator({
     where,
     definition: softDefinition,
-    options: { ...store, exceptions: options.exceptions },
+    options: { ...store, exceptions: exceptionsOption(options.exceptions, `${where} exceptions`) },
     keys: options,
     tags: options.tags,
   }) as TypedMethodDecorator<R, A>;

@@ -1,4 +1,5 @@
 import { parsePositiveDuration, type Duration } from '../duration.js';
+import { describeArgument } from '../config/describe-argument.js';
 import { CashewsConfigError } from '../errors.js';
 import type { StampedeOptions } from '../strategies/stampede.js';
 import type { StorePolicy } from '../strategies/store-policy.js';
@@ -51,6 +52,10 @@ export function stampedeOptions(
   policy: StorePolicy,
 ): StampedeOptions {
   const fallback = typeof policy.ttl === 'number' ? Math.min(policy.ttl, 30_000) : 30_000;
+  // Only `true` turns the lock on: 'yes', 1 or 'true' from a configuration file would run without it, unsaid.
+  if (options.lock !== undefined && typeof options.lock !== 'boolean') {
+    throw new CashewsConfigError(`${where}: lock must be true or false (got ${describeArgument(options.lock)}).`);
+  }
   return {
     lock: options.lock === true,
     lockTtl: options.lockTtl === undefined ? fallback : parsePositiveDuration(options.lockTtl, `${where} lockTtl`),

@@ -1,0 +1,82 @@
+/**
+ * Option values a decorator used to take without a word (JavaScript callers, or values behind an `any`), each now
+ * refused when the decorator is applied, naming the decorator, the option and the accepted form:
+ * - `@Cache({ lock: 'yes' })` (or `1`) ran without the stampede lock: only `true` turned it on;
+ * - `@Failover` and `@Soft` took any `exceptions`, and a string or an array of names failed only when the method
+ *   threw, inside the fallback (`exceptions.some is not a function`, `instanceof` of a string): the failure they
+ *   exist to absorb reached the caller as a TypeError. `@Adaptive` and `@CircuitBreaker` already checked it.
+ */
+import { Cache, CashewsConfigError, Early, Failover, Soft } from '../../lib/index.js';
+
+type AnyDecorator = MethodDecorator;
+
+/** Makes the decorator and applies it to a method of a fresh class, as TypeScript would; answers what it threw. */
+function applying(make: () => AnyDecorator): unknown {
+  class Subject {
+    async method(id: number) {
+      return id;
+    }
+  }
+  try {
+    make()(Subject.prototype, 'method', Object.getOwnPropertyDescriptor(Subject.prototype, 'method')!);
+    return undefined;
+  } catch (error) {
+    return error;
+  }
+}
+
+// Options as a JavaScript caller may write them: past the types.
+const loose = (options: Record<string, unknown>): never => options as never;
+
+describe('decorator option values are checked when the decorator is applied', () => {
+  it.each<[string, () => AnyDecorator, RegExp]>([
+    [
+      '@Cache lock: "yes"',
+      () => Cache(loose({ ttl: '1m', lock: 'yes' })),
+      /@Cache: lock must be true or false \(got the string "yes"\)/,
+    ],
+    [
+      '@Cache lock: 1',
+      () => Cache(loose({ ttl: '1m', lock: 1 })),
+      /@Cache: lock must be true or false \(got the number 1\)/,
+    ],
+    ['@Early lock: "true"', () => Early(loose({ ttl: '1m', lock: 'true' })), /@Early: lock must be true or false/],
+    [
+      '@Soft lock: "on"',
+      () => Soft(loose({ ttl: '1m', softTtl: '10s', lock: 'on' })),
+      /@Soft: lock must be true or false/,
+    ],
+    [
+      '@Failover exceptions: a class name',
+      () => Failover(loose({ ttl: '1m', exceptions: 'UpstreamError' })),
+      /Invalid "@Failover exceptions": expected an array of error classes or a predicate/,
+    ],
+    [
+      '@Failover exceptions: an array of names',
+      () => Failover(loose({ ttl: '1m', exceptions: ['UpstreamError'] })),
+      /Invalid "@Failover exceptions"/,
+    ],
+    [
+      '@Soft exceptions: a class name',
+      () => Soft(loose({ ttl: '1m', softTtl: '10s', exceptions: 'TimeoutError' })),
+      /Invalid "@Soft exceptions": expected an array of error classes or a predicate/,
+    ],
+  ])('%s is refused', (_label, decorator, message) => {
+    const error = applying(decorator);
+    expect(error).toBeInstanceOf(CashewsConfigError);
+    expect((error as Error).message).toMatch(message);
+  });
+
+  it('valid values still apply: booleans, classes and predicates', () => {
+    class UpstreamError extends Error {}
+    expect(applying(() => Cache({ ttl: '1m', lock: true }))).toBeUndefined();
+    expect(applying(() => Cache({ ttl: '1m', lock: false }))).toBeUndefined();
+    expect(applying(() => Failover({ ttl: '1m', exceptions: [UpstreamError] }))).toBeUndefined();
+    expect(
+      applying(() => Failover({ ttl: '1m', exceptions: (error) => error instanceof UpstreamError })),
+    ).toBeUndefined();
+    expect(
+      applying(() => Soft({ ttl: '1m', softTtl: '10s', exceptions: [UpstreamError], lock: true })),
+    ).toBeUndefined();
+  });
+});
