@@ -20,8 +20,11 @@ export function describeArgument(value: unknown): string {
     case 'boolean':
     case 'bigint':
       return `the ${typeof value} ${String(value)}`;
-    case 'object':
-      return 'an object';
+    case 'object': {
+      // A built-in's own tag (`Map`, `Date`, `Number` for `new Number(5)`): 'an object' would say nothing.
+      const tag = Object.prototype.toString.call(value).slice(8, -1);
+      return tag === 'Object' ? 'an object' : `a ${tag}`;
+    }
     default:
       return `a ${typeof value}`;
   }

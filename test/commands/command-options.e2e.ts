@@ -5,6 +5,7 @@
  * Runs on mem:// and Redis (db 0 of the worker's Redis, keys under a random prefix, deleted after each test).
  */
 import { CacheService, CashewsConfigError, createCache } from '../../lib/index.js';
+import { COMMAND_OPTIONS } from '../../lib/config/command-options.js';
 import { redisUrl } from '../support/redis.js';
 
 type Call = (cache: CacheService, key: string) => Promise<unknown>;
@@ -61,6 +62,24 @@ const REFUSED: ReadonlyArray<[string, Call, RegExp]> = [
     (c, k) => c.lock(k, '1s', () => 1, { retry: true } as never),
     /lock\(\): unknown option "retry"/,
   ],
+  ['set with a Map for options', (c, k) => c.set(k, 1, new Map([['ttl', 1000]]) as never), /set\(\).*got a Map/],
+  ['set with a Date for options', (c, k) => c.set(k, 1, new Date() as never), /set\(\).*got a Date/],
+  ['set with a boxed number for options', (c, k) => c.set(k, 1, new Number(60_000) as never), /set\(\).*got a Number/],
+  [
+    'sliceIncr with max where the options go: no TTL hint',
+    (c, k) => c.sliceIncr(k, 0, 1, 100 as never),
+    /^sliceIncr\(\): the options must be an object with any of max, ttl; got the number 100\.$/,
+  ],
+  [
+    'incrBits with a size where the options go: no TTL hint',
+    (c, k) => c.incrBits(k, [1], 4 as never),
+    /^incrBits\(\): the options must be an object with any of size, by, ttl; got the number 4\.$/,
+  ],
+  [
+    'incr with a TTL where the options go: the hint, without cache-manager',
+    (c, k) => c.incr(k, 1, 60_000 as never),
+    /^incr\(\): .* A TTL goes in the options: \{ ttl: 60000 \}\.$/,
+  ],
   [
     'transaction with a misspelt mode',
     (c) => c.transaction(() => 1, { mod: 'fast' } as never),
@@ -94,6 +113,56 @@ describe.each([
     expect((error as Error).message).toMatch(message);
     expect(cache.stats().backends[0]).toMatchObject({ commands: before.commands, errors: 0 });
     await expect(cache.exists(`${k}bad`)).resolves.toBe(false);
+  });
+
+  it("a name added to Object.prototype is nobody's option: commands without options still work", async () => {
+    const proto = Object.prototype as unknown as Record<string, unknown>;
+    proto.polyfilled = () => undefined;
+    try {
+      await expect(cache.set(`${k}p`, 1)).resolves.toBe(true);
+      await expect(cache.set(`${k}p`, 2, { ttl: '1m' })).resolves.toBe(true);
+      await expect(cache.getOrSet(`${k}p`, () => 3)).resolves.toBe(2);
+      await expect(cache.incr(`${k}pn`)).resolves.toBe(1);
+      // An own name is still checked.
+      await expect(cache.set(`${k}p`, 1, { tll: '1m' } as never)).rejects.toThrow(/unknown option "tll"/);
+    } finally {
+      delete proto.polyfilled;
+    }
+  });
+
+  it('every accepted option name of every command is taken', async () => {
+    // Each command with all of its accepted names at once: a list that refused a name a command reads would fail here.
+    await expect(cache.set(`${k}a1`, 1, { ttl: '1m', exist: false, tags: [`${k}t`] })).resolves.toBe(true);
+    await expect(cache.setMany({ [`${k}a2`]: 1 }, { ttl: '1m' })).resolves.toBeUndefined();
+    await expect(cache.getOrSet(`${k}a3`, () => 1, { ttl: '1m' })).resolves.toBe(1);
+    await expect(cache.incr(`${k}a4`, 1, { ttl: '1m' })).resolves.toBe(1);
+    await expect(cache.isLocked(`${k}a5`, { wait: 10, step: 5 })).resolves.toBe(false);
+    await expect(cache.lock(`${k}a6`, '1s', () => 'ran', { wait: false, step: 5 })).resolves.toBe('ran');
+    await expect(cache.getBits(`${k}a7`, [1], { size: 4 })).resolves.toEqual([0]);
+    await expect(cache.incrBits(`${k}a8`, [1], { size: 4, by: 2, ttl: '1m' })).resolves.toEqual([2]);
+    await expect(cache.sliceIncr(`${k}a9`, 0, 1, { max: 5, ttl: '1m' })).resolves.toBe(1);
+    await expect(cache.setAdd(`${k}a10`, ['m'], { ttl: '1m' })).resolves.toBe(1);
+    await expect(cache.setRaw(`${k}a11`, 'raw', { ttl: '1m' })).resolves.toBe(true);
+    await expect(
+      cache.transaction(() => cache.set(`${k}a12`, 1), { mode: 'locked', timeout: '5s', lockTtl: '5s' }),
+    ).resolves.toBe(true);
+    const listed = Object.keys(COMMAND_OPTIONS).sort();
+    expect(listed).toEqual(
+      [
+        'getBits',
+        'getOrSet',
+        'incr',
+        'incrBits',
+        'isLocked',
+        'lock',
+        'set',
+        'setAdd',
+        'setMany',
+        'setRaw',
+        'sliceIncr',
+        'transaction',
+      ].sort(),
+    );
   });
 
   it('a factory given with bad options never runs', async () => {
