@@ -163,17 +163,27 @@ for project in "${projects[@]}"; do
   grep -E '^(PASS|FAIL|Tests:)' test.log
 done
 
+# consumer_check PROJECT COMMAND...: runs COMMAND in the consumer project and prints what it printed. The output is
+# taken by an assignment, not inside say's arguments: `set -e` ignores a failing command substitution in an argument,
+# and a check written `say "$(node check.mjs)"` passed whatever the check answered.
+consumer_check() {
+  local project="$1" out
+  shift
+  out="$(cd "$work/$project" && "$@")"
+  say "$project: $out"
+}
+
 for project in nest11-jest29 nest12-esm; do
   cp "$compat/dual-identity.mjs" "$work/$project/"
   for order in require-first import-first; do
-    say "$project: $(cd "$work/$project" && node dual-identity.mjs "$order")"
+    consumer_check "$project" node dual-identity.mjs "$order"
   done
 done
 
 for project in nest11-jest29 nest12-esm; do
   cp "$compat/fake-timers.mjs" "$work/$project/"
   for format in require import; do
-    say "$project: $(cd "$work/$project" && node --no-warnings=ExperimentalWarning fake-timers.mjs "$format")"
+    consumer_check "$project" node --no-warnings=ExperimentalWarning fake-timers.mjs "$format"
   done
 done
 
