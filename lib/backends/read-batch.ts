@@ -1,5 +1,7 @@
 import type { Redis } from 'ioredis';
-import * as timers from 'node:timers';
+// The module's exports object itself (in the ES module build too, where a namespace import is a snapshot): read at
+// each scheduling, it is what node:timers exports now.
+import timers from 'node:timers';
 import type { RawReader } from './raw-reader.js';
 import { ReadCommand, type ReadCommandName } from './read-command.js';
 
@@ -14,7 +16,19 @@ interface AutoPipelines {
  * `@sinonjs/fake-timers` replace the global, and `node:test`'s `mock.timers.enable()` replaces `node:timers`'
  * export too, which the CommonJS build looked up at each call (`(0, node_timers_1.setImmediate)(…)`).
  */
-const schedule: typeof setImmediate = timers.setImmediate;
+const loaded: typeof setImmediate = timers.setImmediate;
+
+/**
+ * Schedules `flush` with the `setImmediate` taken at load and, when `node:timers` exports another one now, with that
+ * one too: the module may have been loaded while `mock.timers` was enabled (its fake taken at load, never run once
+ * the test resets the clock), and no process can tell a fake from the real function. Whichever runs first sends the
+ * batch; the other finds it sent (a flush with nothing pending does nothing) or sends a later batch a turn early.
+ */
+function schedule(flush: () => void): void {
+  loaded(flush);
+  const now = timers.setImmediate;
+  if (now !== loaded) now(flush);
+}
 
 /** A burst of reads this large (or larger) leaves in two batches when nothing is in flight (see {@link ReadBatch}). */
 const SPLIT_FROM = 32;
