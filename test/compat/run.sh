@@ -181,8 +181,9 @@ for project in nest11-jest29 nest12-esm; do
 done
 
 for project in nest11-jest29 nest12-esm; do
-  cp "$compat/fake-timers.mjs" "$work/$project/"
+  cp "$compat/fake-timers.mjs" "$compat/sealed-global.mjs" "$work/$project/"
   for format in require import; do
+    consumer_check "$project" node sealed-global.mjs "$format"
     for when in after-load before-load; do
       consumer_check "$project" node --no-warnings=ExperimentalWarning fake-timers.mjs "$format" "$when"
     done
