@@ -4,7 +4,7 @@ import { stackedKey } from '../strategies/layer.js';
 import { parameterNames, REST_MARK, type AnyFunction } from '../keys/param-names.js';
 import { invalidateDefinition } from '../strategies/invalidate.strategy.js';
 import { compileTemplates, usesRequest, type TemplateSite } from '../tags/tag-templates.js';
-import { checkOptions, strategyDecorator } from './strategy-decorator.js';
+import { checkCacheName, checkOptions, strategyDecorator } from './strategy-decorator.js';
 import { getLayers } from './strategy-metadata.js';
 import type { TypedMethodDecorator } from './typed-decorator.js';
 
@@ -90,6 +90,7 @@ export function Invalidate<A extends readonly unknown[] = readonly unknown[]>(
     let keys: KeyFunction[] = [];
     let forget: Array<(instance: object, source: KeySource) => void> = [];
     let cacheName = options.cache ?? (tagsOnly ? (target as { cache?: string }).cache : undefined);
+    checkCacheName(where, cacheName);
     if (typeof target === 'function' || Array.isArray(target)) {
       const resolved = methodKeys(site, target as InvalidateMethodTarget, options as InvalidateOptions);
       keys = resolved.keys;

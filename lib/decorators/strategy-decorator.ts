@@ -1,3 +1,4 @@
+import { describeArgument } from '../config/describe-argument.js';
 import { CashewsConfigError } from '../errors.js';
 import { INTERCEPTORS_METADATA } from '@nestjs/common/constants.js';
 import { CashewsRouteInterceptor } from '../interceptors/cashews-route.interceptor.js';
@@ -60,6 +61,19 @@ export function checkOptions(
         `${where}: unknown option "${name}". Accepted: ${[...allowed, ...common].join(', ')}.`,
       );
     }
+  }
+}
+
+/**
+ * Refuses a `cache` option that cannot name an instance: `forRoot(url, { name })` names are strings, and a number
+ * (`cache: 5`) would be turned into the name '5' of another instance, unsaid.
+ */
+export function checkCacheName(where: string, cache: unknown): void {
+  if (cache !== undefined && (typeof cache !== 'string' || cache === '')) {
+    throw new CashewsConfigError(
+      `${where}: cache must be the name of an instance registered with CashewsModule.forRoot(url, { name }), such as ` +
+        `'sessions' (got ${describeArgument(cache)}).`,
+    );
   }
 }
 
@@ -161,6 +175,7 @@ export function strategyDecorator<O>(spec: StrategyDecoratorSpec<O>): MethodDeco
         `${where}: key must be a template such as 'user:{id}' or a function (args, req?) => string (got ${typeof given}).`,
       );
     }
+    checkCacheName(where, spec.keys.cache);
     const template = typeof given === 'string' ? given : undefined;
     const params = parameterNames(method as AnyFunction);
     const skipArgs = skippedArgs(where, spec, params);

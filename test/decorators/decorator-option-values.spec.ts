@@ -4,9 +4,10 @@
  * - `@Cache({ lock: 'yes' })` (or `1`) ran without the stampede lock: only `true` turned it on;
  * - `@Failover` and `@Soft` took any `exceptions`, and a string or an array of names failed only when the method
  *   threw, inside the fallback (`exceptions.some is not a function`, `instanceof` of a string): the failure they
- *   exist to absorb reached the caller as a TypeError. `@Adaptive` and `@CircuitBreaker` already checked it.
+ *   exist to absorb reached the caller as a TypeError. `@Adaptive` and `@CircuitBreaker` already checked it;
+ * - `cache: 5` was turned into the instance name '5'.
  */
-import { Cache, CashewsConfigError, Early, Failover, Soft } from '../../lib/index.js';
+import { Cache, CashewsConfigError, Early, Failover, Invalidate, Soft } from '../../lib/index.js';
 
 type AnyDecorator = MethodDecorator;
 
@@ -61,6 +62,17 @@ describe('decorator option values are checked when the decorator is applied', ()
       () => Soft(loose({ ttl: '1m', softTtl: '10s', exceptions: 'TimeoutError' })),
       /Invalid "@Soft exceptions": expected an array of error classes or a predicate/,
     ],
+    [
+      '@Cache cache: a number',
+      () => Cache(loose({ ttl: '1m', cache: 5 })),
+      /@cache on Subject:method: cache must be the name of an instance registered with CashewsModule\.forRoot\(url, \{ name \}\), such as 'sessions' \(got the number 5\)/,
+    ],
+    ['@Cache cache: empty', () => Cache(loose({ ttl: '1m', cache: '' })), /cache must be the name of an instance/],
+    [
+      '@Invalidate cache: a number',
+      () => Invalidate('Items:*', loose({ cache: 5 })),
+      /@Invalidate.*cache must be the name/,
+    ],
   ])('%s is refused', (_label, decorator, message) => {
     const error = applying(decorator);
     expect(error).toBeInstanceOf(CashewsConfigError);
@@ -71,6 +83,7 @@ describe('decorator option values are checked when the decorator is applied', ()
     class UpstreamError extends Error {}
     expect(applying(() => Cache({ ttl: '1m', lock: true }))).toBeUndefined();
     expect(applying(() => Cache({ ttl: '1m', lock: false }))).toBeUndefined();
+    expect(applying(() => Cache({ ttl: '1m', cache: 'sessions' }))).toBeUndefined();
     expect(applying(() => Failover({ ttl: '1m', exceptions: [UpstreamError] }))).toBeUndefined();
     expect(
       applying(() => Failover({ ttl: '1m', exceptions: (error) => error instanceof UpstreamError })),
