@@ -17,7 +17,7 @@ import {
   CashewsGlobalInterceptorsModule,
 } from './cashews-core.module.js';
 import { httpFeatures } from './detect/http-options.js';
-import { CashewsRegistry, parseShutdownTimeout, validateGlobals } from './cashews.registry.js';
+import { CashewsRegistry, parseShutdownTimeout, validateGlobals, validateModuleFlags } from './cashews.registry.js';
 import { createCache } from './create-cache.js';
 import { CashewsConfigError } from './errors.js';
 import { registerCacheableClass } from './codec/class-registry.js';
@@ -60,6 +60,7 @@ export class CashewsModule extends CashewsConfigurableModule {
       directRoutes: extras.directRoutes,
     };
     validateGlobals(globals);
+    validateModuleFlags(extras);
     // Decided now for the module's imports; a forRootAsync factory's options can only add it at start-up.
     const globalInterceptor = needsGlobalInterceptor(extras);
     const compat = extras.cacheManagerCompat ? cacheManagerProviders(token, extras.name) : [];
@@ -93,7 +94,8 @@ export class CashewsModule extends CashewsConfigurableModule {
             } = options;
             const { shutdownTimeout, ...cacheOptions } = rest;
             validateStatsOptions({ metrics, dashboard });
-            httpFeatures([{ keyContext }]); // refuses a keyContext that is not a function, at bootstrap
+            // Refuses HTTP options of the wrong kind (a keyContext that is not a function, ...), at bootstrap.
+            httpFeatures([{ detectHeaders, cacheControl, clearSiteData, keyContext }]);
             const timeout = parseShutdownTimeout(shutdownTimeout);
             for (const type of classes ?? []) registerCacheableClass(type);
             const cache = await createCache(url, { ...cacheOptions, name: extras.name });

@@ -176,6 +176,25 @@ export function validateGlobals(globals: CashewsGlobals): void {
 }
 
 /**
+ * Validates the module-shape options `cacheManagerCompat` and `isGlobal` (booleans): a truthy string such as 'false'
+ * from an environment variable would switch them on.
+ */
+export function validateModuleFlags(flags: { cacheManagerCompat?: unknown; isGlobal?: unknown }): void {
+  const answers = {
+    cacheManagerCompat: 'true (CACHE_MANAGER and the CacheManager provider over this instance) or false (the default)',
+    isGlobal: "true (the default: the instance's providers reach every module) or false",
+  };
+  for (const option of ['cacheManagerCompat', 'isGlobal'] as const) {
+    const value = flags[option];
+    if (value !== undefined && typeof value !== 'boolean') {
+      throw new CashewsConfigError(
+        `Invalid CashewsModule option ${option}: ${JSON.stringify(value)}. Accepted: ${answers[option]}.`,
+      );
+    }
+  }
+}
+
+/**
  * The global interceptors and filter belong to the application: a `forRoot` that switches them off while another
  * leaves them on (the default) would see them registered anyway. Refused, naming both.
  */

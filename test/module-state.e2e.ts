@@ -278,6 +278,33 @@ describe('module options of the global interceptors / filter and shutdown', () =
     );
   });
 
+  it('refuses a non-boolean cacheManagerCompat or isGlobal when forRoot is called', () => {
+    // 'yes' turned the cache-manager providers on and 'false' would have too; a truthy isGlobal made the module global.
+    expect(() => CashewsModule.forRoot('mem://', { cacheManagerCompat: 'false' as unknown as boolean })).toThrow(
+      /Invalid CashewsModule option cacheManagerCompat: "false"\. Accepted: true .* or false/,
+    );
+    expect(() => CashewsModule.forRoot('mem://', { isGlobal: 1 as unknown as boolean })).toThrow(
+      /Invalid CashewsModule option isGlobal: 1\. Accepted: true .* or false/,
+    );
+  });
+
+  it.each<[string, Record<string, unknown>, RegExp]>([
+    // 'false' from an environment variable switched Cache-Control handling on; 'yes' left detectHeaders off.
+    [
+      'cacheControl: "false"',
+      { cacheControl: 'false' },
+      /cacheControl: "false"\. Accepted: true, false or \{ public: true \}/,
+    ],
+    ['cacheControl: { public: "yes" }', { cacheControl: { public: 'yes' } }, /cacheControl: \{"public":"yes"\}/],
+    ['cacheControl: { pubic: true }', { cacheControl: { pubic: true } }, /cacheControl: \{"pubic":true\}/],
+    ['detectHeaders: "yes"', { detectHeaders: 'yes' }, /detectHeaders: "yes"\. Accepted: true or false/],
+    ['clearSiteData: 1', { clearSiteData: 1 }, /clearSiteData: 1\. Accepted: true or false/],
+  ])('refuses an HTTP option %s at bootstrap', async (_label, options, message) => {
+    await expect(
+      Test.createTestingModule({ imports: [CashewsModule.forRoot('mem://', options as never)] }).compile(),
+    ).rejects.toThrow(message);
+  });
+
   it('refuses forRoots of one application that disagree on directRoutes', async () => {
     const module = {
       module: class TwoRouteModes {},

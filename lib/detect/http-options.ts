@@ -55,6 +55,7 @@ export function httpFeatures(optionsList: Iterable<CashewsHttpOptions>): HttpFea
     keyContext: [],
   };
   for (const options of optionsList) {
+    checkHttpOptions(options);
     features.detectHeaders ||= options.detectHeaders === true;
     features.cacheControl ||= Boolean(options.cacheControl);
     features.publicCache ||= typeof options.cacheControl === 'object' && options.cacheControl.public === true;
@@ -70,4 +71,33 @@ export function httpFeatures(optionsList: Iterable<CashewsHttpOptions>): HttpFea
     }
   }
   return features;
+}
+
+/**
+ * Refuses HTTP options of the wrong kind: a string from an environment variable would otherwise read as on
+ * (`cacheControl: 'false'`) or off (`detectHeaders: 'yes'`), and a misspelt `{ pubic: true }` as private.
+ */
+function checkHttpOptions(options: CashewsHttpOptions): void {
+  for (const option of ['detectHeaders', 'clearSiteData'] as const) {
+    const value: unknown = options[option];
+    if (value !== undefined && typeof value !== 'boolean') {
+      throw new CashewsConfigError(
+        `Invalid CashewsModule option ${option}: ${JSON.stringify(value)}. Accepted: true or false.`,
+      );
+    }
+  }
+  const cacheControl: unknown = options.cacheControl;
+  if (cacheControl === undefined || typeof cacheControl === 'boolean') return;
+  const publicOnly =
+    typeof cacheControl === 'object' &&
+    cacheControl !== null &&
+    !Array.isArray(cacheControl) &&
+    Object.keys(cacheControl).every((name) => name === 'public') &&
+    ['undefined', 'boolean'].includes(typeof (cacheControl as { public?: unknown }).public);
+  if (!publicOnly) {
+    throw new CashewsConfigError(
+      `Invalid CashewsModule option cacheControl: ${JSON.stringify(cacheControl) ?? String(cacheControl)}. ` +
+        `Accepted: true, false or { public: true } (send Cache-Control: public rather than private).`,
+    );
+  }
 }
