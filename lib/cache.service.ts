@@ -149,6 +149,7 @@ export class CacheService implements OnApplicationShutdown {
    * @example await cache.invalidateFurther(() => reports.monthly('2026-11')); // the report and what it reads
    */
   invalidateFurther<T>(fn: () => T | Promise<T>): Promise<T> {
+    if (typeof fn !== 'function') return Promise.reject(notAFunction('invalidateFurther', fn));
     return this.#engine.further.run(fn);
   }
 
@@ -169,6 +170,7 @@ export class CacheService implements OnApplicationShutdown {
    */
   transaction<T>(fn: (tx: Transaction) => T | Promise<T>, options: TransactionOptions = {}): Promise<T> {
     try {
+      if (typeof fn !== 'function') throw notAFunction('transaction', fn);
       checkCommandOptions('transaction()', options, COMMAND_OPTIONS.transaction);
     } catch (error) {
       return Promise.reject(error as Error); // as every other refusal of a command: a rejection, not a throw
@@ -281,6 +283,7 @@ export class CacheService implements OnApplicationShutdown {
    * @example const { result, hits } = await cache.detect(() => products.findOne('42'));
    */
   detect<T>(fn: () => T | Promise<T>): Promise<{ result: T; hits: CacheHit[] }> {
+    if (typeof fn !== 'function') return Promise.reject(notAFunction('detect', fn));
     return CacheDetect.run(fn);
   }
 
@@ -360,6 +363,8 @@ export class CacheService implements OnApplicationShutdown {
    */
   async lock<T>(key: string, ttl: Duration, fn: () => T | Promise<T>, options: LockOptions = {}): Promise<T> {
     assertKeyType(key, 'lock');
+    // Before the lock is taken: a lock held for a call that cannot run would only keep others out until its TTL.
+    if (typeof fn !== 'function') throw notAFunction('lock', fn);
     checkCommandOptions('lock()', options, COMMAND_OPTIONS.lock);
     return this.#engine.lock(key, ttl, fn, options);
   }
@@ -373,6 +378,7 @@ export class CacheService implements OnApplicationShutdown {
    * @example await cache.resetProtection('ProductsController:list:*'); // every client's quota of that route
    */
   async resetProtection(pattern: string): Promise<number> {
+    assertKeyType(pattern, 'resetProtection');
     return this.#engine.resetProtection(pattern);
   }
 
@@ -574,6 +580,13 @@ export class CacheService implements OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     await this.close();
   }
+}
+
+/** The error of a command given something else where it runs a function of the caller's. */
+function notAFunction(command: string, value: unknown): CashewsConfigError {
+  return new CashewsConfigError(
+    `${command}(): expected a function to run, such as () => this.work(); got ${describeArgument(value)}.`,
+  );
 }
 
 const ENTRIES_FORMS = 'an array of [key, value] pairs, a Map, or an object of keys and values';

@@ -10,6 +10,8 @@
  *   turned into a string (`lock(5)` and `lock('5')` shared one lock);
  * - `setMany` entries given as one string, or a string for a pair, stored one-character keys;
  * - `exist: 'yes'` was taken as `true`;
+ * - `lock`, `transaction`, `detect` and `invalidateFurther` without a function failed with `fn is not a function`
+ *   (`lock` after taking the lock), and `resetProtection(5)` was taken as the pattern '5';
  * - a `getOrSet` TTL that is not a duration passed as long as the key was stored: only a miss checked it.
  * Each is now refused at the call, before the backend, with an error naming the command and the accepted form.
  * Runs on mem:// and Redis (db 0 of the worker's Redis, keys under a random prefix, deleted after each test).
@@ -103,6 +105,31 @@ const REFUSED: ReadonlyArray<[string, Call, ErrorClass, RegExp]> = [
     (c, k) => c.setMany([`${k}ab`] as never),
     CacheValueError,
     /setMany\(\): each entry must be a \[key, value\] pair \(got the string ".*ab"\)/,
+  ],
+  [
+    'lock with a value where the function goes',
+    (c, k) => c.lock(`${k}l`, '1s', 5 as never),
+    CashewsConfigError,
+    /^lock\(\): expected a function to run, such as \(\) => this\.work\(\); got the number 5\.$/,
+  ],
+  [
+    'transaction without a function',
+    (c) => c.transaction(null as never),
+    CashewsConfigError,
+    /^transaction\(\): expected a function/,
+  ],
+  ['detect without a function', (c) => c.detect('x' as never), CashewsConfigError, /^detect\(\): expected a function/],
+  [
+    'invalidateFurther without a function',
+    (c) => c.invalidateFurther({} as never),
+    CashewsConfigError,
+    /^invalidateFurther\(\): expected a function.*got an object/,
+  ],
+  [
+    'resetProtection with a number pattern',
+    (c) => c.resetProtection(5 as never),
+    CacheKeyError,
+    /resetProtection\(\): the key must be a string/,
   ],
   [
     'set with exist given as a string',
