@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import { systemClock, type Clock } from '../clock.js';
 import { toRegExp } from '../keys/pattern.js';
-import { isProtectedKey, scanSkipsProtected } from '../keys/protected-keys.js';
+import { isProtectedKey, isReservedKey, scanSkipsProtected } from '../keys/protected-keys.js';
 import { MemoryTagIndex } from '../tags/memory-tag-index.js';
 import type { MemoryEntries, Primitive } from '../primitives/primitive.js';
 import type { Backend } from './backend.interface.js';
@@ -108,7 +108,7 @@ export class MemoryBackend implements Backend {
     const regexp = toRegExp(pattern);
     const skipProtected = scanSkipsProtected(pattern);
     // Snapshot first: callers may delete while iterating.
-    const keys = [...this.lru.keys()].filter((key) => regexp.test(key) && !(skipProtected && isProtectedKey(key)));
+    const keys = [...this.lru.keys()].filter((key) => regexp.test(key) && !(skipProtected && isReservedKey(key)));
     for (const key of keys) if (this.lru.has(key)) yield key;
   }
 

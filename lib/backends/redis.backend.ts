@@ -3,7 +3,7 @@ import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { ResolvedCacheConfig } from '../config/cache-options.js';
 import { CashewsConfigError } from '../errors.js';
 import { toRedisGlob } from '../keys/pattern.js';
-import { isProtectedKey, scanSkipsProtected } from '../keys/protected-keys.js';
+import { isProtectedKey, isReservedKey, scanSkipsProtected } from '../keys/protected-keys.js';
 import { BUILTIN_PRIMITIVES } from '../primitives/builtin.js';
 import { primitiveFailure, type Primitive } from '../primitives/primitive.js';
 import { incrPrimitive } from '../primitives/incr.primitive.js';
@@ -318,7 +318,10 @@ export class RedisBackend implements Backend {
     return [this.client as Redis];
   }
 
-  /** Protection state (see lib/keys/protected-keys.ts) is left out unless `pattern` names its namespace. */
+  /**
+   * Reserved storage (protection state and tag storage, see lib/keys/protected-keys.ts) is left out unless `pattern`
+   * names the protection namespace.
+   */
   async *scan(pattern: string): AsyncIterable<string> {
     const match = toRedisGlob(pattern);
     const skipProtected = scanSkipsProtected(pattern);
@@ -329,7 +332,7 @@ export class RedisBackend implements Backend {
         const [next, keys] = await node.scan(cursor, 'MATCH', match, 'COUNT', 1000);
         cursor = next;
         for (const key of keys) {
-          if (skipProtected && isProtectedKey(key)) continue;
+          if (skipProtected && isReservedKey(key)) continue;
           // SCAN may repeat a key; report each once.
           if (!seen.has(key)) {
             seen.add(key);

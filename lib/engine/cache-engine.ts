@@ -16,7 +16,7 @@ import {
   assertCacheKey,
   assertCacheKeys,
   assertKeyType,
-  isProtectedKey,
+  isReservedKey,
   keyTypeError,
   protectedKey,
   reservedKeyError,
@@ -28,6 +28,7 @@ import type { CommandArgs, CommandCall, CommandName, CommandResults } from '../p
 import type { CommandHook } from '../pipeline/command-hook.js';
 import { CommandPipeline } from '../pipeline/command-pipeline.js';
 import { InvalidateFurther } from '../pipeline/invalidate-further.js';
+import { ReservedKeysGate } from '../pipeline/reserved-keys.gate.js';
 import { RuntimeSwitch } from '../pipeline/runtime-switch.js';
 import type { BatchWrite } from '../backends/batch-write.js';
 import { applyInOrder } from '../transactions/apply-in-order.js';
@@ -138,7 +139,11 @@ export class CacheEngine implements StrategyCache {
     this.sync = this.storage.getSync !== undefined && this.codec instanceof CloneCodec;
     this.local = this.storage.readLocal !== undefined;
     this.runtime = new RuntimeSwitch(config.enable);
-    this.pipeline = new CommandPipeline([this.runtime, this.further], hooks, [this.transactions]);
+    // After the hooks, before the transaction: keys are checked again as the hooks left them (see ReservedKeysGate).
+    this.pipeline = new CommandPipeline([this.runtime, this.further], hooks, [
+      new ReservedKeysGate(),
+      this.transactions,
+    ]);
   }
 
   get name(): string | undefined {
@@ -175,7 +180,7 @@ export class CacheEngine implements StrategyCache {
    */
   read(key: string, expiry?: ReadExpiry): Promise<unknown> {
     if (typeof key !== 'string') return Promise.reject(keyTypeError(key, 'get'));
-    if (isProtectedKey(key)) return Promise.reject(reservedKeyError(key, 'get'));
+    if (isReservedKey(key)) return Promise.reject(reservedKeyError(key, 'get'));
     if (this.pipeline.engaged()) return this.pipeline.dispatch({ command: 'get', args: [key] }, this.terminal);
     if (expiry?.noteExpire && !this.storage.getExpireSync && expiry.wantsExpire) return this.readExpiring(key, expiry);
     return this.readStep(key);
@@ -225,7 +230,7 @@ export class CacheEngine implements StrategyCache {
    */
   expireNow(key: string): number | undefined {
     const sync = this.storage.getExpireSync;
-    if (!sync || this.pipeline.engaged() || isProtectedKey(key)) return undefined;
+    if (!sync || this.pipeline.engaged() || isReservedKey(key)) return undefined;
     try {
       return sync.call(this.storage, key);
     } catch {
@@ -240,7 +245,7 @@ export class CacheEngine implements StrategyCache {
   readNow(key: string): unknown {
     if (!this.sync && !this.local) return PENDING;
     // Anything but a plain string key is left to read(), which refuses it with the reason.
-    if (this.pipeline.engaged() || typeof key !== 'string' || isProtectedKey(key)) return PENDING;
+    if (this.pipeline.engaged() || typeof key !== 'string' || isReservedKey(key)) return PENDING;
     return this.readInProcess(key);
   }
 

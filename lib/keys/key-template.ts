@@ -4,7 +4,7 @@
  */
 import { CashewsConfigError, KeyPlaceholderError } from '../errors.js';
 import { escapeKeyPart } from './escape-key-part.js';
-import { isProtectedKey } from './protected-keys.js';
+import { isReservedKey } from './protected-keys.js';
 import { keyContext } from './key-context.js';
 import { checkFormatterArgs, findKeyFormatter, keyFormatterNames } from './formatters.js';
 import { REST_MARK } from './param-names.js';
@@ -189,7 +189,7 @@ export function compileKeyFunction(
       );
     }
     const key = head + escapeFunctionKey(result);
-    return isProtectedKey(key) ? escapeKeyPart(key) : key;
+    return isReservedKey(key) ? escapeKeyPart(key) : key;
   };
 }
 

@@ -7,6 +7,7 @@ import { Injectable, Logger, type INestApplicationContext } from '@nestjs/common
 import { Test } from '@nestjs/testing';
 import {
   Cache,
+  CacheKeyError,
   CacheService,
   CashewsConfigError,
   CashewsModule,
@@ -99,6 +100,66 @@ describe.each([
     expect(await cache.exists('USER:ADA@EXAMPLE.COM')).toBe(true);
     expect(await cache.deleteMatch('USER:*')).toBe(1);
     expect(await cache.get('user:ada@example.com')).toBeUndefined();
+  });
+
+  describe('a key a hook rewrites into reserved storage is refused', () => {
+    // The reserved prefixes were checked before the hooks ran: lowerKeys() turned 'CASHEWS:PROTECT:JOB' into the
+    // state of the lock 'job', and addPrefix('cashews:') turned 'protect:cashews:job' into it.
+    it('lowerKeys(): protection state stays out of reach of every cache command', async () => {
+      const cache = await make([lowerKeys()]);
+      expect(await cache.setLock('job', 'owner', '1m')).toBe(true);
+      await expect(cache.get('CASHEWS:PROTECT:JOB')).rejects.toThrow(CacheKeyError);
+      await expect(cache.get('CASHEWS:PROTECT:JOB')).rejects.toThrow(/after the command hooks.*cashews:protect:job/);
+      await expect(cache.getRaw('Cashews:Protect:Job')).rejects.toThrow(CacheKeyError);
+      await expect(cache.delete('CASHEWS:PROTECT:JOB')).rejects.toThrow(CacheKeyError);
+      await expect(cache.set('CASHEWS:PROTECT:JOB', 'mine')).rejects.toThrow(CacheKeyError);
+      await expect(cache.deleteMany(['a', 'CASHEWS:PROTECT:JOB'])).rejects.toThrow(CacheKeyError);
+      await expect(cache.setMany([['CASHEWS:PROTECT:JOB', 1]])).rejects.toThrow(CacheKeyError);
+      await expect(cache.deleteMatch('Cashews:Protect:*')).rejects.toThrow(CacheKeyError);
+      await expect(cache.expire('CASHEWS:PROTECT:JOB', '1s')).rejects.toThrow(CacheKeyError);
+      await expect(collect(cache.scan('CASHEWS:PROTECT:*'))).rejects.toThrow(CacheKeyError);
+      expect(await cache.isLocked('job')).toBe(true);
+      // Locks and limits themselves still work through the hook: their names are not cache keys.
+      expect(await cache.unlock('JOB', 'owner')).toBe(true);
+      expect(await cache.isLocked('job')).toBe(false);
+    });
+
+    it('addPrefix("cashews:"): a cache key cannot become the state of a lock', async () => {
+      const cache = await make([addPrefix('cashews:')]);
+      expect(await cache.setLock('job', 'owner', '1m')).toBe(true);
+      await expect(cache.get('protect:cashews:job')).rejects.toThrow(CacheKeyError);
+      await expect(cache.deleteMatch('protect:*')).rejects.toThrow(CacheKeyError);
+      expect(await cache.isLocked('job')).toBe(true);
+      // Ordinary keys under that prefix are not affected.
+      await cache.set('user:1', 1, { ttl: '1m' });
+      expect(await cache.get('user:1')).toBe(1);
+    });
+
+    it('lowerKeys(): tag storage stays out of reach too', async () => {
+      const cache = await make([lowerKeys()]);
+      await cache.set('user:1', 1, { ttl: '1m', tags: ['users'] });
+      await expect(cache.set('CASHEWS:TAG:USERS', 'x')).rejects.toThrow(CacheKeyError);
+      await expect(cache.set('CASHEWS:TAGS-OF:USER:1', 'x')).rejects.toThrow(CacheKeyError);
+      expect(await cache.deleteTags('users')).toBe(1);
+      expect(await cache.get('user:1')).toBeUndefined();
+    });
+  });
+
+  it('tag storage keys are refused like protection state, with or without hooks', async () => {
+    // A raw write over a tag index (a sorted set on Redis) made deleteTags fail with WRONGTYPE and left the
+    // tagged entries in place.
+    const cache = await make([]);
+    await cache.set('user:42:profile', { name: 'old' }, { ttl: '1m', tags: ['user:42'] });
+    await expect(cache.set('cashews:tag:user:42', 'x')).rejects.toThrow(CacheKeyError);
+    await expect(cache.set('cashews:tags-of:user:42:profile', 'x')).rejects.toThrow(CacheKeyError);
+    await expect(cache.delete('cashews:tag:user:42')).rejects.toThrow(/reserved/);
+    await expect(cache.get('cashews:tags-of:user:42:profile')).rejects.toThrow(CacheKeyError);
+    await expect(cache.deleteMatch('cashews:tag:*')).rejects.toThrow(CacheKeyError);
+    expect(await cache.deleteTags('user:42')).toBe(1);
+    expect(await cache.get('user:42:profile')).toBeUndefined();
+    // Keys that only look alike are ordinary keys.
+    await cache.set('cashews:tagline', 1, { ttl: '1m' });
+    expect(await cache.get('cashews:tagline')).toBe(1);
   });
 
   describe('valueSizeLimit', () => {
