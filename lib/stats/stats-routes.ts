@@ -36,9 +36,9 @@ export class CashewsStatsRoutes implements OnModuleInit {
     const dashboards = new Map<string, StatsGuard>();
     for (const cache of instances) {
       const options = this.registry.statsOptionsOf(cache);
-      if (options?.metrics?.path) metrics.set(options.metrics.path, options.metrics.guard);
+      if (options?.metrics?.path) share(metrics, 'metrics', options.metrics.path, options.metrics.guard, cache);
       if (options?.metrics?.registry) registries.add(options.metrics.registry);
-      if (options?.dashboard) dashboards.set(options.dashboard.path, options.dashboard.guard);
+      if (options?.dashboard) share(dashboards, 'dashboard', options.dashboard.path, options.dashboard.guard, cache);
     }
     if (!metrics.size && !registries.size && !dashboards.size) return;
 
@@ -141,4 +141,30 @@ export class CashewsStatsRoutes implements OnModuleInit {
       return false;
     }
   }
+}
+
+/**
+ * Adds `cache`'s statistics route to `routes`: instances may share a path (one route serves them all), but only with
+ * the same guard. Kept per path with the last guard winning, an instance that set the path without a guard made the
+ * route of another one's guarded statistics public.
+ * @throws CashewsConfigError when the path is taken with another guard.
+ */
+function share(
+  routes: Map<string, StatsGuard | undefined>,
+  option: 'metrics' | 'dashboard',
+  path: string,
+  guard: StatsGuard | undefined,
+  cache: CacheService,
+): void {
+  if (routes.has(path) && routes.get(path) !== guard) {
+    throw new CashewsConfigError(
+      `Two cache instances serve ${option} at ${path} with different guards (the second: ${instanceName(cache)}). ` +
+        `Instances sharing a statistics path must give the same guard function, or use different paths.`,
+    );
+  }
+  routes.set(path, guard);
+}
+
+function instanceName(cache: CacheService): string {
+  return cache.name === undefined ? 'the default instance' : `instance "${cache.name}"`;
 }

@@ -137,3 +137,55 @@ describe('statistics options are validated at bootstrap', () => {
     await expect(compiling).rejects.toBeInstanceOf(CashewsConfigError);
   });
 });
+
+describe('instances that share a statistics path', () => {
+  // The routes were kept per path, the last instance's guard winning: a named instance setting `/metrics` without a
+  // guard served the default instance's guarded metrics to anyone.
+  const guard = () => false;
+  it.each<[string, Record<string, unknown>, Record<string, unknown>]>([
+    [
+      'a guarded and an unguarded metrics path',
+      { metrics: { path: '/metrics', guard } },
+      { metrics: { path: '/metrics' } },
+    ],
+    [
+      'two different metrics guards',
+      { metrics: { path: '/metrics', guard } },
+      { metrics: { path: '/metrics', guard: () => true } },
+    ],
+    [
+      'two different dashboard guards',
+      { dashboard: { path: '/cashews', guard } },
+      { dashboard: { path: '/cashews', guard: () => true } },
+    ],
+  ])('refuses %s at bootstrap, naming the path', async (_label, first, second) => {
+    const compiling = Test.createTestingModule({
+      imports: [
+        CashewsModule.forRoot('mem://', first),
+        CashewsModule.forRoot('mem://', { name: 'sessions', ...second }),
+      ],
+    }).compile();
+    const app = (await compiling).createNestApplication({ logger: false });
+    const init = app.init();
+    await expect(init).rejects.toBeInstanceOf(CashewsConfigError);
+    await expect(init).rejects.toThrow(/\/(metrics|cashews).*guard/);
+    await app.close();
+  });
+
+  it('serves one guarded route when both instances give the same guard', async () => {
+    const app = (
+      await Test.createTestingModule({
+        imports: [
+          CashewsModule.forRoot('mem://', { metrics: { path: '/metrics', guard } }),
+          CashewsModule.forRoot('mem://', { name: 'sessions', metrics: { path: '/metrics', guard } }),
+        ],
+      }).compile()
+    ).createNestApplication({ logger: false });
+    await app.init();
+    try {
+      await request(app.getHttpServer()).get('/metrics').expect(403);
+    } finally {
+      await app.close();
+    }
+  });
+});
