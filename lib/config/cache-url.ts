@@ -6,7 +6,7 @@ import { checkHook } from '../pipeline/command-pipeline.js';
 import type { CacheOptions, ResolvedCacheConfig } from './cache-options.js';
 import type { TracingMode } from '../telemetry/tracing.js';
 import { customBackendConfig } from './custom-url.js';
-import { isCredentialName, redactUrl, splitUserinfo } from './redact-url.js';
+import { isCredentialName, redactUrl, shownParameterName, splitUserinfo } from './redact-url.js';
 import { registeredBackend, registeredSchemes, type BackendRegistration } from '../backends/backend-registry.js';
 
 type Scheme = ResolvedCacheConfig['scheme'];
@@ -173,6 +173,7 @@ function customParam(
   raw: string,
   custom: BackendRegistration,
   where: string,
+  shown = `"${raw}"`,
 ): { name: string; spec: ParamSpec; own: boolean } {
   const name = camel(raw);
   const declared = Object.hasOwn(custom.params, name) ? custom.params[name] : undefined;
@@ -180,23 +181,24 @@ function customParam(
   if (CUSTOM_COMMON.includes(name)) return { name, spec: PARAMS[name], own: false };
   const known = [...CUSTOM_COMMON, ...Object.keys(custom.params)].join(', ');
   throw new CashewsConfigError(
-    `Unknown cache parameter "${raw}" in ${where}. Accepted for ${custom.scheme}://: ${known} ` +
+    `Unknown cache parameter ${shown} in ${where}. Accepted for ${custom.scheme}://: ${known} ` +
       `(the scheme's own parameters are declared in registerBackend(scheme, factory, { params })).`,
   );
 }
 
-function checkName(raw: string, scheme: Scheme, where: string): string {
+/** `shown`: how the parameter is named in errors (see shownParameterName: a URL's name may be part of a secret). */
+function checkName(raw: string, scheme: Scheme, where: string, shown = `"${raw}"`): string {
   const name = camel(raw);
   const spec = PARAMS[name];
   if (!spec) {
     const known = Object.keys(PARAMS)
       .filter((key) => PARAMS[key].schemes.includes(scheme))
       .join(', ');
-    throw new CashewsConfigError(`Unknown cache parameter "${raw}" in ${where}. Accepted for ${scheme}://: ${known}.`);
+    throw new CashewsConfigError(`Unknown cache parameter ${shown} in ${where}. Accepted for ${scheme}://: ${known}.`);
   }
   if (!spec.schemes.includes(scheme)) {
     throw new CashewsConfigError(
-      `Cache parameter "${raw}" does not apply to ${scheme}:// (it is accepted by ${spec.schemes.join(', ')}).`,
+      `Cache parameter ${shown} does not apply to ${scheme}:// (it is accepted by ${spec.schemes.join(', ')}).`,
     );
   }
   return name;
@@ -261,12 +263,13 @@ export function resolveCacheConfig(url: string = 'mem://', options: CacheOptions
   for (const [raw, value] of params) {
     // The value of an unknown parameter is not shown either: it may be a mistyped secret.
     const where = `URL "${redactUrl(url, (other) => other === raw)}"`;
+    const shown = shownParameterName(url, raw);
     if (custom) {
-      const { name, spec, own } = customParam(raw, custom, where);
+      const { name, spec, own } = customParam(raw, custom, where, shown);
       (own ? ownParams : values)[name] = convert(raw, spec, value, true);
       continue;
     }
-    const name = checkName(raw, scheme, where);
+    const name = checkName(raw, scheme, where, shown);
     values[name] = convert(raw, PARAMS[name], value, true);
   }
   for (const [key, value] of Object.entries(options)) {

@@ -24,6 +24,13 @@ describe('redactUrl', () => {
     ['redis://u:p@h/0?secret=a@b', 'redis://u:***@h/0?secret=***'],
     ['redis+cluster://:pw@a:1,b:2?secret=z', 'redis+cluster://:***@a:1,b:2?secret=***'],
     ['not a url ?secret=x', 'not a url ?secret=***'],
+    // A secret holding an unencoded '&': what follows it without '=' is taken for the rest of the secret.
+    ['redis://h:6379/5?secret=Zq8&Lm3vR1xTT', 'redis://h:6379/5?secret=***&***'],
+    // A secret whose '=' is encoded: the name holds the value.
+    ['redis://h:6379/5?secret%3DK3yMaterial&size=1', 'redis://h:6379/5?***&size=1'],
+    // A password holding '?' and '=': an '@' outside a credential's value ends a user info, as shown.
+    ['redis://app:Pa55?w=rd9@h:6379/5', 'redis://app:***@h:6379/5'],
+    ['redis://h/0?secret=a&x=b@c', 'redis://***@c'],
   ])('%s → %s', (url, shown) => {
     expect(redactUrl(url)).toBe(shown);
   });
@@ -63,6 +70,10 @@ describe('resolveCacheConfig keeps credentials out of what it shows', () => {
     ['bad database', 'redis://:hunter2@h/x?secret=topsecret', undefined],
     ['several hosts', 'redis://:hunter2@a,b?secret=topsecret', undefined],
     ['mem with user info', 'mem://:hunter2@?secret=topsecret', undefined],
+    ['a secret holding an unencoded "&"', 'redis://h:6379/5?secret=hunter2&topsecret', undefined],
+    ['a secret holding "&" and "="', 'redis://h:6379/5?secret=hunter2&topsecret=x', undefined],
+    ['a secret with its "=" encoded', 'redis://h:6379/5?secret%3Dtopsecret', undefined],
+    ['a password holding "?" and "="', 'redis://app:hunter2?topsecret=x@h:6379/5', undefined],
   ])('%s: the error names neither the password nor the secret', (_label, url, options) => {
     let message = '';
     try {
