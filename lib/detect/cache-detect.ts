@@ -47,6 +47,17 @@ let contextual = false;
  */
 let entered = false;
 
+/** Hits a route's own layers reported: the response itself was served from cache (see {@link isServedHit}). */
+const servedHits = new WeakSet<CacheHit>();
+
+/**
+ * Whether `hit` answered a route itself (a layer of the handler), so that the response is the cached one, rather
+ * than a call the handler made while building a fresh response around it.
+ */
+export function isServedHit(hit: CacheHit): boolean {
+  return servedHits.has(hit);
+}
+
 /** The library's own access to detection scopes; unlike {@link CacheDetect}, using it does not need the context. */
 export const detectContext = {
   /** Whether scopes must be entered in the async context (see {@link contextual}). */
@@ -71,7 +82,9 @@ export const detectContext = {
   },
 
   /** Records `hit` in `scope` and every scope enclosing it. */
-  report(scope: DetectScope | undefined, hit: CacheHit): void {
+  /** `served`: the hit answered the route itself (its own layer), not a call the route made (see isServedHit). */
+  report(scope: DetectScope | undefined, hit: CacheHit, served = false): void {
+    if (served) servedHits.add(hit);
     for (let at = scope; at; at = at.parent) at.hits.push(hit);
   },
 

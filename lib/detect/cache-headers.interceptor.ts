@@ -113,7 +113,10 @@ export class CacheHeadersInterceptor implements NestInterceptor {
       const hits = scope.hits;
       if (hits.length) {
         if (headers) this.setHeaders(res, fromCacheHeaders, hits, false);
-        if (features.cacheControl) this.setHeaders(res, cacheControlHeaders, hits, features.publicCache);
+        // The application's own Cache-Control (`@Header`, set by the handler) is its decision: never overridden.
+        if (features.cacheControl && !this.hasCacheControl(res)) {
+          this.setHeaders(res, cacheControlHeaders, hits, features.publicCache);
+        }
       }
     };
     // An error response is described only when the error itself was served from cache (`cacheErrors`): any other
@@ -142,6 +145,19 @@ export class CacheHeadersInterceptor implements NestInterceptor {
       this.etags.set(handler, etag);
     }
     return etag;
+  }
+
+  /** Whether the response carries a `Cache-Control` already; a reading that fails counts as one (nothing is set). */
+  private hasCacheControl(res: object): boolean {
+    try {
+      const adapter = this.adapterHost.httpAdapter as { getHeader?: (res: object, name: string) => unknown };
+      const header = adapter.getHeader
+        ? adapter.getHeader(res, 'Cache-Control')
+        : (res as { getHeader?: (name: string) => unknown }).getHeader?.('Cache-Control');
+      return header !== undefined && header !== null && header !== '';
+    } catch {
+      return true;
+    }
   }
 
   /**

@@ -1,4 +1,5 @@
 import { cacheControlHeaders, etagMatches, etagOf, fromCacheHeaders } from './cache-headers.js';
+import { detectContext, type CacheHit } from './cache-detect.js';
 
 describe('cache headers', () => {
   const hits = [
@@ -33,8 +34,12 @@ describe('cache headers', () => {
 
   it('sends Age and a private (or public) max-age', () => {
     expect(cacheControlHeaders(hits, false)).toEqual({ Age: '29', 'Cache-Control': 'private, max-age=30' });
+    const served: CacheHit = { key: 'k', strategy: 'cache', ttl: -1 };
+    detectContext.report(undefined, served, true);
+    expect(cacheControlHeaders([served], true)).toEqual({ 'Cache-Control': 'public' });
+    // A hit of a call the route made, not of the route: never public.
     expect(cacheControlHeaders([{ key: 'k', strategy: 'cache', ttl: -1 }], true)).toEqual({
-      'Cache-Control': 'public',
+      'Cache-Control': 'private',
     });
   });
 

@@ -411,7 +411,8 @@ class LayerCall implements StrategyCall {
   private record(detect: DetectScope, hit: ReportedHit, key: string, ttl: number): void {
     const full = hit.lifetime ?? this.layer.definition.traits(this.options).ttl;
     const age = full !== undefined && ttl >= 0 ? Math.max(0, full - ttl) : undefined;
-    detectContext.report(detect, recordedHit(hit, key, ttl, age));
+    // Handed the scope by the adapter (a route's own layer): the hit served the response itself.
+    detectContext.report(detect, recordedHit(hit, key, ttl, age), this.invocation.detect === detect);
   }
 
   background(work: () => Promise<unknown>): void {

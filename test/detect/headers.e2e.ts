@@ -6,6 +6,7 @@
 import {
   Controller,
   Get,
+  Header,
   Injectable,
   Module,
   Param,
@@ -81,6 +82,19 @@ class HeadersController {
     return this.catalogue.price(id);
   }
 
+  @Get('own/:id')
+  @Cache({ ttl: '1m', key: 'hd:own:{id}' })
+  own(@Param('id') id: string) {
+    return { own: id };
+  }
+
+  @Get('no-store/:id')
+  @Header('Cache-Control', 'no-store')
+  @Cache({ ttl: '1m', key: 'hd:no-store:{id}' })
+  noStore(@Param('id') id: string) {
+    return { secret: id };
+  }
+
   @Get('etag/:id')
   @Cache({ ttl: '1m', key: 'hd:etag:{id}', etag: true })
   etag(@Param('id') id: string) {
@@ -146,6 +160,31 @@ for (const [adapter, backend, url] of cases) {
       expect(warm.headers['cache-control']).toBe(`private, max-age=${left}`);
       expect(Number(warm.headers['age'])).toBeLessThanOrEqual(2);
       expect(warm.headers['x-from-cache-exc']).toBeUndefined();
+    });
+
+    // Cache-Control on a hit overrode the application's own (`@Header('Cache-Control', 'no-store')` on the miss,
+    // `public, max-age=59` on the hit), and `public` was sent for a response the route built afresh around a
+    // cached value, which a shared cache would then keep for every user.
+    it("keeps the application's own Cache-Control on a hit", async () => {
+      app = await createApp(adapter, url as string, { detectHeaders: true, cacheControl: { public: true } });
+      const server = app.getHttpServer();
+      const cold = await request(server).get('/hd/no-store/1').expect(200);
+      expect(cold.headers['cache-control']).toBe('no-store');
+      const warm = await request(server).get('/hd/no-store/1').expect(200);
+      expect(warm.headers['x-from-cache']).toBe("hd:no-store:'1'");
+      expect(warm.headers['cache-control']).toBe('no-store');
+    });
+
+    it('sends public only for a response its route served from cache, private for one built around a cached value', async () => {
+      app = await createApp(adapter, url as string, { detectHeaders: true, cacheControl: { public: true } });
+      const server = app.getHttpServer();
+      await request(server).get('/hd/own/1').expect(200);
+      const served = await request(server).get('/hd/own/1').expect(200);
+      expect(served.headers['cache-control']).toMatch(/^public, max-age=\d+$/);
+      await request(server).get('/hd/product/1').expect(200);
+      const built = await request(server).get('/hd/product/1').expect(200);
+      expect(built.headers['x-from-cache']).toBe("hd:product:'1'");
+      expect(built.headers['cache-control']).toMatch(/^private, max-age=\d+$/);
     });
 
     it('answers 200 on miss and hit with an emoji or a lone surrogate in the key; the header decodes to the key', async () => {
