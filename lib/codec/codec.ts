@@ -32,7 +32,12 @@ export interface Codec {
 }
 
 const UNDEFINED = Object.freeze({ cashews: 'undefined' });
-const INTEGER = /^-?\d{1,16}$/;
+/**
+ * A safe integer as `String(n)` writes it (and Redis's INCRBY): no leading zero, no `-0`, at most 16 digits; checked
+ * against the safe range too. Anything else written bare is not one of the library's own integers and, on a signed
+ * instance, could not be told from a forged one.
+ */
+const INTEGER = /^(?:0|-?[1-9]\d{0,15})$/;
 
 /**
  * In-process codec: stores a deep copy, so mutating an object after `set` cannot change the cache.
@@ -138,7 +143,10 @@ export class StringCodec implements Codec {
     if (typeof text !== 'string') return INVALID;
     // Only a digit or '-' can start a bare integer; everything else skips the regex.
     const first = text.charCodeAt(0);
-    if ((first === 45 || (first >= 48 && first <= 57)) && INTEGER.test(text)) return Number(text);
+    if ((first === 45 || (first >= 48 && first <= 57)) && INTEGER.test(text)) {
+      const integer = Number(text);
+      if (Number.isSafeInteger(integer)) return integer;
+    }
     let payload: string;
     if (text.startsWith('c1s:')) {
       const end = text.indexOf(':', 4);

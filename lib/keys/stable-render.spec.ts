@@ -211,3 +211,15 @@ describe('renderKeyPart is injective', () => {
     expect(renderKeyPart(Symbol.for('s'))).toBe('%oSymbol.for("s")');
   });
 });
+
+describe('negative zero', () => {
+  // -0 rendered as '0' everywhere: a JSON body's {"delta": -0} shared the key of {"delta": 0}.
+  it('keeps -0 apart from 0, and from the string "-0"', () => {
+    const minusZero = JSON.parse('-0') as number;
+    expect(renderKeyPart(minusZero)).toBe('-0');
+    expect(new Set([renderKeyPart(minusZero), renderKeyPart(0), renderKeyPart('-0'), renderKeyPart('0')]).size).toBe(4);
+    expect(renderArg({ d: minusZero })).not.toBe(renderArg({ d: 0 }));
+    expect(renderArg([minusZero])).not.toBe(renderArg([0]));
+    expect(renderArg(minusZero)).toBe('-0');
+  });
+});

@@ -47,6 +47,7 @@ export function renderArg(value: unknown): string {
     case 'string':
       return value;
     case 'number':
+      return numberText(value);
     case 'boolean':
     case 'undefined':
       return String(value);
@@ -82,8 +83,9 @@ export function renderKeyPart(value: unknown): string {
     case 'string':
       return stringKeyPart(value);
     case 'number':
+      // Digits, signs, `.`, `e`, `+`, `NaN` or `Infinity`: nothing to escape.
+      return numberText(value);
     case 'boolean':
-      // Their text is digits, signs, `.`, `e`, `+`, `NaN`, `Infinity` or words: nothing to escape.
       return String(value);
     case 'bigint':
       return `${value}n`;
@@ -96,6 +98,14 @@ export function renderKeyPart(value: unknown): string {
 }
 
 const BIGINT_TEXT = /^-?(?:0|[1-9][0-9]*)n$/;
+
+/**
+ * A number's text, `-0` for negative zero: `String(-0)` is `'0'`, and a JSON body can send `-0` (`JSON.parse('-0')`),
+ * which a method may well treat apart from `0` (`Math.sign`, `1 / x`, `Object.is`).
+ */
+function numberText(value: number): string {
+  return value === 0 && 1 / value < 0 ? '-0' : String(value);
+}
 
 /** Whether `text` is exactly how {@link renderKeyPart} writes some number, BigInt or boolean. */
 export function readsAsTyped(text: string): boolean {
@@ -111,7 +121,9 @@ export function readsAsTyped(text: string): boolean {
   )) {
     return false;
   }
-  return text === 'true' || text === 'false' || String(Number(text)) === text || BIGINT_TEXT.test(text);
+  return (
+    text === 'true' || text === 'false' || text === '-0' || String(Number(text)) === text || BIGINT_TEXT.test(text)
+  );
 }
 
 function stringKeyPart(text: string): string {
@@ -147,6 +159,7 @@ function renderNested(value: unknown, stack: Set<object>): string {
       // Well-formed JSON.stringify writes a lone surrogate as `\udXXX`, so it stays apart from U+FFFD.
       return JSON.stringify(value);
     case 'number':
+      return numberText(value);
     case 'boolean':
     case 'undefined':
       return String(value);

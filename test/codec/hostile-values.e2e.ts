@@ -109,6 +109,27 @@ describeRedis('values written by something else on redis', () => {
     expect(warnings.some((message) => message.includes(`"${key}"`))).toBe(true);
   });
 
+  // A signed instance accepts unsigned integers only as its own writes and INCRBY leave them (the exception the README
+  // states): digits past the safe range, leading zeros and -0 read as some other number.
+  it.each([
+    ['an integer past the safe range', '9999999999999999'],
+    ['a negative one', '-9999999999999999'],
+    ['leading zeros', '0000000000000042'],
+    ['negative zero', '-0'],
+  ])('on a signed instance, %s written unsigned reads as a miss', async (_what, raw) => {
+    const signed = await createCache(`${dbUrl}${dbUrl.includes('?') ? '&' : '?'}secret=s3cr3t`);
+    try {
+      await store('foreign:int', raw);
+      expect(await signed.get('foreign:int', 'miss')).toBe('miss');
+      await store('foreign:int', '42');
+      expect(await signed.get('foreign:int')).toBe(42);
+      await store('foreign:int', '-9007199254740991');
+      expect(await signed.get('foreign:int')).toBe(-9007199254740991);
+    } finally {
+      await signed.close();
+    }
+  });
+
   it('a deep value within the limit written by something else is served', async () => {
     await store('foreign:ok', 'c1:p' + '['.repeat(LIMIT) + ']'.repeat(LIMIT));
     expect(JSON.stringify(await cache.get('foreign:ok'))).toBe('['.repeat(LIMIT) + ']'.repeat(LIMIT));
