@@ -1,4 +1,3 @@
-import { Logger } from '@nestjs/common';
 import { Redis, type Command } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import type { ResolvedCacheConfig } from '../config/cache-options.js';
@@ -85,7 +84,6 @@ export class ClientSideBackend extends RedisBackend {
   readonly subscriber: Redis;
   private readonly local: LRUCache<string, Entry>;
   private readonly pending = new Map<string, Pending>();
-  private readonly logger: Logger;
   /** Bumped on every flush of the local layer; reads sent in an older epoch are not stored. */
   private epoch = 0;
   private tracking = false;
@@ -101,7 +99,6 @@ export class ClientSideBackend extends RedisBackend {
 
   constructor(config: ResolvedCacheConfig) {
     super(config);
-    this.logger = new Logger(config.name ? `Cashews:${config.name}` : 'Cashews');
     this.local = new LRUCache<string, Entry>({ max: config.clientSideSize, allowStale: false, updateAgeOnGet: false });
     const { commandTimeout, ...options } = redisConnectionOptions(config);
     this.pingTimeout = commandTimeout ?? HEALTH_CHECK_MS;

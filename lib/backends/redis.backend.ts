@@ -27,6 +27,9 @@ import { isTagKey, TAG_BATCH, TAGS_OF_PREFIX, tagIndexKey, tagsOfKey } from '../
 
 type Client = Redis | Cluster;
 
+/** How long {@link RedisBackend.close} waits for `QUIT` when `command_timeout` is 0. */
+const QUIT_TIMEOUT_MS = 1_000;
+
 /** `setMany` on one server: KEYS are the keys, ARGV[1] the TTL in ms (0: none), ARGV[2..] the values in order. */
 const SET_MANY_SCRIPT = `
 local ttl = tonumber(ARGV[1])
@@ -107,7 +110,10 @@ function setTaggedArgs(raw: unknown, options: { ttl?: number; exist?: boolean })
 export class RedisBackend implements Backend {
   readonly kind: 'redis' | 'cluster' = 'redis';
   readonly client: Client;
+  protected readonly logger: Logger;
   private readonly watchdog?: StallWatchdog;
+  /** How long {@link close} waits for the server to answer `QUIT` before it drops the connection. */
+  private readonly quitTimeout: number;
   /** `wait_replicas`: confirms each write on that many replicas (see {@link written}). */
   private readonly replicaWait?: ReplicaWait;
   /** Primitives whose script is defined on the client (as `cashews_<name>`): the script and its command. */
@@ -131,6 +137,8 @@ export class RedisBackend implements Backend {
   private databaseError?: () => Promise<CashewsConfigError>;
 
   constructor(config: ResolvedCacheConfig, client?: Client) {
+    this.logger = new Logger(config.name ? `Cashews:${config.name}` : 'Cashews');
+    this.quitTimeout = config.commandTimeout || QUIT_TIMEOUT_MS;
     if (client) {
       this.client = client;
     } else {
@@ -201,13 +209,12 @@ export class RedisBackend implements Backend {
    */
   private guardDatabase(config: ResolvedCacheConfig, redis: Redis): void {
     if (!config.db) return;
-    const logger = new Logger(config.name ? `Cashews:${config.name}` : 'Cashews');
     let connected = false;
     refuseFailedSelect(
       redis,
       (error) => {
         if (connected && !this.selectError) {
-          logger.warn(
+          this.logger.warn(
             `Cannot select database ${config.db} on ${config.displayUrl} (${error.message}); ` +
               `the connection is not used until SELECT succeeds (retrying).`,
           );
@@ -241,6 +248,11 @@ export class RedisBackend implements Backend {
     };
   }
 
+  /**
+   * Ends the connection gracefully: `QUIT` lets the replies of commands in flight arrive first. A server that does
+   * not answer it (frozen, or a silent network path) is waited for at most `command_timeout` (1 s when that is 0),
+   * then the connection is dropped, so `close()` (and Nest's `app.close()`) always returns.
+   */
   async close(): Promise<void> {
     this.reads?.flush();
     this.calls?.flush();
@@ -254,14 +266,30 @@ export class RedisBackend implements Backend {
       this.client.once('end', () => resolve());
       timer = setTimeout(resolve, 1_000);
     });
-    try {
-      if (this.client.status === 'ready') await this.client.quit();
-    } catch {
-      // quit fails when the server is already gone; disconnect below still stops reconnecting.
-    }
+    if (this.client.status === 'ready') await this.quitGracefully();
     this.client.disconnect();
     if (hasSocket) await ended;
     clearTimeout(timer);
+  }
+
+  /** `QUIT`, bounded by {@link quitTimeout}; a refusal means the connection is gone already (disconnect follows). */
+  private async quitGracefully(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const answered = this.client.quit().then(
+      () => true,
+      () => true,
+    );
+    const late = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), this.quitTimeout);
+    });
+    const quit = await Promise.race([answered, late]);
+    clearTimeout(timer);
+    if (!quit) {
+      this.logger.warn(
+        `Redis did not answer QUIT within ${this.quitTimeout} ms while closing; dropping the connection ` +
+          `(commands still awaiting a reply fail).`,
+      );
+    }
   }
 
   /**

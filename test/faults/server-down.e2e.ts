@@ -3,11 +3,12 @@
  * server stopped and restarted, server frozen with SIGSTOP, strict mode, nothing listening.
  * Every wait is bounded; every call is raced against a deadline so a hang fails the test instead of the run.
  */
-import { CacheBackendError, CacheService, createCache } from '../../lib/index.js';
+import { CacheBackendError, CacheService, ClientSideBackend, createCache, RedisBackend } from '../../lib/index.js';
 import {
   describeRedisServer,
   freePort,
   pollUntil,
+  rawRedis,
   sleep,
   startRedisServer,
   withQuery,
@@ -142,6 +143,40 @@ describeRedisServer('faults: server down, frozen or absent', () => {
       );
     } finally {
       server.resume();
+    }
+  });
+
+  it.each<[string, Record<string, string>]>([
+    ['', {}],
+    [' (client_side=1)', { client_side: '1' }],
+  ])('(e) close()%s returns within a bound while the server is frozen (SIGSTOP)', async (_, extra) => {
+    const cache = await open({ command_timeout: '500ms', ...extra });
+    await expect(cache.set('fault:e', 1)).resolves.toBe(true);
+    server.pause();
+    // QUIT is never answered: close() waits for it at most command_timeout, then drops the connections.
+    const { elapsed } = await timed(within(cache.close(), 5000, 'close while frozen'));
+    expect(elapsed).toBeLessThan(HANG_MS);
+    expect((cache.backend as RedisBackend).client.status).toBe('end');
+    if (extra.client_side) expect((cache.backend as ClientSideBackend).subscriber.status).toBe('end');
+  });
+
+  it('(e) close() still ends gracefully (QUIT) when the server answers late: commands in flight get their reply', async () => {
+    const cache = await open({ command_timeout: '1s' });
+    await expect(cache.set('fault:e2', 'before')).resolves.toBe(true);
+    server.pause();
+    const write = cache.set('fault:e2', 'after');
+    await sleep(50); // the SET is written and awaits its reply
+    const closing = cache.close();
+    // Frozen for less than the QUIT bound: the write and QUIT are answered once it resumes.
+    await sleep(300);
+    server.resume();
+    await within(closing, 5000, 'close after resume');
+    await expect(write).resolves.toBe(true);
+    const raw = rawRedis(server.url);
+    try {
+      await expect(raw.get('fault:e2')).resolves.toContain('after');
+    } finally {
+      raw.disconnect();
     }
   });
 
