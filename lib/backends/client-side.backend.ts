@@ -1,6 +1,7 @@
 import { Redis, type Command } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import type { ResolvedCacheConfig } from '../config/cache-options.js';
+import { CashewsConfigError } from '../errors.js';
 import { MISS } from '../miss.js';
 import { failUnansweredOnClose } from './connection-guards.js';
 import { RedisBackend, redisConnectionOptions } from './redis.backend.js';
@@ -160,14 +161,45 @@ export class ClientSideBackend extends RedisBackend {
     return this.local.size;
   }
 
+  /**
+   * Connects the data connection, then the invalidation connection. Neither failure leaves client-side caching off
+   * for good: ioredis retries a connection once it was started (never a lazy one that never was), each 'ready' runs
+   * {@link establish}, and the health ping that bounds stale reads is armed before anything can fail. Until tracking
+   * is confirmed the local layer is empty and unused: every read goes to Redis.
+   */
   override async connect(): Promise<void> {
     this.closing = false;
-    await super.connect();
-    if (this.subscriber.status === 'wait') await this.subscriber.connect();
-    // Both 'ready' handlers have started establish(); wait for the one that sees both connections ready.
-    await this.establish();
     this.health ??= setInterval(() => void this.checkHealth(), HEALTH_CHECK_MS);
     this.health.unref();
+    try {
+      await super.connect();
+    } catch (error) {
+      // Redis unreachable at start-up (safe mode carries on, reading from Redis once it is back): start the
+      // invalidation connection too, so that it retries alongside and tracking comes on once both are ready. Its
+      // failure is the same outage, reported by the caller of connect() with this error.
+      if (!(error instanceof CashewsConfigError)) this.startSubscriber(() => undefined);
+      throw error;
+    }
+    // Redis answers but the invalidation connection failed (refused, dropped during its handshake): the cache
+    // works, reading from Redis without the local layer until ioredis has reconnected it.
+    await this.startSubscriber((error) =>
+      this.logger.warn(
+        `client_side: the invalidation connection failed to connect (${error.message}); ` +
+          `reading from Redis without the local layer until it connects (retrying).`,
+      ),
+    );
+    // Both 'ready' handlers have started establish(); wait for the one that sees both connections ready.
+    await this.establish();
+  }
+
+  /** Starts the (lazy) invalidation connection unless it was started already; `failed` gets its first failure. */
+  private async startSubscriber(failed: (error: Error) => void): Promise<void> {
+    if (this.closing || this.subscriber.status !== 'wait') return;
+    try {
+      await this.subscriber.connect();
+    } catch (error) {
+      if (!this.closing) failed(error as Error);
+    }
   }
 
   override async close(): Promise<void> {
@@ -341,9 +373,13 @@ export class ClientSideBackend extends RedisBackend {
     if (!this.tracking || this.closing) return;
     try {
       await this.subscriber.ping();
-    } catch {
+    } catch (error) {
       if (this.closing || !this.tracking) return;
       this.bypass();
+      this.logger.warn(
+        `client_side: the invalidation connection did not answer a ping (${(error as Error).message}); ` +
+          `reading from Redis without the local layer and reconnecting it.`,
+      );
       this.subscriber.disconnect(true);
     }
   }

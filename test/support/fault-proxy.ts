@@ -1,8 +1,9 @@
 /**
  * A loopback TCP proxy in front of a Redis server, for fault tests: it forwards both ways until told to lose
  * the server's replies (Redis runs the commands, the client never hears back: the connection looks alive but
- * is silent), or to cut every connection. A connection can be singled out by what its client sent (e.g. the
- * name `cashews:invalidations` of a client-side invalidation connection).
+ * is silent), to cut every connection, or to drop a connection as soon as it says who it is (a connect that fails
+ * before the client is ready). A connection can be singled out by what its client sent (e.g. the name
+ * `cashews:invalidations` of a client-side invalidation connection).
  */
 import { createServer, createConnection, type Server, type Socket } from 'node:net';
 
@@ -30,6 +31,13 @@ export interface FaultProxy {
   loseReplies(match?: (sent: string) => boolean): void;
   /** Forwards replies again on every connection (those lost meanwhile stay lost). */
   heal(): void;
+  /**
+   * Destroys the next `count` connections whose client sends something that matches, as soon as it does (during
+   * the client's handshake: its first connect fails). Later matching connections are forwarded as usual.
+   */
+  dropConnections(match: (sent: string) => boolean, count: number): void;
+  /** Connections destroyed by {@link dropConnections} so far. */
+  readonly dropped: number;
   /** Destroys every open connection (clients see a reset; new connections are accepted). */
   cutAll(): void;
   close(): Promise<void>;
@@ -41,6 +49,8 @@ export async function startFaultProxy(targetPort: number, targetHost = '127.0.0.
   const links = new Set<Link>();
   let lostReplies = 0;
   let defaultMode: { mode: Mode; match?: (sent: string) => boolean } = { mode: 'forward' };
+  let drop: { match: (sent: string) => boolean; left: number } | undefined;
+  let dropped = 0;
 
   const server: Server = createServer((client) => {
     const upstream = createConnection({ host: targetHost, port: targetPort });
@@ -55,6 +65,12 @@ export async function startFaultProxy(targetPort: number, targetHost = '127.0.0.
     upstream.on('error', end).on('close', end);
     client.on('data', (chunk: Buffer) => {
       if (link.sent.length < MARK_LIMIT) link.sent += chunk.toString('latin1').slice(0, MARK_LIMIT);
+      if (drop && drop.left > 0 && drop.match(link.sent)) {
+        drop.left--;
+        dropped++;
+        end();
+        return;
+      }
       // A new connection inherits the fault once it has said who it is.
       if (defaultMode.mode !== 'forward' && (!defaultMode.match || defaultMode.match(link.sent))) {
         link.mode = defaultMode.mode;
@@ -96,6 +112,12 @@ export async function startFaultProxy(targetPort: number, targetHost = '127.0.0.
     },
     loseReplies: (match) => apply('lose', match),
     heal: () => apply('forward'),
+    dropConnections: (match, count) => {
+      drop = { match, left: count };
+    },
+    get dropped() {
+      return dropped;
+    },
     cutAll,
     async close() {
       cutAll();
