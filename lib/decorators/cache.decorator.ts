@@ -1,3 +1,4 @@
+import { checkHttpMethods } from './http-methods.js';
 import { CashewsConfigError } from '../errors.js';
 import { cacheDefinition, timedCacheDefinition } from '../strategies/cache.strategy.js';
 import { withTtl } from '../strategies/store-policy.js';
@@ -62,6 +63,7 @@ export function Cache<R = unknown, A extends readonly unknown[] = readonly unkno
   ]);
   const timeouts = timeoutsOf(where, options);
   checkTags(where, options.tags);
+  const methods = checkHttpMethods(where, options.methods);
   const store = withTtl(where, options as CacheDecoratorOptions, (policy) => ({
     ...policy,
     ...stampedeOptions(where, options, policy),
@@ -78,7 +80,7 @@ export function Cache<R = unknown, A extends readonly unknown[] = readonly unkno
     options: { ...store, etag: options.etag === true },
     keys: options,
     tags: options.tags,
-    methods: options.methods?.map((method) => method.toUpperCase()),
+    methods,
     // Entries kept past their ttl are envelopes: default keys change with staleTtl (see storedForm).
     storedForm: timeouts?.staleTtl === undefined ? undefined : 'stale',
   });

@@ -1,4 +1,5 @@
-import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, RequestMethod, type OnModuleInit } from '@nestjs/common';
+import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import { defer, mergeMap, Observable } from 'rxjs';
 import { CacheResolver } from '../cache-resolver.js';
@@ -11,6 +12,7 @@ import {
   originalMethod,
 } from '../decorators/method-guard.js';
 import { hasClassCache } from '../decorators/class-cache.js';
+import { readRouteArgs } from '../decorators/route-args.js';
 import { getLayers } from '../decorators/strategy-metadata.js';
 import { CashewsConfigError } from '../errors.js';
 import { detectContext } from '../detect/cache-detect.js';
@@ -82,6 +84,7 @@ export class CashewsExplorer implements OnModuleInit {
           }
           this.resolver.cacheFor(layer);
         }
+        this.warnNeverStored(wrapper.metatype as { name: string }, name, method);
         markRouted(method);
       }
     }
@@ -114,9 +117,53 @@ export class CashewsExplorer implements OnModuleInit {
     }
   }
 
+  /**
+   * Says once, at bootstrap, when a controller method's decorators can never store its result: a method that is no
+   * route (the interceptor only runs routes), a route answering another HTTP method than the layer caches (GET and
+   * HEAD unless `methods` says otherwise), or a handler writing the response itself (`@Res()`, `@Next()`).
+   */
+  private warnNeverStored(controller: { name: string }, name: string, method: unknown): void {
+    const layers = getLayers(method);
+    if (!layers?.length) return;
+    const target = `${controller.name}.${name}`;
+    const decorators = layers.map((layer) => `@${layer.strategy}`).join(', ');
+    if (Reflect.getMetadata(PATH_METADATA, method as object) === undefined) {
+      this.logger.warn(
+        `${target} has ${decorators} but is not a route handler: on a controller, decorators apply to routes only ` +
+          '(the interceptor runs them). Move the method to a provider to decorate it.',
+      );
+      return;
+    }
+    const storing = layers.filter((layer) => layer.storesResult);
+    if (!storing.length) return;
+    if (readRouteArgs(controller, name).usesResponse) {
+      this.logger.warn(
+        `${target} writes the response itself (@Res() or @Next()), so ${decorators} never stores its result. ` +
+          'Return the result instead of sending it.',
+      );
+      return;
+    }
+    const verb = RequestMethod[Reflect.getMetadata(METHOD_METADATA, method as object) as number] ?? 'GET';
+    if (verb === 'ALL') return;
+    for (const layer of storing) {
+      const methods = layer.methods ?? ['GET', 'HEAD'];
+      if (methods.includes(verb)) continue;
+      this.logger.warn(
+        `@${layer.strategy} on ${target}, a ${verb} route, never stores: it caches ${methods.join(', ')} ` +
+          `responses. Give methods: ['${verb}'] to cache this route.`,
+      );
+    }
+  }
+
   private wrap(instance: Record<string, unknown>, name: string, layers: readonly Layer[]): void {
     const target = `${instance.constructor.name}.${name}`;
     for (const layer of layers) {
+      if (layer.methods !== undefined) {
+        throw new CashewsConfigError(
+          `${target}: methods applies to controller routes (the HTTP methods whose responses are cached); a ` +
+            'provider method has none. Remove it.',
+        );
+      }
       if (layer.usesRequest) {
         throw new CashewsConfigError(
           `${target}: a {req.…} key placeholder only works on controller handlers; name a method parameter instead.`,

@@ -4,7 +4,8 @@
  * overrides the class's. Key functions over HTTP read the handler's route arguments and the request.
  * Express and Fastify, over mem:// and Redis db 10 (keys under "cc:").
  */
-import { Controller, Get, Injectable, Param, Post, Query } from '@nestjs/common';
+import { Controller, Get, Injectable, Logger, Param, Post, Query, Res } from '@nestjs/common';
+import { jest } from '@jest/globals';
 import request from 'supertest';
 import { Cache, CashewsConfigError, NoCache } from '../../lib/index.js';
 import {
@@ -175,5 +176,73 @@ describe('class-level @Cache validation', () => {
     await expect(
       createTestApp({ adapter: 'express', backend: 'mem', url: 'mem://' }, { controllers: [CcSkip] }),
     ).rejects.toThrow(/CcSkip.list: skipArgs applies to the default keys of provider methods/);
+  });
+
+  // Decorators that could never store were accepted silently: @Cache on a POST route (GET and HEAD are cached unless
+  // `methods` says otherwise), on a handler writing through @Res(), on a controller method that is not a route, and
+  // `methods` naming no HTTP method or given to a provider method.
+  it('says at bootstrap which controller decorators can never store', async () => {
+    @Controller('cc-never')
+    class CcNever {
+      @Post('create')
+      @Cache({ ttl: '1m' })
+      create() {
+        return { created: true };
+      }
+
+      @Get('raw')
+      @Cache({ ttl: '1m' })
+      raw(@Res() res: { send(body: unknown): void }) {
+        res.send({ raw: true });
+      }
+
+      @Cache({ ttl: '1m' })
+      helper() {
+        return 1;
+      }
+
+      @Post('opted')
+      @Cache({ ttl: '1m', methods: ['POST'] })
+      opted() {
+        return { opted: true };
+      }
+    }
+    const warnings: string[] = [];
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation((message: unknown) => {
+      warnings.push(String(message));
+    });
+    let app: TestApp | undefined;
+    try {
+      app = await createTestApp({ adapter: 'express', backend: 'mem', url: 'mem://' }, { controllers: [CcNever] });
+    } finally {
+      warn.mockRestore();
+      await app?.close();
+    }
+    const about = (method: string) => warnings.filter((message) => message.includes(`CcNever.${method}`));
+    expect(about('create')).toEqual([expect.stringMatching(/POST route.*never stores.*methods: \['POST'\]/)]);
+    expect(about('raw')).toEqual([expect.stringMatching(/@Res\(\).*never stores/)]);
+    expect(about('helper')).toEqual([expect.stringMatching(/not a route handler/)]);
+    expect(about('opted')).toEqual([]);
+  });
+
+  it.each([
+    ['a method name that is none', ['GTE']],
+    ['a string for the list', 'POST'],
+  ])('refuses methods with %s when the decorator is applied', (_label, methods) => {
+    expect(() => Cache({ ttl: '1m', methods: methods as string[] })).toThrow(CashewsConfigError);
+    expect(() => Cache({ ttl: '1m', methods: methods as string[] })).toThrow(/methods.*GET.*POST/);
+  });
+
+  it('refuses methods on a provider method at bootstrap', async () => {
+    @Injectable()
+    class CcMethodsProvider {
+      @Cache({ ttl: '1m', methods: ['POST'] })
+      async find() {
+        return 1;
+      }
+    }
+    await expect(
+      createTestApp({ adapter: 'express', backend: 'mem', url: 'mem://' }, { providers: [CcMethodsProvider] }),
+    ).rejects.toThrow(/CcMethodsProvider.find: methods applies to controller routes/);
   });
 });
