@@ -161,7 +161,8 @@ export class CacheService implements OnApplicationShutdown {
    * is joined. Modes: `'locked'` (default: a lock per written key), `'fast'` (no locks), `'serializable'` (one
    * lock for the instance); see the README, "Transactions", for what each promises.
    * @throws LockedError when a lock was not free within `timeout` (the transaction is rolled back).
-   * @throws CacheBackendError when the commit failed (safe mode or not).
+   * @throws CacheBackendError when the commit failed, or a lock could not be taken (safe mode or not). A write whose
+   * lock failed rejects with the error too; not awaited (`void cache.set(...)`), it is no unhandled rejection.
    * @example
    * await cache.transaction(async () => {
    *   await cache.set('cart:7', { items: 3 });
@@ -213,19 +214,23 @@ export class CacheService implements OnApplicationShutdown {
    * Stores a value. Answers `false` when `exist` prevented the write (or, in safe mode, the backend failed).
    * @throws CacheValueError when the value cannot be stored (function, symbol, cycle).
    */
-  async set(key: string, value: unknown, options: SetOptions = {}): Promise<boolean> {
-    checkCommandOptions('set()', options, COMMAND_OPTIONS.set);
-    return this.#engine.set(key, value, options);
+  set(key: string, value: unknown, options: SetOptions = {}): Promise<boolean> {
+    return this.#write(() => {
+      checkCommandOptions('set()', options, COMMAND_OPTIONS.set);
+      return this.#engine.set(key, value, options);
+    });
   }
 
   /** Stores several values with one TTL (default: as {@link set}). */
-  async setMany(
+  setMany(
     entries: Iterable<readonly [string, unknown]> | Record<string, unknown>,
     options: { ttl?: StoreTtl } = {},
   ): Promise<void> {
-    const list = entryList(entries);
-    checkCommandOptions('setMany()', options, COMMAND_OPTIONS.setMany);
-    return this.#engine.setMany(list, options);
+    return this.#write(() => {
+      const list = entryList(entries);
+      checkCommandOptions('setMany()', options, COMMAND_OPTIONS.setMany);
+      return this.#engine.setMany(list, options);
+    });
   }
 
   /**
@@ -233,13 +238,11 @@ export class CacheService implements OnApplicationShutdown {
    * process share a single run of the factory. `ttl` as in {@link set} (default: the instance's default TTL).
    * @example await cache.getOrSet('rates', () => fetchRates(), { ttl: '1m' });
    */
-  async getOrSet<T>(
-    key: string,
-    valueOrFactory: T | (() => T | Promise<T>),
-    options: { ttl?: StoreTtl } = {},
-  ): Promise<T> {
-    checkCommandOptions('getOrSet()', options, COMMAND_OPTIONS.getOrSet);
-    return this.#engine.getOrSet(key, valueOrFactory, options);
+  getOrSet<T>(key: string, valueOrFactory: T | (() => T | Promise<T>), options: { ttl?: StoreTtl } = {}): Promise<T> {
+    return this.#write(() => {
+      checkCommandOptions('getOrSet()', options, COMMAND_OPTIONS.getOrSet);
+      return this.#engine.getOrSet(key, valueOrFactory, options);
+    });
   }
 
   /**
@@ -252,20 +255,20 @@ export class CacheService implements OnApplicationShutdown {
     return this.#engine.incr(key, by, options);
   }
 
-  async delete(key: string): Promise<boolean> {
-    return this.#engine.delete(key);
+  delete(key: string): Promise<boolean> {
+    return this.#write(() => this.#engine.delete(key));
   }
 
-  async deleteMany(keys: readonly string[]): Promise<number> {
-    return this.#engine.deleteMany(keys);
+  deleteMany(keys: readonly string[]): Promise<number> {
+    return this.#write(() => this.#engine.deleteMany(keys));
   }
 
   /**
    * Deletes every key matching `pattern` (`*` is the only wildcard) and returns how many. Protection state
    * (rate limits, circuits, performance markers, locks) is never matched: see {@link resetProtection}.
    */
-  async deleteMatch(pattern: string): Promise<number> {
-    return this.#engine.deleteMatch(pattern);
+  deleteMatch(pattern: string): Promise<number> {
+    return this.#write(() => this.#engine.deleteMatch(pattern));
   }
 
   /**
@@ -273,8 +276,8 @@ export class CacheService implements OnApplicationShutdown {
    * how many existed. Uses the per-tag index, never a scan: the cost is proportional to the keys removed.
    * @example await cache.deleteTags(`user:${id}`);
    */
-  async deleteTags(...tags: string[]): Promise<number> {
-    return this.#engine.deleteTags(...tags);
+  deleteTags(...tags: string[]): Promise<number> {
+    return this.#write(() => this.#engine.deleteTags(...tags));
   }
 
   /**
@@ -301,8 +304,8 @@ export class CacheService implements OnApplicationShutdown {
   }
 
   /** Sets the TTL of an existing key; `false` when it is missing. */
-  async expire(key: string, ttl: Duration): Promise<boolean> {
-    return this.#engine.expire(key, ttl);
+  expire(key: string, ttl: Duration): Promise<boolean> {
+    return this.#write(() => this.#engine.expire(key, ttl));
   }
 
   /** Milliseconds left; `-1` when the key has no expiry, `-2` when it is missing. */
@@ -579,6 +582,22 @@ export class CacheService implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     await this.close();
+  }
+
+  /**
+   * Runs a write command and hands its answer on as is (a refused argument rejects it, it never throws), except
+   * that inside a transaction a lock failure is the transaction's to throw at commit: a write nobody awaits
+   * (`void cache.set(...)`) then leaves no unhandled rejection. Not `async`: that would wrap the answer in a
+   * promise of its own, which would reject unhandled.
+   */
+  #write<T>(run: () => Promise<T>): Promise<T> {
+    let answer: Promise<T>;
+    try {
+      answer = run();
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    return this.#engine.held(answer);
   }
 }
 

@@ -457,6 +457,15 @@ export class CacheEngine implements StrategyCache {
     return result;
   }
 
+  /**
+   * The answer of a command made now, as its caller gets it: inside a transaction, the transaction holds a write's
+   * lock failure (it throws it at commit), so a write nobody awaits leaves no unhandled rejection.
+   */
+  held<T>(answer: Promise<T>): Promise<T> {
+    const tx = this.transactions.current();
+    return tx ? tx.hold(answer) : answer;
+  }
+
   outsideTransaction<T>(fn: () => Promise<T>): Promise<T> {
     return this.transactions.outside(fn);
   }

@@ -114,6 +114,8 @@ export class TransactionState implements Transaction {
   private readonly pending = new Set<Promise<unknown>>();
   /** A failure that dooms the transaction even if the caller caught it (a lock not obtained). */
   private failure?: unknown;
+  /** Every lock failure of this transaction: it fails at commit with the first, whoever awaited the writes. */
+  private readonly lockFailures = new WeakSet<object>();
   private ended = false;
   rolledBack = false;
 
@@ -189,6 +191,19 @@ export class TransactionState implements Transaction {
   /** Waits for this transaction's commands still in flight (a write waiting for its lock), whatever they answer. */
   private async settle(): Promise<void> {
     while (this.pending.size) await Promise.allSettled([...this.pending]);
+  }
+
+  /**
+   * The promise a caller of a write gets: it rejects as `answer` does, but a lock failure is this transaction's to
+   * throw (at commit), so a write nobody awaits (`void cache.set(...)`) leaves no unhandled rejection, which would
+   * end a Node process. Any other failure stays the caller's alone.
+   */
+  hold<T>(answer: Promise<T>): Promise<T> {
+    const caller: Promise<T> = answer.then(undefined, (error: unknown) => {
+      if (typeof error === 'object' && error !== null && this.lockFailures.has(error)) caller.catch(() => undefined);
+      throw error;
+    });
+    return caller;
   }
 
   /** Handles a command made inside the transaction; commands it does not keep go straight on. */
@@ -468,7 +483,10 @@ export class TransactionState implements Transaction {
       // A lock not obtained dooms the transaction, even if its caller catches the error.
       taking.catch((error: unknown) => {
         this.locks.delete(name);
+        // Not after the end: the commit (or abort) has already looked at `failure`.
+        if (this.ended) return;
         this.failure ??= error;
+        if (typeof error === 'object' && error !== null) this.lockFailures.add(error);
       });
     }
     return taking;

@@ -19,14 +19,17 @@ import {
   TransactionError,
   addPrefix,
   createCache,
+  type CommandHook,
 } from '../../lib/index.js';
 import {
   clusterUrl,
   describeCluster,
+  freePort,
   redisUrl,
   sleep,
   startRedisServer,
   describeRedisServer,
+  withQuery,
 } from '../support/redis.js';
 import { deferred } from '../support/strategy-fixtures.js';
 
@@ -460,6 +463,31 @@ function transactionSuite({ label, url, key: keyOf }: Target): void {
       expect(await cache.getMany([k('a'), k('b')])).toEqual(['first', undefined]);
     });
 
+    // Jest fails a test during which a promise rejection goes unhandled (Node 20 would exit the process).
+    it('a write not awaited whose lock times out leaves no unhandled rejection: the commit throws LockedError', async () => {
+      const { promise: held, resolve: release } = deferred();
+      const { promise: inside, resolve: entered } = deferred();
+      const first = cache.transaction(async () => {
+        await cache.set(k('a'), 'first');
+        entered();
+        await held;
+      });
+      await inside;
+      await expect(
+        cache.transaction(
+          async () => {
+            void cache.set(k('a'), 'second');
+            void cache.delete(k('a'));
+          },
+          { timeout: '50ms' },
+        ),
+      ).rejects.toThrow(LockedError);
+      await sleep(20); // past the turn where an unhandled rejection is reported
+      release();
+      await first;
+      expect(await cache.get(k('a'))).toBe('first');
+    });
+
     it("switching 'lock' off at run time does not switch a transaction's locks off", async () => {
       const { promise: held, resolve: release } = deferred();
       const { promise: inside, resolve: entered } = deferred();
@@ -590,6 +618,74 @@ describeRedisServer('transactions against a server of their own', () => {
       );
     } finally {
       server.resume();
+      await cache.close();
+      await server.stop();
+    }
+  });
+});
+
+// Jest fails a test during which a promise rejection goes unhandled (Node 20 would exit the process).
+describe('writes of a transaction not awaited while its locks cannot be taken (nothing listens: an outage)', () => {
+  const caches: CacheService[] = [];
+  afterEach(async () => {
+    for (const cache of caches.splice(0)) await cache.close();
+  });
+  const down = async (hooks: CommandHook[] = []): Promise<CacheService> => {
+    const port = await freePort(); // nothing listens there
+    const cache = await createCache(withQuery(`redis://127.0.0.1:${port}`, { connect_timeout: '200ms' }), { hooks });
+    caches.push(cache);
+    return cache;
+  };
+
+  it.each([
+    ['without hooks', []],
+    ['with a hook', [addPrefix('tx-down:')]],
+  ] as Array<[string, CommandHook[]]>)(
+    'safe mode, %s: no unhandled rejection (void cache.set(...)); the commit throws CacheBackendError',
+    async (_label, hooks) => {
+      const cache = await down(hooks);
+      await expect(
+        cache.transaction(async () => {
+          void cache.set('b', 2);
+          void cache.setMany([['c', 3]]);
+          void cache.delete('d');
+          void cache.deleteMany(['e']);
+          void cache.expire('f', '1m');
+          void cache.deleteTags('g');
+          void cache.getOrSet('h', () => 8);
+        }),
+      ).rejects.toThrow(CacheBackendError);
+      await sleep(20); // past the turn where an unhandled rejection is reported
+    },
+  );
+
+  it('an awaited write still rejects with the lock failure, and the transaction fails even though fn caught it', async () => {
+    const cache = await down();
+    expect(await cache.set('a', 1)).toBe(false); // outside a transaction: safe mode's answer
+    let caught: unknown;
+    await expect(
+      cache.transaction(async () => {
+        caught = await cache.set('a', 1).catch((error: unknown) => error);
+      }),
+    ).rejects.toThrow(CacheBackendError);
+    expect(caught).toBeInstanceOf(CacheBackendError);
+  });
+});
+
+describeRedisServer('a write not awaited in a transaction, safe=0, the server stopped', () => {
+  // Jest fails a test during which a promise rejection goes unhandled (Node 20 would exit the process).
+  it('leaves no unhandled rejection; the commit throws CacheBackendError', async () => {
+    const server = await startRedisServer();
+    const cache = await createCache(withQuery(server.url, { safe: '0', command_timeout: '300ms' }));
+    try {
+      await server.stop();
+      await expect(
+        cache.transaction(async () => {
+          void cache.set('tx-strict:b', 2);
+        }),
+      ).rejects.toThrow(CacheBackendError);
+      await sleep(20); // past the turn where an unhandled rejection is reported
+    } finally {
       await cache.close();
       await server.stop();
     }
