@@ -1,13 +1,12 @@
-import { CacheValueError } from '../errors.js';
 import { INVALID, type Codec } from './codec.js';
-import { MAX_DEPTH, tooDeepToServe } from './value-walker.js';
+import { MAX_DEPTH, tooDeepToServe, valueRefused } from './value-walker.js';
 
 /**
  * `codec=json`: values are stored as plain JSON text, so services in other languages read and write the same
  * keys (see the README, "Values" for the wire format). Only what JSON holds exactly is accepted: `null`,
  * booleans, finite numbers, strings, arrays and plain objects. Anything JSON would change silently (`undefined`
  * dropped, `NaN` turned into `null`, a `Date` into a string, a class instance into a plain object) or cannot hold
- * (bigint, `Map`, `Set`, functions, cycles) is refused with {@link CacheValueError} naming where it is.
+ * (bigint, `Map`, `Set`, functions, cycles) is refused with `CacheValueError` naming where it is.
  * Integers are plain digits, as the cashews codec stores them, so `incr` works on them.
  */
 export class JsonCodec implements Codec {
@@ -33,10 +32,11 @@ export class JsonCodec implements Codec {
 
 function check(value: unknown, key: string, path: string, depth: number, seen: Set<object>): void {
   const refuse = (what: string): never => {
-    throw new CacheValueError(
+    throw valueRefused(
       `codec=json cannot store ${what}${path ? ` at ${path}` : ''} (key "${key}"): it stores plain JSON only ` +
         `(null, booleans, finite numbers, strings, arrays, plain objects). Convert it first (a Date with ` +
         `toISOString(), a Map with Object.fromEntries), or use the default codec.`,
+      `codec=json: ${what}`,
     );
   };
   switch (typeof value) {

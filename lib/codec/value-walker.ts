@@ -52,18 +52,41 @@ const TYPED_ARRAYS = {
 } as const;
 type TypedArrayName = keyof typeof TYPED_ARRAYS;
 
+/** What a codec refused, without where or under which key: see {@link refusalOf}. */
+const refusals = new WeakMap<object, string>();
+
+/**
+ * A codec's refusal of a value: `what` names the kind of value refused ('a function', 'an instance of Date'),
+ * without its path in the value or the key, so that a decorated method's store failures are told apart by reason.
+ */
+export function valueRefused(message: string, what: string): CacheValueError {
+  const error = new CacheValueError(message);
+  refusals.set(error, what);
+  return error;
+}
+
+/**
+ * What a codec refused (see {@link valueRefused}), or `undefined` for any other error: a value the codec cannot
+ * store, as opposed to a bad argument. The answers are few (one per kind of value, or class name).
+ */
+export function refusalOf(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null ? refusals.get(error) : undefined;
+}
+
 function fail(path: string, what: string): never {
-  throw new CacheValueError(
+  throw valueRefused(
     `Cannot cache ${what} at ${path || 'the top level'}: values must be JSON data, undefined, Date, Map, Set, ` +
       `BigInt, Buffer or typed arrays, without cycles.`,
+    what,
   );
 }
 
 function tooDeep(path: string): never {
   const at = path.length > 60 ? `${path.slice(0, 60)}...` : path;
-  throw new CacheValueError(
+  throw valueRefused(
     `Cannot cache a value nested deeper than ${MAX_DEPTH} levels (at ${at}): it could not be serialized back. ` +
       'Flatten the value or cache a part of it.',
+    `a value nested deeper than ${MAX_DEPTH} levels`,
   );
 }
 

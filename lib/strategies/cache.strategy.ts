@@ -2,7 +2,7 @@ import { MISS, PENDING } from '../miss.js';
 import { Failure, fromStored, settle } from './cached-errors.js';
 import { asEnvelope } from './envelope.js';
 import { computeOnce, type StampedeOptions } from './stampede.js';
-import { compute, storeOptions, storeWhenRecorded, type StorePolicy } from './store-policy.js';
+import { compute, storeOptions, storeResult, storeWhenRecorded, type StorePolicy } from './store-policy.js';
 import { errorName, type Next, type Strategy, type StrategyCache, type StrategyCall } from './strategy.js';
 import { defineStrategy, fixedTtlOf, type StrategyDefinition } from './layer.js';
 import { withinTimeouts, type Timeouts } from './timeouts.js';
@@ -91,7 +91,8 @@ async function computeAndServe(
     async () => fromStored(options.errors, await cache.read(call.key)),
     async () => {
       const computed = await compute(call, options, next);
-      const save = (value: unknown, ttl: number) => cache.set(call.key, value, storeOptions(options, call, ttl));
+      const save = (value: unknown, ttl: number) =>
+        storeResult(call, cache, call.key, value, storeOptions(options, call, ttl));
       if (computed.store) await save(computed.value, computed.ttl);
       storeWhenRecorded(call, computed, save);
       return computed.answer;
@@ -154,7 +155,9 @@ async function timedCache(
     async () => {
       const computed = await compute(call, options, next);
       const save = (value: unknown, ttl: number) =>
-        cache.set(
+        storeResult(
+          call,
+          cache,
           call.key,
           staleTtl === undefined ? value : { v: value, at: Date.now() + ttl },
           storeOptions(options, call, lifetime(ttl)),

@@ -7,6 +7,7 @@ import {
   compute,
   refreshAgeFor,
   storeOptions,
+  storeResult,
   storeWhenRecorded,
   type Computed,
   type StorePolicy,
@@ -43,10 +44,22 @@ async function refresh(
 ): Promise<unknown> {
   const computed = await compute(call, options, next);
   storeWhenRecorded(call, computed, (value, ttl) =>
-    cache.set(call.key, envelope(call, options, { ...computed, value, ttl }), storeOptions(options, call, ttl)),
+    storeResult(
+      call,
+      cache,
+      call.key,
+      envelope(call, options, { ...computed, value, ttl }),
+      storeOptions(options, call, ttl),
+    ),
   );
   if (computed.store) {
-    await cache.set(call.key, envelope(call, options, computed), storeOptions(options, call, computed.ttl));
+    await storeResult(
+      call,
+      cache,
+      call.key,
+      envelope(call, options, computed),
+      storeOptions(options, call, computed.ttl),
+    );
   } else if (computed.clears && replacing) {
     // An `onlyErrors` layer whose method succeeded again: the stored error must not outlive the success.
     await cache.delete(call.key);

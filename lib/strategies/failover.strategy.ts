@@ -1,6 +1,6 @@
 import { MISS } from '../miss.js';
 import { settle } from './cached-errors.js';
-import { compute, storeOptions, storeWhenRecorded, type StorePolicy } from './store-policy.js';
+import { compute, storeOptions, storeResult, storeWhenRecorded, type StorePolicy } from './store-policy.js';
 import { errorName, matchesExceptions, type ExceptionsOption, type Strategy } from './strategy.js';
 import { defineStrategy, fixedTtlOf, type StrategyDefinition } from './layer.js';
 
@@ -16,7 +16,8 @@ export interface FailoverStrategyOptions extends StorePolicy {
 export const failoverStrategy: Strategy<FailoverStrategyOptions> = async (call, options, cache, next) => {
   try {
     const computed = await compute(call, options, next);
-    const save = (value: unknown, ttl: number) => cache.set(call.key, value, storeOptions(options, call, ttl));
+    const save = (value: unknown, ttl: number) =>
+      storeResult(call, cache, call.key, value, storeOptions(options, call, ttl));
     if (computed.store) await save(computed.value, computed.ttl);
     storeWhenRecorded(call, computed, save);
     return settle(computed.answer);

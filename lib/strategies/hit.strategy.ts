@@ -1,7 +1,7 @@
 import { MISS } from '../miss.js';
 import { Failure, fromStored, settle } from './cached-errors.js';
 import { computeOnce, type StampedeOptions } from './stampede.js';
-import { compute, storeOptions, storeWhenRecorded, ttlFor, type StorePolicy } from './store-policy.js';
+import { compute, storeOptions, storeResult, storeWhenRecorded, ttlFor, type StorePolicy } from './store-policy.js';
 import { errorName, type Next, type Strategy, type StrategyCache, type StrategyCall } from './strategy.js';
 import { defineStrategy, fixedTtlOf, type StrategyDefinition } from './layer.js';
 
@@ -25,8 +25,9 @@ async function store(
 ) {
   const computed = await compute(call, options, next);
   const save = async (value: unknown, ttl: number) => {
-    await cache.set(call.key, value, storeOptions(options, call, ttl));
-    await cache.set(`${call.key}:hits`, 0, { ttl });
+    const stored = await storeResult(call, cache, call.key, value, storeOptions(options, call, ttl));
+    // A value the codec refused was not written: the budget of an entry stored before is not renewed.
+    if (stored !== undefined) await cache.set(`${call.key}:hits`, 0, { ttl });
   };
   storeWhenRecorded(call, computed, save);
   if (computed.store) {

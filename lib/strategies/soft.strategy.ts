@@ -2,7 +2,14 @@ import { MISS } from '../miss.js';
 import { Failure, fromStored, settle } from './cached-errors.js';
 import { asEnvelope } from './envelope.js';
 import { computeOnce, type StampedeOptions } from './stampede.js';
-import { compute, refreshAgeFor, storeOptions, storeWhenRecorded, type StorePolicy } from './store-policy.js';
+import {
+  compute,
+  refreshAgeFor,
+  storeOptions,
+  storeResult,
+  storeWhenRecorded,
+  type StorePolicy,
+} from './store-policy.js';
 import { errorName, matchesExceptions, type ExceptionsOption, type Strategy } from './strategy.js';
 import { defineStrategy, fixedTtlOf, type StrategyDefinition } from './layer.js';
 
@@ -47,7 +54,8 @@ export const softStrategy: Strategy<SoftStrategyOptions> = async (call, options,
         const computed = await compute(call, options, next);
         const save = (value: unknown, ttl: number, failed = false) => {
           const age = failed ? undefined : refreshAgeFor(call, 'softTtl', options.freshFor, ttl);
-          return cache.set(call.key, { v: value, at: Date.now() + (age ?? ttl) }, storeOptions(options, call, ttl));
+          const entry = { v: value, at: Date.now() + (age ?? ttl) };
+          return storeResult(call, cache, call.key, entry, storeOptions(options, call, ttl));
         };
         storeWhenRecorded(call, computed, save);
         if (computed.store) {

@@ -1,5 +1,6 @@
 import { parsePositiveDuration, type Duration } from '../duration.js';
 import { CashewsConfigError } from '../errors.js';
+import { refusalOf } from '../codec/value-walker.js';
 import { errorPolicy, Failure, isCacheable, toStoredError, type ErrorPolicy } from './cached-errors.js';
 import type { KeyFunction } from '../keys/key-template.js';
 import { renderTags } from '../tags/tag-templates.js';
@@ -14,6 +15,7 @@ import {
   type ConditionOption,
   type Next,
   type RunReport,
+  type StrategyCache,
   type StrategyCall,
   type TtlOption,
 } from './strategy.js';
@@ -263,6 +265,36 @@ export async function compute(call: StrategyCall, policy: StorePolicy, next: Nex
     return { answer: recording, store: false, value: undefined, ttl, clears: false, recorded: recording.done };
   }
   return { answer: result, store: true, value: result, ttl, clears: false };
+}
+
+/**
+ * Stores what a decorated method gave (its result, or the strategy's envelope around it) under `key`, as
+ * `cache.set` does, except that a value the codec refuses (a function or a cycle in the result, a Date with
+ * `codec=json`...) never fails the call: the method ran, and its caller gets the result, uncached. Nothing is
+ * written, the store answers `undefined` (a write that did not happen, told apart from a backend's `false`), and the refusal is reported (`call.reportProblem`, logged once per layer and
+ * kind of value refused). Any other error goes through.
+ */
+export async function storeResult(
+  call: StrategyCall,
+  cache: StrategyCache,
+  key: string,
+  value: unknown,
+  options: Parameters<StrategyCache['set']>[2],
+): Promise<boolean | undefined> {
+  let stored: boolean;
+  try {
+    stored = await cache.set(key, value, options);
+  } catch (error) {
+    const refused = refusalOf(error);
+    if (refused === undefined) throw error;
+    call.reportProblem?.(
+      `unstorable:${refused}`,
+      `a result could not be stored, so it was answered uncached (and such calls run the method every time): ` +
+        `${(error as Error).message}`,
+    );
+    return undefined;
+  }
+  return stored;
 }
 
 /**

@@ -16,12 +16,21 @@
  */
 import { createHash } from 'node:crypto';
 import { jest } from '@jest/globals';
-import { Controller, Get, Injectable, NotFoundException, Param, ServiceUnavailableException } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  Injectable,
+  Logger,
+  NotFoundException,
+  Param,
+  ServiceUnavailableException,
+} from '@nestjs/common';
 import request from 'supertest';
 import {
   backgroundSettled,
   CacheableClass,
   CacheDetect,
+  CacheValueError,
   CashewsConfigError,
   registerCacheableClass,
   unregisterCacheableClass,
@@ -48,6 +57,7 @@ import {
   startApp,
   storedKey,
 } from './strategy-fixtures.js';
+import { withQuery } from './redis.js';
 
 /** The options the scenarios decorate with; each file's `decorate` adds what its decorator requires. */
 export interface StoringOptions {
@@ -115,6 +125,22 @@ class StoringConflictError extends Error {}
 
 /** Never registered: naming it in `cacheErrors` is refused when the decorator is applied. */
 class StoringUnregisteredError extends Error {}
+
+/** A result the codec cannot store: an own bound method is a function field. */
+class StoringBoundMoney {
+  constructor(readonly amount: number) {
+    this.format = this.format.bind(this);
+  }
+
+  format(): string {
+    return `${this.amount} EUR`;
+  }
+}
+
+/** The same backend with `codec=json` (plain JSON on the wire), on mem:// as on Redis. */
+function jsonCodecUrl(url: string): string {
+  return url.startsWith('mem:') ? 'mem://?codec=json' : withQuery(url, { codec: 'json' });
+}
 
 // Nest's own exception, for the handler that answers 404: registered by hand, as the README says.
 registerCacheableClass(NotFoundException);
@@ -933,6 +959,116 @@ export function storingScenarios(strategy: StoringStrategy, decorate: Decorate, 
       // @Failover answers only for a failed run: the value is stale, and the error is named.
       expect(hits[0].stale).toBe(fallback ? true : undefined);
       expect(hits[0].exception).toBe(fallback ? 'StoringProbeError' : undefined);
+    });
+  });
+
+  describe('results the codec cannot store', () => {
+    /** Each method answers a new value per call; `n` counts the runs. */
+    @Injectable()
+    class Values extends Upstream {
+      static {
+        rename(this, `${st}Values`);
+      }
+
+      @decorate({ ttl: '10s' })
+      async withFunction(id: number) {
+        return this.run(() => ({ id, helper: () => id }));
+      }
+
+      @decorate({ ttl: '10s' })
+      async bound(amount: number) {
+        return this.run(() => new StoringBoundMoney(amount));
+      }
+
+      @decorate({ ttl: '10s' })
+      async dated(id: number) {
+        return this.run(() => ({ id, createdAt: new Date(0), n: this.calls }));
+      }
+    }
+
+    let logged: { error: string[]; warn: string[] };
+    beforeEach(() => {
+      logged = { error: [], warn: [] };
+      for (const level of ['error', 'warn'] as const) {
+        jest.spyOn(Logger.prototype, level).mockImplementation((message: unknown) => {
+          logged[level].push(String(message));
+        });
+      }
+    });
+    afterEach(() => jest.restoreAllMocks());
+
+    const about = (level: 'error' | 'warn', text: string) => logged[level].filter((line) => line.includes(text));
+    const on = (method: string) => `@${strategy.name} on ${st}Values\\.${method}: `;
+
+    it('a result holding a function (a field, an own bound method) is answered on every call, uncached, and logged once per method and reason', async () => {
+      const started = await startApp(backendUrl, [Values]);
+      const values = started.app.get(Values);
+      for (const id of [1, 1, 2]) {
+        const result = await values.withFunction(id);
+        expect(result.id).toBe(id);
+        expect(result.helper()).toBe(id);
+      }
+      const money = await values.bound(5);
+      expect(money).toBeInstanceOf(StoringBoundMoney);
+      expect(money.format()).toBe('5 EUR');
+      expect((await values.bound(5)).format()).toBe('5 EUR');
+      expect(values.calls).toBe(5);
+      // Nothing was stored (nor a hit counter beside it): the method runs, and its error goes through.
+      await expectNotStored(values, () => values.withFunction(1));
+      await expectNotStored(values, () => values.bound(5));
+      expect(await keysOf(started.cache, `${st}Values*`)).toEqual([]);
+      const lines = about('error', 'could not be stored');
+      expect(lines).toHaveLength(2);
+      expect(lines[0]).toMatch(
+        new RegExp(
+          `^${on('withFunction')}a result could not be stored, so it was answered uncached .*Cannot cache a function at (v\\.)?helper: .* Logged once\\.$`,
+        ),
+      );
+      expect(lines[1]).toMatch(new RegExp(`^${on('bound')}.*Cannot cache a function at (v\\.)?format`));
+      // The command itself still refuses such a value: its caller asked to store it.
+      await expect(started.cache.set(`${st}Values:direct`, { helper: () => 1 })).rejects.toThrow(CacheValueError);
+    });
+
+    it('with codec=json, a result holding a Date is answered on every call, uncached, and logged once', async () => {
+      const started = await startApp(jsonCodecUrl(backendUrl), [Values]);
+      const values = started.app.get(Values);
+      for (const [id, n] of [
+        [1, 1],
+        [1, 2],
+        [2, 3],
+      ]) {
+        const result = await values.dated(id);
+        expect(result).toEqual({ id, createdAt: new Date(0), n });
+        expect(result.createdAt).toBeInstanceOf(Date);
+      }
+      await expectNotStored(values, () => values.dated(1));
+      const lines = about('error', 'could not be stored');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(
+        new RegExp(`^${on('dated')}.*codec=json cannot store an instance of Date at (\\.v)?\\.createdAt`),
+      );
+    });
+
+    it('on a controller handler, a result the codec cannot store answers 200 with the body on every request', async () => {
+      @Controller(`${st.toLowerCase()}-unstorable`)
+      class Unstorable extends Upstream {
+        static {
+          rename(this, `${st}Unstorable`);
+        }
+
+        @Get(':id')
+        @decorate({ ttl: '10s' })
+        async item(@Param('id') id: string) {
+          return this.run(() => ({ id, n: this.calls, helper: () => id }));
+        }
+      }
+      const started = await startApp(backendUrl, [], { controllers: [Unstorable] });
+      const server = started.app.getHttpServer();
+      const path = `/${st.toLowerCase()}-unstorable`;
+      for (const n of [1, 2, 3]) {
+        expect((await request(server).get(`${path}/7`).expect(200)).body).toEqual({ id: '7', n });
+      }
+      expect(about('error', 'could not be stored')).toHaveLength(1);
     });
   });
 
