@@ -7,6 +7,7 @@ import { getCacheToken } from './cache.tokens.js';
 import { CashewsRegistry } from './cashews.registry.js';
 import { CashewsConfigError, type KeyPlaceholderError } from './errors.js';
 import type { ExecutorHooks, Layer, MissingKeyOutcome } from './strategies/executor.js';
+import type { ProblemSeverity } from './strategies/strategy.js';
 import { layerOptions } from './strategies/store-policy.js';
 
 /**
@@ -85,12 +86,14 @@ export class CacheResolver implements ExecutorHooks {
     );
   }
 
-  onLayerProblem(layer: Layer, target: string, kind: string, message: string): void {
+  onLayerProblem(layer: Layer, target: string, kind: string, message: string, severity?: ProblemSeverity): void {
     let reported = this.problemsReported.get(layer);
     if (!reported) this.problemsReported.set(layer, (reported = new Set()));
     if (reported.has(kind)) return;
     reported.add(kind);
-    this.logger.error(`@${layer.strategy} on ${target || layer.base}: ${message} Logged once.`);
+    const line = `@${layer.strategy} on ${target || layer.base}: ${message} Logged once.`;
+    if (severity === 'warn') this.logger.warn(line);
+    else this.logger.error(line);
   }
 
   /** Events are rare by design (an `@Adaptive` decision changes at most once per window): each is logged. */

@@ -261,6 +261,58 @@ function byKeys(object: Record<string, unknown>): Record<string, unknown> {
   return out;
 }
 
+/**
+ * Names of the classes, not registered, whose instances `value` holds where the codec stores them as their own
+ * fields (a read answers them as plain objects), each once, at any depth the codec visits. Plain objects, arrays,
+ * the built-in types the codec restores (Date, Map, Set, bytes) and instances with a `toJSON` (stored as what it
+ * returns) are not named. A value holding no object answers at once. Meant for a value the codec just accepted:
+ * the walk stops past {@link MAX_DEPTH} levels instead of following a cycle.
+ */
+export function unregisteredClassesIn(value: unknown): readonly string[] {
+  if (typeof value !== 'object' || value === null) return NO_NAMES;
+  const found: string[] = [];
+  findUnregistered(value, 0, found);
+  return found;
+}
+
+const NO_NAMES: readonly string[] = Object.freeze([]);
+
+function findUnregisteredIn(value: unknown, depth: number, found: string[]): void {
+  if (typeof value === 'object' && value !== null) findUnregistered(value, depth, found);
+}
+
+function findUnregistered(object: object, depth: number, found: string[]): void {
+  if (depth > MAX_DEPTH) return;
+  const inner = depth + 1;
+  if (Array.isArray(object)) {
+    for (let i = 0; i < object.length; i++) findUnregisteredIn(object[i], inner, found);
+    return;
+  }
+  const proto = Object.getPrototypeOf(object) as unknown;
+  let type: (abstract new () => object) | undefined;
+  if (proto !== Object.prototype && proto !== null) {
+    if (object instanceof Date || ArrayBuffer.isView(object) || object instanceof ArrayBuffer) return;
+    if (object instanceof Map) {
+      for (const [k, v] of object) {
+        findUnregisteredIn(k, inner, found);
+        findUnregisteredIn(v, inner, found);
+      }
+      return;
+    }
+    if (object instanceof Set) {
+      for (const item of object) findUnregisteredIn(item, inner, found);
+      return;
+    }
+    type = classTypeOf(object);
+  }
+  const registered = type !== undefined && classOf(type) !== undefined;
+  if (!registered) {
+    if (typeof (object as { toJSON?: unknown }).toJSON === 'function') return;
+    if (type !== undefined && !found.includes(type.name)) found.push(type.name);
+  }
+  for (const key of Object.keys(object)) findUnregisteredIn((object as Record<string, unknown>)[key], inner, found);
+}
+
 /** The class of an instance, or `undefined` for a plain object (`Object.prototype` or `null` prototype). */
 function classTypeOf(object: object): (abstract new () => object) | undefined {
   const proto = Object.getPrototypeOf(object) as { constructor?: unknown } | null;

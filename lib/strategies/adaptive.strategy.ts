@@ -21,6 +21,7 @@ import {
   type ExceptionsOption,
   type LimitInfo,
   type Next,
+  type ProblemSeverity,
   type RunReport,
   type Strategy,
   type StrategyCache,
@@ -220,8 +221,8 @@ class DelegatedCall implements StrategyCall, PrimedRead {
     this.parent.reportRejection?.();
   }
 
-  reportProblem(kind: string, message: string): void {
-    this.parent.reportProblem?.(kind, message);
+  reportProblem(kind: string, message: string, severity?: ProblemSeverity): void {
+    this.parent.reportProblem?.(kind, message, severity);
   }
 }
 

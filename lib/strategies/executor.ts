@@ -9,7 +9,7 @@ import { layerOptions } from './store-policy.js';
 import { servedAsStored } from './cached-errors.js';
 import { PENDING } from '../miss.js';
 import { Recording } from '../streams/recording.js';
-import type { Next, RunReport, StrategyCache, StrategyCall, LimitInfo } from './strategy.js';
+import type { Next, ProblemSeverity, RunReport, StrategyCache, StrategyCall, LimitInfo } from './strategy.js';
 
 export type { Layer } from './layer.js';
 
@@ -52,7 +52,7 @@ export interface ExecutorHooks {
    * A configuration problem a call of `target` revealed (see `StrategyCall.reportProblem`): adapters log it once per
    * layer and `kind`.
    */
-  onLayerProblem?(layer: Layer, target: string, kind: string, message: string): void;
+  onLayerProblem?(layer: Layer, target: string, kind: string, message: string, severity?: ProblemSeverity): void;
   /** Something a call of `target` reports for the log every time (see `StrategyCall.reportEvent`). */
   onLayerEvent?(layer: Layer, target: string, message: string): void;
 }
@@ -447,8 +447,8 @@ class LayerCall implements StrategyCall {
     this.stats.onRejected();
   }
 
-  reportProblem(kind: string, message: string): void {
-    this.hooks.onLayerProblem?.(this.layer, this.invocation.target, kind, message);
+  reportProblem(kind: string, message: string, severity?: ProblemSeverity): void {
+    this.hooks.onLayerProblem?.(this.layer, this.invocation.target, kind, message, severity);
   }
 
   reportEvent(message: string): void {

@@ -1,6 +1,6 @@
 import { parsePositiveDuration, type Duration } from '../duration.js';
 import { CashewsConfigError } from '../errors.js';
-import { refusalOf } from '../codec/value-walker.js';
+import { refusalOf, unregisteredClassesIn } from '../codec/value-walker.js';
 import { errorPolicy, Failure, isCacheable, toStoredError, type ErrorPolicy } from './cached-errors.js';
 import type { KeyFunction } from '../keys/key-template.js';
 import { renderTags } from '../tags/tag-templates.js';
@@ -272,7 +272,10 @@ export async function compute(call: StrategyCall, policy: StorePolicy, next: Nex
  * `cache.set` does, except that a value the codec refuses (a function or a cycle in the result, a Date with
  * `codec=json`...) never fails the call: the method ran, and its caller gets the result, uncached. Nothing is
  * written, the store answers `undefined` (a write that did not happen, told apart from a backend's `false`), and the refusal is reported (`call.reportProblem`, logged once per layer and
- * kind of value refused). Any other error goes through.
+ * kind of value refused). Any other error goes through. Once stored, instances of classes that are not registered
+ * in the value are reported too (once per layer and class, as a warning): hits answer them as plain objects, which
+ * a serializer (`ClassSerializerInterceptor` and `@Exclude()`), `instanceof` or a method call would not expect.
+ * That check walks the value on this miss path only; hits never get here.
  */
 export async function storeResult(
   call: StrategyCall,
@@ -293,6 +296,18 @@ export async function storeResult(
         `${(error as Error).message}`,
     );
     return undefined;
+  }
+  if (call.reportProblem) {
+    for (const name of unregisteredClassesIn(value)) {
+      call.reportProblem(
+        `unregistered-class:${name}`,
+        `its result holds instances of ${name}, a class not registered for the cache: they are stored as their ` +
+          'fields, and a hit answers them as plain objects, so whatever relies on the class is lost (a serializer ' +
+          `such as ClassSerializerInterceptor with @Exclude(), instanceof checks, methods). Register it with ` +
+          `@CacheableClass() (or registerCacheableClass(${name}), or the module option classes) to get instances back.`,
+        'warn',
+      );
+    }
   }
   return stored;
 }

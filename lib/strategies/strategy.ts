@@ -76,6 +76,9 @@ export interface ReadExpiry {
   noteExpire?(key: string, ttl: number): void;
 }
 
+/** How a reported problem is logged: `'error'` (the default) or `'warn'`. */
+export type ProblemSeverity = 'error' | 'warn';
+
 /** Rate-limit state of one call, for adapters that report it (HTTP `X-RateLimit-*` headers). */
 export interface LimitInfo {
   /** The call is within the limit (a refused call is counted as a rejection in the usage statistics). */
@@ -122,10 +125,11 @@ export interface StrategyCall extends ReadExpiry {
   /** Reports a call refused without running (a fast fail that no limit or circuit report covers), for statistics. */
   reportRejection?(): void;
   /**
-   * A configuration problem only a call can reveal (a ttl function answering a ttl not above `earlyTtl`): the
-   * adapter logs it once per layer and `kind`. The call itself goes on.
+   * A configuration problem only a call can reveal (a ttl function answering a ttl not above `earlyTtl`, a result
+   * the codec cannot store): the adapter logs it once per layer and `kind`, as an error unless `severity` is
+   * `'warn'`. The call itself goes on.
    */
-  reportProblem?(kind: string, message: string): void;
+  reportProblem?(kind: string, message: string, severity?: ProblemSeverity): void;
   /** Something worth a log line every time it happens (an `@Adaptive` decision that changed). */
   reportEvent?(message: string): void;
 }

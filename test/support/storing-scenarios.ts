@@ -137,6 +137,24 @@ class StoringBoundMoney {
   }
 }
 
+/** An entity class never registered: stored as its fields, a hit answers a plain object. */
+class StoringPlainUser {
+  constructor(
+    readonly id: number,
+    readonly passwordHash: string,
+  ) {}
+
+  get label(): string {
+    return `user ${this.id}`;
+  }
+}
+
+/** The same entity, registered: a hit answers an instance. */
+@CacheableClass({ name: 'StoringRegisteredUser' })
+class StoringRegisteredUser {
+  constructor(readonly id: number) {}
+}
+
 /** The same backend with `codec=json` (plain JSON on the wire), on mem:// as on Redis. */
 function jsonCodecUrl(url: string): string {
   return url.startsWith('mem:') ? 'mem://?codec=json' : withQuery(url, { codec: 'json' });
@@ -984,6 +1002,25 @@ export function storingScenarios(strategy: StoringStrategy, decorate: Decorate, 
       async dated(id: number) {
         return this.run(() => ({ id, createdAt: new Date(0), n: this.calls }));
       }
+
+      @decorate({ ttl: '10s' })
+      async user(id: number) {
+        return this.run(() => new StoringPlainUser(id, '$2b$10$secret'));
+      }
+
+      @decorate({ ttl: '10s' })
+      async nested(id: number) {
+        return this.run(() => ({ pages: [{ byName: new Map([['u', [new StoringPlainUser(id, 'h')]]]) }] }));
+      }
+
+      @decorate({ ttl: '10s' })
+      async registered(id: number) {
+        return this.run(() => ({
+          user: new StoringRegisteredUser(id),
+          builtIns: [new Date(0), new Map([[1, new Set([2])]]), Buffer.from('x'), new Uint8Array(2), 1n, undefined],
+          plain: Object.assign(Object.create(null) as object, { a: 1 }),
+        }));
+      }
     }
 
     let logged: { error: string[]; warn: string[] };
@@ -1069,6 +1106,48 @@ export function storingScenarios(strategy: StoringStrategy, decorate: Decorate, 
         expect((await request(server).get(`${path}/7`).expect(200)).body).toEqual({ id: '7', n });
       }
       expect(about('error', 'could not be stored')).toHaveLength(1);
+    });
+
+    it('a result holding an instance of an unregistered class is stored, and a warning names the class once per method', async () => {
+      const started = await startApp(backendUrl, [Values]);
+      const values = started.app.get(Values);
+      const first = await values.user(1);
+      expect(first).toBeInstanceOf(StoringPlainUser);
+      await values.user(2);
+      // What a hit answers: the fields, as a plain object (a serializer would find no @Exclude() on it).
+      const served = await fromStore(values, () => values.user(1));
+      expect(served).toEqual({ id: 1, passwordHash: '$2b$10$secret' });
+      expect(served).not.toBeInstanceOf(StoringPlainUser);
+      await values.nested(1);
+      await values.nested(2);
+      expect(await fromStore(values, () => values.nested(1))).toEqual({
+        pages: [{ byName: new Map([['u', [{ id: 1, passwordHash: 'h' }]]]) }],
+      });
+      const lines = about('warn', 'not registered for the cache');
+      expect(lines).toHaveLength(2);
+      expect(lines[0]).toMatch(
+        new RegExp(
+          `^${on('user')}its result holds instances of StoringPlainUser, a class not registered for the cache: ` +
+            'they are stored as their fields, and a hit answers them as plain objects, .*ClassSerializerInterceptor.*' +
+            'instanceof.*Register it with @CacheableClass\\(\\).* Logged once\\.$',
+        ),
+      );
+      expect(lines[1]).toMatch(new RegExp(`^${on('nested')}its result holds instances of StoringPlainUser,`));
+      expect(about('error', 'could not be stored')).toEqual([]);
+    });
+
+    it('no warning for registered classes, built-in types the codec restores and plain objects', async () => {
+      const started = await startApp(backendUrl, [Values]);
+      const values = started.app.get(Values);
+      await values.registered(1);
+      await values.registered(2);
+      const served = await fromStore(values, () => values.registered(1));
+      expect(served.user).toBeInstanceOf(StoringRegisteredUser);
+      expect(served.builtIns[0]).toBeInstanceOf(Date);
+      expect(served.builtIns[1]).toEqual(new Map([[1, new Set([2])]]));
+      await values.dated(1);
+      expect(logged.warn).toEqual([]);
+      expect(logged.error).toEqual([]);
     });
   });
 
