@@ -123,6 +123,31 @@ describe('bootstrap wiring', () => {
       expect(lines[0]).toMatch(/import CashewsModule\.forRoot\(url\)/);
     });
 
+    // The unit-test set-up `nest new` generates (compile(), get(), no init()) ran decorated methods uncached, and the
+    // only line said "CashewsModule is not imported", at warn level, which Nest's testing logger does not print.
+    it('compiled but not initialized: the first call says so at error level, with the fix', async () => {
+      const moduleRef = await Test.createTestingModule({
+        imports: [CashewsModule.forRoot('mem://')],
+        providers: [AppliedService],
+      }).compile();
+      open.push(moduleRef);
+      const service = moduleRef.get(AppliedService);
+      const errors: string[] = [];
+      const error = jest.spyOn(Logger.prototype, 'error').mockImplementation((message: unknown) => {
+        errors.push(String(message));
+      });
+      try {
+        await service.find(1);
+        await service.find(1);
+      } finally {
+        error.mockRestore();
+      }
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toMatch(/AppliedService\.find/);
+      expect(errors[0]).toMatch(/compiled but not initialized.*moduleRef\.init\(\)/);
+      await moduleRef.init();
+    });
+
     it('on an instance created with `new`: warns naming the class and the fix', async () => {
       await boot({ imports: [CashewsModule.forRoot('mem://')], providers: [AppliedService] });
       const lines = await logged(async () => {

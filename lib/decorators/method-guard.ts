@@ -24,6 +24,8 @@ const applied = new WeakSet<object>();
 /** Classes the explorer saw as request-scoped providers (their decorators are not applied). */
 const requestScoped = new WeakSet<object>();
 let explorerRan = false;
+/** Explorers created (an application with CashewsModule compiled) whose `onModuleInit` has not run yet. */
+let explorersWaiting = 0;
 const logger = new Logger('Cashews');
 
 /** The method a guard stands for (any other value is returned as is). */
@@ -56,9 +58,15 @@ export function guardMethod(owner: { name: string }, propertyKey: string | symbo
   return guard;
 }
 
+/** An explorer was created: an application importing `CashewsModule` was compiled (not initialized yet). */
+export function noteExplorerCreated(): void {
+  explorersWaiting++;
+}
+
 /** The explorer ran in this process (so `CashewsModule` is imported somewhere). */
 export function noteExplorerRan(): void {
   explorerRan = true;
+  if (explorersWaiting > 0) explorersWaiting--;
 }
 
 /** A controller method: its decorators run through the interceptor, its guard need not check anything. */
@@ -84,6 +92,15 @@ function notApplied(state: GuardState, self: unknown): void {
   const decorators = state.strategies.map(decoratorName).join(', ');
   const type = typeof self === 'object' && self !== null ? (self as object).constructor : undefined;
   let reason: string;
+  if (!explorerRan && explorersWaiting > 0) {
+    // Nest's testing logger prints errors only: `compile()` without `init()` is the test set-up `nest new` writes.
+    logger.error(
+      `${state.target} was called without its decorators (${decorators}) applied: the application (or testing ` +
+        'module) was compiled but not initialized, and decorators are applied when it initializes. Fix: await ' +
+        'app.init() (or moduleRef.init() after Test.createTestingModule(...).compile()) before calling it.',
+    );
+    return;
+  }
   if (!explorerRan) {
     reason =
       'CashewsModule is not imported in this application. Fix: import CashewsModule.forRoot(url) in the root module.';

@@ -8,6 +8,7 @@ import {
   markApplied,
   markRequestScoped,
   markRouted,
+  noteExplorerCreated,
   noteExplorerRan,
   originalMethod,
 } from '../decorators/method-guard.js';
@@ -36,7 +37,9 @@ export class CashewsExplorer implements OnModuleInit {
     @Inject(DiscoveryService) private readonly discovery: DiscoveryService,
     @Inject(MetadataScanner) private readonly scanner: MetadataScanner,
     @Inject(CacheResolver) private readonly resolver: CacheResolver,
-  ) {}
+  ) {
+    noteExplorerCreated();
+  }
 
   /**
    * Makes the decorated handlers of the application's controllers direct routes where they can be (see
