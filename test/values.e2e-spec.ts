@@ -4,6 +4,7 @@
  * load. One of them alone: `npx jest test/values.e2e-spec.ts -t '<describe name>'`.
  */
 import './keys/collisions.e2e.js';
+import './keys/class-keys.e2e.js';
 import './keys/key-context.e2e.js';
 import './keys/key-functions.e2e.js';
 import './keys/formatters.e2e.js';

@@ -102,20 +102,22 @@ export function Adaptive<A extends readonly unknown[] = readonly unknown[]>(
     options.sampleSize === undefined ? 1024 : positiveInteger(options.sampleSize, `${where} sampleSize`);
   return ((target: object, propertyKey: string | symbol, descriptor: PropertyDescriptor) => {
     const owner = typeof target === 'function' ? target : target.constructor;
-    const base = `${owner.name}:${String(propertyKey)}`;
-    const strategyOptions: AdaptiveStrategyOptions = Object.freeze({
-      bounds: Object.freeze(bounds),
-      // One circuit and one fleet state per method, as @CircuitBreaker's default key.
-      namespace: keyHead({ prefix: options.prefix, base: `${base}:adaptive` }),
-      fleet,
-      exceptions,
-      sampleSize,
-      sites: new PerInstance<AdaptiveSite>(),
-    });
-    strategyDecorator({ definition: adaptiveDefinition, options: strategyOptions, keys: options })(
-      target,
-      propertyKey,
-      descriptor,
-    );
+    // Per class reaching the method (see Layer.forClass): a subclass inheriting it has its own circuit and state.
+    const optionsFor = (base: string): AdaptiveStrategyOptions =>
+      Object.freeze({
+        bounds: Object.freeze(bounds),
+        // One circuit and one fleet state per method, as @CircuitBreaker's default key.
+        namespace: keyHead({ prefix: options.prefix, base: `${base}:adaptive` }),
+        fleet,
+        exceptions,
+        sampleSize,
+        sites: new PerInstance<AdaptiveSite>(),
+      });
+    strategyDecorator({
+      definition: adaptiveDefinition,
+      options: optionsFor(`${owner.name}:${String(propertyKey)}`),
+      optionsFor,
+      keys: options,
+    })(target, propertyKey, descriptor);
   }) as TypedMethodDecorator<unknown, A>;
 }

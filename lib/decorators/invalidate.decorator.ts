@@ -5,7 +5,7 @@ import { parameterNames, REST_MARK, type AnyFunction } from '../keys/param-names
 import { invalidateDefinition } from '../strategies/invalidate.strategy.js';
 import { compileTemplates, usesRequest, type TemplateSite } from '../tags/tag-templates.js';
 import { checkCacheName, checkOptions, strategyDecorator } from './strategy-decorator.js';
-import { getLayers } from './strategy-metadata.js';
+import { getLayers, layersFor } from './strategy-metadata.js';
 import type { TypedMethodDecorator } from './typed-decorator.js';
 
 /** A decorated method whose cached results `@Invalidate` removes: `[ItemsService, 'list']` or `ItemsService.prototype.list`. */
@@ -113,8 +113,10 @@ function methodKeys(
   options: InvalidateOptions,
 ): { keys: KeyFunction[]; forget: Array<(instance: object, source: KeySource) => void>; cacheName?: string } {
   const here = describe(site);
-  const [method, name] = targetMethod(here, target);
-  const layers = (getLayers(method) ?? []).filter((layer) => layer.storesResult);
+  const [method, name, type] = targetMethod(here, target);
+  const declared = getLayers(method) ?? [];
+  // [UsersRepo, 'findOne'] names UsersRepo's keys, also when it inherits findOne (default keys name the instance's class).
+  const layers = (type ? layersFor(declared, type) : declared).filter((layer) => layer.storesResult);
   if (layers.length === 0) {
     throw new CashewsConfigError(`${here}: target ${name} has no caching decorator, so it has no keys to delete.`);
   }
@@ -166,7 +168,10 @@ function methodKeys(
   return { keys, forget, cacheName: layers[0].cacheName };
 }
 
-function targetMethod(here: string, target: InvalidateMethodTarget): [unknown, string] {
+function targetMethod(
+  here: string,
+  target: InvalidateMethodTarget,
+): [unknown, string, (abstract new (...args: never[]) => unknown)?] {
   if (typeof target === 'function') return [target, target.name || 'the target'];
   const [type, name] = target as readonly [unknown, unknown];
   if (typeof type !== 'function' || typeof name !== 'string') {
@@ -176,7 +181,7 @@ function targetMethod(here: string, target: InvalidateMethodTarget): [unknown, s
   if (typeof method !== 'function') {
     throw new CashewsConfigError(`${here}: ${type.name} has no method "${name}".`);
   }
-  return [method, `${type.name}.${name}`];
+  return [method, `${type.name}.${name}`, type as abstract new (...args: never[]) => unknown];
 }
 
 /**

@@ -153,6 +153,11 @@ export interface StrategyDecoratorSpec<O> {
    * other form never reads these entries, nor these code its entries.
    */
   storedForm?: string;
+  /**
+   * Options that name the method (`@Adaptive`'s circuit namespace), built again for a class that inherits the method
+   * from its key base (`ClassName:method`, see {@link Layer.forClass}). Default: `options` for every class.
+   */
+  optionsFor?: (base: string) => O;
 }
 
 /**
@@ -179,45 +184,65 @@ export function strategyDecorator<O>(spec: StrategyDecoratorSpec<O>): MethodDeco
     const template = typeof given === 'string' ? given : undefined;
     const params = parameterNames(method as AnyFunction);
     const skipArgs = skippedArgs(where, spec, params);
-    const fixedKey = given === undefined && spec.defaultKey ? keyHead({ prefix: spec.keys.prefix, base }) : undefined;
     // Only stored results are versioned: a lock (@Locked) must stay shared by old and new code.
     const version = spec.definition.storesResult
       ? [keyVersion(where, spec.keys, method as AnyFunction), spec.storedForm].filter(Boolean).join('-')
       : undefined;
-    let key: Layer['key'];
-    if (fixedKey !== undefined) key = () => fixedKey;
-    else if (typeof given === 'function') key = compileKeyFunction({ base, prefix: spec.keys.prefix }, given);
-    else
-      key = compileKey({
-        base,
-        params,
-        template,
-        prefix: spec.keys.prefix,
-        version,
-        skipArgs,
-        extraRoots: readRouteArgs(owner, propertyKey).byName,
-        allowRequest: true,
-        // A placeholder rendering undefined must not silently share a key (see executor.ts).
-        strict: true,
-      });
+    const extraRoots = readRouteArgs(owner, propertyKey).byName;
     const definition = spec.definition;
-    const layer: Layer<O> = Object.freeze({
-      strategy: definition.name,
-      run: definition.run,
-      definition,
-      options: spec.options,
-      base,
-      key,
-      version,
-      hasTemplate: given !== undefined,
-      skipsArgs: skipArgs !== undefined,
-      prefix: spec.keys.prefix,
-      cacheName: spec.keys.cache,
-      storesResult: definition.storesResult,
-      methods: spec.methods,
-      usesRequest: spec.usesRequest === true || (template !== undefined && /\{req[.}:]/.test(template)),
-      defaultKey: spec.defaultKey,
-    });
+    // Everything that names the class, built from a key base: the declaring class's here, an inheriting class's
+    // through forClass (the same template, already checked above, compiled again with the other base).
+    const build = (keyBase: string, options: O): Layer<O> => {
+      let key: Layer['key'];
+      if (given === undefined && spec.defaultKey) {
+        const fixedKey = keyHead({ prefix: spec.keys.prefix, base: keyBase });
+        key = () => fixedKey;
+      } else if (typeof given === 'function')
+        key = compileKeyFunction({ base: keyBase, prefix: spec.keys.prefix }, given);
+      else
+        key = compileKey({
+          base: keyBase,
+          params,
+          template,
+          prefix: spec.keys.prefix,
+          version,
+          skipArgs,
+          extraRoots,
+          allowRequest: true,
+          // A placeholder rendering undefined must not silently share a key (see executor.ts).
+          strict: true,
+        });
+      return Object.freeze({
+        strategy: definition.name,
+        run: definition.run,
+        definition,
+        options,
+        base: keyBase,
+        key,
+        version,
+        hasTemplate: given !== undefined,
+        skipsArgs: skipArgs !== undefined,
+        prefix: spec.keys.prefix,
+        cacheName: spec.keys.cache,
+        storesResult: definition.storesResult,
+        methods: spec.methods,
+        usesRequest: spec.usesRequest === true || (template !== undefined && /\{req[.}:]/.test(template)),
+        defaultKey: spec.defaultKey,
+        forClass,
+      });
+    };
+    const byClass = new WeakMap<object, Layer<O>>();
+    const forClass = (type: abstract new (...args: never[]) => unknown): Layer<O> => {
+      if (type === owner || typeof type !== 'function' || type.name === owner.name) return layer;
+      let rebased = byClass.get(type);
+      if (!rebased) {
+        const typeBase = `${type.name}:${String(propertyKey)}`;
+        rebased = build(typeBase, spec.optionsFor ? spec.optionsFor(typeBase) : spec.options);
+        byClass.set(type, rebased);
+      }
+      return rebased;
+    };
+    const layer = build(base, spec.options);
     // A call that does not go through the explorer or the interceptor warns once instead of silently
     // running undecorated.
     const previous = descriptor.value as (...args: unknown[]) => unknown;

@@ -20,3 +20,16 @@ export function getLayers(method: unknown): readonly Layer[] | undefined {
 export function addLayer(method: object, layer: Layer): void {
   Reflect.defineMetadata(LAYERS, [layer, ...(getLayers(method) ?? [])], method);
 }
+
+/**
+ * The layers of a method as they run on an instance of `type`: default keys (and statistics) name the instance's
+ * class, not the class that declares the method, so two providers inheriting one decorated method never share its
+ * entries. The same array when no layer changes (the method is declared on `type`, or on a class of its name).
+ */
+export function layersFor(
+  layers: readonly Layer[],
+  type: abstract new (...args: never[]) => unknown,
+): readonly Layer[] {
+  const rebased = layers.map((layer) => (layer.forClass ? layer.forClass(type) : layer));
+  return rebased.every((layer, i) => layer === layers[i]) ? layers : rebased;
+}

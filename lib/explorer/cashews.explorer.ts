@@ -14,14 +14,15 @@ import {
 } from '../decorators/method-guard.js';
 import { hasClassCache } from '../decorators/class-cache.js';
 import { readRouteArgs } from '../decorators/route-args.js';
-import { getLayers } from '../decorators/strategy-metadata.js';
+import { getLayers, layersFor } from '../decorators/strategy-metadata.js';
 import { CashewsConfigError } from '../errors.js';
 import { detectContext } from '../detect/cache-detect.js';
 import { installDirectRoutes, type DirectRouteParts } from '../routes/direct-routes.js';
 import { prepareExecution, type Invocation, type Layer, type MethodCall } from '../strategies/executor.js';
-import type { KeySource } from '../keys/key-template.js';
+import { keyHead, type KeySource } from '../keys/key-template.js';
 
 type Method = (...args: unknown[]) => unknown;
+type Class = abstract new (...args: never[]) => unknown;
 
 /**
  * Wraps decorated methods of ordinary providers with the executor at bootstrap. Controllers are left to
@@ -72,12 +73,17 @@ export class CashewsExplorer implements OnModuleInit {
 
   onModuleInit(): void {
     noteExplorerRan();
+    const heads = new KeyHeads();
     for (const wrapper of this.discovery.getControllers()) {
       const prototype = (wrapper.metatype as { prototype?: object } | undefined)?.prototype;
       if (!prototype) continue;
       for (const name of this.scanner.getAllMethodNames(prototype)) {
         const method = (prototype as Record<string, unknown>)[name];
-        for (const layer of getLayers(method) ?? []) {
+        const declared = getLayers(method);
+        // A route's default key holds its path; the method-wide keys of protective decorators do not.
+        const layers = declared && layersFor(declared, wrapper.metatype as Class);
+        for (const layer of layers ?? []) if (layer.defaultKey) heads.add(layer, wrapper.metatype as Class, wrapper);
+        for (const layer of declared ?? []) {
           if (layer.skipsArgs && !layer.hasTemplate && Reflect.getMetadata('path', method as object) !== undefined) {
             throw new CashewsConfigError(
               `${(wrapper.metatype as { name: string }).name}.${name}: skipArgs applies to the default keys of ` +
@@ -113,7 +119,9 @@ export class CashewsExplorer implements OnModuleInit {
           );
           continue;
         }
-        this.wrap(instance, name, layers);
+        const own = layersFor(layers, instance.constructor as Class);
+        for (const layer of own) heads.add(layer, instance.constructor as Class, wrapper);
+        this.wrap(instance, name, own);
         this.wrapped.add(instance);
         markApplied(instance);
       }
@@ -226,6 +234,45 @@ export class CashewsExplorer implements OnModuleInit {
     const bloom = layers.find((layer) => layer.strategy === 'bloom');
     if (bloom) attachBloomHandle(decorated, bloom, target, () => resolver.cacheFor(bloom));
     instance[name] = decorated;
+  }
+}
+
+/** Strategies that keep nothing under the call's own key: an invalidation, a transaction. */
+const UNKEYED: ReadonlySet<string> = new Set(['invalidate', 'transactional']);
+
+/** What the explorer knows of where a class is registered: the module holding its provider or controller. */
+interface Registration {
+  readonly host?: { readonly name?: string } | null;
+}
+
+/**
+ * The default key heads (`prefix:ClassName:method`) of the application's decorated methods, by class: two different
+ * classes of one name (two `StatsService`, in two feature modules) would key the same method alike and serve each
+ * other's entries, so the second one is refused at bootstrap, naming both. Refused rather than keyed apart (by module
+ * name, or by an order of registration): keys must be the same in every process sharing the cache, and a process
+ * that loads only one of the two classes (a worker, another app) would key it otherwise. A key template or function
+ * is the user's own choice and is never checked; two instances of one class share entries by design.
+ */
+class KeyHeads {
+  private readonly seen = new Map<string, { type: Class; module: string }>();
+
+  add(layer: Layer, type: Class, registration: Registration): void {
+    if (layer.hasTemplate || UNKEYED.has(layer.strategy)) return;
+    const head = keyHead(layer);
+    const module = registration.host?.name ?? 'an unknown module';
+    const first = this.seen.get(head);
+    if (!first) {
+      this.seen.set(head, { type, module });
+      return;
+    }
+    if (first.type === type) return;
+    const method = layer.base.replace(':', '.');
+    throw new CashewsConfigError(
+      `@${layer.strategy} on ${method}: two different classes named ${type.name} (one in ${first.module}, one in ` +
+        `${module}) have decorated ${method} methods with the same default key "${head}", so each would be ` +
+        "answered with the other's entries. Give one of them a prefix option ({ prefix: 'shop' }) or an explicit " +
+        'key, or rename one of the classes.',
+    );
   }
 }
 

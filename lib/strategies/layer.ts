@@ -84,8 +84,17 @@ export interface Layer<O = unknown> {
   readonly run: Strategy<O>;
   readonly definition: StrategyDefinition<O>;
   readonly options: O;
-  /** `ClassName:method`: base of default keys. */
+  /**
+   * `ClassName:method`: base of default keys, and the method's name in statistics, metrics and traces. `ClassName` is
+   * the class that declares the method; {@link Layer.forClass} gives the layer that names another class.
+   */
   readonly base: string;
+  /**
+   * The same decorator for a method reached through an instance of `type` (a subclass that inherits it): its `base`,
+   * and so its default key, names `type` instead of the declaring class. Answers this layer when `type` has the
+   * declaring class's name, and the same layer for the same `type` every time. Unset on layers built by hand.
+   */
+  readonly forClass?: (type: abstract new (...args: never[]) => unknown) => Layer<O>;
   readonly key: KeyFunction;
   /** Whether the user gave a key template or key function (HTTP default keys are built from the route otherwise). */
   readonly hasTemplate: boolean;
