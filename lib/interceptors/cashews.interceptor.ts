@@ -10,7 +10,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { defer, isObservable, lastValueFrom, mergeMap, of, type Observable } from 'rxjs';
 import { CacheResolver } from '../cache-resolver.js';
 import { argsFromRequest, readRouteArgs, type RouteArgs } from '../decorators/route-args.js';
-import { getLayers } from '../decorators/strategy-metadata.js';
+import { getLayers, layersFor } from '../decorators/strategy-metadata.js';
 import { routeScope } from '../detect/route-scope.js';
 import { KeyPlaceholderError } from '../errors.js';
 import { escapeKeyPart } from '../keys/escape-key-part.js';
@@ -19,6 +19,9 @@ import { execute, type Invocation, type Layer } from '../strategies/executor.js'
 import type { LimitInfo } from '../strategies/strategy.js';
 
 const CACHEABLE_METHODS: readonly string[] = ['GET', 'HEAD'];
+
+/** A handler as its controller routes it: its route arguments, `Class.method` name and layers. */
+type Route = RouteArgs & { target: string; layers: readonly Layer[] };
 
 /**
  * Marks the execution context (one per call, shared by all its interceptors) once a `CashewsInterceptor` ran its
@@ -61,7 +64,8 @@ type HttpRequest = {
  */
 @Injectable()
 export class CashewsInterceptor implements NestInterceptor {
-  private readonly routes = new WeakMap<object, RouteArgs & { target: string }>();
+  /** Per controller class, then handler: a handler a base controller declares is routed by each class extending it. */
+  private readonly routes = new WeakMap<object, WeakMap<object, Route>>();
 
   constructor(
     @Inject(CacheResolver) private readonly resolver: CacheResolver,
@@ -75,7 +79,7 @@ export class CashewsInterceptor implements NestInterceptor {
     const marks = context as unknown as Record<symbol, boolean | undefined>;
     if (marks[RAN]) return next.handle();
     marks[RAN] = true;
-    const route = this.routeOf(context.getClass(), handler as (...args: unknown[]) => unknown);
+    const route = this.routeOf(context.getClass(), handler as (...args: unknown[]) => unknown, layers);
     const target = route.target;
     // A server-sent events route streams its Observable: the layers get (and may record) the stream itself.
     const sse = Reflect.getMetadata(SSE_METADATA, handler) === true;
@@ -87,11 +91,17 @@ export class CashewsInterceptor implements NestInterceptor {
     if (type !== 'http') {
       // RPC: the payload; GraphQL: the args object. Templates address them as {0} / {0.field}.
       const args = [context.getArgByIndex(type === 'graphql' ? 1 : 0)];
-      return flatten(defer(() => execute(layers, { target, source: { args } }, this.resolver, run)));
+      return flatten(defer(() => execute(route.layers, { target, source: { args } }, this.resolver, run)));
     }
 
     const http = context.switchToHttp();
-    const running = this.runRoute(route, layers, http.getRequest<HttpRequest>(), http.getResponse<unknown>(), run);
+    const running = this.runRoute(
+      route,
+      route.layers,
+      http.getRequest<HttpRequest>(),
+      http.getResponse<unknown>(),
+      run,
+    );
     return running ? flatten(defer(() => running())) : next.handle();
   }
 
@@ -175,15 +185,22 @@ export class CashewsInterceptor implements NestInterceptor {
   }
 
   /**
-   * The handler's route arguments and `Class.method` name, found once per handler under the property Nest routes
-   * it by: `@Param`/`@Query` metadata is stored under that property key, which need not be the function's name.
+   * The handler's route arguments, `Class.method` name and layers, found once per controller and handler under the
+   * property Nest routes it by: `@Param`/`@Query` metadata is stored under that property key, which need not be the
+   * function's name. Class and layers are the controller's (see `layersFor`), also for a handler it inherits.
    */
-  private routeOf(controller: object, handler: (...args: unknown[]) => unknown): RouteArgs & { target: string } {
-    let route = this.routes.get(handler);
+  private routeOf(controller: object, handler: (...args: unknown[]) => unknown, layers: readonly Layer[]): Route {
+    let routes = this.routes.get(controller);
+    if (!routes) this.routes.set(controller, (routes = new WeakMap()));
+    let route = routes.get(handler);
     if (!route) {
       const key = propertyKeyOf(controller, handler);
-      route = { ...readRouteArgs(controller, key), target: `${(controller as { name?: string }).name}.${String(key)}` };
-      this.routes.set(handler, route);
+      route = {
+        ...readRouteArgs(controller, key),
+        target: `${(controller as { name?: string }).name}.${String(key)}`,
+        layers: layersFor(layers, controller as abstract new (...args: never[]) => unknown),
+      };
+      routes.set(handler, route);
     }
     return route;
   }

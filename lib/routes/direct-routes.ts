@@ -9,7 +9,7 @@ import {
 } from '@nestjs/common/constants.js';
 import { isObservable, lastValueFrom, type Observable } from 'rxjs';
 import { DIRECT_ROUTE_PARAM, readRouteArgs, type RouteArgs } from '../decorators/route-args.js';
-import { getLayers, isLayersKey } from '../decorators/strategy-metadata.js';
+import { getLayers, isLayersKey, layersFor } from '../decorators/strategy-metadata.js';
 import { originalMethod } from '../decorators/method-guard.js';
 import { describing, type CacheHeadersInterceptor, type RoutePlan } from '../detect/cache-headers.interceptor.js';
 import { detectContext } from '../detect/cache-detect.js';
@@ -68,8 +68,10 @@ export function installDirectRoutes(
   for (const key of methodNames) {
     const handler = (instance as Record<string, unknown>)[key];
     if (typeof handler !== 'function' || Object.prototype.hasOwnProperty.call(instance, key)) continue;
-    const layers = getLayers(handler);
-    if (!layers) continue;
+    const declared = getLayers(handler);
+    if (!declared) continue;
+    // Default keys name the controller, also for a handler it inherits from a base controller.
+    const layers = layersFor(declared, type as abstract new (...args: never[]) => unknown);
     const hosts = paramsHosts(instance, type, key);
     const route = readRouteArgs(hosts[0], key);
     if (!canRunDirectly(hosts[0], route, handler, layers, parts)) continue;
