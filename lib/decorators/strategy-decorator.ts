@@ -22,7 +22,8 @@ export interface KeyOptions<A extends readonly unknown[] = readonly unknown[]> {
    * its route arguments read from the request, before pipes). The function's result is used after `prefix:`
    * with `*`, `%`, glob characters and whitespace escaped; `undefined`, `null` or `''` means "no key for this
    * call", handled like an undefined placeholder. Default: `ClassName:method` plus the arguments (controllers:
-   * plus the route and query string).
+   * plus the route and query string), `ClassName` being the class of the instance (of the controller), also for a
+   * method it inherits. A template or function is used as written for every class that inherits the method.
    */
   key?: string | KeyFunctionOption<A>;
   /**
