@@ -148,6 +148,36 @@ describe('bootstrap wiring', () => {
       await moduleRef.init();
     });
 
+    // Only the transient provider's template instance was wrapped: every consumer's own instance ran the method
+    // undecorated, and the warning blamed the registration.
+    it('on a transient provider: each injected instance applies its decorators', async () => {
+      let runs = 0;
+      @Injectable({ scope: Scope.TRANSIENT })
+      class TransientPrices {
+        @Cache({ ttl: '1m', key: 'transient:{id}' })
+        async price(id: number): Promise<number> {
+          runs++;
+          return id * 10;
+        }
+      }
+      @Injectable()
+      class Checkout {
+        constructor(readonly prices: TransientPrices) {}
+      }
+      Reflect.defineMetadata('design:paramtypes', [TransientPrices], Checkout);
+      const lines = await logged(async () => {
+        const moduleRef = await boot({
+          imports: [CashewsModule.forRoot('mem://')],
+          providers: [TransientPrices, Checkout],
+        });
+        const checkout = moduleRef.get(Checkout);
+        expect(await checkout.prices.price(1)).toBe(10);
+        expect(await checkout.prices.price(1)).toBe(10);
+      });
+      expect(runs).toBe(1);
+      expect(lines).toEqual([]);
+    });
+
     it('on an instance created with `new`: warns naming the class and the fix', async () => {
       await boot({ imports: [CashewsModule.forRoot('mem://')], providers: [AppliedService] });
       const lines = await logged(async () => {

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, RequestMethod, type OnModuleInit } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
+import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
 import { defer, mergeMap, Observable } from 'rxjs';
 import { CacheResolver } from '../cache-resolver.js';
 import { attachBloomHandle } from './bloom-handle.js';
@@ -98,33 +99,37 @@ export class CashewsExplorer implements OnModuleInit {
       }
     }
     for (const wrapper of this.discovery.getProviders()) {
-      const instance = wrapper.instance as Record<string, unknown> | undefined;
-      if (!instance || typeof instance !== 'object' || this.wrapped.has(instance)) continue;
-      const prototype = Object.getPrototypeOf(instance) as object | null;
-      if (!prototype) continue;
-      if (hasClassCache(instance.constructor)) {
-        throw new CashewsConfigError(
-          `@Cache on the class ${instance.constructor.name}: a class-level @Cache applies to controllers ` +
-            '(their GET/HEAD handlers); on a provider, decorate each method to cache with @Cache({ ... }).',
+      for (const instance of instancesOf(wrapper)) this.applyTo(wrapper, instance, heads);
+    }
+  }
+
+  /** Wraps the decorated methods of one provider instance (see {@link instancesOf}). */
+  private applyTo(wrapper: InstanceWrapper, instance: Record<string, unknown> | undefined, heads: KeyHeads): void {
+    if (!instance || typeof instance !== 'object' || this.wrapped.has(instance)) return;
+    const prototype = Object.getPrototypeOf(instance) as object | null;
+    if (!prototype) return;
+    if (hasClassCache(instance.constructor)) {
+      throw new CashewsConfigError(
+        `@Cache on the class ${instance.constructor.name}: a class-level @Cache applies to controllers ` +
+          '(their GET/HEAD handlers); on a provider, decorate each method to cache with @Cache({ ... }).',
+      );
+    }
+    for (const name of this.scanner.getAllMethodNames(prototype)) {
+      const layers = getLayers((prototype as Record<string, unknown>)[name]);
+      if (!layers) continue;
+      if (!wrapper.isDependencyTreeStatic()) {
+        markRequestScoped(instance.constructor);
+        this.logger.warn(
+          `${wrapper.name as string}.${name} has cache decorators but is request-scoped (or depends on a ` +
+            'request-scoped provider); its decorators are not applied. Move the method to a singleton provider.',
         );
+        continue;
       }
-      for (const name of this.scanner.getAllMethodNames(prototype)) {
-        const layers = getLayers((prototype as Record<string, unknown>)[name]);
-        if (!layers) continue;
-        if (!wrapper.isDependencyTreeStatic()) {
-          markRequestScoped(instance.constructor);
-          this.logger.warn(
-            `${wrapper.name as string}.${name} has cache decorators but is request-scoped (or depends on a ` +
-              'request-scoped provider); its decorators are not applied. Move the method to a singleton provider.',
-          );
-          continue;
-        }
-        const own = layersFor(layers, instance.constructor as Class);
-        for (const layer of own) heads.add(layer, instance.constructor as Class, wrapper);
-        this.wrap(instance, name, own);
-        this.wrapped.add(instance);
-        markApplied(instance);
-      }
+      const own = layersFor(layers, instance.constructor as Class);
+      for (const layer of own) heads.add(layer, instance.constructor as Class, wrapper);
+      this.wrap(instance, name, own);
+      this.wrapped.add(instance);
+      markApplied(instance);
     }
   }
 
@@ -274,6 +279,17 @@ class KeyHeads {
         'key, or rename one of the classes.',
     );
   }
+}
+
+/**
+ * The instances of a provider whose methods are wrapped: its one instance, or for a transient provider
+ * (`Scope.TRANSIENT`) the instance made for each class that injects it (only its unused template was wrapped
+ * before, so every consumer's instance ran its methods undecorated, with a warning blaming the registration).
+ */
+function instancesOf(wrapper: InstanceWrapper): Array<Record<string, unknown> | undefined> {
+  if (!wrapper.isTransient) return [wrapper.instance as Record<string, unknown> | undefined];
+  const made = wrapper.getStaticTransientInstances().map((per) => per?.instance as Record<string, unknown> | undefined);
+  return [wrapper.instance as Record<string, unknown> | undefined, ...made];
 }
 
 /**
