@@ -136,7 +136,7 @@ export class CashewsInterceptor implements NestInterceptor {
     return () => execute(active, invocation, this.resolver, run);
   }
 
-  /** Default controller keys name the route and the whole query string (parameters sorted). */
+  /** Default controller keys name the route and the whole query string as sent (parameters sorted by name). */
   protected keyOf(layer: Layer, source: KeySource, method: string, req: HttpRequest, target = ''): string {
     if (layer.hasTemplate) {
       if (layer.defaultKey !== 'client') return layer.key(source);
@@ -158,12 +158,7 @@ export class CashewsInterceptor implements NestInterceptor {
     }
     const url = req.originalUrl ?? req.url ?? '';
     const mark = url.indexOf('?');
-    let path = url;
-    if (mark >= 0) {
-      const query = new URLSearchParams(url.slice(mark + 1));
-      query.sort();
-      path = `${url.slice(0, mark)}?${query.toString()}`;
-    }
+    const path = mark >= 0 ? `${url.slice(0, mark)}?${sortedQuery(url.slice(mark + 1))}` : url;
     return `${keyHead(layer)}:${method}:${escapeKeyPart(path)}`;
   }
 
@@ -220,6 +215,46 @@ function propertyKeyOf(controller: object, handler: (...args: unknown[]) => unkn
     }
   }
   return handler.name;
+}
+
+/**
+ * The most parts a query string is sorted with: Node's `querystring` (Express's default parser) keeps the first 1000
+ * pairs and `qs` (its `extended` parser) the first 1000 parts, so beyond that the order decides which ones the handler
+ * sees, and the query is keyed as sent.
+ */
+const MAX_SORTED_PARTS = 1000;
+
+/**
+ * The query string of a default controller key: its `&`-separated parts exactly as sent (never decoded or re-encoded:
+ * parsers disagree on a bad escape or invalid UTF-8, `%350%+off` is `'%350% off'` to Fastify and `qs` and
+ * `'50% off'` to Node's `querystring`, so no normal form can stand for what every handler sees), sorted by name so
+ * that `?a=1&b=2` and `?b=2&a=1` share an entry. The sort is stable and only moves parts between groups that no
+ * parser can merge: the decoded name up to its first `[` (`a`, `a[]`, `a[x]` and `%61` are one group: `qs` nests
+ * them, repeated names make arrays, and within a group the order is what the handler sees), and one group for every
+ * name that does not decode cleanly (a bad escape, invalid UTF-8, or a `%` once decoded), which parsers may keep raw
+ * (`%FF`, like a sent `%25FF`) or decode lossily (U+FFFD, like a sent `%EF%BF%BD`). `+` and `%20` stay two entries.
+ */
+function sortedQuery(query: string): string {
+  const parts = query.split('&');
+  if (parts.length < 2 || parts.length > MAX_SORTED_PARTS) return query;
+  const groups = parts.map((part, index) => ({ part, index, group: queryGroup(part) }));
+  groups.sort((a, b) => (a.group < b.group ? -1 : a.group > b.group ? 1 : a.index - b.index));
+  return groups.map(({ part }) => part).join('&');
+}
+
+/** The group of a query part for {@link sortedQuery}: `'%'` (which no cleanly decoded name has) for a doubtful name. */
+function queryGroup(part: string): string {
+  const equals = part.indexOf('=');
+  const raw = (equals >= 0 ? part.slice(0, equals) : part).replace(/\+/g, ' ');
+  let name: string;
+  try {
+    name = decodeURIComponent(raw);
+  } catch {
+    return '%';
+  }
+  if (name.includes('%') || name.includes('\uFFFD')) return '%';
+  const bracket = name.indexOf('[');
+  return bracket >= 0 ? name.slice(0, bracket) : name;
 }
 
 /** The client address as the adapter sees it: `req.ip` (proxy headers only under `trust proxy`). */

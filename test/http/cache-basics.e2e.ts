@@ -1,10 +1,11 @@
 /**
  * @Cache on controller handlers, over Express and Fastify, on mem:// and Redis (db 10, keys under `hb:`):
- * hits skip the handler, the default key holds the route and the whole (sorted) query string, only GET/HEAD
+ * hits skip the handler, the default key holds the route and the whole query string as sent (sorted by name, never
+ * re-encoded: no two query strings a parser reads differently share an entry), only GET/HEAD
  * are cached unless `methods` says otherwise, `@Res()` handlers are never cached, and a StreamableFile is replayed.
  */
 import { Readable } from 'node:stream';
-import { Controller, Get, Post, Res, StreamableFile } from '@nestjs/common';
+import { Controller, Get, Post, Query, Res, StreamableFile } from '@nestjs/common';
 import request from 'supertest';
 import { Cache } from '../../lib/index.js';
 import { allCases, clearPrefix, Counter, createTestApp, describeCases, keysUnder, type TestApp } from './harness.js';
@@ -31,6 +32,18 @@ class BasicController {
   @Cache({ ttl: '1m', prefix: PREFIX, methods: ['post'] })
   search() {
     return { n: calls.hit('search') };
+  }
+
+  @Get('find')
+  @Cache({ ttl: '1m', prefix: PREFIX })
+  find(@Query() query: unknown) {
+    return { query, n: calls.hit('find') };
+  }
+
+  /** What the handler sees of a query string, uncached. */
+  @Get('echo')
+  echo(@Query() query: unknown) {
+    return { query };
   }
 
   @Get('raw')
@@ -89,6 +102,45 @@ describeCases('@Cache on controllers', allCases(), (c) => {
     expect((await request(t.server).get('/items').expect(200)).body).toEqual({ n: 4 });
     expect(await keysUnder(t.cache, PREFIX)).toHaveLength(4);
   });
+
+  describe.each(c.adapter === 'express' ? ['simple', 'extended'] : ['default'])(
+    'with the %s query parser',
+    (parser) => {
+      beforeEach(() => {
+        if (parser === 'extended')
+          (t.app as unknown as { set(name: string, value: string): void }).set('query parser', parser);
+      });
+
+      // Pairs of query strings that one of the parsers (Fastify's, Express's `qs` or Node's `querystring`) reads
+      // differently, the second one asked right after the first: each must be answered what the handler sees of it.
+      it.each([
+        ['a bad escape keeps the whole value raw', 'q=%350%+off', 'q=50%25+off'],
+        ['invalid UTF-8 is kept raw, or decoded as U+FFFD', 'q=%FF', 'q=%EF%BF%BD'],
+        ['a name kept raw and its escaped spelling: their order is the array', '%FF=1&%25FF=2', '%25FF=2&%FF=1'],
+        ['a name decoded as U+FFFD and U+FFFD itself', '%FF=1&%EF%BF%BD=2', '%EF%BF%BD=2&%FF=1'],
+        ['a repeated name: its order is the array', 'a=1&a=2', 'a=2&a=1'],
+        ['an encoded name and the same name', '%61=1&a=2', 'a=2&%61=1'],
+        ['nested and plain values of one name (qs)', 'a[x]=1&a=2', 'a=2&a[x]=1'],
+      ])('never answers one query string with another that reads differently: %s', async (_why, first, second) => {
+        for (const query of [first, second, first, second]) {
+          const seen = (await request(t.server).get(`/items/echo?${query}`).expect(200)).body as { query: unknown };
+          const served = (await request(t.server).get(`/items/find?${query}`).expect(200)).body as { query: unknown };
+          expect({ query, served: served.query }).toEqual({ query, served: seen.query });
+        }
+      });
+
+      it('still shares an entry between orders of different names, kept as sent (not re-encoded)', async () => {
+        expect((await request(t.server).get('/items/find?b=2&q=a%20b&a=1').expect(200)).body).toMatchObject({ n: 1 });
+        expect((await request(t.server).get('/items/find?a=1&q=a%20b&b=2').expect(200)).body).toMatchObject({ n: 1 });
+        expect((await request(t.server).get('/items/find?a=1&b=2&q=a+b').expect(200)).body).toMatchObject({ n: 2 });
+        const keys = await keysUnder(t.cache, PREFIX);
+        expect(keys.map((key) => key.slice(key.indexOf(':GET:') + 5))).toEqual([
+          '/items/find%3Fa=1&b=2&q=a%2520b',
+          '/items/find%3Fa=1&b=2&q=a+b',
+        ]);
+      });
+    },
+  );
 
   it('does not cache POST by default', async () => {
     await request(t.server).post('/items').expect(201);
