@@ -1,8 +1,12 @@
+import type { ExecutionContext } from '@nestjs/common';
+import { KeyPlaceholderError } from '../errors.js';
 import type { KeySource } from '../keys/key-template.js';
 
-// Nest's own metadata key and RouteParamtypes values, stable across Nest 11 (CJS) and 12 (ESM). Deep
+// Nest's own metadata keys and RouteParamtypes values, stable across Nest 11 (CJS) and 12 (ESM). Deep
 // imports of them differ between the two builds, so they are restated here.
 const ROUTE_ARGS_METADATA = '__routeArguments__';
+/** In the metadata key of every parameter a `createParamDecorator` decorator binds. */
+const CUSTOM_ROUTE_ARGS_METADATA = '__customRouteArgs__';
 const RESPONSE = 1;
 const NEXT = 2;
 const BODY = 3;
@@ -26,6 +30,18 @@ export interface RouteArgs {
   byName: Record<string, (source: KeySource) => unknown>;
   /** `@Res()` or `@Next()`: the handler writes the response itself, so its result cannot be cached. */
   usesResponse: boolean;
+  /**
+   * Parameters bound by a custom decorator (`createParamDecorator`, e.g. `@CurrentUser()`): their factory is called
+   * as Nest calls it, `factory(data, context)`, before pipes, at most once per request and only when a key reads it.
+   */
+  custom?: CustomParam[];
+}
+
+/** A parameter bound by a `createParamDecorator` decorator, as Nest's metadata describes it. */
+export interface CustomParam {
+  index: number;
+  factory: (data: unknown, context: ExecutionContext) => unknown;
+  data: unknown;
 }
 
 function reader(type: number, data: unknown): Reader | undefined {
@@ -54,11 +70,17 @@ export const DIRECT_ROUTE_PARAM = 'cashews:direct-route';
 export function readRouteArgs(controller: object, method: string | symbol): RouteArgs {
   const meta = (Reflect.getMetadata(ROUTE_ARGS_METADATA, controller, method) ?? {}) as Record<
     string,
-    { index: number; data?: unknown }
+    { index: number; data?: unknown; factory?: unknown }
   >;
   const result: RouteArgs = { byIndex: [], byName: {}, usesResponse: false };
-  for (const [id, { index, data }] of Object.entries(meta)) {
+  for (const [id, { index, data, factory }] of Object.entries(meta)) {
     if (data === DIRECT_ROUTE_PARAM) continue;
+    if (id.includes(CUSTOM_ROUTE_ARGS_METADATA)) {
+      if (typeof factory === 'function') {
+        (result.custom ??= []).push({ index, data, factory: factory as CustomParam['factory'] });
+      }
+      continue;
+    }
     const type = Number(id.split(':')[0]);
     if (type === RESPONSE || type === NEXT) result.usesResponse = true;
     const read = reader(type, data);
@@ -71,7 +93,53 @@ export function readRouteArgs(controller: object, method: string | symbol): Rout
   return result;
 }
 
-/** Handler arguments rebuilt from the request, so key templates can name handler parameters. */
-export function argsFromRequest(args: RouteArgs, req: unknown): unknown[] {
-  return args.byIndex.map((read) => (read ? read(req as RequestLike) : undefined));
+/**
+ * Handler arguments rebuilt from the request, so key templates can name handler parameters. A parameter bound by a
+ * custom decorator is read when a key first reads it, by calling its factory with the call's execution context (the
+ * interceptor's, or one made for a direct route); once per request. A factory that throws or answers a promise (a
+ * key cannot wait for it) gives the call no key: reading that argument throws {@link KeyPlaceholderError}, so the
+ * call is handled like a placeholder that rendered `undefined`.
+ */
+export function argsFromRequest(
+  args: RouteArgs,
+  req: unknown,
+  context?: () => ExecutionContext,
+  target = '',
+): unknown[] {
+  const values = args.byIndex.map((read) => (read ? read(req as RequestLike) : undefined));
+  if (!args.custom || !context) return values;
+  for (const param of args.custom) {
+    if (values.length <= param.index) values.length = param.index + 1;
+    let read: (() => unknown) | undefined;
+    Object.defineProperty(values, param.index, {
+      enumerable: true,
+      configurable: true,
+      get: () => (read ??= readCustom(param, context, target))(),
+    });
+  }
+  return values;
+}
+
+/** Calls a custom parameter's factory once: a function answering its value, or throwing the call's missing key. */
+function readCustom(param: CustomParam, context: () => ExecutionContext, target: string): () => unknown {
+  let value: unknown;
+  let problem: string | undefined;
+  try {
+    value = param.factory(param.data, context());
+    if (typeof (value as { then?: unknown } | null)?.then === 'function') problem = 'returned a promise';
+  } catch (error) {
+    problem = `threw (${error instanceof Error ? error.message : String(error)})`;
+  }
+  if (problem === undefined) return () => value;
+  const placeholder = String(param.index);
+  const error = new KeyPlaceholderError(
+    target,
+    `custom parameter decorator of argument ${param.index}`,
+    placeholder,
+    `The custom parameter decorator of argument ${param.index} of ${target} ${problem} while its key was built, so ` +
+      `the key cannot tell this call apart from other such calls. Its factory must answer a value at once.`,
+  );
+  return () => {
+    throw error;
+  };
 }

@@ -95,20 +95,16 @@ export class CashewsInterceptor implements NestInterceptor {
     }
 
     const http = context.switchToHttp();
-    const running = this.runRoute(
-      route,
-      route.layers,
-      http.getRequest<HttpRequest>(),
-      http.getResponse<unknown>(),
-      run,
-    );
+    const request = http.getRequest<HttpRequest>();
+    const running = this.runRoute(route, route.layers, request, http.getResponse<unknown>(), run, () => context);
     return running ? flatten(defer(() => running())) : next.handle();
   }
 
   /**
    * One HTTP call of a decorated route, for this interceptor and for a direct route (lib/routes/direct-routes.ts,
    * where the handler itself runs it): the call's layers (those that apply to its HTTP method) ready to run around
-   * `run`, or `undefined` when none applies. Keys are built from the request before pipes, the same either way.
+   * `run`, or `undefined` when none applies. Keys are built from the request before pipes, the same either way;
+   * `context` is the call's execution context, for the factories of custom parameter decorators a key reads.
    * @internal
    */
   runRoute(
@@ -117,6 +113,7 @@ export class CashewsInterceptor implements NestInterceptor {
     request: object,
     response: unknown,
     run: () => Promise<unknown>,
+    context?: () => ExecutionContext,
   ): (() => Promise<unknown>) | undefined {
     const req = request as HttpRequest;
     const method = String(req.method ?? 'GET').toUpperCase();
@@ -125,7 +122,7 @@ export class CashewsInterceptor implements NestInterceptor {
     );
     if (active.length === 0) return undefined;
     const target = route.target;
-    const source: KeySource = { args: argsFromRequest(route, req), req: requestView(req) };
+    const source: KeySource = { args: argsFromRequest(route, req, context, target), req: requestView(req) };
     const invocation: Invocation = {
       target,
       source,

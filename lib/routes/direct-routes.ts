@@ -7,6 +7,8 @@ import {
   ROUTE_ARGS_METADATA,
   SSE_METADATA,
 } from '@nestjs/common/constants.js';
+import type { ExecutionContext } from '@nestjs/common';
+import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
 import { isObservable, lastValueFrom, type Observable } from 'rxjs';
 import { DIRECT_ROUTE_PARAM, readRouteArgs, type RouteArgs } from '../decorators/route-args.js';
 import { getLayers, isLayersKey, layersFor } from '../decorators/strategy-metadata.js';
@@ -77,7 +79,7 @@ export function installDirectRoutes(
     if (!canRunDirectly(hosts[0], route, handler, layers, parts)) continue;
     const target = `${(type as { name?: string }).name}.${key}`;
     const at = addRequestParams(hosts, key, handler as Method);
-    const direct = directHandler(handler as Method, layers, { ...route, target }, at, parts);
+    const direct = directHandler(handler as Method, type, layers, { ...route, target }, at, parts);
     Object.defineProperty(instance, key, { value: direct, writable: true, configurable: true, enumerable: false });
   }
 }
@@ -180,6 +182,7 @@ function addRequestParams(hosts: readonly object[], key: string, handler: Method
  */
 function directHandler(
   handler: Method,
+  type: object,
   layers: readonly Layer[],
   route: RouteArgs & { target: string },
   at: RequestParams,
@@ -194,8 +197,16 @@ function directHandler(
     if (!isRequestPair(req, res)) return handler.apply(this, args);
     args.length = own;
     const run = (): Promise<unknown> => settled(() => method.apply(this, args));
+    // What Nest gives a custom parameter decorator's factory (`createParamDecorator`), the route's function (this
+    // one) as its handler: made only if a key reads such a parameter.
+    const context = (): ExecutionContext =>
+      new ExecutionContextHost(
+        [req, res, undefined],
+        type as ConstructorParameters<typeof ExecutionContextHost>[1],
+        direct,
+      );
     const call = (): unknown => {
-      const running = strategies.runRoute(route, layers, req, res, run);
+      const running = strategies.runRoute(route, layers, req, res, run, context);
       return running ? running() : method.apply(this, args);
     };
     const plan = isDescribed(req) ? undefined : headers.describe(req, res, false);

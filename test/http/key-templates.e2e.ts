@@ -13,11 +13,16 @@ import {
   Param,
   ParseIntPipe,
   Query,
+  UnauthorizedException,
   UseGuards,
+  UseInterceptors,
+  createParamDecorator,
+  type CallHandler,
   type CanActivate,
   type ExecutionContext,
   type MiddlewareConsumer,
   type NestMiddleware,
+  type NestInterceptor,
   type NestModule,
 } from '@nestjs/common';
 import request from 'supertest';
@@ -52,8 +57,59 @@ class UserMiddleware implements NestMiddleware {
   }
 }
 
+/** Calls of {@link CurrentUser}'s factory, by the key and by Nest together. */
+let factoryCalls = 0;
+
+/**
+ * The usual auth set-up: a guard puts the user on the request, `@CurrentUser()` hands it (or one field) to the
+ * handler; without a user it refuses the request, as such decorators do.
+ */
+const CurrentUser = createParamDecorator((field: 'id' | undefined, context: ExecutionContext) => {
+  factoryCalls++;
+  const user = context.switchToHttp().getRequest<UserRequest>().user;
+  if (!user) throw new UnauthorizedException();
+  return field ? user[field] : user;
+});
+
+/** An interceptor of the handler's own: keeps a route on the library's interceptor (no direct route). */
+@Injectable()
+class PassThrough implements NestInterceptor {
+  intercept(_context: ExecutionContext, next: CallHandler) {
+    return next.handle();
+  }
+}
+
 @Controller('k')
 class KeyController {
+  @Get('user-fn')
+  @UseGuards(UserGuard)
+  @Cache({ ttl: '1m', prefix: PREFIX, key: ([user]: readonly [{ id: string } | undefined]) => `user-fn:${user?.id}` })
+  userByFunction(@CurrentUser() user: { id: string }) {
+    return { id: user.id, n: calls.hit('user-fn') };
+  }
+
+  @Get('user-tpl')
+  @UseGuards(UserGuard)
+  @Cache({ ttl: '1m', prefix: PREFIX, key: 'user-tpl:{user.id}' })
+  userByTemplate(@CurrentUser() user: { id: string }) {
+    return { id: user.id, n: calls.hit('user-tpl') };
+  }
+
+  @Get('user-data')
+  @UseGuards(UserGuard)
+  @Cache({ ttl: '1m', prefix: PREFIX, key: 'user-data:{userId}' })
+  userByData(@CurrentUser('id') userId: string) {
+    return { id: userId, n: calls.hit('user-data') };
+  }
+
+  @Get('user-icpt')
+  @UseGuards(UserGuard)
+  @UseInterceptors(PassThrough)
+  @Cache({ ttl: '1m', prefix: PREFIX, key: ([user]: readonly [{ id: string } | undefined]) => `user-icpt:${user?.id}` })
+  userOnInterceptor(@CurrentUser() user: { id: string }) {
+    return { id: user.id, n: calls.hit('user-icpt') };
+  }
+
   @Get('param/:id')
   @Cache({ ttl: '1m', prefix: PREFIX, key: 'item:{id}' })
   byParam(@Param('id') id: string) {
@@ -128,7 +184,7 @@ class KeyController {
   }
 }
 
-@Module({ controllers: [KeyController], providers: [UserGuard] })
+@Module({ controllers: [KeyController], providers: [UserGuard, PassThrough] })
 class KeyModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
     consumer.apply(UserMiddleware).forRoutes('k/me-mw');
@@ -218,6 +274,40 @@ describeCases('controller key templates', allCases(), (c) => {
     expect(await get('/k/me-mw', { 'x-user': 'alice' })).toEqual({ n: 1 });
     expect(calls.get('me-mw')).toBe(2);
     expect(await keysUnder(t.cache, PREFIX)).toEqual(['hk:me-mw:alice', 'hk:me-mw:bob']);
+  });
+
+  describe('parameters of a custom decorator (createParamDecorator)', () => {
+    beforeEach(() => {
+      factoryCalls = 0;
+    });
+
+    // The factory runs once for the key of each request, however many layers read it, and Nest calls it for the
+    // handler: on a direct route for every request (before the key, as it runs pipes), on the interceptor on a miss.
+    it.each([
+      ['a key function', 'user-fn', 3 + 3],
+      ['a template naming the parameter', 'user-tpl', 3 + 3],
+      ["a template naming a parameter bound with the decorator's data", 'user-data', 3 + 3],
+      ['a key function on the interceptor (not a direct route)', 'user-icpt', 3 + 2],
+    ])('%s reads what the factory answers: users never share an entry', async (_how, route, factoryRuns) => {
+      expect(await get(`/k/${route}`, { 'x-user': 'alice' })).toEqual({ id: 'alice', n: 1 });
+      expect(await get(`/k/${route}`, { 'x-user': 'bob' })).toEqual({ id: 'bob', n: 2 });
+      expect(await get(`/k/${route}`, { 'x-user': 'alice' })).toEqual({ id: 'alice', n: 1 });
+      expect(calls.get(route)).toBe(2);
+      expect(factoryCalls).toBe(factoryRuns);
+      expect(await keysUnder(t.cache, PREFIX)).toEqual([`hk:${route}:alice`, `hk:${route}:bob`]);
+    });
+
+    it('a factory that throws leaves the call without a key: nothing is stored, Nest answers its error', async () => {
+      // On the interceptor (a direct route never gets that far: Nest calls the factory first, and refuses).
+      await request(t.server).get('/k/user-icpt').expect(401);
+      await request(t.server).get('/k/user-icpt').expect(401);
+      expect(factoryCalls).toBe(2 + 2);
+      await request(t.server).get('/k/user-tpl').expect(401);
+      expect(calls.get('user-icpt') + calls.get('user-tpl')).toBe(0);
+      expect(await keysUnder(t.cache, PREFIX)).toEqual([]);
+      expect(await get('/k/user-icpt', { 'x-user': 'carol' })).toEqual({ id: 'carol', n: 1 });
+      expect(await get('/k/user-icpt', { 'x-user': 'carol' })).toEqual({ id: 'carol', n: 1 });
+    });
   });
 
   it('takes values before pipes: ParseIntPipe still yields a working key, and invalid input is not cached', async () => {
