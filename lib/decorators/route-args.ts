@@ -13,16 +13,22 @@ const BODY = 3;
 const QUERY = 4;
 const PARAM = 5;
 const HEADERS = 6;
+const HOST = 10;
 
 type RequestLike = {
   params?: Record<string, unknown>;
   query?: Record<string, unknown>;
   body?: unknown;
   headers?: Record<string, unknown>;
+  /** The parameters of a host-routed controller's host pattern, set by Nest's host filter (`@HostParam`). */
+  hosts?: Record<string, unknown>;
 };
 type Reader = (req: RequestLike) => unknown;
 
-/** What the handler's `@Param`/`@Query`/`@Body`/`@Headers` arguments read, taken from the request before pipes. */
+/**
+ * What the handler's `@Param`/`@Query`/`@Body`/`@Headers`/`@HostParam` arguments read, taken from the request before
+ * pipes.
+ */
 export interface RouteArgs {
   /** Reader of each handler parameter, by position (`undefined` for parameters not bound to the request). */
   byIndex: Array<Reader | undefined>;
@@ -55,6 +61,8 @@ function reader(type: number, data: unknown): Reader | undefined {
       return name ? (req) => (req.body as Record<string, unknown> | undefined)?.[name] : (req) => req.body;
     case HEADERS:
       return name ? (req) => req.headers?.[name.toLowerCase()] : (req) => req.headers;
+    case HOST:
+      return name ? (req) => req.hosts?.[name] : (req) => req.hosts;
     default:
       return undefined;
   }

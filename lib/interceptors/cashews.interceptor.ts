@@ -6,6 +6,7 @@ import {
   type ExecutionContext,
   type NestInterceptor,
 } from '@nestjs/common';
+import { HOST_METADATA } from '@nestjs/common/constants.js';
 import { HttpAdapterHost } from '@nestjs/core';
 import { defer, isObservable, lastValueFrom, mergeMap, of, type Observable } from 'rxjs';
 import { CacheResolver } from '../cache-resolver.js';
@@ -21,7 +22,7 @@ import type { LimitInfo } from '../strategies/strategy.js';
 const CACHEABLE_METHODS: readonly string[] = ['GET', 'HEAD'];
 
 /** A handler as its controller routes it: its route arguments, `Class.method` name and layers. */
-type Route = RouteArgs & { target: string; layers: readonly Layer[] };
+type Route = HttpRoute & { layers: readonly Layer[] };
 
 /**
  * Marks the execution context (one per call, shared by all its interceptors) once a `CashewsInterceptor` ran its
@@ -32,6 +33,13 @@ const RAN = Symbol('CashewsInterceptor');
 
 /** Metadata `@Sse()` puts on a handler (`SSE_METADATA` of @nestjs/common, not exported from its entry point). */
 const SSE_METADATA = '__sse__';
+
+/**
+ * A decorated route handler as its HTTP calls need it: its route arguments, `Class.method`, and whether its controller
+ * is host-routed (`@Controller({ host })`), when its default key names the request's host.
+ * @internal
+ */
+export type HttpRoute = RouteArgs & { target: string; byHost?: boolean };
 
 type HttpRequest = {
   method?: string;
@@ -108,7 +116,7 @@ export class CashewsInterceptor implements NestInterceptor {
    * @internal
    */
   runRoute(
-    route: RouteArgs & { target: string },
+    route: HttpRoute,
     layers: readonly Layer[],
     request: object,
     response: unknown,
@@ -123,18 +131,29 @@ export class CashewsInterceptor implements NestInterceptor {
     if (active.length === 0) return undefined;
     const target = route.target;
     const source: KeySource = { args: argsFromRequest(route, req, context, target), req: requestView(req) };
+    const host = route.byHost ? this.hostnameOf(req) : undefined;
     const invocation: Invocation = {
       target,
       source,
-      keyOf: (layer) => this.keyOf(layer, source, method, req, target),
+      keyOf: (layer) => this.keyOf(layer, source, method, req, target, host),
       onLimit: this.limitHeaders(response),
       detect: routeScope(req),
     };
     return () => execute(active, invocation, this.resolver, run);
   }
 
-  /** Default controller keys name the route and the whole query string as sent (parameters sorted by name). */
-  protected keyOf(layer: Layer, source: KeySource, method: string, req: HttpRequest, target = ''): string {
+  /**
+   * Default controller keys name the route and the whole query string as sent (parameters sorted by name), after the
+   * request's host (`host`) on a host-routed controller.
+   */
+  protected keyOf(
+    layer: Layer,
+    source: KeySource,
+    method: string,
+    req: HttpRequest,
+    target = '',
+    host?: string,
+  ): string {
     if (layer.hasTemplate) {
       if (layer.defaultKey !== 'client') return layer.key(source);
       try {
@@ -156,7 +175,21 @@ export class CashewsInterceptor implements NestInterceptor {
     const url = req.originalUrl ?? req.url ?? '';
     const mark = url.indexOf('?');
     const path = mark >= 0 ? `${url.slice(0, mark)}?${sortedQuery(url.slice(mark + 1))}` : url;
+    if (host !== undefined) return `${keyHead(layer)}:${method}:${escapeKeyPart(host)}:${escapeKeyPart(path)}`;
     return `${keyHead(layer)}:${method}:${escapeKeyPart(path)}`;
+  }
+
+  /**
+   * The request's host as Nest matched it against a host-routed controller's pattern: the adapter's
+   * `getRequestHostname` (`req.hostname` on Express and Fastify: without the port, from `X-Forwarded-Host` only
+   * under `trust proxy`), as reported (not lower-cased: `@HostParam` values keep the case sent).
+   */
+  private hostnameOf(req: object): string {
+    const adapter = this.adapterHost?.httpAdapter as { getRequestHostname?(req: object): unknown } | undefined;
+    const hostname = adapter?.getRequestHostname
+      ? adapter.getRequestHostname(req)
+      : (req as { hostname?: unknown }).hostname;
+    return typeof hostname === 'string' ? hostname : '';
   }
 
   /**
@@ -191,6 +224,7 @@ export class CashewsInterceptor implements NestInterceptor {
         ...readRouteArgs(controller, key),
         target: `${(controller as { name?: string }).name}.${String(key)}`,
         layers: layersFor(layers, controller as abstract new (...args: never[]) => unknown),
+        byHost: isHostRouted(controller),
       };
       routes.set(handler, route);
     }
@@ -252,6 +286,16 @@ function queryGroup(part: string): string {
   if (name.includes('%') || name.includes('\uFFFD')) return '%';
   const bracket = name.indexOf('[');
   return bracket >= 0 ? name.slice(0, bracket) : name;
+}
+
+/**
+ * Whether a controller is host-routed (`@Controller({ host: ':tenant.example.com' })`): one handler answers several
+ * hosts, which its default key must keep apart.
+ * @internal
+ */
+export function isHostRouted(controller: object): boolean {
+  const host: unknown = Reflect.getMetadata(HOST_METADATA, controller);
+  return host !== undefined && host !== null && !(Array.isArray(host) && host.length === 0);
 }
 
 /** The client address as the adapter sees it: `req.ip` (proxy headers only under `trust proxy`). */

@@ -16,7 +16,7 @@ import { originalMethod } from '../decorators/method-guard.js';
 import { describing, type CacheHeadersInterceptor, type RoutePlan } from '../detect/cache-headers.interceptor.js';
 import { detectContext } from '../detect/cache-detect.js';
 import { isDescribed } from '../detect/route-scope.js';
-import type { CashewsInterceptor } from '../interceptors/cashews.interceptor.js';
+import { isHostRouted, type CashewsInterceptor, type HttpRoute } from '../interceptors/cashews.interceptor.js';
 import { keyContext } from '../keys/key-context.js';
 import type { Layer } from '../strategies/layer.js';
 
@@ -79,7 +79,14 @@ export function installDirectRoutes(
     if (!canRunDirectly(hosts[0], route, handler, layers, parts)) continue;
     const target = `${(type as { name?: string }).name}.${key}`;
     const at = addRequestParams(hosts, key, handler as Method);
-    const direct = directHandler(handler as Method, type, layers, { ...route, target }, at, parts);
+    const direct = directHandler(
+      handler as Method,
+      type,
+      layers,
+      { ...route, target, byHost: isHostRouted(type) },
+      at,
+      parts,
+    );
     Object.defineProperty(instance, key, { value: direct, writable: true, configurable: true, enumerable: false });
   }
 }
@@ -184,7 +191,7 @@ function directHandler(
   handler: Method,
   type: object,
   layers: readonly Layer[],
-  route: RouteArgs & { target: string },
+  route: HttpRoute,
   at: RequestParams,
   parts: DirectRouteParts,
 ): Method {

@@ -5,7 +5,20 @@
  * are cached unless `methods` says otherwise, `@Res()` handlers are never cached, and a StreamableFile is replayed.
  */
 import { Readable } from 'node:stream';
-import { Controller, Get, Post, Query, Res, StreamableFile } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  HostParam,
+  Injectable,
+  Post,
+  Query,
+  Res,
+  StreamableFile,
+  UseInterceptors,
+  type CallHandler,
+  type ExecutionContext,
+  type NestInterceptor,
+} from '@nestjs/common';
 import request from 'supertest';
 import { Cache } from '../../lib/index.js';
 import { allCases, clearPrefix, Counter, createTestApp, describeCases, keysUnder, type TestApp } from './harness.js';
@@ -59,6 +72,94 @@ class BasicController {
     return new StreamableFile(Readable.from([Buffer.from(`chunk-${n}`)]), { type: 'text/plain' });
   }
 }
+
+/** An interceptor of the handler's own: keeps a route on the library's interceptor (no direct route). */
+@Injectable()
+class PassThrough implements NestInterceptor {
+  intercept(_context: ExecutionContext, next: CallHandler) {
+    return next.handle();
+  }
+}
+
+/** Nest's host routing: one controller answers every tenant's host. */
+@Controller({ path: 'catalog', host: ':tenant.shop.test' })
+class CatalogController {
+  @Get()
+  @Cache({ ttl: '1m', prefix: PREFIX })
+  list(@HostParam('tenant') tenant: string, @Query('page') page?: string) {
+    return { tenant, page, n: calls.hit('catalog') };
+  }
+
+  @Get('icpt')
+  @UseInterceptors(PassThrough)
+  @Cache({ ttl: '1m', prefix: PREFIX })
+  onInterceptor(@HostParam('tenant') tenant: string) {
+    return { tenant, n: calls.hit('catalog-icpt') };
+  }
+
+  @Get('tpl')
+  @Cache({ ttl: '1m', prefix: PREFIX, key: 'catalog:{tenant}' })
+  byTemplate(@HostParam('tenant') tenant: string) {
+    return { tenant, n: calls.hit('catalog-tpl') };
+  }
+}
+
+describeCases('@Cache on host-routed controllers', allCases(), (c) => {
+  for (const trustProxy of [false, true]) {
+    describe(trustProxy ? 'behind a trusted proxy (X-Forwarded-Host)' : 'Host header', () => {
+      let t: TestApp;
+
+      beforeEach(async () => {
+        calls.reset();
+        await clearPrefix(c.url, PREFIX);
+        t = await createTestApp(c, { controllers: [CatalogController], providers: [PassThrough], trustProxy });
+      });
+
+      afterEach(async () => {
+        await t?.close();
+        await clearPrefix(c.url, PREFIX);
+      });
+
+      const get = (path: string, host: string) => {
+        const req = request(t.server).get(path);
+        if (trustProxy) req.set('X-Forwarded-Host', host);
+        else req.set('Host', host);
+        return req.expect(200).then((res) => res.body as Record<string, unknown>);
+      };
+
+      it("the default key names the host: one tenant is never served another's response", async () => {
+        expect(await get('/catalog', 'acme.shop.test')).toEqual({ tenant: 'acme', n: 1 });
+        expect(await get('/catalog', 'globex.shop.test')).toEqual({ tenant: 'globex', n: 2 });
+        expect(await get('/catalog', 'acme.shop.test')).toEqual({ tenant: 'acme', n: 1 });
+        expect(await get('/catalog?page=2', 'globex.shop.test')).toEqual({ tenant: 'globex', page: '2', n: 3 });
+        expect(await get('/catalog?page=2', 'acme.shop.test')).toEqual({ tenant: 'acme', page: '2', n: 4 });
+        // The host as the adapter reports it (its port left out, as Nest matches it), escaped, before the path.
+        expect(await get('/catalog', 'globex.shop.test:8080')).toEqual({ tenant: 'globex', n: 2 });
+        const keys = await keysUnder(t.cache, PREFIX);
+        expect(keys.map((key) => key.slice(key.indexOf(':GET:') + 5)).sort()).toEqual([
+          'acme.shop.test:/catalog',
+          'acme.shop.test:/catalog%3Fpage=2',
+          'globex.shop.test:/catalog',
+          'globex.shop.test:/catalog%3Fpage=2',
+        ]);
+      });
+
+      it('on the interceptor too (a handler with an interceptor of its own)', async () => {
+        expect(await get('/catalog/icpt', 'acme.shop.test')).toEqual({ tenant: 'acme', n: 1 });
+        expect(await get('/catalog/icpt', 'globex.shop.test')).toEqual({ tenant: 'globex', n: 2 });
+        expect(await get('/catalog/icpt', 'acme.shop.test')).toEqual({ tenant: 'acme', n: 1 });
+        expect(await keysUnder(t.cache, PREFIX)).toHaveLength(2);
+      });
+
+      it('a template names the @HostParam parameter', async () => {
+        expect(await get('/catalog/tpl', 'acme.shop.test')).toEqual({ tenant: 'acme', n: 1 });
+        expect(await get('/catalog/tpl', 'globex.shop.test')).toEqual({ tenant: 'globex', n: 2 });
+        expect(await get('/catalog/tpl', 'acme.shop.test')).toEqual({ tenant: 'acme', n: 1 });
+        expect(await keysUnder(t.cache, PREFIX)).toEqual(['hb:catalog:acme', 'hb:catalog:globex']);
+      });
+    });
+  }
+});
 
 describeCases('@Cache on controllers', allCases(), (c) => {
   let t: TestApp;

@@ -56,6 +56,8 @@ export interface AppSpec {
   imports?: Array<Type<unknown> | DynamicModule>;
   /** Module options besides the URL (`keyContext`, `detectHeaders`…). */
   options?: Parameters<typeof CashewsModule.forRoot>[1];
+  /** Trust proxy headers (`X-Forwarded-Host`…): Express's `trust proxy`, Fastify's `trustProxy`. */
+  trustProxy?: boolean;
 }
 
 /** Creates and initialises the application of one case. */
@@ -67,8 +69,13 @@ export async function createTestApp(c: Case, spec: AppSpec): Promise<TestApp> {
   }).compile();
   const app =
     c.adapter === 'fastify'
-      ? moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: false })
+      ? moduleRef.createNestApplication<NestFastifyApplication>(
+          new FastifyAdapter(spec.trustProxy ? { trustProxy: true } : undefined),
+          { logger: false },
+        )
       : moduleRef.createNestApplication({ logger: false });
+  if (spec.trustProxy && c.adapter === 'express')
+    (app.getHttpAdapter().getInstance() as { set(name: string, value: unknown): void }).set('trust proxy', true);
   await app.init();
   if (c.adapter === 'fastify') await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();
   return {
