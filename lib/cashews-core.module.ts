@@ -64,7 +64,7 @@ export class CashewsCoreModule implements NestModule {
       this.registry.httpFeatures().detectHeaders &&
       this.explorer.hasDecoratedProviders()
     ) {
-      consumer.apply(DetectHeadersMiddleware).forRoutes('*');
+      consumer.apply(DetectHeadersMiddleware).forRoutes('{*path}');
     }
     // The global interceptor runs a decorated handler's layers outside the controller's interceptors; inside the
     // handler they would run inside them. It pays for the interceptor chain on every route anyway.

@@ -3,11 +3,13 @@
  * db 4): X-From-Cache* headers for cached calls deep inside services, Age / Cache-Control, request
  * Cache-Control directives, Clear-Site-Data, ETag / 304, and FromCacheMiddleware without the module option.
  */
+import { jest } from '@jest/globals';
 import {
   Controller,
   Get,
   Header,
   Injectable,
+  Logger,
   Module,
   Param,
   Put,
@@ -105,7 +107,13 @@ class HeadersController {
 
 type Adapter = 'express' | 'fastify';
 
-async function createApp(adapter: Adapter, url: string, options: CashewsHttpOptions, middleware = false) {
+async function createApp(
+  adapter: Adapter,
+  url: string,
+  options: CashewsHttpOptions,
+  middleware = false,
+  prefix?: string,
+) {
   @Module({ controllers: [HeadersController], providers: [CatalogueService] })
   class FeatureModule implements NestModule {
     configure(consumer: MiddlewareConsumer) {
@@ -118,6 +126,7 @@ async function createApp(adapter: Adapter, url: string, options: CashewsHttpOpti
     adapter === 'fastify'
       ? moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: false })
       : moduleRef.createNestApplication({ logger: false });
+  if (prefix) app.setGlobalPrefix(prefix);
   await app.init();
   if (adapter === 'fastify') await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();
   return app;
@@ -165,6 +174,25 @@ for (const [adapter, backend, url] of cases) {
     // Cache-Control on a hit overrode the application's own (`@Header('Cache-Control', 'no-store')` on the miss,
     // `public, max-age=59` on the hit), and `public` was sent for a response the route built afresh around a
     // cached value, which a shared cache would then keep for every user.
+    // The headers middleware was mounted with forRoutes('*'): under a global prefix Nest logged "Unsupported route
+    // path" at every start.
+    it('under a global prefix: headers on hits, and no route-path warning from Nest at start-up', async () => {
+      const warnings: string[] = [];
+      const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation((message: unknown) => {
+        warnings.push(String(message));
+      });
+      try {
+        app = await createApp(adapter, url as string, { detectHeaders: true }, false, 'api');
+      } finally {
+        warn.mockRestore();
+      }
+      const server = app.getHttpServer();
+      await request(server).get('/api/hd/product/1').expect(200);
+      const warm = await request(server).get('/api/hd/product/1').expect(200);
+      expect(warm.headers['x-from-cache']).toBe("hd:product:'1'");
+      expect(warnings.filter((line) => /route path/i.test(line))).toEqual([]);
+    });
+
     it("keeps the application's own Cache-Control on a hit", async () => {
       app = await createApp(adapter, url as string, { detectHeaders: true, cacheControl: { public: true } });
       const server = app.getHttpServer();
