@@ -151,7 +151,8 @@ function refuseDuplicate(modules: ModulesContainer, token: unknown, name: string
   const which = name === undefined ? 'without a name' : `with name: ${JSON.stringify(name)}`;
   throw new CashewsConfigError(
     `CashewsModule.forRoot / forRootAsync is imported ${count} times ${which} in this application; only one ` +
-      `would be used. Import it once (it is global), or give each further instance its own "name" option ` +
+      'would be used. Import it once (it is global unless isGlobal: false; then import it in one shared module ' +
+      `that exports it), or give each further instance its own "name" option ` +
       `(CashewsModule.forRoot(url, { name: 'sessions' })) and inject it with @InjectCache('sessions').`,
   );
 }
