@@ -97,8 +97,9 @@ export class CashewsInterceptor implements NestInterceptor {
 
     const type = context.getType<string>();
     if (type !== 'http') {
-      // RPC: the payload; GraphQL: the args object. Templates address them as {0} / {0.field}.
-      const args = [context.getArgByIndex(type === 'graphql' ? 1 : 0)];
+      // RPC: the payload; GraphQL: the args object; WebSocket: the message data (argument 0 is the client socket,
+      // which keys nothing). Templates address them as {0} / {0.field}.
+      const args = [context.getArgByIndex(type === 'graphql' || type === 'ws' ? 1 : 0)];
       return flatten(defer(() => execute(route.layers, { target, source: { args } }, this.resolver, run)));
     }
 

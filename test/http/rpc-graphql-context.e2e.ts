@@ -1,7 +1,8 @@
 /**
  * The interceptor on non-HTTP execution contexts. `@nestjs/microservices` and `@nestjs/graphql` are not
  * dependencies, so the contexts are built with Nest's own ExecutionContextHost, as those packages do:
- * RPC handlers get `[payload, ctx]`, GraphQL resolvers `[root, args, ctx, info]`.
+ * RPC handlers get `[payload, ctx]`, GraphQL resolvers `[root, args, ctx, info]`, WebSocket gateway handlers
+ * `[client, data]` (the key used the client, a socket, until the 'ws' context read the data).
  */
 import 'reflect-metadata';
 import { Controller, type INestApplicationContext } from '@nestjs/common';
@@ -25,7 +26,7 @@ class OrdersHandler {
   }
 }
 
-describe.each(['rpc', 'graphql'] as const)('CashewsInterceptor on a %s context', (type) => {
+describe.each(['rpc', 'graphql', 'ws'] as const)('CashewsInterceptor on a %s context', (type) => {
   let app: INestApplicationContext;
   let interceptor: CashewsInterceptor;
   let cache: CacheService;
@@ -40,7 +41,11 @@ describe.each(['rpc', 'graphql'] as const)('CashewsInterceptor on a %s context',
 
   /** Runs one call through the interceptor, counting how often the handler itself ran. */
   async function call(method: 'order' | 'byDefaultKey', payload: { id: number }, runs: { count: number }) {
-    const args = type === 'rpc' ? [payload, { pattern: 'orders' }] : [{}, payload, {}, {}];
+    // A socket refers to itself (as a Socket.IO client does through its server): it can key nothing.
+    const client: Record<string, unknown> = { id: 'socket-1' };
+    client.self = client;
+    const args =
+      type === 'rpc' ? [payload, { pattern: 'orders' }] : type === 'ws' ? [client, payload] : [{}, payload, {}, {}];
     const context = new ExecutionContextHost(args, OrdersHandler, OrdersHandler.prototype[method]);
     context.setType(type);
     const handler = { handle: () => (runs.count++, of({ id: payload.id, run: runs.count })) };
