@@ -16,16 +16,7 @@ import {
   withQuery,
   type RedisServerHandle,
 } from '../support/redis.js';
-import {
-  FAULT_TEST_TIMEOUT_MS,
-  NONE,
-  killClients,
-  rawValues,
-  summary,
-  underFaults,
-  unhandledRejections,
-  within,
-} from './fault-support.js';
+import { FAULT_TEST_TIMEOUT_MS, NONE, killClients, rawValues, summary, underFaults, within } from './fault-support.js';
 
 const WORKERS = 200;
 const ROUNDS = 5;
@@ -35,21 +26,19 @@ describeRedisServer('faults: at most once per call', () => {
   let server: RedisServerHandle;
   let proxy: FaultProxy | undefined;
   const caches: CacheService[] = [];
-  const unhandled = unhandledRejections();
 
   beforeAll(async () => {
     server = await startRedisServer();
-    unhandled.start();
   });
   afterAll(async () => {
-    unhandled.stop();
     await server.stop();
   });
   afterEach(async () => {
     await Promise.all(caches.splice(0).map((cache) => within(cache.close(), 5000, 'close').catch(() => undefined)));
     await proxy?.close();
     proxy = undefined;
-    expect(unhandled.seen).toEqual([]);
+    // No unhandled rejection: Jest fails the test during which one occurs (its own process sees them; a listener on
+    // this environment's `process` never fires, so the check that used to stand here could not fail).
   });
 
   async function open(url: string): Promise<CacheService> {

@@ -17,16 +17,7 @@ import {
   type RedisServerHandle,
 } from '../support/redis.js';
 import { closeApps, startApp } from '../support/strategy-fixtures.js';
-import {
-  FAULT_TEST_TIMEOUT_MS,
-  NONE,
-  killClients,
-  rawValues,
-  summary,
-  underFaults,
-  unhandledRejections,
-  within,
-} from './fault-support.js';
+import { FAULT_TEST_TIMEOUT_MS, NONE, killClients, rawValues, summary, underFaults, within } from './fault-support.js';
 
 /** Calls of @HitCache per id: the first stores, the next ones count hits. */
 const HIT_CALLS = 3;
@@ -111,11 +102,9 @@ const FAULTS: Fault[] = [
 describeRedisServer('faults: decorated traffic', () => {
   let server: RedisServerHandle;
   let proxy: FaultProxy | undefined;
-  const unhandled = unhandledRejections();
 
   beforeEach(async () => {
     server = await startRedisServer();
-    unhandled.start();
   });
   afterEach(async () => {
     server.resume();
@@ -123,7 +112,6 @@ describeRedisServer('faults: decorated traffic', () => {
     await proxy?.close();
     proxy = undefined;
     await server.stop();
-    unhandled.stop();
   });
 
   it.each(FAULTS)(
@@ -177,7 +165,8 @@ describeRedisServer('faults: decorated traffic', () => {
       expect(recovered).toBe(true);
 
       expect(summary(violations)).toEqual(NONE);
-      expect(unhandled.seen).toEqual([]);
+      // No unhandled rejection: Jest fails the test during which one occurs (its own process sees them; a listener on
+      // this environment's `process` never fires, so the check that used to stand here could not fail).
 
       // Exact rate-limit counts: each id was called once, so each window holds 1.
       const windows = await rawValues(server.url, 'ft-rate:');

@@ -75,17 +75,6 @@ export async function underFaults(options: {
   return { calls: next, rounds };
 }
 
-/** Collects unhandled promise rejections of this process between `start()` and `stop()`. */
-export function unhandledRejections() {
-  const seen: unknown[] = [];
-  const listener = (reason: unknown) => seen.push(reason);
-  return {
-    seen,
-    start: () => process.on('unhandledRejection', listener),
-    stop: () => process.off('unhandledRejection', listener),
-  };
-}
-
 /**
  * Every key of `url`'s database whose name contains `marker`, with its string value (SCAN, then one MGET per batch
  * of keys: a test can leave tens of thousands of them, and one GET each cost seconds of CPU). A reading that

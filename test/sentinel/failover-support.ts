@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { CacheBackendError, createCache, type CacheService } from '../../lib/index.js';
-import { within, summary, NONE, unhandledRejections } from '../faults/fault-support.js';
+import { within, summary, NONE } from '../faults/fault-support.js';
 import { describeRedisServer, pollUntil, rawRedis, sleep, type RedisServerHandle } from '../support/redis.js';
 import { startSentinelDeployment, type SentinelDeployment } from '../support/sentinel.js';
 
@@ -95,10 +95,8 @@ export function describeFailover(title: string, body: (context: FailoverContext)
   describeRedisServer(title, () => {
     let deployment: SentinelDeployment | undefined;
     const caches: CacheService[] = [];
-    const unhandled = unhandledRejections();
 
     beforeEach(async () => {
-      unhandled.start();
       deployment = await startSentinelDeployment();
       await deployment.ready();
     }, 60_000);
@@ -106,8 +104,8 @@ export function describeFailover(title: string, body: (context: FailoverContext)
       await Promise.all(caches.splice(0).map((cache) => within(cache.close(), 5_000, 'close').catch(() => undefined)));
       await deployment?.stop();
       deployment = undefined;
-      unhandled.stop();
-      expect(unhandled.seen).toEqual([]);
+      // No unhandled rejection: Jest fails the test during which one occurs (its own process sees them; a listener on
+      // this environment's `process` never fires, so the check that used to stand here could not fail).
     });
 
     async function open(url: string): Promise<CacheService> {
