@@ -41,6 +41,11 @@ export interface RouteArgs {
    * as Nest calls it, `factory(data, context)`, before pipes, at most once per request and only when a key reads it.
    */
   custom?: CustomParam[];
+  /**
+   * Decorators of parameters a default controller key does not name (it is the route and query string):
+   * `'@Body()'`, `'@Headers()'`, a custom decorator. Requests differing only there share a default-keyed entry.
+   */
+  unkeyed: string[];
 }
 
 /** A parameter bound by a `createParamDecorator` decorator, as Nest's metadata describes it. */
@@ -80,17 +85,20 @@ export function readRouteArgs(controller: object, method: string | symbol): Rout
     string,
     { index: number; data?: unknown; factory?: unknown }
   >;
-  const result: RouteArgs = { byIndex: [], byName: {}, usesResponse: false };
+  const result: RouteArgs = { byIndex: [], byName: {}, usesResponse: false, unkeyed: [] };
   for (const [id, { index, data, factory }] of Object.entries(meta)) {
     if (data === DIRECT_ROUTE_PARAM) continue;
     if (id.includes(CUSTOM_ROUTE_ARGS_METADATA)) {
       if (typeof factory === 'function') {
         (result.custom ??= []).push({ index, data, factory: factory as CustomParam['factory'] });
       }
+      noteUnkeyed(result, 'a custom parameter decorator');
       continue;
     }
     const type = Number(id.split(':')[0]);
     if (type === RESPONSE || type === NEXT) result.usesResponse = true;
+    if (type === BODY) noteUnkeyed(result, '@Body()');
+    if (type === HEADERS) noteUnkeyed(result, '@Headers()');
     const read = reader(type, data);
     if (!read) continue;
     result.byIndex[index] = read;
@@ -99,6 +107,10 @@ export function readRouteArgs(controller: object, method: string | symbol): Rout
     }
   }
   return result;
+}
+
+function noteUnkeyed(route: RouteArgs, decorator: string): void {
+  if (!route.unkeyed.includes(decorator)) route.unkeyed.push(decorator);
 }
 
 /**

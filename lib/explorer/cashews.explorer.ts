@@ -152,12 +152,21 @@ export class CashewsExplorer implements OnModuleInit {
     }
     const storing = layers.filter((layer) => layer.storesResult);
     if (!storing.length) return;
-    if (readRouteArgs(controller, name).usesResponse) {
+    const route = readRouteArgs(controller, name);
+    if (route.usesResponse) {
       this.logger.warn(
         `${target} writes the response itself (@Res() or @Next()), so ${decorators} never stores its result. ` +
           'Return the result instead of sending it.',
       );
       return;
+    }
+    const byDefaultKey = storing.filter((layer) => !layer.hasTemplate);
+    if (byDefaultKey.length && route.unkeyed.length) {
+      this.logger.warn(
+        `${target} reads ${route.unkeyed.join(', ')}, which its default key (route and query string) does not name: ` +
+          `requests differing only there share one entry of ${byDefaultKey.map((l) => `@${l.strategy}`).join(', ')}. ` +
+          "Give it a key naming them (key: 'search:{q}' for @Body('q') q, or a key function), or cache in a provider.",
+      );
     }
     const verb = RequestMethod[Reflect.getMetadata(METHOD_METADATA, method as object) as number] ?? 'GET';
     if (verb === 'ALL') return;

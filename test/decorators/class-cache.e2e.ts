@@ -4,7 +4,7 @@
  * overrides the class's. Key functions over HTTP read the handler's route arguments and the request.
  * Express and Fastify, over mem:// and Redis db 10 (keys under "cc:").
  */
-import { Controller, Get, Injectable, Logger, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, Headers, Injectable, Logger, Param, Post, Query, Res } from '@nestjs/common';
 import { jest } from '@jest/globals';
 import request from 'supertest';
 import { Cache, CashewsConfigError, NoCache } from '../../lib/index.js';
@@ -206,6 +206,24 @@ describe('class-level @Cache validation', () => {
       opted() {
         return { opted: true };
       }
+
+      @Post('search')
+      @Cache({ ttl: '1m', methods: ['POST'] })
+      search(@Body('q') q: string) {
+        return { q };
+      }
+
+      @Get('greeting')
+      @Cache({ ttl: '1m' })
+      greeting(@Headers('accept-language') language: string) {
+        return { language };
+      }
+
+      @Get('keyed')
+      @Cache({ ttl: '1m', key: 'greeting:{language}' })
+      keyed(@Headers('accept-language') language: string) {
+        return { language };
+      }
     }
     const warnings: string[] = [];
     const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation((message: unknown) => {
@@ -223,6 +241,10 @@ describe('class-level @Cache validation', () => {
     expect(about('raw')).toEqual([expect.stringMatching(/@Res\(\).*never stores/)]);
     expect(about('helper')).toEqual([expect.stringMatching(/not a route handler/)]);
     expect(about('opted')).toEqual([]);
+    // Requests differing only in what the default key does not name shared one entry, unsaid.
+    expect(about('search')).toEqual([expect.stringMatching(/reads @Body\(\), which its default key .* does not name/)]);
+    expect(about('greeting')).toEqual([expect.stringMatching(/reads @Headers\(\)/)]);
+    expect(about('keyed')).toEqual([]);
   });
 
   it.each([
