@@ -47,6 +47,39 @@ export type MappedCashewsError =
 export class CashewsExceptionFilter implements ExceptionFilter<MappedCashewsError> {
   constructor(@Inject(HttpAdapterHost) protected readonly adapterHost: HttpAdapterHost) {}
 
+  /**
+   * Whether `error` is one this filter maps. A catch-all filter of the application (`@Catch()`, registered with
+   * `useGlobalFilters`) takes precedence over this one and would answer these errors with a 500, since they are no
+   * `HttpException`: it can hand them on instead.
+   * @example
+   * ```ts
+   * import { ArgumentsHost, Catch, ExceptionFilter } from '@nestjs/common';
+   * import { HttpAdapterHost } from '@nestjs/core';
+   *
+   * class AllExceptionsFilter implements ExceptionFilter {
+   *   private readonly cashews: CashewsExceptionFilter;
+   *   constructor(adapterHost: HttpAdapterHost) {
+   *     this.cashews = new CashewsExceptionFilter(adapterHost);
+   *   }
+   *   catch(exception: unknown, host: ArgumentsHost): unknown {
+   *     if (CashewsExceptionFilter.handles(exception)) return this.cashews.catch(exception, host);
+   *     return undefined; // the application's own mapping
+   *   }
+   * }
+   * Catch()(AllExceptionsFilter); // as the decorator on the class would
+   * app.useGlobalFilters(new AllExceptionsFilter(app.get(HttpAdapterHost)));
+   * ```
+   */
+  static handles(error: unknown): error is MappedCashewsError {
+    return (
+      error instanceof RateLimitError ||
+      error instanceof CircuitOpenError ||
+      error instanceof PerfDegradationError ||
+      error instanceof LockedError ||
+      error instanceof CacheTimeoutError
+    );
+  }
+
   catch(error: MappedCashewsError, host: ArgumentsHost): unknown {
     const type = host.getType<string>();
     if (type === 'rpc') return throwError(() => error) as Observable<never>;

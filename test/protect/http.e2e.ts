@@ -3,7 +3,17 @@
  * each test and after the file): 429 / 503 / 409 mapping and headers, the client-keyed default, a spoofed
  * X-Forwarded-For with and without `trust proxy`, and overriding the filter.
  */
-import { Controller, Get, HttpStatus, Query, type INestApplication } from '@nestjs/common';
+import {
+  Catch,
+  Controller,
+  Get,
+  HttpException,
+  HttpStatus,
+  Query,
+  type ArgumentsHost,
+  type ExceptionFilter,
+  type INestApplication,
+} from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -198,6 +208,32 @@ for (const c of cases) {
       const server = app.getHttpServer();
       for (let i = 0; i < 3; i++) await request(server).get('/p/search').expect(200);
       const res = await request(server).get('/p/search').expect(418);
+      expect(res.headers['retry-after']).toBeDefined();
+    });
+
+    // The catch-all filter of Nest's documentation (@Catch(), useGlobalFilters) takes precedence and answered 500
+    // for these errors (they are no HttpException). It can hand them to the library's mapping.
+    it('a catch-all filter of the application hands the errors on with CashewsExceptionFilter.handles', async () => {
+      @Catch()
+      class AllExceptionsFilter implements ExceptionFilter {
+        private readonly cashews: CashewsExceptionFilter;
+        constructor(private readonly adapterHost: HttpAdapterHost) {
+          this.cashews = new CashewsExceptionFilter(adapterHost);
+        }
+        catch(exception: unknown, host: ArgumentsHost): unknown {
+          if (CashewsExceptionFilter.handles(exception)) return this.cashews.catch(exception, host);
+          const status = exception instanceof HttpException ? exception.getStatus() : 500;
+          this.adapterHost.httpAdapter.reply(host.switchToHttp().getResponse(), { statusCode: status }, status);
+          return undefined;
+        }
+      }
+      expect(CashewsExceptionFilter.handles(new Error('x'))).toBe(false);
+      app = await createApp(c.adapter, url, {
+        configure: (a) => a.useGlobalFilters(new AllExceptionsFilter(a.get(HttpAdapterHost))),
+      });
+      const server = app.getHttpServer();
+      for (let i = 0; i < 3; i++) await request(server).get('/p/search').expect(200);
+      const res = await request(server).get('/p/search').expect(429);
       expect(res.headers['retry-after']).toBeDefined();
     });
   });
