@@ -2,7 +2,7 @@ import { CashewsConfigError } from '../errors.js';
 import type { KeyFunction, KeySource } from '../keys/key-template.js';
 import { stackedKey } from '../strategies/layer.js';
 import { parameterNames, REST_MARK, type AnyFunction } from '../keys/param-names.js';
-import { invalidateDefinition } from '../strategies/invalidate.strategy.js';
+import { invalidateDefinition, type InvalidateStrategyOptions } from '../strategies/invalidate.strategy.js';
 import { compileTemplates, usesRequest, type TemplateSite } from '../tags/tag-templates.js';
 import { checkCacheName, checkOptions, strategyDecorator } from './strategy-decorator.js';
 import { getLayers, layersFor } from './strategy-metadata.js';
@@ -89,6 +89,7 @@ export function Invalidate<A extends readonly unknown[] = readonly unknown[]>(
     const tags = compileTemplates(site, tagTemplates, 'tag');
     let keys: KeyFunction[] = [];
     let forget: Array<(instance: object, source: KeySource) => void> = [];
+    let reference: InvalidateStrategyOptions['reference'];
     let cacheName = options.cache ?? (tagsOnly ? (target as { cache?: string }).cache : undefined);
     checkCacheName(where, cacheName);
     if (typeof target === 'function' || Array.isArray(target)) {
@@ -96,10 +97,11 @@ export function Invalidate<A extends readonly unknown[] = readonly unknown[]>(
       keys = resolved.keys;
       forget = resolved.forget;
       cacheName ??= resolved.cacheName;
+      reference = resolved.reference;
     }
     strategyDecorator({
       definition: invalidateDefinition,
-      options: { patterns, keys, tags, forget },
+      options: { patterns, keys, tags, forget, reference },
       keys: { cache: cacheName },
       // The explorer rejects {req.…} on provider methods through this flag.
       usesRequest: usesRequest(typeof target === 'string' ? [target, ...tagTemplates] : tagTemplates),
@@ -111,7 +113,12 @@ function methodKeys(
   site: TemplateSite,
   target: InvalidateMethodTarget,
   options: InvalidateOptions,
-): { keys: KeyFunction[]; forget: Array<(instance: object, source: KeySource) => void>; cacheName?: string } {
+): {
+  keys: KeyFunction[];
+  forget: Array<(instance: object, source: KeySource) => void>;
+  cacheName?: string;
+  reference?: InvalidateStrategyOptions['reference'];
+} {
   const here = describe(site);
   const [method, name, type] = targetMethod(here, target);
   const declared = getLayers(method) ?? [];
@@ -165,7 +172,9 @@ function methodKeys(
       },
     ];
   });
-  return { keys, forget, cacheName: layers[0].cacheName };
+  const reference =
+    type || typeof method !== 'function' ? undefined : { method, name: method.name, base: layers[0].base };
+  return { keys, forget, cacheName: layers[0].cacheName, reference };
 }
 
 function targetMethod(

@@ -19,6 +19,7 @@ import { getLayers, layersFor } from '../decorators/strategy-metadata.js';
 import { CashewsConfigError } from '../errors.js';
 import { detectContext } from '../detect/cache-detect.js';
 import { installDirectRoutes, type DirectRouteParts } from '../routes/direct-routes.js';
+import type { InvalidateStrategyOptions } from '../strategies/invalidate.strategy.js';
 import { prepareExecution, type Invocation, type Layer, type MethodCall } from '../strategies/executor.js';
 import { keyHead, type KeySource } from '../keys/key-template.js';
 
@@ -100,6 +101,45 @@ export class CashewsExplorer implements OnModuleInit {
     }
     for (const wrapper of this.discovery.getProviders()) {
       for (const instance of instancesOf(wrapper)) this.applyTo(wrapper, instance, heads);
+    }
+    this.warnInheritedTargets();
+  }
+
+  /**
+   * `@Invalidate(BaseRepo.prototype.findOne)` deletes the keys of the class declaring the method, but a provider
+   * inheriting it keys by its own class (`OrdersRepo:findOne:…`): such an invalidation would delete nothing that
+   * provider cached. Said once per site at bootstrap, naming the `[Class, 'method']` form to use instead.
+   */
+  private warnInheritedTargets(): void {
+    const classes = new Set<{ name: string; prototype: object }>();
+    for (const wrapper of [...this.discovery.getProviders(), ...this.discovery.getControllers()]) {
+      const type: unknown = wrapper.metatype;
+      if (typeof type !== 'function') continue;
+      const { prototype } = type as { prototype?: unknown };
+      if (typeof prototype === 'object' && prototype !== null) classes.add(type as { name: string; prototype: object });
+    }
+    for (const type of classes) {
+      for (const name of this.scanner.getAllMethodNames(type.prototype)) {
+        for (const layer of getLayers((type.prototype as Record<string, unknown>)[name]) ?? []) {
+          const reference = (layer.options as InvalidateStrategyOptions | undefined)?.reference;
+          if (layer.strategy !== 'invalidate' || !reference) continue;
+          const missed = [...classes]
+            .filter(
+              (other) =>
+                (other.prototype as Record<string, unknown>)[reference.name] === reference.method &&
+                `${other.name}:${reference.name}` !== reference.base,
+            )
+            .map((other) => other.name);
+          if (!missed.length) continue;
+          this.logger.warn(
+            `@Invalidate on ${type.name}.${name} names ${reference.base.replace(':', '.')} by reference, whose ` +
+              `entries are keyed by the class declaring it; ${missed.join(', ')} inherit${missed.length > 1 ? '' : 's'} ` +
+              `it and key by their own class, so their entries are not deleted. Name each: ` +
+              missed.map((other) => `@Invalidate([${other}, '${reference.name}'])`).join(', ') +
+              '.',
+          );
+        }
+      }
     }
   }
 

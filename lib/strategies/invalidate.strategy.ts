@@ -16,6 +16,12 @@ export interface InvalidateStrategyOptions {
    * given (see `StrategyDefinition.forget`).
    */
   readonly forget?: ReadonlyArray<(instance: object, source: KeySource) => void>;
+  /**
+   * A target given as a method reference (`BaseRepo.prototype.findOne`): its keys name the class declaring it, which a
+   * subclass inheriting the method does not write (default keys name the instance's class). The explorer says so at
+   * bootstrap when such a subclass is a provider.
+   */
+  readonly reference?: { readonly method: unknown; readonly name: string; readonly base: string };
 }
 
 /**

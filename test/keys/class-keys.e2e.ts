@@ -5,7 +5,8 @@
  * their default keys cannot tell them apart. mem:// is enough: what is checked is the key, not the backend.
  * Every class name and key template here starts with "Ck".
  */
-import { Inject, Injectable, Module } from '@nestjs/common';
+import { jest } from '@jest/globals';
+import { Inject, Injectable, Logger, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { Cache, CashewsConfigError, CashewsModule, Invalidate, RateLimit } from '../../lib/index.js';
 import { closeApps, keysOf, protectionKeysOf, startApp } from '../support/strategy-fixtures.js';
@@ -96,6 +97,31 @@ describe('default keys name the instance class (mem://)', () => {
     expect(keys[0]).toMatch(/^CkUsersRepo:findOne:/);
     expect(await orders.findOne(7)).toBe('orders#7');
     expect(orders.runs).toBe(2);
+  });
+
+  // A method reference names the declaring class's keys, which the subclasses no longer write: such an @Invalidate
+  // deleted nothing they cached, unsaid.
+  it('@Invalidate(Base.prototype.method) warns at bootstrap when providers inherit the method', async () => {
+    @Injectable()
+    class CkRefInvalidator {
+      @Invalidate(CkBaseRepo.prototype.findOne)
+      async purge(id: number): Promise<number> {
+        return id;
+      }
+    }
+    const warnings: string[] = [];
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation((message: unknown) => {
+      warnings.push(String(message));
+    });
+    try {
+      await startApp('mem://', [CkUsersRepo, CkOrdersRepo, CkRefInvalidator]);
+    } finally {
+      warn.mockRestore();
+    }
+    const about = warnings.filter((line) => line.includes('CkRefInvalidator.purge'));
+    expect(about).toHaveLength(1);
+    expect(about[0]).toMatch(/CkUsersRepo, CkOrdersRepo inherit it|CkOrdersRepo, CkUsersRepo inherit it/);
+    expect(about[0]).toMatch(/@Invalidate\(\[CkUsersRepo, 'findOne'\]\)/);
   });
 
   it('an explicit key template stays as written: subclasses sharing it share its entries', async () => {
