@@ -28,7 +28,13 @@ export class RedisClusterBackend extends RedisBackend {
         redisOptions: options,
         enableOfflineQueue: false,
         lazyConnect: true,
-        enableAutoPipelining: true,
+        // No auto-pipelining: ioredis re-sends a redirected auto-pipeline only when every failed command got the same
+        // error and all the others are reads, so during a reshard an auto-pipeline mixing slots or writes handed raw
+        // MOVED (or "All keys in the pipeline should belong to the same slots allocation group") to its callers:
+        // hundreds of failures per 3000 slots moved. Sent one by one, each command follows its own MOVED/ASK.
+        // It also made every command wait for the next connection attempt (up to 2 s) while the cluster was
+        // unreachable, whatever command_timeout said; a command now fails at once then.
+        enableAutoPipelining: false,
         maxRedirections: 16,
         // A command whose node connection closed may have run: reject it (safe mode: a miss) instead of
         // re-sending it after a slot refresh, so INCR, scripts and SET NX locks run at most once per call.
@@ -38,6 +44,36 @@ export class RedisClusterBackend extends RedisBackend {
         slotsRefreshTimeout: config.connectTimeout,
       }),
     );
+    this.connectTimeout = config.connectTimeout;
+    // Nodes are connected as soon as the cluster is usable (and a node joining later, say a new master after a
+    // failover, as soon as it joins) rather than on their first command, so that they are ready by the time commands
+    // reach them (see connect). Not before: ioredis's own ready check fails on a node still connecting.
+    const cluster = this.client as Cluster;
+    const connectNode = (node: Redis): void => {
+      if (node.status === 'wait') node.connect().catch(() => undefined);
+    };
+    cluster.on('ready', () => cluster.nodes('all').forEach(connectNode));
+    cluster.on('+node', (node: Redis) => {
+      if (cluster.status === 'ready') connectNode(node);
+    });
+  }
+
+  private readonly connectTimeout: number;
+
+  /**
+   * Connects the masters too (bounded by `connect_timeout`): ioredis connects a node on its first command and, with
+   * no offline queue, fails every other command sent to it until it is ready ("Connection is closed."), so the
+   * first burst after start-up would fail but one command per node.
+   */
+  override async connect(): Promise<void> {
+    await super.connect();
+    const cluster = this.client as Cluster;
+    if (cluster.status !== 'ready') return;
+    for (const node of cluster.nodes('master')) if (node.status === 'wait') node.connect().catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const ready = Promise.all(cluster.nodes('master').map((node) => nodeReady(node)));
+    await Promise.race([ready, new Promise((resolve) => (timer = setTimeout(resolve, this.connectTimeout)))]);
+    clearTimeout(timer);
   }
 
   protected override nodes(): Redis[] {
@@ -113,6 +149,10 @@ export class RedisClusterBackend extends RedisBackend {
    * its own), so a process dying midway leaves the writes before that point applied.
    */
   override async commit(writes: readonly BatchWrite[]): Promise<void> {
+    // An ioredis MULTI waits for the cluster's next connection attempt (up to 2 s) while it knows no slots: fail at
+    // once instead, as a single command does.
+    const { status } = this.client as Cluster;
+    if (status !== 'ready' && status !== 'wait') throw new Error(`Cluster isn't ready (${status})`);
     const slots = new Set(writes.map((write) => keySlot(write.key)));
     const tagged = writes.some((write) => write.op === 'set' && write.tags?.length);
     if (slots.size === 1 && !tagged) return super.commit(writes);
@@ -130,4 +170,18 @@ export class RedisClusterBackend extends RedisBackend {
   protected override async afterCommit(deleted: readonly string[]): Promise<void> {
     await Promise.all(deleted.map((key) => this.untagRemoved(key)));
   }
+}
+
+/** Resolves once the node's connection is ready, or has given up (its failure shows on the commands sent to it). */
+function nodeReady(node: Redis): Promise<void> {
+  if (node.status === 'ready' || node.status === 'end') return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      node.off('ready', done);
+      node.off('end', done);
+      resolve();
+    };
+    node.on('ready', done);
+    node.on('end', done);
+  });
 }

@@ -181,9 +181,9 @@ export class RedisBackend implements Backend {
     if (this.client instanceof Redis) failUnansweredOnClose(this.client);
     else this.client.on('+node', (node: Redis) => failUnansweredOnClose(node));
     defineTagScripts(this.client);
-    // On Cluster, ioredis auto-pipelines copy the client's script commands when they are opened: a command defined
-    // after one was opened (say, on first use, in the same tick as another command) cannot be queued there and
-    // throws. The library's own primitives are defined up front, before any pipeline exists.
+    // ioredis auto-pipelines (single server; Cluster sends commands one by one) copy the client's script commands when
+    // they are opened: a command defined after one was opened (say, on first use, in the same tick as another command)
+    // cannot be queued there and throws. The library's own primitives are defined up front, before any pipeline exists.
     for (const primitive of BUILTIN_PRIMITIVES) {
       this.script(primitive.name, primitive.lua);
       if (primitive.many) this.script(manyName(primitive.name), primitive.many.lua);
