@@ -5,6 +5,7 @@ import { applyInOrder } from '../transactions/apply-in-order.js';
 import type { ResolvedCacheConfig } from '../config/cache-options.js';
 import { tagIndexKey, tagsOfKey } from '../tags/tag-keys.js';
 import { RedisBackend, redisConnectionOptions } from './redis.backend.js';
+import { coalesceWrites } from './coalesced-writes.js';
 
 /**
  * Backend on Redis Cluster (`redis+cluster://`). Multi-key commands would fail with CROSSSLOT when keys
@@ -54,6 +55,7 @@ export class RedisClusterBackend extends RedisBackend {
     };
     cluster.on('ready', () => cluster.nodes('all').forEach(connectNode));
     cluster.on('+node', (node: Redis) => {
+      coalesceWrites(node);
       if (cluster.status === 'ready') connectNode(node);
     });
   }

@@ -5,7 +5,7 @@
  * Isolation: the private test cluster; the moved slots are moved back after each test, the keys flushed after the file.
  */
 import { AddressInfo, createServer } from 'node:net';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { CacheService, createCache, RedisClusterBackend } from '../../lib/index.js';
 import { clusterNodes, clusterUrl, describeCluster, flushCluster, withQuery } from '../support/redis.js';
 
@@ -181,6 +181,47 @@ describeCluster('redis cluster: redirects and an unreachable cluster', () => {
         await expect(fresh.getMany(keys)).resolves.toEqual(keys.map((_, i) => i));
       } finally {
         await fresh.close();
+      }
+    });
+  });
+
+  describe('writes on a healthy cluster', () => {
+    it('commands issued in the same tick leave in one socket write per master', async () => {
+      const cache = await createCache(must(clusterUrl()));
+      try {
+        const nodes = ((cache.backend as RedisClusterBackend).client as Cluster).nodes('master');
+        expect(nodes.map((node) => node.status)).toEqual(['ready', 'ready', 'ready']);
+        const keys = Array.from({ length: 60 }, (_, i) => `tick:${i}`);
+        await cache.setMany(keys.map((key, i): [string, number] => [key, i]));
+        let writes = 0;
+        const restore = nodes.map((node) => {
+          // What the socket hands to the kernel: one _write per chunk, or one _writev for a corked batch.
+          const socket = node.stream as unknown as {
+            _write: (...a: unknown[]) => void;
+            _writev?: (...a: unknown[]) => void;
+          };
+          const { _write, _writev } = socket;
+          socket._write = function (...a: unknown[]) {
+            writes++;
+            return _write.apply(this, a);
+          };
+          if (_writev) {
+            socket._writev = function (...a: unknown[]) {
+              writes++;
+              return _writev.apply(this, a);
+            };
+          }
+          return () => Object.assign(socket, { _write, _writev });
+        });
+        try {
+          await expect(Promise.all(keys.map((key) => cache.get(key)))).resolves.toEqual(keys.map((_, i) => i));
+        } finally {
+          restore.forEach((undo) => undo());
+        }
+        expect(writes).toBeGreaterThan(0);
+        expect(writes).toBeLessThanOrEqual(3);
+      } finally {
+        await cache.close();
       }
     });
   });
