@@ -50,13 +50,10 @@ export class RedisClusterBackend extends RedisBackend {
     // failover, as soon as it joins) rather than on their first command, so that they are ready by the time commands
     // reach them (see connect). Not before: ioredis's own ready check fails on a node still connecting.
     const cluster = this.client as Cluster;
-    const connectNode = (node: Redis): void => {
-      if (node.status === 'wait') node.connect().catch(() => undefined);
-    };
-    cluster.on('ready', () => cluster.nodes('all').forEach(connectNode));
+    cluster.on('ready', () => cluster.nodes('master').forEach(connectMaster));
     cluster.on('+node', (node: Redis) => {
       coalesceWrites(node);
-      if (cluster.status === 'ready') connectNode(node);
+      if (cluster.status === 'ready') connectMaster(node);
     });
   }
 
@@ -71,7 +68,7 @@ export class RedisClusterBackend extends RedisBackend {
     await super.connect();
     const cluster = this.client as Cluster;
     if (cluster.status !== 'ready') return;
-    for (const node of cluster.nodes('master')) if (node.status === 'wait') node.connect().catch(() => undefined);
+    cluster.nodes('master').forEach(connectMaster);
     let timer: NodeJS.Timeout | undefined;
     const ready = Promise.all(cluster.nodes('master').map((node) => nodeReady(node)));
     await Promise.race([ready, new Promise((resolve) => (timer = setTimeout(resolve, this.connectTimeout)))]);
@@ -172,6 +169,11 @@ export class RedisClusterBackend extends RedisBackend {
   protected override async afterCommit(deleted: readonly string[]): Promise<void> {
     await Promise.all(deleted.map((key) => this.untagRemoved(key)));
   }
+}
+
+/** Opens a master's connection if nothing has yet; a replica's is left alone (reads go to masters). */
+function connectMaster(node: Redis): void {
+  if (node.status === 'wait' && !node.options.readOnly) node.connect().catch(() => undefined);
 }
 
 /** Resolves once the node's connection is ready, or has given up (its failure shows on the commands sent to it). */
