@@ -9,8 +9,8 @@ import { coalesceWrites } from './coalesced-writes.js';
 
 /**
  * Backend on Redis Cluster (`redis+cluster://`). Multi-key commands would fail with CROSSSLOT when keys
- * live in different slots, so they are split into single-key commands (ioredis auto-pipelines them per
- * node); scans and flushes visit every master.
+ * live in different slots, so they are split into single-key commands (each redirected on its own, those of one tick
+ * leaving in one socket write per node); scans and flushes visit every master.
  * @example
  * ```ts
  * const cache = await createCache('redis+cluster://10.0.0.1:7000,10.0.0.2:7000');
