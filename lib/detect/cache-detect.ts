@@ -27,6 +27,11 @@ export interface DetectScope {
   readonly hits: CacheHit[];
   readonly parent?: DetectScope;
   readonly directives?: RequestDirectives;
+  /**
+   * A route's own layer served the response from cache (rather than a call the handler made while building a fresh
+   * response around a cached value): `Cache-Control: public` is only ever sent then.
+   */
+  served?: boolean;
 }
 
 const storage = new AsyncLocalStorage<DetectScope>();
@@ -46,17 +51,6 @@ let contextual = false;
  * request (a job, a script) pays nothing for detection.
  */
 let entered = false;
-
-/** Hits a route's own layers reported: the response itself was served from cache (see {@link isServedHit}). */
-const servedHits = new WeakSet<CacheHit>();
-
-/**
- * Whether `hit` answered a route itself (a layer of the handler), so that the response is the cached one, rather
- * than a call the handler made while building a fresh response around it.
- */
-export function isServedHit(hit: CacheHit): boolean {
-  return servedHits.has(hit);
-}
 
 /** The library's own access to detection scopes; unlike {@link CacheDetect}, using it does not need the context. */
 export const detectContext = {
@@ -82,9 +76,12 @@ export const detectContext = {
   },
 
   /** Records `hit` in `scope` and every scope enclosing it. */
-  /** `served`: the hit answered the route itself (its own layer), not a call the route made (see isServedHit). */
+  /**
+   * `served`: the hit answered the route itself (one of its own layers, handed `scope` by the adapter), not a call the
+   * route made; the scope then says so (see {@link DetectScope.served}).
+   */
   report(scope: DetectScope | undefined, hit: CacheHit, served = false): void {
-    if (served) servedHits.add(hit);
+    if (served && scope) scope.served = true;
     for (let at = scope; at; at = at.parent) at.hits.push(hit);
   },
 

@@ -115,7 +115,9 @@ export class CacheHeadersInterceptor implements NestInterceptor {
         if (headers) this.setHeaders(res, fromCacheHeaders, hits, false);
         // The application's own Cache-Control (`@Header`, set by the handler) is its decision: never overridden.
         if (features.cacheControl && !this.hasCacheControl(res)) {
-          this.setHeaders(res, cacheControlHeaders, hits, features.publicCache);
+          // `public` only for a response the route itself served: one its handler built afresh around a cached value
+          // may hold what only this caller may see (a per-user page reading a shared cached setting).
+          this.setHeaders(res, cacheControlHeaders, hits, features.publicCache && scope.served === true);
         }
       }
     };

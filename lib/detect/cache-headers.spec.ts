@@ -1,5 +1,5 @@
 import { cacheControlHeaders, etagMatches, etagOf, fromCacheHeaders } from './cache-headers.js';
-import { detectContext, type CacheHit } from './cache-detect.js';
+import { detectContext, type DetectScope } from './cache-detect.js';
 
 describe('cache headers', () => {
   const hits = [
@@ -34,13 +34,18 @@ describe('cache headers', () => {
 
   it('sends Age and a private (or public) max-age', () => {
     expect(cacheControlHeaders(hits, false)).toEqual({ Age: '29', 'Cache-Control': 'private, max-age=30' });
-    const served: CacheHit = { key: 'k', strategy: 'cache', ttl: -1 };
-    detectContext.report(undefined, served, true);
-    expect(cacheControlHeaders([served], true)).toEqual({ 'Cache-Control': 'public' });
-    // A hit of a call the route made, not of the route: never public.
     expect(cacheControlHeaders([{ key: 'k', strategy: 'cache', ttl: -1 }], true)).toEqual({
-      'Cache-Control': 'private',
+      'Cache-Control': 'public',
     });
+  });
+
+  it('marks a scope served only for a hit of the route itself', () => {
+    const scope: DetectScope = { hits: [] };
+    detectContext.report(scope, { key: 'inner', strategy: 'cache' });
+    expect(scope.served).toBeUndefined();
+    detectContext.report(scope, { key: 'route', strategy: 'cache' }, true);
+    expect(scope.served).toBe(true);
+    expect(scope.hits.map((hit) => hit.key)).toEqual(['inner', 'route']);
   });
 
   it('computes weak ETags and compares them weakly', () => {

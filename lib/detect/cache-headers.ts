@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { isServedHit, type CacheHit } from './cache-detect.js';
+import type { CacheHit } from './cache-detect.js';
 
 /**
  * Response headers describing what was served from cache. Several hits (one per cached call) are listed
@@ -26,9 +26,8 @@ export function fromCacheHeaders(hits: readonly CacheHit[]): Record<string, stri
 }
 
 /**
- * `Age` and `Cache-Control` of a response served from cache. `public` (when asked for) only when a hit served the
- * route itself: a response its handler built afresh around a cached value may hold what only this caller may see
- * (a per-user page reading a shared cached setting), so it stays `private`.
+ * `Age` and `Cache-Control` of a response served from cache; `publicCache`: `public` rather than `private` (the caller
+ * asks for it only when the route itself was served from cache, see `DetectScope.served`).
  */
 export function cacheControlHeaders(hits: readonly CacheHit[], publicCache: boolean): Record<string, string> {
   const headers: Record<string, string> = {};
@@ -38,7 +37,7 @@ export function cacheControlHeaders(hits: readonly CacheHit[], publicCache: bool
   }
   if (oldest !== undefined) headers['Age'] = String(Math.floor(oldest / 1000));
   const left = remainingSeconds(hits);
-  const scope = publicCache && hits.some(isServedHit) ? 'public' : 'private';
+  const scope = publicCache ? 'public' : 'private';
   headers['Cache-Control'] = left === undefined ? scope : `${scope}, max-age=${left}`;
   return headers;
 }
