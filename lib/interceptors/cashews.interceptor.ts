@@ -285,6 +285,11 @@ function queryGroup(part: string): string {
     return '%';
   }
   if (name.includes('%') || name.includes('\uFFFD')) return '%';
+  // qs reads a name that starts with a bracket by its first bracket's content: `[a]=2` is `a=2`, `[a][x]` is `a[x]`.
+  if (name.startsWith('[')) {
+    const close = name.indexOf(']');
+    if (close > 0) return name.slice(1, close);
+  }
   const bracket = name.indexOf('[');
   return bracket >= 0 ? name.slice(0, bracket) : name;
 }

@@ -222,6 +222,8 @@ describeCases('@Cache on controllers', allCases(), (c) => {
         ['a repeated name: its order is the array', 'a=1&a=2', 'a=2&a=1'],
         ['an encoded name and the same name', '%61=1&a=2', 'a=2&%61=1'],
         ['nested and plain values of one name (qs)', 'a[x]=1&a=2', 'a=2&a[x]=1'],
+        ['a name in brackets and the plain name (qs reads [a] as a)', 'a=1&[a]=2', '[a]=2&a=1'],
+        ['an escaped bracketed name and the plain name', 'a=1&%5Ba%5D=2', '%5Ba%5D=2&a=1'],
       ])('never answers one query string with another that reads differently: %s', async (_why, first, second) => {
         for (const query of [first, second, first, second]) {
           const seen = (await request(t.server).get(`/items/echo?${query}`).expect(200)).body as { query: unknown };
