@@ -42,6 +42,12 @@ export class RedisClusterBackend extends RedisBackend {
         // (MOVED/ASK/TRYAGAIN/CLUSTERDOWN replies mean the command did not run; those are still retried.)
         retryDelayOnFailover: 0,
         clusterRetryStrategy: (times) => Math.min(times * 100, 2_000),
+        // A node connection that dropped reconnects by itself (ioredis's default leaves it ended until a MOVED makes
+        // the cluster re-create it): without auto-pipelining, every command sent to an ended node failed ("Connection
+        // is closed."), so the first burst after a dropped connection or a failover failed whole. Commands sent while
+        // it reconnects wait in its queue, bounded by command_timeout; ones it had written are still failed, never
+        // written again (failUnansweredOnClose).
+        clusterNodeRetryStrategy: (times) => Math.min(times * 100, 2_000),
         slotsRefreshTimeout: config.connectTimeout,
       }),
     );
