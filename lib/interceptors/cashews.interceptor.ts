@@ -22,7 +22,16 @@ import type { LimitInfo } from '../strategies/strategy.js';
 const CACHEABLE_METHODS: readonly string[] = ['GET', 'HEAD'];
 
 /** A handler as its controller routes it: its route arguments, `Class.method` name and layers. */
-type Route = HttpRoute & { layers: readonly Layer[] };
+type Route = HttpRoute & {
+  layers: readonly Layer[];
+  /** The layers as a GraphQL field resolver runs them (see `parentKeyed`), made at its first such call. */
+  withParent?: readonly Layer[];
+};
+
+/** A GraphQL resolver's argument 0 when it is a field resolver's parent: an object with fields (not a root `{}`). */
+function isParent(root: unknown): root is object {
+  return typeof root === 'object' && root !== null && Object.keys(root).length > 0;
+}
 
 /**
  * Marks the execution context (one per call, shared by all its interceptors) once a `CashewsInterceptor` ran its
@@ -100,13 +109,37 @@ export class CashewsInterceptor implements NestInterceptor {
       // RPC: the payload; GraphQL: the args object; WebSocket: the message data (argument 0 is the client socket,
       // which keys nothing). Templates address them as {0} / {0.field}.
       const args = [context.getArgByIndex(type === 'graphql' || type === 'ws' ? 1 : 0)];
-      return flatten(defer(() => execute(route.layers, { target, source: { args } }, this.resolver, run)));
+      let active = route.layers;
+      const parent: unknown = type === 'graphql' ? context.getArgByIndex(0) : undefined;
+      // A field resolver (`@ResolveField`): argument 0 is its parent.
+      if (isParent(parent)) active = route.withParent ??= this.parentKeyed(route, target);
+      return flatten(defer(() => execute(active, { target, source: { args } }, this.resolver, run)));
     }
 
     const http = context.switchToHttp();
     const request = http.getRequest<HttpRequest>();
     const running = this.runRoute(route, route.layers, request, http.getResponse<unknown>(), run, () => context);
     return running ? flatten(defer(() => running())) : next.handle();
+  }
+
+  /**
+   * The layers a GraphQL field resolver runs: a storing layer with the default key steps aside, said once. That key
+   * is the resolver and its args, so every parent would share one entry (user 2 served user 1's posts); rendering
+   * the parent itself (an entity, often with references back to it) is no key either.
+   */
+  private parentKeyed(route: Route, target: string): readonly Layer[] {
+    return route.layers.filter((layer) => {
+      if (!layer.storesResult || layer.hasTemplate) return true;
+      this.resolver.onLayerProblem(
+        layer,
+        target,
+        'graphql-parent',
+        'runs uncached on a GraphQL field resolver: its default key does not name the parent (@Parent()), so every ' +
+          'parent would share one entry. Cache in the service the resolver calls, keyed by the parent (postsOf(user.id)).',
+        'warn',
+      );
+      return false;
+    });
   }
 
   /**

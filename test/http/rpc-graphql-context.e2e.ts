@@ -5,7 +5,8 @@
  * `[client, data]` (the key used the client, a socket, until the 'ws' context read the data).
  */
 import 'reflect-metadata';
-import { Controller, type INestApplicationContext } from '@nestjs/common';
+import { jest } from '@jest/globals';
+import { Controller, Logger, type INestApplicationContext } from '@nestjs/common';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
 import { Test } from '@nestjs/testing';
 import { lastValueFrom, of } from 'rxjs';
@@ -67,5 +68,65 @@ describe.each(['rpc', 'graphql', 'ws'] as const)('CashewsInterceptor on a %s con
     await call('byDefaultKey', { id: 1 }, runs);
     await call('byDefaultKey', { id: 2 }, runs);
     expect(runs.count).toBe(2);
+  });
+});
+
+@Controller()
+class PostsResolver {
+  // Never called: the interceptor's CallHandler stands in for the resolver.
+  @Cache({ ttl: '1m' })
+  postsByDefaultKey(): unknown {
+    return [];
+  }
+
+  @Cache({ ttl: '1m', key: 'posts:{0.page}' })
+  postsByTemplate(args: { page: number }): unknown {
+    return args;
+  }
+}
+
+// A field resolver's default key named only its args: user 2 was served user 1's posts.
+describe('CashewsInterceptor on a GraphQL field resolver (a parent in argument 0)', () => {
+  let app: INestApplicationContext;
+  let interceptor: CashewsInterceptor;
+  const warnings: string[] = [];
+
+  beforeEach(async () => {
+    const moduleRef = await Test.createTestingModule({ imports: [CashewsModule.forRoot('mem://')] }).compile();
+    app = await moduleRef.init();
+    interceptor = new CashewsInterceptor(app.get(CacheResolver, { strict: false }));
+    warnings.length = 0;
+    jest.spyOn(Logger.prototype, 'warn').mockImplementation((message: unknown) => void warnings.push(String(message)));
+  });
+  afterEach(async () => {
+    jest.restoreAllMocks();
+    await app.close();
+  });
+
+  async function resolve(method: 'postsByDefaultKey' | 'postsByTemplate', userId: number, runs: { count: number }) {
+    const context = new ExecutionContextHost(
+      [{ id: userId, name: `user ${userId}` }, { page: 1 }, {}, {}],
+      PostsResolver,
+      PostsResolver.prototype[method],
+    );
+    context.setType('graphql');
+    const handler = { handle: () => (runs.count++, of({ of: userId, run: runs.count })) };
+    return lastValueFrom(interceptor.intercept(context, handler));
+  }
+
+  it("a default key steps aside, said once: no parent is answered with another parent's result", async () => {
+    const runs = { count: 0 };
+    await expect(resolve('postsByDefaultKey', 1, runs)).resolves.toEqual({ of: 1, run: 1 });
+    await expect(resolve('postsByDefaultKey', 2, runs)).resolves.toEqual({ of: 2, run: 2 });
+    await expect(resolve('postsByDefaultKey', 2, runs)).resolves.toEqual({ of: 2, run: 3 });
+    expect(warnings.filter((line) => /field resolver.*keyed by the parent/.test(line))).toHaveLength(1);
+  });
+
+  it('a key template is the key as written: it still runs (the template is what the application chose)', async () => {
+    const runs = { count: 0 };
+    await resolve('postsByTemplate', 1, runs);
+    await resolve('postsByTemplate', 2, runs);
+    expect(runs.count).toBe(1);
+    expect(warnings).toEqual([]);
   });
 });
