@@ -110,8 +110,9 @@ function notApplied(state: GuardState, self: unknown): void {
       'Fix: move the method to a singleton provider.';
   } else {
     reason =
-      'the instance was not created by Nest as a provider or controller (e.g. created with `new`, or its ' +
-      "class is not in any module's providers). Fix: register the class as a provider and inject it.";
+      'the instance was not created by Nest as a provider or controller at start-up (e.g. created with `new`, ' +
+      "its class in no module's providers, or a module loaded later with LazyModuleLoader, whose providers are not " +
+      'decorated). Fix: register the class as a provider of a module imported at start-up and inject it.';
   }
   logger.warn(`${state.target} was called without its decorators (${decorators}) applied: ${reason}`);
 }
