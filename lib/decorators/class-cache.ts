@@ -1,5 +1,6 @@
 import { RequestMethod } from '@nestjs/common';
 import { CashewsConfigError } from '../errors.js';
+import { CACHED_METHODS } from './http-methods.js';
 import { getLayers } from './strategy-metadata.js';
 
 // Nest's own metadata keys of route handlers (`@Get()` and friends), stable across Nest 11 and 12.
@@ -14,8 +15,6 @@ export type ClassType = abstract new (...args: never[]) => unknown;
 
 /** Options of a class-level `@Cache` that name one handler's arguments, so cannot apply to every handler. */
 const PER_HANDLER_OPTIONS = ['key', 'skipArgs', 'tags'] as const;
-
-const DEFAULT_METHODS: readonly string[] = ['GET', 'HEAD'];
 
 /**
  * A class-level `@Cache`: applies the method decorator `decorate` to every route handler of the controller
@@ -40,7 +39,7 @@ export function cacheHandlers(
     }
   }
   Reflect.defineMetadata(CLASS_CACHE, true, type);
-  const methods = options.methods?.map((method) => method.toUpperCase()) ?? DEFAULT_METHODS;
+  const methods = options.methods?.map((method) => method.toUpperCase()) ?? CACHED_METHODS;
   const prototype = type.prototype as object;
   const seen = new Set<string | symbol>();
   for (

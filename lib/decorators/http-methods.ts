@@ -1,24 +1,14 @@
+import { RequestMethod } from '@nestjs/common';
 import { describeArgument } from '../config/describe-argument.js';
 import { CashewsConfigError } from '../errors.js';
 
-/** HTTP methods a route can answer (Nest's `RequestMethod`, without `ALL`). */
-const HTTP_METHODS: readonly string[] = [
-  'GET',
-  'HEAD',
-  'POST',
-  'PUT',
-  'PATCH',
-  'DELETE',
-  'OPTIONS',
-  'SEARCH',
-  'PROPFIND',
-  'PROPPATCH',
-  'MKCOL',
-  'COPY',
-  'MOVE',
-  'LOCK',
-  'UNLOCK',
-];
+/** HTTP methods a route can answer: the names of Nest's `RequestMethod`, without `ALL`. */
+const HTTP_METHODS: readonly string[] = Object.keys(RequestMethod).filter(
+  (name) => Number.isNaN(Number(name)) && name !== 'ALL',
+);
+
+/** What a storing decorator on a route caches unless its `methods` option says otherwise. */
+export const CACHED_METHODS: readonly string[] = ['GET', 'HEAD'];
 
 /**
  * A decorator's `methods` option, upper-cased: a list of HTTP method names. `['GTE']` or `'POST'` (a string for the

@@ -14,6 +14,7 @@ import {
   originalMethod,
 } from '../decorators/method-guard.js';
 import { hasClassCache } from '../decorators/class-cache.js';
+import { CACHED_METHODS } from '../decorators/http-methods.js';
 import { readRouteArgs } from '../decorators/route-args.js';
 import { getLayers, layersFor } from '../decorators/strategy-metadata.js';
 import { CashewsConfigError } from '../errors.js';
@@ -211,7 +212,7 @@ export class CashewsExplorer implements OnModuleInit {
     const verb = RequestMethod[Reflect.getMetadata(METHOD_METADATA, method as object) as number] ?? 'GET';
     if (verb === 'ALL') return;
     for (const layer of storing) {
-      const methods = layer.methods ?? ['GET', 'HEAD'];
+      const methods = layer.methods ?? CACHED_METHODS;
       if (methods.includes(verb)) continue;
       this.logger.warn(
         `@${layer.strategy} on ${target}, a ${verb} route, never stores: it caches ${methods.join(', ')} ` +

@@ -10,6 +10,7 @@ import { HOST_METADATA } from '@nestjs/common/constants.js';
 import { HttpAdapterHost } from '@nestjs/core';
 import { defer, isObservable, lastValueFrom, mergeMap, of, type Observable } from 'rxjs';
 import { CacheResolver } from '../cache-resolver.js';
+import { CACHED_METHODS } from '../decorators/http-methods.js';
 import { argsFromRequest, readRouteArgs, type RouteArgs } from '../decorators/route-args.js';
 import { getLayers, layersFor } from '../decorators/strategy-metadata.js';
 import { routeScope } from '../detect/route-scope.js';
@@ -18,8 +19,6 @@ import { escapeKeyPart } from '../keys/escape-key-part.js';
 import { keyHead, type KeySource } from '../keys/key-template.js';
 import { execute, type Invocation, type Layer } from '../strategies/executor.js';
 import type { LimitInfo } from '../strategies/strategy.js';
-
-const CACHEABLE_METHODS: readonly string[] = ['GET', 'HEAD'];
 
 /** A handler as its controller routes it: its route arguments, `Class.method` name and layers. */
 type Route = HttpRoute & {
@@ -160,7 +159,7 @@ export class CashewsInterceptor implements NestInterceptor {
     const req = request as HttpRequest;
     const method = String(req.method ?? 'GET').toUpperCase();
     const active = layers.filter(
-      (layer) => !layer.storesResult || (!route.usesResponse && (layer.methods ?? CACHEABLE_METHODS).includes(method)),
+      (layer) => !layer.storesResult || (!route.usesResponse && (layer.methods ?? CACHED_METHODS).includes(method)),
     );
     if (active.length === 0) return undefined;
     const target = route.target;
