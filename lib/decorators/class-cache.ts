@@ -1,5 +1,6 @@
 import { RequestMethod } from '@nestjs/common';
 import { CashewsConfigError } from '../errors.js';
+import type { ClassType } from '../strategies/layer.js';
 import { CACHED_METHODS } from './http-methods.js';
 import { getLayers } from './strategy-metadata.js';
 
@@ -11,7 +12,7 @@ const CLASS_CACHE = 'cashews:class-cache';
 /** Set on a handler by `@NoCache()`. */
 const NO_CACHE = 'cashews:no-cache';
 
-export type ClassType = abstract new (...args: never[]) => unknown;
+export type { ClassType } from '../strategies/layer.js';
 
 /** Options of a class-level `@Cache` that name one handler's arguments, so cannot apply to every handler. */
 const PER_HANDLER_OPTIONS = ['key', 'skipArgs', 'tags'] as const;

@@ -1,6 +1,6 @@
 import { CashewsConfigError } from '../errors.js';
 import type { KeyFunction, KeySource } from '../keys/key-template.js';
-import { stackedKey } from '../strategies/layer.js';
+import { stackedKey, type ClassType } from '../strategies/layer.js';
 import { parameterNames, REST_MARK, type AnyFunction } from '../keys/param-names.js';
 import { invalidateDefinition, type InvalidateStrategyOptions } from '../strategies/invalidate.strategy.js';
 import { compileTemplates, usesRequest, type TemplateSite } from '../tags/tag-templates.js';
@@ -177,10 +177,7 @@ function methodKeys(
   return { keys, forget, cacheName: layers[0].cacheName, reference };
 }
 
-function targetMethod(
-  here: string,
-  target: InvalidateMethodTarget,
-): [unknown, string, (abstract new (...args: never[]) => unknown)?] {
+function targetMethod(here: string, target: InvalidateMethodTarget): [unknown, string, ClassType?] {
   if (typeof target === 'function') return [target, target.name || 'the target'];
   const [type, name] = target as readonly [unknown, unknown];
   if (typeof type !== 'function' || typeof name !== 'string') {
@@ -190,7 +187,7 @@ function targetMethod(
   if (typeof method !== 'function') {
     throw new CashewsConfigError(`${here}: ${type.name} has no method "${name}".`);
   }
-  return [method, `${type.name}.${name}`, type as abstract new (...args: never[]) => unknown];
+  return [method, `${type.name}.${name}`, type as ClassType];
 }
 
 /**

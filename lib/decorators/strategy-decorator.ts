@@ -5,7 +5,7 @@ import { CashewsRouteInterceptor } from '../interceptors/cashews-route.intercept
 import { compileKey, compileKeyFunction, keyHead } from '../keys/key-template.js';
 import { functionFingerprint } from '../keys/fingerprint.js';
 import { parameterNames, REST_MARK, type AnyFunction } from '../keys/param-names.js';
-import type { Layer, StrategyDefinition } from '../strategies/layer.js';
+import type { ClassType, Layer, StrategyDefinition } from '../strategies/layer.js';
 import { guardMethod, originalMethod } from './method-guard.js';
 import { readRouteArgs } from './route-args.js';
 import { addLayer } from './strategy-metadata.js';
@@ -233,7 +233,7 @@ export function strategyDecorator<O>(spec: StrategyDecoratorSpec<O>): MethodDeco
       });
     };
     const byClass = new WeakMap<object, Layer<O>>();
-    const forClass = (type: abstract new (...args: never[]) => unknown): Layer<O> => {
+    const forClass = (type: ClassType): Layer<O> => {
       if (type === owner || typeof type !== 'function' || type.name === owner.name) return layer;
       let rebased = byClass.get(type);
       if (!rebased) {

@@ -1,4 +1,4 @@
-import type { Layer } from '../strategies/layer.js';
+import type { ClassType, Layer } from '../strategies/layer.js';
 
 /** The one metadata key of every strategy decorator, read only through {@link getLayers}. */
 const LAYERS = 'cashews:layers';
@@ -26,10 +26,7 @@ export function addLayer(method: object, layer: Layer): void {
  * class, not the class that declares the method, so two providers inheriting one decorated method never share its
  * entries. The same array when no layer changes (the method is declared on `type`, or on a class of its name).
  */
-export function layersFor(
-  layers: readonly Layer[],
-  type: abstract new (...args: never[]) => unknown,
-): readonly Layer[] {
+export function layersFor(layers: readonly Layer[], type: ClassType): readonly Layer[] {
   const rebased = layers.map((layer) => (layer.forClass ? layer.forClass(type) : layer));
   return rebased.every((layer, i) => layer === layers[i]) ? layers : rebased;
 }

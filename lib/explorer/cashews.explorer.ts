@@ -22,10 +22,10 @@ import { detectContext } from '../detect/cache-detect.js';
 import { installDirectRoutes, type DirectRouteParts } from '../routes/direct-routes.js';
 import type { InvalidateStrategyOptions } from '../strategies/invalidate.strategy.js';
 import { prepareExecution, type Invocation, type Layer, type MethodCall } from '../strategies/executor.js';
+import type { ClassType as Class } from '../strategies/layer.js';
 import { keyHead, type KeySource } from '../keys/key-template.js';
 
 type Method = (...args: unknown[]) => unknown;
-type Class = abstract new (...args: never[]) => unknown;
 
 /**
  * Wraps decorated methods of ordinary providers with the executor at bootstrap. Controllers are left to

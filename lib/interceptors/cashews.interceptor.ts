@@ -18,6 +18,7 @@ import { KeyPlaceholderError } from '../errors.js';
 import { escapeKeyPart } from '../keys/escape-key-part.js';
 import { keyHead, type KeySource } from '../keys/key-template.js';
 import { execute, type Invocation, type Layer } from '../strategies/executor.js';
+import type { ClassType } from '../strategies/layer.js';
 import type { LimitInfo } from '../strategies/strategy.js';
 
 /** A handler as its controller routes it: its route arguments, `Class.method` name and layers. */
@@ -256,7 +257,7 @@ export class CashewsInterceptor implements NestInterceptor {
       route = {
         ...readRouteArgs(controller, key),
         target: `${(controller as { name?: string }).name}.${String(key)}`,
-        layers: layersFor(layers, controller as abstract new (...args: never[]) => unknown),
+        layers: layersFor(layers, controller as ClassType),
         byHost: isHostRouted(controller),
       };
       routes.set(handler, route);

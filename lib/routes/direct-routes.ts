@@ -18,7 +18,7 @@ import { detectContext } from '../detect/cache-detect.js';
 import { isDescribed } from '../detect/route-scope.js';
 import { isHostRouted, type CashewsInterceptor, type HttpRoute } from '../interceptors/cashews.interceptor.js';
 import { keyContext } from '../keys/key-context.js';
-import type { Layer } from '../strategies/layer.js';
+import type { ClassType, Layer } from '../strategies/layer.js';
 
 type Method = (...args: unknown[]) => unknown;
 
@@ -73,7 +73,7 @@ export function installDirectRoutes(
     const declared = getLayers(handler);
     if (!declared) continue;
     // Default keys name the controller, also for a handler it inherits from a base controller.
-    const layers = layersFor(declared, type as abstract new (...args: never[]) => unknown);
+    const layers = layersFor(declared, type as ClassType);
     const hosts = paramsHosts(instance, type, key);
     const route = readRouteArgs(hosts[0], key);
     if (!canRunDirectly(hosts[0], route, handler, layers, parts)) continue;

@@ -2,6 +2,9 @@ import type { AdaptiveStats } from '../adaptive/types.js';
 import type { KeyFunction } from '../keys/key-template.js';
 import type { Next, Strategy, StrategyCache, StrategyCall } from './strategy.js';
 
+/** A class, abstract or not, whatever its constructor takes: what decorators and the explorer hold classes as. */
+export type ClassType = abstract new (...args: never[]) => unknown;
+
 /**
  * What the adapters (statistics, HTTP headers, request directives) need to know about a layer's options, read
  * through its strategy's {@link StrategyDefinition} instead of by option name.
@@ -94,7 +97,7 @@ export interface Layer<O = unknown> {
    * and so its default key, names `type` instead of the declaring class. Answers this layer when `type` has the
    * declaring class's name, and the same layer for the same `type` every time. Unset on layers built by hand.
    */
-  readonly forClass?: (type: abstract new (...args: never[]) => unknown) => Layer<O>;
+  readonly forClass?: (type: ClassType) => Layer<O>;
   readonly key: KeyFunction;
   /** Whether the user gave a key template or key function (HTTP default keys are built from the route otherwise). */
   readonly hasTemplate: boolean;
