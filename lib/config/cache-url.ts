@@ -173,7 +173,7 @@ function customParam(
   raw: string,
   custom: BackendRegistration,
   where: string,
-  shown = `"${raw}"`,
+  shown = (): string => `"${raw}"`,
 ): { name: string; spec: ParamSpec; own: boolean } {
   const name = camel(raw);
   const declared = Object.hasOwn(custom.params, name) ? custom.params[name] : undefined;
@@ -181,24 +181,29 @@ function customParam(
   if (CUSTOM_COMMON.includes(name)) return { name, spec: PARAMS[name], own: false };
   const known = [...CUSTOM_COMMON, ...Object.keys(custom.params)].join(', ');
   throw new CashewsConfigError(
-    `Unknown cache parameter ${shown} in ${where}. Accepted for ${custom.scheme}://: ${known} ` +
+    `Unknown cache parameter ${shown()} in ${where}. Accepted for ${custom.scheme}://: ${known} ` +
       `(the scheme's own parameters are declared in registerBackend(scheme, factory, { params })).`,
   );
 }
 
-/** `shown`: how the parameter is named in errors (see shownParameterName: a URL's name may be part of a secret). */
-function checkName(raw: string, scheme: Scheme, where: string, shown = `"${raw}"`): string {
+/**
+ * `shown`: how the parameter is named in errors (see shownParameterName: a URL's name may be part of a secret), worked
+ * out only for an error.
+ */
+function checkName(raw: string, scheme: Scheme, where: string, shown = (): string => `"${raw}"`): string {
   const name = camel(raw);
   const spec = PARAMS[name];
   if (!spec) {
     const known = Object.keys(PARAMS)
       .filter((key) => PARAMS[key].schemes.includes(scheme))
       .join(', ');
-    throw new CashewsConfigError(`Unknown cache parameter ${shown} in ${where}. Accepted for ${scheme}://: ${known}.`);
+    throw new CashewsConfigError(
+      `Unknown cache parameter ${shown()} in ${where}. Accepted for ${scheme}://: ${known}.`,
+    );
   }
   if (!spec.schemes.includes(scheme)) {
     throw new CashewsConfigError(
-      `Cache parameter ${shown} does not apply to ${scheme}:// (it is accepted by ${spec.schemes.join(', ')}).`,
+      `Cache parameter ${shown()} does not apply to ${scheme}:// (it is accepted by ${spec.schemes.join(', ')}).`,
     );
   }
   return name;
@@ -263,7 +268,7 @@ export function resolveCacheConfig(url: string = 'mem://', options: CacheOptions
   for (const [raw, value] of params) {
     // The value of an unknown parameter is not shown either: it may be a mistyped secret.
     const where = `URL "${redactUrl(url, (other) => other === raw)}"`;
-    const shown = shownParameterName(url, raw);
+    const shown = () => shownParameterName(url, raw);
     if (custom) {
       const { name, spec, own } = customParam(raw, custom, where, shown);
       (own ? ownParams : values)[name] = convert(raw, spec, value, true);

@@ -10,13 +10,11 @@ const CREDENTIAL = /secret|pass|pwd|token|key|auth|cred/;
 
 /** True for a parameter name that may carry a credential (`secret`, `auth_token`, `apiKey`, `PASSWORD`...). */
 export function isCredentialName(name: string): boolean {
-  let text = name;
-  try {
-    text = decodeURIComponent(name.replace(/\+/g, ' '));
-  } catch {
-    // keep the raw name
-  }
-  return CREDENTIAL.test(text.toLowerCase().replace(/[-_\s]/g, ''));
+  return CREDENTIAL.test(
+    decodedName(name)
+      .toLowerCase()
+      .replace(/[-_\s]/g, ''),
+  );
 }
 
 /** A cache URL cut at its user info: `scheme://`, the raw user info (undefined when none), and everything after it. */
@@ -102,6 +100,7 @@ function shownPairs(query: string, hide?: (name: string) => boolean): ShownPair[
   });
 }
 
+/** A query parameter name as parsers read it (`+` a space, percent-decoded), or as written when it does not decode. */
 function decodedName(raw: string): string {
   try {
     return decodeURIComponent(raw.replace(/\+/g, ' '));

@@ -44,14 +44,13 @@ const RESERVED: ReadonlyArray<readonly [prefix: string, holds: string]> = [
 
 /** The reserved prefix `key` starts with, if any (see {@link RESERVED}). */
 function reservedPrefixOf(key: string): (typeof RESERVED)[number] | undefined {
-  // Every reserved prefix starts with "c": the first character decides for almost every key.
-  if (key.charCodeAt(0) !== FIRST) return undefined;
   for (const entry of RESERVED) if (key.startsWith(entry[0])) return entry;
   return undefined;
 }
 
 /** Whether `key` names reserved storage (protection state or tag storage): no cache command may reach it. */
 export function isReservedKey(key: string): boolean {
+  // Every reserved prefix starts with "c": on every read, the first character decides for almost every key.
   return key.charCodeAt(0) === FIRST && reservedPrefixOf(key) !== undefined;
 }
 
