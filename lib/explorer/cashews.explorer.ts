@@ -77,6 +77,7 @@ export class CashewsExplorer implements OnModuleInit {
   onModuleInit(): void {
     noteExplorerRan();
     const heads = new KeyHeads();
+    const references = new InvalidateReferences();
     for (const wrapper of this.discovery.getControllers()) {
       const prototype = (wrapper.metatype as { prototype?: object } | undefined)?.prototype;
       if (!prototype) continue;
@@ -84,10 +85,16 @@ export class CashewsExplorer implements OnModuleInit {
         const method = (prototype as Record<string, unknown>)[name];
         const declared = getLayers(method);
         // A route's default key holds its path; the method-wide keys of protective decorators do not.
-        const layers = declared && layersFor(declared, wrapper.metatype as Class);
-        for (const layer of layers ?? []) if (layer.defaultKey) heads.add(layer, wrapper.metatype as Class, wrapper);
-        for (const layer of declared ?? []) {
-          if (layer.skipsArgs && !layer.hasTemplate && Reflect.getMetadata('path', method as object) !== undefined) {
+        if (!declared) continue;
+        const type = wrapper.metatype as Class;
+        for (const layer of layersFor(declared, type)) if (layer.defaultKey) heads.add(layer, type, wrapper);
+        references.add(type, name, declared);
+        for (const layer of declared) {
+          if (
+            layer.skipsArgs &&
+            !layer.hasTemplate &&
+            Reflect.getMetadata(PATH_METADATA, method as object) !== undefined
+          ) {
             throw new CashewsConfigError(
               `${(wrapper.metatype as { name: string }).name}.${name}: skipArgs applies to the default keys of ` +
                 "provider methods; a route handler's default key is its route and query string. Give it a key " +
@@ -96,56 +103,23 @@ export class CashewsExplorer implements OnModuleInit {
           }
           this.resolver.cacheFor(layer);
         }
-        this.warnNeverStored(wrapper.metatype as { name: string }, name, method);
+        this.warnNeverStored(type, name, method, declared);
         markRouted(method);
       }
     }
     for (const wrapper of this.discovery.getProviders()) {
-      for (const instance of instancesOf(wrapper)) this.applyTo(wrapper, instance, heads);
+      for (const instance of instancesOf(wrapper)) this.applyTo(wrapper, instance, heads, references);
     }
-    this.warnInheritedTargets();
-  }
-
-  /**
-   * `@Invalidate(BaseRepo.prototype.findOne)` deletes the keys of the class declaring the method, but a provider
-   * inheriting it keys by its own class (`OrdersRepo:findOne:…`): such an invalidation would delete nothing that
-   * provider cached. Said once per site at bootstrap, naming the `[Class, 'method']` form to use instead.
-   */
-  private warnInheritedTargets(): void {
-    const classes = new Set<{ name: string; prototype: object }>();
-    for (const wrapper of [...this.discovery.getProviders(), ...this.discovery.getControllers()]) {
-      const type: unknown = wrapper.metatype;
-      if (typeof type !== 'function') continue;
-      const { prototype } = type as { prototype?: unknown };
-      if (typeof prototype === 'object' && prototype !== null) classes.add(type as { name: string; prototype: object });
-    }
-    for (const type of classes) {
-      for (const name of this.scanner.getAllMethodNames(type.prototype)) {
-        for (const layer of getLayers((type.prototype as Record<string, unknown>)[name]) ?? []) {
-          const reference = (layer.options as InvalidateStrategyOptions | undefined)?.reference;
-          if (layer.strategy !== 'invalidate' || !reference) continue;
-          const missed = [...classes]
-            .filter(
-              (other) =>
-                (other.prototype as Record<string, unknown>)[reference.name] === reference.method &&
-                `${other.name}:${reference.name}` !== reference.base,
-            )
-            .map((other) => other.name);
-          if (!missed.length) continue;
-          this.logger.warn(
-            `@Invalidate on ${type.name}.${name} names ${reference.base.replace(':', '.')} by reference, whose ` +
-              `entries are keyed by the class declaring it; ${missed.join(', ')} inherit${missed.length > 1 ? '' : 's'} ` +
-              `it and key by their own class, so their entries are not deleted. Name each: ` +
-              missed.map((other) => `@Invalidate([${other}, '${reference.name}'])`).join(', ') +
-              '.',
-          );
-        }
-      }
-    }
+    for (const warning of references.missed()) this.logger.warn(warning);
   }
 
   /** Wraps the decorated methods of one provider instance (see {@link instancesOf}). */
-  private applyTo(wrapper: InstanceWrapper, instance: Record<string, unknown> | undefined, heads: KeyHeads): void {
+  private applyTo(
+    wrapper: InstanceWrapper,
+    instance: Record<string, unknown> | undefined,
+    heads: KeyHeads,
+    references: InvalidateReferences,
+  ): void {
     if (!instance || typeof instance !== 'object' || this.wrapped.has(instance)) return;
     const prototype = Object.getPrototypeOf(instance) as object | null;
     if (!prototype) return;
@@ -166,8 +140,10 @@ export class CashewsExplorer implements OnModuleInit {
         );
         continue;
       }
-      const own = layersFor(layers, instance.constructor as Class);
-      for (const layer of own) heads.add(layer, instance.constructor as Class, wrapper);
+      const type = instance.constructor as Class;
+      const own = layersFor(layers, type);
+      for (const layer of own) heads.add(layer, type, wrapper);
+      references.add(type, name, layers);
       this.wrap(instance, name, own);
       this.wrapped.add(instance);
       markApplied(instance);
@@ -179,9 +155,7 @@ export class CashewsExplorer implements OnModuleInit {
    * route (the interceptor only runs routes), a route answering another HTTP method than the layer caches (GET and
    * HEAD unless `methods` says otherwise), or a handler writing the response itself (`@Res()`, `@Next()`).
    */
-  private warnNeverStored(controller: { name: string }, name: string, method: unknown): void {
-    const layers = getLayers(method);
-    if (!layers?.length) return;
+  private warnNeverStored(controller: Class, name: string, method: unknown, layers: readonly Layer[]): void {
     const target = `${controller.name}.${name}`;
     const decorators = layers.map((layer) => `@${layer.strategy}`).join(', ');
     if (Reflect.getMetadata(PATH_METADATA, method as object) === undefined) {
@@ -328,6 +302,49 @@ class KeyHeads {
         "answered with the other's entries. Give one of them a prefix option ({ prefix: 'shop' }) or an explicit " +
         'key, or rename one of the classes.',
     );
+  }
+}
+
+/**
+ * `@Invalidate(BaseRepo.prototype.findOne)` deletes the keys of the class declaring the method, but a class inheriting
+ * it keys by its own (`OrdersRepo:findOne:…`): such an invalidation deletes nothing that class cached. Gathered while
+ * the explorer walks the decorated methods; {@link missed} says so once per site, naming the `[Class, 'method']`
+ * targets to use instead.
+ */
+class InvalidateReferences {
+  /** Classes whose decorated methods run (controllers, and providers the explorer wrapped). */
+  private readonly classes = new Set<Class>();
+  private readonly sites: Array<{ target: string; reference: NonNullable<InvalidateStrategyOptions['reference']> }> =
+    [];
+
+  /** A decorated method of `type`, with its layers (an `@Invalidate` naming its target by reference among them). */
+  add(type: Class, name: string, layers: readonly Layer[]): void {
+    this.classes.add(type);
+    for (const layer of layers) {
+      const reference = (layer.options as InvalidateStrategyOptions | undefined)?.reference;
+      if (layer.strategy === 'invalidate' && reference) this.sites.push({ target: `${type.name}.${name}`, reference });
+    }
+  }
+
+  /** A warning for each site whose target method other classes inherit and key by their own name. */
+  missed(): string[] {
+    return this.sites.flatMap(({ target, reference }) => {
+      const missed = [...this.classes]
+        .filter(
+          (type) =>
+            (type.prototype as Record<string, unknown>)[reference.name] === reference.method &&
+            `${type.name}:${reference.name}` !== reference.base,
+        )
+        .map((type) => type.name);
+      if (!missed.length) return [];
+      return [
+        `@Invalidate on ${target} names ${reference.base.replace(':', '.')} by reference, whose entries are keyed by ` +
+          `the class declaring it; ${missed.join(', ')} inherit${missed.length > 1 ? '' : 's'} it and key by their ` +
+          `own class, so their entries are not deleted. Name each: ` +
+          missed.map((type) => `@Invalidate([${type}, '${reference.name}'])`).join(', ') +
+          '.',
+      ];
+    });
   }
 }
 
