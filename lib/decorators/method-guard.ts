@@ -92,16 +92,14 @@ function notApplied(state: GuardState, self: unknown): void {
   const decorators = state.strategies.map(decoratorName).join(', ');
   const type = typeof self === 'object' && self !== null ? (self as object).constructor : undefined;
   let reason: string;
-  if (!explorerRan && explorersWaiting > 0) {
-    // Nest's testing logger prints errors only: `compile()` without `init()` is the test set-up `nest new` writes.
-    logger.error(
-      `${state.target} was called without its decorators (${decorators}) applied: the application (or testing ` +
-        'module) was compiled but not initialized, and decorators are applied when it initializes. Fix: await ' +
-        'app.init() (or moduleRef.init() after Test.createTestingModule(...).compile()) before calling it.',
-    );
-    return;
-  }
-  if (!explorerRan) {
+  // Nest's testing logger prints errors only: `compile()` without `init()` is the test set-up `nest new` writes.
+  const notInitialized = !explorerRan && explorersWaiting > 0;
+  if (notInitialized) {
+    reason =
+      'the application (or testing module) was compiled but not initialized, and decorators are applied when it ' +
+      'initializes. Fix: await app.init() (or moduleRef.init() after Test.createTestingModule(...).compile()) ' +
+      'before calling it.';
+  } else if (!explorerRan) {
     reason =
       'CashewsModule is not imported in this application. Fix: import CashewsModule.forRoot(url) in the root module.';
   } else if (type && requestScoped.has(type)) {
@@ -114,7 +112,9 @@ function notApplied(state: GuardState, self: unknown): void {
       "its class in no module's providers, or a module loaded later with LazyModuleLoader, whose providers are not " +
       'decorated). Fix: register the class as a provider of a module imported at start-up and inject it.';
   }
-  logger.warn(`${state.target} was called without its decorators (${decorators}) applied: ${reason}`);
+  const message = `${state.target} was called without its decorators (${decorators}) applied: ${reason}`;
+  if (notInitialized) logger.error(message);
+  else logger.warn(message);
 }
 
 /** `'rate-limit'` → `@RateLimit` (`'hit'` is `@HitCache`). */

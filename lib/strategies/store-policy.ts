@@ -271,8 +271,8 @@ export async function compute(call: StrategyCall, policy: StorePolicy, next: Nex
  * Stores what a decorated method gave (its result, or the strategy's envelope around it) under `key`, as
  * `cache.set` does, except that a value the codec refuses (a function or a cycle in the result, a Date with
  * `codec=json`...) never fails the call: the method ran, and its caller gets the result, uncached. Nothing is
- * written, the store answers `undefined` (a write that did not happen, told apart from a backend's `false`), and the refusal is reported (`call.reportProblem`, logged once per layer and
- * kind of value refused). Any other error goes through. Once stored, instances of classes that are not registered
+ * written, the store answers `undefined` (a write that did not happen, told apart from a backend's `false`), and the
+ * refusal is reported (`call.reportProblem`, logged once per layer and kind of value refused). Any other error goes through. Once stored, instances of classes that are not registered
  * in the value are reported too (once per layer and class, as a warning): hits answer them as plain objects, which
  * a serializer (`ClassSerializerInterceptor` and `@Exclude()`), `instanceof` or a method call would not expect.
  * That check walks the value on this miss path only; hits never get here.
