@@ -52,6 +52,22 @@ function transactionSuite({ label, url, key: keyOf }: Target): void {
     let run: string;
     const k = (name: string) => keyOf(run, name);
 
+    /**
+     * A transaction that has made `write` and stays open, holding what it took, until `release()`; answered once it is
+     * open. `first` settles when it commits.
+     */
+    async function holding(write: () => Promise<unknown>): Promise<{ first: Promise<void>; release: () => void }> {
+      const { promise: held, resolve: release } = deferred();
+      const { promise: inside, resolve: entered } = deferred();
+      const first = cache.transaction(async () => {
+        await write();
+        entered();
+        await held;
+      });
+      await inside;
+      return { first, release };
+    }
+
     beforeEach(async () => {
       cache = await createCache(url());
       run = randomUUID().slice(0, 8);
@@ -218,14 +234,7 @@ function transactionSuite({ label, url, key: keyOf }: Target): void {
     });
 
     it('locked: a second transaction writing the same key waits for the first, then LockedError after timeout', async () => {
-      const { promise: held, resolve: release } = deferred();
-      const { promise: inside, resolve: entered } = deferred();
-      const first = cache.transaction(async () => {
-        await cache.set(k('a'), 'first');
-        entered();
-        await held;
-      });
-      await inside; // the first transaction is open, holding what it took
+      const { first, release } = await holding(() => cache.set(k('a'), 'first'));
       await expect(
         cache.transaction(() => cache.set(k('a'), 'second'), { mode: 'locked', timeout: '150ms' }),
       ).rejects.toThrow(LockedError);
@@ -331,14 +340,7 @@ function transactionSuite({ label, url, key: keyOf }: Target): void {
     });
 
     it('increments take no lock: concurrent locked transactions counting one key both commit', async () => {
-      const { promise: held, resolve: release } = deferred();
-      const { promise: inside, resolve: entered } = deferred();
-      const first = cache.transaction(async () => {
-        await cache.incr(k('hits'));
-        entered();
-        await held;
-      });
-      await inside; // the first transaction is open, holding what it took
+      const { first, release } = await holding(() => cache.incr(k('hits')));
       await cache.transaction(() => cache.incr(k('hits')), { timeout: '100ms' });
       release();
       await first;
@@ -441,14 +443,7 @@ function transactionSuite({ label, url, key: keyOf }: Target): void {
     });
 
     it('a lock not obtained fails the transaction even when fn catches the LockedError', async () => {
-      const { promise: held, resolve: release } = deferred();
-      const { promise: inside, resolve: entered } = deferred();
-      const first = cache.transaction(async () => {
-        await cache.set(k('a'), 'first');
-        entered();
-        await held;
-      });
-      await inside; // the first transaction is open, holding what it took
+      const { first, release } = await holding(() => cache.set(k('a'), 'first'));
       await expect(
         cache.transaction(
           async () => {
@@ -465,14 +460,7 @@ function transactionSuite({ label, url, key: keyOf }: Target): void {
 
     // Jest fails a test during which a promise rejection goes unhandled (Node 20 would exit the process).
     it('a write not awaited whose lock times out leaves no unhandled rejection: the commit throws LockedError', async () => {
-      const { promise: held, resolve: release } = deferred();
-      const { promise: inside, resolve: entered } = deferred();
-      const first = cache.transaction(async () => {
-        await cache.set(k('a'), 'first');
-        entered();
-        await held;
-      });
-      await inside;
+      const { first, release } = await holding(() => cache.set(k('a'), 'first'));
       await expect(
         cache.transaction(
           async () => {
@@ -489,16 +477,9 @@ function transactionSuite({ label, url, key: keyOf }: Target): void {
     });
 
     it("switching 'lock' off at run time does not switch a transaction's locks off", async () => {
-      const { promise: held, resolve: release } = deferred();
-      const { promise: inside, resolve: entered } = deferred();
       cache.disable('lock');
       try {
-        const first = cache.transaction(async () => {
-          await cache.set(k('a'), 'first');
-          entered();
-          await held;
-        });
-        await inside; // the first transaction is open, holding what it took
+        const { first, release } = await holding(() => cache.set(k('a'), 'first'));
         await expect(cache.transaction(() => cache.set(k('a'), 'second'), { timeout: '50ms' })).rejects.toThrow(
           LockedError,
         );
