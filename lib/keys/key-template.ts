@@ -6,6 +6,7 @@ import { CashewsConfigError, KeyPlaceholderError } from '../errors.js';
 import { escapeKeyPart } from './escape-key-part.js';
 import { isReservedKey } from './protected-keys.js';
 import { keyContext } from './key-context.js';
+import { KeyMemo } from './key-memo.js';
 import { checkFormatterArgs, findKeyFormatter, keyFormatterNames } from './formatters.js';
 import { REST_MARK } from './param-names.js';
 import { renderArg, renderKeyPart } from './stable-render.js';
@@ -201,12 +202,14 @@ function escapeFunctionKey(text: string): string {
 }
 
 function defaultKey(head: string): KeyFunction {
-  return (source) => {
-    const args = source.args;
+  const render = (args: readonly unknown[]): string => {
     let key = head;
     for (let i = 0; i < args.length; i++) key += ':' + renderKeyPart(args[i]);
     return key;
   };
+  // Every hit builds its key: a call repeating recent arguments gets the string rendered then (see KeyMemo).
+  const memo = new KeyMemo(render);
+  return (source) => memo.keyOf(source.args);
 }
 
 function joinParts(parts: readonly Part[]): KeyFunction {

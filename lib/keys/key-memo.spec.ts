@@ -1,0 +1,106 @@
+import { KeyMemo } from './key-memo.js';
+import { compileKey } from './key-template.js';
+
+/** A memo over a render function that counts its calls and renders like a default key. */
+function counting(): { memo: KeyMemo; renders: () => number } {
+  let renders = 0;
+  const memo = new KeyMemo((args) => {
+    renders++;
+    return `K:${args.map((arg) => String(arg)).join(':')}`;
+  });
+  return { memo, renders: () => renders };
+}
+
+describe('KeyMemo', () => {
+  it('renders a repeated call once, for one to three arguments', () => {
+    const { memo, renders } = counting();
+    for (const args of [[7], [7, 'red'], [7, 'red', true]]) {
+      const before = renders();
+      expect(memo.keyOf(args)).toBe(memo.keyOf([...args]));
+      expect(memo.keyOf([...args])).toBe(`K:${args.join(':')}`);
+      expect(renders() - before).toBe(1);
+    }
+  });
+
+  it('renders every call whose arguments it cannot remember exactly', () => {
+    const { memo, renders } = counting();
+    const unremembered = [[0], [-0], ['x'.repeat(65)], [{ id: 1 }], [10n], [1, 2, 3, 4], []];
+    for (const args of unremembered) {
+      const before = renders();
+      memo.keyOf(args);
+      memo.keyOf(args);
+      expect(renders() - before).toBe(2);
+    }
+  });
+
+  it('starts again empty once it holds 4096 entries', () => {
+    const { memo, renders } = counting();
+    // Each key asked three times: a memo that is used, so it does not rest when it empties.
+    for (let i = 1; i <= 4096; i++) for (let n = 0; n < 3; n++) memo.keyOf([i]);
+    expect(renders()).toBe(4096);
+    memo.keyOf([4097]); // one entry too many: the memo empties
+    memo.keyOf([1]); // forgotten
+    memo.keyOf([1]);
+    expect(renders()).toBe(4098);
+  });
+
+  it('rests when the calls that filled it brought mostly new arguments, then remembers again', () => {
+    const { memo, renders } = counting();
+    for (let i = 1; i <= 4097; i++) memo.keyOf([i]); // unique ids, each seen once
+    const filled = renders();
+    memo.keyOf(['hot']);
+    memo.keyOf(['hot']);
+    expect(renders() - filled).toBe(2); // resting: rendered every time
+    for (let i = 0; i < 16 * 4096; i++) memo.keyOf([i + 1]);
+    const rested = renders();
+    memo.keyOf(['hot']);
+    memo.keyOf(['hot']);
+    expect(renders() - rested).toBe(1);
+  });
+});
+
+describe('compiled default keys with the memo', () => {
+  const spec = { base: 'Items:find', params: ['a', 'b'], version: '3f9a2c1b' };
+  // Values a Map could confuse with one another, or whose rendering is special: each must keep its own key.
+  const values: unknown[] = [
+    0,
+    -0,
+    1,
+    '1',
+    1.5,
+    '1.5',
+    NaN,
+    'NaN',
+    Infinity,
+    true,
+    'true',
+    false,
+    null,
+    'null',
+    undefined,
+    '',
+    "'1'",
+    'a:b',
+    '*',
+    'x'.repeat(64),
+    'x'.repeat(65),
+    10n,
+    { id: 1 },
+    [1],
+  ];
+
+  it('answers every call exactly as a first rendering does, in any order of calls', () => {
+    const memoized = compileKey(spec);
+    const fresh = (args: unknown[]) => compileKey(spec)({ args }); // a new memo: the call is rendered
+    const calls: unknown[][] = [];
+    for (const a of values) {
+      calls.push([a]);
+      for (const b of values) calls.push([a, b], [a, b, a]);
+    }
+    // Twice over, forwards then backwards: the second pass is answered from the memo.
+    for (const args of [...calls, ...calls.reverse()]) expect(memoized({ args })).toBe(fresh(args));
+    expect(memoized({ args: [0] })).not.toBe(memoized({ args: [-0] }));
+    expect(memoized({ args: [1] })).not.toBe(memoized({ args: ['1'] }));
+    expect(memoized({ args: [1] })).not.toBe(memoized({ args: [1, undefined] }));
+  });
+});
