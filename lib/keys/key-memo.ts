@@ -1,3 +1,5 @@
+import { MemoBudget } from './memo-budget.js';
+
 /**
  * The keys a default key function rendered for recent calls, so that a call repeating earlier arguments gets back
  * the very string it got then. A cache hit is such a call by definition, and on memory its cost was mostly the key:
@@ -8,58 +10,40 @@
  * Only calls of one to {@link MAX_ARITY} arguments that are all short primitives are remembered: their rendering
  * depends on nothing but their values (no registered key types, no context), and a JavaScript `Map` tells them apart
  * as the rendering does, except `0` and `-0`, which it treats as one key and the rendering does not, so zero is left
- * out. A memo holds at most {@link LIMIT} entries; when full it starts again empty, and when the calls that filled it
- * mostly brought new arguments (unique ids, one-off searches) it rests for a while, since remembering them would cost
- * more than it saves.
+ * out. At most {@link LIMIT} entries are held (see {@link MemoBudget}).
  */
 export class KeyMemo {
   /** One tree per arity: a map from the first argument to the key, or to the map of the next argument. */
   private roots: Array<Map<unknown, unknown> | undefined> = [];
-  /** Entries held: keys and inner maps. */
-  private size = 0;
-  /** Keys answered from the memo since it was last emptied. */
-  private hits = 0;
-  /** Calls left to render without the memo (it found mostly new arguments last time). */
-  private resting = 0;
+  private readonly budget = new MemoBudget(LIMIT);
 
   constructor(private readonly render: (args: readonly unknown[]) => string) {}
 
   /** The key of `args`: remembered when it was rendered recently, else rendered (and remembered when it may be). */
   keyOf(args: readonly unknown[]): string {
     const arity = args.length;
-    if (arity === 0 || arity > MAX_ARITY) return this.render(args);
-    if (this.resting !== 0) {
-      this.resting--;
-      return this.render(args);
-    }
+    if (arity === 0 || arity > MAX_ARITY || !this.budget.open()) return this.render(args);
     for (let i = 0; i < arity; i++) if (!remembered(args[i])) return this.render(args);
     let level = this.roots[arity];
     if (level === undefined) level = this.roots[arity] = new Map();
+    let added = 1;
     for (let i = 0; i < arity - 1; i++) {
       let next = level.get(args[i]) as Map<unknown, unknown> | undefined;
       if (next === undefined) {
         level.set(args[i], (next = new Map()));
-        this.size++;
+        added++;
       }
       level = next;
     }
     const known = level.get(args[arity - 1]) as string | undefined;
     if (known !== undefined) {
-      this.hits++;
+      this.budget.hit();
       return known;
     }
     const key = this.render(args);
     level.set(args[arity - 1], key);
-    if (++this.size > LIMIT) this.empty();
+    if (this.budget.added(added)) this.roots = [];
     return key;
-  }
-
-  private empty(): void {
-    // Fewer hits than entries: most arguments were seen once. Rendering them is cheaper than remembering them.
-    if (this.hits < this.size) this.resting = REST;
-    this.roots = [];
-    this.size = 0;
-    this.hits = 0;
   }
 }
 
@@ -69,8 +53,6 @@ const MAX_ARITY = 3;
 const LIMIT = 4096;
 /** Longest string argument remembered: longer ones (texts, tokens) are rarely repeated and costly to hold. */
 const MAX_TEXT = 64;
-/** Calls a memo that found mostly new arguments renders without it before it tries again. */
-const REST = 16 * LIMIT;
 
 /** Whether a key of `value` may be remembered: a value the `Map` tells apart exactly as the rendering does. */
 function remembered(value: unknown): boolean {

@@ -15,6 +15,7 @@ import { failoverStrategy, type FailoverStrategyOptions } from './failover.strat
 import { agedCache, freshEntry, type PrimedRead } from './aged-cache.js';
 import { fromStored, settle } from './cached-errors.js';
 import { defineStrategy, type StrategyDefinition } from './layer.js';
+import { SuffixedKeys } from '../keys/suffixed-keys.js';
 import {
   errorName,
   matchesExceptions,
@@ -55,6 +56,8 @@ export interface AdaptiveStrategyOptions {
  */
 export interface AdaptiveSite {
   readonly tuner: AdaptiveTuner;
+  /** The {@link cachedKey} of recent calls, as the same strings each time (the hit path's). */
+  readonly cachedKeys: SuffixedKeys;
   decision?: AdaptiveDecision;
   plan?: Plan;
 }
@@ -92,7 +95,8 @@ const PLAIN_HIT = Object.freeze({ strategy: 'cache' });
  * The key of a call's cached result, and the key the tuner knows the call by (its key sampler and the last good
  * results kept in process). One string for both: a hit looks it up in the sampler's table and then reads it from
  * the backend, and V8 keeps a string's hash with the string, so the read does not hash a second key. (The sampler
- * keyed by the call's own key cost a second hash, about an eighth of a hit on memory.)
+ * keyed by the call's own key cost a second hash, about an eighth of a hit on memory.) A hit takes it from its site's
+ * `cachedKeys`, which answers the same string for a repeated call, hashed once.
  */
 function cachedKey(key: string): string {
   return key + CACHED;
@@ -360,7 +364,7 @@ export const adaptiveStrategy: Strategy<AdaptiveStrategyOptions> = (call, option
   const instance = instanceOf(cache);
   const site = options.sites.find(instance) ?? newSite(instance, options);
   const tuner = site.tuner;
-  const stored = cachedKey(call.key);
+  const stored = site.cachedKeys.of(call.key);
   // One clock read for the tuner and the hit's freshness (the tuner's clock is wallClock, see newSite).
   const now = wallClock.now();
   const decision = tuner.onCall(stored, now);
@@ -413,7 +417,7 @@ function newSite(instance: object, options: AdaptiveStrategyOptions): AdaptiveSi
       sampleSize: options.sampleSize,
       sink: link,
     });
-    return { tuner };
+    return { tuner, cachedKeys: new SuffixedKeys(CACHED) };
   });
 }
 
