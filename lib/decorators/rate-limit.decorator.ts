@@ -13,7 +13,10 @@ export interface RateLimitDecoratorOptions<
   limit: number;
   /** Window length. */
   period: Duration;
-  /** How long the first call over the limit bans the key. Default: `period`. */
+  /**
+   * How long the first call over the limit bans the key. Default: `period`. A ban shorter than what is left of the
+   * window does not shorten it: the key stays refused until the later of the two ends.
+   */
   ttl?: Duration;
   /** Over the limit, called with the method's arguments instead of throwing; its return value is the result. */
   action?: (...args: A) => R | PromiseLike<R>;

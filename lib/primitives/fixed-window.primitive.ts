@@ -8,7 +8,9 @@ class FixedWindow {
 
 /**
  * Fixed-window rate limit (`@RateLimit`): counts one call in the key's window of `period` ms; the first call
- * over `limit` bans the key for `banTtl` ms (the window's expiry is moved to then).
+ * over `limit` bans the key for `banTtl` ms. The count lives for the longer of the ban and the rest of the window:
+ * it is what stops calls inside the window, so a ban shorter than what is left of it must not end the window early
+ * (2 calls per 10 s with a 300 ms ban would otherwise let 2 more through 300 ms later).
  * @example
  * ```ts
  * // 100 calls a minute, a 5-minute ban for the first call over it.
@@ -27,11 +29,14 @@ if n == 1 then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
   return {n, tonumber(ARGV[2])}
 end
-if n == tonumber(ARGV[1]) + 1 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[3])
-  return {n, tonumber(ARGV[3])}
-end
 local ttl = redis.call('PTTL', KEYS[1])
+if n == tonumber(ARGV[1]) + 1 then
+  local left = ttl
+  if left < 0 then left = tonumber(ARGV[2]) end
+  if tonumber(ARGV[3]) > left then left = tonumber(ARGV[3]) end
+  redis.call('PEXPIRE', KEYS[1], left)
+  return {n, left}
+end
 if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]); ttl = tonumber(ARGV[2]) end
 return {n, ttl}`,
   redisArgs: (limit, period, banTtl) => [limit, period, banTtl],
@@ -40,8 +45,9 @@ return {n, ttl}`,
     return { allowed: count <= limit, remaining: Math.max(0, limit - count), reset };
   },
   // `ARGV[1]` calls at once: one INCRBY, then each call's reset as the script above would have answered it, the calls
-  // run in order (the one counted 1 starts the window, the one counted limit + 1 starts the ban, a call that finds no
-  // expiry starts a window); the last expiry set is the key's. Answers {first count, reset of each call}.
+  // run in order (the one counted 1 starts the window, the one counted limit + 1 starts the ban unless the window
+  // outlasts it, a call that finds no expiry starts a window); the last expiry set is the key's. Answers {first
+  // count, reset of each call}.
   many: {
     lua: `
 local n = tonumber(ARGV[1])
@@ -58,7 +64,9 @@ for count = first, last do
   if count == 1 then
     set = period
   elseif count == limit + 1 then
-    set = ban
+    local left = set or ttl
+    if left < 0 then left = period end
+    set = math.max(ban, left)
   elseif set == nil and ttl < 0 then
     set = period
   end
@@ -66,9 +74,9 @@ for count = first, last do
 end
 if set ~= nil then redis.call('PEXPIRE', KEYS[1], set) end
 return out`,
-    // An expiry of 0 (a ban of 0 ms through the command API; @RateLimit refuses it) deletes the key at once, so the
-    // next call starts a window of its own: such calls run one script each.
-    when: (_limit, period, banTtl) => period > 0 && banTtl > 0,
+    // An expiry of 0 (a period of 0 ms through the command API; @RateLimit refuses it) deletes the key at once, so
+    // the next call starts a window of its own: such calls run one script each.
+    when: (_limit, period) => period > 0,
     fromRedis(reply, index, limit) {
       const answers = reply as number[];
       const count = answers[0] + index;
@@ -83,7 +91,7 @@ return out`,
     }
     const count = ++current.count;
     let reset = remaining(entries, key, period);
-    if (count === limit + 1) {
+    if (count === limit + 1 && banTtl > reset) {
       entries.set(key, current, banTtl);
       reset = banTtl;
     }

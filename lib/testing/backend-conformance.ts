@@ -553,6 +553,15 @@ export function runBackendConformance(options: BackendConformanceOptions): void 
         assertAbove(await t.b.getExpire(t.k('w')), 60_000);
       });
 
+      it('fixedWindow: a ban shorter than what is left of the window does not end the window', async () => {
+        const states = [];
+        for (let i = 0; i < 3; i++) states.push(await t.b.run(fixedWindowPrimitive, t.k('w'), 2, 60_000, 100));
+        assertMatches(states[2], { allowed: false, remaining: 0 });
+        // The count is what refuses calls inside the window: it lives until the window ends, not the ban.
+        assertAbove(states[2].reset, 50_000);
+        assertAbove(await t.b.getExpire(t.k('w')), 50_000);
+      });
+
       it(`fixedWindow: of ${CONCURRENCY} concurrent calls with limit 50 exactly 50 are allowed`, async () => {
         const states = await Promise.all(
           Array.from({ length: CONCURRENCY }, () => t.b.run(fixedWindowPrimitive, t.k('w'), 50, 60_000, 60_000)),

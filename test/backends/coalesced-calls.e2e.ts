@@ -91,12 +91,19 @@ describeRedis('Redis: same-key rate-limit calls of a tick in one script call', (
     expect(await client.get('coalesce:x')).toBe('3');
   });
 
-  it('answers calls with a ban of 0 ms as one at a time (the key is gone after the call over the limit)', async () => {
+  it('keeps the window when the ban is shorter than what is left of it, one at a time or in a group', async () => {
     const sequential: WindowState[] = [];
-    for (let i = 0; i < 5; i++) sequential.push(await window('coalesce:zero-seq', 2, 60_000, 0));
-    const together = await Promise.all(Array.from({ length: 5 }, () => window('coalesce:zero', 2, 60_000, 0)));
-    expect(sequential.map((state) => state.allowed)).toEqual([true, true, false, true, true]);
-    expect(together.map((state) => state.allowed)).toEqual([true, true, false, true, true]);
+    for (let i = 0; i < 5; i++) sequential.push(await window('coalesce:short-seq', 2, 60_000, 100));
+    const together = await Promise.all(Array.from({ length: 5 }, () => window('coalesce:short', 2, 60_000, 100)));
+    expect(scripts).toBe(5 + 1);
+    expect(sequential.map((state) => state.allowed)).toEqual([true, true, false, false, false]);
+    expect(together.map((state) => state.allowed)).toEqual([true, true, false, false, false]);
+    // Every call reports the window's end, the call that started the ban included.
+    expect(together.every((state) => state.reset === 60_000)).toBe(true);
+    expect(await (backend.client as Redis).pttl('coalesce:short')).toBeGreaterThan(50_000);
+    // A ban of 0 ms (the command API allows it) adds nothing to the window, and no longer deletes the count.
+    const zero = await Promise.all(Array.from({ length: 5 }, () => window('coalesce:zero', 2, 60_000, 0)));
+    expect(zero.map((state) => state.allowed)).toEqual([true, true, false, false, false]);
   });
 
   it("leaves the name of a primitive's many form free: a primitive named fixedWindowMany still runs", async () => {

@@ -58,6 +58,13 @@ class Guarded {
     return `hello ${user}`;
   }
 
+  // 2 calls per 10 s; the first call over the limit bans for 300 ms, less than what is left of the window.
+  @RateLimit({ limit: 2, period: '10s', ttl: '300ms' })
+  async shortBan(): Promise<string> {
+    this.runs++;
+    return 'ok';
+  }
+
   @CircuitBreaker({ errorsRate: 50, period: '1m', ttl: '1m', minCalls: 10, exceptions: [Upstream] })
   async flaky(fail: boolean): Promise<string> {
     this.runs++;
@@ -97,6 +104,15 @@ describe.each(cases())('protective decorators under concurrency on $label', ({ u
     const svc = app.get(Guarded);
     const answers = await Promise.all(['ann', 'ann', 'ann', 'bob'].map((u) => svc.perUser(u)));
     expect(answers).toEqual(['hello ann', 'hello ann', 'slow down ann', 'hello bob']);
+  });
+
+  it('@RateLimit: a ban shorter than the period does not start a fresh window inside the period', async () => {
+    const { app } = await startApp(url, [Guarded]);
+    const svc = app.get(Guarded);
+    expect(await settle([svc.shortBan(), svc.shortBan(), svc.shortBan()])).toEqual({ passed: 2, limited: 1 });
+    await sleep(500); // the ban is over, the 10 s window is not: its 2 calls are spent
+    expect(await settle([svc.shortBan(), svc.shortBan(), svc.shortBan()])).toEqual({ passed: 0, limited: 3 });
+    expect(svc.runs).toBe(2);
   });
 
   it('@CircuitBreaker: 200 concurrent failing calls open one circuit; then calls fail fast', async () => {
