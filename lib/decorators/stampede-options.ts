@@ -11,7 +11,10 @@ export interface StampedeDecoratorOptions {
    * serializes them across processes with a backend lock; waiters poll the stored value. Default `false`.
    */
   lock?: boolean;
-  /** Longest time the cross-process lock is held and waited for. Default: the TTL, capped at 30 s. */
+  /**
+   * Longest time the cross-process lock is held and waited for. Default: the TTL, capped at 30 s. `@Early`: also
+   * the longest its refresh holds the `<key>:early` lock (one refresh at a time across processes).
+   */
   lockTtl?: Duration;
   /** Polling interval of cross-process waiters. Default `'25ms'`. */
   step?: Duration;

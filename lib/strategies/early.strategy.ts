@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { MISS } from '../miss.js';
+import { Recording } from '../streams/recording.js';
 import { Failure, fromStored, settle } from './cached-errors.js';
 import { asEnvelope, type Envelope } from './envelope.js';
-import { computeOnce, type StampedeOptions } from './stampede.js';
+import { computeOnce, computeShared, type StampedeOptions } from './stampede.js';
 import {
   compute,
   refreshAgeFor,
@@ -70,7 +71,11 @@ async function refresh(
 /** What {@link earlyRefresh} answers when another caller (in any process) holds the refresh. */
 const NOT_MINE = Symbol('not mine');
 
-/** The refresh of an early entry, run by the caller that wins the `<key>:early` lock across all processes. */
+/**
+ * The refresh of an early entry, run by the caller that wins the `<key>:early` lock across all processes. The lock
+ * is held for the whole refresh, at most `lockTtl` (a refresh that hangs must not stop every later one), and
+ * released when it ends: the new value is due again `refreshAfter` after it was stored, whenever the lock was taken.
+ */
 async function earlyRefresh(
   call: StrategyCall,
   options: EarlyStrategyOptions,
@@ -79,15 +84,24 @@ async function earlyRefresh(
 ): Promise<unknown> {
   const lockKey = `${call.key}:early`;
   const token = randomUUID();
-  // The lock is left to expire after a successful refresh: the new value is not early until `refreshAfter` has
-  // passed again, so nobody needs it sooner, and no late reader refreshes twice.
-  const lockTtl = options.refreshAfter ?? options.lockTtl;
-  if ((await cache.tryLock(lockKey, token, lockTtl)) !== 'acquired') return NOT_MINE;
+  if ((await cache.tryLock(lockKey, token, options.lockTtl)) !== 'acquired') return NOT_MINE;
+  let recording: Recording | undefined;
   try {
-    return await refresh(call, options, cache, next, true);
-  } catch (error) {
-    await cache.unlock(lockKey, token);
-    throw error;
+    // A caller that read the entry before the last refresh stored its value may win the lock once it is released.
+    const again = asEnvelope(await cache.read(call.key));
+    if (again !== MISS && Date.now() < again.at) return NOT_MINE;
+    // One run per key in this process: a refresh after the lock expired, or a miss meanwhile, joins this one.
+    const answer = await computeShared(call, cache, options, () => refresh(call, options, cache, next, true));
+    if (answer instanceof Recording) recording = answer;
+    return answer;
+  } finally {
+    // A streamed result is stored once read to its end: the refresh holds the lock until then (or its ttl).
+    if (recording) {
+      void recording
+        .settled()
+        .then(() => cache.unlock(lockKey, token))
+        .catch(() => undefined);
+    } else await cache.unlock(lockKey, token);
   }
 }
 

@@ -57,6 +57,23 @@ export function computeOnce(
   });
 }
 
+/**
+ * Runs `compute` in the single flight {@link computeOnce} uses for the key, without its cross-process lock: the
+ * refresh of a stored value (whose caller holds a lock of its own) and a recompute of the same key in this process
+ * share one run, and a refresh that outlives its lock is joined rather than started again.
+ */
+export function computeShared(
+  call: StrategyCall,
+  cache: StrategyCache,
+  options: StampedeOptions,
+  compute: () => Promise<unknown>,
+): Promise<unknown> {
+  return computeOnce(call, cache, options.lock ? { ...options, lock: false } : options, nothingFresh, compute);
+}
+
+/** `fresh` of a run that is never served from the store (unused without the lock). */
+const nothingFresh = (): Promise<unknown> => Promise.resolve(MISS);
+
 /** What a shared run answers: the answer, and whether it was served rather than computed. */
 interface Shared {
   answer: unknown;

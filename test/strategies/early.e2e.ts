@@ -80,6 +80,18 @@ class ErCatalogue {
     return this.answer(id);
   }
 
+  /** An earlyTtl shorter than a slow refresh (it was the lock's ttl). */
+  @Early({ ttl: '10s', earlyTtl: 200 })
+  async quick(id: number) {
+    return this.answer(id);
+  }
+
+  /** The same with a lockTtl shorter than the refresh: the lock expires while it runs. */
+  @Early({ ttl: '10s', earlyTtl: 200, lockTtl: 100 })
+  async shortLock(id: number) {
+    return this.answer(id);
+  }
+
   @Early({ ttl: '2s', earlyTtl: 600, background: false })
   async waited(id: number) {
     return this.answer(id);
@@ -164,6 +176,33 @@ describeBackends('@Early on a provider', ({ url }) => {
     await backgroundSettled();
     expect(svc.calls).toBe(2);
   });
+
+  it.each(['quick', 'shortLock'] as const)(
+    '%s: a refresh slower than earlyTtl is the only one while it runs; the next one starts when due',
+    async (method) => {
+      expect(await svc[method](1)).toBe('1#1');
+      age(250);
+      const gate = deferred();
+      svc.gate = gate.promise;
+      expect(await svc[method](1)).toBe('1#1'); // starts the refresh, held open
+      for (let i = 0; i < 4; i++) {
+        await sleep(100); // real time: the lock's ttl (earlyTtl before, lockTtl here) passes
+        expect(await svc[method](1)).toBe('1#1');
+      }
+      gate.resolve();
+      svc.gate = undefined;
+      await backgroundSettled();
+      expect(svc.calls).toBe(2);
+      expect(await svc[method](1)).toBe('1#2');
+      await backgroundSettled();
+      expect(svc.calls).toBe(2);
+      // The lock ended with the refresh: the new value is refreshed once it is older than earlyTtl.
+      age(250);
+      expect(await svc[method](1)).toBe('1#2');
+      await backgroundSettled();
+      expect(svc.calls).toBe(3);
+    },
+  );
 
   it('a failed background refresh keeps the old value and lets the next call retry', async () => {
     await svc.list(1);
