@@ -48,7 +48,7 @@ export const hitStrategy: Strategy<HitStrategyOptions> = async (call, options, c
     const ttl = failed ? options.errors!.ttl : ttlFor(options, stored, call.args);
     const hits = await cache.incr(`${call.key}:hits`, 1, { ttl }).catch(() => undefined);
     if (hits !== undefined && hits <= options.cacheHits) {
-      if (hits === options.updateAfter) call.background(() => store(call, options, cache, next, true));
+      if (hits === options.updateAfter) call.background(() => recompute(call, options, cache, next, true));
       await call.report(
         failed
           ? { strategy: 'hit', error: errorName(stored.error), lifetime: options.errors!.ttl }
@@ -57,16 +57,25 @@ export const hitStrategy: Strategy<HitStrategyOptions> = async (call, options, c
       return settle(stored);
     }
   }
-  return settle(
-    await computeOnce(
-      call,
-      cache,
-      options,
-      async () => MISS,
-      () => store(call, options, cache, next, stored !== MISS),
-    ),
-  );
+  return settle(await recompute(call, options, cache, next, stored !== MISS));
 };
+
+/**
+ * {@link store} in the key's single flight: the `updateAfter` refresh and the recompute of a used-up value are one
+ * run in this process, so a budget used up while the refresh runs waits for it instead of running the method again.
+ */
+function recompute(
+  call: StrategyCall,
+  options: HitStrategyOptions,
+  cache: StrategyCache,
+  next: Next,
+  replacing: boolean,
+): Promise<unknown> {
+  return computeOnce(call, cache, options, nothingStored, () => store(call, options, cache, next, replacing));
+}
+
+/** A recompute never finds a value stored meanwhile worth serving: its budget is what is being renewed. */
+const nothingStored = (): Promise<unknown> => Promise.resolve(MISS);
 
 /** `hit` layers: stores results; entries live for the policy's fixed `ttl`. */
 export const hitDefinition: StrategyDefinition<HitStrategyOptions> = defineStrategy<HitStrategyOptions>({

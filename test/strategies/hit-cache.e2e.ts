@@ -71,6 +71,13 @@ class HcBoard {
     return `${id}#${this.calls}`;
   }
 
+  @HitCache({ ttl: '10s', cacheHits: 2, updateAfter: 2 })
+  async brief(id: number) {
+    this.calls++;
+    if (this.gate) await this.gate;
+    return `${id}#${this.calls}`;
+  }
+
   @HitCache({ ttl: '10s', cacheHits: 2 })
   async small(id: number) {
     this.calls++;
@@ -125,6 +132,23 @@ describeBackends('@HitCache on a provider', ({ url }) => {
     expect(svc.calls).toBe(2);
     expect(await svc.warm(1)).toBe('1#2');
     expect(svc.calls).toBe(2);
+  });
+
+  it('the updateAfter refresh and a recompute of the used-up value share one run', async () => {
+    expect(await svc.brief(1)).toBe('1#1');
+    expect(await svc.brief(1)).toBe('1#1'); // hit 1
+    const hits = `${await storedKey(cache, 'HcBoard:brief', '1')}:hits`;
+    // Hit 2 starts the refresh (held at the gate); the call counted after it finds the budget used up meanwhile.
+    const settled = await heldCalls(
+      svc,
+      2,
+      () => svc.brief(1),
+      async () => Number(await cache.get(hits)) >= 3 && svc.calls >= 2,
+    );
+    await backgroundSettled();
+    expect(svc.calls).toBe(2);
+    const answers = settled.map((outcome) => (outcome.status === 'fulfilled' ? outcome.value : outcome.reason));
+    expect(answers.sort()).toEqual(['1#1', '1#2']);
   });
 
   it('concurrent calls on an exhausted value recompute once', async () => {
