@@ -582,6 +582,22 @@ export class CacheEngine implements StrategyCache {
     return this.command('readState', [name]);
   }
 
+  async countHit(key: string, ttl: number | undefined): Promise<number | undefined> {
+    try {
+      return await this.incr(key, 1, { ttl });
+    } catch (error) {
+      // A counter overwritten with something else: the value is recomputed, and storing it resets the counter.
+      if (error instanceof CacheValueError) {
+        this.failures.warn(`${error.message} (the value it counts is recomputed)`);
+        return undefined;
+      }
+      // incr throws in safe mode too (no count would be honest); an uncounted hit is a miss, logged as any failure.
+      if (!(error instanceof CacheBackendError) || !this.config.safe) throw error;
+      this.failures.warn(`${error.message} (safe mode: hit of ${key} not counted, answered as a miss)`);
+      return undefined;
+    }
+  }
+
   async readBits(key: string, indexes: readonly number[]): Promise<number[] | undefined> {
     try {
       return await this.command('getBits', [key, indexes, { size: 1, strict: true }]);

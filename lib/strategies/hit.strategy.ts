@@ -46,7 +46,8 @@ export const hitStrategy: Strategy<HitStrategyOptions> = async (call, options, c
     const failed = stored instanceof Failure;
     // The counter lives in the backend so every process draws from the same budget.
     const ttl = failed ? options.errors!.ttl : ttlFor(options, stored, call.args);
-    const hits = await cache.incr(`${call.key}:hits`, 1, { ttl }).catch(() => undefined);
+    // A hit that could not be counted is a miss (logged in safe mode; a CacheBackendError without it).
+    const hits = await cache.countHit(`${call.key}:hits`, ttl);
     if (hits !== undefined && hits <= options.cacheHits) {
       if (hits === options.updateAfter) call.background(() => recompute(call, options, cache, next, true));
       await call.report(

@@ -48,6 +48,12 @@ export interface StrategyCache {
   slidingWindow(key: string, limit: number, period: number): Promise<WindowState>;
   /** One atomic circuit-breaker step (`@CircuitBreaker`); safe mode falls back to per-process memory state. */
   circuit(key: string, op: CircuitOp, settings: CircuitSettings): Promise<CircuitState>;
+  /**
+   * Counts one hit of a stored value (`@HitCache`: `incr` of its counter, created for `ttl` ms). A backend failure
+   * is `undefined` in safe mode (a miss, logged once per burst as other failures are), else a CacheBackendError; a
+   * counter that holds no integer is `undefined` too (logged).
+   */
+  countHit(key: string, ttl: number | undefined): Promise<number | undefined>;
   /** Bits of a Bloom filter (1-bit counters at `indexes`); `undefined` when the backend failed (logged). */
   readBits(key: string, indexes: readonly number[]): Promise<number[] | undefined>;
   /**

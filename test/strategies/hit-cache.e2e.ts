@@ -3,11 +3,18 @@
  * storing strategy shares (test/support/storing-scenarios.ts), then the hit budget, which only `@HitCache` has.
  * Every class name and key template here starts with "Hc" (see test/support/strategy-fixtures.ts).
  */
-import { Injectable } from '@nestjs/common';
+import { jest } from '@jest/globals';
+import { Injectable, Logger } from '@nestjs/common';
 import {
   backgroundSettled,
   CacheableClass,
+  CacheBackendError,
+  ChaosBackend,
   HitCache,
+  MemoryBackend,
+  RedisBackend,
+  registerBackend,
+  resolveCacheConfig,
   type CacheService,
   type HitCacheDecoratorOptions,
 } from '../../lib/index.js';
@@ -179,5 +186,57 @@ describeBackends('@HitCache on a provider', ({ url }) => {
     expect(await svc.missing('a')).toBe('a#2');
     expect(await hasDefaultKey(cache, 'HcBoard:missing', 'a')).toBe(false);
     expect(await svc.missing('a')).toBe('a#3');
+  });
+});
+
+/**
+ * The same backend as `url` (a memory store or Redis db 8) behind a ChaosBackend whose `incr` always fails, as a
+ * Redis timing out on that one command would: the hit counter cannot be read, everything else works.
+ */
+registerBackend('hcnoincr', (config) => {
+  const [node] = config.hosts;
+  const inner = node
+    ? new RedisBackend(resolveCacheConfig(`redis://${node.host}:${node.port ?? 6379}/${config.path}`))
+    : new MemoryBackend({ size: 1000, checkInterval: 0 });
+  return new ChaosBackend(inner, { commands: ['incr'], failureRate: 1 });
+});
+
+@Injectable()
+class HcCounted {
+  calls = 0;
+
+  @HitCache({ ttl: '10s', cacheHits: 5 })
+  async value() {
+    return ++this.calls;
+  }
+}
+
+describeBackends('@HitCache whose hit counter fails', ({ url }) => {
+  const chaosUrl = (query = '') => `${url.replace(/^(redis|mem):\/\//, 'hcnoincr://')}${query}`;
+
+  beforeEach(() => cleanup(url, TAG));
+  afterEach(async () => {
+    jest.restoreAllMocks();
+    await closeApps();
+  });
+
+  it('safe mode: an uncounted hit is a miss, logged once per burst like any failed command', async () => {
+    const warned: string[] = [];
+    jest.spyOn(Logger.prototype, 'warn').mockImplementation((message: unknown) => {
+      warned.push(String(message));
+    });
+    const { app } = await startApp(chaosUrl(), [HcCounted]);
+    const svc = app.get(HcCounted);
+    for (let i = 0; i < 3; i++) await svc.value();
+    expect(svc.calls).toBe(3);
+    expect(warned.filter((line) => /failed on incr/.test(line))).toHaveLength(1);
+  });
+
+  it('safe=0: the CacheBackendError of the hit counter reaches the caller', async () => {
+    const { app } = await startApp(chaosUrl(url.includes('?') ? '&safe=0' : '?safe=0'), [HcCounted]);
+    const svc = app.get(HcCounted);
+    expect(await svc.value()).toBe(1); // a miss: stored without counting
+    expect(await rejection(svc.value())).toBeInstanceOf(CacheBackendError);
+    expect(svc.calls).toBe(1);
   });
 });
