@@ -74,7 +74,7 @@ export function Cache<R = unknown, A extends readonly unknown[] = readonly unkno
   if (options.etag !== undefined && typeof options.etag !== 'boolean') {
     throw new CashewsConfigError(`${where}: etag must be true or false.`);
   }
-  const decorate = storingDecorator({
+  const spec = {
     where,
     definition: timeouts ? timedCacheDefinition : cacheDefinition,
     options: { ...store, etag: options.etag === true },
@@ -83,10 +83,17 @@ export function Cache<R = unknown, A extends readonly unknown[] = readonly unkno
     methods,
     // Entries kept past their ttl are envelopes: default keys change with staleTtl (see storedForm).
     storedForm: timeouts?.staleTtl === undefined ? undefined : 'stale',
-  });
+  };
+  const decorate = storingDecorator(spec);
   return ((target: object, propertyKey?: string | symbol, descriptor?: PropertyDescriptor) => {
     if (propertyKey === undefined || descriptor === undefined) {
-      cacheHandlers(target as ClassType, options as CacheDecoratorOptions, decorate);
+      // Below each handler's own decorators: its @RateLimit, @CircuitBreaker or @Locked sees every request, hits
+      // included, as guards run before a class-level CacheInterceptor in Nest.
+      cacheHandlers(
+        target as ClassType,
+        options as CacheDecoratorOptions,
+        storingDecorator({ ...spec, innermost: true }),
+      );
     } else decorate(target, propertyKey, descriptor);
   }) as TypedMethodDecorator<R, A> & ClassDecorator;
 }

@@ -79,6 +79,8 @@ export interface StoringDecoratorSpec<O extends StorePolicy> {
   methods?: readonly string[];
   /** See `StrategyDecoratorSpec.storedForm`. */
   storedForm?: string;
+  /** See `StrategyDecoratorSpec.innermost`. */
+  innermost?: boolean;
 }
 
 /**
@@ -100,6 +102,7 @@ export function storingDecorator<O extends StorePolicy>(
       keys: spec.keys,
       methods: spec.methods,
       storedForm: spec.storedForm,
+      innermost: spec.innermost,
       usesRequest: templates !== undefined && usesRequest(templates),
     })(target, propertyKey, descriptor);
   };

@@ -155,6 +155,11 @@ export interface StrategyDecoratorSpec<O> {
    */
   storedForm?: string;
   /**
+   * Record the layer inside the method's other layers instead of around them: a controller's class-level `@Cache`,
+   * applied after the handler's own decorators, runs below them as a class-level CacheInterceptor runs after guards.
+   */
+  innermost?: boolean;
+  /**
    * Options that name the method (`@Adaptive`'s circuit namespace), built again for a class that inherits the method
    * from its key base (`ClassName:method`, see {@link Layer.forClass}). Default: `options` for every class.
    */
@@ -253,7 +258,7 @@ export function strategyDecorator<O>(spec: StrategyDecoratorSpec<O>): MethodDeco
     const own = Object.getOwnPropertyDescriptor(target, propertyKey);
     if (guard !== previous && own?.value === previous)
       Object.defineProperty(target, propertyKey, { ...own, value: guard });
-    addLayer(guard, layer as Layer);
+    addLayer(guard, layer as Layer, spec.innermost === true);
     attachRouteInterceptor(guard);
   };
 }

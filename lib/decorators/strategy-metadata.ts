@@ -15,10 +15,12 @@ export function getLayers(method: unknown): readonly Layer[] | undefined {
 
 /**
  * TypeScript applies method decorators from the bottom up, so each new one is the outer layer and goes
- * first: `@RateLimit` written above `@Cache` runs before it.
+ * first: `@RateLimit` written above `@Cache` runs before it. `innermost`: the layer goes last, below the method's
+ * own decorators (a controller's class-level `@Cache`, applied after them).
  */
-export function addLayer(method: object, layer: Layer): void {
-  Reflect.defineMetadata(LAYERS, [layer, ...(getLayers(method) ?? [])], method);
+export function addLayer(method: object, layer: Layer, innermost = false): void {
+  const layers = getLayers(method) ?? [];
+  Reflect.defineMetadata(LAYERS, innermost ? [...layers, layer] : [layer, ...layers], method);
 }
 
 /**

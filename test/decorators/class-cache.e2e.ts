@@ -7,7 +7,7 @@
 import { Body, Controller, Get, Headers, Injectable, Logger, Param, Post, Query, Res } from '@nestjs/common';
 import { jest } from '@jest/globals';
 import request from 'supertest';
-import { Cache, CashewsConfigError, NoCache } from '../../lib/index.js';
+import { Cache, CashewsConfigError, NoCache, RateLimit } from '../../lib/index.js';
 import {
   allCases,
   clearPrefix,
@@ -57,6 +57,14 @@ class CcController extends CcBase {
   @Cache({ ttl: '1m', key: ([id]: readonly [string]) => `${PREFIX}:user:${id}` })
   user(@Param('id') id: string) {
     return { id, n: counter.hit('user') };
+  }
+
+  // Its own @RateLimit runs around the class's @Cache: every request is counted, cache hits included. Limited per
+  // `run`, so each case of this file counts from 0 on the Redis db they share.
+  @Get('limited')
+  @RateLimit({ limit: 2, period: '1m', key: 'limited:{run}' })
+  limited(@Query('run') run: string) {
+    return { run, n: counter.hit('limited') };
   }
 
   // A key function of the request; no tenant header means no key, so the call runs uncached.
@@ -109,6 +117,14 @@ describeCases('@Cache on a controller class', allCases(), (c) => {
     expect((await request(t.server).post('/cc/make').expect(201)).body).toEqual({ n: 2 });
     const keys = await keysUnder(t.cache, PREFIX);
     expect(keys.filter((key) => /:(live|make):/.test(key))).toEqual([]);
+  });
+
+  it("a handler's @RateLimit runs around the class's @Cache: cache hits are counted against the limit", async () => {
+    const path = `/cc/limited?run=${c.adapter}-${Date.now()}`;
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) statuses.push((await request(t.server).get(path)).status);
+    expect(statuses).toEqual([200, 200, 429, 429]);
+    expect(counter.get('limited')).toBe(1); // the second request was a hit
   });
 
   it("a handler's own @Cache overrides the class's: key functions of the route arguments and the request", async () => {
