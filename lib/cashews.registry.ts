@@ -1,3 +1,4 @@
+import { checkTimerMs } from './timer-duration.js';
 import { Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import type { CacheService } from './cache.service.js';
 import { httpFeatures, type CashewsHttpOptions, type HttpFeatures } from './detect/http-options.js';
@@ -147,7 +148,8 @@ export function parseShutdownTimeout(value: unknown): number | undefined {
         `duration string ('5s', '1500ms').`,
     );
   }
-  return parseDuration(value, 'shutdownTimeout');
+  // A timer waits for it (Node fires a longer one after 1 ms: shutdown would not wait at all).
+  return checkTimerMs(parseDuration(value, 'shutdownTimeout'), 'shutdownTimeout');
 }
 
 /** Validates the module-shape options `globalInterceptors`, `globalFilter` and `directRoutes` (booleans). */

@@ -54,6 +54,14 @@ describe('createCache URL validation', () => {
     // In a URL every value is a string: a bare number would be ms here and seconds in cashews, so it is refused.
     ['command_timeout without a unit', `${NOWHERE}?command_timeout=500`, [/command_timeout/, /unit/, DURATION_FORMS]],
     ['check_interval without a unit', 'mem://?check_interval=1500', [/check_interval/, /unit/, DURATION_FORMS]],
+    // Timers wait for these: Node fires a delay longer than 2^31 - 1 ms after 1 ms (an interval would spin).
+    [
+      'check_interval longer than a timer waits',
+      'mem://?check_interval=30d',
+      [/check_interval/, /at most 2147483647 ms/],
+    ],
+    ['command_timeout longer than a timer waits', `${NOWHERE}?command_timeout=25d`, [/command_timeout/, /2147483647/]],
+    ['connect_timeout longer than a timer waits', `${NOWHERE}?connect_timeout=30d`, [/connect_timeout/, /2147483647/]],
     ['max_retries not an integer', `${NOWHERE}?max_retries=x`, [/max_retries|maxRetries/, /integer/]],
     ['maxRetries negative', `${NOWHERE}?maxRetries=-1`, [/max_retries|maxRetries/]],
     ['safe not a boolean', `${NOWHERE}?safe=maybe`, [/safe/, /true|1/]],

@@ -324,6 +324,12 @@ describe('module options of the global interceptors / filter and shutdown', () =
     ).rejects.toThrow(/shutdownTimeout/);
   });
 
+  it('refuses a shutdownTimeout longer than a timer waits (Node would fire it after 1 ms)', async () => {
+    await expect(
+      startApp({ adapter: 'express', url: 'mem://' }, CashewsModule.forRoot('mem://', { shutdownTimeout: '30d' })),
+    ).rejects.toThrow(/"shutdownTimeout": 2592000000 ms .* at most 2147483647 ms/);
+  });
+
   it('refuses forRoots of one application that disagree on globalFilter', async () => {
     const module = {
       module: class TwoInstances {},

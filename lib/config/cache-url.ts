@@ -1,4 +1,5 @@
 import { parseDuration } from '../duration.js';
+import { MAX_TIMER_MS, MAX_TIMER_TEXT } from '../timer-duration.js';
 import { parseSize } from '../size.js';
 import { CashewsConfigError } from '../errors.js';
 import type { CommandHook } from '../pipeline/command-hook.js';
@@ -16,6 +17,8 @@ interface ParamSpec {
   kind: Kind;
   schemes: readonly Scheme[];
   min?: number;
+  /** Durations a timer waits for (a Node timer fires a longer one after 1 ms): at most {@link MAX_TIMER_MS}. */
+  timer?: boolean;
   /** The accepted values of an `enum` parameter. */
   values?: readonly string[];
 }
@@ -32,9 +35,9 @@ const PARAMS: Record<string, ParamSpec> = {
   secret: { kind: 'string', schemes: ALL },
   ttl: { kind: 'duration', schemes: ALL, min: 1 },
   size: { kind: 'int', schemes: ['mem'], min: 1 },
-  checkInterval: { kind: 'duration', schemes: ['mem'] },
-  commandTimeout: { kind: 'duration', schemes: REDIS },
-  connectTimeout: { kind: 'duration', schemes: REDIS },
+  checkInterval: { kind: 'duration', schemes: ['mem'], timer: true },
+  commandTimeout: { kind: 'duration', schemes: REDIS, timer: true },
+  connectTimeout: { kind: 'duration', schemes: REDIS, timer: true },
   maxRetries: { kind: 'int', schemes: REDIS, min: 0 },
   clientSide: { kind: 'bool', schemes: REDIS },
   clientSideSize: { kind: 'int', schemes: ['redis', 'rediss'], min: 1 },
@@ -110,7 +113,8 @@ function accepted(spec: ParamSpec, fromUrl: boolean): string {
         ? "a duration with its unit (ms, s, m, h, d), such as '500ms', '10s', '1h30m'; a bare number other than 0 is refused"
         : "a number of milliseconds or a string with its unit (ms, s, m, h, d), such as '500ms', '10s', '1h30m'";
       // Only the default TTL has a minimum: omitting it is how "no default" is said (set() then never expires).
-      return spec.min ? `${forms}, greater than zero (omit it for no default)` : forms;
+      if (spec.min) return `${forms}, greater than zero (omit it for no default)`;
+      return spec.timer ? `${forms}, at most ${MAX_TIMER_TEXT}` : forms;
     }
     case 'enum':
       return (spec.values ?? []).map((value) => `'${value}'`).join(' or ');
@@ -149,7 +153,7 @@ function convert(name: string, spec: ParamSpec, value: unknown, fromUrl: boolean
       } catch {
         return bad();
       }
-      return ms >= (spec.min ?? 0) ? ms : bad();
+      return ms >= (spec.min ?? 0) && (!spec.timer || ms <= MAX_TIMER_MS) ? ms : bad();
     }
     case 'enum':
       return typeof value === 'string' && spec.values?.includes(value.toLowerCase()) ? value.toLowerCase() : bad();

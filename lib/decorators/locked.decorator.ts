@@ -1,3 +1,4 @@
+import { parseTimerDuration } from '../timer-duration.js';
 import { parseDuration, parsePositiveDuration, type Duration } from '../duration.js';
 import { lockedDefinition } from '../strategies/locked.strategy.js';
 import { checkOptions, strategyDecorator, type KeyOptions } from './strategy-decorator.js';
@@ -9,7 +10,7 @@ export interface LockedDecoratorOptions<A extends readonly unknown[] = readonly 
   ttl?: Duration;
   /** `true` (default): wait up to `ttl`; `false`: throw `LockedError` at once; a duration: wait that long. */
   wait?: boolean | Duration;
-  /** Polling interval of waiters. Default `'50ms'`. */
+  /** Polling interval of waiters. Default `'50ms'`; at most 2^31 - 1 ms (a timer waits for it). */
   step?: Duration;
 }
 
@@ -35,7 +36,8 @@ export function Locked<A extends readonly unknown[] = readonly unknown[]>(
     options: {
       ttl: options.ttl === undefined ? 60_000 : parsePositiveDuration(options.ttl, `${where} ttl`),
       wait: typeof wait === 'boolean' ? wait : parseDuration(wait, `${where} wait`),
-      step: options.step === undefined ? 50 : parsePositiveDuration(options.step, `${where} step`),
+      // Waiters sleep `step` on a timer, which Node fires after 1 ms when longer than it can wait.
+      step: options.step === undefined ? 50 : parseTimerDuration(options.step, `${where} step`),
     },
     keys: options,
   });

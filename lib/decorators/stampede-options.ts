@@ -1,4 +1,5 @@
 import { parsePositiveDuration, type Duration } from '../duration.js';
+import { parseTimerDuration } from '../timer-duration.js';
 import { describeArgument } from '../config/describe-argument.js';
 import { CashewsConfigError } from '../errors.js';
 import type { StampedeOptions } from '../strategies/stampede.js';
@@ -16,7 +17,7 @@ export interface StampedeDecoratorOptions {
    * the longest its refresh holds the `<key>:early` lock (one refresh at a time across processes).
    */
   lockTtl?: Duration;
-  /** Polling interval of cross-process waiters. Default `'25ms'`. */
+  /** Polling interval of cross-process waiters. Default `'25ms'`; at most 2^31 - 1 ms (a timer waits for it). */
   step?: Duration;
 }
 
@@ -62,6 +63,7 @@ export function stampedeOptions(
   return {
     lock: options.lock === true,
     lockTtl: options.lockTtl === undefined ? fallback : parsePositiveDuration(options.lockTtl, `${where} lockTtl`),
-    step: options.step === undefined ? 25 : parsePositiveDuration(options.step, `${where} step`),
+    // Waiters sleep `step` on a timer, which Node fires after 1 ms when longer than it can wait.
+    step: options.step === undefined ? 25 : parseTimerDuration(options.step, `${where} step`),
   };
 }

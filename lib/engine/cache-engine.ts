@@ -46,6 +46,7 @@ import type { Primitive } from '../primitives/primitive.js';
 import { setLockPrimitive } from '../primitives/set-lock.primitive.js';
 import { slidingWindowPrimitive } from '../primitives/sliding-window.primitive.js';
 import { unlockPrimitive } from '../primitives/unlock.primitive.js';
+import { checkTimerMs } from '../timer-duration.js';
 import { countKeys } from '../backends/count-keys.js';
 import { getBitsPrimitive } from '../primitives/get-bits.primitive.js';
 import { getRawPrimitive } from '../primitives/get-raw.primitive.js';
@@ -522,7 +523,7 @@ export class CacheEngine implements StrategyCache {
 
   async isLocked(key: string, options: { wait?: Duration; step?: Duration } = {}): Promise<boolean> {
     const wait = options.wait === undefined ? 0 : parseDuration(options.wait, 'wait');
-    const step = Math.max(1, parseDuration(options.step ?? 50, 'step'));
+    const step = Math.max(1, checkTimerMs(parseDuration(options.step ?? 50, 'step'), 'step'));
     const deadline = Date.now() + wait;
     for (;;) {
       if (!(await this.command('isLocked', [key]))) return false;
@@ -544,7 +545,7 @@ export class CacheEngine implements StrategyCache {
         : options.wait === undefined || options.wait === true
           ? ttlMs
           : parseDuration(options.wait, 'wait');
-    const step = Math.max(1, parseDuration(options.step ?? 50, 'step'));
+    const step = Math.max(1, checkTimerMs(parseDuration(options.step ?? 50, 'step'), 'step'));
     const token = randomUUID();
     const deadline = Date.now() + wait;
     for (;;) {

@@ -1,6 +1,7 @@
 import { parsePositiveDuration, type Duration } from '../duration.js';
 import { CacheTimeoutError, CashewsConfigError } from '../errors.js';
 import { MISS } from '../miss.js';
+import { parseTimerDuration } from '../timer-duration.js';
 import type { StrategyCall } from './strategy.js';
 
 /** `@Cache` timeouts as the user gives them. */
@@ -12,12 +13,12 @@ export interface TimeoutDecoratorOptions {
   staleTtl?: Duration;
   /**
    * With a stale value kept (`staleTtl`): a recompute that takes longer than this answers the stale value instead,
-   * and goes on in the background to store its result.
+   * and goes on in the background to store its result. At most 2^31 - 1 ms (about 24.8 days): a timer waits for it.
    */
   timeout?: Duration;
   /**
    * A call that waits longer than this for its result fails with `CacheTimeoutError` (stale value or not); the run
-   * goes on in the background to store its result.
+   * goes on in the background to store its result. At most 2^31 - 1 ms (about 24.8 days): a timer waits for it.
    */
   hardTimeout?: Duration;
 }
@@ -40,8 +41,9 @@ export function timeoutsOf(where: string, options: TimeoutDecoratorOptions): Tim
   if (staleTtl === undefined && timeout === undefined && hardTimeout === undefined) return undefined;
   const parsed: Timeouts = {
     staleTtl: staleTtl === undefined ? undefined : parsePositiveDuration(staleTtl, `${where} staleTtl`),
-    timeout: timeout === undefined ? undefined : parsePositiveDuration(timeout, `${where} timeout`),
-    hardTimeout: hardTimeout === undefined ? undefined : parsePositiveDuration(hardTimeout, `${where} hardTimeout`),
+    // Timers: Node fires a longer one after 1 ms, which would time every call out at once.
+    timeout: timeout === undefined ? undefined : parseTimerDuration(timeout, `${where} timeout`),
+    hardTimeout: hardTimeout === undefined ? undefined : parseTimerDuration(hardTimeout, `${where} hardTimeout`),
   };
   if (parsed.timeout !== undefined && parsed.staleTtl === undefined) {
     throw new CashewsConfigError(

@@ -58,6 +58,16 @@ const REFUSED: ReadonlyArray<[string, Call, RegExp]> = [
     /isLocked\(\): unknown option "timeout"\. Accepted: wait, step/,
   ],
   [
+    'lock with a step longer than a timer waits (Node would fire it after 1 ms)',
+    (c, k) => c.lock(k, '1s', () => 1, { step: '30d' }),
+    /"step": 2592000000 ms is longer than a timer can wait\. Accepted: at most 2147483647 ms/,
+  ],
+  [
+    'isLocked with a step longer than a timer waits',
+    (c, k) => c.isLocked(k, { wait: '1s', step: '30d' }),
+    /"step": 2592000000 ms .* at most 2147483647 ms/,
+  ],
+  [
     'lock with a retry option',
     (c, k) => c.lock(k, '1s', () => 1, { retry: true } as never),
     /lock\(\): unknown option "retry"/,

@@ -5,9 +5,10 @@
  * - `@Failover` and `@Soft` took any `exceptions`, and a string or an array of names failed only when the method
  *   threw, inside the fallback (`exceptions.some is not a function`, `instanceof` of a string): the failure they
  *   exist to absorb reached the caller as a TypeError. `@Adaptive` and `@CircuitBreaker` already checked it;
- * - `cache: 5` was turned into the instance name '5'.
+ * - `cache: 5` was turned into the instance name '5';
+ * - a `step` longer than a Node timer waits (2^31 - 1 ms) made waiters poll every millisecond.
  */
-import { Cache, CashewsConfigError, Early, Failover, Invalidate, Soft } from '../../lib/index.js';
+import { Cache, CashewsConfigError, Early, Failover, Invalidate, Locked, Soft } from '../../lib/index.js';
 
 type AnyDecorator = MethodDecorator;
 
@@ -68,6 +69,14 @@ describe('decorator option values are checked when the decorator is applied', ()
       /@cache on Subject:method: cache must be the name of an instance registered with CashewsModule\.forRoot\(url, \{ name \}\), such as 'sessions' \(got the number 5\)/,
     ],
     ['@Cache cache: empty', () => Cache(loose({ ttl: '1m', cache: '' })), /cache must be the name of an instance/],
+    // Waiters sleep `step` on a timer, which Node fires after 1 ms when longer than 2^31 - 1 ms.
+    [
+      '@Cache step: 30 days',
+      () => Cache({ ttl: '1h', lock: true, step: '30d' }),
+      /"@Cache step": 2592000000 ms is longer than a timer can wait\. Accepted: at most 2147483647 ms/,
+    ],
+    ['@Early step: 30 days', () => Early({ ttl: '1h', step: '30d' }), /"@Early step".* at most 2147483647 ms/],
+    ['@Locked step: 30 days', () => Locked({ step: '30d' }), /"@Locked step".* at most 2147483647 ms/],
     [
       '@Invalidate cache: a number',
       () => Invalidate('Items:*', loose({ cache: 5 })),

@@ -118,9 +118,17 @@ describe('@Cache timeouts: options', () => {
     [{ staleTtl: 'forever', timeout: '1s' }, /staleTtl/],
     [{ staleTtl: '10m', timeout: -5 }, /timeout/],
     [{ hardTimeout: {} }, /hardTimeout/],
+    // A Node timer fires a longer delay after 1 ms: every call would time out at once.
+    [{ hardTimeout: '30d' }, /"@Cache hardTimeout": 2592000000 ms .* at most 2147483647 ms \(about 24\.8 days/],
+    [{ staleTtl: '10m', timeout: '25d' }, /"@Cache timeout": 2160000000 ms .* at most 2147483647 ms/],
   ])('%j is refused with a CashewsConfigError naming the option', (options, message) => {
     expect(decorate(options)).toThrow(CashewsConfigError);
     expect(decorate(options)).toThrow(message);
+  });
+
+  it('the longest delay a timer waits is accepted', () => {
+    expect(decorate({ hardTimeout: 2 ** 31 - 1 })).not.toThrow();
+    expect(decorate({ staleTtl: '30d', timeout: '24d' })).not.toThrow();
   });
 });
 
