@@ -1,11 +1,18 @@
 import { parsePositiveDuration, type Duration } from '../duration.js';
 import { CashewsConfigError } from '../errors.js';
 import { bloomDefinition, bloomShape } from '../strategies/bloom.strategy.js';
-import { checkOptions, strategyDecorator, type KeyOptions } from './strategy-decorator.js';
+import {
+  checkOptions,
+  strategyDecorator,
+  UNVERSIONED_KEY_OPTION_NAMES,
+  type UnversionedKeyOptions,
+} from './strategy-decorator.js';
 import type { TypedMethodDecorator } from './typed-decorator.js';
 
 /** Options of {@link Bloom}. */
-export interface BloomDecoratorOptions<A extends readonly unknown[] = readonly unknown[]> extends KeyOptions<A> {
+export interface BloomDecoratorOptions<
+  A extends readonly unknown[] = readonly unknown[],
+> extends UnversionedKeyOptions<A> {
   /** Members the filter is sized for; past it the false positive rate grows. */
   capacity: number;
   /** False positive rate at `capacity`, `0 < rate < 1`. Default `0.01`. */
@@ -49,7 +56,12 @@ export function Bloom<A extends readonly unknown[] = readonly unknown[]>(
   options: BloomDecoratorOptions<A>,
 ): TypedMethodDecorator<boolean, A> {
   const where = '@Bloom';
-  checkOptions(where, options, ['capacity', 'falsePositiveRate', 'check', 'dual', 'name', 'ttl']);
+  checkOptions(
+    where,
+    options,
+    ['capacity', 'falsePositiveRate', 'check', 'dual', 'name', 'ttl'],
+    UNVERSIONED_KEY_OPTION_NAMES,
+  );
   const { capacity, falsePositiveRate = 0.01, check = true, dual = false, name, ttl } = options;
   if (typeof capacity !== 'number' || !Number.isInteger(capacity) || capacity < 1) {
     throw new CashewsConfigError(

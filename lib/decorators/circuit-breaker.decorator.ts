@@ -3,13 +3,18 @@ import { CashewsConfigError } from '../errors.js';
 import { circuitBreakerDefinition } from '../strategies/circuit-breaker.strategy.js';
 import type { ExceptionsOption } from '../strategies/strategy.js';
 import { exceptionsOption, positiveInteger } from './protect-options.js';
-import { checkOptions, strategyDecorator, type KeyOptions } from './strategy-decorator.js';
+import {
+  checkOptions,
+  strategyDecorator,
+  UNVERSIONED_KEY_OPTION_NAMES,
+  type UnversionedKeyOptions,
+} from './strategy-decorator.js';
 import type { TypedMethodDecorator } from './typed-decorator.js';
 
 /** Options of {@link CircuitBreaker}: see each option, and the README section of the decorator. */
 export interface CircuitBreakerDecoratorOptions<
   A extends readonly unknown[] = readonly unknown[],
-> extends KeyOptions<A> {
+> extends UnversionedKeyOptions<A> {
   /** Failure percentage over `period` that opens the circuit: `0 < errorsRate <= 100`. */
   errorsRate: number;
   /** Window over which calls and failures are counted. */
@@ -41,7 +46,12 @@ export function CircuitBreaker<A extends readonly unknown[] = readonly unknown[]
   options: CircuitBreakerDecoratorOptions<A>,
 ): TypedMethodDecorator<unknown, A> {
   const where = '@CircuitBreaker';
-  checkOptions(where, options, ['errorsRate', 'period', 'ttl', 'minCalls', 'halfOpenTtl', 'exceptions']);
+  checkOptions(
+    where,
+    options,
+    ['errorsRate', 'period', 'ttl', 'minCalls', 'halfOpenTtl', 'exceptions'],
+    UNVERSIONED_KEY_OPTION_NAMES,
+  );
   const rate = options.errorsRate;
   if (typeof rate !== 'number' || !Number.isFinite(rate) || rate <= 0 || rate > 100) {
     throw new CashewsConfigError(

@@ -1,11 +1,18 @@
 import { parseTimerDuration } from '../timer-duration.js';
 import { parseDuration, parsePositiveDuration, type Duration } from '../duration.js';
 import { lockedDefinition } from '../strategies/locked.strategy.js';
-import { checkOptions, strategyDecorator, type KeyOptions } from './strategy-decorator.js';
+import {
+  checkOptions,
+  strategyDecorator,
+  UNVERSIONED_KEY_OPTION_NAMES,
+  type UnversionedKeyOptions,
+} from './strategy-decorator.js';
 import type { TypedMethodDecorator } from './typed-decorator.js';
 
 /** Options of {@link Locked}: see each option, and the README section of the decorator. */
-export interface LockedDecoratorOptions<A extends readonly unknown[] = readonly unknown[]> extends KeyOptions<A> {
+export interface LockedDecoratorOptions<
+  A extends readonly unknown[] = readonly unknown[],
+> extends UnversionedKeyOptions<A> {
   /** Longest a caller holds the lock; it expires by itself if the process dies. Default `'1m'`. */
   ttl?: Duration;
   /** `true` (default): wait up to `ttl`; `false`: throw `LockedError` at once; a duration: wait that long. */
@@ -29,7 +36,7 @@ export function Locked<A extends readonly unknown[] = readonly unknown[]>(
   options: LockedDecoratorOptions<A> = {},
 ): TypedMethodDecorator<unknown, A> {
   const where = '@Locked';
-  checkOptions(where, options, ['ttl', 'wait', 'step']);
+  checkOptions(where, options, ['ttl', 'wait', 'step'], UNVERSIONED_KEY_OPTION_NAMES);
   const wait = options.wait ?? true;
   return strategyDecorator({
     definition: lockedDefinition,

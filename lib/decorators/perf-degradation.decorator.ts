@@ -5,13 +5,18 @@ import {
   type PerfCondition,
 } from '../strategies/perf-degradation.strategy.js';
 import { optionalFunction, positiveInteger } from './protect-options.js';
-import { checkOptions, strategyDecorator, type KeyOptions } from './strategy-decorator.js';
+import {
+  checkOptions,
+  strategyDecorator,
+  UNVERSIONED_KEY_OPTION_NAMES,
+  type UnversionedKeyOptions,
+} from './strategy-decorator.js';
 import type { TypedMethodDecorator } from './typed-decorator.js';
 
 /** Options of {@link PerfDegradation}: see each option, and the README section of the decorator. */
 export interface PerfDegradationDecoratorOptions<
   A extends readonly unknown[] = readonly unknown[],
-> extends KeyOptions<A> {
+> extends UnversionedKeyOptions<A> {
   /** How long calls fail fast with `PerfDegradationError` once a call was too slow. */
   ttl: Duration;
   /** Number of recent durations kept (per process); the condition is checked once that many are known. Default `10`. */
@@ -36,7 +41,7 @@ export function PerfDegradation<A extends readonly unknown[] = readonly unknown[
   options: PerfDegradationDecoratorOptions<A>,
 ): TypedMethodDecorator<unknown, A> {
   const where = '@PerfDegradation';
-  checkOptions(where, options, ['ttl', 'traceSize', 'condition']);
+  checkOptions(where, options, ['ttl', 'traceSize', 'condition'], UNVERSIONED_KEY_OPTION_NAMES);
   return strategyDecorator({
     definition: perfDegradationDefinition,
     options: {

@@ -1,14 +1,19 @@
 import { parsePositiveDuration, type Duration } from '../duration.js';
 import { rateLimitDefinition } from '../strategies/rate-limit.strategy.js';
 import { optionalFunction, positiveInteger } from './protect-options.js';
-import { checkOptions, strategyDecorator, type KeyOptions } from './strategy-decorator.js';
+import {
+  checkOptions,
+  strategyDecorator,
+  UNVERSIONED_KEY_OPTION_NAMES,
+  type UnversionedKeyOptions,
+} from './strategy-decorator.js';
 import type { ProducingMethodDecorator } from './typed-decorator.js';
 
 /** Options of {@link RateLimit}: see each option, and the README section of the decorator. */
 export interface RateLimitDecoratorOptions<
   A extends readonly unknown[] = readonly unknown[],
   R = never,
-> extends KeyOptions<A> {
+> extends UnversionedKeyOptions<A> {
   /** Calls allowed per `period` per key (an integer >= 1). */
   limit: number;
   /** Window length. */
@@ -48,7 +53,7 @@ export function RateLimit<A extends readonly unknown[] = readonly unknown[], R =
   options: RateLimitDecoratorOptions<A, R>,
 ): ProducingMethodDecorator<R, A> {
   const where = '@RateLimit';
-  checkOptions(where, options, ['limit', 'period', 'ttl', 'action']);
+  checkOptions(where, options, ['limit', 'period', 'ttl', 'action'], UNVERSIONED_KEY_OPTION_NAMES);
   const period = parsePositiveDuration(options.period, `${where} period`);
   return strategyDecorator({
     definition: rateLimitDefinition,

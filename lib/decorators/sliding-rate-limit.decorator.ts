@@ -1,14 +1,19 @@
 import { parsePositiveDuration, type Duration } from '../duration.js';
 import { slidingRateLimitDefinition } from '../strategies/sliding-rate-limit.strategy.js';
 import { optionalFunction, positiveInteger } from './protect-options.js';
-import { checkOptions, strategyDecorator, type KeyOptions } from './strategy-decorator.js';
+import {
+  checkOptions,
+  strategyDecorator,
+  UNVERSIONED_KEY_OPTION_NAMES,
+  type UnversionedKeyOptions,
+} from './strategy-decorator.js';
 import type { ProducingMethodDecorator } from './typed-decorator.js';
 
 /** Options of {@link SlidingRateLimit}: see each option, and the README section of the decorator. */
 export interface SlidingRateLimitDecoratorOptions<
   A extends readonly unknown[] = readonly unknown[],
   R = never,
-> extends KeyOptions<A> {
+> extends UnversionedKeyOptions<A> {
   /** Calls allowed in any `period` per key (an integer >= 1). */
   limit: number;
   /** Window length. */
@@ -35,7 +40,7 @@ export function SlidingRateLimit<A extends readonly unknown[] = readonly unknown
   options: SlidingRateLimitDecoratorOptions<A, R>,
 ): ProducingMethodDecorator<R, A> {
   const where = '@SlidingRateLimit';
-  checkOptions(where, options, ['limit', 'period', 'action']);
+  checkOptions(where, options, ['limit', 'period', 'action'], UNVERSIONED_KEY_OPTION_NAMES);
   return strategyDecorator({
     definition: slidingRateLimitDefinition,
     options: {

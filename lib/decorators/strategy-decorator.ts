@@ -46,6 +46,25 @@ export interface KeyOptions<A extends readonly unknown[] = readonly unknown[]> {
 /** Option names every strategy decorator accepts besides its own. */
 export const KEY_OPTION_NAMES: readonly string[] = ['key', 'skipArgs', 'prefix', 'cache', 'version'];
 
+/**
+ * Key options of a decorator that stores no result (`@Locked`, `@RateLimit`...): its keys carry no version, since a
+ * lock, a limit or a circuit must stay shared by old and new code, so `version` would be accepted and ignored.
+ */
+export type UnversionedKeyOptions<A extends readonly unknown[] = readonly unknown[]> = Omit<KeyOptions<A>, 'version'>;
+
+/** {@link KEY_OPTION_NAMES} of a decorator that stores no result: without `version`. */
+export const UNVERSIONED_KEY_OPTION_NAMES: readonly string[] = KEY_OPTION_NAMES.filter((name) => name !== 'version');
+
+/** Why `version` is refused by `where`, a decorator that stores no result, and which decorators take it. */
+function versionRefused(where: string): CashewsConfigError {
+  return new CashewsConfigError(
+    `${where}: version is not an option of this decorator. It versions the default keys of stored results, and ` +
+      'the keys of a decorator that stores none (a lock, a rate limit, a circuit, a Bloom filter) are not ' +
+      'versioned: old and new code share them. version is taken by @Cache, @Failover, @HitCache, @Early, @Soft ' +
+      'and @Adaptive.',
+  );
+}
+
 /** Rejects unknown option names, so a typo such as `tll` fails at start-up instead of being ignored. */
 export function checkOptions(
   where: string,
@@ -58,6 +77,7 @@ export function checkOptions(
   }
   for (const name of Object.keys(options)) {
     if (!allowed.includes(name) && !common.includes(name)) {
+      if (name === 'version' && common === UNVERSIONED_KEY_OPTION_NAMES) throw versionRefused(where);
       throw new CashewsConfigError(
         `${where}: unknown option "${name}". Accepted: ${[...allowed, ...common].join(', ')}.`,
       );
@@ -191,6 +211,8 @@ export function strategyDecorator<O>(spec: StrategyDecoratorSpec<O>): MethodDeco
     const params = parameterNames(method as AnyFunction);
     const skipArgs = skippedArgs(where, spec, params);
     // Only stored results are versioned: a lock (@Locked) must stay shared by old and new code.
+    if (!spec.definition.storesResult && spec.keys.version !== undefined)
+      throw versionRefused(`@${spec.definition.name}`);
     const version = spec.definition.storesResult
       ? [keyVersion(where, spec.keys, method as AnyFunction), spec.storedForm].filter(Boolean).join('-')
       : undefined;

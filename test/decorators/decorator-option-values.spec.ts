@@ -6,9 +6,25 @@
  *   threw, inside the fallback (`exceptions.some is not a function`, `instanceof` of a string): the failure they
  *   exist to absorb reached the caller as a TypeError. `@Adaptive` and `@CircuitBreaker` already checked it;
  * - `cache: 5` was turned into the instance name '5';
- * - a `step` longer than a Node timer waits (2^31 - 1 ms) made waiters poll every millisecond.
+ * - a `step` longer than a Node timer waits (2^31 - 1 ms) made waiters poll every millisecond;
+ * - `version` on a decorator that stores no result (`@Locked`, `@RateLimit`...) was accepted, not even checked, and
+ *   ignored: its keys are not versioned.
  */
-import { Cache, CashewsConfigError, Early, Failover, Invalidate, Locked, Soft } from '../../lib/index.js';
+import {
+  Bloom,
+  Cache,
+  CashewsConfigError,
+  CircuitBreaker,
+  Early,
+  Failover,
+  HitCache,
+  Invalidate,
+  Locked,
+  PerfDegradation,
+  RateLimit,
+  SlidingRateLimit,
+  Soft,
+} from '../../lib/index.js';
 
 type AnyDecorator = MethodDecorator;
 
@@ -77,6 +93,33 @@ describe('decorator option values are checked when the decorator is applied', ()
     ],
     ['@Early step: 30 days', () => Early({ ttl: '1h', step: '30d' }), /"@Early step".* at most 2147483647 ms/],
     ['@Locked step: 30 days', () => Locked({ step: '30d' }), /"@Locked step".* at most 2147483647 ms/],
+    // Their keys carry no version (old and new code share a lock, a limit, a circuit): version would be ignored.
+    [
+      '@Locked version: not a version',
+      () => Locked(loose({ version: 'not a version!' })),
+      /^@Locked: version is not an option of this decorator\. .* version is taken by @Cache, @Failover, @HitCache, @Early, @Soft and @Adaptive\.$/,
+    ],
+    [
+      '@RateLimit version: 2',
+      () => RateLimit(loose({ limit: 1, period: '1s', key: 'x', version: 2 })),
+      /^@RateLimit: version is not an option/,
+    ],
+    [
+      '@SlidingRateLimit version',
+      () => SlidingRateLimit(loose({ limit: 1, period: '1s', version: 'v2' })),
+      /^@SlidingRateLimit: version is not an option/,
+    ],
+    [
+      '@CircuitBreaker version',
+      () => CircuitBreaker(loose({ errorsRate: 50, period: '1s', ttl: '1s', version: 1 })),
+      /^@CircuitBreaker: version is not an option/,
+    ],
+    [
+      '@PerfDegradation version',
+      () => PerfDegradation(loose({ ttl: '1s', version: 1 })),
+      /^@PerfDegradation: version is not an option/,
+    ],
+    ['@Bloom version', () => Bloom(loose({ capacity: 100, version: 1 })), /^@Bloom: version is not an option/],
     [
       '@Invalidate cache: a number',
       () => Invalidate('Items:*', loose({ cache: 5 })),
@@ -93,6 +136,8 @@ describe('decorator option values are checked when the decorator is applied', ()
     expect(applying(() => Cache({ ttl: '1m', lock: true }))).toBeUndefined();
     expect(applying(() => Cache({ ttl: '1m', lock: false }))).toBeUndefined();
     expect(applying(() => Cache({ ttl: '1m', cache: 'sessions' }))).toBeUndefined();
+    expect(applying(() => Cache({ ttl: '1m', version: 2 }))).toBeUndefined();
+    expect(applying(() => HitCache({ ttl: '1m', cacheHits: 3, version: 'v2' }))).toBeUndefined();
     expect(applying(() => Failover({ ttl: '1m', exceptions: [UpstreamError] }))).toBeUndefined();
     expect(
       applying(() => Failover({ ttl: '1m', exceptions: (error) => error instanceof UpstreamError })),
