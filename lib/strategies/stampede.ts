@@ -50,11 +50,24 @@ export function computeOnce(
     },
     options.shareFor,
   );
-  return flight.then(({ answer, served }) => {
+  const mine = flight.then(({ answer, served }) => {
     // Every caller of a shared run that a layer below served (or another process stored) is served, not computed.
     if (served) call.markServed?.();
     return answer;
   });
+  runs.set(mine, flight);
+  return mine;
+}
+
+/** The run each caller's promise from {@link computeOnce} shares with the others (see {@link sharedRun}). */
+const runs = new WeakMap<Promise<unknown>, Promise<unknown>>();
+
+/**
+ * The one run behind a caller's promise from {@link computeOnce} (itself for any other promise): callers that hand
+ * their copy of a shared run to the background (`@Cache` timeouts) adopt it once, so its failure is logged once.
+ */
+export function sharedRun(work: Promise<unknown>): Promise<unknown> {
+  return runs.get(work) ?? work;
 }
 
 /**

@@ -2,6 +2,7 @@ import { parsePositiveDuration, type Duration } from '../duration.js';
 import { CacheTimeoutError, CashewsConfigError } from '../errors.js';
 import { MISS } from '../miss.js';
 import { parseTimerDuration } from '../timer-duration.js';
+import { sharedRun } from './stampede.js';
 import type { StrategyCall } from './strategy.js';
 
 /** `@Cache` timeouts as the user gives them. */
@@ -65,7 +66,10 @@ export function timeoutsOf(where: string, options: TimeoutDecoratorOptions): Tim
   return parsed;
 }
 
-/** Runs already handed to the background by a timed-out caller: each is adopted (and its failure logged) once. */
+/**
+ * Runs already handed to the background by a timed-out caller: each is adopted (and its failure logged) once, however
+ * many callers sharing it timed out (each holds its own promise of it: {@link sharedRun} finds the run).
+ */
 const adopted = new WeakSet<Promise<unknown>>();
 
 /**
@@ -94,8 +98,9 @@ export function withinTimeouts(
     };
     const giveUp = (): boolean => {
       if (!finish()) return false;
-      if (!adopted.has(work)) {
-        adopted.add(work);
+      const run = sharedRun(work);
+      if (!adopted.has(run)) {
+        adopted.add(run);
         call.background(() => work);
       }
       return true;

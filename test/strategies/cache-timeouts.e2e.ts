@@ -5,7 +5,8 @@
  * The upstream is held by a gate, not slowed by a sleep: a caller that answers while it is held was answered by the
  * timeout.
  */
-import { Controller, Get, Injectable } from '@nestjs/common';
+import { jest } from '@jest/globals';
+import { Controller, Get, Injectable, Logger } from '@nestjs/common';
 import request from 'supertest';
 import {
   backgroundSettled,
@@ -254,6 +255,23 @@ describeBackends('@Cache timeouts', ({ url }) => {
     quotes.gate.hold();
     expect(await quotes.quote(1)).toBe('1#1');
     expect(quotes.calls).toBe(3);
+  });
+
+  it('a failing run that several callers timed out on is logged once', async () => {
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    try {
+      await staleQuote();
+      quotes.gate.hold();
+      quotes.failWith = new Error('upstream down');
+      expect(await Promise.all([1, 2, 3, 4, 5].map(() => quotes.quote(1)))).toEqual(Array(5).fill('1#1'));
+      quotes.gate.release();
+      await backgroundSettled();
+      expect(quotes.calls).toBe(2);
+      const logged = warn.mock.calls.map(([message]) => String(message));
+      expect(logged.filter((line) => line.startsWith('Background refresh of CwQuotes.quote failed'))).toHaveLength(1);
+    } finally {
+      warn.mockRestore();
+    }
   });
 
   it('a failing recompute faster than timeout fails the call: staleTtl is no failover', async () => {
