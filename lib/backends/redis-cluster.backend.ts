@@ -7,6 +7,15 @@ import { tagIndexKey, tagsOfKey } from '../tags/tag-keys.js';
 import { RedisBackend, redisConnectionOptions } from './redis.backend.js';
 import { coalesceWrites } from './coalesced-writes.js';
 
+/** `SET`'s arguments for a write: `PX` for a TTL, `XX`/`NX` for `exist`. */
+function setArgs(key: string, raw: unknown, options: { ttl?: number; exist?: boolean }): Array<string | number> {
+  const args: Array<string | number> = [key, raw as string];
+  if (options.ttl) args.push('PX', options.ttl);
+  if (options.exist === true) args.push('XX');
+  if (options.exist === false) args.push('NX');
+  return args;
+}
+
 /**
  * Backend on Redis Cluster (`redis+cluster://`). Multi-key commands would fail with CROSSSLOT when keys
  * live in different slots, so they are split into single-key commands (each redirected on its own, those of one tick
@@ -89,6 +98,38 @@ export class RedisClusterBackend extends RedisBackend {
     return Promise.all(keys.map((key) => this.get(key)));
   }
 
+  /**
+   * The key's tag list and indexes live in other slots, so the `SET` is a plain command and keeping a key that has
+   * tags in them for its new life (its tag list extended, its entry in each index moved: see
+   * lib/tags/redis-tag-scripts.ts) takes a step on the tag list's node, and one per index when it has tags. An
+   * unconditional write sends both at once (a key without tags costs one more command, not one more round trip);
+   * `NX`/`XX`, which may not write, waits for the `SET`.
+   */
+  override async set(key: string, raw: unknown, options: { ttl?: number; exist?: boolean } = {}): Promise<boolean> {
+    const set = this.written(() =>
+      (this.client.set as (...a: unknown[]) => Promise<string | null>)(...setArgs(key, raw, options)),
+    );
+    if (options.exist !== undefined) {
+      if ((await set) !== 'OK') return false;
+      await this.keepTags(key, options.ttl ?? 0);
+      return true;
+    }
+    const [reply] = await Promise.all([set, this.keepTags(key, options.ttl ?? 0)]);
+    return reply === 'OK';
+  }
+
+  /** `PEXPIRE`, and the key's tag entries moved to its new expiry (see {@link set}). */
+  override async expire(key: string, ttl: number): Promise<boolean> {
+    const [reply] = await Promise.all([this.written(() => this.client.pexpire(key, ttl)), this.keepTags(key, ttl)]);
+    return reply === 1;
+  }
+
+  /** A key now living `ttl` ms (0: without TTL) stays that long in the tags its tag list names. */
+  private async keepTags(key: string, ttl: number): Promise<void> {
+    const indexes = await this.tagScripts.cashewsKeepTags(tagsOfKey(key), ttl);
+    await Promise.all(indexes.map((index) => this.tagScripts.cashewsIndexTag(index, key, ttl)));
+  }
+
   override async setMany(entries: ReadonlyArray<readonly [string, unknown]>, ttl?: number): Promise<void> {
     await Promise.all(entries.map(([key, raw]) => this.set(key, raw, { ttl })));
   }
@@ -164,6 +205,23 @@ export class RedisClusterBackend extends RedisBackend {
     await applyInOrder(this, writes);
   }
 
+  /** The tag list lives in another slot: a commit sets the key alone, and keeps its tags after `EXEC`. */
+  protected override queueSet(
+    multi: Record<string, (...args: Array<string | number>) => unknown>,
+    write: Extract<BatchWrite, { op: 'set' }>,
+  ): void {
+    multi.set(...setArgs(write.key, write.raw, write));
+  }
+
+  /** As {@link queueSet}: the key's TTL alone, its tags kept after `EXEC`. */
+  protected override queueExpire(
+    multi: Record<string, (...args: Array<string | number>) => unknown>,
+    key: string,
+    ttl: number,
+  ): void {
+    multi.pexpire(key, ttl);
+  }
+
   /** The tag list and indexes live in other slots: a commit unlinks the key alone, and untags it after `EXEC`. */
   protected override queueDelete(
     multi: Record<string, (...args: Array<string | number>) => unknown>,
@@ -172,8 +230,20 @@ export class RedisClusterBackend extends RedisBackend {
     multi.unlink(key);
   }
 
-  protected override async afterCommit(deleted: readonly string[]): Promise<void> {
-    await Promise.all(deleted.map((key) => this.untagRemoved(key)));
+  /** Untags the keys the commit removed, and keeps the keys it set or gave a TTL in their tags. */
+  protected override async afterCommit(
+    writes: readonly BatchWrite[],
+    replies: ReadonlyArray<[Error | null, unknown]>,
+  ): Promise<void> {
+    await Promise.all(
+      writes.map((write, i) => {
+        const [error, reply] = replies[i];
+        if (write.op === 'delete') return this.untagRemoved(write.key);
+        if (error || (write.op !== 'set' && write.op !== 'expire')) return undefined;
+        if (write.op === 'set' ? reply !== 'OK' : reply !== 1) return undefined;
+        return this.keepTags(write.key, write.ttl ?? 0);
+      }),
+    );
   }
 }
 

@@ -19,6 +19,8 @@ import { StallWatchdog } from './stall-watchdog.js';
 import { databaseCount, failUnansweredOnClose, refuseFailedSelect } from './connection-guards.js';
 import {
   DELETE_TAGGED_SCRIPT,
+  EXPIRE_KEEPING_TAGS_SCRIPT,
+  SET_KEEPING_TAGS_SCRIPT,
   SET_TAGGED_SCRIPT,
   defineTagScripts,
   type TagScriptCommands,
@@ -29,14 +31,6 @@ type Client = Redis | Cluster;
 
 /** How long {@link RedisBackend.close} waits for `QUIT` when `command_timeout` is 0. */
 const QUIT_TIMEOUT_MS = 1_000;
-
-/** `setMany` on one server: KEYS are the keys, ARGV[1] the TTL in ms (0: none), ARGV[2..] the values in order. */
-const SET_MANY_SCRIPT = `
-local ttl = tonumber(ARGV[1])
-for i, key in ipairs(KEYS) do
-  if ttl > 0 then redis.call('SET', key, ARGV[i + 1], 'PX', ttl) else redis.call('SET', key, ARGV[i + 1]) end
-end
-return #KEYS`;
 
 /** A primitive's script as ioredis defines it on the client: the key, then the script's `ARGV`. */
 type ScriptCommand = (key: string, ...argv: Array<string | number>) => Promise<unknown>;
@@ -78,23 +72,19 @@ export function redisConnectionOptions(config: ResolvedCacheConfig): RedisOption
   };
 }
 
-/** `SET`'s arguments for a write: `PX` for a TTL, `XX`/`NX` for `exist`. */
-function setArgs(key: string, raw: unknown, options: { ttl?: number; exist?: boolean }): Array<string | number> {
-  const args: Array<string | number> = [key, raw as string];
-  if (options.ttl) args.push('PX', options.ttl);
-  if (options.exist === true) args.push('XX');
-  if (options.exist === false) args.push('NX');
-  return args;
-}
-
 /** The set-tagged script's keys (see lib/tags/redis-tag-scripts.ts): the key, its tag list, each tag's index. */
 function setTaggedKeys(key: string, tags: readonly string[]): string[] {
   return [key, tagsOfKey(key), ...tags.map(tagIndexKey)];
 }
 
-/** The set-tagged script's arguments: the value, the TTL (0: none) and `XX`/`NX`/''. */
+/** `SET`'s condition as the set scripts take it: `XX`, `NX` or ''. */
+function existFlag(options: { exist?: boolean }): string {
+  return options.exist === true ? 'XX' : options.exist === false ? 'NX' : '';
+}
+
+/** The set scripts' arguments (tagged or not): the value, the TTL (0: none) and `XX`/`NX`/''. */
 function setTaggedArgs(raw: unknown, options: { ttl?: number; exist?: boolean }): Array<string | number> {
-  return [raw as string, options.ttl ?? 0, options.exist === true ? 'XX' : options.exist === false ? 'NX' : ''];
+  return [raw as string, options.ttl ?? 0, existFlag(options)];
 }
 
 /**
@@ -314,22 +304,28 @@ export class RedisBackend implements Backend {
     return values.map((value) => value ?? undefined);
   }
 
+  /**
+   * `SET` in a script that also keeps a key that has tags in them for as long as it now lives (its index entries
+   * and tag list follow the new TTL: see lib/tags/redis-tag-scripts.ts); a key without tags costs one `EXISTS`
+   * more, on the server.
+   */
   async set(key: string, raw: unknown, options: { ttl?: number; exist?: boolean } = {}): Promise<boolean> {
     const reply = await this.written(() =>
-      (this.client.set as (...a: unknown[]) => Promise<string | null>)(...setArgs(key, raw, options)),
+      this.tagScripts.cashewsSet(key, tagsOfKey(key), raw as string, options.ttl ?? 0, existFlag(options)),
     );
-    return reply === 'OK';
+    return reply === 1;
   }
 
   /**
    * One script, atomic as a MULTI would be, but sent like every other write: through ioredis's auto-pipeline, behind
    * the commands issued before it. A MULTI is written to the socket at once and overtook writes still queued there.
+   * Keys that have tags stay in them as long as they now live, as with {@link set}.
    */
   async setMany(entries: ReadonlyArray<readonly [string, unknown]>, ttl?: number): Promise<void> {
     if (entries.length === 0) return;
     const keys = entries.map(([key]) => key);
     const values = entries.map(([, raw]) => raw as string);
-    await this.written(() => this.client.eval(SET_MANY_SCRIPT, keys.length, ...keys, ttl ?? 0, ...values));
+    await this.written(() => this.tagScripts.cashewsSetMany(keys.length, ...keys, ttl ?? 0, TAGS_OF_PREFIX, ...values));
   }
 
   /** Removes the key from its tag indexes too (see {@link unlinkAll}). */
@@ -392,8 +388,9 @@ export class RedisBackend implements Backend {
     return this.written(() => this.tagScripts.cashewsDeleteTagged(keys.length, ...keys, TAGS_OF_PREFIX));
   }
 
+  /** `PEXPIRE` in a script that moves the key's tag entries to its new expiry, as {@link set} does. */
   async expire(key: string, ttl: number): Promise<boolean> {
-    return (await this.written(() => this.client.pexpire(key, ttl))) === 1;
+    return (await this.written(() => this.tagScripts.cashewsExpire(key, tagsOfKey(key), ttl))) === 1;
   }
 
   /**
@@ -506,13 +503,13 @@ export class RedisBackend implements Backend {
         if (write.tags?.length) {
           const keys = setTaggedKeys(write.key, write.tags);
           multi.eval(SET_TAGGED_SCRIPT, keys.length, ...keys, ...setTaggedArgs(write.raw, write));
-        } else multi.set(...setArgs(write.key, write.raw, write));
+        } else this.queueSet(multi, write);
       } else if (write.op === 'delete') {
         this.queueDelete(multi, write.key);
       } else if (write.op === 'incr') {
         multi.eval(incrPrimitive.lua, 1, write.key, ...incrPrimitive.redisArgs(write.by, write.ttl));
       } else {
-        multi.pexpire(write.key, write.ttl);
+        this.queueExpire(multi, write.key, write.ttl);
       }
     }
     // ioredis writes a MULTI to the socket at once: it waits until the writes queued in the auto-pipeline before it
@@ -522,7 +519,7 @@ export class RedisBackend implements Backend {
       return turn ? turn.then(() => multi.exec()) : multi.exec();
     });
     if (!replies) throw new Error('The transaction was aborted by the server (EXEC answered nothing).');
-    await this.afterCommit(writes.filter((write) => write.op === 'delete').map((write) => write.key));
+    await this.afterCommit(writes, replies);
     const index = replies.findIndex(([error]) => error);
     if (index === -1) return;
     const error = replies[index][0] as Error;
@@ -536,13 +533,33 @@ export class RedisBackend implements Backend {
     );
   }
 
+  /** Queues a write without tags in a commit: the `SET`, keeping the key in the tags it has (as {@link set}). */
+  protected queueSet(
+    multi: Record<string, (...args: Array<string | number>) => unknown>,
+    write: Extract<BatchWrite, { op: 'set' }>,
+  ): void {
+    multi.eval(SET_KEEPING_TAGS_SCRIPT, 2, write.key, tagsOfKey(write.key), ...setTaggedArgs(write.raw, write));
+  }
+
+  /** Queues a new TTL in a commit, moving the key's tag entries with it (as {@link expire}). */
+  protected queueExpire(
+    multi: Record<string, (...args: Array<string | number>) => unknown>,
+    key: string,
+    ttl: number,
+  ): void {
+    multi.eval(EXPIRE_KEEPING_TAGS_SCRIPT, 2, key, tagsOfKey(key), ttl);
+  }
+
   /** Queues the removal of a key in a commit: the key and its place in its tags' indexes, in one script. */
   protected queueDelete(multi: Record<string, (...args: Array<string | number>) => unknown>, key: string): void {
     multi.eval(DELETE_TAGGED_SCRIPT, 1, key, TAGS_OF_PREFIX);
   }
 
-  /** What a commit leaves to do once `EXEC` answered, for the keys it removed (nothing on one server). */
-  protected async afterCommit(_deleted: readonly string[]): Promise<void> {}
+  /** What a commit leaves to do once `EXEC` answered, with each write's reply (nothing on one server). */
+  protected async afterCommit(
+    _writes: readonly BatchWrite[],
+    _replies: ReadonlyArray<[Error | null, unknown]>,
+  ): Promise<void> {}
 
   // --- Tags (see lib/tags/redis-tag-scripts.ts) -----------------------------------------------------------
   protected get tagScripts(): TagScriptCommands {

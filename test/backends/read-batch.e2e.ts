@@ -117,7 +117,8 @@ describeRedis('Redis reads batched into MGET', () => {
     expect(await other).toBeUndefined();
     expect(await write).toBe(true);
     expect(await after).toBe('new');
-    expect(sent).toEqual(['mget', 'set', 'get']);
+    // The write is the set script (SET keeping the key's tags: see lib/tags/redis-tag-scripts.ts).
+    expect(sent).toEqual(['mget', 'evalsha', 'get']);
   });
 
   it('applies a setMany after a write of the same key issued before it (review: MULTI overtook auto-pipelined writes)', async () => {
