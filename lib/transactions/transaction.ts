@@ -254,11 +254,13 @@ export class TransactionState implements Transaction {
   }
 
   // --- Reads: the transaction's own writes first, then the backend ------------------------------------------
+  /**
+   * The key's entry as the backend will hold it once committed: one whose TTL, set by this transaction (a value's
+   * own, an `expire()`, a counter's `expire()`), has run out reads as deleted.
+   */
   private live(key: string): Entry | undefined {
     const entry = this.entries.get(key);
-    if (entry?.kind === 'value' && entry.expiresAt !== undefined && entry.expiresAt <= Date.now()) {
-      return { kind: 'deleted' };
-    }
+    if (entry !== undefined && expiredAt(entry) <= Date.now()) return { kind: 'deleted' };
     return entry;
   }
 
@@ -449,13 +451,17 @@ export class TransactionState implements Transaction {
         return [{ op: 'set', key, raw: entry.raw, ttl, tags: entry.tags, exist: entry.exist }];
       }
       case 'counter': {
+        // Counted, then given a TTL that ran out before the commit: gone, as it would be in the backend.
+        if (expiredAt(entry) <= now) return [{ op: 'delete', key }];
         const writes: BatchWrite[] = [{ op: 'incr', key, by: entry.by, ttl: entry.ttl }];
         if (entry.expire)
           writes.push({ op: 'expire', key, ttl: Math.max(1, entry.expire.at + entry.expire.ttl - now) });
         return writes;
       }
       case 'expire':
-        return [{ op: 'expire', key, ttl: Math.max(1, entry.at + entry.ttl - now) }];
+        // The new TTL ran out before the commit: the key is gone by now, as it would be in the backend.
+        if (expiredAt(entry) <= now) return [{ op: 'delete', key }];
+        return [{ op: 'expire', key, ttl: entry.at + entry.ttl - now }];
     }
   }
 
@@ -526,5 +532,23 @@ export class TransactionState implements Transaction {
         held[i].status === 'fulfilled' ? this.port.unlock(name, this.id).catch(() => false) : false,
       ),
     );
+  }
+}
+
+/**
+ * When an entry's TTL set in the transaction runs out (`Date.now()` ms), `Infinity` when it has none: a value's
+ * `expiresAt`, an `expire()` entry's new TTL, a counter's `expire()`. A counter created with `incr`'s `ttl` is not
+ * counted: that TTL starts when the commit creates it.
+ */
+function expiredAt(entry: Entry): number {
+  switch (entry.kind) {
+    case 'value':
+      return entry.expiresAt ?? Infinity;
+    case 'expire':
+      return entry.at + entry.ttl;
+    case 'counter':
+      return entry.expire ? entry.expire.at + entry.expire.ttl : Infinity;
+    default:
+      return Infinity;
   }
 }

@@ -146,6 +146,30 @@ function transactionSuite({ label, url, key: keyOf }: Target): void {
       expect(await cache.get(k('short'))).toBe('s');
     });
 
+    it('a TTL the transaction set that has run out reads as missing inside, as it will once committed', async () => {
+      await cache.set(k('session'), 'alive');
+      await cache.set(k('kept'), 'x');
+      await cache.incr(k('count'));
+      await cache.transaction(
+        async () => {
+          expect(await cache.expire(k('session'), '20ms')).toBe(true);
+          await cache.incr(k('count'));
+          expect(await cache.expire(k('count'), '20ms')).toBe(true);
+          await sleep(60);
+          expect(await cache.exists(k('session'))).toBe(false);
+          expect(await cache.get(k('session'))).toBeUndefined();
+          expect(await cache.getExpire(k('session'))).toBe(-2);
+          expect(await cache.exists(k('count'))).toBe(false);
+          expect(await cache.getMany([k('session'), k('count'), k('kept')])).toEqual([undefined, undefined, 'x']);
+          const seen: string[] = [];
+          for await (const key of cache.scan(`*tx-${run}*`)) seen.push(key);
+          expect(seen).toEqual([k('kept')]);
+        },
+        { mode: 'fast' },
+      );
+      expect(await cache.getMany([k('session'), k('count'), k('kept')])).toEqual([undefined, undefined, 'x']);
+    });
+
     it('set with exist, deleteMatch and scan answer as the backend would after the writes', async () => {
       await cache.set(k('p:1'), 1);
       await cache.set(k('p:2'), 2);
