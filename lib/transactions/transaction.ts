@@ -6,6 +6,7 @@ import { toRegExp } from '../keys/pattern.js';
 import { MISS } from '../miss.js';
 import type { CommandCall, NextCommand } from '../pipeline/command.js';
 import type { Duration } from '../duration.js';
+import { Savepoint } from './savepoint.js';
 
 /**
  * How a transaction keeps others out (as in cashews):
@@ -106,8 +107,8 @@ const STRENGTH: Record<TransactionMode, number> = { fast: 0, locked: 1, serializ
  */
 export class TransactionState implements Transaction {
   readonly id = randomUUID();
-  private entries = new Map<string, Entry>();
-  private deletedTags = new Set<string>();
+  private readonly entries = new Map<string, Entry>();
+  private readonly deletedTags = new Set<string>();
   /** Locks held, and locks being taken (concurrent writes of one key in this transaction share the attempt). */
   private readonly locks = new Map<string, Promise<void>>();
   /** Commands of this transaction not answered yet: the commit waits for them. */
@@ -144,7 +145,8 @@ export class TransactionState implements Transaction {
 
   /**
    * Runs `fn` as a nested transaction: it shares this one's writes and locks, but what it wrote is undone when it
-   * throws (a savepoint). A stricter mode than this transaction's raises it from here on (its locks are taken).
+   * throws (a savepoint, see {@link Savepoint}: writes made meanwhile outside it, by concurrent code of the outer
+   * transaction, are kept). A stricter mode than this transaction's raises it from here on (its locks are taken).
    */
   async nested<T>(fn: () => T | Promise<T>, mode: TransactionMode): Promise<T> {
     if (STRENGTH[mode] > STRENGTH[this.mode]) {
@@ -152,18 +154,23 @@ export class TransactionState implements Transaction {
       if (mode === 'serializable') await this.lock(SERIALIZABLE_LOCK);
       else for (const key of [...this.entries.keys()]) await this.lock(`tx:key:${key}`);
     }
-    const entries = new Map([...this.entries].map(([key, entry]) => [key, { ...entry }] as [string, Entry]));
-    const deletedTags = new Set(this.deletedTags);
+    const { savepoint, result } = Savepoint.run<Entry, T>(this, async () => fn());
     try {
-      return await fn();
+      const value = await result;
+      savepoint.keep(this.entries);
+      return value;
     } catch (error) {
+      // Its commands still in flight write first, so that their writes are undone too.
       await this.settle();
-      if (!this.rolledBack) {
-        this.entries = entries;
-        this.deletedTags = deletedTags;
-      }
+      if (!this.rolledBack) savepoint.undo(this.entries, this.deletedTags);
       throw error;
     }
+  }
+
+  /** Every write of an entry comes here: the current savepoint, if any, logs what it replaces. */
+  private write(key: string, entry: Entry): void {
+    Savepoint.current<Entry>(this)?.wrote(key, this.entries.get(key), entry);
+    this.entries.set(key, entry);
   }
 
   /** Commits (unless rolled back) and releases the locks, whatever happens. */
@@ -343,7 +350,7 @@ export class TransactionState implements Transaction {
   }
 
   private put(key: string, raw: unknown, ttl: number | undefined, tags?: readonly string[], exist?: boolean): void {
-    this.entries.set(key, {
+    this.write(key, {
       kind: 'value',
       raw,
       expiresAt: ttl === undefined ? undefined : Date.now() + ttl,
@@ -367,25 +374,26 @@ export class TransactionState implements Transaction {
       if (!entry || entry.kind === 'expire') {
         const base = stored === MISS ? 0 : counterValue(key, stored);
         const expire = entry?.kind === 'expire' ? { ttl: entry.ttl, at: entry.at } : undefined;
-        this.entries.set(key, { kind: 'counter', base, by, ttl, created: stored === MISS, at: Date.now(), expire });
+        this.write(key, { kind: 'counter', base, by, ttl, created: stored === MISS, at: Date.now(), expire });
         return base + by;
       }
     }
     if (entry.kind === 'counter') {
-      entry.by += by;
-      return entry.base + entry.by;
+      // A new entry rather than a change of this one: a savepoint restores the entry it replaced.
+      this.write(key, { ...entry, by: entry.by + by });
+      return entry.base + entry.by + by;
     }
     const base = entry.kind === 'value' ? counterValue(key, this.port.decode(key, entry.raw)) : 0;
     const expiresAt = entry.kind === 'value' ? entry.expiresAt : ttl === undefined ? undefined : Date.now() + ttl;
     const tags = entry.kind === 'value' ? entry.tags : undefined;
-    this.entries.set(key, { kind: 'value', raw: this.port.encode(key, base + by), expiresAt, tags });
+    this.write(key, { kind: 'value', raw: this.port.encode(key, base + by), expiresAt, tags });
     return base + by;
   }
 
   private async delete(key: string, next: NextCommand): Promise<boolean> {
     await this.writing(key);
     const existed = await this.exists(key, next);
-    this.entries.set(key, { kind: 'deleted' });
+    this.write(key, { kind: 'deleted' });
     return existed;
   }
 
@@ -412,11 +420,16 @@ export class TransactionState implements Transaction {
     let count = 0;
     for (const [key, entry] of this.entries) {
       if (entry.kind === 'value' && entry.tags?.some((tag) => tags.includes(tag))) {
-        this.entries.set(key, { kind: 'deleted' });
+        this.write(key, { kind: 'deleted' });
         count++;
       }
     }
-    for (const tag of tags) this.deletedTags.add(tag);
+    const savepoint = Savepoint.current<Entry>(this);
+    for (const tag of tags) {
+      if (this.deletedTags.has(tag)) continue;
+      savepoint?.deletedTag(tag);
+      this.deletedTags.add(tag);
+    }
     return count;
   }
 
@@ -426,15 +439,15 @@ export class TransactionState implements Transaction {
     const entry = this.live(key);
     if (entry?.kind === 'deleted') return false;
     if (entry?.kind === 'value') {
-      entry.expiresAt = Date.now() + ms;
+      this.write(key, { ...entry, expiresAt: Date.now() + ms });
       return true;
     }
     if (entry?.kind === 'counter') {
-      entry.expire = { ttl: ms, at: Date.now() };
+      this.write(key, { ...entry, expire: { ttl: ms, at: Date.now() } });
       return true;
     }
     if (!(await next({ command: 'exists', args: [key] }))) return false;
-    this.entries.set(key, { kind: 'expire', ttl: ms, at: Date.now() });
+    this.write(key, { kind: 'expire', ttl: ms, at: Date.now() });
     return true;
   }
 

@@ -410,6 +410,45 @@ function transactionSuite({ label, url, key: keyOf }: Target): void {
       expect(await cache.get(k('rmw'))).toBe(6);
     });
 
+    it('a nested transaction that throws leaves the writes its concurrent siblings made meanwhile', async () => {
+      const [own, others] = [`own-${run}`, `others-${run}`];
+      await cache.set(k('by-tag'), 'stored', { tags: [own] });
+      await cache.transaction(
+        async () => {
+          await Promise.all([
+            cache
+              .transaction(async () => {
+                await cache.set(k('inner'), 1);
+                await cache.deleteTags(own);
+                // A nested scope of its own that succeeds: undone with the scope around it.
+                await cache.transaction(() => cache.set(k('inner:nested'), 1));
+                await sleep(50);
+                throw new Error('inner failed');
+              })
+              .catch(() => undefined),
+            (async () => {
+              await sleep(10);
+              await cache.set(k('outer'), 2);
+              await cache.incr(k('outer:count'));
+              await cache.deleteTags(others);
+              // A sibling scope that succeeds keeps its writes.
+              await cache.transaction(() => cache.set(k('sibling'), 3));
+            })(),
+          ]);
+          expect(await cache.getMany([k('outer'), k('outer:count'), k('sibling'), k('inner')])).toEqual([
+            2,
+            1,
+            3,
+            undefined,
+          ]);
+        },
+        { mode: 'fast' },
+      );
+      expect(
+        await cache.getMany([k('inner'), k('inner:nested'), k('outer'), k('outer:count'), k('sibling'), k('by-tag')]),
+      ).toEqual([undefined, undefined, 2, 1, 3, 'stored']);
+    });
+
     it('a write still in flight when fn returns is committed, and leaves no lock behind', async () => {
       await cache.transaction(async () => {
         void cache.set(k('late'), 'late');
