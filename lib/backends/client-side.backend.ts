@@ -3,6 +3,9 @@ import { LRUCache } from 'lru-cache';
 import type { ResolvedCacheConfig } from '../config/cache-options.js';
 import { CashewsConfigError } from '../errors.js';
 import { MISS } from '../miss.js';
+import { toRegExp } from '../keys/pattern.js';
+import type { Primitive } from '../primitives/primitive.js';
+import type { BatchWrite } from './batch-write.js';
 import { failUnansweredOnClose } from './connection-guards.js';
 import { RedisBackend, redisConnectionOptions } from './redis.backend.js';
 
@@ -68,10 +71,13 @@ interface Ticket {
  *   re-run on the new connections ({@link establish}); a ping on the invalidation connection detects a silent one.
  * - A GET reply and an invalidation of the same key can cross: a reply is stored only when no invalidation of that
  *   key ({@link Pending.version}) and no flush ({@link epoch}) happened between sending the GET and its reply.
- * - Writes by this process drop the local copy when they are *sent* (any command with keys outside
- *   {@link READ_ONLY}, seen by wrapping `sendCommand`, so commands added later are covered too: a primitive run by
- *   {@link run} is an `EVALSHA` naming its key), and count as an invalidation for reads in flight. Redis also sends
- *   its own invalidation, which is then a no-op.
+ * - Writes by this process drop the local copy when the write is *called* (each write method: {@link set},
+ *   {@link delete}, {@link run}…; `deleteMatch` the local keys its pattern matches, `deleteTags` everything, since
+ *   which keys a tag holds is known only to Redis), so a read made right after, in the same turn, reads the write
+ *   and not the local copy: the write leaves in ioredis's auto-pipeline only at the end of the turn, ahead of that
+ *   read. They count as an invalidation for reads in flight, whose replies are then not kept. Again when *sent* (any
+ *   command with keys outside {@link READ_ONLY}, seen by wrapping `sendCommand`, so commands added later are
+ *   covered too). Redis also sends its own invalidation, which is then a no-op.
  * - Local entries expire after the key's remaining Redis TTL measured by the same read (PTTL next to GET), counted
  *   from when the read was sent, so a value is never served past its Redis expiry.
  * @example
@@ -257,6 +263,71 @@ export class ClientSideBackend extends RedisBackend {
     const fetched = await super.getMany(missing);
     const byKey = new Map(missing.map((key, i) => [key, fetched[i]]));
     return values.map((value, i) => (value === undefined ? byKey.get(keys[i]) : value));
+  }
+
+  // --- Writes: the local copy goes when the write is called (see the class comment) ---------------------------
+  override set(key: string, raw: unknown, options?: { ttl?: number; exist?: boolean }): Promise<boolean> {
+    this.invalidate(key);
+    return super.set(key, raw, options);
+  }
+
+  override setTagged(
+    key: string,
+    raw: unknown,
+    tags: readonly string[],
+    options?: { ttl?: number; exist?: boolean },
+  ): Promise<boolean> {
+    this.invalidate(key);
+    return super.setTagged(key, raw, tags, options);
+  }
+
+  override setMany(entries: ReadonlyArray<readonly [string, unknown]>, ttl?: number): Promise<void> {
+    for (const [key] of entries) this.invalidate(key);
+    return super.setMany(entries, ttl);
+  }
+
+  override delete(key: string): Promise<boolean> {
+    this.invalidate(key);
+    return super.delete(key);
+  }
+
+  override deleteMany(keys: readonly string[]): Promise<number> {
+    for (const key of keys) this.invalidate(key);
+    return super.deleteMany(keys);
+  }
+
+  /** The local keys (and reads in flight) the pattern matches go now; the keys Redis finds, again when unlinked. */
+  override deleteMatch(pattern: string): Promise<number> {
+    const matches = toRegExp(pattern);
+    for (const key of [...this.local.keys(), ...this.pending.keys()]) if (matches.test(key)) this.invalidate(key);
+    return super.deleteMatch(pattern);
+  }
+
+  /** Only Redis knows the keys of a tag: the whole local layer goes (reads in flight are not kept either). */
+  override deleteTags(tags: readonly string[]): Promise<number> {
+    this.flush();
+    return super.deleteTags(tags);
+  }
+
+  override expire(key: string, ttl: number): Promise<boolean> {
+    this.invalidate(key);
+    return super.expire(key, ttl);
+  }
+
+  /** A primitive may write its key (a counter, a bitmap): its local copy goes, as for any write. */
+  override run<A extends readonly unknown[], R>(primitive: Primitive<A, R>, key: string, ...args: A): Promise<R> {
+    this.invalidate(key);
+    return super.run(primitive, key, ...args);
+  }
+
+  override commit(writes: readonly BatchWrite[]): Promise<void> {
+    for (const write of writes) this.invalidate(write.key);
+    return super.commit(writes);
+  }
+
+  override clear(): Promise<void> {
+    this.flush();
+    return super.clear();
   }
 
   /** Drops local copies of the keys of every command that may modify them, at the moment it is sent. */

@@ -9,6 +9,7 @@ import {
   CashewsConfigError,
   ClientSideBackend,
   createCache,
+  MISS,
   resolveCacheConfig,
 } from '../../lib/index.js';
 import {
@@ -116,6 +117,52 @@ describeRedis('client-side cache on one Redis', () => {
     await expect(cache.get('cs:ryw-n')).resolves.toBe(1);
     await cache.incr('cs:ryw-n');
     await expect(cache.get('cs:ryw-n')).resolves.toBe(2);
+  });
+
+  it('a read made right after a write, in the same turn and not awaited, answers the write, not the local copy', async () => {
+    const cache = await open();
+    const backend = backendOf(cache);
+    /** `key` holds `value` locally (read twice: the second read is a local hit). */
+    const held = async (key: string, value: unknown = 'v1') => {
+      await cache.set(key, value);
+      await expect(cache.get(key)).resolves.toEqual(value);
+      await expect(cache.get(key)).resolves.toEqual(value);
+      expect(backend.readLocal(key, (_, raw) => raw)).not.toBe(MISS);
+    };
+    const writes: Array<[string, (key: string) => Promise<unknown>, unknown]> = [
+      ['set', (key) => cache.set(key, 'v2'), 'v2'],
+      ['set with tags', (key) => cache.set(key, 'v2', { tags: ['cs:own'] }), 'v2'],
+      ['setMany', (key) => cache.setMany([[key, 'v2']]), 'v2'],
+      ['delete', (key) => cache.delete(key), undefined],
+      ['deleteMany', (key) => cache.deleteMany([key]), undefined],
+    ];
+    for (const [label, write, expected] of writes) {
+      const key = `cs:own:${label}`;
+      await held(key);
+      const written = write(key);
+      const read = cache.get(key);
+      await written;
+      await expect(read).resolves.toEqual(expected);
+    }
+    await held('cs:own:n', 1);
+    const counted = cache.incr('cs:own:n');
+    const count = cache.get('cs:own:n');
+    await counted;
+    await expect(count).resolves.toBe(2);
+    // Writes that leave the value as it was, or whose keys only Redis knows: the local copy goes when they are called.
+    const dropped: Array<[string, (key: string) => Promise<unknown>]> = [
+      ['expire', (key) => cache.expire(key, '20ms')],
+      ['deleteMatch', (key) => cache.deleteMatch(`${key}*`)],
+      ['deleteTags', () => cache.deleteTags('cs:none')],
+      ['clear', () => cache.clear()],
+    ];
+    for (const [label, write] of dropped) {
+      const key = `cs:own:${label}`;
+      await held(key);
+      const written = write(key);
+      expect(backend.readLocal(key, (_, raw) => raw)).toBe(MISS);
+      await written;
+    }
   });
 
   it('entries never outlive the Redis TTL', async () => {
