@@ -186,7 +186,7 @@ export class CacheService implements OnApplicationShutdown {
    * @example cache.addHook({ name: 'audit', handle: (call, next) => (console.log(call.command), next(call)) });
    */
   addHook(hook: CommandHook): void {
-    this.#engine.pipeline.use(hook);
+    this.#engine.addHook(hook);
   }
 
   /**

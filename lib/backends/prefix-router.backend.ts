@@ -59,6 +59,11 @@ export class PrefixRouterBackend implements Backend {
   private readonly main: Route;
   /** The default backend first, then the routes. */
   private readonly entries: readonly Route[];
+  /**
+   * What the instance's hooks put in front of every key (`addPrefix`): stripped before matching, so routes name
+   * keys as the caller gives them (see lib/pipeline/route-keys.ts).
+   */
+  private under = '';
 
   constructor(
     /**
@@ -98,9 +103,27 @@ export class PrefixRouterBackend implements Backend {
     }
   }
 
-  /** The backend owning `key`: longest matching prefix, else the default one. */
+  /** The backend owning `key` (as stored): longest matching prefix, else the default one. */
   route(key: string): Backend {
     return this.pick(key).backend.inner;
+  }
+
+  /** The route prefixes, longest first. */
+  get prefixes(): readonly string[] {
+    return this.routes.map(({ prefix }) => prefix);
+  }
+
+  /** The prefix of the route owning `key` (as stored); `''` for the default backend. */
+  routePrefix(key: string): string {
+    return this.pick(key).prefix;
+  }
+
+  /**
+   * Tells the router what the instance's hooks put in front of every key (`addPrefix('app:')`: `'app:'`), so that a
+   * stored `app:tmp:1` goes where the caller's `tmp:1` routes. Set by the cache instance whenever its hooks change.
+   */
+  keysUnder(prefix: string): void {
+    this.under = prefix;
   }
 
   /** Usage counters per backend: the default backend (prefix `''`) first, then each route, longest prefix first. */
@@ -108,9 +131,13 @@ export class PrefixRouterBackend implements Backend {
     return this.entries.map(({ prefix, backend }) => ({ prefix, counters: backend.counters }));
   }
 
-  /** A protection state key routes like the cache key it protects (see lib/keys/protected-keys.ts). */
+  /**
+   * A protection state key routes like the cache key it protects (see lib/keys/protected-keys.ts), and any key as
+   * the caller gave it, without the instance's `addPrefix` ({@link keysUnder}).
+   */
   private pick(key: string): Route {
-    const routed = routingKey(key);
+    let routed = routingKey(key);
+    if (this.under !== '' && routed.startsWith(this.under)) routed = routed.slice(this.under.length);
     for (const route of this.routes) if (routed.startsWith(route.prefix)) return route;
     return this.main;
   }

@@ -73,6 +73,8 @@ import type { BackendStats } from '../stats/types.js';
 import type { ReadExpiry, StrategyCache } from '../strategies/strategy.js';
 import { checkTags } from '../tags/tag-keys.js';
 import { describeArgument } from '../config/describe-argument.js';
+import { PrefixRouterBackend } from '../backends/prefix-router.backend.js';
+import { storedKeyPrefix, unreachableRoutes } from '../pipeline/route-keys.js';
 
 /** {@link CacheEngine.readNow}'s answer when the value cannot be known without waiting. */
 export { PENDING };
@@ -145,7 +147,50 @@ export class CacheEngine implements StrategyCache {
       new ReservedKeysGate(),
       this.transactions,
     ]);
+    this.routeCallerKeys();
   }
+
+  /** Adds a hook after the others; prefix routes keep following the caller's keys (see {@link routeCallerKeys}). */
+  addHook(hook: CommandHook): void {
+    this.pipeline.use(hook);
+    this.routeCallerKeys();
+  }
+
+  /**
+   * With prefix routing: the router strips what the hooks put in front of every key (`addPrefix`), so routes name
+   * keys as the caller gives them, and a route the hooks still send elsewhere is a warning naming it, never a silent
+   * reroute (see lib/pipeline/route-keys.ts). The check calls only hooks that do not declare their rewrite.
+   */
+  private routeCallerKeys(): void {
+    const router = this.backend;
+    if (!(router instanceof PrefixRouterBackend)) return;
+    const hooks = this.pipeline.list();
+    router.keysUnder(storedKeyPrefix(hooks));
+    if (hooks.length === 0) return;
+    const names = hooks.map((hook) => hook.name).join(', ');
+    this.routesChecked = unreachableRoutes(hooks, router.prefixes, (key) => router.routePrefix(key)).then(
+      (unreachable) => {
+        for (const { prefix, stored } of unreachable) {
+          this.logger.warn(
+            `Prefix route "${prefix}" cannot be honoured: the hooks of this instance (${names}) turn its keys ` +
+              `("${prefix}…") into keys such as "${stored}", which go to ` +
+              `${router.routePrefix(stored) ? `the route "${router.routePrefix(stored)}"` : 'the main backend'}. ` +
+              `Name the route as keys are stored after the hooks, or drop the hook that rewrites them.`,
+          );
+        }
+      },
+      (error: unknown) => {
+        this.logger.warn(
+          `Prefix routes could not be checked against the hooks of this instance (${names}): a hook failed on ` +
+            `exists("<prefix>…") (${error instanceof Error ? error.message : String(error)}); routes follow ` +
+            `keys as the hooks leave them, without their addPrefix.`,
+        );
+      },
+    );
+  }
+
+  /** The last check of the prefix routes against the hooks (tests wait for its warnings). */
+  routesChecked: Promise<void> = Promise.resolve();
 
   get name(): string | undefined {
     return this.config.name;

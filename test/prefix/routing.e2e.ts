@@ -1,9 +1,21 @@
 /**
  * Prefix routing with mixed backends: the longest prefix wins, multi-key commands split and reassemble in input
- * order, scans / deleteMatch / clear cover every backend, prefix URLs are validated at bootstrap.
+ * order, scans / deleteMatch / clear cover every backend, prefix URLs are validated at bootstrap. Routes follow the
+ * caller's keys under an `addPrefix` hook, and a route other hooks make unreachable is a warning naming it.
  * Redis db 13 (flushed after the file).
  */
-import { CacheService, CashewsConfigError, createCache, PrefixRouterBackend } from '../../lib/index.js';
+import { jest } from '@jest/globals';
+import { Logger } from '@nestjs/common';
+import {
+  addPrefix,
+  CacheService,
+  CashewsConfigError,
+  createCache,
+  lowerKeys,
+  PrefixRouterBackend,
+  type CommandHook,
+} from '../../lib/index.js';
+import { engineOf } from '../../lib/engine/engine-of.js';
 import { collect } from '../support/backend-contract.js';
 import { describeRedis, flushRedisDb, rawRedis, redisUrl } from '../support/redis.js';
 
@@ -132,5 +144,90 @@ describeRedis('prefix routing over memory and Redis', () => {
       'untagged',
     ]);
     await expect(cache.deleteTags('user:7', 'user:8')).resolves.toBe(0);
+  });
+});
+
+describeRedis('prefix routing under an addPrefix hook', () => {
+  let cache: CacheService;
+  let router: PrefixRouterBackend;
+  const redis = (): string => redisUrl(DB) ?? '';
+  /** The keys a backend of the router holds, as stored. */
+  const held = async (key: string) => (await collect(router.route(key).scan('*'))).sort();
+
+  beforeEach(async () => {
+    cache = await createCache(redis(), { prefixes: { 'tmp:': 'mem://?size=100' }, hooks: [addPrefix('app:')] });
+    router = cache.backend as PrefixRouterBackend;
+  });
+
+  afterEach(async () => {
+    await cache.close();
+    await flushRedisDb(DB);
+  });
+
+  it("keys go where the caller's key routes, stored under the prefix, for every command", async () => {
+    const raw = rawRedis(redis());
+    try {
+      await cache.set('tmp:1', 'x', { tags: ['t'] });
+      await cache.set('main:1', 'y', { tags: ['t'] });
+      await cache.setMany({ 'tmp:2': 2, 'main:2': 2 });
+      await expect(cache.incr('tmp:n')).resolves.toBe(1);
+      await expect(cache.setLock('tmp:lock', 'me', 5_000)).resolves.toBe(true);
+      expect(await held('app:tmp:1')).toEqual(['app:tmp:1', 'app:tmp:2', 'app:tmp:n']);
+      expect((await raw.keys('app:*')).sort()).toEqual(['app:main:1', 'app:main:2']);
+      await expect(cache.getMany(['main:1', 'tmp:1', 'tmp:2', 'main:2'])).resolves.toEqual(['y', 'x', 2, 2]);
+      expect((await collect(cache.scan('*'))).sort()).toEqual(['main:1', 'main:2', 'tmp:1', 'tmp:2', 'tmp:n']);
+      await expect(cache.deleteTags('t')).resolves.toBe(2);
+      await expect(cache.deleteMany(['tmp:2', 'main:2'])).resolves.toBe(2);
+      await expect(cache.deleteMatch('tmp:*')).resolves.toBe(1);
+      expect(await held('app:tmp:1')).toEqual([]);
+      expect(await raw.keys('app:*')).toEqual([]);
+    } finally {
+      raw.disconnect();
+    }
+  });
+});
+
+describe('prefix routes that hooks make unreachable', () => {
+  let warn: ReturnType<typeof spyWarn>;
+  const spyWarn = () => jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+  beforeEach(() => {
+    warn = spyWarn();
+  });
+  afterEach(() => warn.mockRestore());
+
+  const warnings = (): string[] => warn.mock.calls.map(([message]) => String(message));
+
+  it('a route the hooks send elsewhere is a warning naming it; routes they honour are not', async () => {
+    // Keys lower-cased: "Tmp:" can never match; "tmp:" still does.
+    const cache = await createCache('mem://', {
+      prefixes: { 'Tmp:': 'mem://?size=10', 'tmp:': 'mem://?size=10' },
+      hooks: [addPrefix('App:'), lowerKeys()],
+    });
+    try {
+      await engineOf(cache).routesChecked;
+      expect(warnings()).toEqual([expect.stringContaining('Prefix route "Tmp:" cannot be honoured')]);
+      await cache.set('tmp:1', 1);
+      expect(await collect((cache.backend as PrefixRouterBackend).route('app:tmp:1').scan('*'))).toEqual(['app:tmp:1']);
+    } finally {
+      await cache.close();
+    }
+  });
+
+  it('a hook of the application that rewrites keys is checked by calling it, when added later too', async () => {
+    const versioned: CommandHook = {
+      name: 'versioned',
+      handle: (call, next) =>
+        call.command === 'exists' ? next({ command: 'exists', args: [`v2/${call.args[0]}`] }) : next(call),
+    };
+    const cache = await createCache('mem://', { prefixes: { 'tmp:': 'mem://?size=10' } });
+    try {
+      cache.addHook(versioned);
+      await engineOf(cache).routesChecked;
+      expect(warnings()).toEqual([
+        expect.stringMatching(/Prefix route "tmp:" cannot be honoured: .*\(versioned\).*"v2\/tmp:/),
+      ]);
+    } finally {
+      await cache.close();
+    }
   });
 });

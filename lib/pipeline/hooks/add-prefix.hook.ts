@@ -1,6 +1,7 @@
 import { CashewsConfigError } from '../../errors.js';
 import type { CommandHook } from '../command-hook.js';
 import { rewriteKeys } from './rewrite-keys.js';
+import { withKeyRewrite } from './key-rewrite.js';
 
 /**
  * A command hook that puts every key of the instance under `prefix`: reads, writes, deletes, patterns
@@ -23,15 +24,18 @@ export function addPrefix(prefix: string): CommandHook {
     );
   }
   const add = (key: string) => prefix + key;
-  return {
-    name: `addPrefix(${prefix})`,
-    handle(call, next) {
-      // Tags too: two apps sharing a database each delete only their own keys by tag.
-      const rewritten = rewriteKeys(call, add, add);
-      if (call.command !== 'scan') return next(rewritten);
-      return next(rewritten).then((keys) => stripPrefix(keys as AsyncIterable<string>, prefix));
+  return withKeyRewrite(
+    {
+      name: `addPrefix(${prefix})`,
+      handle(call, next) {
+        // Tags too: two apps sharing a database each delete only their own keys by tag.
+        const rewritten = rewriteKeys(call, add, add);
+        if (call.command !== 'scan') return next(rewritten);
+        return next(rewritten).then((keys) => stripPrefix(keys as AsyncIterable<string>, prefix));
+      },
     },
-  };
+    add,
+  );
 }
 
 async function* stripPrefix(keys: AsyncIterable<string>, prefix: string): AsyncIterable<string> {

@@ -1,5 +1,6 @@
 import type { CommandHook } from '../command-hook.js';
 import { rewriteKeys } from './rewrite-keys.js';
+import { withKeyRewrite } from './key-rewrite.js';
 
 /**
  * A command hook that lower-cases every key, pattern and protection name (not values, not tags), so `User:1` and
@@ -13,8 +14,5 @@ import { rewriteKeys } from './rewrite-keys.js';
  */
 export function lowerKeys(): CommandHook {
   const lower = (key: string) => key.toLowerCase();
-  return {
-    name: 'lowerKeys',
-    handle: (call, next) => next(rewriteKeys(call, lower)),
-  };
+  return withKeyRewrite({ name: 'lowerKeys', handle: (call, next) => next(rewriteKeys(call, lower)) }, lower);
 }

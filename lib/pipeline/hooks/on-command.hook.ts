@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { CashewsConfigError } from '../../errors.js';
 import { COMMAND_NAMES, type CommandCallOf, type CommandName, type CommandResults } from '../command.js';
 import type { CommandHook } from '../command-hook.js';
+import { SAME_KEY, withKeyRewrite } from './key-rewrite.js';
 
 /** What {@link onCommand} calls after a command of its kind succeeded. */
 export type CommandCallback<C extends CommandName> = (
@@ -42,24 +43,28 @@ export function onCommand<C extends CommandName>(
   }
   const wanted = new Set(names);
   const logger = new Logger('Cashews');
-  return {
-    name: `onCommand(${names.join(',')})`,
-    async handle(call, next) {
-      const result = await next(call);
-      if (wanted.has(call.command)) {
-        try {
-          const first: unknown = call.args[0];
-          (callback as unknown as CommandCallback<CommandName>)(
-            typeof first === 'string' ? first : undefined,
-            result as CommandResults[CommandName],
-            call as CommandCallOf<CommandName>,
-          );
-        } catch (error) {
-          const reason = error instanceof Error ? error.message : String(error);
-          logger.warn(`onCommand(${call.command}) callback failed: ${reason} (the command's answer stands).`);
+  // Keeps keys as they are: prefix routing need not probe it (see key-rewrite.ts).
+  return withKeyRewrite(
+    {
+      name: `onCommand(${names.join(',')})`,
+      async handle(call, next) {
+        const result = await next(call);
+        if (wanted.has(call.command)) {
+          try {
+            const first: unknown = call.args[0];
+            (callback as unknown as CommandCallback<CommandName>)(
+              typeof first === 'string' ? first : undefined,
+              result as CommandResults[CommandName],
+              call as CommandCallOf<CommandName>,
+            );
+          } catch (error) {
+            const reason = error instanceof Error ? error.message : String(error);
+            logger.warn(`onCommand(${call.command}) callback failed: ${reason} (the command's answer stands).`);
+          }
         }
-      }
-      return result;
+        return result;
+      },
     },
-  };
+    SAME_KEY,
+  );
 }

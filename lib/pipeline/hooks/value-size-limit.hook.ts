@@ -1,6 +1,7 @@
 import { CashewsConfigError } from '../../errors.js';
 import { parseSize } from '../../size.js';
 import type { CommandHook } from '../command-hook.js';
+import { SAME_KEY, withKeyRewrite } from './key-rewrite.js';
 
 /** Options of {@link valueSizeLimit}: sizes in bytes, or strings such as `'1KB'`, `'2MB'`. */
 export interface ValueSizeLimitOptions {
@@ -50,18 +51,22 @@ export function valueSizeLimit(options: ValueSizeLimitOptions): CommandHook & { 
     else return true;
     return false;
   };
-  return {
-    name: 'valueSizeLimit',
-    stats: () => ({ tooSmall, tooLarge }),
-    handle(call, next) {
-      if (call.command === 'set') return fits(call.args[1]) ? next(call) : Promise.resolve(false);
-      if (call.command === 'setMany') {
-        const kept = call.args[0].filter(([, value]) => fits(value));
-        return next({ command: 'setMany', args: [kept, call.args[1]] });
-      }
-      return next(call);
+  // Keeps keys as they are: prefix routing need not probe it (see key-rewrite.ts).
+  return withKeyRewrite(
+    {
+      name: 'valueSizeLimit',
+      stats: () => ({ tooSmall, tooLarge }),
+      handle(call, next) {
+        if (call.command === 'set') return fits(call.args[1]) ? next(call) : Promise.resolve(false);
+        if (call.command === 'setMany') {
+          const kept = call.args[0].filter(([, value]) => fits(value));
+          return next({ command: 'setMany', args: [kept, call.args[1]] });
+        }
+        return next(call);
+      },
     },
-  };
+    SAME_KEY,
+  );
 }
 
 const encoder = new TextEncoder();
