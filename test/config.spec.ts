@@ -143,6 +143,28 @@ describe('createCache options validation', () => {
     expectConfigError(await configFailure(createCache(url, options)), mentions);
   });
 
+  it.each<[string, Options]>([
+    ['enable: the string "false"', { enable: 'false' as unknown as boolean }],
+    ['safe: the number 0', { safe: 0 as unknown as boolean }],
+    ['clientSide: the string "true"', { clientSide: 'true' as unknown as boolean }],
+  ])('a boolean option given as %s asks for true or false, not for URL spellings', (_label, options) => {
+    let caught: unknown;
+    try {
+      resolveCacheConfig(NOWHERE, options);
+    } catch (error) {
+      caught = error;
+    }
+    expectConfigError(caught, [/"(enable|safe|clientSide)"/, /a boolean, true or false/, /URL/]);
+    // The URL spellings are what the options object refuses: listing them as accepted there contradicted the refusal.
+    expect((caught as Error).message).not.toMatch(/Accepted: 1\/0/);
+  });
+
+  it('a boolean URL parameter still lists its URL spellings', () => {
+    expect(() => resolveCacheConfig(`${NOWHERE}?safe=maybe`)).toThrow(
+      /Invalid value "maybe" for cache parameter "safe"\. Accepted: 1\/0, true\/false, yes\/no, on\/off\./,
+    );
+  });
+
   it('the option overrides a valid URL parameter and is still validated', async () => {
     expectConfigError(await configFailure(createCache('mem://?size=10', { size: 0 })), [/size/]);
   });

@@ -105,7 +105,10 @@ function camel(name: string): string {
 function accepted(spec: ParamSpec, fromUrl: boolean): string {
   switch (spec.kind) {
     case 'bool':
-      return '1/0, true/false, yes/no, on/off';
+      // The options object takes booleans only: a string there is typically an unconverted environment variable.
+      return fromUrl
+        ? '1/0, true/false, yes/no, on/off'
+        : "a boolean, true or false (the strings '1'/'0', 'true'/'false', 'yes'/'no', 'on'/'off' are read in the URL only)";
     case 'int':
       return `an integer >= ${spec.min ?? 0}`;
     case 'duration': {
