@@ -1,3 +1,4 @@
+import { showValue } from './config/describe-argument.js';
 import { CashewsConfigError } from './errors.js';
 
 /**
@@ -41,8 +42,8 @@ export function parseDuration(value: unknown, option: string): number {
     }
   }
   throw new CashewsConfigError(
-    `Invalid duration for "${option}": ${JSON.stringify(value) ?? String(value)}. ` +
-      `Accepted: a number of milliseconds (e.g. 1500) or a string such as '500ms', '10s', '5m', '3h', '1d', '1h30m'.`,
+    `Invalid duration for "${option}": ${showValue(value)}. Accepted: a number of milliseconds, finite and not ` +
+      `negative (e.g. 1500), or a string such as '500ms', '10s', '5m', '3h', '1d', '1h30m'.`,
   );
 }
 
@@ -51,7 +52,7 @@ export function parsePositiveDuration(value: unknown, option: string): number {
   const ms = parseDuration(value, option);
   if (ms <= 0) {
     throw new CashewsConfigError(
-      `Invalid duration for "${option}": it must be greater than zero (got ${JSON.stringify(value)}).`,
+      `Invalid duration for "${option}": it must be greater than zero (got ${showValue(value)}).`,
     );
   }
   return ms;

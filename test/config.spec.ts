@@ -276,6 +276,35 @@ describe('parseDuration', () => {
   });
 });
 
+describe('values JSON cannot show', () => {
+  it.each<[string, unknown, RegExp]>([
+    ['Infinity', Infinity, /: Infinity\. Accepted: a number of milliseconds, finite and not negative/],
+    ['-Infinity', -Infinity, /: -Infinity\. Accepted/],
+    ['NaN', NaN, /: NaN\. Accepted/],
+    ['a negative number', -5, /: -5\. Accepted/],
+  ])('parseDuration names %s instead of null', (_label, value, message) => {
+    expect(() => parseDuration(value, 'ttl')).toThrow(message);
+  });
+
+  it("set(k, v, { ttl: Infinity }) names Infinity and the accepted forms (it said null: JSON's text for it)", async () => {
+    const cache = await createCache('mem://');
+    try {
+      await expect(cache.set('k', 1, { ttl: Infinity })).rejects.toThrow(
+        /Invalid duration for "ttl": Infinity\. Accepted: .*'10s'.*\{ ttl: 'never' \}/,
+      );
+    } finally {
+      await cache.close();
+    }
+  });
+
+  it('an option of the options object shows Infinity and NaN as such', () => {
+    expect(() => resolveCacheConfig('mem://', { checkInterval: Infinity })).toThrow(
+      /Invalid value Infinity for cache parameter "checkInterval"/,
+    );
+    expect(() => resolveCacheConfig('mem://', { size: NaN })).toThrow(/Invalid value NaN for cache parameter "size"/);
+  });
+});
+
 describe('parameters with no effect', () => {
   it('reports max_retries, given in the URL or the options, instead of accepting it silently', () => {
     const fromUrl = resolveCacheConfig(`${NOWHERE}?max_retries=3`);

@@ -7,6 +7,7 @@ import { checkHook } from '../pipeline/command-pipeline.js';
 import type { CacheOptions, ResolvedCacheConfig } from './cache-options.js';
 import type { TracingMode } from '../telemetry/tracing.js';
 import { customBackendConfig } from './custom-url.js';
+import { showValue } from './describe-argument.js';
 import { isCredentialName, redactUrl, shownParameterName, splitUserinfo } from './redact-url.js';
 import { registeredBackend, registeredSchemes, type BackendRegistration } from '../backends/backend-registry.js';
 
@@ -131,7 +132,7 @@ function accepted(spec: ParamSpec, fromUrl: boolean): string {
 function convert(name: string, spec: ParamSpec, value: unknown, fromUrl: boolean): unknown {
   const bad = (): never => {
     // A credential's value is never echoed, not even a wrong one.
-    const shown = isCredentialName(name) ? `(${typeof value}, not shown)` : JSON.stringify(value);
+    const shown = isCredentialName(name) ? `(${typeof value}, not shown)` : showValue(value);
     throw new CashewsConfigError(
       `Invalid value ${shown} for cache parameter "${name}". Accepted: ${accepted(spec, fromUrl)}.`,
     );

@@ -29,3 +29,17 @@ export function describeArgument(value: unknown): string {
       return `a ${typeof value}`;
   }
 }
+
+/**
+ * A value as configuration errors quote it: its JSON text (strings in quotes), except the numbers JSON cannot write,
+ * which it would print as `null` (`Infinity`, `NaN`), and what JSON has no text for (`undefined`, a function).
+ * @example
+ * ```ts
+ * showValue('soon');   // '"soon"'
+ * showValue(Infinity); // 'Infinity'
+ * ```
+ */
+export function showValue(value: unknown): string {
+  if (typeof value === 'number') return String(value);
+  return JSON.stringify(value) ?? String(value);
+}

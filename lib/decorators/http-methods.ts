@@ -17,15 +17,22 @@ export const CACHED_METHODS: readonly string[] = ['GET', 'HEAD'];
  */
 export function checkHttpMethods(where: string, methods: unknown): string[] | undefined {
   if (methods === undefined) return undefined;
-  const names =
-    Array.isArray(methods) && methods.every((method) => typeof method === 'string')
-      ? methods.map((method: string) => method.toUpperCase())
-      : [];
-  if (names.length === 0 || names.some((name) => !HTTP_METHODS.includes(name))) {
+  const accepted = `Accepted: ${HTTP_METHODS.join(', ')}`;
+  if (!Array.isArray(methods) || methods.length === 0) {
     throw new CashewsConfigError(
-      `${where}: methods must be a non-empty array of HTTP method names, such as ['GET', 'POST'] (accepted: ` +
-        `${HTTP_METHODS.join(', ')}; got ${describeArgument(methods)}).`,
+      `${where}: methods must be a non-empty array of HTTP method names, such as ['GET', 'POST'] (${accepted}; ` +
+        `got ${describeArgument(methods)}).`,
     );
   }
-  return names;
+  const bad = (methods as unknown[]).findIndex(
+    (method) => typeof method !== 'string' || !HTTP_METHODS.includes(method.toUpperCase()),
+  );
+  if (bad !== -1) {
+    const entry: unknown = methods[bad];
+    const shown = typeof entry === 'string' ? JSON.stringify(entry) : describeArgument(entry);
+    throw new CashewsConfigError(
+      `${where}: methods entry ${shown} is not an HTTP method name. ${accepted} (e.g. methods: ['GET', 'POST']).`,
+    );
+  }
+  return (methods as string[]).map((method) => method.toUpperCase());
 }

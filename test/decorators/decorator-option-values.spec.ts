@@ -131,6 +131,20 @@ describe('decorator option values are checked when the decorator is applied', ()
     expect((error as Error).message).toMatch(message);
   });
 
+  it.each<[string, unknown, RegExp]>([
+    [
+      'a misspelt method',
+      ['GTE'],
+      /@Cache: methods entry "GTE" is not an HTTP method name\. Accepted: GET, POST, .*QUERY/,
+    ],
+    ['one bad entry among good ones', ['GET', 'FETCH'], /methods entry "FETCH" is not an HTTP method name/],
+    ['an entry that is not a string', ['GET', 5], /methods entry the number 5 is not an HTTP method name/],
+  ])('@Cache methods with %s names the bad entry and the accepted methods', (_label, methods, message) => {
+    const error = applying(() => Cache(loose({ ttl: '1m', methods })));
+    expect(error).toBeInstanceOf(CashewsConfigError);
+    expect((error as Error).message).toMatch(message);
+  });
+
   it('valid values still apply: booleans, classes and predicates', () => {
     class UpstreamError extends Error {}
     expect(applying(() => Cache({ ttl: '1m', lock: true }))).toBeUndefined();
