@@ -7,9 +7,10 @@ import type { CashewsStatsOptions } from './stats/stats-options.js';
 
 /**
  * Options of `CashewsModule.forRoot` / `forRootAsync`: a URL plus any {@link CacheOptions} override, HTTP
- * behaviour, and the usage-statistics routes (`metrics`, `dashboard`).
+ * behaviour, and the usage-statistics routes (`metrics`, `dashboard`). What a `forRootAsync` factory returns. The
+ * instance's `name` is one of the {@link CashewsModuleExtras}, given beside the factory.
  */
-export interface CashewsModuleOptions extends CacheOptions, CashewsHttpOptions, CashewsStatsOptions {
+export interface CashewsModuleOptions extends Omit<CacheOptions, 'name'>, CashewsHttpOptions, CashewsStatsOptions {
   /**
    * Classes whose instances come back from the cache as instances (same as `@CacheableClass()` on each);
    * a stored instance of a class whose definition changed since reads as a miss.
@@ -67,12 +68,34 @@ export interface CashewsModuleExtras {
   directRoutes?: boolean;
 }
 
+// Every key of CashewsModuleExtras (a Record, so that a new one cannot be left out).
+const EXTRAS: Record<keyof CashewsModuleExtras, true> = {
+  name: true,
+  isGlobal: true,
+  cacheManagerCompat: true,
+  globalInterceptors: true,
+  globalFilter: true,
+  directRoutes: true,
+};
+
+/** The names of {@link CashewsModuleExtras}: refused in what a `forRootAsync` factory returns (see cashews.module.ts). */
+export const MODULE_EXTRAS = Object.keys(EXTRAS) as ReadonlyArray<keyof CashewsModuleExtras>;
+
+/**
+ * What a `forRootAsync` factory (or `useClass` / `useExisting` options factory) returns: the module options, and none of
+ * the {@link CashewsModuleExtras}, which must be known before it runs. A factory's return type gets no excess property
+ * check, so they are spelt out as `never` for `useFactory: () => ({ url, name })` to be a compile error.
+ */
+export type CashewsFactoryOptions = CashewsModuleOptions & { [K in keyof CashewsModuleExtras]?: never };
+
+/** Options of `CashewsModule.forRoot`: the module options and the module settings ({@link CashewsModuleExtras}). */
+export type CashewsForRootOptions = CashewsModuleOptions & CashewsModuleExtras;
+
 export const {
   ConfigurableModuleClass: CashewsConfigurableModule,
   MODULE_OPTIONS_TOKEN: CASHEWS_MODULE_OPTIONS,
-  OPTIONS_TYPE: CASHEWS_OPTIONS_TYPE,
   ASYNC_OPTIONS_TYPE: CASHEWS_ASYNC_OPTIONS_TYPE,
-} = new ConfigurableModuleBuilder<CashewsModuleOptions>({ moduleName: 'Cashews' })
+} = new ConfigurableModuleBuilder<CashewsFactoryOptions>({ moduleName: 'Cashews' })
   .setClassMethodName('forRoot')
   .setExtras<CashewsModuleExtras>(
     {

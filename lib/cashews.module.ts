@@ -3,8 +3,9 @@ import { ModulesContainer } from '@nestjs/core';
 import {
   CASHEWS_ASYNC_OPTIONS_TYPE,
   CASHEWS_MODULE_OPTIONS,
-  CASHEWS_OPTIONS_TYPE,
   CashewsConfigurableModule,
+  MODULE_EXTRAS,
+  type CashewsForRootOptions,
   type CashewsModuleExtras,
   type CashewsModuleOptions,
 } from './cashews.module-definition.js';
@@ -41,11 +42,13 @@ import { validateStatsOptions } from './stats/stats-options.js';
 @Module({})
 export class CashewsModule extends CashewsConfigurableModule {
   static override forRoot(
-    urlOrOptions: string | typeof CASHEWS_OPTIONS_TYPE = 'mem://',
-    options: Omit<typeof CASHEWS_OPTIONS_TYPE, 'url'> = {},
+    urlOrOptions: string | CashewsForRootOptions = 'mem://',
+    options: Omit<CashewsForRootOptions, 'url'> = {},
   ): DynamicModule {
     const merged = typeof urlOrOptions === 'string' ? { ...options, url: urlOrOptions } : urlOrOptions;
-    return CashewsModule.withInstance(super.forRoot(merged), merged);
+    // The builder's options type refuses the extras (for forRootAsync factories); forRoot takes them, and the
+    // builder's forRoot leaves them out of the options it provides.
+    return CashewsModule.withInstance(super.forRoot(merged as never), merged);
   }
 
   static override forRootAsync(options: typeof CASHEWS_ASYNC_OPTIONS_TYPE): DynamicModule {
@@ -81,6 +84,7 @@ export class CashewsModule extends CashewsConfigurableModule {
           inject: [CASHEWS_MODULE_OPTIONS, ModulesContainer, CashewsRegistry],
           useFactory: async (options: CashewsModuleOptions, modules: ModulesContainer, registry: CashewsRegistry) => {
             refuseDuplicate(modules, token, extras.name);
+            if (isAsync(extras)) refuseFactoryExtras(options);
             const {
               url,
               classes,
@@ -167,9 +171,34 @@ function refuseDuplicate(modules: ModulesContainer, token: unknown, name: string
  */
 function needsGlobalInterceptor(extras: CashewsModuleExtras): boolean {
   if (extras.globalInterceptors !== undefined) return extras.globalInterceptors;
-  const options = extras as CashewsModuleExtras & Record<string, unknown>;
-  if ('useFactory' in options || 'useClass' in options || 'useExisting' in options) return false;
-  return everyRouteOptions(options);
+  if (isAsync(extras)) return false;
+  return everyRouteOptions(extras as Record<string, unknown>);
+}
+
+/** Whether these are the options of a `forRootAsync` (an options factory), not of a `forRoot`. */
+function isAsync(extras: CashewsModuleExtras): boolean {
+  return 'useFactory' in extras || 'useClass' in extras || 'useExisting' in extras;
+}
+
+/**
+ * Module settings returned by a `forRootAsync` factory: they decide the module's token, scope and imports, fixed before
+ * the factory runs, so there they would be ignored (a `name` made the instance the default one). Refused at bootstrap.
+ */
+function refuseFactoryExtras(options: object): void {
+  const given = MODULE_EXTRAS.filter((key) => (options as Record<string, unknown>)[key] !== undefined);
+  if (given.length === 0) return;
+  const example = given
+    .map((key) => {
+      const value = (options as Record<string, unknown>)[key];
+      return `${key}: ${typeof value === 'string' ? `'${value}'` : String(value)}`;
+    })
+    .join(', ');
+  throw new CashewsConfigError(
+    `The CashewsModule.forRootAsync options factory returned ${given.map((key) => `"${key}"`).join(', ')}, which ` +
+      `must be known before the factory runs (they decide the module's token, scope and imports). Pass ` +
+      `${given.length === 1 ? 'it' : 'them'} beside useFactory (or useClass / useExisting): ` +
+      `CashewsModule.forRootAsync({ ${example}, useFactory: … }).`,
+  );
 }
 
 /**

@@ -166,6 +166,42 @@ describe('CashewsModule', () => {
       expect(error).toBeInstanceOf(CashewsConfigError);
       expect(error.message).toContain('"size"');
     });
+
+    // These must be known before the factory runs: returned by it, they were ignored, unsaid (a factory's `name` made
+    // the instance the default one).
+    it.each<[string, Record<string, unknown>]>([
+      ['name', { name: 'sessions' }],
+      ['isGlobal', { isGlobal: false }],
+      ['cacheManagerCompat', { cacheManagerCompat: true }],
+      ['globalInterceptors', { globalInterceptors: true }],
+      ['globalFilter', { globalFilter: false }],
+      ['directRoutes', { directRoutes: false }],
+    ])('refuses %s returned by the factory, saying to pass it beside useFactory', async (key, extra) => {
+      const error = await rejection(
+        Test.createTestingModule({
+          imports: [CashewsModule.forRootAsync({ useFactory: () => ({ url: 'mem://', ...extra }) as never })],
+        }).compile(),
+      );
+      expect(error).toBeInstanceOf(CashewsConfigError);
+      expect(error.message).toContain(`"${key}"`);
+      expect(error.message).toMatch(/beside useFactory/);
+      expect(error.message).toMatch(/known before the factory runs/);
+    });
+
+    it('names every such key of one factory, with the call that takes them', async () => {
+      const error = await rejection(
+        Test.createTestingModule({
+          imports: [
+            CashewsModule.forRootAsync({
+              useFactory: () => ({ url: 'mem://?size=1000', name: 'sessions', isGlobal: false }) as never,
+            }),
+          ],
+        }).compile(),
+      );
+      expect(error).toBeInstanceOf(CashewsConfigError);
+      expect(error.message).toContain('"name", "isGlobal"');
+      expect(error.message).toContain("CashewsModule.forRootAsync({ name: 'sessions', isGlobal: false, useFactory");
+    });
   });
 
   @Injectable()
