@@ -19,6 +19,8 @@ import {
 } from './cashews-core.module.js';
 import { httpFeatures } from './detect/http-options.js';
 import { CashewsRegistry, parseShutdownTimeout, validateGlobals, validateModuleFlags } from './cashews.registry.js';
+import { cacheParameterNames, closestName } from './config/cache-url.js';
+import { describeArgument } from './config/describe-argument.js';
 import { createCache } from './create-cache.js';
 import { CashewsConfigError } from './errors.js';
 import { registerCacheableClass } from './codec/class-registry.js';
@@ -84,7 +86,9 @@ export class CashewsModule extends CashewsConfigurableModule {
           inject: [CASHEWS_MODULE_OPTIONS, ModulesContainer, CashewsRegistry],
           useFactory: async (options: CashewsModuleOptions, modules: ModulesContainer, registry: CashewsRegistry) => {
             refuseDuplicate(modules, token, extras.name);
+            refuseNonObject(options, isAsync(extras));
             if (isAsync(extras)) refuseFactoryExtras(options);
+            refuseUnknownOptions(options, isAsync(extras));
             const {
               url,
               classes,
@@ -173,6 +177,59 @@ function needsGlobalInterceptor(extras: CashewsModuleExtras): boolean {
   if (extras.globalInterceptors !== undefined) return extras.globalInterceptors;
   if (isAsync(extras)) return false;
   return everyRouteOptions(extras as Record<string, unknown>);
+}
+
+/** Options of the module besides the cache parameters (options object only); `prefixes` and `hooks` are cache options. */
+const MODULE_OPTIONS = [
+  'url',
+  'prefixes',
+  'hooks',
+  'classes',
+  'shutdownTimeout',
+  'detectHeaders',
+  'cacheControl',
+  'clearSiteData',
+  'keyContext',
+  'metrics',
+  'dashboard',
+];
+
+/** What a `forRootAsync` factory returned, when it is not an options object (a URL string, nothing). */
+function refuseNonObject(options: unknown, async: boolean): void {
+  if (typeof options === 'object' && options !== null && !Array.isArray(options)) return;
+  // A string is typically the URL, whose password is not to be echoed.
+  const got = typeof options === 'string' ? 'a string' : describeArgument(options);
+  throw new CashewsConfigError(
+    async
+      ? `The CashewsModule.forRootAsync options factory must return an options object, such as { url: ` +
+          `config.get('CACHE_URL') } (got ${got}). A URL alone is returned as { url }.`
+      : `CashewsModule.forRoot takes a URL string or an options object such as { url: 'mem://' } (got ${got}).`,
+  );
+}
+
+/**
+ * An option the module does not know (a typo of a module option, such as `detectHeader`, or of a cache parameter). The
+ * cache URL's own check would list the cache parameters only: this message lists the module's options too, and
+ * suggests the closest name. Names the cache URL's check knows (a parameter of another scheme) are left to it.
+ */
+function refuseUnknownOptions(options: object, async: boolean): void {
+  const cache = cacheParameterNames((options as { url?: unknown }).url ?? 'mem://');
+  // A malformed URL or unknown scheme: createCache names it.
+  if (!cache) return;
+  const module = async ? MODULE_OPTIONS : [...MODULE_OPTIONS, ...MODULE_EXTRAS];
+  for (const key of Object.keys(options)) {
+    // A forRootAsync factory's settings were refused when given (refuseFactoryExtras); undefined ones change nothing.
+    if (module.includes(key) || cache.known(key) || MODULE_EXTRAS.includes(key as never)) continue;
+    const close = closestName(key, [...cache.accepted, ...MODULE_OPTIONS, ...MODULE_EXTRAS]);
+    const where = async
+      ? 'the options returned by the CashewsModule.forRootAsync factory'
+      : 'CashewsModule.forRoot options';
+    throw new CashewsConfigError(
+      `Unknown option "${key}" in ${where}.${close ? ` Did you mean "${close}"?` : ''} Accepted: cache parameters ` +
+        `for ${cache.scheme} (also in the URL): ${cache.accepted.join(', ')}; module options (options object only): ` +
+        `${module.join(', ')}${async ? `; beside useFactory: ${MODULE_EXTRAS.join(', ')}` : ''}.`,
+    );
+  }
 }
 
 /** Whether these are the options of a `forRootAsync` (an options factory), not of a `forRoot`. */

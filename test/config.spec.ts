@@ -165,6 +165,28 @@ describe('createCache options validation', () => {
     );
   });
 
+  it.each<[string, () => unknown, RegExp]>([
+    [
+      'an option',
+      () => resolveCacheConfig('mem://', { tll: '1m' } as Options),
+      /"tll" in options\. .*Did you mean "ttl"\?/,
+    ],
+    [
+      'a URL parameter, in its own spelling',
+      () => resolveCacheConfig('redis://localhost?command_timout=1s'),
+      /"command_timout" in URL .*Did you mean "command_timeout"\?/,
+    ],
+    ['a name in another case', () => resolveCacheConfig('mem://?CheckInterval=1s'), /Did you mean "checkInterval"\?/],
+  ])('an unknown name close to a known one suggests it: %s', (_label, resolve, message) => {
+    expect(resolve).toThrow(message);
+  });
+
+  it('a masked URL parameter name gets no suggestion either', () => {
+    // `ecret` after an unencoded '&' in a secret could be its tail: neither it nor a name close to it is shown.
+    expect(() => resolveCacheConfig('mem://?secret=a&ecret=b')).toThrow(/name not shown/);
+    expect(() => resolveCacheConfig('mem://?secret=a&ecret=b')).not.toThrow(/Did you mean/);
+  });
+
   it('the option overrides a valid URL parameter and is still validated', async () => {
     expectConfigError(await configFailure(createCache('mem://?size=10', { size: 0 })), [/size/]);
   });

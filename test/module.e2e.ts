@@ -330,6 +330,45 @@ describe('CashewsModule', () => {
         [/"tll"/, /options/, /size/, /checkInterval/, /ttl/],
       ],
       [
+        'misspelt module option: both lists, and the closest name',
+        () => CashewsModule.forRoot('mem://', { detectHeader: true } as never),
+        [
+          /"detectHeader"/,
+          /Did you mean "detectHeaders"\?/,
+          /cache parameters for mem:\/\/ \(also in the URL\): enable, safe, .*size/,
+          /module options \(options object only\): .*detectHeaders, cacheControl, .*keyContext, metrics, dashboard/,
+          /module options[^;]*prefixes, hooks/,
+          /module options[^;]*classes/,
+          /module options[^;]*name, isGlobal, cacheManagerCompat, globalInterceptors, globalFilter, directRoutes/,
+        ],
+      ],
+      [
+        'a name close to none: no suggestion',
+        () => CashewsModule.forRoot('redis://localhost', { colour: 'blue' } as never),
+        [/"colour"/, /^(?!.*Did you mean)/s, /redis:\/\/ \(also in the URL\): .*commandTimeout/, /module options/],
+      ],
+      [
+        'misspelt option returned by a forRootAsync factory',
+        () => CashewsModule.forRootAsync({ useFactory: () => ({ url: 'mem://', dashbord: true }) as never }),
+        [
+          /"dashbord"/,
+          /forRootAsync/,
+          /Did you mean "dashboard"\?/,
+          /module options \(options object only\): [^;]*dashboard\b(?![^;]*isGlobal)/,
+          /beside useFactory: name, isGlobal/,
+        ],
+      ],
+      [
+        'a forRootAsync factory that returns a URL string',
+        () => CashewsModule.forRootAsync({ useFactory: () => 'redis://app:hunter2@cache:6379' as never }),
+        [/forRootAsync options factory must return an options object/, /got a string/, /\{ url: /, /^(?!.*hunter2)/s],
+      ],
+      [
+        'a forRootAsync factory that returns nothing',
+        () => CashewsModule.forRootAsync({ useFactory: () => undefined as never }),
+        [/forRootAsync options factory must return an options object/, /got undefined/],
+      ],
+      [
         'bad duration',
         () => CashewsModule.forRoot('mem://?check_interval=soon'),
         [/"check_interval"/, /"soon"/, /duration/, /'10s'/],

@@ -194,6 +194,69 @@ function customParam(
   );
 }
 
+/** Levenshtein distance of `a` and `b`. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length];
+}
+
+/**
+ * The candidate closest to a mistyped `name` (case aside), when one is close: at most one edit per four characters
+ * (at least one), so `tll` finds `ttl` and `detectHeader` `detectHeaders`, while `colour` finds nothing.
+ */
+export function closestName(name: string, candidates: readonly string[]): string | undefined {
+  const limit = Math.max(1, Math.floor(name.length / 4));
+  let best: string | undefined;
+  let bestDistance = limit + 1;
+  for (const candidate of candidates) {
+    const distance = editDistance(name.toLowerCase(), candidate.toLowerCase());
+    if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
+  }
+  return best;
+}
+
+/** ` Did you mean "x"?` for a shown, mistyped name (in snake_case when it was written so), or nothing. */
+function suggestion(raw: string, shown: string, candidates: readonly string[]): string {
+  // A name that is not shown (it may be part of a secret) gets no hint at what it is close to either.
+  if (shown !== `"${raw}"`) return '';
+  const best = closestName(camel(raw), candidates);
+  if (!best) return '';
+  return ` Did you mean "${raw.includes('_') ? best.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`) : best}"?`;
+}
+
+/**
+ * The cache parameters an options object may give with `url` (camelCase) and its scheme as messages name it, plus
+ * `known`: whether resolveCacheConfig knows a name at all (a parameter of another scheme, an object-only option, a
+ * custom scheme's own parameter), so that it, not the caller, explains it. Undefined for a URL it refuses anyway.
+ * For the module's refusal of an unknown option (cashews.module.ts), which also lists the module's own options.
+ */
+export function cacheParameterNames(
+  url: unknown,
+): { scheme: string; accepted: string[]; known: (name: string) => boolean } | undefined {
+  const match = typeof url === 'string' ? /^([a-z][a-z0-9+.-]*):\/\//i.exec(url.trim()) : null;
+  if (!match) return undefined;
+  const lower = match[1].toLowerCase();
+  const builtIn = (name: string) => Object.hasOwn(PARAMS, name) || NOT_PARAMS.has(name);
+  if (ALL.includes(lower as Scheme)) {
+    const accepted = Object.keys(PARAMS).filter((key) => PARAMS[key].schemes.includes(lower as Scheme));
+    return { scheme: `${lower}://`, accepted, known: builtIn };
+  }
+  const custom = registeredBackend(lower);
+  if (!custom) return undefined;
+  return {
+    scheme: `${custom.scheme}://`,
+    accepted: [...CUSTOM_COMMON],
+    known: (name) => builtIn(name) || Object.hasOwn(custom.params, name),
+  };
+}
+
 /**
  * `shown`: how the parameter is named in errors (see shownParameterName: a URL's name may be part of a secret), worked
  * out only for an error.
@@ -202,11 +265,11 @@ function checkName(raw: string, scheme: Scheme, where: string, shown = (): strin
   const name = camel(raw);
   const spec = PARAMS[name];
   if (!spec) {
-    const known = Object.keys(PARAMS)
-      .filter((key) => PARAMS[key].schemes.includes(scheme))
-      .join(', ');
+    const known = Object.keys(PARAMS).filter((key) => PARAMS[key].schemes.includes(scheme));
+    const named = shown();
     throw new CashewsConfigError(
-      `Unknown cache parameter ${shown()} in ${where}. Accepted for ${scheme}://: ${known}.`,
+      `Unknown cache parameter ${named} in ${where}.${suggestion(raw, named, known)} Accepted for ${scheme}://: ` +
+        `${known.join(', ')}.`,
     );
   }
   if (!spec.schemes.includes(scheme)) {
