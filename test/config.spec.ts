@@ -2,6 +2,7 @@
  * URL grammar, option validation and durations. No Redis needed: invalid configurations must be rejected
  * before any connection is attempted (the Redis URLs below point at port 1, where nothing listens).
  */
+import { readFileSync } from 'node:fs';
 import { CacheService, CashewsConfigError, createCache } from '../lib/index.js';
 import { parseDuration } from '../lib/duration.js';
 import { resolveCacheConfig } from '../lib/config/cache-url.js';
@@ -179,6 +180,18 @@ describe('createCache options validation', () => {
     ['a name in another case', () => resolveCacheConfig('mem://?CheckInterval=1s'), /Did you mean "checkInterval"\?/],
   ])('an unknown name close to a known one suggests it: %s', (_label, resolve, message) => {
     expect(resolve).toThrow(message);
+  });
+
+  it('the README shows the message a misspelt URL parameter gets', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const shown = /^CashewsConfigError: Unknown cache parameter "command_timout".*$/m.exec(readme)?.[0];
+    let actual: unknown;
+    try {
+      resolveCacheConfig('redis://localhost?command_timout=1s');
+    } catch (error) {
+      actual = error;
+    }
+    expect(shown).toBe(`CashewsConfigError: ${(actual as Error).message}`);
   });
 
   it('a masked URL parameter name gets no suggestion either', () => {
