@@ -7,13 +7,19 @@ import {
   UNVERSIONED_KEY_OPTION_NAMES,
   type UnversionedKeyOptions,
 } from './strategy-decorator.js';
+
+/** Its key options: no `skipArgs` (the default key is the method, not its arguments), no `version` (nothing stored). */
+const METHOD_KEY_OPTION_NAMES = UNVERSIONED_KEY_OPTION_NAMES.filter((name) => name !== 'skipArgs');
 import type { ProducingMethodDecorator } from './typed-decorator.js';
 
-/** Options of {@link SlidingRateLimit}: see each option, and the README section of the decorator. */
+/**
+ * Options of {@link SlidingRateLimit}: see each option, and the README section of the decorator. Of the key options, not
+ * `skipArgs` (the default key is the method, not its arguments) nor `version` (nothing is stored to version).
+ */
 export interface SlidingRateLimitDecoratorOptions<
   A extends readonly unknown[] = readonly unknown[],
   R = never,
-> extends UnversionedKeyOptions<A> {
+> extends Omit<UnversionedKeyOptions<A>, 'skipArgs'> {
   /** Calls allowed in any `period` per key (an integer >= 1). */
   limit: number;
   /** Window length. */
@@ -40,7 +46,7 @@ export function SlidingRateLimit<A extends readonly unknown[] = readonly unknown
   options: SlidingRateLimitDecoratorOptions<A, R>,
 ): ProducingMethodDecorator<R, A> {
   const where = '@SlidingRateLimit';
-  checkOptions(where, options, ['limit', 'period', 'action'], UNVERSIONED_KEY_OPTION_NAMES);
+  checkOptions(where, options, ['limit', 'period', 'action'], METHOD_KEY_OPTION_NAMES);
   return strategyDecorator({
     definition: slidingRateLimitDefinition,
     options: {

@@ -77,7 +77,9 @@ export function checkOptions(
   }
   for (const name of Object.keys(options)) {
     if (!allowed.includes(name) && !common.includes(name)) {
-      if (name === 'version' && common === UNVERSIONED_KEY_OPTION_NAMES) throw versionRefused(where);
+      // A decorator whose keys carry no version says so, and names those that take it.
+      if (name === 'version' && !common.includes('version') && !allowed.includes('version'))
+        throw versionRefused(where);
       throw new CashewsConfigError(
         `${where}: unknown option "${name}". Accepted: ${[...allowed, ...common].join(', ')}.`,
       );

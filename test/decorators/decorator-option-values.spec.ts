@@ -145,6 +145,19 @@ describe('decorator option values are checked when the decorator is applied', ()
     expect((error as Error).message).toMatch(message);
   });
 
+  // Its default key is the method (plus the client) and it stores no result: skipArgs was refused anyway (the key has
+  // no arguments to skip) and version was ignored, unsaid, yet the list of accepted options named both.
+  it.each<[string, Record<string, unknown>]>([
+    ['a typo', { limt: 1 }],
+    ['skipArgs', { skipArgs: [0] }],
+  ])('@SlidingRateLimit with %s lists only the options it takes', (_label, extra) => {
+    const error = applying(() => SlidingRateLimit(loose({ limit: 1, period: '1s', ...extra })));
+    expect(error).toBeInstanceOf(CashewsConfigError);
+    expect((error as Error).message).toMatch(
+      /@SlidingRateLimit: unknown option "\w+"\. Accepted: limit, period, action, key, prefix, cache\.$/,
+    );
+  });
+
   it('valid values still apply: booleans, classes and predicates', () => {
     class UpstreamError extends Error {}
     expect(applying(() => Cache({ ttl: '1m', lock: true }))).toBeUndefined();

@@ -167,6 +167,24 @@ export class TypedService {
     return { id };
   }
 
+  // Its key is the method (plus the client): no arguments to skip, and no stored result to version.
+  @SlidingRateLimit({ limit: 1, period: '1m', key: 'send:{id}', prefix: 'p', cache: 'limits' })
+  async slidingKeyed(id: string): Promise<User> {
+    return { id };
+  }
+
+  // @ts-expect-error skipArgs is not an option of @SlidingRateLimit
+  @SlidingRateLimit({ limit: 1, period: '1m', skipArgs: [0] })
+  async slidingSkip(id: string): Promise<User> {
+    return { id };
+  }
+
+  // @ts-expect-error version is not an option of @SlidingRateLimit
+  @SlidingRateLimit({ limit: 1, period: '1m', version: 2 })
+  async slidingVersion(id: string): Promise<User> {
+    return { id };
+  }
+
   // Invalidate's argsMap callbacks take this method's arguments.
   @Invalidate([TypedService, 'keyFunction'], { argsMap: { id: (user: User) => user.id } })
   async update(user: User): Promise<void> {
