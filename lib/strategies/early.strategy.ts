@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { MISS } from '../miss.js';
-import { Recording } from '../streams/recording.js';
 import { Failure, fromStored, settle } from './cached-errors.js';
 import { asEnvelope, type Envelope } from './envelope.js';
-import { computeOnce, computeShared, type StampedeOptions } from './stampede.js';
+import { computeOnce, computeShared, whileLocked, type StampedeOptions } from './stampede.js';
 import {
   compute,
   refreshAgeFor,
@@ -85,24 +84,14 @@ async function earlyRefresh(
   const lockKey = `${call.key}:early`;
   const token = randomUUID();
   if ((await cache.tryLock(lockKey, token, options.lockTtl)) !== 'acquired') return NOT_MINE;
-  let recording: Recording | undefined;
-  try {
+  // A streamed result is stored once read to its end: the refresh holds the lock until then (or its ttl).
+  return whileLocked(cache, lockKey, token, async () => {
     // A caller that read the entry before the last refresh stored its value may win the lock once it is released.
     const again = asEnvelope(await cache.read(call.key));
     if (again !== MISS && Date.now() < again.at) return NOT_MINE;
     // One run per key in this process: a refresh after the lock expired, or a miss meanwhile, joins this one.
-    const answer = await computeShared(call, cache, options, () => refresh(call, options, cache, next, true));
-    if (answer instanceof Recording) recording = answer;
-    return answer;
-  } finally {
-    // A streamed result is stored once read to its end: the refresh holds the lock until then (or its ttl).
-    if (recording) {
-      void recording
-        .settled()
-        .then(() => cache.unlock(lockKey, token))
-        .catch(() => undefined);
-    } else await cache.unlock(lockKey, token);
-  }
+    return computeShared(call, cache, options, () => refresh(call, options, cache, next, true));
+  });
 }
 
 /**

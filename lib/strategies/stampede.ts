@@ -126,26 +126,12 @@ async function computeLocked(
     const attempt = await cache.tryLock(lockKey, token, options.lockTtl);
     if (attempt === 'failed') return compute();
     if (attempt === 'acquired') {
-      // A streamed result is stored once read to its end: the lock is held until then, so waiters keep polling.
-      let recording: Recording | undefined;
-      try {
+      return whileLocked(cache, lockKey, token, async () => {
         const stored = await fresh();
-        if (stored !== MISS) {
-          markRunServed(call);
-          return stored;
-        }
-        const answer = await compute();
-        if (answer instanceof Recording) recording = answer;
-        return answer;
-      } finally {
-        if (recording) {
-          // An unlock that fails leaves the lock to its ttl: never an unhandled rejection.
-          void recording
-            .settled()
-            .then(() => cache.unlock(lockKey, token))
-            .catch(() => undefined);
-        } else await cache.unlock(lockKey, token);
-      }
+        if (stored === MISS) return compute();
+        markRunServed(call);
+        return stored;
+      });
     }
     await sleep(options.step);
     const stored = await fresh();
@@ -156,4 +142,30 @@ async function computeLocked(
     }
   }
   return compute();
+}
+
+/**
+ * Runs `work` while this caller holds the lock `lockKey` (taken with `token`), then releases it: at once, or, for a
+ * streamed answer (a {@link Recording}, stored once read to its end), when the recording settles, so that waiters
+ * keep polling until the value is there. An unlock that fails leaves the lock to its ttl: never an unhandled rejection.
+ */
+export async function whileLocked(
+  cache: StrategyCache,
+  lockKey: string,
+  token: string,
+  work: () => Promise<unknown>,
+): Promise<unknown> {
+  let recording: Recording | undefined;
+  try {
+    const answer = await work();
+    if (answer instanceof Recording) recording = answer;
+    return answer;
+  } finally {
+    if (recording) {
+      void recording
+        .settled()
+        .then(() => cache.unlock(lockKey, token))
+        .catch(() => undefined);
+    } else await cache.unlock(lockKey, token);
+  }
 }
