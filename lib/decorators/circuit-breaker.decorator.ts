@@ -6,15 +6,15 @@ import { exceptionsOption, positiveInteger } from './protect-options.js';
 import {
   checkOptions,
   strategyDecorator,
-  UNVERSIONED_KEY_OPTION_NAMES,
-  type UnversionedKeyOptions,
+  METHOD_KEY_OPTION_NAMES,
+  type MethodKeyOptions,
 } from './strategy-decorator.js';
 import type { TypedMethodDecorator } from './typed-decorator.js';
 
 /** Options of {@link CircuitBreaker}: see each option, and the README section of the decorator. */
 export interface CircuitBreakerDecoratorOptions<
   A extends readonly unknown[] = readonly unknown[],
-> extends UnversionedKeyOptions<A> {
+> extends MethodKeyOptions<A> {
   /** Failure percentage over `period` that opens the circuit: `0 < errorsRate <= 100`. */
   errorsRate: number;
   /** Window over which calls and failures are counted. */
@@ -50,7 +50,7 @@ export function CircuitBreaker<A extends readonly unknown[] = readonly unknown[]
     where,
     options,
     ['errorsRate', 'period', 'ttl', 'minCalls', 'halfOpenTtl', 'exceptions'],
-    UNVERSIONED_KEY_OPTION_NAMES,
+    METHOD_KEY_OPTION_NAMES,
   );
   const rate = options.errorsRate;
   if (typeof rate !== 'number' || !Number.isFinite(rate) || rate <= 0 || rate > 100) {

@@ -8,15 +8,15 @@ import { optionalFunction, positiveInteger } from './protect-options.js';
 import {
   checkOptions,
   strategyDecorator,
-  UNVERSIONED_KEY_OPTION_NAMES,
-  type UnversionedKeyOptions,
+  METHOD_KEY_OPTION_NAMES,
+  type MethodKeyOptions,
 } from './strategy-decorator.js';
 import type { TypedMethodDecorator } from './typed-decorator.js';
 
 /** Options of {@link PerfDegradation}: see each option, and the README section of the decorator. */
 export interface PerfDegradationDecoratorOptions<
   A extends readonly unknown[] = readonly unknown[],
-> extends UnversionedKeyOptions<A> {
+> extends MethodKeyOptions<A> {
   /** How long calls fail fast with `PerfDegradationError` once a call was too slow. */
   ttl: Duration;
   /** Number of recent durations kept (per process); the condition is checked once that many are known. Default `10`. */
@@ -41,7 +41,7 @@ export function PerfDegradation<A extends readonly unknown[] = readonly unknown[
   options: PerfDegradationDecoratorOptions<A>,
 ): TypedMethodDecorator<unknown, A> {
   const where = '@PerfDegradation';
-  checkOptions(where, options, ['ttl', 'traceSize', 'condition'], UNVERSIONED_KEY_OPTION_NAMES);
+  checkOptions(where, options, ['ttl', 'traceSize', 'condition'], METHOD_KEY_OPTION_NAMES);
   return strategyDecorator({
     definition: perfDegradationDefinition,
     options: {

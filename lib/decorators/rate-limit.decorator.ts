@@ -4,8 +4,8 @@ import { optionalFunction, positiveInteger } from './protect-options.js';
 import {
   checkOptions,
   strategyDecorator,
-  UNVERSIONED_KEY_OPTION_NAMES,
-  type UnversionedKeyOptions,
+  METHOD_KEY_OPTION_NAMES,
+  type MethodKeyOptions,
 } from './strategy-decorator.js';
 import type { ProducingMethodDecorator } from './typed-decorator.js';
 
@@ -13,7 +13,7 @@ import type { ProducingMethodDecorator } from './typed-decorator.js';
 export interface RateLimitDecoratorOptions<
   A extends readonly unknown[] = readonly unknown[],
   R = never,
-> extends UnversionedKeyOptions<A> {
+> extends MethodKeyOptions<A> {
   /** Calls allowed per `period` per key (an integer >= 1). */
   limit: number;
   /** Window length. */
@@ -53,7 +53,7 @@ export function RateLimit<A extends readonly unknown[] = readonly unknown[], R =
   options: RateLimitDecoratorOptions<A, R>,
 ): ProducingMethodDecorator<R, A> {
   const where = '@RateLimit';
-  checkOptions(where, options, ['limit', 'period', 'ttl', 'action'], UNVERSIONED_KEY_OPTION_NAMES);
+  checkOptions(where, options, ['limit', 'period', 'ttl', 'action'], METHOD_KEY_OPTION_NAMES);
   const period = parsePositiveDuration(options.period, `${where} period`);
   return strategyDecorator({
     definition: rateLimitDefinition,

@@ -4,12 +4,10 @@ import { optionalFunction, positiveInteger } from './protect-options.js';
 import {
   checkOptions,
   strategyDecorator,
-  UNVERSIONED_KEY_OPTION_NAMES,
-  type UnversionedKeyOptions,
+  METHOD_KEY_OPTION_NAMES,
+  type MethodKeyOptions,
 } from './strategy-decorator.js';
 
-/** Its key options: no `skipArgs` (the default key is the method, not its arguments), no `version` (nothing stored). */
-const METHOD_KEY_OPTION_NAMES = UNVERSIONED_KEY_OPTION_NAMES.filter((name) => name !== 'skipArgs');
 import type { ProducingMethodDecorator } from './typed-decorator.js';
 
 /**
@@ -19,7 +17,7 @@ import type { ProducingMethodDecorator } from './typed-decorator.js';
 export interface SlidingRateLimitDecoratorOptions<
   A extends readonly unknown[] = readonly unknown[],
   R = never,
-> extends Omit<UnversionedKeyOptions<A>, 'skipArgs'> {
+> extends MethodKeyOptions<A> {
   /** Calls allowed in any `period` per key (an integer >= 1). */
   limit: number;
   /** Window length. */

@@ -55,6 +55,20 @@ export type UnversionedKeyOptions<A extends readonly unknown[] = readonly unknow
 /** {@link KEY_OPTION_NAMES} of a decorator that stores no result: without `version`. */
 export const UNVERSIONED_KEY_OPTION_NAMES: readonly string[] = KEY_OPTION_NAMES.filter((name) => name !== 'version');
 
+/**
+ * Key options of a decorator whose default key is the method (or, on controllers, the client), never its arguments
+ * (`@RateLimit`, `@SlidingRateLimit`, `@CircuitBreaker`, `@PerfDegradation`): no `skipArgs` either.
+ */
+export type MethodKeyOptions<A extends readonly unknown[] = readonly unknown[]> = Omit<
+  UnversionedKeyOptions<A>,
+  'skipArgs'
+>;
+
+/** {@link UNVERSIONED_KEY_OPTION_NAMES} of a decorator whose default key is the method: without `skipArgs`. */
+export const METHOD_KEY_OPTION_NAMES: readonly string[] = UNVERSIONED_KEY_OPTION_NAMES.filter(
+  (name) => name !== 'skipArgs',
+);
+
 /** Why `version` is refused by `where`, a decorator that stores no result, and which decorators take it. */
 function versionRefused(where: string): CashewsConfigError {
   return new CashewsConfigError(
@@ -77,9 +91,14 @@ export function checkOptions(
   }
   for (const name of Object.keys(options)) {
     if (!allowed.includes(name) && !common.includes(name)) {
-      // A decorator whose keys carry no version says so, and names those that take it.
-      if (name === 'version' && !common.includes('version') && !allowed.includes('version'))
-        throw versionRefused(where);
+      // Options that exist but not on this decorator are said as such, not as typos. A decorator whose keys carry no
+      // version names those that take it; one whose key is the method has no arguments to leave out.
+      if (name === 'version') throw versionRefused(where);
+      if (name === 'skipArgs') {
+        throw new CashewsConfigError(
+          `${where}: skipArgs does not apply: the default key of ${where} is the method, not its arguments.`,
+        );
+      }
       throw new CashewsConfigError(
         `${where}: unknown option "${name}". Accepted: ${[...allowed, ...common].join(', ')}.`,
       );
@@ -145,7 +164,7 @@ function skippedArgs<O>(
     throw new CashewsConfigError(
       spec.keys.key !== undefined
         ? `${where}: skipArgs only applies to default keys; a key template or function names what it uses.`
-        : `${where}: skipArgs does not apply: the default key of @${spec.definition.name} is the method, not its arguments.`,
+        : `${where}: skipArgs does not apply: the default key of ${where} is the method, not its arguments.`,
     );
   }
   const names = params.map((param) => (param.startsWith(REST_MARK) ? param.slice(REST_MARK.length) : param));

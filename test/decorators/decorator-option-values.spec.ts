@@ -145,16 +145,45 @@ describe('decorator option values are checked when the decorator is applied', ()
     expect((error as Error).message).toMatch(message);
   });
 
-  // Its default key is the method (plus the client) and it stores no result: skipArgs was refused anyway (the key has
-  // no arguments to skip) and version was ignored, unsaid, yet the list of accepted options named both.
-  it.each<[string, Record<string, unknown>]>([
-    ['a typo', { limt: 1 }],
-    ['skipArgs', { skipArgs: [0] }],
-  ])('@SlidingRateLimit with %s lists only the options it takes', (_label, extra) => {
-    const error = applying(() => SlidingRateLimit(loose({ limit: 1, period: '1s', ...extra })));
+  // Their default key is the method (plus the client on controllers) and they store no result: skipArgs was refused
+  // (the key has no arguments to skip) and version ignored, unsaid, yet their lists of accepted options named both.
+  it.each<[string, () => AnyDecorator, RegExp]>([
+    [
+      '@SlidingRateLimit',
+      () => SlidingRateLimit(loose({ limit: 1, period: '1s', limt: 1 })),
+      /@SlidingRateLimit: unknown option "limt"\. Accepted: limit, period, action, key, prefix, cache\.$/,
+    ],
+    [
+      '@RateLimit',
+      () => RateLimit(loose({ limit: 1, period: '1s', limt: 1 })),
+      /@RateLimit: unknown option "limt"\. Accepted: limit, period, ttl, action, key, prefix, cache\.$/,
+    ],
+    [
+      '@CircuitBreaker',
+      () => CircuitBreaker(loose({ errorsRate: 0.5, period: '1m', ttl: '1m', minCals: 1 })),
+      /@CircuitBreaker: unknown option "minCals"\. Accepted: .*halfOpenTtl, exceptions, key, prefix, cache\.$/,
+    ],
+    [
+      '@PerfDegradation',
+      () => PerfDegradation(loose({ ttl: '1m', traceSise: 1 })),
+      /@PerfDegradation: unknown option "traceSise"\. Accepted: ttl, traceSize, condition, key, prefix, cache\.$/,
+    ],
+  ])('%s lists only the options it takes', (_label, make, message) => {
+    const error = applying(make);
     expect(error).toBeInstanceOf(CashewsConfigError);
-    expect((error as Error).message).toMatch(
-      /@SlidingRateLimit: unknown option "\w+"\. Accepted: limit, period, action, key, prefix, cache\.$/,
+    expect((error as Error).message).toMatch(message);
+  });
+
+  it.each<[string, () => AnyDecorator]>([
+    ['@SlidingRateLimit', () => SlidingRateLimit(loose({ limit: 1, period: '1s', skipArgs: [0] }))],
+    ['@RateLimit', () => RateLimit(loose({ limit: 1, period: '1s', skipArgs: [0] }))],
+    ['@CircuitBreaker', () => CircuitBreaker(loose({ errorsRate: 0.5, period: '1m', ttl: '1m', skipArgs: [0] }))],
+    ['@PerfDegradation', () => PerfDegradation(loose({ ttl: '1m', skipArgs: [0] }))],
+  ])('%s refuses skipArgs: its default key is the method', (where, make) => {
+    const error = applying(make);
+    expect(error).toBeInstanceOf(CashewsConfigError);
+    expect((error as Error).message).toBe(
+      `${where}: skipArgs does not apply: the default key of ${where} is the method, not its arguments.`,
     );
   });
 

@@ -179,6 +179,24 @@ export class TypedService {
     return { id };
   }
 
+  // @ts-expect-error skipArgs is not an option of @RateLimit (its key is the method, or the client)
+  @RateLimit({ limit: 1, period: '1m', skipArgs: [0] })
+  async limitedSkip(id: string): Promise<User> {
+    return { id };
+  }
+
+  // @ts-expect-error skipArgs is not an option of @CircuitBreaker
+  @CircuitBreaker({ errorsRate: 0.5, period: '1m', ttl: '1m', skipArgs: [0] })
+  async circuitSkip(id: string): Promise<User> {
+    return { id };
+  }
+
+  // @ts-expect-error skipArgs is not an option of @PerfDegradation
+  @PerfDegradation({ ttl: '1m', skipArgs: [0] })
+  async perfSkip(id: string): Promise<User> {
+    return { id };
+  }
+
   // @ts-expect-error version is not an option of @SlidingRateLimit
   @SlidingRateLimit({ limit: 1, period: '1m', version: 2 })
   async slidingVersion(id: string): Promise<User> {
