@@ -568,7 +568,7 @@ export class CacheEngine implements StrategyCache {
 
   async isLocked(key: string, options: { wait?: Duration; step?: Duration } = {}): Promise<boolean> {
     const wait = options.wait === undefined ? 0 : parseDuration(options.wait, 'wait');
-    const step = Math.max(1, checkTimerMs(parseDuration(options.step ?? 50, 'step'), 'step'));
+    const step = waitStep(options.step);
     const deadline = Date.now() + wait;
     for (;;) {
       if (!(await this.command('isLocked', [key]))) return false;
@@ -590,7 +590,7 @@ export class CacheEngine implements StrategyCache {
         : options.wait === undefined || options.wait === true
           ? ttlMs
           : parseDuration(options.wait, 'wait');
-    const step = Math.max(1, checkTimerMs(parseDuration(options.step ?? 50, 'step'), 'step'));
+    const step = waitStep(options.step);
     const token = randomUUID();
     const deadline = Date.now() + wait;
     for (;;) {
@@ -999,4 +999,9 @@ function storeTtl(ttl: StoreTtl | undefined, fallback: number | undefined): numb
         `TTL (${fallback === undefined ? 'none configured: no expiry' : `${fallback} ms`}).`,
     );
   }
+}
+
+/** How long a waiter of `lock`/`isLocked` sleeps between checks (ms, default 50): at least 1, at most a timer's wait. */
+function waitStep(step: Duration | undefined): number {
+  return Math.max(1, checkTimerMs(parseDuration(step ?? 50, 'step'), 'step'));
 }

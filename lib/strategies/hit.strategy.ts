@@ -1,6 +1,6 @@
 import { MISS } from '../miss.js';
 import { Failure, fromStored, settle } from './cached-errors.js';
-import { computeOnce, type StampedeOptions } from './stampede.js';
+import { computeOnce, nothingFresh, type StampedeOptions } from './stampede.js';
 import { compute, storeOptions, storeResult, storeWhenRecorded, ttlFor, type StorePolicy } from './store-policy.js';
 import { errorName, type Next, type Strategy, type StrategyCache, type StrategyCall } from './strategy.js';
 import { defineStrategy, fixedTtlOf, type StrategyDefinition } from './layer.js';
@@ -72,11 +72,9 @@ function recompute(
   next: Next,
   replacing: boolean,
 ): Promise<unknown> {
-  return computeOnce(call, cache, options, nothingStored, () => store(call, options, cache, next, replacing));
+  // A recompute never finds a value stored meanwhile worth serving: its budget is what is being renewed.
+  return computeOnce(call, cache, options, nothingFresh, () => store(call, options, cache, next, replacing));
 }
-
-/** A recompute never finds a value stored meanwhile worth serving: its budget is what is being renewed. */
-const nothingStored = (): Promise<unknown> => Promise.resolve(MISS);
 
 /** `hit` layers: stores results; entries live for the policy's fixed `ttl`. */
 export const hitDefinition: StrategyDefinition<HitStrategyOptions> = defineStrategy<HitStrategyOptions>({

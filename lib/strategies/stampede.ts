@@ -84,8 +84,8 @@ export function computeShared(
   return computeOnce(call, cache, options.lock ? { ...options, lock: false } : options, nothingFresh, compute);
 }
 
-/** `fresh` of a run that is never served from the store (unused without the lock). */
-const nothingFresh = (): Promise<unknown> => Promise.resolve(MISS);
+/** `fresh` of a run that is never served from the store: a refresh, or a recompute renewing what is stored. */
+export const nothingFresh = (): Promise<unknown> => Promise.resolve(MISS);
 
 /** What a shared run answers: the answer, and whether it was served rather than computed. */
 interface Shared {
