@@ -1,4 +1,5 @@
 import { KeyMemo } from './key-memo.js';
+import { KeyPlaceholderError } from '../errors.js';
 import { compileKey } from './key-template.js';
 
 /** A memo over a render function that counts its calls and renders like a default key. */
@@ -102,5 +103,49 @@ describe('compiled default keys with the memo', () => {
     expect(memoized({ args: [0] })).not.toBe(memoized({ args: [-0] }));
     expect(memoized({ args: [1] })).not.toBe(memoized({ args: ['1'] }));
     expect(memoized({ args: [1] })).not.toBe(memoized({ args: [1, undefined] }));
+  });
+});
+
+describe('compiled template keys with the memo', () => {
+  const values: unknown[] = [0, -0, 1, '1', NaN, 'NaN', true, 'true', null, 'null', undefined, '', 'a:b', '*', '{x}'];
+  const templates = [
+    'item:{a}:{b}', // every argument, in order
+    '{b}-{a}', // out of order
+    'only:{b}', // a subset
+    '{a}:{a}:{c?}', // one argument twice, an optional one
+    'p:{0}:{1}:{2}', // by position
+  ];
+
+  it.each(templates)('answers every call of %s exactly as a first rendering does', (template) => {
+    const spec = { base: 'Items:find', params: ['a', 'b', 'c'], template };
+    const memoized = compileKey(spec);
+    const fresh = (args: unknown[]) => compileKey(spec)({ args });
+    const calls: unknown[][] = [];
+    for (const a of values) for (const b of values) calls.push([a, b], [a, b, a], [b]);
+    for (const args of [...calls, ...calls.reverse()]) expect(memoized({ args })).toBe(fresh(args));
+    expect(memoized({ args: [0, 0, 0] })).not.toBe(memoized({ args: [-0, -0, -0] }));
+    expect(memoized({ args: [1, 1, 1] })).not.toBe(memoized({ args: ['1', '1', '1'] }));
+  });
+
+  it('keeps refusing a missing value of a strict key, whatever was remembered', () => {
+    const key = compileKey({ base: 'Items:find', params: ['a', 'b'], template: '{a}:{b}', strict: true });
+    expect(key({ args: [7, 'red'] })).toBe('7:red');
+    expect(key({ args: [7, 'red'] })).toBe('7:red');
+    for (let n = 0; n < 2; n++) expect(() => key({ args: [7, undefined] })).toThrow(KeyPlaceholderError);
+    for (let n = 0; n < 2; n++) expect(() => key({ args: [7] })).toThrow(KeyPlaceholderError);
+  });
+
+  it('renders every call of placeholders that read more than the argument', () => {
+    // Paths, formatters and extra roots read more than the argument's value: no memo may answer them.
+    const key = compileKey({ base: 'Items:find', params: ['a'], template: '{a.id}:{a.lang:lower}' });
+    const a = { id: 1, lang: 'EN' };
+    expect(key({ args: [a] })).toBe('1:en');
+    a.id = 2;
+    expect(key({ args: [a] })).toBe('2:en');
+    let tenant = 'one';
+    const byRoot = compileKey({ base: 'I:f', params: ['a'], template: '{t}:{a}', extraRoots: { t: () => tenant } });
+    expect(byRoot({ args: [5] })).toBe('one:5');
+    tenant = 'two';
+    expect(byRoot({ args: [5] })).toBe('two:5');
   });
 });

@@ -1,7 +1,8 @@
 import { MemoBudget } from './memo-budget.js';
 
 /**
- * The keys a default key function rendered for recent calls, so that a call repeating earlier arguments gets back
+ * The keys a key function (a default key, or a template whose placeholders each name an argument as it is) rendered
+ * for recent calls, so that a call repeating earlier arguments gets back
  * the very string it got then. A cache hit is such a call by definition, and on memory its cost was mostly the key:
  * rendering and escaping each argument, joining the parts into a new string, then hashing that string again in the
  * store's own map. A remembered key is one map step per argument, and the store finds it by the hash the string
@@ -12,18 +13,22 @@ import { MemoBudget } from './memo-budget.js';
  * as the rendering does, except `0` and `-0`, which it treats as one key and the rendering does not, so zero is left
  * out. At most {@link LIMIT} entries are held (see {@link MemoBudget}).
  */
-export class KeyMemo {
+export class KeyMemo<S = readonly unknown[]> {
   /** One tree per arity: a map from the first argument to the key, or to the map of the next argument. */
   private roots: Array<Map<unknown, unknown> | undefined> = [];
   private readonly budget = new MemoBudget(LIMIT);
 
-  constructor(private readonly render: (args: readonly unknown[]) => string) {}
+  /** `render` builds the key of a call from `source`, which defaults to the values the memo is keyed by. */
+  constructor(private readonly render: (source: S) => string) {}
 
-  /** The key of `args`: remembered when it was rendered recently, else rendered (and remembered when it may be). */
-  keyOf(args: readonly unknown[]): string {
+  /**
+   * The key of the call whose key depends on `args` alone (`source`, what `render` reads, when it is not `args`
+   * itself): remembered when it was rendered recently, else rendered (and remembered when it may be).
+   */
+  keyOf(args: readonly unknown[], source: S = args as S): string {
     const arity = args.length;
-    if (arity === 0 || arity > MAX_ARITY || !this.budget.open()) return this.render(args);
-    for (let i = 0; i < arity; i++) if (!remembered(args[i])) return this.render(args);
+    if (arity === 0 || arity > MAX_ARITY || !this.budget.open()) return this.render(source);
+    for (let i = 0; i < arity; i++) if (!remembered(args[i])) return this.render(source);
     let level = this.roots[arity];
     if (level === undefined) level = this.roots[arity] = new Map();
     let added = 1;
@@ -40,7 +45,7 @@ export class KeyMemo {
       this.budget.hit();
       return known;
     }
-    const key = this.render(args);
+    const key = this.render(source);
     level.set(args[arity - 1], key);
     if (this.budget.added(added)) this.roots = [];
     return key;
@@ -48,7 +53,7 @@ export class KeyMemo {
 }
 
 /** Calls of more arguments are rendered every time (rare on hot paths, and a deeper tree per call). */
-const MAX_ARITY = 3;
+export const MAX_ARITY = 3;
 /** Entries (keys and inner maps) per memo: a few hundred kilobytes at most per decorated method. */
 const LIMIT = 4096;
 /** Longest string argument remembered: longer ones (texts, tokens) are rarely repeated and costly to hold. */

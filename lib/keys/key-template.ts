@@ -6,7 +6,7 @@ import { CashewsConfigError, KeyPlaceholderError } from '../errors.js';
 import { escapeKeyPart } from './escape-key-part.js';
 import { isReservedKey } from './protected-keys.js';
 import { keyContext } from './key-context.js';
-import { KeyMemo } from './key-memo.js';
+import { KeyMemo, MAX_ARITY } from './key-memo.js';
 import { checkFormatterArgs, findKeyFormatter, keyFormatterNames } from './formatters.js';
 import { REST_MARK } from './param-names.js';
 import { renderArg, renderKeyPart } from './stable-render.js';
@@ -213,6 +213,24 @@ function defaultKey(head: string): KeyFunction {
 }
 
 function joinParts(parts: readonly Part[]): KeyFunction {
+  const render = concatenation(parts);
+  const read = argumentsRead(parts);
+  if (read === undefined) return render;
+  // As for default keys (see KeyMemo): the key depends on those arguments alone, so a call repeating them gets the
+  // string rendered then. Usually they are all the arguments, in order (`{id}:{color}` of find(id, color)).
+  const memo = new KeyMemo<KeySource>(render);
+  const arity = read.length;
+  const inOrder = read.every((index, i) => index === i);
+  return (source) => {
+    const args = source.args;
+    if (inOrder && args.length === arity) return memo.keyOf(args, source);
+    const values: unknown[] = [];
+    for (let i = 0; i < arity; i++) values.push(args[read[i]]);
+    return memo.keyOf(values, source);
+  };
+}
+
+function concatenation(parts: readonly Part[]): KeyFunction {
   if (parts.length === 1) {
     const only = parts[0];
     return typeof only === 'string' ? () => only : only;
@@ -225,6 +243,36 @@ function joinParts(parts: readonly Part[]): KeyFunction {
     }
     return key;
   };
+}
+
+/**
+ * Placeholders that render one argument as it is (`{id}`, `{0}`: no path, formatter, context or request), by the
+ * position they read: a template made of them and literals renders the same key for the same argument values.
+ */
+const argumentPlaceholders = new WeakMap<KeyFunction, number>();
+/** Resolvers answering one argument as it is, by its position (see {@link argumentPlaceholders}). */
+const argumentResolvers = new WeakMap<Resolver, number>();
+
+/** Reads argument `index` as it is, marked so that a placeholder of it alone may be remembered. */
+function argumentAt(index: number): Resolver {
+  const resolver: Resolver = (source) => source.args[index];
+  argumentResolvers.set(resolver, index);
+  return resolver;
+}
+
+/**
+ * The argument positions a template of `parts` reads, ascending, when every placeholder renders one argument as it
+ * is and there are one to {@link MAX_ARITY} of them; otherwise `undefined` (the key is rendered every time).
+ */
+function argumentsRead(parts: readonly Part[]): number[] | undefined {
+  const read = new Set<number>();
+  for (const part of parts) {
+    if (typeof part === 'string') continue;
+    const index = argumentPlaceholders.get(part);
+    if (index === undefined) return undefined;
+    read.add(index);
+  }
+  return read.size === 0 || read.size > MAX_ARITY ? undefined : [...read].sort((a, b) => a - b);
 }
 
 function parseTemplate(ctx: Context): Part[] {
@@ -280,7 +328,12 @@ function compilePlaceholder(ctx: Context, inner: string): KeyFunction {
   const walked = segments.length === 1 ? root : walk(root, segments.slice(1), read);
   const get = ctx.spec.strict && !optional ? required(ctx, inner, walked) : walked;
   const formatters = formatterNames.map((name) => lookupFormatter(ctx, inner, name));
-  if (formatters.length === 0) return (source) => renderKeyPart(get(source));
+  if (formatters.length === 0) {
+    const placeholder: KeyFunction = (source) => renderKeyPart(get(source));
+    const index = segments.length === 1 ? argumentResolvers.get(root) : undefined;
+    if (index !== undefined) argumentPlaceholders.set(placeholder, index);
+    return placeholder;
+  }
   // A formatter answering undefined (a JWT without the claim) is a missing value too: strict keys refuse it, and an
   // optional placeholder renders the `%undefined` marker, which no string renders as (the text "undefined" would
   // share its entry with a token whose sub is "undefined"). Later formatters are not given it.
@@ -326,12 +379,12 @@ function resolveRoot(ctx: Context, inner: string, segments: readonly string[]): 
     if (index >= params.length && restAt === -1) {
       throw placeholderError(ctx, inner, `names argument ${index}, but the method has ${params.length} parameter(s)`);
     }
-    return (source) => source.args[index];
+    return argumentAt(index);
   }
   const position = DESTRUCTURED.test(name) ? -1 : params.findIndex((param) => paramName(param) === name);
   if (position !== -1) {
     if (position === restAt) return (source) => source.args.slice(position);
-    return (source) => source.args[position];
+    return argumentAt(position);
   }
   const extra = spec.extraRoots;
   if (extra !== undefined && Object.hasOwn(extra, name)) {
