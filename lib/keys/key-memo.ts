@@ -54,7 +54,7 @@ export class KeyMemo<S = readonly unknown[]> {
 
 /** Calls of more arguments are rendered every time (rare on hot paths, and a deeper tree per call). */
 export const MAX_ARITY = 3;
-/** Entries (keys and inner maps) per memo: a few hundred kilobytes at most per decorated method. */
+/** Entries (keys and inner maps) per memo (one per default key or template): a few hundred kilobytes at most. */
 const LIMIT = 4096;
 /** Longest string argument remembered: longer ones (texts, tokens) are rarely repeated and costly to hold. */
 const MAX_TEXT = 64;
