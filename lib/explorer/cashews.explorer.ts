@@ -36,6 +36,8 @@ type Method = (...args: unknown[]) => unknown;
 export class CashewsExplorer implements OnModuleInit {
   private readonly logger = new Logger('Cashews');
   private readonly wrapped = new WeakSet<object>();
+  private readonly heads = new KeyHeads();
+  private readonly references = new InvalidateReferences();
 
   constructor(
     @Inject(DiscoveryService) private readonly discovery: DiscoveryService,
@@ -76,8 +78,6 @@ export class CashewsExplorer implements OnModuleInit {
 
   onModuleInit(): void {
     noteExplorerRan();
-    const heads = new KeyHeads();
-    const references = new InvalidateReferences();
     for (const wrapper of this.discovery.getControllers()) {
       const prototype = (wrapper.metatype as { prototype?: object } | undefined)?.prototype;
       if (!prototype) continue;
@@ -87,8 +87,8 @@ export class CashewsExplorer implements OnModuleInit {
         // A route's default key holds its path; the method-wide keys of protective decorators do not.
         if (!declared) continue;
         const type = wrapper.metatype as Class;
-        for (const layer of layersFor(declared, type)) if (layer.defaultKey) heads.add(layer, type, wrapper);
-        references.add(type, name, declared);
+        for (const layer of layersFor(declared, type)) if (layer.defaultKey) this.heads.add(layer, type, wrapper);
+        this.references.add(type, name, declared);
         for (const layer of declared) {
           if (
             layer.skipsArgs &&
@@ -108,18 +108,16 @@ export class CashewsExplorer implements OnModuleInit {
       }
     }
     for (const wrapper of this.discovery.getProviders()) {
-      for (const instance of instancesOf(wrapper)) this.applyTo(wrapper, instance, heads, references);
+      for (const instance of instancesOf(wrapper)) this.applyTo(wrapper, instance);
     }
-    for (const warning of references.missed()) this.logger.warn(warning);
+    for (const warning of this.references.missed()) this.logger.warn(warning);
   }
 
-  /** Wraps the decorated methods of one provider instance (see {@link instancesOf}). */
-  private applyTo(
-    wrapper: InstanceWrapper,
-    instance: Record<string, unknown> | undefined,
-    heads: KeyHeads,
-    references: InvalidateReferences,
-  ): void {
+  /**
+   * Wraps the decorated methods of one provider instance (see {@link instancesOf}): every method or none, so an
+   * instance refused here is left as it was.
+   */
+  private applyTo(wrapper: InstanceWrapper, instance: Record<string, unknown> | undefined): void {
     if (!instance || typeof instance !== 'object' || this.wrapped.has(instance)) return;
     const prototype = Object.getPrototypeOf(instance) as object | null;
     if (!prototype) return;
@@ -129,6 +127,7 @@ export class CashewsExplorer implements OnModuleInit {
           '(their GET/HEAD handlers); on a provider, decorate each method to cache with @Cache({ ... }).',
       );
     }
+    const decorated: Array<[string, Method]> = [];
     for (const name of this.scanner.getAllMethodNames(prototype)) {
       const layers = getLayers((prototype as Record<string, unknown>)[name]);
       if (!layers) continue;
@@ -142,12 +141,14 @@ export class CashewsExplorer implements OnModuleInit {
       }
       const type = instance.constructor as Class;
       const own = layersFor(layers, type);
-      for (const layer of own) heads.add(layer, type, wrapper);
-      references.add(type, name, layers);
-      this.wrap(instance, name, own);
-      this.wrapped.add(instance);
-      markApplied(instance);
+      for (const layer of own) this.heads.add(layer, type, wrapper);
+      this.references.add(type, name, layers);
+      decorated.push([name, this.wrap(instance, name, own)]);
     }
+    if (!decorated.length) return;
+    for (const [name, method] of decorated) instance[name] = method;
+    this.wrapped.add(instance);
+    markApplied(instance);
   }
 
   /**
@@ -195,7 +196,8 @@ export class CashewsExplorer implements OnModuleInit {
     }
   }
 
-  private wrap(instance: Record<string, unknown>, name: string, layers: readonly Layer[]): void {
+  /** The decorated method `name` of `instance`: its layers run by the executor around the original. */
+  private wrap(instance: Record<string, unknown>, name: string, layers: readonly Layer[]): Method {
     const target = `${instance.constructor.name}.${name}`;
     for (const layer of layers) {
       if (layer.methods !== undefined) {
@@ -262,7 +264,7 @@ export class CashewsExplorer implements OnModuleInit {
     Object.defineProperty(decorated, 'name', { value: name });
     const bloom = layers.find((layer) => layer.strategy === 'bloom');
     if (bloom) attachBloomHandle(decorated, bloom, target, () => resolver.cacheFor(bloom));
-    instance[name] = decorated;
+    return decorated;
   }
 }
 
@@ -309,13 +311,14 @@ class KeyHeads {
  * `@Invalidate(BaseRepo.prototype.findOne)` deletes the keys of the class declaring the method, but a class inheriting
  * it keys by its own (`OrdersRepo:findOne:…`): such an invalidation deletes nothing that class cached. Gathered while
  * the explorer walks the decorated methods; {@link missed} says so once per site, naming the `[Class, 'method']`
- * targets to use instead.
+ * targets to use instead (again only when a lazily loaded module adds inheriting classes).
  */
 class InvalidateReferences {
   /** Classes whose decorated methods run (controllers, and providers the explorer wrapped). */
   private readonly classes = new Set<Class>();
   private readonly sites: Array<{ target: string; reference: NonNullable<InvalidateStrategyOptions['reference']> }> =
     [];
+  private readonly said = new Set<string>();
 
   /** A decorated method of `type`, with its layers (an `@Invalidate` naming its target by reference among them). */
   add(type: Class, name: string, layers: readonly Layer[]): void {
@@ -326,9 +329,9 @@ class InvalidateReferences {
     }
   }
 
-  /** A warning for each site whose target method other classes inherit and key by their own name. */
+  /** A warning for each site whose target method other classes inherit and key by their own name, not said before. */
   missed(): string[] {
-    return this.sites.flatMap(({ target, reference }) => {
+    const warnings = this.sites.flatMap(({ target, reference }) => {
       const missed = [...this.classes]
         .filter(
           (type) =>
@@ -345,6 +348,9 @@ class InvalidateReferences {
           '.',
       ];
     });
+    const fresh = warnings.filter((warning) => !this.said.has(warning));
+    for (const warning of fresh) this.said.add(warning);
+    return fresh;
   }
 }
 
