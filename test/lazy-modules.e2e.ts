@@ -3,7 +3,8 @@
  * decorated at their first decorated call, by the application holding them, on its own cache instance: @Cache caches
  * (mem:// and Redis), @RateLimit limits, a transient provider's injected instance is decorated, and nothing is logged.
  * Instances no application holds (`new`) still warn once; request-scoped providers keep their warning; decorators
- * that cannot apply fail the call; a call from the constructor runs undecorated, said once.
+ * that cannot apply fail the call; a call from the constructor runs undecorated, said once; a `forRoot` that would
+ * create an instance in the lazy module is refused when it loads.
  */
 import { randomUUID } from 'node:crypto';
 import { jest } from '@jest/globals';
@@ -367,6 +368,38 @@ describe('lazily loaded modules', () => {
         expect(await service.cache.get('shared:1')).toBe(1);
       });
       expect(lines).toEqual([]);
+    });
+
+    it('a forRoot of its own (an instance created after start-up) is refused when the module loads', async () => {
+      @Module({ imports: [CashewsModule.forRoot('mem://')] })
+      class OwnDefaultModule {}
+      const app = await boot('mem://');
+      await expect(load(app, OwnDefaultModule)).rejects.toThrow(
+        /CashewsModule\.forRoot\(url\) is imported by a module loaded with LazyModuleLoader/,
+      );
+    });
+
+    it('a named forRoot of its own is refused too, with the fix', async () => {
+      @Injectable()
+      class LazyOwnCache {
+        @Cache({ ttl: '1m', key: 'own:{id}', cache: 'lazy-own' })
+        async find(id: number): Promise<number> {
+          return id;
+        }
+      }
+      @Module({ imports: [CashewsModule.forRoot('mem://', { name: 'lazy-own' })], providers: [LazyOwnCache] })
+      class OwnCacheModule {}
+
+      const app = await boot('mem://');
+      const error = await load(app, OwnCacheModule).then(
+        () => undefined,
+        (thrown: unknown) => thrown,
+      );
+      expect(error).toBeInstanceOf(CashewsConfigError);
+      expect(String(error)).toMatch(
+        /forRoot\(url, \{ name: 'lazy-own' \}\) is imported by a module loaded with LazyModuleLoader/,
+      );
+      expect(String(error)).toMatch(/Import it in a module loaded at start-up/);
     });
   });
 });
