@@ -18,25 +18,11 @@ import {
 } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
+import { logged } from './support/logged.js';
 import { Cache, CacheService, CashewsConfigError, CashewsModule, InjectCache, RateLimit } from '../lib/index.js';
 
 // One describe around the file: its hooks stay its own inside a group file (see jest.config.js).
 describe('bootstrap wiring', () => {
-  /** Every warn/error line Nest's Logger printed while `run` ran. */
-  async function logged(run: () => Promise<void>): Promise<string[]> {
-    const lines: string[] = [];
-    const capture = (message: unknown) => void lines.push(String(message));
-    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(capture);
-    const error = jest.spyOn(Logger.prototype, 'error').mockImplementation(capture);
-    try {
-      await run();
-    } finally {
-      warn.mockRestore();
-      error.mockRestore();
-    }
-    return lines;
-  }
-
   const open: INestApplicationContext[] = [];
   afterEach(async () => {
     while (open.length) await open.pop()!.close();

@@ -7,11 +7,9 @@
  * create an instance in the lazy module is refused when it loads.
  */
 import { randomUUID } from 'node:crypto';
-import { jest } from '@jest/globals';
 import {
   Inject,
   Injectable,
-  Logger,
   Module,
   Scope,
   type INestApplicationContext,
@@ -22,26 +20,12 @@ import { LazyModuleLoader, type ModuleRef } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import { Cache, CacheService, CashewsConfigError, CashewsModule, RateLimit, RateLimitError } from '../lib/index.js';
 import { describeRedis, rawRedis, redisUrl } from './support/redis.js';
+import { logged } from './support/logged.js';
 
 // One describe around the file: its hooks stay its own inside a group file (see jest.config.js).
 describe('lazily loaded modules', () => {
   /** Keys of this run: the Redis cases share the worker's database (or a developer's 127.0.0.1:6379). */
   const run = `lazy-${randomUUID().slice(0, 8)}`;
-
-  /** Every warn/error line Nest's Logger printed while `work` ran. */
-  async function logged(work: () => Promise<void>): Promise<string[]> {
-    const lines: string[] = [];
-    const capture = (message: unknown) => void lines.push(String(message));
-    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(capture);
-    const error = jest.spyOn(Logger.prototype, 'error').mockImplementation(capture);
-    try {
-      await work();
-    } finally {
-      warn.mockRestore();
-      error.mockRestore();
-    }
-    return lines;
-  }
 
   const open: INestApplicationContext[] = [];
   afterEach(async () => {

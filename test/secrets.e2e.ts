@@ -3,13 +3,13 @@
  * backend-failure log lines, nor in a thrown backend error. The Redis suite authenticates for real as an ACL
  * user whose password holds ':' and '@', so the URL must also be parsed right for anything to work.
  */
-import { jest } from '@jest/globals';
-import { Logger, type INestApplication } from '@nestjs/common';
+import { type INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { CacheBackendError, CacheService, createCache } from '../lib/index.js';
 import { statsApp } from './stats/app.js';
 import { CatalogueService } from './stats/fixtures.js';
 import { describeRedis, flushRedisDb, freePort, rawRedis, redisUrl } from './support/redis.js';
+import { logged } from './support/logged.js';
 
 const DB = 14;
 const USER = 'cashews-redact-test';
@@ -19,21 +19,6 @@ const LEAKS = [/pa:ss/, /w0rd/, /topsecret/];
 
 function expectNoLeak(text: string): void {
   for (const leak of LEAKS) expect(text).not.toMatch(leak);
-}
-
-/** Every line Nest's Logger printed at warn or error level while `run` ran. */
-async function logged(run: () => Promise<void>): Promise<string[]> {
-  const lines: string[] = [];
-  const capture = (message: unknown) => void lines.push(String(message));
-  const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(capture);
-  const error = jest.spyOn(Logger.prototype, 'error').mockImplementation(capture);
-  try {
-    await run();
-  } finally {
-    warn.mockRestore();
-    error.mockRestore();
-  }
-  return lines;
 }
 
 describeRedis('secrets on a real Redis (ACL user with ":" and "@" in its password)', () => {
