@@ -105,6 +105,7 @@ export function Invalidate<A extends readonly unknown[] = readonly unknown[]>(
       keys: { cache: cacheName },
       // The explorer rejects {req.…} on provider methods through this flag.
       usesRequest: usesRequest(typeof target === 'string' ? [target, ...tagTemplates] : tagTemplates),
+      templates: [...patterns, ...tags],
     })(owner, propertyKey, descriptor);
   }) as TypedMethodDecorator<unknown, A>;
 }

@@ -104,6 +104,7 @@ export function storingDecorator<O extends StorePolicy>(
       storedForm: spec.storedForm,
       innermost: spec.innermost,
       usesRequest: templates !== undefined && usesRequest(templates),
+      templates: tags,
     })(target, propertyKey, descriptor);
   };
 }

@@ -2,7 +2,7 @@ import { describeArgument } from '../config/describe-argument.js';
 import { CashewsConfigError } from '../errors.js';
 import { INTERCEPTORS_METADATA } from '@nestjs/common/constants.js';
 import { CashewsRouteInterceptor } from '../interceptors/cashews-route.interceptor.js';
-import { compileKey, compileKeyFunction, keyHead } from '../keys/key-template.js';
+import { compileKey, compileKeyFunction, keyHead, templateReads, type KeyFunction } from '../keys/key-template.js';
 import { functionFingerprint } from '../keys/fingerprint.js';
 import { parameterNames, REST_MARK, type AnyFunction } from '../keys/param-names.js';
 import type { ClassType, Layer, StrategyDefinition } from '../strategies/layer.js';
@@ -186,6 +186,8 @@ export interface StrategyDecoratorSpec<O> {
   keys: KeyOptions;
   /** Templates other than the key (tags, invalidation patterns) read `{req.…}`: controller handlers only. */
   usesRequest?: boolean;
+  /** Those templates, compiled: the arguments they read are the layer's too (see {@link Layer.reads}). */
+  templates?: readonly KeyFunction[];
   methods?: readonly string[];
   /** Default key without a template: the method alone, or (HTTP) the method plus the client. See {@link Layer}. */
   defaultKey?: 'method' | 'client';
@@ -261,6 +263,7 @@ export function strategyDecorator<O>(spec: StrategyDecoratorSpec<O>): MethodDeco
           // A placeholder rendering undefined must not silently share a key (see executor.ts).
           strict: true,
         });
+      const reads = [key, ...(spec.templates ?? [])].flatMap((template) => templateReads(template));
       return Object.freeze({
         strategy: definition.name,
         run: definition.run,
@@ -268,6 +271,7 @@ export function strategyDecorator<O>(spec: StrategyDecoratorSpec<O>): MethodDeco
         options,
         base: keyBase,
         key,
+        ...(reads.length > 0 && { reads }),
         version,
         hasTemplate: given !== undefined,
         skipsArgs: skipArgs !== undefined,

@@ -1,3 +1,4 @@
+import { LEFT_OUT } from './left-out.js';
 import { MemoBudget } from './memo-budget.js';
 
 /**
@@ -70,6 +71,7 @@ function remembered(value: unknown): boolean {
     case 'undefined':
       return true;
     default:
-      return value === null;
+      // An argument a default key leaves out (left-out.ts) renders nothing, the same for every call.
+      return value === null || value === LEFT_OUT;
   }
 }

@@ -1,7 +1,15 @@
 import { createHash } from 'node:crypto';
 import { CashewsConfigError, KeyPlaceholderError } from '../errors.js';
 import { registerKeyFormatter } from './formatters.js';
-import { compileKey, compilePattern, type KeySpec } from './key-template.js';
+import {
+  argumentRoot,
+  compileKey,
+  compileKeyFunction,
+  compilePattern,
+  LEFT_OUT,
+  templateReads,
+  type KeySpec,
+} from './key-template.js';
 import { parameterNames } from './param-names.js';
 import { toRegExp } from './pattern.js';
 
@@ -313,5 +321,41 @@ describe('compilePattern', () => {
 
   it('is the exact default key without a template', () => {
     expect(compilePattern({ base, params: ['id'] })({ args: ['*'] })).toBe('ItemsService:find:%2A');
+  });
+});
+
+describe('templateReads: the arguments a template reads, for adapters to check', () => {
+  it('by parameter name, position, rest parameter and marked extra root', () => {
+    const extraRoots = { id: argumentRoot(1, (source) => source.args[1]), lang: () => 'en' };
+    const compiled = compileKey({
+      base,
+      params: ['user', 'otherId', '...tags'],
+      template: 'f:{user.id}:{0}:{id}:{tags:len}:{lang}:{@tenant}',
+      extraRoots,
+    });
+    expect(
+      templateReads(compiled).map(({ index, rest, name, placeholder }) => [index, rest, name, placeholder]),
+    ).toEqual([
+      [0, undefined, 'user', 'user.id'],
+      [0, undefined, '0', '0'],
+      [1, undefined, 'id', 'id'],
+      [2, true, 'tags', 'tags:len'],
+    ]);
+    expect(templateReads(compiled)[0].template).toBe('f:{user.id}:{0}:{id}:{tags:len}:{lang}:{@tenant}');
+  });
+
+  it('reads nothing without a template, with a key function, or a template of literals and requests', () => {
+    expect(templateReads(compileKey({ base, params: ['id'] }))).toEqual([]);
+    expect(templateReads(compileKeyFunction({ base }, ([id]) => String(id)))).toEqual([]);
+    expect(templateReads(compileKey({ base, params: ['id'], template: 'x:{req.ip}', allowRequest: true }))).toEqual([]);
+  });
+});
+
+describe('LEFT_OUT: an argument a default key leaves out', () => {
+  it('renders nothing, and the other arguments keep their positions for skipArgs', () => {
+    expect(key({}, LEFT_OUT, 42, LEFT_OUT)).toBe('ItemsService:find:42');
+    expect(key({}, LEFT_OUT, 42)).toBe(key({}, 42));
+    const skipping = compileKey({ base, params: ['ctx', 'id', 'color'], skipArgs: [2] });
+    expect(skipping({ args: [LEFT_OUT, 42, 'red'] })).toBe('ItemsService:find:42');
   });
 });

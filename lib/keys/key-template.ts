@@ -7,6 +7,7 @@ import { escapeKeyPart } from './escape-key-part.js';
 import { isReservedKey } from './protected-keys.js';
 import { keyContext } from './key-context.js';
 import { KeyMemo, MAX_ARITY } from './key-memo.js';
+import { LEFT_OUT } from './left-out.js';
 import { checkFormatterArgs, findKeyFormatter, keyFormatterNames } from './formatters.js';
 import { REST_MARK } from './param-names.js';
 import { renderArg, renderKeyPart } from './stable-render.js';
@@ -21,6 +22,23 @@ export interface KeySource {
 
 /** A compiled key (or pattern) builder. */
 export type KeyFunction = (source: KeySource) => string;
+
+/**
+ * One argument a compiled template reads, found when it is compiled (see {@link templateReads}): the adapters check
+ * it against what the handler's parameter is bound to (a GraphQL `@Context()` is no key).
+ */
+export interface ArgumentRead {
+  /** The argument's position; with `rest`, a rest parameter's: it and every later argument. */
+  readonly index: number;
+  readonly rest?: boolean;
+  /** What the placeholder names first: a parameter name, a decorator's data (`id` of `@Args('id')`) or a position. */
+  readonly name: string;
+  /** The placeholder's text between the braces, e.g. `user.id`. */
+  readonly placeholder: string;
+  readonly template: string;
+}
+
+export { LEFT_OUT };
 
 /** What {@link compileKey} and {@link compilePattern} compile. */
 export interface KeySpec {
@@ -94,7 +112,8 @@ export function compilePattern(spec: KeySpec): KeyFunction {
   return compile(spec, true);
 }
 
-type Resolver = (source: KeySource) => unknown;
+/** Reads one root of a placeholder (an argument, an extra root, the request) from a call. */
+export type Resolver = (source: KeySource) => unknown;
 type Part = string | KeyFunction;
 
 const FORBIDDEN_SEGMENTS = new Set(['__proto__', 'constructor', 'prototype']);
@@ -121,6 +140,8 @@ interface Context {
   spec: KeySpec;
   template: string;
   wildcard: boolean;
+  /** The arguments its placeholders read, gathered while it is parsed. */
+  reads: ArgumentRead[];
 }
 
 function compile(spec: KeySpec, wildcard: boolean): KeyFunction {
@@ -141,10 +162,40 @@ function compile(spec: KeySpec, wildcard: boolean): KeyFunction {
   if (typeof spec.template !== 'string' || spec.template === '') {
     throw new CashewsConfigError(`Key template of ${spec.base} must be a non-empty string.`);
   }
-  const parts = parseTemplate({ spec, template: spec.template, wildcard });
+  const ctx: Context = { spec, template: spec.template, wildcard, reads: [] };
+  const parts = parseTemplate(ctx);
   if (typeof parts[0] === 'string') parts[0] = head + parts[0];
   else if (head !== '') parts.unshift(head);
-  return joinParts(parts);
+  const key = joinParts(parts);
+  if (ctx.reads.length > 0) reads.set(key, Object.freeze(ctx.reads));
+  return key;
+}
+
+const reads = new WeakMap<KeyFunction, readonly ArgumentRead[]>();
+
+/**
+ * The arguments a compiled template reads, in the order its placeholders name them (`[]` for a default key, a key
+ * function, or a template reading none): what an adapter checks against the parameters it fills.
+ * @example
+ * ```ts
+ * const key = compileKey({ base: 'Friends:of', params: ['user', 'otherId'], template: 'f:{user.id}:{otherId}' });
+ * templateReads(key).map((read) => read.index); // [0, 1]
+ * ```
+ */
+export function templateReads(key: KeyFunction): readonly ArgumentRead[] {
+  return reads.get(key) ?? [];
+}
+
+/** Resolvers of extra roots that answer one argument (see {@link argumentRoot}), by its position. */
+const extraRootPositions = new WeakMap<Resolver, number>();
+
+/**
+ * Marks an extra root's resolver as reading argument `index` (a controller's `{id}` for `@Param('id') productId`,
+ * a resolver's `{id}` for `@Args('id') otherId`), so {@link templateReads} reports the argument it stands for.
+ */
+export function argumentRoot<R extends Resolver>(index: number, resolver: R): R {
+  extraRootPositions.set(resolver, index);
+  return resolver;
 }
 
 /**
@@ -204,7 +255,7 @@ function escapeFunctionKey(text: string): string {
 function defaultKey(head: string): KeyFunction {
   const render = (args: readonly unknown[]): string => {
     let key = head;
-    for (let i = 0; i < args.length; i++) key += ':' + renderKeyPart(args[i]);
+    for (let i = 0; i < args.length; i++) if (args[i] !== LEFT_OUT) key += ':' + renderKeyPart(args[i]);
     return key;
   };
   // Every hit builds its key: a call repeating recent arguments gets the string rendered then (see KeyMemo).
@@ -374,15 +425,19 @@ function resolveRoot(ctx: Context, inner: string, segments: readonly string[]): 
   const [name] = segments;
   const params = spec.params;
   const restAt = params.findIndex((param) => param.startsWith(REST_MARK));
+  const read = (index: number, rest?: boolean) =>
+    ctx.reads.push({ index, ...(rest && { rest }), name, placeholder: inner, template: ctx.template });
   if (INDEX.test(name)) {
     const index = Number(name);
     if (index >= params.length && restAt === -1) {
       throw placeholderError(ctx, inner, `names argument ${index}, but the method has ${params.length} parameter(s)`);
     }
+    read(index);
     return argumentAt(index);
   }
   const position = DESTRUCTURED.test(name) ? -1 : params.findIndex((param) => paramName(param) === name);
   if (position !== -1) {
+    read(position, position === restAt);
     if (position === restAt) return (source) => source.args.slice(position);
     return argumentAt(position);
   }
@@ -392,6 +447,8 @@ function resolveRoot(ctx: Context, inner: string, segments: readonly string[]): 
     if (typeof resolver !== 'function') {
       throw placeholderError(ctx, inner, `names extra root "${name}", whose resolver is not a function`);
     }
+    const index = extraRootPositions.get(resolver);
+    if (index !== undefined) read(index);
     return resolver;
   }
   if (name === 'req' && spec.allowRequest) {

@@ -1,5 +1,5 @@
 import type { AdaptiveStats } from '../adaptive/types.js';
-import type { KeyFunction } from '../keys/key-template.js';
+import type { ArgumentRead, KeyFunction } from '../keys/key-template.js';
 import type { Next, Strategy, StrategyCache, StrategyCall } from './strategy.js';
 
 /** A class, abstract or not, whatever its constructor takes: what decorators and the explorer hold classes as. */
@@ -99,6 +99,11 @@ export interface Layer<O = unknown> {
    */
   readonly forClass?: (type: ClassType) => Layer<O>;
   readonly key: KeyFunction;
+  /**
+   * The arguments its templates read (the key's, its tags' and patterns'), by position: checked against what a
+   * handler's parameters are bound to outside HTTP (a GraphQL `@Context()` is no key). Unset on layers built by hand.
+   */
+  readonly reads?: readonly ArgumentRead[];
   /** Whether the user gave a key template or key function (HTTP default keys are built from the route otherwise). */
   readonly hasTemplate: boolean;
   /** `skipArgs` was given: the default key leaves some arguments out (refused on controllers' route-based keys). */
