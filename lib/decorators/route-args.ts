@@ -1,6 +1,6 @@
 import type { ExecutionContext } from '@nestjs/common';
 import { KeyPlaceholderError } from '../errors.js';
-import type { KeySource } from '../keys/key-template.js';
+import { argumentRoot, type KeySource } from '../keys/key-template.js';
 
 // Nest's own metadata keys and RouteParamtypes values, stable across Nest 11 (CJS) and 12 (ESM). Deep
 // imports of them differ between the two builds, so they are restated here.
@@ -32,7 +32,11 @@ type Reader = (req: RequestLike) => unknown;
 export interface RouteArgs {
   /** Reader of each handler parameter, by position (`undefined` for parameters not bound to the request). */
   byIndex: Array<Reader | undefined>;
-  /** Readers by decorator data, so `{id}` can mean `@Param('id')` whatever the parameter is called. */
+  /**
+   * Readers by decorator data, so `{id}` can mean `@Param('id')` whatever the parameter is called: from the request
+   * on HTTP, else the argument itself (`@Args('id')`, `@Payload('id')`, `@MessageBody('id')`, which share the type
+   * number of `@Body`; see handler-args.ts).
+   */
   byName: Record<string, (source: KeySource) => unknown>;
   /** `@Res()` or `@Next()`: the handler writes the response itself, so its result cannot be cached. */
   usesResponse: boolean;
@@ -103,7 +107,9 @@ export function readRouteArgs(controller: object, method: string | symbol): Rout
     if (!read) continue;
     result.byIndex[index] = read;
     if (typeof data === 'string' && !(data in result.byName)) {
-      result.byName[data] = (source) => (source.req ? read(source.req as RequestLike) : undefined);
+      result.byName[data] = argumentRoot(index, (source) =>
+        source.req ? read(source.req as RequestLike) : source.args[index],
+      );
     }
   }
   return result;
@@ -128,7 +134,21 @@ export function argsFromRequest(
 ): unknown[] {
   const values = args.byIndex.map((read) => (read ? read(req as RequestLike) : undefined));
   if (!args.custom || !context) return values;
-  for (const param of args.custom) {
+  return withCustomParams(values, args.custom, context, target);
+}
+
+/**
+ * Puts the parameters bound by custom decorators into `values` (a call's arguments), each read when a key first
+ * reads it, by calling its factory with the call's execution context; once per call.
+ * @internal
+ */
+export function withCustomParams(
+  values: unknown[],
+  custom: readonly CustomParam[],
+  context: () => ExecutionContext,
+  target: string,
+): unknown[] {
+  for (const param of custom) {
     if (values.length <= param.index) values.length = param.index + 1;
     let read: (() => unknown) | undefined;
     Object.defineProperty(values, param.index, {

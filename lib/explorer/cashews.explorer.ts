@@ -18,6 +18,7 @@ import {
   type InstanceHolder,
 } from '../decorators/method-guard.js';
 import { hasClassCache } from '../decorators/class-cache.js';
+import { handlerContextTypes, readHandlerArgs, unreadableInKeys } from '../decorators/handler-args.js';
 import { CACHED_METHODS } from '../decorators/http-methods.js';
 import { readRouteArgs } from '../decorators/route-args.js';
 import { getLayers, layersFor } from '../decorators/strategy-metadata.js';
@@ -93,6 +94,7 @@ export class CashewsExplorer implements OnModuleInit, OnModuleDestroy, InstanceH
         // A route's default key holds its path; the method-wide keys of protective decorators do not.
         if (!declared) continue;
         const type = wrapper.metatype as Class;
+        refuseUnreadableKeys(type, name, method, declared);
         for (const layer of layersFor(declared, type)) if (layer.defaultKey) this.heads.add(layer, type, wrapper);
         this.references.add(type, name, declared);
         for (const layer of declared) {
@@ -181,6 +183,7 @@ export class CashewsExplorer implements OnModuleInit, OnModuleDestroy, InstanceH
         continue;
       }
       const type = instance.constructor as Class;
+      refuseUnreadableKeys(type, name, (prototype as Record<string, unknown>)[name], layers);
       const own = layersFor(layers, type);
       for (const layer of own) this.heads.add(layer, type, wrapper);
       this.references.add(type, name, layers);
@@ -306,6 +309,19 @@ export class CashewsExplorer implements OnModuleInit, OnModuleDestroy, InstanceH
     const bloom = layers.find((layer) => layer.strategy === 'bloom');
     if (bloom) attachBloomHandle(decorated, bloom, target, () => resolver.cacheFor(bloom));
     return decorated;
+  }
+}
+
+/**
+ * Refuses a handler whose templates name a parameter no key may read (a GraphQL `@Context()`, a WebSocket client) in a
+ * context its routing decorators say it answers in (`@ResolveField()`, `@SubscribeMessage()`...): the interceptor
+ * would refuse its every call there.
+ * @throws CashewsConfigError naming the method, the template and the parameter.
+ */
+function refuseUnreadableKeys(type: Class, name: string, method: unknown, layers: readonly Layer[]): void {
+  for (const context of handlerContextTypes(method)) {
+    const unreadable = unreadableInKeys(readHandlerArgs(type, name, context, method), layers, `${type.name}.${name}`);
+    if (unreadable) throw unreadable.error;
   }
 }
 

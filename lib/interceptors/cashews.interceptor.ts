@@ -8,13 +8,21 @@ import {
 } from '@nestjs/common';
 import { HOST_METADATA } from '@nestjs/common/constants.js';
 import { HttpAdapterHost } from '@nestjs/core';
-import { defer, isObservable, lastValueFrom, mergeMap, of, type Observable } from 'rxjs';
+import { defer, isObservable, lastValueFrom, mergeMap, of, throwError, type Observable } from 'rxjs';
 import { CacheResolver } from '../cache-resolver.js';
+import {
+  argsFromContext,
+  keyedArgs,
+  readHandlerArgs,
+  unreadableInKeys,
+  type HandlerArgs,
+  type HandlerContextType,
+} from '../decorators/handler-args.js';
 import { CACHED_METHODS } from '../decorators/http-methods.js';
 import { argsFromRequest, readRouteArgs, type RouteArgs } from '../decorators/route-args.js';
 import { getLayers, layersFor } from '../decorators/strategy-metadata.js';
 import { routeScope } from '../detect/route-scope.js';
-import { KeyPlaceholderError } from '../errors.js';
+import { type CashewsConfigError, KeyPlaceholderError } from '../errors.js';
 import { escapeKeyPart } from '../keys/escape-key-part.js';
 import { keyHead, type KeySource } from '../keys/key-template.js';
 import { execute, type Invocation, type Layer } from '../strategies/executor.js';
@@ -26,7 +34,20 @@ type Route = HttpRoute & {
   layers: readonly Layer[];
   /** The layers as a GraphQL field resolver runs them (see `parentKeyed`), made at its first such call. */
   withParent?: readonly Layer[];
+  /** Where its parameter metadata is found: the class routing it and the property holding it. */
+  owner: object;
+  property: string | symbol;
+  /** Its parameters as each context outside HTTP fills them, read at its first call there. */
+  contexts?: Partial<Record<HandlerContextType, ContextRoute>>;
 };
+
+/** A handler's parameters in one context outside HTTP, and the error refusing its calls when a key reads one wrongly. */
+interface ContextRoute {
+  args: HandlerArgs;
+  refused?: CashewsConfigError;
+}
+
+const CONTEXT_TYPES: ReadonlySet<string> = new Set<HandlerContextType>(['graphql', 'rpc', 'ws']);
 
 /** A GraphQL resolver's argument 0 when it is a field resolver's parent: an object with fields (not a root `{}`). */
 function isParent(root: unknown): root is object {
@@ -106,14 +127,24 @@ export class CashewsInterceptor implements NestInterceptor {
 
     const type = context.getType<string>();
     if (type !== 'http') {
-      // RPC: the payload; GraphQL: the args object; WebSocket: the message data (argument 0 is the client socket,
-      // which keys nothing). Templates address them as {0} / {0.field}.
-      const args = [context.getArgByIndex(type === 'graphql' || type === 'ws' ? 1 : 0)];
       let active = route.layers;
       const parent: unknown = type === 'graphql' ? context.getArgByIndex(0) : undefined;
       // A field resolver (`@ResolveField`): argument 0 is its parent.
       if (isParent(parent)) active = route.withParent ??= this.parentKeyed(route, target);
-      return flatten(defer(() => execute(active, { target, source: { args } }, this.resolver, run)));
+      if (!CONTEXT_TYPES.has(type)) {
+        // A context of another library: what its handlers receive is its own; keys see argument 0 ({0}).
+        const args = [context.getArgByIndex(0)];
+        return flatten(defer(() => execute(active, { target, source: { args } }, this.resolver, run)));
+      }
+      const handler = this.contextRoute(route, type as HandlerContextType);
+      if (handler.refused) {
+        const refused = handler.refused;
+        return throwError(() => refused);
+      }
+      // The handler's arguments as Nest fills its parameters, by position: `{user.id}` of `@Parent() user` is the parent.
+      const source: KeySource = { args: argsFromContext(handler.args, context.getArgs(), () => context, target) };
+      const invocation = contextInvocation(handler.args, target, source);
+      return flatten(defer(() => execute(active, invocation, this.resolver, run)));
     }
 
     const http = context.switchToHttp();
@@ -135,11 +166,33 @@ export class CashewsInterceptor implements NestInterceptor {
         target,
         'graphql-parent',
         'runs uncached on a GraphQL field resolver: its default key does not name the parent (@Parent()), so every ' +
-          'parent would share one entry. Cache in the service the resolver calls, keyed by the parent (postsOf(user.id)).',
+          "parent would share one entry. Give it a key template naming the parent, e.g. 'posts:{user.id}' for " +
+          '@Parent() user.',
         'warn',
       );
       return false;
     });
+  }
+
+  /**
+   * The handler's parameters as a `type` context fills them, read at its first call there (then one property read
+   * per call). A template naming one that no key may read (`@Context()`, `@ConnectedSocket()`) refuses every call of
+   * the handler there, said once; the explorer refuses it at bootstrap when the handler's routing decorators tell
+   * its context (see `handlerContextTypes`).
+   */
+  private contextRoute(route: Route, type: HandlerContextType): ContextRoute {
+    const contexts = (route.contexts ??= {});
+    let found = contexts[type];
+    if (found) return found;
+    const handler = (route.owner as { prototype?: Record<string | symbol, unknown> }).prototype?.[route.property];
+    const args = readHandlerArgs(route.owner, route.property, type, handler);
+    const unreadable = unreadableInKeys(args, route.layers, route.target);
+    found = contexts[type] = { args, ...(unreadable && { refused: unreadable.error }) };
+    if (unreadable) {
+      const problem = `${unreadable.problem} Its calls fail with CashewsConfigError until the template changes.`;
+      this.resolver.onLayerProblem(unreadable.layer, route.target, 'unreadable-parameter', problem);
+    }
+    return found;
   }
 
   /**
@@ -259,11 +312,25 @@ export class CashewsInterceptor implements NestInterceptor {
         target: `${(controller as { name?: string }).name}.${String(key)}`,
         layers: layersFor(layers, controller as ClassType),
         byHost: isHostRouted(controller),
+        owner: controller,
+        property: key,
       };
       routes.set(handler, route);
     }
     return route;
   }
+}
+
+/**
+ * A call outside HTTP: templates read the handler's arguments by position; a default key renders them without those
+ * no key may read (a context, a socket: see `keyedArgs`), made once per call when a default key is built.
+ */
+function contextInvocation(handler: HandlerArgs, target: string, source: KeySource): Invocation {
+  if (handler.unreadable.length === 0) return { target, source };
+  let keyed: KeySource | undefined;
+  const keyOf = (layer: Layer) =>
+    layer.hasTemplate ? layer.key(source) : layer.key((keyed ??= { args: keyedArgs(handler, source.args) }));
+  return { target, source, keyOf };
 }
 
 /**
