@@ -197,13 +197,15 @@ export class CashewsExplorer implements OnModuleInit, OnModuleDestroy, InstanceH
 
   /**
    * Says once, at bootstrap, when a controller method's decorators can never store its result: a method that is no
-   * route (the interceptor only runs routes), a route answering another HTTP method than the layer caches (GET and
+   * route nor message handler (the interceptor only runs those), a route answering another HTTP method than the layer caches (GET and
    * HEAD unless `methods` says otherwise), or a handler writing the response itself (`@Res()`, `@Next()`).
    */
   private warnNeverStored(controller: Class, name: string, method: unknown, layers: readonly Layer[]): void {
     const target = `${controller.name}.${name}`;
     const decorators = layers.map((layer) => `@${layer.strategy}`).join(', ');
     if (Reflect.getMetadata(PATH_METADATA, method as object) === undefined) {
+      // A message or event handler (@MessagePattern) runs through the interceptor too, and stores in any context.
+      if (handlerContextTypes(method).length > 0) return;
       this.logger.warn(
         `${target} has ${decorators} but is not a route handler: on a controller, decorators apply to routes only ` +
           '(the interceptor runs them). Move the method to a provider to decorate it.',

@@ -479,3 +479,28 @@ describe('Templates naming a context, info or a socket are refused at bootstrap 
     expect((failure as Error).message).toContain(param);
   });
 });
+
+@Controller()
+class PricesController {
+  @Cache({ ttl: '1m', key: 'price:{data.sku}' })
+  @MessagePattern('price')
+  price(@Payload() data: { sku: string }, @Ctx() ctx: unknown): unknown {
+    return [data, ctx];
+  }
+}
+
+describe('An RPC message handler on a controller at bootstrap', () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  it('is no "route" the decorators miss: nothing is logged about it', async () => {
+    const warnings: string[] = [];
+    jest.spyOn(Logger.prototype, 'warn').mockImplementation((message: unknown) => void warnings.push(String(message)));
+    const moduleRef = await Test.createTestingModule({
+      imports: [CashewsModule.forRoot('mem://')],
+      controllers: [PricesController],
+    }).compile();
+    await moduleRef.init();
+    await moduleRef.close();
+    expect(warnings.filter((line) => line.includes('PricesController'))).toEqual([]);
+  });
+});
