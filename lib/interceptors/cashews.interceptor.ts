@@ -80,8 +80,9 @@ type HttpRequest = {
 };
 
 /**
- * Runs strategy decorators on controller handlers (HTTP, RPC, GraphQL). It only adapts the execution
- * context to an {@link Invocation}; the strategies themselves live in the executor.
+ * Runs strategy decorators on controller handlers (HTTP, RPC), GraphQL resolvers and WebSocket gateways. It only
+ * adapts the execution context to an {@link Invocation} (outside HTTP, keys read the handler's arguments as Nest fills
+ * them: see handler-args.ts); the strategies themselves live in the executor.
  * @example
  * ```ts
  * import { UseInterceptors } from '@nestjs/common';
