@@ -85,7 +85,6 @@ export class CashewsModule extends CashewsConfigurableModule {
           provide: token,
           inject: [CASHEWS_MODULE_OPTIONS, ModulesContainer, CashewsRegistry],
           useFactory: async (options: CashewsModuleOptions, modules: ModulesContainer, registry: CashewsRegistry) => {
-            registry.refuseAfterInit(extras.name);
             refuseDuplicate(modules, token, extras.name);
             refuseNonObject(options, isAsync(extras));
             if (isAsync(extras)) refuseFactoryExtras(options);

@@ -1,5 +1,5 @@
 import { checkTimerMs } from './timer-duration.js';
-import { Injectable, Logger, type BeforeApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import type { CacheService } from './cache.service.js';
 import { httpFeatures, type CashewsHttpOptions, type HttpFeatures } from './detect/http-options.js';
 import { parseDuration } from './duration.js';
@@ -49,33 +49,10 @@ interface BackgroundTask {
  * refreshes in flight, at most `shutdownTimeout` (default 5 s); what is still running then is abandoned and logged.
  */
 @Injectable()
-export class CashewsRegistry implements BeforeApplicationShutdown, OnModuleInit {
+export class CashewsRegistry implements BeforeApplicationShutdown {
   private readonly logger = new Logger('Cashews');
   private readonly entries = new Map<string | undefined, CashewsRegistration>();
   private readonly background = new Set<BackgroundTask>();
-  private initialized = false;
-
-  onModuleInit(): void {
-    this.initialized = true;
-  }
-
-  /**
-   * Refuses a `forRoot` whose instance would be created after the application initialized: one imported by a module
-   * loaded with `LazyModuleLoader` (each `forRoot` call is a module of its own, so even one of the same arguments as the
-   * application's). Nest runs no lifecycle hooks in such a module, so its instance would never be closed, and its HTTP
-   * options would never reach routes (bound at start-up). Called first by each `forRoot` factory.
-   */
-  refuseAfterInit(name: string | undefined): void {
-    if (!this.initialized) return;
-    const which = name === undefined ? 'CashewsModule.forRoot(url)' : `CashewsModule.forRoot(url, { name: '${name}' })`;
-    throw new CashewsConfigError(
-      `${which} is imported by a module loaded with LazyModuleLoader after the application initialized: Nest runs ` +
-        'no lifecycle hooks there, so its cache instance would never be closed. Import it in a module loaded at ' +
-        "start-up (the root module), and leave it out of the lazily loaded module: that module's decorators use " +
-        "the application's instances, and its providers inject them (global by default; with isGlobal: false, " +
-        'import the module that exports it).',
-    );
-  }
 
   /** Called by each `forRoot` factory once its instance is created. */
   register(name: string | undefined, registration: CashewsRegistration): void {

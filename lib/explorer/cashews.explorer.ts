@@ -1,21 +1,17 @@
-import { Inject, Injectable, Logger, RequestMethod, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, RequestMethod, type OnModuleInit } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
-import { STATIC_CONTEXT } from '@nestjs/core/injector/constants.js';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
 import { defer, mergeMap, Observable } from 'rxjs';
 import { CacheResolver } from '../cache-resolver.js';
 import { attachBloomHandle } from './bloom-handle.js';
 import {
-  addHolder,
-  dropHolder,
   markApplied,
   markRequestScoped,
   markRouted,
   noteExplorerCreated,
   noteExplorerRan,
   originalMethod,
-  type InstanceHolder,
 } from '../decorators/method-guard.js';
 import { hasClassCache } from '../decorators/class-cache.js';
 import { handlerContextTypes, readHandlerArgs, unreadableInKeys } from '../decorators/handler-args.js';
@@ -36,11 +32,9 @@ type Method = (...args: unknown[]) => unknown;
  * Wraps decorated methods of ordinary providers with the executor at bootstrap. Controllers are left to
  * the interceptor (routes are bound before `onModuleInit`), but their layers are validated here too, so
  * a decorator naming a missing cache instance fails at start-up rather than at the first request.
- * Providers Nest creates later (a module loaded with `LazyModuleLoader`, whose hooks Nest does not run) are
- * decorated the same way at their first decorated call, when a method guard asks (see {@link adopt}).
  */
 @Injectable()
-export class CashewsExplorer implements OnModuleInit, OnModuleDestroy, InstanceHolder {
+export class CashewsExplorer implements OnModuleInit {
   private readonly logger = new Logger('Cashews');
   private readonly wrapped = new WeakSet<object>();
   private readonly heads = new KeyHeads();
@@ -119,41 +113,6 @@ export class CashewsExplorer implements OnModuleInit, OnModuleDestroy, InstanceH
       for (const instance of instancesOf(wrapper)) this.applyTo(wrapper, instance);
     }
     for (const warning of this.references.missed()) this.logger.warn(warning);
-    addHolder(this);
-  }
-
-  onModuleDestroy(): void {
-    dropHolder(this);
-  }
-
-  /**
-   * Decorates `instance` if the application holds it now: a provider (or a transient provider's instance) of any of
-   * its modules, those loaded after bootstrap included. Asked by a method guard at the first call that reaches it on
-   * an instance, so this walk over the providers happens once per instance, never on a decorated call.
-   */
-  adopt(instance: object): 'applied' | 'creating' | undefined {
-    if (this.wrapped.has(instance)) return 'applied';
-    const type = instance.constructor;
-    let creating = false;
-    for (const wrapper of this.discovery.getProviders()) {
-      if (!wrapper.isDependencyTreeStatic()) {
-        // Nothing to decorate, but a later call says why (as for those the explorer saw at bootstrap).
-        if (wrapper.metatype === type) markRequestScoped(type);
-        continue;
-      }
-      if (!instancesOf(wrapper).includes(instance as Record<string, unknown>)) {
-        // A singleton of its class being constructed: a call from its constructor (Nest holds it once that returns).
-        creating ||=
-          wrapper.metatype === type &&
-          !wrapper.isTransient &&
-          !wrapper.getInstanceByContextId(STATIC_CONTEXT).isResolved;
-        continue;
-      }
-      this.applyTo(wrapper, instance as Record<string, unknown>);
-      for (const warning of this.references.missed()) this.logger.warn(warning);
-      return this.wrapped.has(instance) ? 'applied' : undefined;
-    }
-    return creating ? 'creating' : undefined;
   }
 
   /**
