@@ -250,6 +250,16 @@ export function handlerContextTypes(handler: unknown): HandlerContextType[] {
   return types;
 }
 
+/**
+ * Whether a GraphQL handler is a field resolver (`@ResolveField()`), whose argument 0 is its parent, from its routing
+ * metadata: `undefined` when it carries none of `@nestjs/graphql` (a resolver routed otherwise), when only its
+ * arguments can tell.
+ */
+export function isFieldResolver(handler: unknown): boolean | undefined {
+  if (isMarked(handler, GRAPHQL_RESOLVE_PROPERTY)) return true;
+  return handlerContextTypes(handler).includes('graphql') ? false : undefined;
+}
+
 function isMarked(handler: unknown, key: string): boolean {
   return typeof handler === 'function' && Reflect.getMetadata(key, handler) === true;
 }

@@ -12,6 +12,7 @@ import { defer, isObservable, lastValueFrom, mergeMap, of, throwError, type Obse
 import { CacheResolver } from '../cache-resolver.js';
 import {
   argsFromContext,
+  isFieldResolver,
   keyedArgs,
   readHandlerArgs,
   unreadableInKeys,
@@ -34,6 +35,11 @@ type Route = HttpRoute & {
   layers: readonly Layer[];
   /** The layers as a GraphQL field resolver runs them (see `parentKeyed`), made at its first such call. */
   withParent?: readonly Layer[];
+  /**
+   * Whether it is a GraphQL field resolver, from its `@nestjs/graphql` metadata (see `isFieldResolver`); `undefined`
+   * without any, when a call's argument 0 tells (see `isParent`).
+   */
+  fieldResolver?: boolean;
   /** Where its parameter metadata is found: the class routing it and the property holding it. */
   owner: object;
   property: string | symbol;
@@ -49,7 +55,10 @@ interface ContextRoute {
 
 const CONTEXT_TYPES: ReadonlySet<string> = new Set<HandlerContextType>(['graphql', 'rpc', 'ws']);
 
-/** A GraphQL resolver's argument 0 when it is a field resolver's parent: an object with fields (not a root `{}`). */
+/**
+ * A GraphQL resolver's argument 0 when it is a field resolver's parent: an object with fields (not a root `{}`). Only
+ * a guess, for a resolver without `@nestjs/graphql` metadata: a parent keeping its data in private fields has none.
+ */
 function isParent(root: unknown): root is object {
   return typeof root === 'object' && root !== null && Object.keys(root).length > 0;
 }
@@ -129,9 +138,10 @@ export class CashewsInterceptor implements NestInterceptor {
     const type = context.getType<string>();
     if (type !== 'http') {
       let active = route.layers;
-      const parent: unknown = type === 'graphql' ? context.getArgByIndex(0) : undefined;
       // A field resolver (`@ResolveField`): argument 0 is its parent.
-      if (isParent(parent)) active = route.withParent ??= this.parentKeyed(route, target);
+      if (type === 'graphql' && (route.fieldResolver ?? isParent(context.getArgByIndex(0)))) {
+        active = route.withParent ??= this.parentKeyed(route, target);
+      }
       if (!CONTEXT_TYPES.has(type)) {
         // A context of another library: what its handlers receive is its own; keys see argument 0 ({0}).
         const args = [context.getArgByIndex(0)];
@@ -155,9 +165,9 @@ export class CashewsInterceptor implements NestInterceptor {
   }
 
   /**
-   * The layers a GraphQL field resolver runs: a storing layer with the default key steps aside, said once. That key
-   * is the resolver and its args, so every parent would share one entry (user 2 served user 1's posts); rendering
-   * the parent itself (an entity, often with references back to it) is no key either.
+   * The layers a GraphQL field resolver runs: a storing layer with the default key steps aside, said once, whatever
+   * the parent looks like. That key would render the parent whole: an entity, often with references back to it
+   * (no key), or keeping its data in private fields (rendered `{}`, so every parent would share one entry).
    */
   private parentKeyed(route: Route, target: string): readonly Layer[] {
     return route.layers.filter((layer) => {
@@ -166,8 +176,9 @@ export class CashewsInterceptor implements NestInterceptor {
         layer,
         target,
         'graphql-parent',
-        'runs uncached on a GraphQL field resolver: its default key does not name the parent (@Parent()), so every ' +
-          "parent would share one entry. Give it a key template naming the parent, e.g. 'posts:{user.id}' for " +
+        'runs uncached on a GraphQL field resolver: its default key would render the whole parent (@Parent()), ' +
+          'which is no key (an entity may refer back to itself, or keep its fields private and render as {}, so ' +
+          "parents would share one entry). Give it a key template naming the parent, e.g. 'posts:{user.id}' for " +
           '@Parent() user.',
         'warn',
       );
@@ -315,6 +326,7 @@ export class CashewsInterceptor implements NestInterceptor {
         byHost: isHostRouted(controller),
         owner: controller,
         property: key,
+        fieldResolver: isFieldResolver(handler),
       };
       routes.set(handler, route);
     }

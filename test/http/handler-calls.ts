@@ -1,0 +1,46 @@
+/** Calls through `CashewsInterceptor` outside HTTP, as Nest makes them, for the unit specs of handler keys. */
+import 'reflect-metadata';
+import { jest } from '@jest/globals';
+import { Logger } from '@nestjs/common';
+import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
+import { Test } from '@nestjs/testing';
+import { lastValueFrom, of } from 'rxjs';
+import { CacheResolver } from '../../lib/cache-resolver.js';
+import { CacheService, CashewsInterceptor, CashewsModule } from '../../lib/index.js';
+
+export type Handler = (...args: never[]) => unknown;
+
+export async function started() {
+  const moduleRef = await Test.createTestingModule({ imports: [CashewsModule.forRoot('mem://')] }).compile();
+  const app = await moduleRef.init();
+  return {
+    app,
+    interceptor: new CashewsInterceptor(app.get(CacheResolver, { strict: false })),
+    cache: app.get(CacheService),
+  };
+}
+
+/** One call through the interceptor, as the e2e suite does; counts handler runs. */
+export function intercept(
+  interceptor: CashewsInterceptor,
+  type: 'rpc' | 'graphql' | 'ws',
+  owner: object,
+  method: string,
+  args: unknown[],
+  runs: { count: number },
+  answer: (run: number) => unknown = (run) => run,
+) {
+  const handler = (owner as { prototype: Record<string, Handler> }).prototype[method];
+  const context = new ExecutionContextHost(args, owner as never, handler as never);
+  context.setType(type);
+  const next = { handle: () => (runs.count++, of(answer(runs.count))) };
+  return lastValueFrom(interceptor.intercept(context, next));
+}
+
+export function captureLogs() {
+  const lines: string[] = [];
+  for (const level of ['warn', 'error', 'log'] as const) {
+    jest.spyOn(Logger.prototype, level).mockImplementation((message: unknown) => void lines.push(String(message)));
+  }
+  return lines;
+}
