@@ -63,8 +63,14 @@ export interface HandlerArgs {
   readonly raw: boolean;
   /** GraphQL: arguments are read as Nest reads them, a reference resolver's with its args missing. */
   readonly normalize: boolean;
-  /** The positions of the parameters a key may not read ({@link Param.unreadable}), for default keys. */
+  /** The positions of the parameters a key may not read ({@link Param.unreadable}). */
   readonly unreadable: readonly number[];
+  /**
+   * The positions of the parameters a default key leaves out (see {@link keyedArgs}): those a key may not read, and
+   * those of custom decorators (`createParamDecorator`), which may answer the request or a DataLoader (no key), as a
+   * default controller key leaves them out. A template may name a custom decorator's parameter.
+   */
+  readonly unkeyed: readonly number[];
   readonly custom?: readonly CustomParam[];
 }
 
@@ -198,7 +204,8 @@ function described(
 ): HandlerArgs {
   const unreadable: number[] = [];
   for (let i = 0; i < params.length; i++) if (params[i]?.unreadable) unreadable.push(i);
-  return { type, params, raw, normalize, unreadable, ...(custom && { custom }) };
+  const unkeyed = [...unreadable, ...(custom ?? []).map((param) => param.index)].sort((a, b) => a - b);
+  return { type, params, raw, normalize, unreadable, unkeyed, ...(custom && { custom }) };
 }
 
 /**
@@ -221,12 +228,13 @@ export function argsFromContext(
 }
 
 /**
- * The arguments a default key renders: the call's, with those a key may not read left out (see `LEFT_OUT`), so
- * calls that differ only there share an entry, as they share one on a default controller key differing by headers.
+ * The arguments a default key renders: the call's, with those it leaves out ({@link HandlerArgs.unkeyed}) replaced by
+ * `LEFT_OUT` (a custom decorator's factory is not called), so calls that differ only there share an entry, as they
+ * share one on a default controller key differing by headers.
  */
 export function keyedArgs(handler: HandlerArgs, args: readonly unknown[]): unknown[] {
-  const keyed = [...args];
-  for (const index of handler.unreadable) if (index < keyed.length) keyed[index] = LEFT_OUT;
+  const keyed = new Array<unknown>(args.length);
+  for (let i = 0; i < args.length; i++) keyed[i] = handler.unkeyed.includes(i) ? LEFT_OUT : args[i];
   return keyed;
 }
 

@@ -336,10 +336,11 @@ export class CashewsInterceptor implements NestInterceptor {
 
 /**
  * A call outside HTTP: templates read the handler's arguments by position; a default key renders them without those
- * no key may read (a context, a socket: see `keyedArgs`), made once per call when a default key is built.
+ * it leaves out (a context, a socket, a custom decorator's value: see `keyedArgs`), made once per call when a default
+ * key is built.
  */
 function contextInvocation(handler: HandlerArgs, target: string, source: KeySource): Invocation {
-  if (handler.unreadable.length === 0) return { target, source };
+  if (handler.unkeyed.length === 0) return { target, source };
   let keyed: KeySource | undefined;
   const keyOf = (layer: Layer) =>
     layer.hasTemplate ? layer.key(source) : layer.key((keyed ??= { args: keyedArgs(handler, source.args) }));
