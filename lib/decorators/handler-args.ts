@@ -72,6 +72,8 @@ export interface HandlerArgs {
    */
   readonly unkeyed: readonly number[];
   readonly custom?: readonly CustomParam[];
+  /** Bound by what Nest passes a handler without parameter decorators, whatever parameters it declares. */
+  readonly implicit: boolean;
 }
 
 /** Reads `args[at]`, or its property `data` when the decorator names one (`@Payload('id')`), as Nest's factories do. */
@@ -178,7 +180,7 @@ export function readHandlerArgs(
   const decorated = declared !== undefined && Object.keys(declared).length > 0;
   if (type === 'graphql' && !decorated) {
     const reference = isMarked(handler, GRAPHQL_RESOLVE_REFERENCE);
-    return described(type, reference ? GRAPHQL_RAW_REFERENCE : GRAPHQL_RAW, true, false);
+    return described(type, reference ? GRAPHQL_RAW_REFERENCE : GRAPHQL_RAW, true, false, true);
   }
   const meta = decorated || type === 'graphql' ? (declared ?? {}) : DEFAULT_METADATA[type];
   const params: Array<Param | undefined> = [];
@@ -192,7 +194,8 @@ export function readHandlerArgs(
     }
     params[index] = PARAM_OF[type](Number(id.split(':')[0]), data);
   }
-  return described(type, params, false, type === 'graphql', custom.length > 0 ? custom : undefined);
+  const implicit = !decorated && type !== 'graphql';
+  return described(type, params, false, type === 'graphql', implicit, custom.length > 0 ? custom : undefined);
 }
 
 function described(
@@ -200,12 +203,13 @@ function described(
   params: ReadonlyArray<Param | undefined>,
   raw: boolean,
   normalize: boolean,
+  implicit: boolean,
   custom?: readonly CustomParam[],
 ): HandlerArgs {
   const unreadable: number[] = [];
   for (let i = 0; i < params.length; i++) if (params[i]?.unreadable) unreadable.push(i);
   const unkeyed = [...unreadable, ...(custom ?? []).map((param) => param.index)].sort((a, b) => a - b);
-  return { type, params, raw, normalize, unreadable, unkeyed, ...(custom && { custom }) };
+  return { type, params, raw, normalize, unreadable, unkeyed, implicit, ...(custom && { custom }) };
 }
 
 /**
@@ -307,4 +311,32 @@ function refusal(handler: HandlerArgs, read: ArgumentRead, index: number): strin
     'connections or services). Name what the call asks for instead (a parent, args, payload or message body ' +
     'field), or give a key function: it receives the arguments as they are.'
   );
+}
+
+/**
+ * The warning for a handler whose storing layers with the default key leave out parameters it reads
+ * ({@link HandlerArgs.unkeyed}: a context, a socket, a custom decorator's value), which may tell callers apart: calls
+ * differing only there share one entry, as requests differing only by `@Headers()` share a default controller key.
+ * `undefined` when there is none, and on a field resolver (its default key steps aside). `method` is the handler: of
+ * what Nest passes a handler without parameter decorators, only the parameters it declares count.
+ */
+export function unkeyedInDefaultKey(
+  handler: HandlerArgs,
+  layers: readonly Layer[],
+  method: unknown,
+): { layer: Layer; problem: string } | undefined {
+  const byDefaultKey = layers.filter((layer) => layer.storesResult && !layer.hasTemplate);
+  if (byDefaultKey.length === 0 || handler.unkeyed.length === 0 || isFieldResolver(method) === true) return undefined;
+  const declared = typeof method === 'function' ? method.length : 0;
+  const left = handler.unkeyed.filter((index) => !handler.implicit || index < declared);
+  if (left.length === 0) return undefined;
+  const named = left.map(
+    (index) => `${handler.params[index]?.unreadable ?? 'a custom parameter decorator'} (argument ${index})`,
+  );
+  const problem =
+    `it reads ${named.join(', ')}, which its default key leaves out on ${CONTEXT_NAMES[handler.type]} ` +
+    'call: calls differing only there (another user, connection or request) share one entry. Give it a key ' +
+    "template naming what tells callers apart (key: 'me:{user.id}' for a custom " +
+    "decorator's @CurrentUser() user, or an argument), or a key function: it receives the arguments as they are.";
+  return { layer: byDefaultKey[0]!, problem };
 }

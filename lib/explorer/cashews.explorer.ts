@@ -14,7 +14,12 @@ import {
   originalMethod,
 } from '../decorators/method-guard.js';
 import { hasClassCache } from '../decorators/class-cache.js';
-import { handlerContextTypes, readHandlerArgs, unreadableInKeys } from '../decorators/handler-args.js';
+import {
+  handlerContextTypes,
+  readHandlerArgs,
+  unkeyedInDefaultKey,
+  unreadableInKeys,
+} from '../decorators/handler-args.js';
 import { CACHED_METHODS } from '../decorators/http-methods.js';
 import { readRouteArgs } from '../decorators/route-args.js';
 import { getLayers, layersFor } from '../decorators/strategy-metadata.js';
@@ -88,7 +93,7 @@ export class CashewsExplorer implements OnModuleInit {
         // A route's default key holds its path; the method-wide keys of protective decorators do not.
         if (!declared) continue;
         const type = wrapper.metatype as Class;
-        refuseUnreadableKeys(type, name, method, declared);
+        this.checkContextKeys(type, name, method, declared);
         for (const layer of layersFor(declared, type)) if (layer.defaultKey) this.heads.add(layer, type, wrapper);
         this.references.add(type, name, declared);
         for (const layer of declared) {
@@ -142,7 +147,7 @@ export class CashewsExplorer implements OnModuleInit {
         continue;
       }
       const type = instance.constructor as Class;
-      refuseUnreadableKeys(type, name, (prototype as Record<string, unknown>)[name], layers);
+      this.checkContextKeys(type, name, (prototype as Record<string, unknown>)[name], layers);
       const own = layersFor(layers, type);
       for (const layer of own) this.heads.add(layer, type, wrapper);
       this.references.add(type, name, layers);
@@ -198,6 +203,24 @@ export class CashewsExplorer implements OnModuleInit {
         `@${layer.strategy} on ${target}, a ${verb} route, never stores: it caches ${methods.join(', ')} ` +
           `responses. Give methods: ['${verb}'] to cache this route.`,
       );
+    }
+  }
+
+  /**
+   * Checks the keys of a handler in each context its routing decorators say it answers in (`@ResolveField()`,
+   * `@SubscribeMessage()`...), as the interceptor would at its first call there: refuses templates naming a parameter
+   * no key may read (a GraphQL `@Context()`, a WebSocket client), whose every call it would refuse, and says once when
+   * a default key leaves out parameters the handler reads (see `unkeyedInDefaultKey`).
+   * @throws CashewsConfigError naming the method, the template and the parameter.
+   */
+  private checkContextKeys(type: Class, name: string, method: unknown, layers: readonly Layer[]): void {
+    const target = `${type.name}.${name}`;
+    for (const context of handlerContextTypes(method)) {
+      const args = readHandlerArgs(type, name, context, method);
+      const unreadable = unreadableInKeys(args, layers, target);
+      if (unreadable) throw unreadable.error;
+      const unkeyed = unkeyedInDefaultKey(args, layersFor(layers, type), method);
+      if (unkeyed) this.resolver.onLayerProblem(unkeyed.layer, target, 'unkeyed-parameter', unkeyed.problem, 'warn');
     }
   }
 
@@ -270,19 +293,6 @@ export class CashewsExplorer implements OnModuleInit {
     const bloom = layers.find((layer) => layer.strategy === 'bloom');
     if (bloom) attachBloomHandle(decorated, bloom, target, () => resolver.cacheFor(bloom));
     return decorated;
-  }
-}
-
-/**
- * Refuses a handler whose templates name a parameter no key may read (a GraphQL `@Context()`, a WebSocket client) in a
- * context its routing decorators say it answers in (`@ResolveField()`, `@SubscribeMessage()`...): the interceptor
- * would refuse its every call there.
- * @throws CashewsConfigError naming the method, the template and the parameter.
- */
-function refuseUnreadableKeys(type: Class, name: string, method: unknown, layers: readonly Layer[]): void {
-  for (const context of handlerContextTypes(method)) {
-    const unreadable = unreadableInKeys(readHandlerArgs(type, name, context, method), layers, `${type.name}.${name}`);
-    if (unreadable) throw unreadable.error;
   }
 }
 

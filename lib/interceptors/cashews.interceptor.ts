@@ -12,9 +12,11 @@ import { defer, isObservable, lastValueFrom, mergeMap, of, throwError, type Obse
 import { CacheResolver } from '../cache-resolver.js';
 import {
   argsFromContext,
+  handlerContextTypes,
   isFieldResolver,
   keyedArgs,
   readHandlerArgs,
+  unkeyedInDefaultKey,
   unreadableInKeys,
   type HandlerArgs,
   type HandlerContextType,
@@ -189,8 +191,8 @@ export class CashewsInterceptor implements NestInterceptor {
   /**
    * The handler's parameters as a `type` context fills them, read at its first call there (then one property read
    * per call). A template naming one that no key may read (`@Context()`, `@ConnectedSocket()`) refuses every call of
-   * the handler there, said once; the explorer refuses it at bootstrap when the handler's routing decorators tell
-   * its context (see `handlerContextTypes`).
+   * the handler there, said once; a default key leaving out one it reads is warned about once. The explorer does
+   * both at bootstrap when the handler's routing decorators tell its context (see `handlerContextTypes`).
    */
   private contextRoute(route: Route, type: HandlerContextType): ContextRoute {
     const contexts = (route.contexts ??= {});
@@ -204,6 +206,12 @@ export class CashewsInterceptor implements NestInterceptor {
       const problem = `${unreadable.problem} Its calls fail with CashewsConfigError until the template changes.`;
       this.resolver.onLayerProblem(unreadable.layer, route.target, 'unreadable-parameter', problem);
     }
+    // Said at bootstrap when the handler's routing decorators tell this context (see the explorer).
+    const unkeyed = handlerContextTypes(handler).includes(type)
+      ? undefined
+      : unkeyedInDefaultKey(args, route.layers, handler);
+    if (unkeyed)
+      this.resolver.onLayerProblem(unkeyed.layer, route.target, 'unkeyed-parameter', unkeyed.problem, 'warn');
     return found;
   }
 
