@@ -1,9 +1,9 @@
 import type { ExecutionContext } from '@nestjs/common';
 import { CashewsConfigError } from '../errors.js';
 import { LEFT_OUT } from '../keys/left-out.js';
-import type { ArgumentRead } from '../keys/key-template.js';
+import type { ArgumentRead, KeySource } from '../keys/key-template.js';
 import type { Layer } from '../strategies/layer.js';
-import { DIRECT_ROUTE_PARAM, withCustomParams, type CustomParam } from './route-args.js';
+import { DIRECT_ROUTE_PARAM, readRouteArgs, withCustomParams, type CustomParam } from './route-args.js';
 
 /**
  * The arguments of handlers outside HTTP as Nest calls them, rebuilt from the execution context so that a key's
@@ -270,6 +270,21 @@ export function handlerContextTypes(handler: unknown): HandlerContextType[] {
 export function isFieldResolver(handler: unknown): boolean | undefined {
   if (isMarked(handler, GRAPHQL_RESOLVE_PROPERTY)) return true;
   return handlerContextTypes(handler).includes('graphql') ? false : undefined;
+}
+
+/**
+ * The readers of a handler's parameters by decorator data, for its templates' `{id}`: `@Param('id')` reads the
+ * request, and a call without one (an `@Invalidate` naming an HTTP route) has no key, as before pipes the request is
+ * all it means; `@Args('id')`, `@Payload('id')` and `@MessageBody('id')` read the argument when the handler's routing
+ * decorators say it answers outside HTTP (known at its first call, when all its decorators are applied).
+ */
+export function namedArguments(
+  owner: object,
+  property: string | symbol,
+): Record<string, (source: KeySource) => unknown> {
+  let outside: boolean | undefined;
+  const handler = () => (owner as { prototype?: Record<string | symbol, unknown> }).prototype?.[property];
+  return readRouteArgs(owner, property, () => (outside ??= handlerContextTypes(handler()).length > 0)).byName;
 }
 
 function isMarked(handler: unknown, key: string): boolean {

@@ -33,9 +33,10 @@ export interface RouteArgs {
   /** Reader of each handler parameter, by position (`undefined` for parameters not bound to the request). */
   byIndex: Array<Reader | undefined>;
   /**
-   * Readers by decorator data, so `{id}` can mean `@Param('id')` whatever the parameter is called: from the request
-   * on HTTP, else the argument itself (`@Args('id')`, `@Payload('id')`, `@MessageBody('id')`, which share the type
-   * number of `@Body`; see handler-args.ts).
+   * Readers by decorator data, so `{id}` can mean `@Param('id')` whatever the parameter is called: from the request.
+   * Without one (an `@Invalidate` naming the route), nothing: the call has no key. Outside HTTP, the argument itself
+   * (`@Args('id')`, `@Payload('id')`, `@MessageBody('id')`, which share the type number of `@Body`), when
+   * `outsideHttp` says the handler answers there (see `namedArguments` in handler-args.ts).
    */
   byName: Record<string, (source: KeySource) => unknown>;
   /** `@Res()` or `@Next()`: the handler writes the response itself, so its result cannot be cached. */
@@ -83,8 +84,16 @@ function reader(type: number, data: unknown): Reader | undefined {
  */
 export const DIRECT_ROUTE_PARAM = 'cashews:direct-route';
 
-/** Reads the route-argument metadata Nest's parameter decorators left on a handler (stored on the class). */
-export function readRouteArgs(controller: object, method: string | symbol): RouteArgs {
+/**
+ * Reads the route-argument metadata Nest's parameter decorators left on a handler (stored on the class). `outsideHttp`
+ * tells, at a call without a request, whether the handler answers outside HTTP (its `byName` readers then read the
+ * argument).
+ */
+export function readRouteArgs(
+  controller: object,
+  method: string | symbol,
+  outsideHttp: () => boolean = () => false,
+): RouteArgs {
   const meta = (Reflect.getMetadata(ROUTE_ARGS_METADATA, controller, method) ?? {}) as Record<
     string,
     { index: number; data?: unknown; factory?: unknown }
@@ -108,7 +117,7 @@ export function readRouteArgs(controller: object, method: string | symbol): Rout
     result.byIndex[index] = read;
     if (typeof data === 'string' && !(data in result.byName)) {
       result.byName[data] = argumentRoot(index, (source) =>
-        source.req ? read(source.req as RequestLike) : source.args[index],
+        source.req ? read(source.req as RequestLike) : outsideHttp() ? source.args[index] : undefined,
       );
     }
   }

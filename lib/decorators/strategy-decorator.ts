@@ -7,7 +7,7 @@ import { functionFingerprint } from '../keys/fingerprint.js';
 import { parameterNames, REST_MARK, type AnyFunction } from '../keys/param-names.js';
 import type { ClassType, Layer, StrategyDefinition } from '../strategies/layer.js';
 import { guardMethod, originalMethod } from './method-guard.js';
-import { readRouteArgs } from './route-args.js';
+import { namedArguments } from './handler-args.js';
 import { addLayer } from './strategy-metadata.js';
 import type { KeyFunctionOption } from './typed-decorator.js';
 
@@ -239,7 +239,7 @@ export function strategyDecorator<O>(spec: StrategyDecoratorSpec<O>): MethodDeco
     const version = spec.definition.storesResult
       ? [keyVersion(where, spec.keys, method as AnyFunction), spec.storedForm].filter(Boolean).join('-')
       : undefined;
-    const extraRoots = readRouteArgs(owner, propertyKey).byName;
+    const extraRoots = namedArguments(owner, propertyKey);
     const definition = spec.definition;
     // Everything that names the class, built from a key base: the declaring class's here, an inheriting class's
     // through forClass (the same template, already checked above, compiled again with the other base).

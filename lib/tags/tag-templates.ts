@@ -1,4 +1,4 @@
-import { readRouteArgs } from '../decorators/route-args.js';
+import { namedArguments } from '../decorators/handler-args.js';
 import { CashewsConfigError } from '../errors.js';
 import { compileKey, compilePattern, type KeyFunction, type KeySource } from '../keys/key-template.js';
 import { parameterNames, type AnyFunction } from '../keys/param-names.js';
@@ -28,7 +28,7 @@ export function compileTemplates(
     throw new CashewsConfigError(`${site.where} on ${base}: only methods can be decorated.`);
   }
   const params = parameterNames(site.method as AnyFunction);
-  const extraRoots = readRouteArgs(owner, site.propertyKey).byName;
+  const extraRoots = namedArguments(owner, site.propertyKey);
   return templates.map((template) => {
     if (typeof template !== 'string' || template === '') {
       throw new CashewsConfigError(`${site.where} on ${base}: each ${kind} must be a non-empty string template.`);
