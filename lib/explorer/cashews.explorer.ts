@@ -115,6 +115,7 @@ export class CashewsExplorer implements OnModuleInit {
       }
     }
     for (const wrapper of this.discovery.getProviders()) {
+      if (!wrapper.isDependencyTreeStatic()) this.checkScoped(wrapper);
       for (const instance of instancesOf(wrapper)) this.applyTo(wrapper, instance);
     }
     for (const warning of this.references.missed()) this.logger.warn(warning);
@@ -221,6 +222,22 @@ export class CashewsExplorer implements OnModuleInit {
       if (unreadable) throw unreadable.error;
       const unkeyed = unkeyedInDefaultKey(args, layersFor(layers, type), method);
       if (unkeyed) this.resolver.onLayerProblem(unkeyed.layer, target, 'unkeyed-parameter', unkeyed.problem, 'warn');
+    }
+  }
+
+  /**
+   * Checks the keys of a request-scoped provider's handlers (a resolver or gateway made per request, or depending on
+   * a request-scoped provider, as with DataLoader): the interceptor runs them, so their keys are refused at bootstrap
+   * as a singleton's (see {@link checkContextKeys}).
+   */
+  private checkScoped(wrapper: InstanceWrapper): void {
+    const type = wrapper.metatype as Class | null | undefined;
+    const prototype = (type as { prototype?: object } | null | undefined)?.prototype;
+    if (typeof type !== 'function' || !prototype) return;
+    for (const name of this.scanner.getAllMethodNames(prototype)) {
+      const method = (prototype as Record<string, unknown>)[name];
+      const layers = getLayers(method);
+      if (layers) this.checkContextKeys(type, name, method, layers);
     }
   }
 
