@@ -315,6 +315,23 @@ export function unreadableInKeys(
   return undefined;
 }
 
+/**
+ * The error refusing the first of `layers` whose templates read `{req.…}`: outside HTTP there is no request, so every
+ * call would have no key (and run uncached, or one default key for all). `undefined` when none does.
+ */
+export function requestInKeys(
+  handler: HandlerArgs,
+  layers: readonly Layer[],
+  target: string,
+): { layer: Layer; error: CashewsConfigError; problem: string } | undefined {
+  const layer = layers.find((candidate) => candidate.usesRequest);
+  if (!layer) return undefined;
+  const problem =
+    `a {req.…} template has no request to read in ${CONTEXT_NAMES[handler.type]} call. Name what the call asks ` +
+    "for instead (key: 'order:{data.id}' for @Payload() data), or give a key function.";
+  return { layer, error: new CashewsConfigError(`@${layer.strategy} on ${target}: ${problem}`), problem };
+}
+
 /** Why a template may not read argument `index` (what `read` names), and what to name instead. */
 function refusal(handler: HandlerArgs, read: ArgumentRead, index: number): string {
   const bound = handler.params[index]?.unreadable ?? 'a parameter no key may read';

@@ -17,6 +17,7 @@ import { hasClassCache } from '../decorators/class-cache.js';
 import {
   handlerContextTypes,
   readHandlerArgs,
+  requestInKeys,
   unkeyedInDefaultKey,
   unreadableInKeys,
 } from '../decorators/handler-args.js';
@@ -210,16 +211,21 @@ export class CashewsExplorer implements OnModuleInit {
   /**
    * Checks the keys of a handler in each context its routing decorators say it answers in (`@ResolveField()`,
    * `@SubscribeMessage()`...), as the interceptor would at its first call there: refuses templates naming a parameter
-   * no key may read (a GraphQL `@Context()`, a WebSocket client), whose every call it would refuse, and says once when
-   * a default key leaves out parameters the handler reads (see `unkeyedInDefaultKey`).
+   * no key may read (a GraphQL `@Context()`, a WebSocket client) or the request (`{req.…}`), whose every call it
+   * would refuse, and says once when a default key leaves out parameters the handler reads (see
+   * `unkeyedInDefaultKey`).
    * @throws CashewsConfigError naming the method, the template and the parameter.
    */
   private checkContextKeys(type: Class, name: string, method: unknown, layers: readonly Layer[]): void {
     const target = `${type.name}.${name}`;
+    const routed = Reflect.getMetadata(PATH_METADATA, method as object) !== undefined;
     for (const context of handlerContextTypes(method)) {
       const args = readHandlerArgs(type, name, context, method);
       const unreadable = unreadableInKeys(args, layers, target);
       if (unreadable) throw unreadable.error;
+      // A handler that is also an HTTP route (a hybrid application) has a request there: its other calls fail.
+      const request = routed ? undefined : requestInKeys(args, layers, target);
+      if (request) throw request.error;
       const unkeyed = unkeyedInDefaultKey(args, layersFor(layers, type), method);
       if (unkeyed) this.resolver.onLayerProblem(unkeyed.layer, target, 'unkeyed-parameter', unkeyed.problem, 'warn');
     }

@@ -16,6 +16,7 @@ import {
   isFieldResolver,
   keyedArgs,
   readHandlerArgs,
+  requestInKeys,
   unkeyedInDefaultKey,
   unreadableInKeys,
   type HandlerArgs,
@@ -190,8 +191,8 @@ export class CashewsInterceptor implements NestInterceptor {
 
   /**
    * The handler's parameters as a `type` context fills them, read at its first call there (then one property read
-   * per call). A template naming one that no key may read (`@Context()`, `@ConnectedSocket()`) refuses every call of
-   * the handler there, said once; a default key leaving out one it reads is warned about once. The explorer does
+   * per call). A template naming one that no key may read (`@Context()`, `@ConnectedSocket()`), or the request
+   * (`{req.…}`), refuses every call of the handler there, said once; a default key leaving out one it reads is warned about once. The explorer does
    * both at bootstrap when the handler's routing decorators tell its context (see `handlerContextTypes`).
    */
   private contextRoute(route: Route, type: HandlerContextType): ContextRoute {
@@ -200,7 +201,8 @@ export class CashewsInterceptor implements NestInterceptor {
     if (found) return found;
     const handler = (route.owner as { prototype?: Record<string | symbol, unknown> }).prototype?.[route.property];
     const args = readHandlerArgs(route.owner, route.property, type, handler);
-    const unreadable = unreadableInKeys(args, route.layers, route.target);
+    const unreadable =
+      unreadableInKeys(args, route.layers, route.target) ?? requestInKeys(args, route.layers, route.target);
     found = contexts[type] = { args, ...(unreadable && { refused: unreadable.error }) };
     if (unreadable) {
       const problem = `${unreadable.problem} Its calls fail with CashewsConfigError until the template changes.`;
