@@ -287,6 +287,25 @@ export function namedArguments(
   return readRouteArgs(owner, property, () => (outside ??= handlerContextTypes(handler()).length > 0)).byName;
 }
 
+/**
+ * The arguments a handler's default key renders from `args`, its own (an `@Invalidate([Class, 'method'])` building
+ * them from another call's): those it leaves out in the contexts its routing decorators name (see
+ * {@link HandlerArgs.unkeyed}) replaced by `LEFT_OUT`, as its calls stored them. Read at the first call.
+ */
+export function defaultKeyedArgs(owner: object, property: string | symbol): (args: unknown[]) => unknown[] {
+  let unkeyed: ReadonlySet<number> | undefined;
+  return (args) => {
+    if (!unkeyed) {
+      const handler = (owner as { prototype?: Record<string | symbol, unknown> }).prototype?.[property];
+      const contexts = handlerContextTypes(handler);
+      unkeyed = new Set(contexts.flatMap((type) => readHandlerArgs(owner, property, type, handler).unkeyed));
+    }
+    if (unkeyed.size === 0) return args;
+    const left = unkeyed;
+    return args.map((arg, index) => (left.has(index) ? LEFT_OUT : arg));
+  };
+}
+
 function isMarked(handler: unknown, key: string): boolean {
   return typeof handler === 'function' && Reflect.getMetadata(key, handler) === true;
 }

@@ -1,9 +1,10 @@
 import { CashewsConfigError } from '../errors.js';
 import type { KeyFunction, KeySource } from '../keys/key-template.js';
-import { stackedKey, type ClassType } from '../strategies/layer.js';
+import { stackedKey, type ClassType, type Layer } from '../strategies/layer.js';
 import { parameterNames, REST_MARK, type AnyFunction } from '../keys/param-names.js';
 import { invalidateDefinition, type InvalidateStrategyOptions } from '../strategies/invalidate.strategy.js';
 import { compileTemplates, usesRequest, type TemplateSite } from '../tags/tag-templates.js';
+import { defaultKeyedArgs } from './handler-args.js';
 import { checkCacheName, checkOptions, strategyDecorator } from './strategy-decorator.js';
 import { getLayers, layersFor } from './strategy-metadata.js';
 import type { TypedMethodDecorator } from './typed-decorator.js';
@@ -146,12 +147,17 @@ function methodKeys(
       `${here}: target ${name} caches in several instances; stack one @Invalidate per instance with { cache }.`,
     );
   }
-  const mapArgs = argumentMapper(here, name, site.method as AnyFunction, method as AnyFunction, options);
+  const mapped = argumentMapper(here, name, site.method as AnyFunction, method as AnyFunction, options);
+  // A handler answering outside HTTP keys its default key without its context, socket or custom decorators' values.
+  const keyed = type && Array.isArray(target) ? defaultKeyedArgs(type, target[1] as string) : undefined;
+  const mapArgs = (layer: Layer) =>
+    keyed && !layer.hasTemplate ? (args: readonly unknown[]) => keyed(mapped(args)) : mapped;
   // Each layer's key, and the keys stored beside it: those of a strategy that keeps more than one entry per call
   // (`derivedKeys`), and those of a storing layer stacked under another with the same key (`stackedKey`).
   const stacked = layers.filter((layer) => layer.storesResult).map((layer) => layer.strategy);
   const keys = layers.flatMap((layer) => {
-    const keyOf = (source: KeySource) => layer.key({ args: mapArgs(source.args) });
+    const map = mapArgs(layer);
+    const keyOf = (source: KeySource) => layer.key({ args: map(source.args) });
     const suffixed = [
       ...(layer.definition.derivedKeys ?? []).map((suffix) => (source: KeySource) => keyOf(source) + suffix),
       ...(layer.storesResult ? stacked : []).map(
@@ -167,7 +173,7 @@ function methodKeys(
     if (!drop) return [];
     return [
       (instance: object, source: KeySource) => {
-        const key = layer.key({ args: mapArgs(source.args) });
+        const key = layer.key({ args: mapArgs(layer)(source.args) });
         drop(layer.options, instance, key);
         drop(layer.options, instance, stackedKey(key, layer.strategy));
       },
