@@ -3,7 +3,14 @@ import { CashewsConfigError } from '../errors.js';
 import { LEFT_OUT } from '../keys/left-out.js';
 import type { ArgumentRead, KeySource } from '../keys/key-template.js';
 import type { Layer } from '../strategies/layer.js';
-import { DIRECT_ROUTE_PARAM, readRouteArgs, withCustomParams, type CustomParam } from './route-args.js';
+import {
+  CUSTOM_ROUTE_ARGS_METADATA,
+  DIRECT_ROUTE_PARAM,
+  readRouteArgs,
+  ROUTE_ARGS_METADATA,
+  withCustomParams,
+  type CustomParam,
+} from './route-args.js';
 
 /**
  * The arguments of handlers outside HTTP as Nest calls them, rebuilt from the execution context so that a key's
@@ -26,9 +33,6 @@ import { DIRECT_ROUTE_PARAM, readRouteArgs, withCustomParams, type CustomParam }
  * context a call runs in. They are restated here: none of those packages is a dependency. The same in Nest 11 and 12.
  */
 export type HandlerContextType = 'graphql' | 'rpc' | 'ws';
-
-const ROUTE_ARGS_METADATA = '__routeArguments__';
-const CUSTOM_ROUTE_ARGS_METADATA = '__customRouteArgs__';
 
 /** Method metadata of `@Query`, `@Mutation`, `@Subscription` (`@nestjs/graphql`'s `RESOLVER_TYPE_METADATA`). */
 const GRAPHQL_RESOLVER_TYPE = 'graphql:resolver_type';

@@ -4,9 +4,9 @@ import { argumentRoot, type KeySource } from '../keys/key-template.js';
 
 // Nest's own metadata keys and RouteParamtypes values, stable across Nest 11 (CJS) and 12 (ESM). Deep
 // imports of them differ between the two builds, so they are restated here.
-const ROUTE_ARGS_METADATA = '__routeArguments__';
+export const ROUTE_ARGS_METADATA = '__routeArguments__';
 /** In the metadata key of every parameter a `createParamDecorator` decorator binds. */
-const CUSTOM_ROUTE_ARGS_METADATA = '__customRouteArgs__';
+export const CUSTOM_ROUTE_ARGS_METADATA = '__customRouteArgs__';
 const RESPONSE = 1;
 const NEXT = 2;
 const BODY = 3;
