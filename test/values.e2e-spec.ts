@@ -11,6 +11,7 @@ import './keys/formatters.e2e.js';
 import './keys/undefined-placeholder.e2e.js';
 import './codec/hostile-values.e2e.js';
 import './codec/json-and-compression.e2e.js';
+import './codec/registered-fields.e2e.js';
 import './commands/data-commands.e2e.js';
 import './commands/command-arguments.e2e.js';
 import './commands/command-options.e2e.js';
