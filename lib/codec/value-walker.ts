@@ -437,19 +437,34 @@ function list(tagged: Tagged[], depth: number): unknown[] {
   return out;
 }
 
-function plain(
-  tagged: { [key: string]: Tagged },
-  depth: number,
-  out: Record<string, unknown> = {},
-): Record<string, unknown> {
+function plain(tagged: { [key: string]: Tagged }, depth: number): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
   for (const key of Object.keys(tagged)) define(out, key, rebuild(tagged[key], depth));
   return out;
 }
 
 /**
+ * The stored fields of a registered class's instance, made own data properties as they were when stored. Never by
+ * assignment: that would run a setter the class (or a base class) declares under a field's name, with whatever the
+ * backend holds (anyone able to write to Redis could call it), or fail on an inherited getter that the stored own field
+ * shadowed, so that such a value could never be read back.
+ */
+function fieldsOf(tagged: { [key: string]: Tagged }, depth: number, out: Record<string, unknown>): unknown {
+  for (const key of Object.keys(tagged)) {
+    Object.defineProperty(out, key, {
+      value: rebuild(tagged[key], depth),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return out;
+}
+
+/**
  * A stored class instance. Only a class in the registry can be named: its prototype is restored and the
- * own fields assigned (no constructor runs). An unregistered name gives a plain object; a registered
- * class whose fingerprint differs throws {@link OutdatedClassError}.
+ * own fields defined (no constructor, setter or other code of the class runs). An unregistered name gives a plain
+ * object; a registered class whose fingerprint differs throws {@link OutdatedClassError}.
  */
 function instance(
   name: Tagged | undefined,
@@ -461,5 +476,5 @@ function instance(
   const entry = classByName(name);
   if (!entry) return plain(fields, depth);
   if (entry.fingerprint !== stored) throw new OutdatedClassError(name);
-  return plain(fields, depth, Object.create(entry.type.prototype as object) as Record<string, unknown>);
+  return fieldsOf(fields, depth, Object.create(entry.type.prototype as object) as Record<string, unknown>);
 }

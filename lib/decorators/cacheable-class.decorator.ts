@@ -14,7 +14,7 @@ export interface CacheableClassOptions {
  * Lets instances of the class come back from the cache as instances of it (otherwise a class instance
  * comes back as a plain object). Each stored instance carries a fingerprint of the class source: after
  * the class definition changes, a value stored by the old code reads as a miss instead of a wrong shape.
- * Decoding restores the prototype and assigns the stored own fields; the constructor is not called.
+ * Decoding restores the prototype and defines the stored own fields; no constructor or setter of the class runs.
  *
  * @example
  * ```ts
