@@ -74,6 +74,9 @@ describe('resolveCacheConfig keeps credentials out of what it shows', () => {
     ['a secret holding "&" and "="', 'redis://h:6379/5?secret=hunter2&topsecret=x', undefined],
     ['a secret with its "=" encoded', 'redis://h:6379/5?secret%3Dtopsecret', undefined],
     ['a password holding "?" and "="', 'redis://app:hunter2?topsecret=x@h:6379/5', undefined],
+    // The query is valid here, so the parser goes on to read "app:hunter2" as the host and port.
+    ['a password holding "?" and "=" then a known parameter', 'redis://app:hunter2?secret=x@h:6379/5', undefined],
+    ['the same on Cluster', 'redis+cluster://app:hunter2?secret=x@h:7000', undefined],
   ])('%s: the error names neither the password nor the secret', (_label, url, options) => {
     let message = '';
     try {
