@@ -8,7 +8,7 @@ import type { CacheOptions, ResolvedCacheConfig } from './cache-options.js';
 import type { TracingMode } from '../telemetry/tracing.js';
 import { customBackendConfig } from './custom-url.js';
 import { showValue } from './describe-argument.js';
-import { isCredentialName, redactUrl, shownParameterName, splitUserinfo } from './redact-url.js';
+import { isCredentialName, redactUrl, shownParameterName, splitUserinfo, userinfoAmbiguous } from './redact-url.js';
 import { registeredBackend, registeredSchemes, type BackendRegistration } from '../backends/backend-registry.js';
 
 type Scheme = ResolvedCacheConfig['scheme'];
@@ -416,17 +416,39 @@ export function resolveCacheConfig(url: string = 'mem://', options: CacheOptions
     db: 0,
     tls: scheme === 'rediss',
   };
+  let located: ResolvedCacheConfig;
+  try {
+    located = locate(config, { custom, userinfo, authority, hosts, path, ownParams });
+  } catch (error) {
+    // What was read as hosts, port or path may be part of a password that the shown URL masks: not quoted then.
+    if (error instanceof CashewsConfigError && userinfoAmbiguous(url.trim())) throw ambiguousUrlError(displayUrl);
+    throw error;
+  }
+  return withPrefixes(located, options.prefixes);
+}
+
+/** The parts of a cache URL {@link locate} reads, as resolveCacheConfig split it. */
+interface UrlLocation {
+  custom: BackendRegistration | undefined;
+  userinfo: string | undefined;
+  authority: string;
+  hosts: string;
+  path: string;
+  ownParams: Record<string, unknown>;
+}
+
+/** `config` completed with where its backend is: credentials, hosts (or Sentinels), database, a custom backend's parts. */
+function locate(config: ResolvedCacheConfig, location: UrlLocation): ResolvedCacheConfig {
+  const { custom, userinfo, authority, hosts, path, ownParams } = location;
+  const { scheme, displayUrl } = config;
   if (custom) {
-    return withPrefixes(
-      { ...config, custom: customBackendConfig(custom.scheme, config, { userinfo, hosts, path }, ownParams) },
-      options.prefixes,
-    );
+    return { ...config, custom: customBackendConfig(custom.scheme, config, { userinfo, hosts, path }, ownParams) };
   }
   if (scheme === 'mem') {
     if (authority || (path && path !== '/')) {
       throw new CashewsConfigError(`mem:// takes no host or path (got "${displayUrl}"). Example: 'mem://?size=1000'.`);
     }
-    return withPrefixes(config, options.prefixes);
+    return config;
   }
 
   if (userinfo !== undefined) {
@@ -443,7 +465,7 @@ export function resolveCacheConfig(url: string = 'mem://', options: CacheOptions
     }
   }
   const items = hosts ? hosts.split(',') : [];
-  if (scheme === 'redis+sentinel') return withPrefixes(withSentinels(config, items, path), options.prefixes);
+  if (scheme === 'redis+sentinel') return withSentinels(config, items, path);
   if (scheme === 'redis+cluster' && items.length === 0) {
     throw new CashewsConfigError(
       `redis+cluster:// needs at least one seed node, e.g. 'redis+cluster://10.0.0.1:7000,10.0.0.2:7001'.`,
@@ -465,7 +487,19 @@ export function resolveCacheConfig(url: string = 'mem://', options: CacheOptions
     }
     config.db = parseDb(db, config.displayUrl);
   }
-  return withPrefixes(config, options.prefixes);
+  return config;
+}
+
+/**
+ * The error for a URL whose hosts, port or path cannot be read when the text read as them may be part of a password
+ * (an `@` after a `?` and a `=`, see userinfoAmbiguous): it names the fix, never that text.
+ */
+function ambiguousUrlError(displayUrl: string): CashewsConfigError {
+  return new CashewsConfigError(
+    `Malformed host, port or path in cache URL ${displayUrl}: an "@" follows its "?", so what precedes it may be a ` +
+      `password holding "?" and "=". Percent-encode them in the password ("?" as %3F, "=" as %3D, "@" as %40), and ` +
+      `"@" in a parameter value.`,
+  );
 }
 
 function parseDb(text: string, url: string): number {

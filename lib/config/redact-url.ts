@@ -67,6 +67,15 @@ function shownParts(url: string): UrlParts {
   return { head: parts.head, userinfo: rest.slice(0, lastAt), tail: rest.slice(lastAt + 1) };
 }
 
+/**
+ * Whether the URL shown masks as user info more than the parser reads as user info: an `@` after the query's first
+ * `name=` that {@link shownParts} cannot tell from the end of a password holding `?` and `=`. The parser then reads
+ * that text as hosts, port or path, so an error about them must not quote it (the shown URL masks it).
+ */
+export function userinfoAmbiguous(url: string): boolean {
+  return shownParts(url).userinfo !== splitUserinfo(url).userinfo;
+}
+
 /** One query pair as shown: the pair, masked in part or whole, and whether its name may be shown elsewhere. */
 interface ShownPair {
   text: string;
