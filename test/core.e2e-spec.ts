@@ -5,6 +5,7 @@
  */
 import './bootstrap-wiring.e2e.js';
 import './incr-by.e2e.js';
+import './lazy-modules.e2e.js';
 import './layers.e2e.js';
 import './module-state.e2e.js';
 import './module.e2e.js';

@@ -108,9 +108,10 @@ function notApplied(state: GuardState, self: unknown): void {
       'Fix: move the method to a singleton provider.';
   } else {
     reason =
-      'the instance was not created by Nest as a provider or controller at start-up (e.g. created with `new`, ' +
-      "its class in no module's providers, or a module loaded later with LazyModuleLoader, whose providers are not " +
-      'decorated). Fix: register the class as a provider of a module imported at start-up and inject it.';
+      'the instance was not created by Nest as a provider or controller (e.g. created with `new`, or its class in ' +
+      "no module's providers), or it was called before LazyModuleLoader.load() returned its module (from its " +
+      'constructor or a factory), whose providers are decorated when load() returns. Fix: register the class as a ' +
+      'provider and inject it, and call decorated methods after start-up or after load() returned.';
   }
   const message = `${state.target} was called without its decorators (${decorators}) applied: ${reason}`;
   if (notInitialized) logger.error(message);

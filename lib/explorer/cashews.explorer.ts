@@ -1,10 +1,12 @@
 import { Inject, Injectable, Logger, RequestMethod, type OnModuleInit } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
-import { DiscoveryService, MetadataScanner } from '@nestjs/core';
+import { DiscoveryService, LazyModuleLoader, MetadataScanner, ModulesContainer } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
+import type { Module } from '@nestjs/core/injector/module.js';
 import { defer, mergeMap, Observable } from 'rxjs';
 import { CacheResolver } from '../cache-resolver.js';
 import { attachBloomHandle } from './bloom-handle.js';
+import { decorateLazyLoads } from './lazy-loads.js';
 import {
   markApplied,
   markRequestScoped,
@@ -35,8 +37,9 @@ import { keyHead, type KeySource } from '../keys/key-template.js';
 type Method = (...args: unknown[]) => unknown;
 
 /**
- * Wraps decorated methods of ordinary providers with the executor at bootstrap. Controllers are left to
- * the interceptor (routes are bound before `onModuleInit`), but their layers are validated here too, so
+ * Wraps decorated methods of ordinary providers with the executor at bootstrap, and those of the modules the
+ * application's `LazyModuleLoader` loads later, before `load()` returns them (see `decorateLazyLoads`). Controllers
+ * are left to the interceptor (routes are bound before `onModuleInit`), but their layers are validated here too, so
  * a decorator naming a missing cache instance fails at start-up rather than at the first request.
  */
 @Injectable()
@@ -45,11 +48,18 @@ export class CashewsExplorer implements OnModuleInit {
   private readonly wrapped = new WeakSet<object>();
   private readonly heads = new KeyHeads();
   private readonly references = new InvalidateReferences();
+  /**
+   * Transient providers seen so far: a lazily loaded consumer of one loaded before gets a new instance of it, held by
+   * the provider's own (already walked) module.
+   */
+  private readonly transients = new Set<InstanceWrapper>();
 
   constructor(
     @Inject(DiscoveryService) private readonly discovery: DiscoveryService,
     @Inject(MetadataScanner) private readonly scanner: MetadataScanner,
     @Inject(CacheResolver) private readonly resolver: CacheResolver,
+    @Inject(LazyModuleLoader) private readonly loader: LazyModuleLoader,
+    @Inject(ModulesContainer) private readonly modules: ModulesContainer,
   ) {
     noteExplorerCreated();
   }
@@ -115,8 +125,24 @@ export class CashewsExplorer implements OnModuleInit {
         markRouted(method);
       }
     }
-    for (const wrapper of this.discovery.getProviders()) {
+    this.decorateProviders(this.discovery.getProviders());
+    decorateLazyLoads(this.loader, this.modules, (loaded) => this.decorateLoaded(loaded));
+  }
+
+  /**
+   * Decorates the providers of modules `LazyModuleLoader` just loaded, as {@link onModuleInit} does at start-up, and
+   * the instances their classes got of transient providers loaded before.
+   * @throws CashewsConfigError as at start-up: the `load()` rejects with it.
+   */
+  private decorateLoaded(loaded: readonly Module[]): void {
+    for (const wrapper of this.transients) for (const instance of instancesOf(wrapper)) this.applyTo(wrapper, instance);
+    this.decorateProviders(loaded.flatMap((module) => [...module.providers.values()]));
+  }
+
+  private decorateProviders(wrappers: Iterable<InstanceWrapper>): void {
+    for (const wrapper of wrappers) {
       if (!wrapper.isDependencyTreeStatic()) this.checkScoped(wrapper);
+      if (wrapper.isTransient) this.transients.add(wrapper);
       for (const instance of instancesOf(wrapper)) this.applyTo(wrapper, instance);
     }
     for (const warning of this.references.missed()) this.logger.warn(warning);

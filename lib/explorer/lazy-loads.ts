@@ -1,0 +1,73 @@
+import { ModuleRef, type LazyModuleLoader, type ModulesContainer } from '@nestjs/core';
+import { STATIC_CONTEXT } from '@nestjs/core/injector/constants.js';
+import type { Module } from '@nestjs/core/injector/module.js';
+
+/**
+ * Has `decorate` see the modules `LazyModuleLoader` adds to an application, before `load()` hands out their
+ * `ModuleRef`. Nest runs no lifecycle hook in a lazily loaded module, so the explorer, which decorates at
+ * `onModuleInit`, would never see its providers; the loader is the one place every lazy module goes through.
+ *
+ * Nest provides one loader per application (InternalCoreModule's factory), the same instance everyone injects:
+ * `load` is replaced on that instance only, so nothing is shared between applications and nothing outlives the
+ * application's container (no process-wide list). Only the loaded module and its imports not seen before are walked,
+ * once each, synchronously after Nest's `load` resolved: a second, concurrent `load()` of the same module (Nest 12
+ * has it wait for the first one's build) resumes either before or after that walk, never during it, so neither
+ * caller gets the `ModuleRef` before its providers are decorated. Nothing runs on any call of a decorated method.
+ *
+ * A walk that throws (decorators that cannot apply, as at start-up) rejects the `load()` and marks nothing, so a
+ * later `load()` of the same module refuses it again instead of handing out undecorated providers.
+ */
+export function decorateLazyLoads(
+  loader: LazyModuleLoader,
+  modules: ModulesContainer,
+  decorate: (loaded: readonly Module[]) => void,
+): void {
+  // Every module there now was walked at start-up.
+  const walked = new WeakSet<Module>(modules.values());
+  const load = loader.load;
+  loader.load = async (...args: Parameters<LazyModuleLoader['load']>): ReturnType<LazyModuleLoader['load']> => {
+    const ref = await load.apply(loader, args);
+    const target = ref ? moduleOf(ref, modules, walked) : undefined;
+    if (!target) return ref;
+    const loaded = unwalked(target, walked);
+    if (loaded.length) decorate(loaded);
+    for (const module of loaded) walked.add(module);
+    return ref;
+  };
+}
+
+/** The module `ref` is the `ModuleRef` of, among those not walked yet (a module walked before has nothing new). */
+function moduleOf(ref: ModuleRef, modules: ModulesContainer, walked: WeakSet<Module>): Module | undefined {
+  for (const module of modules.values()) {
+    if (!walked.has(module) && module.getProviderByKey(ModuleRef)?.instance === ref) return module;
+  }
+  return undefined;
+}
+
+/**
+ * `target` and the modules it imports, directly or not, that were not walked yet and are built. A module seen before
+ * is not entered: its imports were walked with it. Nest 12 resolves `load()` once every one of them is built; an
+ * older Nest can resolve a concurrent `load()` while another one still builds the module, and that module is left to
+ * the `load()` building it.
+ */
+function unwalked(target: Module, walked: WeakSet<Module>): Module[] {
+  const found: Module[] = [];
+  const visited = new Set<Module>();
+  const pending = [target];
+  for (let module = pending.pop(); module; module = pending.pop()) {
+    if (visited.has(module) || walked.has(module)) continue;
+    visited.add(module);
+    if (built(module)) found.push(module);
+    for (const imported of module.imports) if (imported) pending.push(imported);
+  }
+  return found;
+}
+
+/** Whether every singleton provider of `module` has its instance (not the prototype Nest puts first). */
+function built(module: Module): boolean {
+  for (const wrapper of module.providers.values()) {
+    if (!wrapper.isDependencyTreeStatic() || wrapper.isTransient) continue;
+    if (!wrapper.getInstanceByContextId(STATIC_CONTEXT).isResolved) return false;
+  }
+  return true;
+}
