@@ -22,6 +22,7 @@ import { CashewsRegistry, parseShutdownTimeout, validateGlobals, validateModuleF
 import { cacheParameterNames, closestName } from './config/cache-url.js';
 import { describeArgument } from './config/describe-argument.js';
 import { createCache } from './create-cache.js';
+import { providedLazily } from './loaded-lazily.js';
 import { CashewsConfigError } from './errors.js';
 import { registerCacheableClass } from './codec/class-registry.js';
 import { validateStatsOptions } from './stats/stats-options.js';
@@ -86,6 +87,7 @@ export class CashewsModule extends CashewsConfigurableModule {
           inject: [CASHEWS_MODULE_OPTIONS, ModulesContainer, CashewsRegistry],
           useFactory: async (options: CashewsModuleOptions, modules: ModulesContainer, registry: CashewsRegistry) => {
             refuseDuplicate(modules, token, extras.name);
+            refuseLazy(modules, token, extras.name);
             refuseNonObject(options, isAsync(extras));
             if (isAsync(extras)) refuseFactoryExtras(options);
             refuseUnknownOptions(options, isAsync(extras));
@@ -162,6 +164,24 @@ function refuseDuplicate(modules: ModulesContainer, token: unknown, name: string
       'would be used. Import it once (it is global unless isGlobal: false; then import it in one shared module ' +
       `that exports it), or give each further instance its own "name" option ` +
       `(CashewsModule.forRoot(url, { name: 'sessions' })) and inject it with @InjectCache('sessions').`,
+  );
+}
+
+/**
+ * A `forRoot` imported by a module loaded with `LazyModuleLoader` would create its instance after start-up. Nest runs
+ * no lifecycle hook in such a module, so nothing would ever close the instance (its Redis connections would keep the
+ * process alive); without a `forRoot` at start-up the decorators would not be applied either. Refused before it
+ * connects, so the `load()` rejects with the fix (after the duplicate check, which says the same as at start-up).
+ */
+function refuseLazy(modules: ModulesContainer, token: string | typeof CacheService, name: string | undefined): void {
+  if (!providedLazily(modules, token)) return;
+  const which = name === undefined ? 'CashewsModule.forRoot(url)' : `CashewsModule.forRoot(url, { name: '${name}' })`;
+  throw new CashewsConfigError(
+    `${which} is imported by a module loaded with LazyModuleLoader: its instance would be created ` +
+      'after start-up, where Nest runs no lifecycle hooks, so it would never be closed. Import it in a module loaded ' +
+      "at start-up (the root module) and leave it out of the lazily loaded module: that module's providers inject " +
+      "the application's instances (global unless isGlobal: false; then import a shared module that exports it), " +
+      'and their decorators are applied when load() returns.',
   );
 }
 

@@ -3,7 +3,8 @@
  * decorated before `load()` returns their `ModuleRef`, by the application whose loader loaded them, exactly as at
  * start-up: @Cache, @RateLimit and @Invalidate run on the application's instances (mem:// and Redis), transient and
  * request-scoped providers follow the start-up rules, and decorators that cannot apply fail the load. A call made
- * before `load()` returns (from the constructor) still warns once.
+ * before `load()` returns (from the constructor) still warns once. A `forRoot` that would create an instance inside a
+ * lazily loaded module is refused.
  */
 import { randomUUID } from 'node:crypto';
 import { runInNewContext } from 'node:vm';
@@ -658,6 +659,69 @@ describe('lazily loaded modules', () => {
         expect(await service.cache.get('shared:1')).toBe(1);
       });
       expect(lines).toEqual([]);
+    });
+
+    it('a second forRoot of the default instance is refused as at start-up (imported twice)', async () => {
+      @Module({ imports: [CashewsModule.forRoot('mem://')] })
+      class OwnDefaultModule {}
+      const app = await boot('mem://');
+      const error = await load(app, OwnDefaultModule).then(
+        () => undefined,
+        (thrown: unknown) => thrown,
+      );
+      expect(error).toBeInstanceOf(CashewsConfigError);
+      expect(String(error)).toMatch(/CashewsModule\.forRoot \/ forRootAsync is imported 2 times without a name/);
+    });
+
+    it('a named forRoot of its own (an instance created after start-up) is refused, with the fix', async () => {
+      @Injectable()
+      class LazyOwnCache {
+        @Cache({ ttl: '1m', key: 'own:{id}', cache: 'lazy-own' })
+        async find(id: number): Promise<number> {
+          return id;
+        }
+      }
+      @Module({ imports: [CashewsModule.forRoot('mem://', { name: 'lazy-own' })], providers: [LazyOwnCache] })
+      class OwnCacheModule {}
+
+      const app = await boot('mem://');
+      const error = await load(app, OwnCacheModule).then(
+        () => undefined,
+        (thrown: unknown) => thrown,
+      );
+      expect(error).toBeInstanceOf(CashewsConfigError);
+      expect((error as CashewsConfigError).code).toBe('CASHEWS_CONFIG');
+      expect(String(error)).toMatch(
+        /CashewsModule\.forRoot\(url, \{ name: 'lazy-own' \}\) is imported by a module loaded with LazyModuleLoader/,
+      );
+      expect(String(error)).toMatch(/Import it in a module loaded at start-up/);
+    });
+
+    it('a forRoot in a lazy module while the application has none is refused', async () => {
+      @Injectable()
+      class LazyLonely {
+        @Cache({ ttl: '1m', key: 'lonely' })
+        async lonely(): Promise<number> {
+          return 1;
+        }
+      }
+      @Module({ imports: [CashewsModule.forRoot('mem://')], providers: [LazyLonely] })
+      class LonelyModule {}
+      @Module({})
+      class EmptyRoot {}
+
+      const app = await Test.createTestingModule({ imports: [EmptyRoot] }).compile();
+      open.push(app);
+      await app.init();
+      const error = await load(app, LonelyModule).then(
+        () => undefined,
+        (thrown: unknown) => thrown,
+      );
+      expect(error).toBeInstanceOf(CashewsConfigError);
+      expect(String(error)).toMatch(
+        /CashewsModule\.forRoot\(url\) is imported by a module loaded with LazyModuleLoader/,
+      );
+      expect(String(error)).toMatch(/Import it in a module loaded at start-up/);
     });
   });
 });

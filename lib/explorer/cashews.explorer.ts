@@ -7,6 +7,7 @@ import { defer, mergeMap, Observable } from 'rxjs';
 import { CacheResolver } from '../cache-resolver.js';
 import { attachBloomHandle } from './bloom-handle.js';
 import { decorateLazyLoads } from './lazy-loads.js';
+import { providedLazily } from '../loaded-lazily.js';
 import {
   markApplied,
   markRequestScoped,
@@ -61,7 +62,9 @@ export class CashewsExplorer implements OnModuleInit {
     @Inject(LazyModuleLoader) private readonly loader: LazyModuleLoader,
     @Inject(ModulesContainer) private readonly modules: ModulesContainer,
   ) {
-    noteExplorerCreated();
+    // Created by a lazy load (a forRoot in a lazily loaded module, refused by its factory): never initialized, so
+    // not to be counted as an application waiting for init() by the warnings of later calls.
+    if (!providedLazily(modules, CashewsExplorer)) noteExplorerCreated();
   }
 
   /**
