@@ -11,6 +11,7 @@ import './module-state.e2e.js';
 import './module.e2e.js';
 import './secrets.e2e.js';
 import './decorators/class-cache.e2e.js';
+import './decorators/bound-reference.e2e.js';
 import './invalidate/versioning.e2e.js';
 import './stats/dashboard.e2e.js';
 import './stats/metrics.e2e.js';

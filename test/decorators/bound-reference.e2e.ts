@@ -1,0 +1,161 @@
+/**
+ * A decorated provider method taken as a reference before the explorer decorated its instance (a class field
+ * `readonly load = this.find.bind(this)`, a DataLoader's batch function made in the constructor, a reference taken in a
+ * lazily loaded provider's constructor) is bound to the guard on the prototype. It must run decorated once the
+ * instance is, not silently undecorated.
+ */
+import { Injectable, Module } from '@nestjs/common';
+import { LazyModuleLoader } from '@nestjs/core';
+import { Test } from '@nestjs/testing';
+import { Cache, CashewsModule, RateLimit } from '../../lib/index.js';
+import { logged } from '../support/logged.js';
+
+@Injectable()
+class Catalog {
+  runs = 0;
+  /** Bound while the constructor runs: the prototype's guard, before the explorer wrapped `find` on the instance. */
+  readonly bound = this.find.bind(this);
+  readonly viaLoader: (id: number) => Promise<string>;
+
+  constructor() {
+    this.viaLoader = (id) => this.find(id); // a closure: reads `this.find` at call time, decorated
+  }
+
+  @Cache({ ttl: '1m', key: 'bound-ref:{id}' })
+  async find(id: number): Promise<string> {
+    this.runs++;
+    return `item ${id}`;
+  }
+}
+
+@Injectable()
+class Limited {
+  readonly bound = this.ping.bind(this);
+
+  @RateLimit({ limit: 2, period: '1m', key: 'bound-ref:limit' })
+  async ping(): Promise<string> {
+    return 'pong';
+  }
+}
+
+@Injectable()
+class Base {
+  baseRuns = 0;
+
+  @Cache({ ttl: '1m', key: 'bound-ref:base:{id}' })
+  async find(id: number): Promise<string> {
+    this.baseRuns++;
+    return `base ${id}`;
+  }
+}
+
+/** Overrides a decorated method and calls the base's through `super`: the base's guard on a decorated instance. */
+@Injectable()
+class Derived extends Base {
+  derivedRuns = 0;
+
+  @Cache({ ttl: '1m', key: 'bound-ref:derived:{id}' })
+  override async find(id: number): Promise<string> {
+    this.derivedRuns++;
+    return `derived ${await super.find(id)}`;
+  }
+}
+
+async function app(...providers: Array<new (...args: never[]) => unknown>) {
+  const moduleRef = await Test.createTestingModule({
+    imports: [CashewsModule.forRoot('mem://')],
+    providers,
+  }).compile();
+  await moduleRef.init();
+  return moduleRef;
+}
+
+describe('a decorated method referenced before its instance was decorated', () => {
+  it('runs decorated through a reference bound in a field initializer, with no warning', async () => {
+    const moduleRef = await app(Catalog);
+    try {
+      const catalog = moduleRef.get(Catalog);
+      const lines = await logged(async () => {
+        expect(await catalog.bound(1)).toBe('item 1');
+        expect(await catalog.bound(1)).toBe('item 1');
+        expect(await catalog.find(1)).toBe('item 1');
+        expect(await catalog.viaLoader(1)).toBe('item 1');
+      });
+      expect(catalog.runs).toBe(1);
+      expect(lines).toEqual([]);
+    } finally {
+      await moduleRef.close();
+    }
+  });
+
+  it('counts a rate limit through the bound reference too (no bypass)', async () => {
+    const moduleRef = await app(Limited);
+    try {
+      const limited = moduleRef.get(Limited);
+      const results = await Promise.allSettled([limited.bound(), limited.bound(), limited.bound(), limited.ping()]);
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(2);
+      expect(results.filter((r) => r.status === 'rejected')).toHaveLength(2);
+    } finally {
+      await moduleRef.close();
+    }
+  });
+
+  it("leaves a base method reached through super as it was (the override's decorators apply, no recursion)", async () => {
+    const moduleRef = await app(Derived);
+    try {
+      const derived = moduleRef.get(Derived);
+      expect(await derived.find(2)).toBe('derived base 2');
+      expect(await derived.find(2)).toBe('derived base 2');
+      expect(derived.derivedRuns).toBe(1);
+      expect(derived.baseRuns).toBe(1);
+    } finally {
+      await moduleRef.close();
+    }
+  });
+
+  it('runs decorated through a reference taken in the constructor of a lazily loaded provider', async () => {
+    @Injectable()
+    class LazyCatalog {
+      runs = 0;
+      readonly bound = this.find.bind(this);
+
+      @Cache({ ttl: '1m', key: 'bound-ref:lazy:{id}' })
+      async find(id: number): Promise<string> {
+        this.runs++;
+        return `lazy ${id}`;
+      }
+    }
+    @Module({ providers: [LazyCatalog] })
+    class LazyCatalogModule {}
+
+    const moduleRef = await app();
+    try {
+      const loaded = await moduleRef.get(LazyModuleLoader).load(() => LazyCatalogModule);
+      const catalog = loaded.get(LazyCatalog);
+      const lines = await logged(async () => {
+        await catalog.bound(3);
+        await catalog.bound(3);
+      });
+      expect(catalog.runs).toBe(1);
+      expect(lines).toEqual([]);
+    } finally {
+      await moduleRef.close();
+    }
+  });
+
+  it('still warns once for an instance Nest did not create', async () => {
+    const moduleRef = await app(Catalog);
+    try {
+      const stray = new Catalog();
+      const lines = await logged(async () => {
+        await stray.bound(4);
+        await stray.find(4);
+      });
+      expect(stray.runs).toBe(2);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain('Catalog.find was called without its decorators (@Cache) applied');
+    } finally {
+      await moduleRef.close();
+    }
+  });
+});
