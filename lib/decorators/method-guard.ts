@@ -4,15 +4,19 @@ import { Logger } from '@nestjs/common';
  * Makes a decorator that did nothing say so. A strategy decorator replaces the method with a thin guard that
  * calls the original. Where the decorators are applied, the guard is never reached on the hot path:
  * the explorer calls the original of each provider it wrapped, and marks the methods of every controller it
- * saw (their handlers run through the interceptor) as routed, so their guard costs one flag check. Any other
- * call reaching a guard means the decorators are not applied: it warns once, naming `Class.method` and the fix.
+ * saw (their handlers run through the interceptor) as routed, so their guard costs one flag check. A guard reached
+ * on an instance the explorer wrapped, with that instance's wrapper calling the guard's own original, is a reference
+ * taken before the wrapping (bound in a constructor): it runs the wrapper. Any other call reaching a guard means the
+ * decorators are not applied: it warns once, naming `Class.method` and the fix.
  */
 
 type Method = (...args: unknown[]) => unknown;
 
 interface GuardState {
-  /** Routed (a controller the explorer saw) or already warned: nothing more to check. */
+  /** Routed (a controller the explorer saw): nothing to check. */
   ok: boolean;
+  /** Said once already that the decorators are not applied. */
+  warned: boolean;
   readonly target: string;
   readonly strategies: string[];
 }
@@ -21,6 +25,12 @@ const originals = new WeakMap<object, Method>();
 const states = new WeakMap<object, GuardState>();
 /** Provider instances whose decorated methods the explorer wrapped. */
 const applied = new WeakSet<object>();
+/**
+ * Per wrapped instance: the method each of its wrappers calls (a guard's original) → the wrapper the explorer put on
+ * the instance. A guard reached on such an instance with its own original there was taken as a reference before the
+ * instance was wrapped (see the guard).
+ */
+const wrappers = new WeakMap<object, Map<Method, Method>>();
 /** Classes the explorer saw as request-scoped providers (their decorators are not applied). */
 const requestScoped = new WeakSet<object>();
 let explorerRan = false;
@@ -43,9 +53,22 @@ export function guardMethod(owner: { name: string }, propertyKey: string | symbo
     existing.strategies.unshift(strategy);
     return method;
   }
-  const state: GuardState = { ok: false, target: `${owner.name}.${String(propertyKey)}`, strategies: [strategy] };
+  const state: GuardState = {
+    ok: false,
+    warned: false,
+    target: `${owner.name}.${String(propertyKey)}`,
+    strategies: [strategy],
+  };
   const guard = function (this: unknown, ...args: unknown[]) {
-    if (!state.ok) notApplied(state, this);
+    if (!state.ok) {
+      // A reference taken before the explorer wrapped this instance (`readonly load = this.find.bind(this)`, a
+      // DataLoader's batch function made in the constructor, a lazily loaded provider's constructor): the prototype's
+      // guard, bound. The instance is wrapped now, so the call runs as `this.find(…)` would. The explorer's own
+      // wrapper never comes back here for this original (it calls the original itself), so this cannot recurse.
+      const wrapped = typeof this === 'object' && this !== null ? wrappers.get(this)?.get(method) : undefined;
+      if (wrapped) return wrapped.apply(this, args);
+      if (!state.warned) notApplied(state, this);
+    }
     return method.apply(this, args);
   };
   Object.defineProperty(guard, 'name', { value: method.name });
@@ -75,9 +98,13 @@ export function markRouted(method: unknown): void {
   if (state) state.ok = true;
 }
 
-/** A provider instance whose decorated methods the explorer replaced. */
-export function markApplied(instance: object): void {
+/**
+ * A provider instance whose decorated methods the explorer replaced: `decorated` maps the method each wrapper calls
+ * (the guard's original, or a foreign wrapper over the guard) to the wrapper now on the instance.
+ */
+export function markApplied(instance: object, decorated: ReadonlyMap<Method, Method>): void {
   applied.add(instance);
+  wrappers.set(instance, new Map(decorated));
 }
 
 /** A request-scoped provider class, for the message of a later call. */
@@ -88,7 +115,7 @@ export function markRequestScoped(type: object): void {
 function notApplied(state: GuardState, self: unknown): void {
   // Called through another wrapper by the explorer's own wrapper: applied after all.
   if (typeof self === 'object' && self !== null && applied.has(self)) return;
-  state.ok = true;
+  state.warned = true;
   const decorators = state.strategies.map(decoratorName).join(', ');
   const type = typeof self === 'object' && self !== null ? (self as object).constructor : undefined;
   let reason: string;

@@ -185,9 +185,14 @@ export class CashewsExplorer implements OnModuleInit {
       decorated.push([name, this.wrap(instance, name, own)]);
     }
     if (!decorated.length) return;
-    for (const [name, method] of decorated) instance[name] = method;
+    // What each wrapper calls (as wrap reads it) → the wrapper: a reference to the guard taken before now runs it.
+    const calls = new Map<Method, Method>();
+    for (const [name, method] of decorated) {
+      calls.set(originalMethod(instance[name]) as Method, method);
+      instance[name] = method;
+    }
     this.wrapped.add(instance);
-    markApplied(instance);
+    markApplied(instance, calls);
   }
 
   /**
