@@ -9,6 +9,7 @@ import './cached-errors.e2e.js';
 import './handler-names.e2e.js';
 import '../detect/detect.e2e.js';
 import '../detect/headers.e2e.js';
+import '../detect/lazy-headers.e2e.js';
 import '../detect/remaining-ttl.e2e.js';
 import '../detect/route-scope.e2e.js';
 import '../protect/http.e2e.js';

@@ -1,0 +1,56 @@
+/**
+ * Detection headers for hits of a provider loaded with LazyModuleLoader, called from a route handler: the headers
+ * must say where the response came from as they do for a provider decorated at start-up.
+ */
+import { randomUUID } from 'node:crypto';
+import { Controller, Get, Injectable, Module, Param } from '@nestjs/common';
+import { LazyModuleLoader } from '@nestjs/core';
+import request from 'supertest';
+import { Cache } from '../../lib/index.js';
+import { createTestApp, type AdapterName } from '../http/harness.js';
+
+const RUN = `lh-${randomUUID().slice(0, 8)}`;
+
+@Injectable()
+class LazyPrices {
+  runs = 0;
+
+  @Cache({ ttl: '1m', key: `${RUN}:price:{id}` })
+  async price(id: string): Promise<{ id: string; price: number }> {
+    this.runs++;
+    return { id, price: 10 };
+  }
+}
+
+@Module({ providers: [LazyPrices] })
+class LazyPricesModule {}
+
+@Controller('lazy-prices')
+class LazyPricesController {
+  constructor(private readonly loader: LazyModuleLoader) {}
+
+  @Get(':id')
+  async get(@Param('id') id: string) {
+    const ref = await this.loader.load(() => LazyPricesModule);
+    return ref.get(LazyPrices).price(id);
+  }
+}
+
+describe.each<AdapterName>(['express', 'fastify'])('detection headers of a lazily loaded provider (%s)', (adapter) => {
+  it.each([{}, { globalInterceptors: true }])('a hit sets X-From-Cache (%j)', async (extra) => {
+    const t = await createTestApp(
+      { adapter, backend: 'mem', url: 'mem://' },
+      { options: { detectHeaders: true, ...extra }, controllers: [LazyPricesController] },
+    );
+    try {
+      const id = randomUUID().slice(0, 8);
+      const cold = await request(t.server).get(`/lazy-prices/${id}`).expect(200);
+      expect(cold.headers['x-from-cache']).toBeUndefined();
+      const warm = await request(t.server).get(`/lazy-prices/${id}`).expect(200);
+      expect(warm.body).toEqual({ id, price: 10 });
+      expect(warm.headers['x-from-cache']).toBe(`${RUN}:price:${id}`);
+    } finally {
+      await t.close();
+    }
+  });
+});
