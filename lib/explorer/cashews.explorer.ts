@@ -6,7 +6,7 @@ import type { Module } from '@nestjs/core/injector/module.js';
 import { defer, mergeMap, Observable } from 'rxjs';
 import { CacheResolver } from '../cache-resolver.js';
 import { attachBloomHandle } from './bloom-handle.js';
-import { decorateLazyLoads } from './lazy-loads.js';
+import { decorateLazyLoads, injectsLazyModuleLoader } from './lazy-loads.js';
 import { providedLazily } from '../loaded-lazily.js';
 import {
   markApplied,
@@ -82,11 +82,14 @@ export class CashewsExplorer implements OnModuleInit {
   }
 
   /**
-   * Whether a provider of the application has decorated methods: below a route handler, they are what reports hits
-   * to the request's scope (with code calling `CacheDetect.report` itself, which needs `FromCacheMiddleware`).
+   * Whether a provider of the application has decorated methods, or may get some later (a provider or controller
+   * injects `LazyModuleLoader`, see `injectsLazyModuleLoader`): below a route handler, they are what reports hits to
+   * the request's scope (with code calling `CacheDetect.report` itself, which needs `FromCacheMiddleware`).
    */
   hasDecoratedProviders(): boolean {
-    for (const wrapper of this.discovery.getProviders()) {
+    const providers = this.discovery.getProviders();
+    if (injectsLazyModuleLoader([...providers, ...this.discovery.getControllers()])) return true;
+    for (const wrapper of providers) {
       const prototype = (wrapper.metatype as { prototype?: object } | null | undefined)?.prototype;
       if (!prototype || typeof wrapper.metatype !== 'function') continue;
       for (const name of this.scanner.getAllMethodNames(prototype)) {

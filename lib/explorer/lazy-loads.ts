@@ -1,5 +1,7 @@
-import { ModuleRef, type LazyModuleLoader, type ModulesContainer } from '@nestjs/core';
+import { PARAMTYPES_METADATA, PROPERTY_DEPS_METADATA, SELF_DECLARED_DEPS_METADATA } from '@nestjs/common/constants.js';
+import { LazyModuleLoader, ModuleRef, type ModulesContainer } from '@nestjs/core';
 import { STATIC_CONTEXT } from '@nestjs/core/injector/constants.js';
+import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
 import type { Module } from '@nestjs/core/injector/module.js';
 
 /**
@@ -70,4 +72,25 @@ function built(module: Module): boolean {
     if (!wrapper.getInstanceByContextId(STATIC_CONTEXT).isResolved) return false;
   }
   return true;
+}
+
+/**
+ * Whether a provider or controller among `wrappers` injects `LazyModuleLoader` (by constructor type, `@Inject`, a
+ * property, or a factory's `inject`): the modules it loads later may hold decorated providers, whose hits below a
+ * route handler report to the request's scope. Read once at start-up, when what is mounted on every route is
+ * decided; a module can only be loaded lazily by code that holds the loader.
+ */
+export function injectsLazyModuleLoader(wrappers: Iterable<InstanceWrapper>): boolean {
+  for (const wrapper of wrappers) {
+    if (wrapper.inject?.some((token) => token === LazyModuleLoader)) return true;
+    const type = wrapper.metatype;
+    if (typeof type !== 'function' || wrapper.inject) continue;
+    const params = Reflect.getMetadata(PARAMTYPES_METADATA, type) as unknown[] | undefined;
+    if (params?.includes(LazyModuleLoader)) return true;
+    const declared = Reflect.getMetadata(SELF_DECLARED_DEPS_METADATA, type) as Array<{ param: unknown }> | undefined;
+    if (declared?.some(({ param }) => param === LazyModuleLoader)) return true;
+    const properties = Reflect.getMetadata(PROPERTY_DEPS_METADATA, type) as Array<{ type: unknown }> | undefined;
+    if (properties?.some((property) => property.type === LazyModuleLoader)) return true;
+  }
+  return false;
 }
