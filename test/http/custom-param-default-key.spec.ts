@@ -3,11 +3,10 @@
  * controller key does: one answering the request (circular) or a DataLoader (a function) is no key, and rendering it
  * failed every call with CacheValueError. A template may still name one.
  */
-import { jest } from '@jest/globals';
-import { createParamDecorator, type ExecutionContext, type INestApplicationContext } from '@nestjs/common';
+import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { Args, Query, Resolver } from '@nestjs/graphql';
-import { Cache, type CashewsInterceptor } from '../../lib/index.js';
-import { captureLogs, intercept, started } from './handler-calls.js';
+import { Cache } from '../../lib/index.js';
+import { captureLogs, intercept, startedForEachTest } from './handler-calls.js';
 
 const GqlReq = createParamDecorator((_: unknown, context: ExecutionContext) => {
   const gqlContext = context.getArgByIndex(2) as { req: unknown };
@@ -55,19 +54,20 @@ function request(): Record<string, unknown> {
 }
 
 describe('a default key outside HTTP and custom parameter decorators', () => {
-  let app: INestApplicationContext;
-  let interceptor: CashewsInterceptor;
-  beforeEach(async () => ({ app, interceptor } = await started()));
-  afterEach(async () => {
-    jest.restoreAllMocks();
-    await app.close();
-  });
+  const nest = startedForEachTest();
 
   it('leaves out one answering the request: the resolver is cached by its args', async () => {
     captureLogs();
     const runs = { count: 0 };
     const call = () =>
-      intercept(interceptor, 'graphql', ItemsResolver, 'items', [undefined, { page: 1 }, { req: request() }, {}], runs);
+      intercept(
+        nest.interceptor,
+        'graphql',
+        ItemsResolver,
+        'items',
+        [undefined, { page: 1 }, { req: request() }, {}],
+        runs,
+      );
     await expect(call()).resolves.toBe(1);
     await expect(call()).resolves.toBe(1);
   });
@@ -76,7 +76,7 @@ describe('a default key outside HTTP and custom parameter decorators', () => {
     captureLogs();
     const runs = { count: 0 };
     const call = () =>
-      intercept(interceptor, 'graphql', ItemsResolver, 'users', [undefined, { page: 1 }, {}, {}], runs);
+      intercept(nest.interceptor, 'graphql', ItemsResolver, 'users', [undefined, { page: 1 }, {}, {}], runs);
     loaders = 0;
     await expect(call()).resolves.toBe(1);
     await expect(call()).resolves.toBe(1);
@@ -87,7 +87,7 @@ describe('a default key outside HTTP and custom parameter decorators', () => {
     captureLogs();
     const runs = { count: 0 };
     const call = (tenant: string) =>
-      intercept(interceptor, 'graphql', ItemsResolver, 'byTenant', [undefined, { page: 1 }, { tenant }, {}], runs);
+      intercept(nest.interceptor, 'graphql', ItemsResolver, 'byTenant', [undefined, { page: 1 }, { tenant }, {}], runs);
     await expect(call('a')).resolves.toBe(1);
     await expect(call('b')).resolves.toBe(2);
     await expect(call('a')).resolves.toBe(1);

@@ -4,13 +4,12 @@
  * Like HTTP, that is said once per handler: at bootstrap when its routing decorator tells the context, else at its
  * first call.
  */
-import { jest } from '@jest/globals';
-import { Injectable, createParamDecorator, type INestApplicationContext } from '@nestjs/common';
+import { Injectable, createParamDecorator } from '@nestjs/common';
 import { Args, Context, Query, Resolver } from '@nestjs/graphql';
 import { ConnectedSocket, MessageBody, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import { Test } from '@nestjs/testing';
-import { Cache, CashewsModule, type CashewsInterceptor } from '../../lib/index.js';
-import { captureLogs, intercept, started } from './handler-calls.js';
+import { Cache, CashewsModule } from '../../lib/index.js';
+import { captureLogs, intercept, startedForEachTest } from './handler-calls.js';
 
 const CurrentUser = createParamDecorator(() => ({ id: 1 }));
 
@@ -62,13 +61,7 @@ class UnroutedResolver {
 }
 
 describe('default keys outside HTTP that leave parameters out', () => {
-  let app: INestApplicationContext;
-  let interceptor: CashewsInterceptor;
-  beforeEach(async () => ({ app, interceptor } = await started()));
-  afterEach(async () => {
-    jest.restoreAllMocks();
-    await app.close();
-  });
+  const nest = startedForEachTest();
 
   it('are said once per handler at bootstrap, naming the method, the parameters and the fix', async () => {
     const logs = captureLogs();
@@ -100,7 +93,7 @@ describe('default keys outside HTTP that leave parameters out', () => {
     const runs = { count: 0 };
     const call = (user: number) =>
       intercept(
-        interceptor,
+        nest.interceptor,
         'graphql',
         UnroutedResolver,
         'me',

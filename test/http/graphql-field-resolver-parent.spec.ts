@@ -3,11 +3,9 @@
  * its data in private fields behind getters has no own enumerable fields, and a default key would render it `{}`, so
  * every parent would share one entry.
  */
-import { jest } from '@jest/globals';
-import type { INestApplicationContext } from '@nestjs/common';
 import { Args, Parent, ResolveField, Resolver } from '@nestjs/graphql';
-import { Cache, type CashewsInterceptor } from '../../lib/index.js';
-import { captureLogs, intercept, started } from './handler-calls.js';
+import { Cache } from '../../lib/index.js';
+import { captureLogs, intercept, startedForEachTest } from './handler-calls.js';
 
 class User {
   readonly #id: number;
@@ -29,22 +27,21 @@ class PostsResolver {
 }
 
 describe('a default-keyed @Cache on a field resolver whose parent has no enumerable fields', () => {
-  let app: INestApplicationContext;
-  let interceptor: CashewsInterceptor;
-  beforeEach(async () => ({ app, interceptor } = await started()));
-  afterEach(async () => {
-    jest.restoreAllMocks();
-    await app.close();
-  });
+  const nest = startedForEachTest();
 
   it('steps aside, said once: two parents never share an entry', async () => {
     const logs = captureLogs();
     const runs = { count: 0 };
     const call = (user: User) =>
-      intercept(interceptor, 'graphql', PostsResolver, 'posts', [user, { page: 1 }, { req: {} }, {}], runs, (run) => ({
-        owner: user.id,
-        run,
-      }));
+      intercept(
+        nest.interceptor,
+        'graphql',
+        PostsResolver,
+        'posts',
+        [user, { page: 1 }, { req: {} }, {}],
+        runs,
+        (run) => ({ owner: user.id, run }),
+      );
     await expect(call(new User(1))).resolves.toEqual({ owner: 1, run: 1 });
     await expect(call(new User(2))).resolves.toEqual({ owner: 2, run: 2 });
     await expect(call(new User(1))).resolves.toEqual({ owner: 1, run: 3 });

@@ -1,7 +1,7 @@
 /** Calls through `CashewsInterceptor` outside HTTP, as Nest makes them, for the unit specs of handler keys. */
 import 'reflect-metadata';
 import { jest } from '@jest/globals';
-import { Logger } from '@nestjs/common';
+import { Logger, type INestApplicationContext } from '@nestjs/common';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
 import { Test } from '@nestjs/testing';
 import { lastValueFrom, of } from 'rxjs';
@@ -10,7 +10,13 @@ import { CacheService, CashewsInterceptor, CashewsModule } from '../../lib/index
 
 export type Handler = (...args: never[]) => unknown;
 
-export async function started() {
+export interface Started {
+  app: INestApplicationContext;
+  interceptor: CashewsInterceptor;
+  cache: CacheService;
+}
+
+export async function started(): Promise<Started> {
   const moduleRef = await Test.createTestingModule({ imports: [CashewsModule.forRoot('mem://')] }).compile();
   const app = await moduleRef.init();
   return {
@@ -18,6 +24,20 @@ export async function started() {
     interceptor: new CashewsInterceptor(app.get(CacheResolver, { strict: false })),
     cache: app.get(CacheService),
   };
+}
+
+/**
+ * A fresh `mem://` app for each test of the calling `describe`: started before each test, closed after it with every
+ * spy restored (`captureLogs()` among them). Its fields are set in `beforeEach`, so read them inside the tests.
+ */
+export function startedForEachTest(): Started {
+  const current = {} as Started;
+  beforeEach(async () => void Object.assign(current, await started()));
+  afterEach(async () => {
+    jest.restoreAllMocks();
+    await current.app.close();
+  });
+  return current;
 }
 
 /** One call through the interceptor, as the e2e suite does; counts handler runs. */

@@ -2,11 +2,9 @@
  * `@Invalidate([Resolver, 'method'])` builds the target's default key as the target's calls stored it: without the
  * parameters that key leaves out (`@Context()` here), not with the invalidating call's own context in their place.
  */
-import { jest } from '@jest/globals';
-import type { INestApplicationContext } from '@nestjs/common';
 import { Args, Context, Mutation, Query, Resolver } from '@nestjs/graphql';
-import { Cache, Invalidate, type CashewsInterceptor } from '../../lib/index.js';
-import { captureLogs, intercept, started } from './handler-calls.js';
+import { Cache, Invalidate } from '../../lib/index.js';
+import { captureLogs, intercept, startedForEachTest } from './handler-calls.js';
 
 @Resolver('Profile')
 class ProfileResolver {
@@ -24,20 +22,14 @@ class ProfileResolver {
 }
 
 describe('@Invalidate of a resolver method whose parameters include @Context()', () => {
-  let app: INestApplicationContext;
-  let interceptor: CashewsInterceptor;
-  beforeEach(async () => ({ app, interceptor } = await started()));
-  afterEach(async () => {
-    jest.restoreAllMocks();
-    await app.close();
-  });
+  const nest = startedForEachTest();
 
   it('a mutation invalidating [ProfileResolver, "profile"] drops the entry the query stored', async () => {
     captureLogs();
     const runs = { count: 0 };
     const query = () =>
       intercept(
-        interceptor,
+        nest.interceptor,
         'graphql',
         ProfileResolver,
         'profile',
@@ -47,7 +39,7 @@ describe('@Invalidate of a resolver method whose parameters include @Context()',
     await expect(query()).resolves.toBe(1);
     await expect(query()).resolves.toBe(1);
     await intercept(
-      interceptor,
+      nest.interceptor,
       'graphql',
       ProfileResolver,
       'rename',

@@ -14,8 +14,14 @@ import { Ctx, MessagePattern, Payload } from '@nestjs/microservices';
 import { ConnectedSocket, MessageBody, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import { Test } from '@nestjs/testing';
 import { lastValueFrom, of } from 'rxjs';
-import { CacheResolver } from '../../lib/cache-resolver.js';
-import { Cache, CacheService, CashewsConfigError, CashewsInterceptor, CashewsModule } from '../../lib/index.js';
+import {
+  Cache,
+  CashewsConfigError,
+  CashewsModule,
+  type CacheService,
+  type CashewsInterceptor,
+} from '../../lib/index.js';
+import { started } from './handler-calls.js';
 
 type ContextType = 'rpc' | 'graphql' | 'ws';
 type Order = { id: number };
@@ -79,16 +85,6 @@ function contextArgs(type: ContextType, data: unknown, root: unknown = {}): unkn
   if (type === 'rpc') return [data, { pattern: 'orders', id: Math.random() }];
   if (type === 'ws') return [socket(`socket-${Math.random()}`), data];
   return [root, data, { req: { id: Math.random() } }, { fieldName: 'order' }];
-}
-
-async function started() {
-  const moduleRef = await Test.createTestingModule({ imports: [CashewsModule.forRoot('mem://')] }).compile();
-  const app = await moduleRef.init();
-  return {
-    app,
-    interceptor: new CashewsInterceptor(app.get(CacheResolver, { strict: false })),
-    cache: app.get(CacheService),
-  };
 }
 
 /** Runs one call through the interceptor, counting how often the handler itself ran; it answers `answer`. */

@@ -3,12 +3,11 @@
  * read: refused at bootstrap when its routing decorator tells the context, else at its first call there, never run
  * uncached with every call warned about a key that rendered `undefined`.
  */
-import { jest } from '@jest/globals';
-import { Controller, type INestApplicationContext } from '@nestjs/common';
+import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { Test } from '@nestjs/testing';
-import { Cache, CashewsConfigError, CashewsModule, type CashewsInterceptor } from '../../lib/index.js';
-import { captureLogs, intercept, started } from './handler-calls.js';
+import { Cache, CashewsConfigError, CashewsModule } from '../../lib/index.js';
+import { captureLogs, intercept, startedForEachTest } from './handler-calls.js';
 
 @Controller()
 class RpcReqController {
@@ -20,13 +19,7 @@ class RpcReqController {
 }
 
 describe('{req.…} on an RPC handler', () => {
-  let app: INestApplicationContext;
-  let interceptor: CashewsInterceptor;
-  beforeEach(async () => ({ app, interceptor } = await started()));
-  afterEach(async () => {
-    jest.restoreAllMocks();
-    await app.close();
-  });
+  const nest = startedForEachTest();
 
   it('is refused at bootstrap', async () => {
     captureLogs();
@@ -43,7 +36,9 @@ describe('{req.…} on an RPC handler', () => {
   it('fails its calls at the first call, without running the handler', async () => {
     captureLogs();
     const runs = { count: 0 };
-    const outcome = await intercept(interceptor, 'rpc', RpcReqController, 'q', [{ a: 1 }, {}], runs).catch((e) => e);
+    const outcome = await intercept(nest.interceptor, 'rpc', RpcReqController, 'q', [{ a: 1 }, {}], runs).catch(
+      (e) => e,
+    );
     expect(outcome).toBeInstanceOf(CashewsConfigError);
     expect(runs.count).toBe(0);
   });
