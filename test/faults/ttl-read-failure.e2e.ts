@@ -5,9 +5,10 @@
  * logged; without safe mode the call fails with CacheBackendError. A detected miss drops the TTL's failure unlogged.
  */
 import { jest } from '@jest/globals';
-import { Injectable, Logger, Module } from '@nestjs/common';
+import { Injectable, Module } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { Cache, CacheBackendError, CacheDetect, CashewsModule } from '../../lib/index.js';
+import { captureLogs } from '../support/logged.js';
 import { describeRedisServer, startRedisServer, withQuery, type RedisServerHandle } from '../support/redis.js';
 
 let runs = 0;
@@ -21,20 +22,6 @@ class Prices {
   }
 }
 
-/** Every line Nest's Logger printed at warn or error level while `run` ran, with what `run` answered. */
-async function logged<T>(run: () => Promise<T>): Promise<{ lines: string[]; result: T }> {
-  const lines: string[] = [];
-  const capture = (message: unknown) => void lines.push(String(message));
-  const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(capture);
-  const error = jest.spyOn(Logger.prototype, 'error').mockImplementation(capture);
-  try {
-    return { lines, result: await run() };
-  } finally {
-    warn.mockRestore();
-    error.mockRestore();
-  }
-}
-
 describeRedisServer('faults: the remaining TTL of a detected hit fails, its value does not', () => {
   let server: RedisServerHandle | undefined;
   let app: TestingModule | undefined;
@@ -43,6 +30,7 @@ describeRedisServer('faults: the remaining TTL of a detected hit fails, its valu
     server = await startRedisServer({ extraArgs: () => ['--rename-command', 'PTTL', '""'] });
   });
   afterEach(async () => {
+    jest.restoreAllMocks();
     await app?.close();
     app = undefined;
   });
@@ -63,7 +51,8 @@ describeRedisServer('faults: the remaining TTL of a detected hit fails, its valu
     const prices = await start(true);
     const id = `safe-${Date.now()}`;
     const stored = await prices.price(id);
-    const { lines, result } = await logged(() => CacheDetect.run(() => prices.price(id)));
+    const lines = captureLogs();
+    const result = await CacheDetect.run(() => prices.price(id));
     expect(result.result).toEqual(stored);
     expect(result.hits).toEqual([{ strategy: 'cache', key: `ttl-fail:${id}`, ttl: -2 }]);
     expect(lines.filter((line) => /failed on getExpire/.test(line))).toHaveLength(1);
@@ -83,7 +72,8 @@ describeRedisServer('faults: the remaining TTL of a detected hit fails, its valu
     const prices = await start(true);
     const id = `miss-${Date.now()}`;
     const before = runs;
-    const { lines, result } = await logged(() => CacheDetect.run(() => prices.price(id)));
+    const lines = captureLogs();
+    const result = await CacheDetect.run(() => prices.price(id));
     expect(result.hits).toEqual([]);
     expect(result.result).toEqual({ id, run: before + 1 });
     expect(lines.filter((line) => /getExpire/.test(line))).toEqual([]);

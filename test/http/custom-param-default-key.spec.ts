@@ -6,7 +6,8 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { Args, Query, Resolver } from '@nestjs/graphql';
 import { Cache } from '../../lib/index.js';
-import { captureLogs, intercept, startedForEachTest } from './handler-calls.js';
+import { captureLogs } from '../support/logged.js';
+import { intercept, startedForEachTest } from './handler-calls.js';
 
 const GqlReq = createParamDecorator((_: unknown, context: ExecutionContext) => {
   const gqlContext = context.getArgByIndex(2) as { req: unknown };

@@ -9,7 +9,8 @@ import { Args, Context, Query, Resolver } from '@nestjs/graphql';
 import { ConnectedSocket, MessageBody, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import { Test } from '@nestjs/testing';
 import { Cache, CashewsModule } from '../../lib/index.js';
-import { captureLogs, intercept, startedForEachTest } from './handler-calls.js';
+import { captureLogs } from '../support/logged.js';
+import { intercept, startedForEachTest } from './handler-calls.js';
 
 const CurrentUser = createParamDecorator(() => ({ id: 1 }));
 

@@ -5,7 +5,8 @@
  */
 import { Args, Parent, ResolveField, Resolver } from '@nestjs/graphql';
 import { Cache } from '../../lib/index.js';
-import { captureLogs, intercept, startedForEachTest } from './handler-calls.js';
+import { captureLogs } from '../support/logged.js';
+import { intercept, startedForEachTest } from './handler-calls.js';
 
 class User {
   readonly #id: number;

@@ -1,7 +1,7 @@
 /** Calls through `CashewsInterceptor` outside HTTP, as Nest makes them, for the unit specs of handler keys. */
 import 'reflect-metadata';
 import { jest } from '@jest/globals';
-import { Logger, type INestApplicationContext } from '@nestjs/common';
+import type { INestApplicationContext } from '@nestjs/common';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
 import { Test } from '@nestjs/testing';
 import { lastValueFrom, of } from 'rxjs';
@@ -28,7 +28,8 @@ export async function started(): Promise<Started> {
 
 /**
  * A fresh `mem://` app for each test of the calling `describe`: started before each test, closed after it with every
- * spy restored (`captureLogs()` among them). Its fields are set in `beforeEach`, so read them inside the tests.
+ * spy restored (`captureLogs()` of test/support/logged.ts among them). Its fields are set in `beforeEach`, so read them
+ * inside the tests.
  */
 export function startedForEachTest(): Started {
   const current = {} as Started;
@@ -55,12 +56,4 @@ export function intercept(
   context.setType(type);
   const next = { handle: () => (runs.count++, of(answer(runs.count))) };
   return lastValueFrom(interceptor.intercept(context, next));
-}
-
-export function captureLogs() {
-  const lines: string[] = [];
-  for (const level of ['warn', 'error', 'log'] as const) {
-    jest.spyOn(Logger.prototype, level).mockImplementation((message: unknown) => void lines.push(String(message)));
-  }
-  return lines;
 }

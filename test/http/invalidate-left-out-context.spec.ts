@@ -4,7 +4,8 @@
  */
 import { Args, Context, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { Cache, Invalidate } from '../../lib/index.js';
-import { captureLogs, intercept, startedForEachTest } from './handler-calls.js';
+import { captureLogs } from '../support/logged.js';
+import { intercept, startedForEachTest } from './handler-calls.js';
 
 @Resolver('Profile')
 class ProfileResolver {

@@ -8,7 +8,7 @@ import { Injectable, Scope } from '@nestjs/common';
 import { Context, Query, Resolver } from '@nestjs/graphql';
 import { Test } from '@nestjs/testing';
 import { Cache, CashewsConfigError, CashewsModule } from '../../lib/index.js';
-import { captureLogs } from './handler-calls.js';
+import { captureLogs } from '../support/logged.js';
 
 @Injectable({ scope: Scope.REQUEST })
 @Resolver('User')

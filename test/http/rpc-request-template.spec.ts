@@ -7,7 +7,8 @@ import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { Test } from '@nestjs/testing';
 import { Cache, CashewsConfigError, CashewsModule } from '../../lib/index.js';
-import { captureLogs, intercept, startedForEachTest } from './handler-calls.js';
+import { captureLogs } from '../support/logged.js';
+import { intercept, startedForEachTest } from './handler-calls.js';
 
 @Controller()
 class RpcReqController {
