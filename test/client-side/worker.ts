@@ -60,7 +60,9 @@ export async function startRemoteCache(url: string, timeoutMs = 60_000): Promise
     close: async () => {
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
       await call('close').catch(() => undefined);
-      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 2_000))]);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([exited, new Promise((resolve) => (timer = setTimeout(resolve, 2_000)))]);
+      clearTimeout(timer);
       child.kill('SIGKILL');
       clearTimeout(killer);
     },

@@ -11,6 +11,7 @@ import {
   defaultKeyPattern,
   deferred,
   describeBackends,
+  orAfter,
   protectionKeysOf,
   rejection,
   sleep,
@@ -103,7 +104,11 @@ describeBackends('@Locked on a provider', ({ url }) => {
     const running = Promise.all([svc.charge('a', '1'), svc.charge('b', '1')]);
     // Both bodies run at once: neither lock waits for the other (a wrongly shared lock would never get here).
     expect(
-      await Promise.race([bothInside.promise.then(() => 'both inside'), sleep(5000).then(() => 'one waits')]),
+      await orAfter(
+        bothInside.promise.then(() => 'both inside'),
+        5000,
+        'one waits',
+      ),
     ).toBe('both inside');
     gate.resolve();
     const results = await running;
@@ -151,7 +156,11 @@ describeBackends('@Locked on a provider', ({ url }) => {
     const running = Promise.all([svc.noWait('x'), svc.noWait('y')]);
     // Both bodies are inside at once, held there: neither call was turned away by the other's lock.
     expect(
-      await Promise.race([bothInside.promise.then(() => 'both inside'), sleep(5000).then(() => 'one refused')]),
+      await orAfter(
+        bothInside.promise.then(() => 'both inside'),
+        5000,
+        'one refused',
+      ),
     ).toBe('both inside');
     gate.resolve();
     expect(await running).toEqual(['x', 'y']);

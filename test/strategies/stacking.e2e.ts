@@ -22,6 +22,7 @@ import {
   deferred,
   describeBackends,
   keysOf,
+  orAfter,
   rejection,
   sleep,
   startApp,
@@ -257,7 +258,7 @@ describeBackends('stacked decorators on a provider', ({ url }) => {
   });
 
   it('@Cache above @Soft with default keys: a cold call completes (no single-flight self-wait)', async () => {
-    const outcome = await Promise.race([svc.cacheSoft(1), sleep(500).then(() => 'timed out')]);
+    const outcome = await orAfter(svc.cacheSoft(1), 500, 'timed out');
     expect(outcome).toBe('1#1');
     expect(svc.calls).toBe(1);
   });

@@ -93,6 +93,21 @@ export async function keysOf(cache: CacheService, pattern = '*'): Promise<string
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/**
+ * What `promise` answers, or `late` if it has not settled within `ms`. The timer is cleared either way: a bare
+ * `Promise.race([promise, sleep(ms)])` leaves it running after the test, and a Jest worker holding a timer when the
+ * run ends is force-exited ("A worker process has failed to exit gracefully").
+ */
+export async function orAfter<T>(promise: Promise<T>, ms: number, late: T): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<T>((resolve) => (timer = setTimeout(() => resolve(late), ms)));
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** A promise with its resolve/reject exposed, for holding a method open. */
 /**
  * Holds the runs of a test upstream: while held, `wait()` gives a promise that `release()` resolves for every run
