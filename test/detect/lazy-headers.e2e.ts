@@ -43,7 +43,7 @@ describe.each<AdapterName>(['express', 'fastify'])('detection headers of a lazil
       { options: { detectHeaders: true, ...extra }, controllers: [LazyPricesController] },
     );
     try {
-      const id = randomUUID().slice(0, 8);
+      const id = `p${randomUUID().slice(0, 8)}`; // never all digits, which a key would quote
       const cold = await request(t.server).get(`/lazy-prices/${id}`).expect(200);
       expect(cold.headers['x-from-cache']).toBeUndefined();
       const warm = await request(t.server).get(`/lazy-prices/${id}`).expect(200);
