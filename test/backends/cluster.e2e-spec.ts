@@ -10,4 +10,5 @@ import '../invalidate/invalidate.e2e.js';
 import '../invalidate/tag-index-lifetime.e2e.js';
 import '../protect/concurrency.e2e.js';
 import '../protect/namespace.e2e.js';
+import './cluster-frozen-node.e2e.js';
 import './cluster-redirects.e2e.js';
