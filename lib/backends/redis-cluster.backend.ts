@@ -6,6 +6,7 @@ import type { ResolvedCacheConfig } from '../config/cache-options.js';
 import { tagIndexKey, tagsOfKey } from '../tags/tag-keys.js';
 import { RedisBackend, redisConnectionOptions } from './redis.backend.js';
 import { coalesceWrites } from './coalesced-writes.js';
+import { StallWatchdog } from './stall-watchdog.js';
 
 /** `SET`'s arguments for a write: `PX` for a TTL, `XX`/`NX` for `exist`. */
 function setArgs(key: string, raw: unknown, options: { ttl?: number; exist?: boolean }): Array<string | number> {
@@ -68,11 +69,37 @@ export class RedisClusterBackend extends RedisBackend {
     cluster.on('ready', () => cluster.nodes('master').forEach(connectMaster));
     cluster.on('+node', (node: Redis) => {
       coalesceWrites(node);
+      if (config.commandTimeout) this.watchStalls(node, config.commandTimeout);
       if (cluster.status === 'ready') connectMaster(node);
+    });
+    cluster.on('-node', (node: Redis) => {
+      this.watchdogs.get(node)?.stop();
+      this.watchdogs.delete(node);
     });
   }
 
   private readonly connectTimeout: number;
+  /** One {@link StallWatchdog} per node connection (see {@link watchStalls}). */
+  private readonly watchdogs = new Map<Redis, StallWatchdog>();
+
+  /**
+   * ioredis's per-command timeout fails a caller after `command_timeout`, but leaves its command on the connection:
+   * a master that stops answering (frozen, a silent network path) kept its connection, every command sent to it
+   * meanwhile was written and kept (memory growing with the outage), and all of them ran once it answered again,
+   * though each caller had been told it failed (an INCR, a rate-limit step, a stale SET). The single server's
+   * watchdog bounds that to the commands of one `command_timeout`: it fails them and drops the connection, which
+   * reconnects by itself; commands sent meanwhile fail at once, as on any node that is not ready.
+   */
+  private watchStalls(node: Redis, timeoutMs: number): void {
+    this.watchdogs.get(node)?.stop();
+    this.watchdogs.set(node, new StallWatchdog(node, timeoutMs));
+  }
+
+  override async close(): Promise<void> {
+    for (const watchdog of this.watchdogs.values()) watchdog.stop();
+    this.watchdogs.clear();
+    await super.close();
+  }
 
   /**
    * Connects the masters too (bounded by `connect_timeout`): ioredis connects a node on its first command and, with

@@ -5,7 +5,8 @@ import type { Redis } from 'ioredis';
  * (ioredis's `commandTimeout` arms a timer per call, about a tenth of hit throughput). ioredis keeps the
  * commands awaiting a reply in `commandQueue`, oldest first; if the same command has stayed at its head
  * for `timeoutMs`, nothing has answered since, so every pending call is failed at once and the client
- * reconnects.
+ * reconnects. On Cluster it watches each node connection next to ioredis's per-command timeout, which fails the
+ * caller but keeps the command on a silent connection (see RedisClusterBackend).
  */
 export class StallWatchdog {
   private head: unknown;
