@@ -3,10 +3,12 @@
  * must say where the response came from as they do for a provider decorated at start-up.
  */
 import { randomUUID } from 'node:crypto';
+import { jest } from '@jest/globals';
 import { Controller, Get, Injectable, Module, Param } from '@nestjs/common';
 import { LazyModuleLoader } from '@nestjs/core';
 import request from 'supertest';
 import { Cache } from '../../lib/index.js';
+import { DetectHeadersMiddleware } from '../../lib/detect/detect-headers.middleware.js';
 import { createTestApp, type AdapterName } from '../http/harness.js';
 
 const RUN = `lh-${randomUUID().slice(0, 8)}`;
@@ -50,6 +52,33 @@ describe.each<AdapterName>(['express', 'fastify'])('detection headers of a lazil
       expect(warm.body).toEqual({ id, price: 10 });
       expect(warm.headers['x-from-cache']).toBe(`${RUN}:price:${id}`);
     } finally {
+      await t.close();
+    }
+  });
+});
+
+@Controller('plain-prices')
+class PlainPricesController {
+  @Get(':id')
+  get(@Param('id') id: string) {
+    return { id };
+  }
+}
+
+describe('detection middleware of an application that never injects LazyModuleLoader', () => {
+  // The middleware is mounted on every route only when something below a handler may report hits. The library's own
+  // explorer injects the loader (to decorate what it loads): that is not the application's code holding it.
+  it.each<AdapterName>(['express', 'fastify'])('is not mounted (%s)', async (adapter) => {
+    const use = jest.spyOn(DetectHeadersMiddleware.prototype, 'use');
+    const t = await createTestApp(
+      { adapter, backend: 'mem', url: 'mem://' },
+      { options: { detectHeaders: true }, controllers: [PlainPricesController] },
+    );
+    try {
+      await request(t.server).get('/plain-prices/a').expect(200);
+      expect(use.mock.calls.length).toBe(0);
+    } finally {
+      use.mockRestore();
       await t.close();
     }
   });
