@@ -88,7 +88,11 @@ export class CashewsExplorer implements OnModuleInit {
    */
   hasDecoratedProviders(): boolean {
     const providers = this.discovery.getProviders();
-    if (injectsLazyModuleLoader([...providers, ...this.discovery.getControllers()])) return true;
+    // The explorer injects the loader itself (to decorate what it loads): only the application's own code counts.
+    const holders = [...providers, ...this.discovery.getControllers()].filter(
+      (wrapper) => wrapper.metatype !== CashewsExplorer,
+    );
+    if (injectsLazyModuleLoader(holders)) return true;
     for (const wrapper of providers) {
       const prototype = (wrapper.metatype as { prototype?: object } | null | undefined)?.prototype;
       if (!prototype || typeof wrapper.metatype !== 'function') continue;
