@@ -158,4 +158,110 @@ describe('a decorated method referenced before its instance was decorated', () =
       await moduleRef.close();
     }
   });
+
+  it('warns when an undecorated override reaches a decorated base method through super (not silently uncached)', async () => {
+    @Injectable()
+    class Plain extends Base {
+      // No decorators: the instance's find is this one, so Base's @Cache never applies to it.
+      override async find(id: number): Promise<string> {
+        return `plain ${await super.find(id)}`;
+      }
+
+      @Cache({ ttl: '1m', key: 'bound-ref:plain-other:{id}' })
+      async other(id: number): Promise<number> {
+        return id;
+      }
+    }
+    const moduleRef = await app(Plain);
+    try {
+      const plain = moduleRef.get(Plain);
+      const lines = await logged(async () => {
+        await plain.find(5);
+        await plain.find(5);
+      });
+      expect(plain.baseRuns).toBe(2);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain('Base.find was called without its decorators (@Cache) applied');
+      expect(lines[0]).toContain('Plain.find');
+    } finally {
+      await moduleRef.close();
+    }
+  });
+
+  it('warns when another decorator above ours hides them (no metadata copied) on an instance with other decorated methods', async () => {
+    /** A method decorator that wraps without copying metadata: cashews no longer sees the layers on the method. */
+    const Hiding = (): MethodDecorator => (_target, _key, descriptor: PropertyDescriptor) => {
+      const inner = descriptor.value as (...args: unknown[]) => unknown;
+      descriptor.value = function (this: unknown, ...args: unknown[]) {
+        return inner.apply(this, args);
+      };
+    };
+    @Injectable()
+    class Hidden {
+      runs = 0;
+
+      @Hiding()
+      @Cache({ ttl: '1m', key: 'bound-ref:hidden:{id}' })
+      async find(id: number): Promise<string> {
+        this.runs++;
+        return `hidden ${id}`;
+      }
+
+      @Cache({ ttl: '1m', key: 'bound-ref:hidden-other:{id}' })
+      async other(id: number): Promise<number> {
+        return id;
+      }
+    }
+    const moduleRef = await app(Hidden);
+    try {
+      const hidden = moduleRef.get(Hidden);
+      const lines = await logged(async () => {
+        await hidden.find(6);
+        await hidden.find(6);
+      });
+      expect(hidden.runs).toBe(2);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain('Hidden.find was called without its decorators (@Cache) applied');
+    } finally {
+      await moduleRef.close();
+    }
+  });
+
+  it('a decorated override calling super, and a metadata-copying decorator above ours, still say nothing', async () => {
+    const Copying = (): MethodDecorator => (_target, _key, descriptor: PropertyDescriptor) => {
+      const inner = descriptor.value as (...args: unknown[]) => unknown;
+      const outer = function (this: unknown, ...args: unknown[]) {
+        return inner.apply(this, args);
+      };
+      for (const key of Reflect.getOwnMetadataKeys(inner)) {
+        Reflect.defineMetadata(key, Reflect.getOwnMetadata(key, inner), outer);
+      }
+      descriptor.value = outer;
+    };
+    @Injectable()
+    class Traced {
+      runs = 0;
+
+      @Copying()
+      @Cache({ ttl: '1m', key: 'bound-ref:traced:{id}' })
+      async find(id: number): Promise<string> {
+        this.runs++;
+        return `traced ${id}`;
+      }
+    }
+    const moduleRef = await app(Traced, Derived);
+    try {
+      const traced = moduleRef.get(Traced);
+      const derived = moduleRef.get(Derived);
+      const lines = await logged(async () => {
+        expect(await traced.find(7)).toBe('traced 7');
+        expect(await traced.find(7)).toBe('traced 7');
+        expect(await derived.find(7)).toBe('derived base 7');
+      });
+      expect(traced.runs).toBe(1);
+      expect(lines).toEqual([]);
+    } finally {
+      await moduleRef.close();
+    }
+  });
 });
