@@ -18,19 +18,26 @@ interface GuardState {
   /** Said once already that the decorators are not applied. */
   warned: boolean;
   readonly target: string;
+  /** The method's name where the decorators were put (the name an override of it has too). */
+  readonly key: string | symbol;
   readonly strategies: string[];
 }
 
 const originals = new WeakMap<object, Method>();
 const states = new WeakMap<object, GuardState>();
-/** Provider instances whose decorated methods the explorer wrapped. */
-const applied = new WeakSet<object>();
+/** What the explorer put on one provider instance whose decorated methods it wrapped. */
+interface Applied {
+  /** By method name: what the wrapper calls (a guard's original, or a foreign wrapper over the guard) and the wrapper. */
+  readonly byName: Map<string | symbol, { readonly calls: Method; readonly wrapper: Method }>;
+  /** What each wrapper calls → the wrapper (for a guard installed under another name than it was declared with). */
+  readonly byCalls: Map<Method, Method>;
+}
 /**
- * Per wrapped instance: the method each of its wrappers calls (a guard's original) → the wrapper the explorer put on
- * the instance. A guard reached on such an instance with its own original there was taken as a reference before the
- * instance was wrapped (see the guard).
+ * Per wrapped instance, its wrappers. A guard reached on such an instance with its own original there was taken as a
+ * reference before the instance was wrapped (see the guard); one reached under a name the explorer did not decorate
+ * there runs undecorated and warns.
  */
-const wrappers = new WeakMap<object, Map<Method, Method>>();
+const wrappers = new WeakMap<object, Applied>();
 /** Classes the explorer saw as request-scoped providers (their decorators are not applied). */
 const requestScoped = new WeakSet<object>();
 let explorerRan = false;
@@ -57,17 +64,27 @@ export function guardMethod(owner: { name: string }, propertyKey: string | symbo
     ok: false,
     warned: false,
     target: `${owner.name}.${String(propertyKey)}`,
+    key: propertyKey,
     strategies: [strategy],
   };
   const guard = function (this: unknown, ...args: unknown[]) {
     if (!state.ok) {
-      // A reference taken before the explorer wrapped this instance (`readonly load = this.find.bind(this)`, a
-      // DataLoader's batch function made in the constructor, a lazily loaded provider's constructor): the prototype's
-      // guard, bound. The instance is wrapped now, so the call runs as `this.find(…)` would. The explorer's own
-      // wrapper never comes back here for this original (it calls the original itself), so this cannot recurse.
-      const wrapped = typeof this === 'object' && this !== null ? wrappers.get(this)?.get(method) : undefined;
-      if (wrapped) return wrapped.apply(this, args);
-      if (!state.warned) notApplied(state, this);
+      const applied = typeof this === 'object' && this !== null ? wrappers.get(this) : undefined;
+      const own = applied?.byName.get(state.key);
+      if (own) {
+        // A reference taken before the explorer wrapped this instance (`readonly load = this.find.bind(this)`, a
+        // DataLoader's batch function made in the constructor, a lazily loaded provider's constructor): the
+        // prototype's guard, bound. The instance is wrapped now, so the call runs as `this.find(…)` would. The
+        // explorer's own wrapper never comes back here for this original (it calls the original itself), so this
+        // cannot recurse. Any other original: reached below the wrapper of this name (through a decorator above
+        // ours that the wrapper calls, or a base method through super from a decorated override), applied.
+        if (own.calls === method) return own.wrapper.apply(this, args);
+        return method.apply(this, args);
+      }
+      // The guard installed on the class under another name than it was declared with, bound before the wrapping.
+      const renamed = applied?.byCalls.get(method);
+      if (renamed) return renamed.apply(this, args);
+      if (!state.warned) notApplied(state, this, applied !== undefined);
     }
     return method.apply(this, args);
   };
@@ -99,12 +116,24 @@ export function markRouted(method: unknown): void {
 }
 
 /**
- * A provider instance whose decorated methods the explorer replaced: `decorated` maps the method each wrapper calls
- * (the guard's original, or a foreign wrapper over the guard) to the wrapper now on the instance.
+ * A provider instance whose decorated methods the explorer replaced: `decorated` maps each name it decorated to what
+ * its wrapper calls (the guard's original, or a foreign wrapper over the guard) and the wrapper now on the instance.
  */
-export function markApplied(instance: object, decorated: ReadonlyMap<Method, Method>): void {
-  applied.add(instance);
-  wrappers.set(instance, new Map(decorated));
+export function markApplied(
+  instance: object,
+  decorated: ReadonlyMap<string, { calls: Method; wrapper: Method }>,
+): void {
+  let applied = wrappers.get(instance);
+  if (!applied) {
+    applied = { byName: new Map(), byCalls: new Map() };
+    wrappers.set(instance, applied);
+  }
+  // An instance a second application wraps again (one object given to both with useValue) keeps the first entries:
+  // the second wrapper calls the first, so a reference bound before either still runs decorated.
+  for (const [name, entry] of decorated) {
+    if (!applied.byName.has(name)) applied.byName.set(name, entry);
+    if (!applied.byCalls.has(entry.calls)) applied.byCalls.set(entry.calls, entry.wrapper);
+  }
 }
 
 /** A request-scoped provider class, for the message of a later call. */
@@ -112,9 +141,7 @@ export function markRequestScoped(type: object): void {
   requestScoped.add(type);
 }
 
-function notApplied(state: GuardState, self: unknown): void {
-  // Called through another wrapper by the explorer's own wrapper: applied after all.
-  if (typeof self === 'object' && self !== null && applied.has(self)) return;
+function notApplied(state: GuardState, self: unknown, otherMethodsApplied: boolean): void {
   state.warned = true;
   const decorators = state.strategies.map(decoratorName).join(', ');
   const type = typeof self === 'object' && self !== null ? (self as object).constructor : undefined;
@@ -129,6 +156,12 @@ function notApplied(state: GuardState, self: unknown): void {
   } else if (!explorerRan) {
     reason =
       'CashewsModule is not imported in this application. Fix: import CashewsModule.forRoot(url) in the root module.';
+  } else if (otherMethodsApplied) {
+    const own = `${(type as { name?: string } | undefined)?.name ?? 'the class'}.${String(state.key)}`;
+    reason =
+      `the instance's ${own} is not this method and carries no decorators cashews can see: an override without ` +
+      'them (reaching this one through super), or a method decorator written above them that does not copy their ' +
+      `metadata. Fix: put the decorators on ${own}, or write them above the decorator that hides them.`;
   } else if (type && requestScoped.has(type)) {
     reason =
       'its class is a request-scoped provider (or depends on one), which cashews does not wrap. ' +

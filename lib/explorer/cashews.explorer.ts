@@ -192,10 +192,11 @@ export class CashewsExplorer implements OnModuleInit {
       decorated.push([name, this.wrap(instance, name, own)]);
     }
     if (!decorated.length) return;
-    // What each wrapper calls (as wrap reads it) → the wrapper: a reference to the guard taken before now runs it.
-    const calls = new Map<Method, Method>();
+    // Per name, what its wrapper calls (as wrap reads it) and the wrapper: a reference to the guard taken before now
+    // runs it, and a guard reached under a name not decorated here warns.
+    const calls = new Map<string, { calls: Method; wrapper: Method }>();
     for (const [name, method] of decorated) {
-      calls.set(originalMethod(instance[name]) as Method, method);
+      calls.set(name, { calls: originalMethod(instance[name]) as Method, wrapper: method });
       instance[name] = method;
     }
     this.wrapped.add(instance);
