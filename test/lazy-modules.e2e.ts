@@ -600,6 +600,36 @@ describe('lazily loaded modules', () => {
     expect(after).toEqual([]);
   });
 
+  it('an application initialized after its testing module wraps load() once (its hooks run twice)', async () => {
+    @Injectable()
+    class LazyTwice {
+      runs = 0;
+
+      @Cache({ ttl: '1m', key: 'twice:{id}' })
+      async find(id: number): Promise<number> {
+        this.runs++;
+        return id;
+      }
+    }
+    @Module({ providers: [LazyTwice] })
+    class TwiceModule {}
+
+    const moduleRef = await Test.createTestingModule({ imports: [CashewsModule.forRoot('mem://')] }).compile();
+    open.push(moduleRef);
+    await moduleRef.init();
+    const loader = moduleRef.get(LazyModuleLoader);
+    const wrapped = loader.load;
+    const app = moduleRef.createNestApplication({ logger: false });
+    open.push(app);
+    await app.init();
+    // A second wrapper would walk the container again on every load() (each has its own record of modules walked).
+    expect(loader.load).toBe(wrapped);
+    const lazy = (await loader.load(() => TwiceModule)).get(LazyTwice);
+    await lazy.find(1);
+    await lazy.find(1);
+    expect(lazy.runs).toBe(1);
+  });
+
   it('a closed application is not kept alive by its lazy loads (nothing global holds it)', async () => {
     setFlagsFromString('--expose-gc');
     const gc = runInNewContext('gc') as () => void;
