@@ -54,6 +54,8 @@ export class CashewsExplorer implements OnModuleInit {
    * the provider's own (already walked) module.
    */
   private readonly transients = new Set<InstanceWrapper>();
+  /** Whether the application's loader was wrapped (see `decorateLazyLoads`). */
+  private loadsWrapped = false;
 
   constructor(
     @Inject(DiscoveryService) private readonly discovery: DiscoveryService,
@@ -136,6 +138,9 @@ export class CashewsExplorer implements OnModuleInit {
       }
     }
     this.decorateProviders(this.discovery.getProviders());
+    // Once: a testing module initialized and then its application run this again, over the same container.
+    if (this.loadsWrapped) return;
+    this.loadsWrapped = true;
     decorateLazyLoads(this.loader, this.modules, (loaded) => this.decorateLoaded(loaded));
   }
 
