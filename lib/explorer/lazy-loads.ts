@@ -26,14 +26,22 @@ export function decorateLazyLoads(
 ): void {
   // Every module there now was walked at start-up.
   const walked = new WeakSet<Module>(modules.values());
+  // The refs of modules walked already: a module loaded again (Nest answers its cached ref; apps that load per request
+  // do so on every request) costs one lookup here instead of a pass over the container's modules.
+  const done = new WeakSet<ModuleRef>();
   const load = loader.load;
   loader.load = async (...args: Parameters<LazyModuleLoader['load']>): ReturnType<LazyModuleLoader['load']> => {
     const ref = await load.apply(loader, args);
-    const target = ref ? moduleOf(ref, modules, walked) : undefined;
-    if (!target) return ref;
-    const loaded = unwalked(target, walked);
-    if (loaded.length) decorate(loaded);
-    for (const module of loaded) walked.add(module);
+    if (!ref || done.has(ref)) return ref;
+    const target = moduleOf(ref, modules, walked);
+    if (target) {
+      const loaded = unwalked(target, walked);
+      if (loaded.length) decorate(loaded);
+      for (const module of loaded) walked.add(module);
+      // Not built yet (an older Nest answering a concurrent load early): left to the load() that builds it.
+      if (!walked.has(target)) return ref;
+    }
+    done.add(ref);
     return ref;
   };
 }
