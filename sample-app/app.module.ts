@@ -6,6 +6,7 @@ import { CategoriesModule } from './categories/categories.module.js';
 import { ErrorFilter } from './common/error.filter.js';
 import { slowCommandLog } from './common/slow-command.hook.js';
 import { ProductsModule } from './products/products.module.js';
+import { ReportsRoutesModule } from './reports/reports-routes.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
 
 /** The stats page is for operators: a shared token when DASHBOARD_TOKEN is set, else loopback callers only. */
@@ -48,6 +49,7 @@ function dashboardGuard(req: StatsRequest): boolean {
     CategoriesModule,
     SessionsModule,
     AdminModule,
+    ReportsRoutesModule,
   ],
   providers: [{ provide: APP_FILTER, useClass: ErrorFilter }],
 })
