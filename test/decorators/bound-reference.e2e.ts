@@ -6,7 +6,7 @@
  */
 import { Injectable, Module } from '@nestjs/common';
 import { LazyModuleLoader } from '@nestjs/core';
-import { Test } from '@nestjs/testing';
+import { Test, type TestingModule } from '@nestjs/testing';
 import { Cache, CashewsModule, RateLimit, RateLimitError } from '../../lib/index.js';
 import { logged } from '../support/logged.js';
 
@@ -61,19 +61,38 @@ class Derived extends Base {
   }
 }
 
-async function app(...providers: Array<new (...args: never[]) => unknown>) {
+/** A method decorator of another library (a tracing `@Span`) that wraps the method and copies its metadata. */
+const Copying = (): MethodDecorator => (_target, _key, descriptor: PropertyDescriptor) => {
+  const inner = descriptor.value as (...args: unknown[]) => unknown;
+  const outer = function (this: unknown, ...args: unknown[]) {
+    return inner.apply(this, args);
+  };
+  for (const key of Reflect.getOwnMetadataKeys(inner)) {
+    Reflect.defineMetadata(key, Reflect.getOwnMetadata(key, inner), outer);
+  }
+  descriptor.value = outer;
+};
+
+/** Runs `test` against an initialized testing module on mem:// holding `providers`, closed afterwards. */
+async function withApp(
+  providers: Array<new (...args: never[]) => unknown>,
+  test: (moduleRef: TestingModule) => Promise<void>,
+): Promise<void> {
   const moduleRef = await Test.createTestingModule({
     imports: [CashewsModule.forRoot('mem://')],
     providers,
   }).compile();
   await moduleRef.init();
-  return moduleRef;
+  try {
+    await test(moduleRef);
+  } finally {
+    await moduleRef.close();
+  }
 }
 
 describe('a decorated method referenced before its instance was decorated', () => {
   it('runs decorated through a reference bound in a field initializer, with no warning', async () => {
-    const moduleRef = await app(Catalog);
-    try {
+    await withApp([Catalog], async (moduleRef) => {
       const catalog = moduleRef.get(Catalog);
       const lines = await logged(async () => {
         expect(await catalog.bound(1)).toBe('item 1');
@@ -83,34 +102,26 @@ describe('a decorated method referenced before its instance was decorated', () =
       });
       expect(catalog.runs).toBe(1);
       expect(lines).toEqual([]);
-    } finally {
-      await moduleRef.close();
-    }
+    });
   });
 
   it('counts a rate limit through the bound reference too (no bypass)', async () => {
-    const moduleRef = await app(Limited);
-    try {
+    await withApp([Limited], async (moduleRef) => {
       const limited = moduleRef.get(Limited);
       const results = await Promise.allSettled([limited.bound(), limited.bound(), limited.bound(), limited.ping()]);
       expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(2);
       expect(results.filter((r) => r.status === 'rejected')).toHaveLength(2);
-    } finally {
-      await moduleRef.close();
-    }
+    });
   });
 
   it("leaves a base method reached through super as it was (the override's decorators apply, no recursion)", async () => {
-    const moduleRef = await app(Derived);
-    try {
+    await withApp([Derived], async (moduleRef) => {
       const derived = moduleRef.get(Derived);
       expect(await derived.find(2)).toBe('derived base 2');
       expect(await derived.find(2)).toBe('derived base 2');
       expect(derived.derivedRuns).toBe(1);
       expect(derived.baseRuns).toBe(1);
-    } finally {
-      await moduleRef.close();
-    }
+    });
   });
 
   it('runs decorated through a reference taken in the constructor of a lazily loaded provider', async () => {
@@ -128,8 +139,7 @@ describe('a decorated method referenced before its instance was decorated', () =
     @Module({ providers: [LazyCatalog] })
     class LazyCatalogModule {}
 
-    const moduleRef = await app();
-    try {
+    await withApp([], async (moduleRef) => {
       const loaded = await moduleRef.get(LazyModuleLoader).load(() => LazyCatalogModule);
       const catalog = loaded.get(LazyCatalog);
       const lines = await logged(async () => {
@@ -138,14 +148,12 @@ describe('a decorated method referenced before its instance was decorated', () =
       });
       expect(catalog.runs).toBe(1);
       expect(lines).toEqual([]);
-    } finally {
-      await moduleRef.close();
-    }
+    });
   });
 
   it('still warns once for an instance Nest did not create', async () => {
-    const moduleRef = await app(Catalog);
-    try {
+    // An application with CashewsModule is up: the warning is about the instance, not a missing module.
+    await withApp([Catalog], async () => {
       const stray = new Catalog();
       const lines = await logged(async () => {
         await stray.bound(4);
@@ -154,9 +162,7 @@ describe('a decorated method referenced before its instance was decorated', () =
       expect(stray.runs).toBe(2);
       expect(lines).toHaveLength(1);
       expect(lines[0]).toContain('Catalog.find was called without its decorators (@Cache) applied');
-    } finally {
-      await moduleRef.close();
-    }
+    });
   });
 
   it('warns when an undecorated override reaches a decorated base method through super (not silently uncached)', async () => {
@@ -172,8 +178,7 @@ describe('a decorated method referenced before its instance was decorated', () =
         return id;
       }
     }
-    const moduleRef = await app(Plain);
-    try {
+    await withApp([Plain], async (moduleRef) => {
       const plain = moduleRef.get(Plain);
       const lines = await logged(async () => {
         await plain.find(5);
@@ -183,9 +188,7 @@ describe('a decorated method referenced before its instance was decorated', () =
       expect(lines).toHaveLength(1);
       expect(lines[0]).toContain('Base.find was called without its decorators (@Cache) applied');
       expect(lines[0]).toContain('Plain.find');
-    } finally {
-      await moduleRef.close();
-    }
+    });
   });
 
   it('warns when another decorator above ours hides them (no metadata copied) on an instance with other decorated methods', async () => {
@@ -212,8 +215,7 @@ describe('a decorated method referenced before its instance was decorated', () =
         return id;
       }
     }
-    const moduleRef = await app(Hidden);
-    try {
+    await withApp([Hidden], async (moduleRef) => {
       const hidden = moduleRef.get(Hidden);
       const lines = await logged(async () => {
         await hidden.find(6);
@@ -222,22 +224,10 @@ describe('a decorated method referenced before its instance was decorated', () =
       expect(hidden.runs).toBe(2);
       expect(lines).toHaveLength(1);
       expect(lines[0]).toContain('Hidden.find was called without its decorators (@Cache) applied');
-    } finally {
-      await moduleRef.close();
-    }
+    });
   });
 
   it('a decorated override calling super, and a metadata-copying decorator above ours, still say nothing', async () => {
-    const Copying = (): MethodDecorator => (_target, _key, descriptor: PropertyDescriptor) => {
-      const inner = descriptor.value as (...args: unknown[]) => unknown;
-      const outer = function (this: unknown, ...args: unknown[]) {
-        return inner.apply(this, args);
-      };
-      for (const key of Reflect.getOwnMetadataKeys(inner)) {
-        Reflect.defineMetadata(key, Reflect.getOwnMetadata(key, inner), outer);
-      }
-      descriptor.value = outer;
-    };
     @Injectable()
     class Traced {
       runs = 0;
@@ -249,8 +239,7 @@ describe('a decorated method referenced before its instance was decorated', () =
         return `traced ${id}`;
       }
     }
-    const moduleRef = await app(Traced, Derived);
-    try {
+    await withApp([Traced, Derived], async (moduleRef) => {
       const traced = moduleRef.get(Traced);
       const derived = moduleRef.get(Derived);
       const lines = await logged(async () => {
@@ -260,9 +249,7 @@ describe('a decorated method referenced before its instance was decorated', () =
       });
       expect(traced.runs).toBe(1);
       expect(lines).toEqual([]);
-    } finally {
-      await moduleRef.close();
-    }
+    });
   });
 
   // Known gap (review of 98b84fd): under a metadata-copying decorator above ours (a tracing @Span), a reference bound
@@ -271,16 +258,6 @@ describe('a decorated method referenced before its instance was decorated', () =
   // would recurse; telling the two apart needs a per-call mark, which an asynchronous foreign wrapper would defeat.
   // This pins the limitation the README states; a change that closes the gap makes the limit apply here (2 rejected).
   it('known limitation (README): a reference bound before decoration under a metadata-copying decorator above ours runs undecorated', async () => {
-    const Copying = (): MethodDecorator => (_target, _key, descriptor: PropertyDescriptor) => {
-      const inner = descriptor.value as (...args: unknown[]) => unknown;
-      const outer = function (this: unknown, ...args: unknown[]) {
-        return inner.apply(this, args);
-      };
-      for (const key of Reflect.getOwnMetadataKeys(inner)) {
-        Reflect.defineMetadata(key, Reflect.getOwnMetadata(key, inner), outer);
-      }
-      descriptor.value = outer;
-    };
     @Injectable()
     class TracedLimited {
       readonly bound = this.ping.bind(this);
@@ -291,16 +268,13 @@ describe('a decorated method referenced before its instance was decorated', () =
         return 'pong';
       }
     }
-    const moduleRef = await app(TracedLimited);
-    try {
+    await withApp([TracedLimited], async (moduleRef) => {
       const limited = moduleRef.get(TracedLimited);
       const results = await Promise.allSettled([limited.bound(), limited.bound(), limited.bound()]);
       expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(3);
       // Through `this.ping()` the limit applies: the instance's own method is the explorer's wrapper.
       await expect(limited.ping()).resolves.toBe('pong');
       await expect(limited.ping()).rejects.toBeInstanceOf(RateLimitError);
-    } finally {
-      await moduleRef.close();
-    }
+    });
   });
 });
