@@ -335,11 +335,13 @@ export class OutdatedClassError extends Error {
 
 /** Assigns without ever triggering the `__proto__` setter, so decoded data cannot change a prototype. */
 function define(target: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === '__proto__') {
-    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
-  } else {
-    target[key] = value;
-  }
+  if (key === '__proto__') defineOwn(target, key, value);
+  else target[key] = value;
+}
+
+/** `key` made an own data property of `target` as assignment makes one, without running any setter on the way. */
+function defineOwn(target: object, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 function invalid(): never {
@@ -450,14 +452,7 @@ function plain(tagged: { [key: string]: Tagged }, depth: number): Record<string,
  * shadowed, so that such a value could never be read back.
  */
 function fieldsOf(tagged: { [key: string]: Tagged }, depth: number, out: Record<string, unknown>): unknown {
-  for (const key of Object.keys(tagged)) {
-    Object.defineProperty(out, key, {
-      value: rebuild(tagged[key], depth),
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
-  }
+  for (const key of Object.keys(tagged)) defineOwn(out, key, rebuild(tagged[key], depth));
   return out;
 }
 
